@@ -1,0 +1,39 @@
+package envoy
+
+import (
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+const (
+	hcmFilter    = "envoy.filters.network.http_connection_manager"
+	routerFilter = "envoy.filters.http.router"
+)
+
+// HTTPConnectionManager is the network filter of the fleet's HTTP listeners.
+// The fleet is the edge, so it trusts no X-Forwarded-For from clients
+// (use_remote_address) and normalises paths (RFC 3986, merged slashes) before
+// routing, so that "/a/../admin" or "//admin" cannot slip past a prefix rule.
+func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: statPrefix,
+		CodecType:  hcmv3.HttpConnectionManager_AUTO,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+			ConfigSource:    adsSource(),
+			RouteConfigName: routeConfig,
+		}},
+		HttpFilters: []*hcmv3.HttpFilter{{
+			Name:       routerFilter,
+			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
+		}},
+		UseRemoteAddress: wrapperspb.Bool(true),
+		NormalizePath:    wrapperspb.Bool(true),
+		MergeSlashes:     true,
+	}
+	return &listenerv3.Filter{
+		Name:       hcmFilter,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+	}
+}

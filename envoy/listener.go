@@ -1,0 +1,133 @@
+package envoy
+
+import (
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	udpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/udp/udp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
+	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+// Extension names, as Envoy registers them.
+const (
+	tcpProxyFilter     = "envoy.filters.network.tcp_proxy"
+	udpProxyFilter     = "envoy.filters.udp_listener.udp_proxy"
+	udpProxyRoute      = "envoy.extensions.filters.udp.udp_proxy.v3.Route"
+	tlsInspectorFilter = "envoy.filters.listener.tls_inspector"
+	tlsTransportSocket = "envoy.transport_sockets.tls"
+)
+
+// anyAddress is where fleet listeners bind: every interface of the fleet pod.
+const anyAddress = "0.0.0.0"
+
+// UDPSessionIdleTimeout ends a UDP session after this long without datagrams.
+// Envoy's default; named here so the output says what it relies on.
+const UDPSessionIdleTimeout = time.Minute
+
+// TCPProxyListener passes every connection on port straight to cluster.
+func TCPProxyListener(name string, port uint32, cluster string) *listenerv3.Listener {
+	proxy := &tcpproxyv3.TcpProxy{
+		StatPrefix:       name,
+		ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster},
+	}
+	return &listenerv3.Listener{
+		Name:    name,
+		Address: socketAddress(anyAddress, port, false),
+		FilterChains: []*listenerv3.FilterChain{{
+			Filters: []*listenerv3.Filter{{
+				Name:       tcpProxyFilter,
+				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(proxy)},
+			}},
+		}},
+	}
+}
+
+// UDPProxyListener forwards datagrams on port to cluster, one upstream per
+// client session. It routes with the matcher form, since the plain cluster
+// field is deprecated.
+func UDPProxyListener(name string, port uint32, cluster string) *listenerv3.Listener {
+	proxy := &udpproxyv3.UdpProxyConfig{
+		StatPrefix:  name,
+		IdleTimeout: durationpb.New(UDPSessionIdleTimeout),
+		RouteSpecifier: &udpproxyv3.UdpProxyConfig_Matcher{Matcher: &xdsmatcherv3.Matcher{
+			OnNoMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
+				Action: &xdscorev3.TypedExtensionConfig{
+					Name:        udpProxyRoute,
+					TypedConfig: mustAny(&udpproxyv3.Route{Cluster: cluster}),
+				},
+			}},
+		}},
+	}
+	return &listenerv3.Listener{
+		Name:              name,
+		Address:           socketAddress(anyAddress, port, true),
+		UdpListenerConfig: &listenerv3.UdpListenerConfig{},
+		ListenerFilters: []*listenerv3.ListenerFilter{{
+			Name:       udpProxyFilter,
+			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(proxy)},
+		}},
+	}
+}
+
+// HTTPListener serves plain HTTP on port from the named route configuration.
+func HTTPListener(name string, port uint32, routeConfig string) *listenerv3.Listener {
+	return &listenerv3.Listener{
+		Name:         name,
+		Address:      socketAddress(anyAddress, port, false),
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig)}}},
+	}
+}
+
+// TLSChain is one certificate and the SNI names it serves. No server names
+// makes it the default chain, used when a client's SNI matches no other.
+type TLSChain struct {
+	Secret      string
+	ServerNames []string
+}
+
+// HTTPSListener terminates TLS on port, picking the certificate by SNI (read
+// by tls_inspector), and serves HTTP from the named route configuration.
+func HTTPSListener(name string, port uint32, routeConfig string, chains []TLSChain) *listenerv3.Listener {
+	l := &listenerv3.Listener{
+		Name:    name,
+		Address: socketAddress(anyAddress, port, false),
+		ListenerFilters: []*listenerv3.ListenerFilter{{
+			Name:       tlsInspectorFilter,
+			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
+		}},
+	}
+	for _, c := range chains {
+		fc := &listenerv3.FilterChain{
+			Name:            c.Secret,
+			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig)},
+			TransportSocket: downstreamTLS(c.Secret),
+		}
+		if len(c.ServerNames) > 0 {
+			fc.FilterChainMatch = &listenerv3.FilterChainMatch{ServerNames: c.ServerNames}
+		}
+		l.FilterChains = append(l.FilterChains, fc)
+	}
+	return l
+}
+
+// downstreamTLS terminates TLS with the SDS secret and offers HTTP/2 and
+// HTTP/1.1 by ALPN; the connection manager's codec follows the choice.
+func downstreamTLS(secret string) *corev3.TransportSocket {
+	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+		AlpnProtocols: []string{"h2", "http/1.1"},
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{
+			Name:      secret,
+			SdsConfig: adsSource(),
+		}},
+	}}
+	return &corev3.TransportSocket{
+		Name:       tlsTransportSocket,
+		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
+	}
+}

@@ -1,0 +1,52 @@
+// Package envoy holds small named constructors for the Envoy v3 resources that
+// fairway publishes, and the one place where their names are built.
+//
+// It imports only go-control-plane protos, so that anything (translator, xds,
+// tests) can build resources without pulling in Kubernetes semantics.
+package envoy
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Listener and route configuration names. They are fixed so that an Envoy
+// config dump reads the same on every fleet member and across restarts.
+const (
+	HTTPListenerName  = "http"
+	HTTPSListenerName = "https"
+	HTTPRouteConfig   = "http"
+	HTTPSRouteConfig  = "https"
+	// CatchAllVirtualHost is the name of the virtual host that serves requests
+	// whose Host matches no named virtual host.
+	CatchAllVirtualHost = "*"
+)
+
+// ClusterName names the cluster (and its EDS assignment) for one Service port:
+// <namespace>/<service>/<port>. UDP ports get a "/udp" suffix because a
+// Service may expose the same port number over TCP and UDP with different
+// target ports, and the two must not share endpoints.
+func ClusterName(namespace, service string, port int32, udp bool) string {
+	var b strings.Builder
+	b.Grow(len(namespace) + len(service) + 12)
+	b.WriteString(namespace)
+	b.WriteByte('/')
+	b.WriteString(service)
+	b.WriteByte('/')
+	b.WriteString(strconv.FormatInt(int64(port), 10))
+	if udp {
+		b.WriteString("/udp")
+	}
+	return b.String()
+}
+
+// TCPListenerName names the passthrough listener of a TCP port: tcp-<port>.
+func TCPListenerName(port int32) string { return "tcp-" + strconv.FormatInt(int64(port), 10) }
+
+// UDPListenerName names the proxy listener of a UDP port: udp-<port>.
+func UDPListenerName(port int32) string { return "udp-" + strconv.FormatInt(int64(port), 10) }
+
+// SecretName names the SDS secret for a Kubernetes TLS Secret:
+// <namespace>/<name>. Secrets are namespaced in Kubernetes, so the namespace
+// keeps two Ingresses' certificates apart.
+func SecretName(namespace, name string) string { return namespace + "/" + name }

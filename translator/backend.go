@@ -1,0 +1,91 @@
+package translator
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// clusterKey is one Service port: the unit of a cluster and its endpoints.
+type clusterKey struct {
+	namespace, service string
+	port               int32
+	udp                bool
+}
+
+func (k clusterKey) name() string { return envoy.ClusterName(k.namespace, k.service, k.port, k.udp) }
+
+// useCluster records that something routes to k and returns its name.
+func (t *translation) useCluster(k clusterKey) string {
+	if name, ok := t.clusters[k]; ok {
+		return name
+	}
+	name := k.name()
+	t.clusters[k] = name
+	return name
+}
+
+// resolveBackend finds the cluster of an Ingress backend. When it cannot, it
+// records a Problem naming the field and returns "", which the route turns
+// into a 503: the path fails visibly, and no other route is disturbed.
+func (t *translation) resolveBackend(ref ObjectRef, field, namespace string, b networkingv1.IngressBackend) string {
+	if b.Service == nil {
+		if b.Resource != nil {
+			t.problems.add(ref, UnsupportedBackend, "%s.resource: resource backends (%s %q) are not supported; use a Service backend", field, b.Resource.Kind, b.Resource.Name)
+		} else {
+			t.problems.add(ref, InvalidBackend, "%s: names no service", field)
+		}
+		return ""
+	}
+	svc := t.idx.services[nsName{namespace, b.Service.Name}]
+	if svc == nil {
+		t.problems.add(ref, BackendNotFound, "%s.service.name: Service %s/%s not found", field, namespace, b.Service.Name)
+		return ""
+	}
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		t.problems.add(ref, UnsupportedBackend, "%s.service.name: Service %s/%s is of type ExternalName, which fairway does not route to", field, namespace, b.Service.Name)
+		return ""
+	}
+	sp, reason, err := findServicePort(svc, b.Service.Port)
+	if err != nil {
+		t.problems.add(ref, reason, "%s.service.port: %v", field, err)
+		return ""
+	}
+	return t.useCluster(clusterKey{namespace: namespace, service: svc.Name, port: sp.Port})
+}
+
+// findServicePort finds the TCP Service port an Ingress backend names.
+func findServicePort(svc *corev1.Service, port networkingv1.ServiceBackendPort) (*corev1.ServicePort, Reason, error) {
+	if (port.Name == "") == (port.Number == 0) {
+		return nil, InvalidBackend, fmt.Errorf("set exactly one of name and number")
+	}
+	for i := range svc.Spec.Ports {
+		sp := &svc.Spec.Ports[i]
+		if (port.Name != "" && sp.Name != port.Name) || (port.Number != 0 && sp.Port != port.Number) {
+			continue
+		}
+		if protocolOf(sp) != corev1.ProtocolTCP {
+			return nil, UnsupportedProtocol, fmt.Errorf("port %s of Service %s/%s is %s; HTTP needs TCP", describePort(port), svc.Namespace, svc.Name, protocolOf(sp))
+		}
+		return sp, "", nil
+	}
+	return nil, BackendNotFound, fmt.Errorf("Service %s/%s has no port %s", svc.Namespace, svc.Name, describePort(port))
+}
+
+func describePort(p networkingv1.ServiceBackendPort) string {
+	if p.Name != "" {
+		return fmt.Sprintf("named %q", p.Name)
+	}
+	return fmt.Sprint(p.Number)
+}
+
+// protocolOf is the port's protocol; the API defaults an empty one to TCP.
+func protocolOf(sp *corev1.ServicePort) corev1.Protocol {
+	if sp.Protocol == "" {
+		return corev1.ProtocolTCP
+	}
+	return sp.Protocol
+}

@@ -1,0 +1,153 @@
+package translator
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// podEndpoint is one usable address of a Service port.
+type podEndpoint struct {
+	addr netip.Addr
+	port uint32
+	zone string
+	node string
+}
+
+// loadAssignment lists the endpoints of one cluster. A Service or port that
+// has gone leaves an empty assignment, so the cluster has no hosts rather
+// than a dangling EDS name.
+func (t *translation) loadAssignment(k clusterKey, name string) *endpointv3.ClusterLoadAssignment {
+	svc := t.idx.services[nsName{k.namespace, k.service}]
+	var sp *corev1.ServicePort
+	if svc != nil {
+		sp = findPort(svc, k.port, k.udp)
+	}
+	if sp == nil {
+		return envoy.ClusterLoadAssignment(name, nil)
+	}
+	eps := t.podEndpoints(svc, sp)
+	if t.opts.LBTarget == LBTargetNodes && sp.NodePort != 0 && t.handlesService(svc) {
+		eps = t.nodeEndpoints(svc, sp, eps)
+	}
+	return envoy.ClusterLoadAssignment(name, byZone(eps))
+}
+
+func findPort(svc *corev1.Service, port int32, udp bool) *corev1.ServicePort {
+	want := corev1.ProtocolTCP
+	if udp {
+		want = corev1.ProtocolUDP
+	}
+	for i := range svc.Spec.Ports {
+		if sp := &svc.Spec.Ports[i]; sp.Port == port && protocolOf(sp) == want {
+			return sp
+		}
+	}
+	return nil
+}
+
+// podEndpoints collects a Service port's endpoints from its EndpointSlices:
+// the ready ones, or, when none is ready, the ones that are serving while
+// terminating, as kube-proxy does, so a rollout drains instead of failing.
+// Each slice resolves the port number itself: a named targetPort can map to
+// different numbers in different slices. Duplicates across slices count once.
+func (t *translation) podEndpoints(svc *corev1.Service, sp *corev1.ServicePort) []podEndpoint {
+	var ready, terminating []podEndpoint
+	seen := map[podEndpoint]bool{}
+	for _, es := range t.idx.slices[nsName{svc.Namespace, svc.Name}] {
+		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
+			continue
+		}
+		port, ok := slicePort(es, sp)
+		if !ok {
+			continue
+		}
+		for i := range es.Endpoints {
+			ep := &es.Endpoints[i]
+			isReady, isServingTerminating := conditions(ep.Conditions)
+			if (!isReady && !isServingTerminating) || len(ep.Addresses) == 0 {
+				continue
+			}
+			addr, err := netip.ParseAddr(ep.Addresses[0])
+			if err != nil || (addr.Is4() != (es.AddressType == discoveryv1.AddressTypeIPv4)) {
+				t.problems.add(ObjectRef{Kind: "EndpointSlice", Namespace: es.Namespace, Name: es.Name}, InvalidEndpoint,
+					"endpoints[%d].addresses[0]: %q is not an %s address", i, ep.Addresses[0], es.AddressType)
+				continue
+			}
+			pe := podEndpoint{addr: addr.Unmap(), port: port, zone: deref(ep.Zone), node: deref(ep.NodeName)}
+			if key := (podEndpoint{addr: pe.addr, port: pe.port}); !seen[key] {
+				seen[key] = true
+				if isReady {
+					ready = append(ready, pe)
+				} else {
+					terminating = append(terminating, pe)
+				}
+			}
+		}
+	}
+	if len(ready) > 0 {
+		return ready
+	}
+	return terminating
+}
+
+// conditions reads an endpoint's state. An unset ready or serving means
+// ready, as the API documents; an unset terminating means not terminating.
+func conditions(c discoveryv1.EndpointConditions) (ready, servingTerminating bool) {
+	ready = c.Ready == nil || *c.Ready
+	serving := c.Serving == nil || *c.Serving
+	terminating := c.Terminating != nil && *c.Terminating
+	return ready && !terminating, serving && terminating
+}
+
+// slicePort finds the slice's number for the Service port: slice ports carry
+// the Service port's name and protocol, with the target port resolved.
+func slicePort(es *discoveryv1.EndpointSlice, sp *corev1.ServicePort) (uint32, bool) {
+	for _, p := range es.Ports {
+		proto := corev1.ProtocolTCP
+		if p.Protocol != nil {
+			proto = *p.Protocol
+		}
+		if deref(p.Name) != sp.Name || proto != protocolOf(sp) {
+			continue
+		}
+		if p.Port != nil && *p.Port > 0 && *p.Port <= 65535 {
+			return uint32(*p.Port), true
+		}
+		// A nil port means "all ports": the Service's numeric targetPort.
+		if p.Port == nil && sp.TargetPort.IntValue() > 0 {
+			return uint32(sp.TargetPort.IntValue()), true
+		}
+	}
+	return 0, false
+}
+
+// byZone groups endpoints into sorted localities of sorted endpoints.
+func byZone(eps []podEndpoint) []envoy.Locality {
+	slices.SortFunc(eps, func(a, b podEndpoint) int {
+		return cmp.Or(cmp.Compare(a.zone, b.zone), a.addr.Compare(b.addr), cmp.Compare(a.port, b.port))
+	})
+	var out []envoy.Locality
+	for _, ep := range eps {
+		if len(out) == 0 || out[len(out)-1].Zone != ep.zone {
+			out = append(out, envoy.Locality{Zone: ep.zone})
+		}
+		last := &out[len(out)-1]
+		last.Endpoints = append(last.Endpoints, envoy.Endpoint{Address: ep.addr.String(), Port: ep.port})
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

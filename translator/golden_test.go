@@ -1,0 +1,140 @@
+package translator
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*/output.yaml from the translator, and delete stale goldens")
+
+// goldenInput is a case's input.yaml: the translator's Options next to the
+// Input objects.
+type goldenInput struct {
+	Options Options `json:"options,omitempty"`
+	Input   `json:",inline"`
+}
+
+// goldenOutput is a case's output.yaml: the resources as `fairway
+// translate` prints them, the Problems and the admitted objects.
+type goldenOutput struct {
+	*Resources `json:",inline"`
+	Problems   []Problem `json:"problems,omitempty"`
+	Admitted   Admitted  `json:"admitted"`
+}
+
+func readGoldenInput(t testing.TB, path string) goldenInput {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in goldenInput
+	if err := yaml.UnmarshalStrict(data, &in); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return in
+}
+
+func encodeGolden(t testing.TB, res Result) []byte {
+	t.Helper()
+	resources, err := res.Resources(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := json.Marshal(goldenOutput{Resources: resources, Problems: res.Problems, Admitted: res.Admitted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := yaml.JSONToYAML(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y
+}
+
+// TestGolden translates every testdata/<case>/input.yaml and compares the
+// result with output.yaml. Error cases live in the same loop: their Problems
+// are part of the output. Each case also checks that the output is valid and
+// does not depend on the order of the input objects.
+func TestGolden(t *testing.T) {
+	inputs, err := filepath.Glob("testdata/*/input.yaml")
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	for _, inPath := range inputs {
+		dir := filepath.Dir(inPath)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			in := readGoldenInput(t, inPath)
+			res := Translate(in.Input, in.Options)
+			if err := res.Validate(); err != nil {
+				t.Fatalf("output does not validate:\n%v", err)
+			}
+			got := encodeGolden(t, res)
+			assertOrderIndependent(t, in, got)
+			outPath := filepath.Join(dir, "output.yaml")
+			if *update {
+				if err := os.WriteFile(outPath, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(outPath)
+			if err != nil {
+				t.Fatalf("%v (run go test ./translator -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs (-want +got):\n%s", outPath, cmp.Diff(string(want), string(got)))
+			}
+		})
+	}
+	if *update {
+		deleteStaleGoldens(t)
+	}
+}
+
+// assertOrderIndependent translates shuffled copies of the input: informers
+// list in map order, so the output must not depend on it.
+func assertOrderIndependent(t *testing.T, in goldenInput, want []byte) {
+	t.Helper()
+	for seed := uint64(1); seed <= 3; seed++ {
+		r := rand.New(rand.NewPCG(seed, seed))
+		shuffled := in.Input
+		shuffled.Services = shuffle(r, in.Services)
+		shuffled.EndpointSlices = shuffle(r, in.EndpointSlices)
+		shuffled.Ingresses = shuffle(r, in.Ingresses)
+		shuffled.IngressClasses = shuffle(r, in.IngressClasses)
+		shuffled.Secrets = shuffle(r, in.Secrets)
+		shuffled.Nodes = shuffle(r, in.Nodes)
+		if got := encodeGolden(t, Translate(shuffled, in.Options)); !bytes.Equal(got, want) {
+			t.Fatalf("output depends on input order (seed %d):\n%s", seed, cmp.Diff(string(want), string(got)))
+		}
+	}
+}
+
+func shuffle[T any](r *rand.Rand, s []T) []T {
+	out := slices.Clone(s)
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// deleteStaleGoldens removes case directories that no longer have an input.
+func deleteStaleGoldens(t *testing.T) {
+	dirs, _ := filepath.Glob("testdata/*")
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, "input.yaml")); os.IsNotExist(err) {
+			t.Logf("deleting stale golden %s", dir)
+			if err := os.RemoveAll(dir); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}

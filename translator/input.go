@@ -1,0 +1,105 @@
+// Package translator turns Kubernetes Services, EndpointSlices, Ingresses,
+// IngressClasses, Secrets and Nodes into the Envoy resources of the fleet.
+//
+// Translate is a pure function: no I/O, no clocks, no goroutines. The same
+// Input and Options give byte-identical output, which is what lets versions
+// be content hashes and lets a restarted fairway publish the same versions.
+// All Ingress and Service semantics live in this package and nowhere else.
+package translator
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// Input is the cluster state that fairway translates. It is a plain struct of
+// API objects so that it serialises to YAML: golden tests and bug reports
+// capture exactly what the translator saw. Nil entries are ignored.
+type Input struct {
+	Services       []*corev1.Service            `json:"services,omitempty"`
+	EndpointSlices []*discoveryv1.EndpointSlice `json:"endpointSlices,omitempty"`
+	Ingresses      []*networkingv1.Ingress      `json:"ingresses,omitempty"`
+	IngressClasses []*networkingv1.IngressClass `json:"ingressClasses,omitempty"`
+	Secrets        []*corev1.Secret             `json:"secrets,omitempty"`
+	Nodes          []*corev1.Node               `json:"nodes,omitempty"`
+}
+
+// Append adds other's objects to in.
+func (in *Input) Append(other Input) {
+	in.Services = append(in.Services, other.Services...)
+	in.EndpointSlices = append(in.EndpointSlices, other.EndpointSlices...)
+	in.Ingresses = append(in.Ingresses, other.Ingresses...)
+	in.IngressClasses = append(in.IngressClasses, other.IngressClasses...)
+	in.Secrets = append(in.Secrets, other.Secrets...)
+	in.Nodes = append(in.Nodes, other.Nodes...)
+}
+
+// LBTarget says where a LoadBalancer Service's traffic goes.
+type LBTarget string
+
+const (
+	// LBTargetPods sends to the Service's ready pod endpoints directly.
+	LBTargetPods LBTarget = "pods"
+	// LBTargetNodes sends to node InternalIPs at the Service's nodePort, the
+	// LoadBalancer → NodePort → pod chain of a cloud load balancer.
+	LBTargetNodes LBTarget = "nodes"
+)
+
+// Defaults of Options, shared with the CLI flags.
+const (
+	DefaultIngressController = "fairway.dev/ingress-controller"
+	DefaultHTTPPort          = 80
+	DefaultHTTPSPort         = 443
+)
+
+// Options are the translator's settings. The zero value means the defaults.
+type Options struct {
+	// IngressController is the spec.controller of fairway's IngressClasses.
+	IngressController string `json:"ingressController,omitempty"`
+	// LBClass is the spec.loadBalancerClass fairway handles. Services with no
+	// class are always handled; with LBClass set, that class is handled too.
+	LBClass   string   `json:"lbClass,omitempty"`
+	HTTPPort  int32    `json:"httpPort,omitempty"`
+	HTTPSPort int32    `json:"httpsPort,omitempty"`
+	LBTarget  LBTarget `json:"lbTarget,omitempty"`
+}
+
+// WithDefaults fills unset fields with their defaults.
+func (o Options) WithDefaults() Options {
+	if o.IngressController == "" {
+		o.IngressController = DefaultIngressController
+	}
+	if o.HTTPPort == 0 {
+		o.HTTPPort = DefaultHTTPPort
+	}
+	if o.HTTPSPort == 0 {
+		o.HTTPSPort = DefaultHTTPSPort
+	}
+	if o.LBTarget == "" {
+		o.LBTarget = LBTargetPods
+	}
+	return o
+}
+
+// Validate reports options that no translation could honour.
+func (o Options) Validate() error {
+	o = o.WithDefaults()
+	for _, p := range []struct {
+		name string
+		port int32
+	}{{"http port", o.HTTPPort}, {"https port", o.HTTPSPort}} {
+		if p.port < 1 || p.port > 65535 {
+			return fmt.Errorf("%s %d: must be between 1 and 65535", p.name, p.port)
+		}
+	}
+	if o.HTTPPort == o.HTTPSPort {
+		return fmt.Errorf("http port and https port are both %d: they must differ", o.HTTPPort)
+	}
+	if o.LBTarget != LBTargetPods && o.LBTarget != LBTargetNodes {
+		return fmt.Errorf("lb target %q: must be %q or %q", o.LBTarget, LBTargetPods, LBTargetNodes)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package translator
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// PortClaim is one request for a (port, protocol) on the fleet's addresses:
+// a LoadBalancer Service port, or the Ingress http or https listener.
+type portClaim struct {
+	port     int32
+	protocol corev1.Protocol
+	// since dates the claim: the claiming object's metadata. The Ingress
+	// listeners are dated by the oldest Ingress that needs them.
+	since *metav1.ObjectMeta
+	ref   ObjectRef
+	// what names the claim in messages.
+	what string
+	// seq breaks ties between claims of one object (file input can repeat a
+	// port in one Service); lower is earlier in the object.
+	seq int
+	// heldBy is the winning claim when this one lost; nil when it won.
+	heldBy *portClaim
+}
+
+func (c *portClaim) won() bool { return c.heldBy == nil }
+
+// settleClaims decides every (port, protocol) first come, first served: the
+// oldest claim wins and holds it. Newer claims lose and say who holds the
+// port. Age is the only criterion, so adding an object never takes a port
+// from traffic that already flows; nothing else changes when one loses.
+func settleClaims(claims []*portClaim) {
+	sorted := slices.Clone(claims)
+	slices.SortFunc(sorted, func(a, b *portClaim) int {
+		return cmp.Or(
+			cmp.Compare(a.port, b.port),
+			cmp.Compare(a.protocol, b.protocol),
+			compareAge(a.since, b.since),
+			cmp.Compare(a.ref.Kind, b.ref.Kind),
+			cmp.Compare(a.seq, b.seq),
+		)
+	})
+	var holder *portClaim
+	for _, c := range sorted {
+		if holder != nil && holder.port == c.port && holder.protocol == c.protocol {
+			c.heldBy = holder
+			continue
+		}
+		holder = c
+	}
+}
+
+// conflictMessage says why c lost, naming the holder.
+func (c *portClaim) conflictMessage() string {
+	return fmt.Sprintf("%s: port %d/%s is already held by %s, which is older", c.what, c.port, c.protocol, c.heldBy.holderName())
+}
+
+func (c *portClaim) holderName() string {
+	if c.ref.Kind == "Service" {
+		return fmt.Sprintf("Service %s (%s)", c.ref.NamespacedName(), c.what)
+	}
+	return fmt.Sprintf("%s (since Ingress %s)", c.what, c.ref.NamespacedName())
+}

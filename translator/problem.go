@@ -1,0 +1,77 @@
+package translator
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Reason is a machine-readable cause of a Problem. It becomes the reason of
+// the Kubernetes Event, so it is CamelCase like the API's own reasons.
+type Reason string
+
+// Problem reasons.
+const (
+	// BackendNotFound: the Service or Service port a backend names is missing.
+	BackendNotFound Reason = "BackendNotFound"
+	// InvalidBackend: a backend names neither a Service nor a port properly.
+	InvalidBackend Reason = "InvalidBackend"
+	// UnsupportedBackend: a resource backend, or an ExternalName Service.
+	UnsupportedBackend Reason = "UnsupportedBackend"
+	// PortConflict: an older object already holds the (port, protocol).
+	PortConflict Reason = "PortConflict"
+	// DuplicatePath: an older Ingress already routes this host and path.
+	DuplicatePath Reason = "DuplicatePath"
+	// DefaultBackendConflict: an older Ingress already has a defaultBackend.
+	DefaultBackendConflict Reason = "DefaultBackendConflict"
+	// InvalidHost: a rule or TLS host is not a valid DNS name or wildcard.
+	InvalidHost Reason = "InvalidHost"
+	// InvalidPath: a path or pathType that cannot be matched as specified.
+	InvalidPath Reason = "InvalidPath"
+	// SecretNotFound: a TLS entry names a Secret that does not exist.
+	SecretNotFound Reason = "SecretNotFound"
+	// SecretInvalid: the Secret lacks a usable, matching certificate and key.
+	SecretInvalid Reason = "SecretInvalid"
+	// TLSConflict: an older Ingress already serves this TLS host with
+	// another Secret.
+	TLSConflict Reason = "TLSConflict"
+	// InvalidPort: a Service port that cannot be a listener.
+	InvalidPort Reason = "InvalidPort"
+	// UnsupportedProtocol: a protocol fairway cannot proxy (SCTP), or one
+	// that does not fit the use (UDP behind an HTTP route).
+	UnsupportedProtocol Reason = "UnsupportedProtocol"
+	// InvalidEndpoint: an EndpointSlice entry fairway cannot use.
+	InvalidEndpoint Reason = "InvalidEndpoint"
+	// NoNodePort: nodes mode, but the Service port has no nodePort.
+	NoNodePort Reason = "NoNodePort"
+)
+
+// Problem is one thing wrong with one object. Message names the field.
+type Problem struct {
+	ObjectRef `json:",inline"`
+	Reason    Reason `json:"reason"`
+	Message   string `json:"message"`
+}
+
+// String is the one-line form the CLI prints.
+func (p Problem) String() string {
+	return fmt.Sprintf("%s %s: %s: %s", p.Kind, p.NamespacedName(), p.Reason, p.Message)
+}
+
+// problems collects Problems during one translation.
+type problems []Problem
+
+func (ps *problems) add(ref ObjectRef, reason Reason, format string, args ...any) {
+	*ps = append(*ps, Problem{ObjectRef: ref, Reason: reason, Message: fmt.Sprintf(format, args...)})
+}
+
+// sorted orders by object, reason and message, and drops exact repeats (an
+// Ingress that names one missing Service in two paths says so once per path,
+// since the message names the path, but never twice for the same path).
+func (ps problems) sorted() []Problem {
+	out := []Problem(ps)
+	slices.SortFunc(out, func(a, b Problem) int {
+		return cmp.Or(compareRefs(a.ObjectRef, b.ObjectRef), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Message, b.Message))
+	})
+	return slices.Compact(out)
+}

@@ -1,0 +1,183 @@
+package translator
+
+import (
+	"cmp"
+	"crypto/tls"
+	"fmt"
+	"slices"
+	"strings"
+
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// tlsConfig is what the served Ingresses' spec.tls asks of the https listener.
+type tlsConfig struct {
+	// hostSecret maps each TLS host to the SDS secret that serves it.
+	hostSecret map[string]string
+	// defaultSecret serves clients whose SNI matches no host: set by a
+	// spec.tls entry without hosts, which the spec calls the wildcard.
+	defaultSecret string
+	// secrets holds every secret that a chain uses, by SDS name.
+	secrets map[string]*tlsv3.Secret
+	// checked caches Secret validation: parsing a key pair costs more than
+	// the rest of a host's translation, and many Ingresses share one Secret.
+	checked map[nsName]secretCheck
+}
+
+type secretCheck struct {
+	secret *tlsv3.Secret
+	reason Reason
+	err    error
+}
+
+// tlsHosts assigns every TLS host one certificate. Ingresses are walked
+// oldest first, so a host that two Ingresses give different Secrets keeps
+// the older one's and the newer gets a TLSConflict. A missing or invalid
+// Secret costs only the hosts of that entry their HTTPS.
+func (t *translation) tlsHosts(served []*networkingv1.Ingress) *tlsConfig {
+	c := &tlsConfig{hostSecret: map[string]string{}, secrets: map[string]*tlsv3.Secret{}, checked: map[nsName]secretCheck{}}
+	owner := map[string]ObjectRef{}
+	for _, ing := range served {
+		ref := ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
+		for ti, entry := range ing.Spec.TLS {
+			field := fmt.Sprintf("spec.tls[%d]", ti)
+			check := c.check(t.idx, ing.Namespace, entry.SecretName)
+			if check.err != nil {
+				t.problems.add(ref, check.reason, "%s.secretName: %v; %s", field, check.err, noHTTPS(entry.Hosts))
+				continue
+			}
+			name := check.secret.Name
+			used := false
+			if len(entry.Hosts) == 0 {
+				switch {
+				case c.defaultSecret == "":
+					c.defaultSecret, owner[""], used = name, ref, true
+				case c.defaultSecret == name:
+					used = true
+				default:
+					t.problems.add(ref, TLSConflict, "%s: the default certificate (an entry without hosts) is already Secret %s from Ingress %s, which is older", field, c.defaultSecret, owner[""].NamespacedName())
+					continue
+				}
+			}
+			for hi, host := range entry.Hosts {
+				if err := validateHost(host); err != nil {
+					t.problems.add(ref, InvalidHost, "%s.hosts[%d]: %v", field, hi, err)
+					continue
+				}
+				prev, taken := c.hostSecret[host]
+				switch {
+				case !taken:
+					c.hostSecret[host], owner[host], used = name, ref, true
+				case prev == name:
+					used = true
+				default:
+					t.problems.add(ref, TLSConflict, "%s.hosts[%d]: host %q already uses Secret %s from Ingress %s, which is older", field, hi, host, prev, owner[host].NamespacedName())
+				}
+			}
+			if used {
+				c.secrets[name] = check.secret
+			}
+		}
+	}
+	return c
+}
+
+// noHTTPS says which hosts a broken TLS entry leaves without HTTPS.
+func noHTTPS(hosts []string) string {
+	switch len(hosts) {
+	case 0:
+		return "clients whose SNI matches no host get no default certificate"
+	case 1:
+		return "host " + hosts[0] + " gets no HTTPS"
+	default:
+		return "hosts " + strings.Join(hosts, ", ") + " get no HTTPS"
+	}
+}
+
+// check validates a TLS Secret once per translation.
+func (c *tlsConfig) check(idx *index, namespace, name string) secretCheck {
+	k := nsName{namespace, name}
+	if r, ok := c.checked[k]; ok {
+		return r
+	}
+	r := checkSecret(idx.secrets[k], namespace, name)
+	c.checked[k] = r
+	return r
+}
+
+// checkSecret turns a Secret into an SDS secret if it holds a PEM
+// certificate chain and the private key that matches it. Expiry is not
+// checked here: the translator has no clock.
+func checkSecret(s *corev1.Secret, namespace, name string) secretCheck {
+	switch {
+	case name == "":
+		return secretCheck{reason: SecretNotFound, err: fmt.Errorf("is empty; terminating TLS needs a certificate")}
+	case s == nil:
+		return secretCheck{reason: SecretNotFound, err: fmt.Errorf("Secret %s/%s not found", namespace, name)}
+	case s.Type != corev1.SecretTypeTLS:
+		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s has type %q, want %q", namespace, name, s.Type, corev1.SecretTypeTLS)}
+	}
+	cert, key := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
+	if len(cert) == 0 || len(key) == 0 {
+		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s needs both data[%s] and data[%s]", namespace, name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
+	}
+	if _, err := tls.X509KeyPair(cert, key); err != nil {
+		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s: %v", namespace, name, err)}
+	}
+	return secretCheck{secret: envoy.TLSSecret(envoy.SecretName(namespace, name), cert, key)}
+}
+
+// chains groups the TLS hosts by certificate: one SNI filter chain per
+// Secret, plus the default chain. Sorted, so the listener is stable.
+func (c *tlsConfig) chains() []envoy.TLSChain {
+	bySecret := map[string][]string{}
+	for host, secret := range c.hostSecret {
+		bySecret[secret] = append(bySecret[secret], host)
+	}
+	out := make([]envoy.TLSChain, 0, len(bySecret)+1)
+	for secret, hosts := range bySecret {
+		slices.Sort(hosts)
+		out = append(out, envoy.TLSChain{Secret: secret, ServerNames: hosts})
+	}
+	slices.SortFunc(out, func(a, b envoy.TLSChain) int { return cmp.Compare(a.Secret, b.Secret) })
+	if c.defaultSecret != "" {
+		out = append(out, envoy.TLSChain{Secret: c.defaultSecret})
+	}
+	return out
+}
+
+// covers reports whether a virtual host belongs in the https route table:
+// its host has a certificate, directly or through a wildcard TLS host. The
+// catch-all is always there, since rules without a host apply to every host,
+// and a default certificate (the spec's wildcard) covers every host.
+func (c *tlsConfig) covers(host string) bool {
+	if host == "" || c.defaultSecret != "" {
+		return true
+	}
+	if _, ok := c.hostSecret[host]; ok {
+		return true
+	}
+	if isWildcard(host) {
+		return false
+	}
+	_, parent, found := strings.Cut(host, ".")
+	if !found {
+		return false
+	}
+	_, ok := c.hostSecret["*."+parent]
+	return ok
+}
+
+// sortedSecrets returns the used secrets sorted by name.
+func (c *tlsConfig) sortedSecrets() []*tlsv3.Secret {
+	out := make([]*tlsv3.Secret, 0, len(c.secrets))
+	for _, s := range c.secrets {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *tlsv3.Secret) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}

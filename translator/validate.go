@@ -1,0 +1,149 @@
+package translator
+
+import (
+	"errors"
+	"fmt"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	udpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/udp/udp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// validator is what go-control-plane's generated validation offers.
+type validator interface{ ValidateAll() error }
+
+// refs are the names that resources point at, by type.
+type refs struct {
+	routes, clusters, endpoints, secrets map[string]bool
+}
+
+// Validate checks what Envoy would check before accepting the Result: every
+// resource (and every Any inside it) passes its generated ValidateAll, names
+// are unique per type, and every name that something references exists:
+// route configs, clusters, EDS assignments and SDS secrets. go-control-plane's
+// snapshot consistency check covers only RDS and EDS; this covers all.
+func (r *Result) Validate() error {
+	used := refs{routes: map[string]bool{}, clusters: map[string]bool{}, endpoints: map[string]bool{}, secrets: map[string]bool{}}
+	have := refs{}
+	var errs []error
+	check := func(kind string, names map[string]bool, name string, m proto.Message) {
+		if names[name] {
+			errs = append(errs, fmt.Errorf("%s %q: name is not unique", kind, name))
+		}
+		names[name] = true
+		if err := walk(m.ProtoReflect(), &used); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
+		}
+	}
+	listeners := map[string]bool{}
+	for _, l := range r.Listeners {
+		check("listener", listeners, l.GetName(), l)
+	}
+	have.routes = map[string]bool{}
+	for _, rc := range r.Routes {
+		check("route configuration", have.routes, rc.GetName(), rc)
+	}
+	have.clusters = map[string]bool{}
+	for _, c := range r.Clusters {
+		check("cluster", have.clusters, c.GetName(), c)
+	}
+	have.endpoints = map[string]bool{}
+	for _, e := range r.Endpoints {
+		check("cluster load assignment", have.endpoints, e.GetClusterName(), e)
+	}
+	have.secrets = map[string]bool{}
+	for _, s := range r.Secrets {
+		check("secret", have.secrets, s.GetName(), s)
+	}
+	errs = append(errs, missing("route configuration", used.routes, have.routes)...)
+	errs = append(errs, missing("cluster", used.clusters, have.clusters)...)
+	errs = append(errs, missing("cluster load assignment", used.endpoints, have.endpoints)...)
+	errs = append(errs, missing("secret", used.secrets, have.secrets)...)
+	return errors.Join(errs...)
+}
+
+// mark records a reference; an empty name is no reference (the resource
+// uses another specifier) and ValidateAll has already judged it.
+func mark(names map[string]bool, name string) {
+	if name != "" {
+		names[name] = true
+	}
+}
+
+func missing(kind string, used, have map[string]bool) []error {
+	var errs []error
+	for name := range used {
+		if !have[name] {
+			errs = append(errs, fmt.Errorf("%s %q is referenced but not present", kind, name))
+		}
+	}
+	return errs
+}
+
+// walk validates m, then descends through every field, unpacking Any
+// values (which ValidateAll does not look into) and validating what they
+// hold, and records the references it meets.
+func walk(m protoreflect.Message, used *refs) error {
+	if v, ok := m.Interface().(validator); ok {
+		if err := v.ValidateAll(); err != nil {
+			return err
+		}
+	}
+	return descend(m, used)
+}
+
+func descend(m protoreflect.Message, used *refs) error {
+	switch x := m.Interface().(type) {
+	case *anypb.Any:
+		inner, err := x.UnmarshalNew()
+		if err != nil {
+			return fmt.Errorf("unpack %s: %w", x.GetTypeUrl(), err)
+		}
+		return walk(inner.ProtoReflect(), used)
+	case *hcmv3.Rds:
+		mark(used.routes, x.GetRouteConfigName())
+	case *routev3.RouteAction:
+		mark(used.clusters, x.GetCluster())
+	case *tcpproxyv3.TcpProxy:
+		mark(used.clusters, x.GetCluster())
+	case *udpproxyv3.Route:
+		mark(used.clusters, x.GetCluster())
+	case *tlsv3.SdsSecretConfig:
+		mark(used.secrets, x.GetName())
+	case *clusterv3.Cluster:
+		if x.GetEdsClusterConfig() != nil {
+			name := x.GetEdsClusterConfig().GetServiceName()
+			if name == "" {
+				name = x.GetName()
+			}
+			mark(used.endpoints, name)
+		}
+	}
+	var err error
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsMap():
+			if fd.MapValue().Message() != nil {
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					err = descend(mv.Message(), used)
+					return err == nil
+				})
+			}
+		case fd.Message() == nil:
+		case fd.IsList():
+			for i := 0; i < v.List().Len() && err == nil; i++ {
+				err = descend(v.List().Get(i).Message(), used)
+			}
+		default:
+			err = descend(v.Message(), used)
+		}
+		return err == nil
+	})
+	return err
+}
