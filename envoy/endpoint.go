@@ -30,20 +30,40 @@ func ClusterLoadAssignment(cluster string, localities []Locality) *endpointv3.Cl
 			continue
 		}
 		lle := &endpointv3.LocalityLbEndpoints{
-			LbEndpoints:         make([]*endpointv3.LbEndpoint, 0, len(loc.Endpoints)),
+			LbEndpoints:         lbEndpoints(loc.Endpoints),
 			LoadBalancingWeight: wrapperspb.UInt32(uint32(len(loc.Endpoints))),
 		}
 		if loc.Zone != "" {
 			lle.Locality = &corev3.Locality{Zone: loc.Zone}
 		}
-		for _, ep := range loc.Endpoints {
-			lle.LbEndpoints = append(lle.LbEndpoints, &endpointv3.LbEndpoint{
-				HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
-					Address: socketAddress(ep.Address, ep.Port, false),
-				}},
-			})
-		}
 		cla.Endpoints = append(cla.Endpoints, lle)
 	}
 	return cla
+}
+
+// lbEndpoints builds the endpoint messages of one locality. EDS carries
+// most of fairway's output by count, so the messages of each kind come
+// from one allocation instead of one each.
+func lbEndpoints(eps []Endpoint) []*endpointv3.LbEndpoint {
+	n := len(eps)
+	lbs := make([]endpointv3.LbEndpoint, n)
+	hosts := make([]endpointv3.LbEndpoint_Endpoint, n)
+	endpoints := make([]endpointv3.Endpoint, n)
+	addrs := make([]corev3.Address, n)
+	sockets := make([]corev3.Address_SocketAddress, n)
+	socketAddrs := make([]corev3.SocketAddress, n)
+	ports := make([]corev3.SocketAddress_PortValue, n)
+	out := make([]*endpointv3.LbEndpoint, n)
+	for i, ep := range eps {
+		ports[i].PortValue = ep.Port
+		socketAddrs[i].Address = ep.Address
+		socketAddrs[i].PortSpecifier = &ports[i]
+		sockets[i].SocketAddress = &socketAddrs[i]
+		addrs[i].Address = &sockets[i]
+		endpoints[i].Address = &addrs[i]
+		hosts[i].Endpoint = &endpoints[i]
+		lbs[i].HostIdentifier = &hosts[i]
+		out[i] = &lbs[i]
+	}
+	return out
 }

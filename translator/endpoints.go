@@ -56,10 +56,10 @@ func findPort(svc *corev1.Service, port int32, udp bool) *corev1.ServicePort {
 // the ready ones, or, when none is ready, the ones that are serving while
 // terminating, as kube-proxy does, so a rollout drains instead of failing.
 // Each slice resolves the port number itself: a named targetPort can map to
-// different numbers in different slices. Duplicates across slices count once.
+// different numbers in different slices. Duplicates across slices count once
+// (byZone drops them).
 func (t *translation) podEndpoints(svc *corev1.Service, sp *corev1.ServicePort) []podEndpoint {
 	var ready, terminating []podEndpoint
-	seen := map[podEndpoint]bool{}
 	for _, es := range t.idx.slices[nsName{svc.Namespace, svc.Name}] {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
@@ -81,13 +81,10 @@ func (t *translation) podEndpoints(svc *corev1.Service, sp *corev1.ServicePort) 
 				continue
 			}
 			pe := podEndpoint{addr: addr.Unmap(), port: port, zone: deref(ep.Zone), node: deref(ep.NodeName)}
-			if key := (podEndpoint{addr: pe.addr, port: pe.port}); !seen[key] {
-				seen[key] = true
-				if isReady {
-					ready = append(ready, pe)
-				} else {
-					terminating = append(terminating, pe)
-				}
+			if isReady {
+				ready = append(ready, pe)
+			} else {
+				terminating = append(terminating, pe)
 			}
 		}
 	}
@@ -128,11 +125,15 @@ func slicePort(es *discoveryv1.EndpointSlice, sp *corev1.ServicePort) (uint32, b
 	return 0, false
 }
 
-// byZone groups endpoints into sorted localities of sorted endpoints.
+// byZone groups endpoints into sorted localities of sorted endpoints. An
+// address:port listed twice (two slices during a rebalance) counts once, in
+// the zone of its first listing.
 func byZone(eps []podEndpoint) []envoy.Locality {
-	slices.SortFunc(eps, func(a, b podEndpoint) int {
-		return cmp.Or(cmp.Compare(a.zone, b.zone), a.addr.Compare(b.addr), cmp.Compare(a.port, b.port))
+	slices.SortStableFunc(eps, func(a, b podEndpoint) int {
+		return cmp.Or(a.addr.Compare(b.addr), cmp.Compare(a.port, b.port))
 	})
+	eps = slices.CompactFunc(eps, func(a, b podEndpoint) bool { return a.addr == b.addr && a.port == b.port })
+	slices.SortStableFunc(eps, func(a, b podEndpoint) int { return cmp.Compare(a.zone, b.zone) })
 	var out []envoy.Locality
 	for _, ep := range eps {
 		if len(out) == 0 || out[len(out)-1].Zone != ep.zone {

@@ -141,16 +141,19 @@ func (t *translation) https(served []*networkingv1.Ingress, vhosts []virtualHost
 // clusterResources emits a cluster and its endpoints for every Service port
 // that a listener or route uses, and nothing for unused ones.
 func (t *translation) clusterResources(res *Result) {
-	keys := make([]clusterKey, 0, len(t.clusters))
-	for k := range t.clusters {
-		keys = append(keys, k)
+	type named struct {
+		name string
+		key  clusterKey
 	}
-	slices.SortFunc(keys, func(a, b clusterKey) int { return cmp.Compare(t.clusters[a], t.clusters[b]) })
-	res.Clusters = make([]*clusterv3.Cluster, 0, len(keys))
-	res.Endpoints = make([]*endpointv3.ClusterLoadAssignment, 0, len(keys))
-	for _, k := range keys {
-		name := t.clusters[k]
-		res.Clusters = append(res.Clusters, envoy.EDSCluster(name))
-		res.Endpoints = append(res.Endpoints, t.loadAssignment(k, name))
+	all := make([]named, 0, len(t.clusters))
+	for k, name := range t.clusters {
+		all = append(all, named{name, k})
+	}
+	slices.SortFunc(all, func(a, b named) int { return cmp.Compare(a.name, b.name) })
+	res.Clusters = make([]*clusterv3.Cluster, 0, len(all))
+	res.Endpoints = make([]*endpointv3.ClusterLoadAssignment, 0, len(all))
+	for _, c := range all {
+		res.Clusters = append(res.Clusters, envoy.EDSCluster(c.name))
+		res.Endpoints = append(res.Endpoints, t.loadAssignment(c.key, c.name))
 	}
 }

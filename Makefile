@@ -1,0 +1,45 @@
+# fairway — every target works on a fresh clone with only Go (see go.mod) and make.
+
+GO       ?= go
+BIN      := bin/fairway
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+FUZZTIME ?= 60s
+
+.PHONY: all build run test lint bench fuzz golden clean
+
+all: build
+
+## build: compile bin/fairway
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fairway
+
+## run: the main job on the embedded default: translate manifests/examples
+run: build
+	$(BIN) translate -f manifests/examples
+
+## test: lint, then every test (race detector on); the fuzz target runs its seed corpus
+test: lint
+	$(GO) test -race -count=1 ./...
+
+## lint: gofmt check plus go vet
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: translation benchmarks at 1k and 10k Services+Ingresses
+bench:
+	$(GO) test -run '^$$' -bench BenchmarkTranslate -benchmem -count=1 ./translator
+
+## fuzz: run FuzzTranslate for FUZZTIME (default 60s)
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) -fuzzminimizetime 100x ./translator
+
+## golden: regenerate translator/testdata/*/output.yaml (review the diff!)
+golden:
+	$(GO) test ./translator -run TestGolden -update
+
+clean:
+	rm -rf bin
