@@ -66,17 +66,38 @@ func writeResources(w io.Writer, res *translator.Result, output string, showSecr
 	if err != nil {
 		return err
 	}
+	if output == "yaml" {
+		return writeYAML(w, resources)
+	}
 	out, err := json.MarshalIndent(resources, "", "  ")
 	if err != nil {
 		return err
 	}
-	if output == "yaml" {
-		if out, err = yaml.JSONToYAML(out); err != nil {
+	_, err = w.Write(append(out, '\n'))
+	return err
+}
+
+// writeYAML prints the sections in the JSON order (listeners first, as
+// Envoy reads them), which a single YAML encoding would sort away.
+func writeYAML(w io.Writer, r *translator.Resources) error {
+	for _, section := range []struct {
+		key   string
+		items []json.RawMessage
+	}{
+		{"listeners", r.Listeners}, {"routes", r.Routes}, {"clusters", r.Clusters},
+		{"endpoints", r.Endpoints}, {"secrets", r.Secrets},
+	} {
+		j, err := json.Marshal(map[string][]json.RawMessage{section.key: section.items})
+		if err != nil {
 			return err
 		}
-	} else {
-		out = append(out, '\n')
+		y, err := yaml.JSONToYAML(j)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(y); err != nil {
+			return err
+		}
 	}
-	_, err = w.Write(out)
-	return err
+	return nil
 }
