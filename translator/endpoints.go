@@ -33,7 +33,7 @@ func (t *translation) loadAssignment(k clusterKey, name string) *endpointv3.Clus
 		return envoy.ClusterLoadAssignment(name, nil)
 	}
 	eps := t.podEndpoints(svc, sp)
-	if t.opts.LBTarget == LBTargetNodes && sp.NodePort != 0 && t.handlesService(svc) {
+	if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && t.handlesService(svc) {
 		eps = t.nodeEndpoints(svc, sp, eps)
 	}
 	return envoy.ClusterLoadAssignment(name, byZone(eps))
@@ -114,12 +114,12 @@ func slicePort(es *discoveryv1.EndpointSlice, sp *corev1.ServicePort) (uint32, b
 		if deref(p.Name) != sp.Name || proto != protocolOf(sp) {
 			continue
 		}
-		if p.Port != nil && *p.Port > 0 && *p.Port <= 65535 {
+		if p.Port != nil && validPort(*p.Port) {
 			return uint32(*p.Port), true
 		}
 		// A nil port means "all ports": the Service's numeric targetPort.
-		if p.Port == nil && sp.TargetPort.IntValue() > 0 {
-			return uint32(sp.TargetPort.IntValue()), true
+		if target := sp.TargetPort.IntValue(); p.Port == nil && target >= 1 && target <= 65535 {
+			return uint32(target), true
 		}
 	}
 	return 0, false
@@ -144,6 +144,9 @@ func byZone(eps []podEndpoint) []envoy.Locality {
 	}
 	return out
 }
+
+// validPort reports whether p is a TCP/UDP port number.
+func validPort(p int32) bool { return p >= 1 && p <= 65535 }
 
 func deref[T any](p *T) T {
 	var zero T

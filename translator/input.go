@@ -17,7 +17,9 @@ import (
 
 // Input is the cluster state that fairway translates. It is a plain struct of
 // API objects so that it serialises to YAML: golden tests and bug reports
-// capture exactly what the translator saw. Nil entries are ignored.
+// capture exactly what the translator saw. Nil entries are ignored. Each
+// kind holds one object per namespace/name, as a cluster does; sources
+// de-duplicate.
 type Input struct {
 	Services       []*corev1.Service            `json:"services,omitempty"`
 	EndpointSlices []*discoveryv1.EndpointSlice `json:"endpointSlices,omitempty"`

@@ -44,7 +44,7 @@ func (t *translation) loadBalancerPorts() []*lbPort {
 			out = append(out, p)
 			proto := protocolOf(&sp)
 			switch {
-			case sp.Port < 1 || sp.Port > 65535:
+			case !validPort(sp.Port):
 				p.invalid = InvalidPort
 				t.problems.add(ref, InvalidPort, "%s.port: %d is not between 1 and 65535", p.field, sp.Port)
 				continue
@@ -53,8 +53,8 @@ func (t *translation) loadBalancerPorts() []*lbPort {
 				t.problems.add(ref, UnsupportedProtocol, "%s.protocol: %s is not supported; fairway proxies TCP and UDP", p.field, proto)
 				continue
 			}
-			if t.opts.LBTarget == LBTargetNodes && sp.NodePort == 0 {
-				t.problems.add(ref, NoNodePort, "%s.nodePort: none allocated (allocateLoadBalancerNodePorts is false?); sending to pod endpoints instead of nodes", p.field)
+			if t.opts.LBTarget == LBTargetNodes && !validPort(sp.NodePort) {
+				t.problems.add(ref, NoNodePort, "%s.nodePort: %d is not a usable node port (allocateLoadBalancerNodePorts is false?); sending to pod endpoints instead of nodes", p.field, sp.NodePort)
 			}
 			p.claim = &portClaim{
 				port: sp.Port, protocol: proto, since: &svc.ObjectMeta, ref: ref, seq: i,
