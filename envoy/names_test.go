@@ -28,7 +28,7 @@ func TestConstructorsValidate(t *testing.T) {
 		"cluster":        EDSCluster("shop/web/80"),
 		"endpoints":      ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{"10.0.0.1", 8080}}}, {Endpoints: []Endpoint{{"fd00::1", 8080}}}}),
 		"route config":   RouteConfiguration(HTTPRouteConfig, nil),
-		"route":          ClusterRoute("r", WithAuthorityRegex(SegmentPrefixMatch("/api"), "(?i)^[^.]+\\.foo\\.com$"), "c"),
+		"route":          ClusterRoute("r", WithAuthorityRegex(SegmentPrefixMatch("/api"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
 		"root route":     DirectResponseRoute("r", SegmentPrefixMatch("/"), 503),
 		"exact route":    ClusterRoute("r", ExactPathMatch("/x/"), "c"),
 		"secret":         TLSSecret("a/b", []byte("cert"), []byte("key")),

@@ -38,13 +38,15 @@ func SegmentPrefixMatch(prefix string) *routev3.RouteMatch {
 }
 
 // WithAuthorityRegex narrows m to requests whose :authority matches the RE2
-// expression. Used where Envoy's domain matching is wider than the rule's.
-func WithAuthorityRegex(m *routev3.RouteMatch, regex string) *routev3.RouteMatch {
+// expression, or, inverted, does not match it. Used where Envoy's domain
+// matching is wider than the rule's.
+func WithAuthorityRegex(m *routev3.RouteMatch, regex string, invert bool) *routev3.RouteMatch {
 	m.Headers = append(m.Headers, &routev3.HeaderMatcher{
 		Name: ":authority",
 		HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
 			MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: regex}},
 		}},
+		InvertMatch: invert,
 	})
 	return m
 }

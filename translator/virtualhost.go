@@ -18,12 +18,17 @@ type virtualHost struct {
 	vh   *routev3.VirtualHost
 }
 
-// virtualHosts assembles one virtual host per Ingress host. Envoy picks a
-// virtual host by Host and never falls back to another, so each host's table
-// ends with what a request that misses the host's own rules should get: the
-// rules without a host (they apply to every host), then the default backend.
-// The catch-all virtual host has just those two. A request matching nothing
-// gets Envoy's 404.
+// virtualHosts assembles one virtual host per Ingress host. A request is
+// served by the rules of its host (exact, else a matching wildcard), else by
+// the rules without a host, which live in the catch-all virtual host; the
+// default backend takes whatever the chosen rules do not match, and a
+// request that matches nothing gets Envoy's 404.
+//
+// Envoy picks a virtual host by Host and never falls back to another, and
+// its "*.foo.com" takes names of any depth, where the Ingress wildcard takes
+// exactly one label. So a wildcard virtual host guards its own routes with a
+// single-label :authority check and carries the host-less routes with the
+// inverse check: a deeper name gets what the catch-all would give it.
 func virtualHosts(routes []*httpRoute, def *httpRoute) []virtualHost {
 	byHost := map[string][]*httpRoute{}
 	for _, r := range routes {
@@ -31,12 +36,9 @@ func virtualHosts(routes []*httpRoute, def *httpRoute) []virtualHost {
 	}
 	hostless := byHost[""]
 	sortByPrecedence(hostless)
-	fallback := make([]*routev3.Route, 0, len(hostless)+1)
-	for _, r := range hostless {
-		fallback = append(fallback, r.proto(false))
-	}
+	var defRoute *routev3.Route
 	if def != nil {
-		fallback = append(fallback, def.proto(false))
+		defRoute = def.proto()
 	}
 
 	out := make([]virtualHost, 0, len(byHost)+1)
@@ -45,29 +47,54 @@ func virtualHosts(routes []*httpRoute, def *httpRoute) []virtualHost {
 			continue
 		}
 		sortByPrecedence(rs)
-		table := make([]*routev3.Route, 0, len(rs)+len(fallback))
-		for _, r := range rs {
-			table = append(table, r.proto(isWildcard(host)))
+		table := make([]*routev3.Route, 0, len(rs)+len(hostless)+1)
+		if isWildcard(host) {
+			for _, r := range rs {
+				table = append(table, r.guarded(host, false))
+			}
+			for _, r := range hostless {
+				table = append(table, r.guarded(host, true))
+			}
+		} else {
+			for _, r := range rs {
+				table = append(table, r.proto())
+			}
 		}
-		table = append(table, fallback...)
+		table = appendRoute(table, defRoute)
 		out = append(out, virtualHost{host: host, vh: envoy.VirtualHost(host, []string{host}, table)})
 	}
-	if len(fallback) > 0 {
-		out = append(out, virtualHost{vh: envoy.VirtualHost(envoy.CatchAllVirtualHost, []string{"*"}, fallback)})
+	catchAll := make([]*routev3.Route, 0, len(hostless)+1)
+	for _, r := range hostless {
+		catchAll = append(catchAll, r.proto())
+	}
+	if catchAll = appendRoute(catchAll, defRoute); len(catchAll) > 0 {
+		out = append(out, virtualHost{vh: envoy.VirtualHost(envoy.CatchAllVirtualHost, []string{"*"}, catchAll)})
 	}
 	slices.SortFunc(out, func(a, b virtualHost) int { return cmp.Compare(a.host, b.host) })
 	return out
 }
 
-// proto is the Envoy route. Envoy's "*.foo.com" domain takes any number of
-// labels, so a wildcard host's own routes also check :authority for exactly
-// one; a deeper name falls through to the host-less rules, as if the
-// wildcard were not there.
-func (r *httpRoute) proto(singleLabel bool) *routev3.Route {
-	m := r.match.routeMatch()
-	if singleLabel {
-		envoy.WithAuthorityRegex(m, singleLabelRegex(r.host))
+func appendRoute(table []*routev3.Route, r *routev3.Route) []*routev3.Route {
+	if r == nil {
+		return table
 	}
+	return append(table, r)
+}
+
+// proto is the Envoy route: to the backend's cluster, or a 503 when the
+// backend could not be resolved.
+func (r *httpRoute) proto() *routev3.Route {
+	return r.action(r.match.routeMatch())
+}
+
+// guarded is the route inside the wildcard virtual host: it matches only
+// names with exactly one label before the wildcard's suffix, or, inverted,
+// only the deeper names that the wildcard must not take.
+func (r *httpRoute) guarded(wildcard string, invert bool) *routev3.Route {
+	return r.action(envoy.WithAuthorityRegex(r.match.routeMatch(), singleLabelRegex(wildcard), invert))
+}
+
+func (r *httpRoute) action(m *routev3.RouteMatch) *routev3.Route {
 	name := r.origin.NamespacedName()
 	if r.cluster == "" {
 		return envoy.DirectResponseRoute(name, m, unavailable)
