@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// PortClaim is one request for a (port, protocol) on the fleet's addresses:
+// portClaim is one request for a (port, protocol) on the fleet's addresses:
 // a LoadBalancer Service port, or the Ingress http or https listener.
 type portClaim struct {
 	port     int32
