@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// DefaultMaxConnections is the bootstrap's global downstream connection cap.
+const DefaultMaxConnections = 50000
+
+func newBootstrapCommand() *cobra.Command {
+	hostname, _ := os.Hostname()
+	c := envoy.BootstrapConfig{NodeID: hostname}
+	var (
+		output, transport string
+		tlsFiles          envoy.BootstrapTLS
+	)
+	cmd := &cobra.Command{
+		Use:   "bootstrap --xds-address HOST:PORT",
+		Short: "Print an Envoy bootstrap config that points a fleet member at fairway",
+		Args:  cobra.NoArgs,
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.XDSAddress, "xds-address", "127.0.0.1:18000", "fairway's xDS address, host:port (a hostname is resolved by DNS)")
+	f.StringVar(&c.NodeID, "node-id", c.NodeID, "Envoy node id (default: this host's name)")
+	f.StringVar(&c.NodeCluster, "node-cluster", "fairway", "Envoy node cluster; the snapshot key with serve --node-group-by=cluster")
+	f.StringVar(&c.AdminAddress, "admin-address", "127.0.0.1:9901", "Envoy admin interface, host:port")
+	f.Int64Var(&c.MaxConnections, "max-connections", DefaultMaxConnections, "global cap on downstream connections (overload manager)")
+	f.StringVar(&transport, "xds-transport", "delta", "xDS protocol: delta or sotw")
+	f.StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	f.StringVar(&tlsFiles.CertFile, "xds-tls-cert", "", "client certificate file (on the Envoy) for mTLS to fairway")
+	f.StringVar(&tlsFiles.KeyFile, "xds-tls-key", "", "client key file (on the Envoy) for mTLS to fairway")
+	f.StringVar(&tlsFiles.CAFile, "xds-tls-ca", "", "CA file (on the Envoy) that signed fairway's certificate")
+	f.StringVar(&tlsFiles.ServerName, "xds-tls-server-name", "", "name in fairway's certificate (default: the xds-address host)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if transport != "delta" && transport != "sotw" {
+			return usageError(fmt.Errorf("--xds-transport %q: must be delta or sotw", transport))
+		}
+		if output != "yaml" && output != "json" {
+			return usageError(fmt.Errorf("-o %q: must be yaml or json", output))
+		}
+		if c.NodeID == "" {
+			return usageError(errors.New("--node-id is empty and the host name is unknown"))
+		}
+		if c.MaxConnections < 1 {
+			return usageError(fmt.Errorf("--max-connections %d: must be at least 1", c.MaxConnections))
+		}
+		switch set := tlsFiles.CertFile != "" || tlsFiles.KeyFile != "" || tlsFiles.CAFile != ""; {
+		case set && (tlsFiles.CertFile == "" || tlsFiles.KeyFile == "" || tlsFiles.CAFile == ""):
+			return usageError(errors.New("mTLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-ca"))
+		case set:
+			c.TLS = &tlsFiles
+		}
+		c.Delta = transport == "delta"
+		b, err := envoy.Bootstrap(c)
+		if err != nil {
+			return usageError(err)
+		}
+		out, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true}.Marshal(b)
+		if err != nil {
+			return err
+		}
+		if output == "yaml" {
+			if out, err = yaml.JSONToYAML(out); err != nil {
+				return err
+			}
+		} else {
+			out = append(out, '\n')
+		}
+		_, err = cmd.OutOrStdout().Write(out)
+		return err
+	}
+	return cmd
+}

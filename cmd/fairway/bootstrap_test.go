@@ -1,0 +1,102 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
+)
+
+func parseBootstrap(t *testing.T, out string, isYAML bool) *bootstrapv3.Bootstrap {
+	t.Helper()
+	data := []byte(out)
+	if isYAML {
+		var err error
+		if data, err = yaml.YAMLToJSON(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(data, b); err != nil {
+		t.Fatalf("output is not a v3 Bootstrap: %v\n%s", err, out)
+	}
+	if err := b.ValidateAll(); err != nil {
+		t.Fatalf("bootstrap does not validate: %v", err)
+	}
+	return b
+}
+
+func TestBootstrapValidates(t *testing.T) {
+	code, out, stderr := runCLI(t, "bootstrap", "--xds-address", "fairway.fairway-system.svc:18000", "--node-id", "envoy-0", "--node-cluster", "edge")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b := parseBootstrap(t, out, true)
+	if b.GetNode().GetId() != "envoy-0" || b.GetNode().GetCluster() != "edge" {
+		t.Errorf("node = %v", b.GetNode())
+	}
+	ads := b.GetDynamicResources().GetAdsConfig()
+	if ads.GetApiType() != corev3.ApiConfigSource_DELTA_GRPC || ads.GetGrpcServices()[0].GetEnvoyGrpc().GetClusterName() != "xds_cluster" {
+		t.Errorf("ads config = %v, want delta over xds_cluster", ads)
+	}
+	if b.GetDynamicResources().GetLdsConfig().GetAds() == nil || b.GetDynamicResources().GetCdsConfig().GetAds() == nil {
+		t.Error("LDS and CDS must come over ADS")
+	}
+	xds := b.GetStaticResources().GetClusters()[0]
+	if xds.GetType().String() != "STRICT_DNS" || xds.GetConnectTimeout() == nil || xds.GetTypedExtensionProtocolOptions()["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] == nil {
+		t.Errorf("xds cluster = %v, want STRICT_DNS, a connect timeout and HTTP/2 options", xds)
+	}
+	addr := xds.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
+	if addr.GetAddress() != "fairway.fairway-system.svc" || addr.GetPortValue() != 18000 {
+		t.Errorf("xds endpoint = %v", addr)
+	}
+	if b.GetAdmin().GetAddress().GetSocketAddress().GetPortValue() != 9901 {
+		t.Errorf("admin = %v", b.GetAdmin())
+	}
+	if len(b.GetOverloadManager().GetResourceMonitors()) != 1 {
+		t.Error("no overload manager connection limit")
+	}
+}
+
+func TestBootstrapSotWJSONAndMTLS(t *testing.T) {
+	code, out, stderr := runCLI(t, "bootstrap", "--xds-address", "10.0.0.5:18000", "--node-id", "n", "-o", "json",
+		"--xds-transport", "sotw", "--xds-tls-cert", "/etc/xds/tls.crt", "--xds-tls-key", "/etc/xds/tls.key", "--xds-tls-ca", "/etc/xds/ca.crt")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b := parseBootstrap(t, out, false)
+	if b.GetDynamicResources().GetAdsConfig().GetApiType() != corev3.ApiConfigSource_GRPC {
+		t.Error("--xds-transport sotw must give GRPC")
+	}
+	xds := b.GetStaticResources().GetClusters()[0]
+	if xds.GetType().String() != "STATIC" {
+		t.Errorf("an IP address needs no DNS: type %v", xds.GetType())
+	}
+	ctx := &tlsv3.UpstreamTlsContext{}
+	if err := xds.GetTransportSocket().GetTypedConfig().UnmarshalTo(ctx); err != nil {
+		t.Fatalf("no upstream TLS context: %v", err)
+	}
+	common := ctx.GetCommonTlsContext()
+	if common.GetTlsCertificates()[0].GetCertificateChain().GetFilename() != "/etc/xds/tls.crt" ||
+		common.GetValidationContext().GetTrustedCa().GetFilename() != "/etc/xds/ca.crt" || ctx.GetSni() != "10.0.0.5" {
+		t.Errorf("tls context = %v", ctx)
+	}
+}
+
+func TestBootstrapBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"bootstrap", "--xds-address", "no-port"},
+		{"bootstrap", "--xds-address", "h:0"},
+		{"bootstrap", "--xds-transport", "rest"},
+		{"bootstrap", "--xds-tls-cert", "/c"},
+		{"bootstrap", "-o", "toml"},
+	} {
+		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.HasPrefix(stderr, "fairway: ") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, stderr)
+		}
+	}
+}
