@@ -27,8 +27,9 @@ type goldenInput struct {
 // translate` prints them, the Problems and the admitted objects.
 type goldenOutput struct {
 	*Resources `json:",inline"`
-	Problems   []Problem `json:"problems,omitempty"`
-	Admitted   Admitted  `json:"admitted"`
+	Proxyless  *Resources `json:"proxyless,omitempty"`
+	Problems   []Problem  `json:"problems,omitempty"`
+	Admitted   Admitted   `json:"admitted"`
 }
 
 func readGoldenInput(t testing.TB, path string) goldenInput {
@@ -50,7 +51,14 @@ func encodeGolden(t testing.TB, res Result) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, err := json.Marshal(goldenOutput{Resources: resources, Problems: res.Problems, Admitted: res.Admitted})
+	out := goldenOutput{Resources: resources, Problems: res.Problems, Admitted: res.Admitted}
+	if len(res.Proxyless.Listeners) > 0 {
+		p := Result{Listeners: res.Proxyless.Listeners, Clusters: res.Proxyless.Clusters, Endpoints: res.Proxyless.Endpoints}
+		if out.Proxyless, err = p.Resources(false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j, err := json.Marshal(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,6 +67,9 @@ type Options struct {
 	HTTPPort  int32    `json:"httpPort,omitempty"`
 	HTTPSPort int32    `json:"httpsPort,omitempty"`
 	LBTarget  LBTarget `json:"lbTarget,omitempty"`
+	// Proxyless also builds the resources for gRPC clients that speak xDS
+	// themselves (Result.Proxyless).
+	Proxyless bool `json:"proxyless,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.

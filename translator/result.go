@@ -19,6 +19,8 @@ type Result struct {
 	Clusters  []*clusterv3.Cluster
 	Endpoints []*endpointv3.ClusterLoadAssignment
 	Secrets   []*tlsv3.Secret
+	// Proxyless is for gRPC clients, when Options.Proxyless is set.
+	Proxyless Proxyless
 	// Problems says what was wrong with which object, one entry per fault.
 	Problems []Problem
 	// Admitted lists the objects that got traffic: the status writer gives

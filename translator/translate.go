@@ -53,6 +53,9 @@ func Translate(in Input, opts Options) Result {
 	res.Listeners, res.Admitted.Services = t.layer4(lbPorts)
 	t.layer7(served, httpClaim, httpsClaim, &res)
 	t.clusterResources(&res)
+	if t.opts.Proxyless {
+		t.proxyless(&res)
+	}
 	slices.SortFunc(res.Listeners, func(a, b *listenerv3.Listener) int { return cmp.Compare(a.Name, b.Name) })
 	slices.SortFunc(res.Routes, func(a, b *routev3.RouteConfiguration) int { return cmp.Compare(a.Name, b.Name) })
 	res.Problems = t.problems.sorted()

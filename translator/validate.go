@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
@@ -27,10 +29,27 @@ type refs struct {
 // resource (and every Any inside it) passes its generated ValidateAll, names
 // are unique per type, and every name that something references exists:
 // route configs, clusters, EDS assignments and SDS secrets. go-control-plane's
-// snapshot consistency check covers only RDS and EDS; this covers all.
+// snapshot consistency check covers only RDS and EDS; this covers all. The
+// proxyless resources are checked as a set of their own, since they are
+// served apart.
 func (r *Result) Validate() error {
-	used := refs{routes: map[string]bool{}, clusters: map[string]bool{}, endpoints: map[string]bool{}, secrets: map[string]bool{}}
-	have := refs{}
+	return errors.Join(
+		validateSet(r.Listeners, r.Routes, r.Clusters, r.Endpoints, r.Secrets),
+		prefixErr("proxyless: ", validateSet(r.Proxyless.Listeners, nil, r.Proxyless.Clusters, r.Proxyless.Endpoints, nil)),
+	)
+}
+
+func prefixErr(prefix string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s%w", prefix, err)
+}
+
+func validateSet(listeners []*listenerv3.Listener, routes []*routev3.RouteConfiguration, clusters []*clusterv3.Cluster,
+	endpoints []*endpointv3.ClusterLoadAssignment, secrets []*tlsv3.Secret) error {
+	used := newRefs()
+	have := newRefs()
 	var errs []error
 	check := func(kind string, names map[string]bool, name string, m proto.Message) {
 		if names[name] {
@@ -41,24 +60,20 @@ func (r *Result) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
 		}
 	}
-	listeners := map[string]bool{}
-	for _, l := range r.Listeners {
-		check("listener", listeners, l.GetName(), l)
+	listenerNames := map[string]bool{}
+	for _, l := range listeners {
+		check("listener", listenerNames, l.GetName(), l)
 	}
-	have.routes = map[string]bool{}
-	for _, rc := range r.Routes {
+	for _, rc := range routes {
 		check("route configuration", have.routes, rc.GetName(), rc)
 	}
-	have.clusters = map[string]bool{}
-	for _, c := range r.Clusters {
+	for _, c := range clusters {
 		check("cluster", have.clusters, c.GetName(), c)
 	}
-	have.endpoints = map[string]bool{}
-	for _, e := range r.Endpoints {
+	for _, e := range endpoints {
 		check("cluster load assignment", have.endpoints, e.GetClusterName(), e)
 	}
-	have.secrets = map[string]bool{}
-	for _, s := range r.Secrets {
+	for _, s := range secrets {
 		check("secret", have.secrets, s.GetName(), s)
 	}
 	errs = append(errs, missing("route configuration", used.routes, have.routes)...)
@@ -66,6 +81,10 @@ func (r *Result) Validate() error {
 	errs = append(errs, missing("cluster load assignment", used.endpoints, have.endpoints)...)
 	errs = append(errs, missing("secret", used.secrets, have.secrets)...)
 	return errors.Join(errs...)
+}
+
+func newRefs() refs {
+	return refs{routes: map[string]bool{}, clusters: map[string]bool{}, endpoints: map[string]bool{}, secrets: map[string]bool{}}
 }
 
 // mark records a reference; an empty name is no reference (the resource
