@@ -1,0 +1,117 @@
+package xds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// Admin is the admin HTTP server: health, readiness, metrics and the debug
+// views of the published snapshot and the connected nodes.
+type Admin struct {
+	log    hclog.Logger
+	server *http.Server
+	lis    net.Listener
+}
+
+// NewAdmin binds the admin address.
+func NewAdmin(address string, p *Publisher, nodes *Nodes, m *Metrics, logger hclog.Logger) (*Admin, error) {
+	lis, err := net.Listen("tcp", address)
+	if err != nil {
+		return nil, fmt.Errorf("admin address: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		select {
+		case <-p.Ready():
+			fmt.Fprintln(w, "ok")
+		default:
+			http.Error(w, "no snapshot published yet", http.StatusServiceUnavailable)
+		}
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/snapshot", func(w http.ResponseWriter, _ *http.Request) { serveSnapshot(w, p) })
+	mux.HandleFunc("GET /debug/nodes", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, nodes.Streams()) })
+	return &Admin{
+		log:    logger,
+		lis:    lis,
+		server: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second},
+	}, nil
+}
+
+// Addr is the bound address.
+func (a *Admin) Addr() net.Addr { return a.lis.Addr() }
+
+// Run serves until ctx ends.
+func (a *Admin) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.lis) }()
+	a.log.Info("serving admin", "address", a.lis.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.server.Shutdown(shutdown); err != nil {
+		a.server.Close()
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// snapshotView is /debug/snapshot: the Envoy resources in the translate
+// JSON shape (private keys redacted), plus the versions, the proxyless
+// resources and the Problems.
+type snapshotView struct {
+	*translator.Resources
+	Versions  map[string]map[string]string `json:"versions"`
+	Proxyless *translator.Resources        `json:"proxyless"`
+	Problems  []translator.Problem         `json:"problems"`
+}
+
+func serveSnapshot(w http.ResponseWriter, p *Publisher) {
+	res := p.Current()
+	if res == nil {
+		http.Error(w, "no snapshot published yet", http.StatusServiceUnavailable)
+		return
+	}
+	envoyRes, err := res.Resources(false)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	proxyless := translator.Result{Listeners: res.Proxyless.Listeners, Clusters: res.Proxyless.Clusters, Endpoints: res.Proxyless.Endpoints}
+	proxylessRes, err := proxyless.Resources(false)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	problems := res.Problems
+	if problems == nil {
+		problems = []translator.Problem{}
+	}
+	writeJSON(w, snapshotView{Resources: envoyRes, Versions: p.Versions(), Proxyless: proxylessRes, Problems: problems})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}

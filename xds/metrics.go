@@ -1,0 +1,82 @@
+package xds
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are fairway's Prometheus metrics, on a registry of their own so
+// that tests and several servers in one process do not collide.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	TranslationSeconds prometheus.Histogram
+	Publications       *prometheus.CounterVec
+	Versions           *prometheus.GaugeVec
+	Resources          *prometheus.GaugeVec
+	Streams            *prometheus.GaugeVec
+	Nodes              prometheus.Gauge
+	Pushes             *prometheus.CounterVec
+	NACKs              *prometheus.CounterVec
+	Problems           *prometheus.GaugeVec
+}
+
+// NewMetrics creates and registers the metrics, with Go and process
+// collectors beside them.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		TranslationSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "fairway_translation_duration_seconds",
+			Help:    "Time to translate the cluster state into Envoy resources.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms to 4 s
+		}),
+		Publications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairway_snapshot_publications_total",
+			Help: "Snapshot publications, by result: published, or failed (the last good snapshot stays).",
+		}, []string{"result"}),
+		Versions: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairway_xds_version_info",
+			Help: "The published version of each resource type and snapshot (value 1).",
+		}, []string{"snapshot", "type", "version"}),
+		Resources: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairway_xds_resources",
+			Help: "Resources in the published snapshot, by snapshot and type.",
+		}, []string{"snapshot", "type"}),
+		Streams: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairway_xds_connected_streams",
+			Help: "Open xDS streams, by kind (sotw, delta).",
+		}, []string{"kind"}),
+		Nodes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "fairway_xds_connected_nodes",
+			Help: "Distinct node ids with at least one open xDS stream.",
+		}),
+		Pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairway_xds_pushes_total",
+			Help: "xDS responses sent, by resource type.",
+		}, []string{"type"}),
+		NACKs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairway_xds_nacks_total",
+			Help: "Responses that a node rejected, by resource type.",
+		}, []string{"type"}),
+		Problems: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "fairway_problems",
+			Help: "Current problems with the input objects, by reason.",
+		}, []string{"reason"}),
+	}
+	m.Registry.MustRegister(
+		m.TranslationSeconds, m.Publications, m.Versions, m.Resources, m.Streams, m.Nodes, m.Pushes, m.NACKs, m.Problems,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	for _, r := range []string{"published", "failed"} {
+		m.Publications.WithLabelValues(r)
+	}
+	for _, k := range []string{"sotw", "delta"} {
+		m.Streams.WithLabelValues(k)
+	}
+	for _, t := range typeNames {
+		m.Pushes.WithLabelValues(t)
+		m.NACKs.WithLabelValues(t)
+	}
+	return m
+}
