@@ -200,7 +200,9 @@ func (n *Nodes) OnDeltaStreamOpen(_ context.Context, id int64, typeURL string) e
 }
 
 // OnDeltaStreamClosed is called when a delta stream ends.
-func (n *Nodes) OnDeltaStreamClosed(id int64, _ *corev3.Node) { n.close(streamKey{delta: true, id: id}) }
+func (n *Nodes) OnDeltaStreamClosed(id int64, _ *corev3.Node) {
+	n.close(streamKey{delta: true, id: id})
+}
 
 // OnStreamDeltaRequest sees every delta request. Only the first carries the
 // node for certain; the registry keeps it.
