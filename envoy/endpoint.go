@@ -22,21 +22,19 @@ type Locality struct {
 // given. Each locality is weighted by its endpoint count: Envoy ignores the
 // weights unless locality-weighted balancing is on, but gRPC's xDS client
 // drops localities without a weight, and equal per-endpoint share is what
-// kube-proxy gives.
+// kube-proxy gives. Every locality has a Locality, empty when the zone is
+// unknown: gRPC rejects an assignment with a locality that has none.
 func ClusterLoadAssignment(cluster string, localities []Locality) *endpointv3.ClusterLoadAssignment {
 	cla := &endpointv3.ClusterLoadAssignment{ClusterName: cluster}
 	for _, loc := range localities {
 		if len(loc.Endpoints) == 0 {
 			continue
 		}
-		lle := &endpointv3.LocalityLbEndpoints{
+		cla.Endpoints = append(cla.Endpoints, &endpointv3.LocalityLbEndpoints{
+			Locality:            &corev3.Locality{Zone: loc.Zone},
 			LbEndpoints:         lbEndpoints(loc.Endpoints),
 			LoadBalancingWeight: wrapperspb.UInt32(uint32(len(loc.Endpoints))),
-		}
-		if loc.Zone != "" {
-			lle.Locality = &corev3.Locality{Zone: loc.Zone}
-		}
-		cla.Endpoints = append(cla.Endpoints, lle)
+		})
 	}
 	return cla
 }

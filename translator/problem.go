@@ -46,6 +46,14 @@ const (
 	NoNodePort Reason = "NoNodePort"
 )
 
+// Reasons lists every Reason the translator gives, for dashboards that want
+// a series per reason before the first Problem.
+var Reasons = []Reason{
+	BackendNotFound, InvalidBackend, UnsupportedBackend, PortConflict, DuplicatePath, DefaultBackendConflict,
+	InvalidHost, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
+	InvalidEndpoint, NoNodePort,
+}
+
 // Problem is one thing wrong with one object. Message names the field.
 type Problem struct {
 	ObjectRef `json:",inline"`

@@ -39,6 +39,8 @@ type Loop struct {
 	MaxDelay time.Duration
 
 	problems map[translator.Problem]bool // last round's, to log only news
+	// sourceReasons are the non-translator reasons last reported, to zero.
+	sourceReasons []translator.Reason
 }
 
 // Run translates the initial state at once, then after every change, until
@@ -114,8 +116,17 @@ func (l *Loop) report(problems []translator.Problem) {
 		}
 	}
 	l.problems = now
-	l.Metrics.Problems.Reset()
-	for reason, n := range byReason {
+	for _, reason := range translator.Reasons {
+		l.Metrics.Problems.WithLabelValues(string(reason)).Set(float64(byReason[reason]))
+		delete(byReason, reason)
+	}
+	for reason, n := range byReason { // the sources' own reasons
 		l.Metrics.Problems.WithLabelValues(string(reason)).Set(float64(n))
 	}
+	for _, reason := range l.sourceReasons {
+		if _, still := byReason[reason]; !still {
+			l.Metrics.Problems.WithLabelValues(string(reason)).Set(0)
+		}
+	}
+	l.sourceReasons = slices.Collect(maps.Keys(byReason))
 }

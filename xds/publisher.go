@@ -54,7 +54,10 @@ func NewPublisher(by GroupBy, logger hclog.Logger, metrics *Metrics) *Publisher 
 	p.mux = &cachev3.MuxCache{
 		Classify:      func(r *cachev3.Request) string { return cacheFor(r.GetNode()) },
 		ClassifyDelta: func(r *cachev3.DeltaRequest) string { return cacheFor(r.GetNode()) },
-		Caches:        map[string]cachev3.Cache{FleetGroup: p.envoy, ProxylessGroup: p.proxyless},
+		Caches: map[string]cachev3.Cache{
+			FleetGroup:     resumingCache{SnapshotCache: p.envoy, groups: g},
+			ProxylessGroup: resumingCache{SnapshotCache: p.proxyless, groups: g},
+		},
 	}
 	return p
 }

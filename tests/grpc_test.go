@@ -1,0 +1,115 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/xds"
+)
+
+// grpcBackend is a real gRPC server on loopback with the health service.
+func grpcBackend(t *testing.T) int {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	return lis.Addr().(*net.TCPAddr).Port
+}
+
+// xdsClient dials target through grpc-go's own xDS resolver, with its
+// bootstrap pointing at fairway.
+func xdsClient(t *testing.T, fairwayAddr, nodeID, target string) *grpc.ClientConn {
+	t.Helper()
+	bootstrap := fmt.Sprintf(`{
+		"xds_servers": [{"server_uri": "passthrough:///%s", "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
+		"node": {"id": %q, "cluster": "apps"}
+	}`, fairwayAddr, nodeID)
+	resolver, err := xds.NewXDSResolverWithConfigForTesting([]byte(bootstrap))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := grpc.NewClient("xds:///"+target, grpc.WithResolvers(resolver), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// TestGRPCProxylessClient uses grpc-go's xDS client, an independent
+// implementation of xDS validation, as the peer: an RPC through
+// xds:///echo.apps.svc.cluster.local:9000 reaches a real backend, and for
+// every Service of the example grpc-go ACKs fairway's listener, cluster and
+// endpoints without a single NACK.
+func TestGRPCProxylessClient(t *testing.T) {
+	port := grpcBackend(t)
+	dir := manifestDir(t)
+	writeFile(t, filepath.Join(dir, "echo.yaml"), fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: apps}
+spec:
+  ports: [{name: grpc, port: 9000, targetPort: %d, appProtocol: grpc}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: echo-1, namespace: apps, labels: {kubernetes.io/service-name: echo}}
+addressType: IPv4
+ports: [{name: grpc, port: %d, protocol: TCP}]
+endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+`, port, port))
+	f := startFairway(t, dir)
+
+	cc := xdsClient(t, f.xds, "grpc-echo", "echo.apps.svc.cluster.local:9000")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
+	if err != nil {
+		t.Fatalf("RPC through xds:///echo.apps.svc.cluster.local:9000: %v", err)
+	}
+	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health = %v", resp.GetStatus())
+	}
+
+	// The example's Services: their pods are not reachable from here, but
+	// grpc-go validates and ACKs their resources all the same.
+	targets := []string{"web.shop.svc.cluster.local:80", "api.shop.svc.cluster.local:8080", "postgres.shop.svc.cluster.local:5432"}
+	for _, target := range targets {
+		conn := xdsClient(t, f.xds, "grpc-"+strings.Split(target, ".")[0], target)
+		conn.Connect()
+	}
+	versions := f.snapshot().Versions["proxyless"]
+	eventually(t, 10*time.Second, "every gRPC client ACKs listener, cluster and endpoint", func() bool {
+		acked := 0
+		for _, s := range f.nodes() {
+			if !strings.HasPrefix(s.UserAgent, "gRPC") {
+				continue
+			}
+			if s.LastNACK != nil {
+				t.Fatalf("grpc-go NACKed: %+v", *s.LastNACK)
+			}
+			if s.Group == "proxyless" && s.Acked["listener"] == versions["listener"] &&
+				s.Acked["cluster"] == versions["cluster"] && s.Acked["endpoint"] == versions["endpoint"] {
+				acked++
+			}
+		}
+		return acked == 1+len(targets)
+	})
+	if _, metrics := f.get("/metrics"); strings.Contains(metrics, "fairway_xds_nacks_total{type=\"listener\"} 1") ||
+		!strings.Contains(metrics, "fairway_xds_nacks_total{type=\"cluster\"} 0") {
+		t.Error("NACKs were counted")
+	}
+}

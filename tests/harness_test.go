@@ -1,0 +1,261 @@
+// Package tests holds black-box tests across packages: a real fairway serve
+// process driven by real xDS clients.
+package tests
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fairwayBin is the fairway binary built for this test run.
+var fairwayBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "fairway-tests")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fairwayBin = filepath.Join(dir, "fairway")
+	args := []string{"build", "-o", fairwayBin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "../cmd/fairway")...)
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building fairway:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// fairway is a running `fairway serve`.
+type fairway struct {
+	t           *testing.T
+	cmd         *exec.Cmd
+	xds, admin  string
+	done        chan error
+	logs        *lockedBuffer
+	stoppedOnce sync.Once
+}
+
+type lockedBuffer struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (b *lockedBuffer) add(line string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lines = append(b.lines, line)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Join(b.lines, "\n")
+}
+
+// startFairway runs serve on loopback ports chosen by the kernel, and
+// waits until both servers are up (xDS serves only after the first
+// snapshot). Its logs are printed if the test fails.
+func startFairway(t *testing.T, manifests string, extra ...string) *fairway {
+	t.Helper()
+	args := append([]string{"serve", "--manifests", manifests, "--xds-address", "127.0.0.1:0",
+		"--admin-address", "127.0.0.1:0", "--log-json", "--log-level", "debug"}, extra...)
+	f := &fairway{t: t, cmd: exec.Command(fairwayBin, args...), done: make(chan error, 1), logs: &lockedBuffer{}}
+	stderr, err := f.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addrs := make(chan [2]string, 4)
+	go f.readLogs(stderr, addrs)
+	go func() { f.done <- f.cmd.Wait() }()
+	t.Cleanup(func() {
+		f.stop()
+		if t.Failed() {
+			t.Logf("fairway logs:\n%s", f.logs)
+		}
+	})
+	deadline := time.After(15 * time.Second)
+	for f.xds == "" || f.admin == "" {
+		select {
+		case a := <-addrs:
+			if a[0] == "serving xDS" {
+				f.xds = a[1]
+			} else {
+				f.admin = a[1]
+			}
+		case err := <-f.done:
+			t.Fatalf("fairway exited early: %v\n%s", err, f.logs)
+		case <-deadline:
+			t.Fatalf("fairway did not start within 15s:\n%s", f.logs)
+		}
+	}
+	return f
+}
+
+func (f *fairway) readLogs(r io.Reader, addrs chan<- [2]string) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		f.logs.add(line)
+		var entry struct {
+			Message string `json:"@message"`
+			Address string `json:"address"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil && (entry.Message == "serving xDS" || entry.Message == "serving admin") {
+			addrs <- [2]string{entry.Message, entry.Address}
+		}
+	}
+}
+
+// stop sends SIGTERM and waits for the exit; it returns how long that took.
+func (f *fairway) stop() time.Duration {
+	var took time.Duration
+	f.stoppedOnce.Do(func() {
+		start := time.Now()
+		_ = f.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-f.done:
+			if err != nil {
+				f.t.Errorf("fairway exited with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			_ = f.cmd.Process.Kill()
+			f.t.Errorf("fairway did not exit within 15s of SIGTERM")
+		}
+		took = time.Since(start)
+	})
+	return took
+}
+
+// get fetches an admin path.
+func (f *fairway) get(path string) (int, string) {
+	f.t.Helper()
+	resp, err := http.Get("http://" + f.admin + path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// debugSnapshot is the part of /debug/snapshot the tests read.
+type debugSnapshot struct {
+	Versions map[string]map[string]string `json:"versions"`
+	Problems []struct {
+		Kind, Name, Reason, Message string
+	} `json:"problems"`
+}
+
+func (f *fairway) snapshot() debugSnapshot {
+	f.t.Helper()
+	code, body := f.get("/debug/snapshot")
+	if code != http.StatusOK {
+		f.t.Fatalf("/debug/snapshot: %d %s", code, body)
+	}
+	var s debugSnapshot
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		f.t.Fatal(err)
+	}
+	return s
+}
+
+// streamInfo is one entry of /debug/nodes.
+type streamInfo struct {
+	NodeID    string            `json:"node_id"`
+	UserAgent string            `json:"user_agent"`
+	Group     string            `json:"group"`
+	Stream    string            `json:"stream"`
+	Acked     map[string]string `json:"acked"`
+	LastNACK  *struct {
+		Type, Version, Message string
+	} `json:"last_nack"`
+}
+
+func (f *fairway) nodes() []streamInfo {
+	f.t.Helper()
+	_, body := f.get("/debug/nodes")
+	var out []streamInfo
+	if err := json.Unmarshal([]byte(body), &out); err != nil {
+		f.t.Fatalf("/debug/nodes: %v: %s", err, body)
+	}
+	return out
+}
+
+// eventually retries cond for up to d.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// manifestDir is a temporary copy of manifests/examples, for edits.
+func manifestDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	entries, err := os.ReadDir("../manifests/examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join("../manifests/examples", e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, e.Name()), string(data))
+	}
+	return dir
+}
+
+// writeFile replaces a file the way an editor does: write aside, rename.
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func editFile(t *testing.T, path, old, new string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), old) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	writeFile(t, path, strings.Replace(string(data), old, new, 1))
+}

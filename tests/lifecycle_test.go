@@ -1,0 +1,177 @@
+package tests
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+)
+
+// TestAdminEndpoints: /healthz and /readyz answer once serving, and
+// /metrics has the metrics operators alert on. (/readyz before the first
+// snapshot is pinned in the xds package, where the first snapshot can be
+// held back.)
+func TestAdminEndpoints(t *testing.T) {
+	f := startFairway(t, manifestDir(t))
+	c := newSotW(t, f.xds, "envoy-0")
+	c.handshake()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if code, body := f.get(path); code != 200 || strings.TrimSpace(body) != "ok" {
+			t.Errorf("%s = %d %q", path, code, body)
+		}
+	}
+	_, metrics := f.get("/metrics")
+	for _, want := range []string{
+		"fairway_translation_duration_seconds_bucket",
+		`fairway_snapshot_publications_total{result="published"} 1`,
+		`fairway_snapshot_publications_total{result="failed"} 0`,
+		`fairway_xds_version_info{snapshot="envoy",type="cluster",version="`,
+		"fairway_xds_connected_nodes 1",
+		`fairway_xds_connected_streams{kind="sotw"} 1`,
+		`fairway_xds_pushes_total{type="listener"}`,
+		`fairway_xds_nacks_total{type="route"} 0`,
+		"fairway_problems",
+		"go_goroutines",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestShutdownWithinBound: SIGTERM with streams open ends the process
+// within the shutdown timeout (plus process teardown), and closes the
+// streams.
+func TestShutdownWithinBound(t *testing.T) {
+	f := startFairway(t, manifestDir(t), "--shutdown-timeout", "1s")
+	sotw := newSotW(t, f.xds, "envoy-0")
+	sotw.handshake()
+	delta := newDelta(t, f.xds, "envoy-1")
+	delta.subscribe(resourcev3.ClusterType, nil)
+	if took := f.stop(); took > 3*time.Second {
+		t.Fatalf("shutdown took %v with --shutdown-timeout 1s", took)
+	}
+	for _, closed := range []<-chan *discoveryv3.DiscoveryResponse{sotw.responses} {
+		select {
+		case _, ok := <-closed:
+			if ok {
+				t.Error("a response after shutdown")
+			}
+		case <-time.After(2 * time.Second):
+			t.Error("the SotW stream is still open after shutdown")
+		}
+	}
+}
+
+// TestXDSMutualTLS: with --xds-tls-* a client certificate from the CA is
+// required; a client without one cannot fetch anything.
+func TestXDSMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	ca, caKey := newCA(t)
+	writePEM(t, filepath.Join(dir, "ca.crt"), "CERTIFICATE", ca.Raw)
+	issue(t, dir, "server", ca, caKey, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
+	issue(t, dir, "client", ca, caKey, []string{"envoy"}, nil)
+	f := startFairway(t, manifestDir(t), "--xds-tls-cert", filepath.Join(dir, "server.crt"),
+		"--xds-tls-key", filepath.Join(dir, "server.key"), "--xds-tls-client-ca", filepath.Join(dir, "ca.crt"))
+
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	clientCert, err := tls.LoadX509KeyPair(filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := func(cfg *tls.Config) error {
+		conn, err := grpc.NewClient(f.xds, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+		if err != nil {
+			return err
+		}
+		if err := stream.Send(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "tls"}, TypeUrl: resourcev3.ClusterType}); err != nil {
+			return err
+		}
+		_, err = stream.Recv()
+		return err
+	}
+	if err := fetch(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}, ServerName: "localhost"}); err != nil {
+		t.Fatalf("with a client certificate: %v", err)
+	}
+	if err := fetch(&tls.Config{RootCAs: pool, ServerName: "localhost"}); err == nil {
+		t.Fatal("a client without a certificate fetched clusters")
+	}
+}
+
+func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fairway test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
+}
+
+func issue(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, dns []string, ips []net.IP) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: dns, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writePEM(t, filepath.Join(dir, name+".crt"), "CERTIFICATE", der)
+	writePEM(t, filepath.Join(dir, name+".key"), "EC PRIVATE KEY", keyDER)
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
