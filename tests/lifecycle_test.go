@@ -175,3 +175,20 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestNodeGroupByCluster: with --node-group-by=cluster, a node's snapshot
+// is keyed by its node.cluster, and it is served.
+func TestNodeGroupByCluster(t *testing.T) {
+	f := startFairway(t, manifestDir(t), "--node-group-by", "cluster")
+	c := newSotW(t, f.xds, "envoy-edge")
+	c.node.Cluster = "edge"
+	c.handshake()
+	eventually(t, 2*time.Second, "the node in group fleet/edge", func() bool {
+		for _, s := range f.nodes() {
+			if s.NodeID == "envoy-edge" && s.Group == "fleet/edge" && s.Acked["listener"] != "" {
+				return true
+			}
+		}
+		return false
+	})
+}
