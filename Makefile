@@ -6,6 +6,8 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 60s
+# make run gives the fleet unprivileged Ingress ports (8080, 8443), so a local Envoy needs no root.
+RUN_FLAGS ?= --http-port 8080 --https-port 8443
 
 .PHONY: all build run test lint bench fuzz golden clean
 
@@ -15,9 +17,9 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fairway
 
-## run: the main job on the embedded default: translate manifests/examples
+## run: the main job on the embedded default: serve manifests/examples over xDS on :18000
 run: build
-	$(BIN) translate -f manifests/examples
+	$(BIN) serve --manifests manifests/examples $(RUN_FLAGS)
 
 ## test: lint, then every test (race detector on); the fuzz target runs its seed corpus
 test: lint
