@@ -46,20 +46,59 @@ func newSotW(t *testing.T, addr, nodeID string) *sotwClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &sotwClient{t: t, node: &corev3.Node{Id: nodeID, Cluster: "fleet-test"}, stream: stream,
-		responses: make(chan *discoveryv3.DiscoveryResponse, 100), cancel: cancel}
+	t.Cleanup(cancel)
+	return &sotwClient{t: t, node: &corev3.Node{Id: nodeID, Cluster: "fleet-test"}, stream: stream,
+		responses: receive(stream.Recv), cancel: cancel}
+}
+
+// receive pumps a stream's responses into a channel, closed when the
+// stream ends.
+func receive[T any](recv func() (T, error)) chan T {
+	ch := make(chan T, 100)
 	go func() {
+		defer close(ch)
 		for {
-			resp, err := stream.Recv()
+			resp, err := recv()
 			if err != nil {
-				close(c.responses)
 				return
 			}
-			c.responses <- resp
+			ch <- resp
 		}
 	}()
-	t.Cleanup(cancel)
-	return c
+	return ch
+}
+
+// nextOf waits for the next response.
+func nextOf[T any](t *testing.T, ch chan T, within time.Duration) T {
+	t.Helper()
+	select {
+	case resp, ok := <-ch:
+		if !ok {
+			t.Fatal("stream closed")
+		}
+		return resp
+	case <-time.After(within):
+		t.Fatalf("no response within %v", within)
+	}
+	var zero T
+	return zero
+}
+
+// quietOf collects whatever responses arrive within d.
+func quietOf[T any](ch chan T, d time.Duration) []T {
+	var got []T
+	deadline := time.After(d)
+	for {
+		select {
+		case resp, ok := <-ch:
+			if !ok {
+				return got
+			}
+			got = append(got, resp)
+		case <-deadline:
+			return got
+		}
+	}
 }
 
 func (c *sotwClient) send(typeURL string, names []string, version, nonce, nack string) {
@@ -76,33 +115,12 @@ func (c *sotwClient) send(typeURL string, names []string, version, nonce, nack s
 // next waits for a response.
 func (c *sotwClient) next(within time.Duration) *discoveryv3.DiscoveryResponse {
 	c.t.Helper()
-	select {
-	case resp, ok := <-c.responses:
-		if !ok {
-			c.t.Fatal("stream closed")
-		}
-		return resp
-	case <-time.After(within):
-		c.t.Fatalf("no response within %v", within)
-		return nil
-	}
+	return nextOf(c.t, c.responses, within)
 }
 
 // quiet collects whatever responses arrive within d.
 func (c *sotwClient) quiet(d time.Duration) []*discoveryv3.DiscoveryResponse {
-	var got []*discoveryv3.DiscoveryResponse
-	deadline := time.After(d)
-	for {
-		select {
-		case resp, ok := <-c.responses:
-			if !ok {
-				return got
-			}
-			got = append(got, resp)
-		case <-deadline:
-			return got
-		}
-	}
+	return quietOf(c.responses, d)
 }
 
 // ack acknowledges a response, naming the same resources as before.

@@ -30,19 +30,7 @@ func newDelta(t *testing.T, addr, nodeID string) *deltaClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &deltaClient{t: t, node: &corev3.Node{Id: nodeID, Cluster: "fleet-test"}, stream: stream,
-		responses: make(chan *discoveryv3.DeltaDiscoveryResponse, 100)}
-	go func() {
-		for {
-			resp, err := stream.Recv()
-			if err != nil {
-				close(c.responses)
-				return
-			}
-			c.responses <- resp
-		}
-	}()
-	return c
+	return &deltaClient{t: t, node: &corev3.Node{Id: nodeID, Cluster: "fleet-test"}, stream: stream, responses: receive(stream.Recv)}
 }
 
 func (c *deltaClient) send(req *discoveryv3.DeltaDiscoveryRequest) {
@@ -55,32 +43,11 @@ func (c *deltaClient) send(req *discoveryv3.DeltaDiscoveryRequest) {
 
 func (c *deltaClient) next(within time.Duration) *discoveryv3.DeltaDiscoveryResponse {
 	c.t.Helper()
-	select {
-	case resp, ok := <-c.responses:
-		if !ok {
-			c.t.Fatal("stream closed")
-		}
-		return resp
-	case <-time.After(within):
-		c.t.Fatalf("no delta response within %v", within)
-		return nil
-	}
+	return nextOf(c.t, c.responses, within)
 }
 
 func (c *deltaClient) quiet(d time.Duration) []*discoveryv3.DeltaDiscoveryResponse {
-	var got []*discoveryv3.DeltaDiscoveryResponse
-	deadline := time.After(d)
-	for {
-		select {
-		case resp, ok := <-c.responses:
-			if !ok {
-				return got
-			}
-			got = append(got, resp)
-		case <-deadline:
-			return got
-		}
-	}
+	return quietOf(c.responses, d)
 }
 
 // subscribe asks for names of a type (none: wildcard), returns the

@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -36,6 +37,19 @@ func TestAdminEndpoints(t *testing.T) {
 		if code, body := f.get(path); code != 200 || strings.TrimSpace(body) != "ok" {
 			t.Errorf("%s = %d %q", path, code, body)
 		}
+	}
+	_, snap := f.get("/debug/snapshot")
+	var shape map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(snap), &shape); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"listeners", "routes", "clusters", "endpoints", "secrets", "versions", "proxyless", "problems"} {
+		if len(shape[key]) == 0 {
+			t.Errorf("/debug/snapshot lacks %q", key)
+		}
+	}
+	if strings.Contains(snap, "PRIVATE KEY") || !strings.Contains(snap, "[redacted]") {
+		t.Error("/debug/snapshot does not redact private keys")
 	}
 	_, metrics := f.get("/metrics")
 	for _, want := range []string{
