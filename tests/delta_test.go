@@ -107,14 +107,9 @@ func TestDeltaStream(t *testing.T) {
 	if extra := c.quiet(2 * time.Second); len(extra) > 1 {
 		t.Fatalf("%d delta responses in the 2s after a NACK; want at most 1", len(extra))
 	}
-	eventually(t, 2*time.Second, "the delta NACK in /debug/nodes", func() bool {
-		for _, s := range f.nodes() {
-			if s.NodeID == "envoy-delta" && s.Stream == "delta" && s.LastNACK != nil && s.LastNACK.Type == "endpoint" &&
-				s.LastNACK.Version == f.snapshot().Versions["envoy"]["endpoint"] {
-				return true
-			}
-		}
-		return false
+	f.waitForStream("the delta NACK in /debug/nodes", func(s streamInfo) bool {
+		return s.NodeID == "envoy-delta" && s.Stream == "delta" && s.LastNACK != nil && s.LastNACK.Type == "endpoint" &&
+			s.LastNACK.Version == f.snapshot().Versions["envoy"]["endpoint"]
 	})
 }
 

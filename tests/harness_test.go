@@ -206,6 +206,20 @@ func (f *fairway) nodes() []streamInfo {
 	return out
 }
 
+// waitForStream waits up to 2 s until /debug/nodes lists a stream that
+// matches.
+func (f *fairway) waitForStream(what string, match func(streamInfo) bool) {
+	f.t.Helper()
+	eventually(f.t, 2*time.Second, what, func() bool {
+		for _, s := range f.nodes() {
+			if match(s) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // eventually retries cond for up to d.
 func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()

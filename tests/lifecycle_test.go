@@ -197,12 +197,7 @@ func TestNodeGroupByCluster(t *testing.T) {
 	c := newSotW(t, f.xds, "envoy-edge")
 	c.node.Cluster = "edge"
 	c.handshake()
-	eventually(t, 2*time.Second, "the node in group fleet/edge", func() bool {
-		for _, s := range f.nodes() {
-			if s.NodeID == "envoy-edge" && s.Group == "fleet/edge" && s.Acked["listener"] != "" {
-				return true
-			}
-		}
-		return false
+	f.waitForStream("the node in group fleet/edge", func(s streamInfo) bool {
+		return s.NodeID == "envoy-edge" && s.Group == "fleet/edge" && s.Acked["listener"] != ""
 	})
 }

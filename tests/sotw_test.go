@@ -44,15 +44,10 @@ func TestInitialFetchInADSOrder(t *testing.T) {
 		t.Errorf("endpoints: %d assignments, want 3", n)
 	}
 	versions := f.snapshot().Versions["envoy"]
-	eventually(t, 2*time.Second, "ACKs recorded in /debug/nodes", func() bool {
-		for _, s := range f.nodes() {
-			if s.NodeID == "envoy-0" && s.Group == "fleet" && s.Stream == "sotw" &&
-				s.Acked["cluster"] == versions["cluster"] && s.Acked["endpoint"] == versions["endpoint"] &&
-				s.Acked["listener"] == versions["listener"] && s.Acked["route"] == versions["route"] && s.Acked["secret"] == versions["secret"] {
-				return true
-			}
-		}
-		return false
+	f.waitForStream("ACKs recorded in /debug/nodes", func(s streamInfo) bool {
+		return s.NodeID == "envoy-0" && s.Group == "fleet" && s.Stream == "sotw" &&
+			s.Acked["cluster"] == versions["cluster"] && s.Acked["endpoint"] == versions["endpoint"] &&
+			s.Acked["listener"] == versions["listener"] && s.Acked["route"] == versions["route"] && s.Acked["secret"] == versions["secret"]
 	})
 }
 
@@ -169,14 +164,9 @@ func TestNACKIsNotResentInALoop(t *testing.T) {
 	if count > 1 {
 		t.Fatalf("%d responses in the 2s after a NACK; want at most 1", count)
 	}
-	eventually(t, 2*time.Second, "the NACK in /debug/nodes", func() bool {
-		for _, s := range f.nodes() {
-			if s.NodeID == "nacker" && s.LastNACK != nil && s.LastNACK.Type == "cluster" &&
-				s.LastNACK.Message == "cluster rejected by test" && s.LastNACK.Version == f.snapshot().Versions["envoy"]["cluster"] {
-				return true
-			}
-		}
-		return false
+	f.waitForStream("the NACK in /debug/nodes", func(s streamInfo) bool {
+		return s.NodeID == "nacker" && s.LastNACK != nil && s.LastNACK.Type == "cluster" &&
+			s.LastNACK.Message == "cluster rejected by test" && s.LastNACK.Version == f.snapshot().Versions["envoy"]["cluster"]
 	})
 	if _, metrics := f.get("/metrics"); !strings.Contains(metrics, `fairway_xds_nacks_total{type="cluster"} 1`) {
 		t.Error("fairway_xds_nacks_total{type=\"cluster\"} is not 1")
