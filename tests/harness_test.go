@@ -190,6 +190,7 @@ type streamInfo struct {
 	UserAgent string            `json:"user_agent"`
 	Group     string            `json:"group"`
 	Stream    string            `json:"stream"`
+	Type      string            `json:"type"`
 	Acked     map[string]string `json:"acked"`
 	LastNACK  *struct {
 		Type, Version, Message string

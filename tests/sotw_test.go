@@ -11,7 +11,9 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	adsclient "github.com/envoyproxy/go-control-plane/pkg/client/sotw/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 )
@@ -264,4 +266,46 @@ func TestBrokenYAMLKeepsTheLastGoodConfig(t *testing.T) {
 	if !strings.Contains(rc[0].String(), "/v3") {
 		t.Error("the fixed file's new route is missing")
 	}
+}
+
+// TestPerTypeServices: an Envoy configured without ADS fetches each type
+// from its own service (here CDS and LDS) and appears in /debug/nodes with
+// the stream's type.
+func TestPerTypeServices(t *testing.T) {
+	f := startFairway(t, manifestDir(t))
+	conn := dial(t, f.xds)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	node := &corev3.Node{Id: "envoy-no-ads", Cluster: "fleet-test"}
+	cds, err := clusterservice.NewClusterDiscoveryServiceClient(conn).StreamClusters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cds.Send(&discoveryv3.DiscoveryRequest{Node: node, TypeUrl: resourcev3.ClusterType}); err != nil {
+		t.Fatal(err)
+	}
+	clusters, err := cds.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resourceNames(t, clusters); len(got) != 3 {
+		t.Errorf("CDS service sent %v", got)
+	}
+	lds, err := listenerservice.NewListenerDiscoveryServiceClient(conn).StreamListeners(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lds.Send(&discoveryv3.DiscoveryRequest{Node: node, TypeUrl: resourcev3.ListenerType}); err != nil {
+		t.Fatal(err)
+	}
+	listeners, err := lds.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resourceNames(t, listeners); !slices.Equal(got, []string{"http", "https", "tcp-5432"}) {
+		t.Errorf("LDS service sent %v", got)
+	}
+	f.waitForStream("the per-type CDS stream", func(s streamInfo) bool {
+		return s.NodeID == "envoy-no-ads" && s.Type == "cluster"
+	})
 }
