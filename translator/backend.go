@@ -23,6 +23,9 @@ func (t *translation) useCluster(k clusterKey) string {
 	if name, ok := t.clusters[k]; ok {
 		return name
 	}
+	if t.clusters == nil {
+		t.clusters = map[clusterKey]string{}
+	}
 	name := k.name()
 	t.clusters[k] = name
 	return name
@@ -40,6 +43,10 @@ func (t *translation) resolveBackend(ref ObjectRef, field, namespace string, b n
 		}
 		return ""
 	}
+	if t.referenced == nil {
+		t.referenced = map[nsName]bool{}
+	}
+	t.referenced[nsName{namespace, b.Service.Name}] = true
 	svc := t.idx.services[nsName{namespace, b.Service.Name}]
 	if svc == nil {
 		t.problems.add(ref, BackendNotFound, "%s.service.name: Service %s/%s not found", field, namespace, b.Service.Name)

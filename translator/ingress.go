@@ -17,81 +17,103 @@ type httpRoute struct {
 	cluster string
 }
 
-// routeKey is what two Ingresses must not both claim.
-type routeKey struct {
-	host  string
-	match pathMatch
-}
-
-// routeClaim remembers who won a routeKey, for the loser's message.
-type routeClaim struct {
-	route   *httpRoute
+// pathSpec is a parsed, valid Ingress path, before duplicates are settled.
+type pathSpec struct {
+	match   pathMatch
+	field   string
 	backend networkingv1.IngressBackend
-	ns      string
 }
 
-// ingressRoutes gathers the rules of the served Ingresses (oldest first) and
-// settles duplicates: a (host, path) goes to the first, that is the oldest,
-// Ingress that asks for it, and later ones get a DuplicatePath Problem. The
-// same happens to defaultBackend. Backends are resolved only for winners, so
-// a losing rule never creates a cluster.
-func (t *translation) ingressRoutes(served []*networkingv1.Ingress) (routes []*httpRoute, defaultRoute *httpRoute) {
-	won := map[routeKey]*routeClaim{}
-	var order []*routeClaim
-	var def *routeClaim
-	for _, ing := range served {
-		ref := ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
-		if b := ing.Spec.DefaultBackend; b != nil {
-			if def == nil {
-				def = &routeClaim{route: &httpRoute{match: pathMatch{path: "/"}, origin: ref, field: "spec.defaultBackend"}, backend: *b, ns: ing.Namespace}
-			} else {
-				t.problems.add(ref, DefaultBackendConflict, "spec.defaultBackend is ignored: Ingress %s, which is older, already sets the default backend", def.route.origin.NamespacedName())
-			}
-		}
-		for ri, rule := range ing.Spec.Rules {
-			if rule.Host != "" {
-				if err := validateHost(rule.Host); err != nil {
-					t.problems.add(ref, InvalidHost, "spec.rules[%d].host: %v", ri, err)
-					continue
-				}
-			}
-			if rule.HTTP == nil {
+// ingressState is an Ingress as the engine keeps it: parsed once per
+// object, its paths grouped by host ("" for rules without one).
+type ingressState struct {
+	obj      *networkingv1.Ingress
+	ref      ObjectRef
+	served   bool
+	byHost   map[string][]pathSpec
+	problems []Problem // of the parse: InvalidHost, InvalidPath
+}
+
+func (st *ingressState) hasTLS() bool     { return st != nil && len(st.obj.Spec.TLS) > 0 }
+func (st *ingressState) hasDefault() bool { return st != nil && st.obj.Spec.DefaultBackend != nil }
+
+// parseIngress validates an Ingress's hosts and paths once.
+func parseIngress(ing *networkingv1.Ingress, served bool) *ingressState {
+	st := &ingressState{
+		obj:    ing,
+		ref:    ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
+		served: served,
+		byHost: map[string][]pathSpec{},
+	}
+	if !served {
+		return st
+	}
+	var ps problems
+	for ri, rule := range ing.Spec.Rules {
+		if rule.Host != "" {
+			if err := validateHost(rule.Host); err != nil {
+				ps.add(st.ref, InvalidHost, "spec.rules[%d].host: %v", ri, err)
 				continue
 			}
-			for pi, p := range rule.HTTP.Paths {
-				field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
-				m, err := parsePath(p)
-				if err != nil {
-					t.problems.add(ref, InvalidPath, "%s: %v", field, err)
-					continue
-				}
-				key := routeKey{host: rule.Host, match: m}
-				if prev, ok := won[key]; ok {
-					t.problems.add(ref, DuplicatePath, "%s: host %q path %s is already routed by %s of Ingress %s, which is older",
-						field, hostOrAny(rule.Host), m, prev.route.field, prev.route.origin.NamespacedName())
-					continue
-				}
-				c := &routeClaim{route: &httpRoute{host: rule.Host, match: m, origin: ref, field: field}, backend: p.Backend, ns: ing.Namespace}
-				won[key] = c
-				order = append(order, c)
+		}
+		if rule.HTTP == nil {
+			continue
+		}
+		for pi, p := range rule.HTTP.Paths {
+			field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
+			m, err := parsePath(p)
+			if err != nil {
+				ps.add(st.ref, InvalidPath, "%s: %v", field, err)
+				continue
+			}
+			st.byHost[rule.Host] = append(st.byHost[rule.Host], pathSpec{match: m, field: field, backend: p.Backend})
+		}
+	}
+	st.problems = ps
+	return st
+}
+
+// ingressChanged re-parses an Ingress and marks what it touched: the hosts
+// it had and has, the host-less rules' dependants, the default backend, TLS
+// and the port claims.
+func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
+	prev := e.ingresses[k]
+	var next *ingressState
+	if ing != nil {
+		next = parseIngress(ing, e.ours.serves(ing))
+		e.ingresses[k] = next
+	} else {
+		delete(e.ingresses, k)
+	}
+	e.contribute(k, prev, false)
+	e.contribute(k, next, true)
+	if prev.hasDefault() || next.hasDefault() {
+		e.dirty.defaults = true
+	}
+	if prev.hasTLS() || next.hasTLS() {
+		e.dirty.tls = true
+	}
+	e.dirty.claims = true
+}
+
+// contribute adds or removes an Ingress's hosts from the host index and
+// marks them dirty.
+func (e *Engine) contribute(k nsName, st *ingressState, add bool) {
+	if st == nil || !st.served {
+		return
+	}
+	for host := range st.byHost {
+		e.dirty.hosts[host] = true
+		if add {
+			if e.contrib[host] == nil {
+				e.contrib[host] = map[nsName]*ingressState{}
+			}
+			e.contrib[host][k] = st
+		} else {
+			delete(e.contrib[host], k)
+			if len(e.contrib[host]) == 0 {
+				delete(e.contrib, host)
 			}
 		}
 	}
-	routes = make([]*httpRoute, 0, len(order))
-	for _, c := range order {
-		c.route.cluster = t.resolveBackend(c.route.origin, c.route.field+".backend", c.ns, c.backend)
-		routes = append(routes, c.route)
-	}
-	if def != nil {
-		def.route.cluster = t.resolveBackend(def.route.origin, def.route.field, def.ns, def.backend)
-		defaultRoute = def.route
-	}
-	return routes, defaultRoute
-}
-
-func hostOrAny(host string) string {
-	if host == "" {
-		return "*"
-	}
-	return host
 }

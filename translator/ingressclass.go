@@ -1,8 +1,6 @@
 package translator
 
 import (
-	"slices"
-
 	networkingv1 "k8s.io/api/networking/v1"
 )
 
@@ -15,34 +13,32 @@ const (
 	legacyClassAnnotation = "kubernetes.io/ingress.class"
 )
 
-// servedIngresses returns the Ingresses fairway serves, oldest first: those
-// whose class is one of fairway's IngressClasses, and those with no class when
-// one of fairway's classes is the default. Every other Ingress is someone
-// else's, so it gets neither config nor a Problem.
-func servedIngresses(in Input, controller string) []*networkingv1.Ingress {
-	ours := map[string]bool{}
-	isDefault := false
-	for _, c := range in.IngressClasses {
+// classSelection is which IngressClasses are fairway's.
+type classSelection struct {
+	ours      map[string]bool
+	isDefault bool // one of ours is the cluster default
+}
+
+func selectClasses(classes map[string]*networkingv1.IngressClass, controller string) classSelection {
+	sel := classSelection{ours: map[string]bool{}}
+	for _, c := range classes {
 		if c == nil || c.Spec.Controller != controller {
 			continue
 		}
-		ours[c.Name] = true
+		sel.ours[c.Name] = true
 		if c.Annotations[defaultClassAnnotation] == "true" {
-			isDefault = true
+			sel.isDefault = true
 		}
 	}
-	var served []*networkingv1.Ingress
-	for _, ing := range in.Ingresses {
-		if ing == nil {
-			continue
-		}
-		class := ingressClassName(ing)
-		if (class == "" && isDefault) || (class != "" && ours[class]) {
-			served = append(served, ing)
-		}
-	}
-	slices.SortFunc(served, func(a, b *networkingv1.Ingress) int { return compareAge(&a.ObjectMeta, &b.ObjectMeta) })
-	return served
+	return sel
+}
+
+// serves reports whether fairway serves ing: its class is one of fairway's,
+// or it has no class and one of fairway's is the default. Every other
+// Ingress is someone else's, so it gets neither config nor a Problem.
+func (s classSelection) serves(ing *networkingv1.Ingress) bool {
+	class := ingressClassName(ing)
+	return (class == "" && s.isDefault) || (class != "" && s.ours[class])
 }
 
 func ingressClassName(ing *networkingv1.Ingress) string {

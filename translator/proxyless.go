@@ -1,8 +1,6 @@
 package translator
 
 import (
-	"cmp"
-	"slices"
 	"strconv"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -32,38 +30,81 @@ func ProxylessTarget(namespace, service string, port int32) string {
 	return service + "." + namespace + ".svc." + ClusterDomain + ":" + strconv.FormatInt(int64(port), 10)
 }
 
-// proxyless builds the proxyless resources: every TCP port of every Service
-// that has endpoints of its own (not ExternalName), whatever its type, since
-// a client inside the cluster may dial any Service. Endpoints are always the
-// pods: a client in the cluster needs no node hop.
-func (t *translation) proxyless(res *Result) {
-	envoyCLAs := make(map[string]*endpointv3.ClusterLoadAssignment, len(res.Endpoints))
-	if t.opts.LBTarget == LBTargetPods {
-		for _, cla := range res.Endpoints {
-			envoyCLAs[cla.GetClusterName()] = cla
+// proxylessPort is one Service port's proxyless listener and cluster.
+type proxylessPort struct{ target, cluster string }
+
+// proxylessState is a Service's proxyless resources and endpoint Problems.
+type proxylessState struct {
+	ports    []proxylessPort
+	problems []Problem
+}
+
+// updateProxyless rebuilds one Service's proxyless resources: an API
+// listener per TCP port of every Service that has endpoints of its own (not
+// ExternalName), whatever its type, since a client inside the cluster may
+// dial any Service. Endpoints are always the pods: a client in the cluster
+// needs no node hop, so in pods mode they are the Envoys' very bytes.
+func (e *Engine) updateProxyless(k nsName) error {
+	prev := e.proxyless[k]
+	st, err := e.buildProxyless(k)
+	if err != nil {
+		return err
+	}
+	if prev != nil {
+		keep := map[string]bool{}
+		for _, p := range st.ports {
+			keep[p.target], keep[p.cluster] = true, true
+		}
+		for _, p := range prev.ports {
+			if !keep[p.target] {
+				e.grpc.remove(KindListener, p.target)
+			}
+			if !keep[p.cluster] {
+				e.grpc.remove(KindCluster, p.cluster)
+				e.grpc.remove(KindEndpoint, p.cluster)
+			}
 		}
 	}
-	p := &res.Proxyless
-	for _, svc := range t.idx.sortedServices() {
-		if svc.Spec.Type == corev1.ServiceTypeExternalName {
+	if len(st.ports) == 0 && len(st.problems) == 0 {
+		delete(e.proxyless, k)
+	} else {
+		e.proxyless[k] = st
+	}
+	return nil
+}
+
+func (e *Engine) buildProxyless(k nsName) (*proxylessState, error) {
+	st := &proxylessState{}
+	svc := e.idx.services[k]
+	if !e.opts.Proxyless || svc == nil || svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return st, nil
+	}
+	t := e.scope()
+	for i := range svc.Spec.Ports {
+		sp := &svc.Spec.Ports[i]
+		if protocolOf(sp) != corev1.ProtocolTCP || !validPort(sp.Port) {
 			continue
 		}
-		for i := range svc.Spec.Ports {
-			sp := &svc.Spec.Ports[i]
-			if protocolOf(sp) != corev1.ProtocolTCP || !validPort(sp.Port) {
-				continue
-			}
-			name := envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)
-			cla := envoyCLAs[name]
-			if cla == nil {
-				cla = envoy.ClusterLoadAssignment(name, byZone(t.podEndpoints(svc, sp)))
-			}
-			p.Listeners = append(p.Listeners, envoy.APIListener(ProxylessTarget(svc.Namespace, svc.Name, sp.Port), name))
-			p.Clusters = append(p.Clusters, envoy.EDSCluster(name))
-			p.Endpoints = append(p.Endpoints, cla)
+		p := proxylessPort{target: ProxylessTarget(svc.Namespace, svc.Name, sp.Port), cluster: envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)}
+		listener, err := encode(p.target, envoy.APIListener(p.target, p.cluster), []Ref{{KindCluster, p.cluster}})
+		if err != nil {
+			return nil, err
 		}
+		cl, err := encodeCluster(p.cluster)
+		if err != nil {
+			return nil, err
+		}
+		cla := e.envoy.Get(KindEndpoint, p.cluster)
+		if cla == nil || e.opts.LBTarget != LBTargetPods {
+			if cla, err = encode(p.cluster, envoy.ClusterLoadAssignment(p.cluster, byZone(t.podEndpoints(svc, sp))), nil); err != nil {
+				return nil, err
+			}
+		}
+		e.grpc.put(KindListener, listener)
+		e.grpc.put(KindCluster, cl)
+		e.grpc.put(KindEndpoint, cla)
+		st.ports = append(st.ports, p)
 	}
-	slices.SortFunc(p.Listeners, func(a, b *listenerv3.Listener) int { return cmp.Compare(a.Name, b.Name) })
-	slices.SortFunc(p.Clusters, func(a, b *clusterv3.Cluster) int { return cmp.Compare(a.Name, b.Name) })
-	slices.SortFunc(p.Endpoints, func(a, b *endpointv3.ClusterLoadAssignment) int { return cmp.Compare(a.ClusterName, b.ClusterName) })
+	st.problems = t.problems
+	return st, nil
 }

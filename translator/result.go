@@ -26,6 +26,9 @@ type Result struct {
 	// Admitted lists the objects that got traffic: the status writer gives
 	// these, and only these, the fleet's address.
 	Admitted Admitted
+	// err is a resource that failed validation as it was built (a
+	// translator bug); Validate reports it.
+	err error
 }
 
 // ObjectRef names a Kubernetes object.

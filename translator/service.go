@@ -1,10 +1,12 @@
 package translator
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -29,15 +31,12 @@ func (t *translation) handlesService(svc *corev1.Service) bool {
 	return class == nil || *class == "" || (t.opts.LBClass != "" && *class == t.opts.LBClass)
 }
 
-// loadBalancerPorts lists the ports of the handled LoadBalancer Services,
-// each with its port claim. Ports that cannot become listeners get a Problem
-// and no claim.
-func (t *translation) loadBalancerPorts() []*lbPort {
+// loadBalancerPorts lists the ports of the handled LoadBalancer Services
+// (sorted), each with its port claim. Ports that cannot become listeners get
+// a Problem and no claim.
+func (t *translation) loadBalancerPorts(services []*corev1.Service) []*lbPort {
 	var out []*lbPort
-	for _, svc := range t.idx.sortedServices() {
-		if !t.handlesService(svc) {
-			continue
-		}
+	for _, svc := range services {
 		ref := ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
 		for i, sp := range svc.Spec.Ports {
 			p := &lbPort{svc: svc, sp: sp, field: fmt.Sprintf("spec.ports[%d]", i)}
@@ -65,51 +64,96 @@ func (t *translation) loadBalancerPorts() []*lbPort {
 	return out
 }
 
-// layer4 turns the settled Service ports into listeners and admissions.
-func (t *translation) layer4(ports []*lbPort) ([]*listenerv3.Listener, []ServiceAdmission) {
-	var listeners []*listenerv3.Listener
-	var admitted []ServiceAdmission
-	var cur *ServiceAdmission
-	anyWon := false
-	flush := func() {
-		if cur != nil && anyWon {
-			admitted = append(admitted, *cur)
-		}
-	}
-	for _, p := range ports {
-		if cur == nil || cur.Namespace != p.svc.Namespace || cur.Name != p.svc.Name {
-			flush()
-			cur = &ServiceAdmission{ObjectRef: ObjectRef{Kind: "Service", Namespace: p.svc.Namespace, Name: p.svc.Name}}
-			anyWon = false
-		}
-		pa := PortAdmission{Port: p.sp.Port, Protocol: string(protocolOf(&p.sp))}
-		switch {
-		case p.claim == nil:
-			pa.Error = string(p.invalid)
-		case !p.claim.won():
-			pa.Error = string(PortConflict)
-			t.problems.add(p.claim.ref, PortConflict, "%s", p.claim.conflictMessage())
-		default:
-			anyWon = true
-			pa.Listener = t.portListener(p, &listeners)
-		}
-		cur.Ports = append(cur.Ports, pa)
-	}
-	flush()
-	return listeners, admitted
+// listenerSpec is what a fleet listener is built from; equal specs encode
+// equally, so an unchanged listener is not encoded again.
+type listenerSpec struct {
+	name    string
+	port    uint32
+	cluster string
+	udp     bool
 }
 
-// portListener builds the listener of a winning port and returns its name.
-func (t *translation) portListener(p *lbPort, listeners *[]*listenerv3.Listener) string {
+func (s listenerSpec) encode() (*Resource, error) {
+	if s.cluster == "" {
+		return encode(s.name, envoy.HTTPListener(s.name, s.port, envoy.HTTPRouteConfig), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
+	}
+	refs := []Ref{{KindCluster, s.cluster}}
+	if s.udp {
+		return encode(s.name, envoy.UDPProxyListener(s.name, s.port, s.cluster), refs)
+	}
+	return encode(s.name, envoy.TCPProxyListener(s.name, s.port, s.cluster), refs)
+}
+
+// layer4 turns the settled Service ports into listener specs and
+// admissions: a Service is admitted if it holds at least one port.
+func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmission) {
+	var specs []listenerSpec
+	var admitted []ServiceAdmission
+	for i := 0; i < len(ports); {
+		svc := ports[i].svc
+		adm := ServiceAdmission{ObjectRef: ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}}
+		won := false
+		for ; i < len(ports) && ports[i].svc == svc; i++ {
+			p := ports[i]
+			pa := PortAdmission{Port: p.sp.Port, Protocol: string(protocolOf(&p.sp))}
+			switch {
+			case p.claim == nil:
+				pa.Error = string(p.invalid)
+			case !p.claim.won():
+				pa.Error = string(PortConflict)
+				t.problems.add(p.claim.ref, PortConflict, "%s", p.claim.conflictMessage())
+			default:
+				won = true
+				spec := t.portListener(p)
+				pa.Listener = spec.name
+				specs = append(specs, spec)
+			}
+			adm.Ports = append(adm.Ports, pa)
+		}
+		if won {
+			admitted = append(admitted, adm)
+		}
+	}
+	return specs, admitted
+}
+
+// portListener is the listener of a winning port.
+func (t *translation) portListener(p *lbPort) listenerSpec {
 	udp := p.claim.protocol == corev1.ProtocolUDP
 	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp})
-	port := uint32(p.sp.Port)
-	var l *listenerv3.Listener
+	name := envoy.TCPListenerName(p.sp.Port)
 	if udp {
-		l = envoy.UDPProxyListener(envoy.UDPListenerName(p.sp.Port), port, cluster)
-	} else {
-		l = envoy.TCPProxyListener(envoy.TCPListenerName(p.sp.Port), port, cluster)
+		name = envoy.UDPListenerName(p.sp.Port)
 	}
-	*listeners = append(*listeners, l)
-	return l.Name
+	return listenerSpec{name: name, port: uint32(p.sp.Port), cluster: cluster, udp: udp}
+}
+
+// handledServices lists the LoadBalancer Services fairway handles, sorted.
+func (e *Engine) handledServices(t *translation) []*corev1.Service {
+	var out []*corev1.Service
+	for _, svc := range e.idx.services {
+		if t.handlesService(svc) {
+			out = append(out, svc)
+		}
+	}
+	slices.SortFunc(out, func(a, b *corev1.Service) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// oldestServed finds the oldest served Ingress, and the oldest with TLS.
+func (e *Engine) oldestServed() (oldest, oldestTLS *networkingv1.Ingress) {
+	for _, st := range e.ingresses {
+		if !st.served {
+			continue
+		}
+		if oldest == nil || compareAge(&st.obj.ObjectMeta, &oldest.ObjectMeta) < 0 {
+			oldest = st.obj
+		}
+		if st.hasTLS() && (oldestTLS == nil || compareAge(&st.obj.ObjectMeta, &oldestTLS.ObjectMeta) < 0) {
+			oldestTLS = st.obj
+		}
+	}
+	return oldest, oldestTLS
 }

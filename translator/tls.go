@@ -23,9 +23,14 @@ type tlsConfig struct {
 	defaultSecret string
 	// secrets holds every secret that a chain uses, by SDS name.
 	secrets map[string]*tlsv3.Secret
-	// checked caches Secret validation: parsing a key pair costs more than
-	// the rest of a host's translation, and many Ingresses share one Secret.
-	checked map[nsName]secretCheck
+	// checked caches Secret validation across translations.
+	checked map[nsName]secretMemo
+}
+
+// secretMemo is a Secret's validation, valid while the object is the same.
+type secretMemo struct {
+	obj   *corev1.Secret
+	check secretCheck
 }
 
 type secretCheck struct {
@@ -38,8 +43,8 @@ type secretCheck struct {
 // oldest first, so a host that two Ingresses give different Secrets keeps
 // the older one's and the newer gets a TLSConflict. A missing or invalid
 // Secret costs only the hosts of that entry their HTTPS.
-func (t *translation) tlsHosts(served []*networkingv1.Ingress) *tlsConfig {
-	c := &tlsConfig{hostSecret: map[string]string{}, secrets: map[string]*tlsv3.Secret{}, checked: map[nsName]secretCheck{}}
+func (t *translation) tlsHosts(served []*networkingv1.Ingress, checked map[nsName]secretMemo) *tlsConfig {
+	c := &tlsConfig{hostSecret: map[string]string{}, secrets: map[string]*tlsv3.Secret{}, checked: checked}
 	owner := map[string]ObjectRef{}
 	for _, ing := range served {
 		ref := ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
@@ -98,14 +103,15 @@ func noHTTPS(hosts []string) string {
 	}
 }
 
-// check validates a TLS Secret once per translation.
+// check validates a TLS Secret once per Secret object.
 func (c *tlsConfig) check(idx *index, namespace, name string) secretCheck {
 	k := nsName{namespace, name}
-	if r, ok := c.checked[k]; ok {
-		return r
+	obj := idx.secrets[k]
+	if m, ok := c.checked[k]; ok && m.obj == obj {
+		return m.check
 	}
-	r := checkSecret(idx.secrets[k], namespace, name)
-	c.checked[k] = r
+	r := checkSecret(obj, namespace, name)
+	c.checked[k] = secretMemo{obj: obj, check: r}
 	return r
 }
 
@@ -172,12 +178,90 @@ func (c *tlsConfig) covers(host string) bool {
 	return ok
 }
 
-// sortedSecrets returns the used secrets sorted by name.
-func (c *tlsConfig) sortedSecrets() []*tlsv3.Secret {
-	out := make([]*tlsv3.Secret, 0, len(c.secrets))
-	for _, s := range c.secrets {
-		out = append(out, s)
+// tlsState is the https listener's outcome: the certificate of each TLS
+// host, the chains and the secrets.
+type tlsState struct {
+	config   *tlsConfig
+	chains   []envoy.TLSChain
+	port     uint32
+	secrets  map[string]*corev1.Secret // SDS name -> the object it came from
+	problems []Problem
+}
+
+// recomputeTLS assigns certificates to TLS hosts and rebuilds the https
+// listener and the secrets that changed. The listener exists while the
+// https claim holds and at least one certificate is usable.
+func (e *Engine) recomputeTLS() error {
+	var withTLS []*networkingv1.Ingress
+	for _, st := range e.ingresses {
+		if st.served && st.hasTLS() {
+			withTLS = append(withTLS, st.obj)
+		}
 	}
-	slices.SortFunc(out, func(a, b *tlsv3.Secret) int { return cmp.Compare(a.Name, b.Name) })
-	return out
+	slices.SortFunc(withTLS, func(a, b *networkingv1.Ingress) int { return compareAge(&a.ObjectMeta, &b.ObjectMeta) })
+	t := e.scope()
+	next := tlsState{secrets: map[string]*corev1.Secret{}}
+	if e.claims.httpsWon {
+		next.config = t.tlsHosts(withTLS, e.secretChecks)
+		next.chains = next.config.chains()
+		next.port = uint32(e.opts.HTTPSPort)
+	}
+	next.problems = t.problems
+	if err := e.replaceSecrets(next); err != nil {
+		return err
+	}
+	prev := e.tls
+	e.tls = next
+	if len(next.chains) == 0 {
+		e.envoy.remove(KindListener, envoy.HTTPSListenerName)
+		return nil
+	}
+	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
+		return nil
+	}
+	refs := []Ref{{KindRoute, envoy.HTTPSRouteConfig}}
+	for _, c := range next.chains {
+		refs = append(refs, Ref{KindSecret, c.Secret})
+	}
+	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, next.port, envoy.HTTPSRouteConfig, next.chains), refs)
+	if err != nil {
+		return err
+	}
+	e.envoy.put(KindListener, r)
+	return nil
+}
+
+func sameChain(a, b envoy.TLSChain) bool {
+	return a.Secret == b.Secret && slices.Equal(a.ServerNames, b.ServerNames)
+}
+
+// replaceSecrets puts the secrets the chains use, encoding only those whose
+// Secret object changed, and removes the rest.
+func (e *Engine) replaceSecrets(next tlsState) error {
+	if next.config != nil {
+		for name, s := range next.config.secrets {
+			obj := e.idx.secrets[secretKey(name)]
+			next.secrets[name] = obj
+			if e.tls.secrets[name] == obj && e.envoy.Get(KindSecret, name) != nil {
+				continue
+			}
+			r, err := encode(name, s, nil)
+			if err != nil {
+				return err
+			}
+			e.envoy.put(KindSecret, r)
+		}
+	}
+	for name := range e.tls.secrets {
+		if _, ok := next.secrets[name]; !ok {
+			e.envoy.remove(KindSecret, name)
+		}
+	}
+	return nil
+}
+
+// secretKey is the Secret behind an SDS name (see envoy.SecretName).
+func secretKey(sdsName string) nsName {
+	ns, name, _ := strings.Cut(sdsName, "/")
+	return nsName{ns, name}
 }

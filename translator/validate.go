@@ -34,6 +34,7 @@ type refs struct {
 // served apart.
 func (r *Result) Validate() error {
 	return errors.Join(
+		r.err,
 		validateSet(r.Listeners, r.Routes, r.Clusters, r.Endpoints, r.Secrets),
 		prefixErr("proxyless: ", validateSet(r.Proxyless.Listeners, nil, r.Proxyless.Clusters, r.Proxyless.Endpoints, nil)),
 	)

@@ -1,0 +1,52 @@
+package translator
+
+import (
+	"slices"
+)
+
+// defaultState is the cluster-wide default backend: the oldest served
+// Ingress's spec.defaultBackend. It ends every virtual host's routes.
+type defaultState struct {
+	route    *httpRoute
+	service  nsName // the Service it names, for invalidation
+	clusters map[clusterKey]string
+	problems []Problem
+}
+
+// recomputeDefaults picks the default backend and reports whether its
+// route changed (then every virtual host must be encoded again).
+func (e *Engine) recomputeDefaults() bool {
+	var candidates []*ingressState
+	for _, st := range e.ingresses {
+		if st.served && st.hasDefault() {
+			candidates = append(candidates, st)
+		}
+	}
+	slices.SortFunc(candidates, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
+	t := e.scope()
+	next := defaultState{}
+	for i, st := range candidates {
+		if i > 0 {
+			t.problems.add(st.ref, DefaultBackendConflict, "spec.defaultBackend is ignored: Ingress %s, which is older, already sets the default backend", next.route.origin.NamespacedName())
+			continue
+		}
+		next.route = &httpRoute{match: pathMatch{path: "/"}, origin: st.ref, field: "spec.defaultBackend"}
+		next.route.cluster = t.resolveBackend(st.ref, "spec.defaultBackend", st.obj.Namespace, *st.obj.Spec.DefaultBackend)
+		if b := st.obj.Spec.DefaultBackend.Service; b != nil {
+			next.service = nsName{st.obj.Namespace, b.Name}
+		}
+	}
+	next.problems, next.clusters = t.problems, t.clusters
+	prev := e.defaults
+	e.clusters.release(prev.clusters)
+	e.clusters.acquire(next.clusters)
+	e.defaults = next
+	return !sameRoute(prev.route, next.route)
+}
+
+func sameRoute(a, b *httpRoute) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

@@ -1,0 +1,212 @@
+package translator
+
+import (
+	"cmp"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Engine is the incremental translator. It keeps every object's parse and
+// every resource's encoding, and on each Sync recomputes only what the
+// changed objects touch: an Ingress its hosts, an EndpointSlice its
+// Service's endpoints. Translate is a cold Engine, so the incremental and
+// the from-scratch results come from the same code, and a property test
+// holds them byte-identical.
+//
+// Objects are never modified once given: a changed object is a new
+// pointer, as informers and the file source deliver them. That identity is
+// how Sync finds what changed.
+type Engine struct {
+	opts Options
+	idx  *index
+
+	ingresses map[nsName]*ingressState
+	classes   map[string]*networkingv1.IngressClass
+	slices    map[nsName]*discoveryv1.EndpointSlice
+	ours      classSelection
+
+	hosts       map[string]*hostState
+	hostOrder   []string // sorted, "" (the catch-all) first
+	contrib     map[string]map[nsName]*ingressState
+	svcHosts    map[nsName]map[string]bool // Service -> hosts whose routes name it
+	defaults    defaultState
+	claims      claimsState
+	tls         tlsState
+	clusters    clusterState
+	proxyless   map[nsName]*proxylessState
+	envoy, grpc *ResourceSet
+
+	// secretChecks keeps each Secret's validation while the object stays
+	// the same: parsing a key pair costs more than a host's translation.
+	secretChecks map[nsName]secretMemo
+
+	dirty dirtySet
+	err   error
+}
+
+// dirtySet is what the next Output must recompute.
+type dirtySet struct {
+	defaults, claims, tls bool
+	hosts                 map[string]bool
+	services              map[nsName]bool // endpoints and proxyless resources
+}
+
+// NewEngine creates an empty engine.
+func NewEngine(opts Options) *Engine {
+	e := &Engine{
+		opts:      opts.WithDefaults(),
+		idx:       newIndex(Input{}),
+		ingresses: map[nsName]*ingressState{},
+		classes:   map[string]*networkingv1.IngressClass{},
+		slices:    map[nsName]*discoveryv1.EndpointSlice{},
+		hosts:     map[string]*hostState{},
+		contrib:   map[string]map[nsName]*ingressState{},
+		svcHosts:  map[nsName]map[string]bool{},
+		proxyless: map[nsName]*proxylessState{},
+		envoy:     newResourceSet(),
+		grpc:      newResourceSet(),
+	}
+	e.clusters.init()
+	e.claims.specs = map[string]listenerSpec{}
+	e.secretChecks = map[nsName]secretMemo{}
+	// The first Output builds what depends on no particular object.
+	e.dirty = dirtySet{defaults: true, claims: true, tls: true, hosts: map[string]bool{"": true}, services: map[nsName]bool{}}
+	return e
+}
+
+// Sync makes in the engine's state, noting what changed since the last
+// Sync. It is cheap: pointer comparisons, and a parse of changed Ingresses.
+func (e *Engine) Sync(in Input) {
+	syncObjects(e.idx.services, in.Services, e.serviceChanged)
+	syncObjects(e.slices, in.EndpointSlices, e.sliceChanged)
+	syncObjects(e.idx.secrets, in.Secrets, func(nsName, *corev1.Secret, *corev1.Secret) { e.dirty.tls = true })
+	classes := false
+	syncNamed(e.classes, in.IngressClasses, func(string, *networkingv1.IngressClass, *networkingv1.IngressClass) { classes = true })
+	if classes {
+		e.classesChanged()
+	}
+	current := make(map[nsName]*networkingv1.Ingress, len(e.ingresses))
+	for _, st := range e.ingresses {
+		current[keyOf(&st.obj.ObjectMeta)] = st.obj
+	}
+	syncObjects(current, in.Ingresses, e.ingressChanged)
+	nodes := false
+	nodeMap := make(map[string]*corev1.Node, len(e.idx.nodes))
+	for _, n := range e.idx.nodes {
+		nodeMap[n.Name] = n
+	}
+	syncNamed(nodeMap, in.Nodes, func(string, *corev1.Node, *corev1.Node) { nodes = true })
+	if nodes {
+		e.nodesChanged(nodeMap)
+	}
+}
+
+// syncObjects brings cur to objs, calling changed(key, old, new) for every
+// added (old nil), replaced or removed (new nil) object.
+func syncObjects[T any, PT interface {
+	*T
+	metav1.Object
+}](cur map[nsName]PT, objs []PT, changed func(nsName, PT, PT)) {
+	seen := make(map[nsName]bool, len(objs))
+	for _, o := range objs {
+		if o == nil {
+			continue
+		}
+		k := nsName{o.GetNamespace(), o.GetName()}
+		seen[k] = true
+		if old := cur[k]; old != o {
+			cur[k] = o
+			changed(k, old, o)
+		}
+	}
+	for k, old := range cur {
+		if !seen[k] {
+			delete(cur, k)
+			changed(k, old, nil)
+		}
+	}
+}
+
+// syncNamed is syncObjects for cluster-scoped objects.
+func syncNamed[T any, PT interface {
+	*T
+	metav1.Object
+}](cur map[string]PT, objs []PT, changed func(string, PT, PT)) {
+	seen := make(map[string]bool, len(objs))
+	for _, o := range objs {
+		if o == nil {
+			continue
+		}
+		seen[o.GetName()] = true
+		if old := cur[o.GetName()]; old != o {
+			cur[o.GetName()] = o
+			changed(o.GetName(), old, o)
+		}
+	}
+	for k, old := range cur {
+		if !seen[k] {
+			delete(cur, k)
+			changed(k, old, nil)
+		}
+	}
+}
+
+// classesChanged decides again which Ingresses fairway serves.
+func (e *Engine) classesChanged() {
+	e.ours = selectClasses(e.classes, e.opts.IngressController)
+	for k, st := range e.ingresses {
+		if st.served != e.ours.serves(st.obj) {
+			e.ingressChanged(k, st.obj, st.obj)
+		}
+	}
+}
+
+func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
+	for host := range e.svcHosts[k] {
+		e.dirty.hosts[host] = true
+	}
+	if e.defaults.service == k {
+		e.dirty.defaults = true
+	}
+	if (old != nil && old.Spec.Type == corev1.ServiceTypeLoadBalancer) || (svc != nil && svc.Spec.Type == corev1.ServiceTypeLoadBalancer) {
+		e.dirty.claims = true
+	}
+	e.dirty.services[k] = true
+}
+
+func (e *Engine) sliceChanged(k nsName, old, es *discoveryv1.EndpointSlice) {
+	for _, s := range []*discoveryv1.EndpointSlice{old, es} {
+		if s == nil || s.Labels[discoveryv1.LabelServiceName] == "" {
+			continue
+		}
+		svc := nsName{s.Namespace, s.Labels[discoveryv1.LabelServiceName]}
+		list := slices.DeleteFunc(e.idx.slices[svc], func(x *discoveryv1.EndpointSlice) bool { return keyOf(&x.ObjectMeta) == k })
+		if s == es {
+			list = append(list, es)
+			slices.SortFunc(list, func(a, b *discoveryv1.EndpointSlice) int { return cmp.Compare(a.Name, b.Name) })
+		}
+		if len(list) == 0 {
+			delete(e.idx.slices, svc)
+		} else {
+			e.idx.slices[svc] = list
+		}
+		e.dirty.services[svc] = true
+	}
+}
+
+func (e *Engine) nodesChanged(nodes map[string]*corev1.Node) {
+	e.idx.nodes = e.idx.nodes[:0]
+	for _, n := range nodes {
+		e.idx.nodes = append(e.idx.nodes, n)
+	}
+	slices.SortFunc(e.idx.nodes, func(a, b *corev1.Node) int { return cmp.Compare(a.Name, b.Name) })
+	if e.opts.LBTarget == LBTargetNodes {
+		for k := range e.claims.lbServices {
+			e.dirty.services[k] = true
+		}
+	}
+}

@@ -1,0 +1,199 @@
+package translator
+
+import (
+	"slices"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// Output is the engine's state after a Sync: the resources of the Envoy
+// and the proxyless snapshots, and what is wrong with the input.
+type Output struct {
+	Envoy     *ResourceSet
+	Proxyless *ResourceSet
+	Problems  []Problem
+	// Err is set when a built resource failed validation, which only a
+	// translator bug can cause; such an Output must not be published.
+	Err    error
+	engine *Engine
+}
+
+// Output recomputes what the Syncs since the last Output touched and
+// returns the state. The ResourceSets are the engine's own: read them
+// before the next Sync.
+func (e *Engine) Output() Output {
+	if err := e.recompute(); err != nil {
+		return Output{Envoy: e.envoy, Proxyless: e.grpc, Problems: e.problems(), Err: err, engine: e}
+	}
+	e.dirty = dirtySet{hosts: map[string]bool{}, services: map[nsName]bool{}}
+	return Output{Envoy: e.envoy, Proxyless: e.grpc, Problems: e.problems(), engine: e}
+}
+
+// recompute works through the dirty set in dependency order: the default
+// backend and the catch-all's routes feed other hosts' virtual hosts; the
+// claims decide the listeners, and the https claim the TLS; the route
+// tables follow the virtual hosts; clusters follow their users.
+func (e *Engine) recompute() error {
+	encodeAll := e.dirty.defaults && e.recomputeDefaults()
+	hostlessChanged := false
+	if e.dirty.hosts[""] {
+		before := ownRoutes(e.hosts[""])
+		e.recomputeHost("")
+		hostlessChanged = !slices.EqualFunc(before, ownRoutes(e.hosts[""]), sameRoute)
+	}
+	for host := range e.dirty.hosts {
+		if host != "" {
+			e.recomputeHost(host)
+		}
+	}
+	encoded, err := e.encodeHosts(encodeAll, hostlessChanged)
+	if err != nil {
+		return err
+	}
+	httpsWon := e.claims.httpsWon
+	if e.dirty.claims {
+		if err := e.recomputeClaims(); err != nil {
+			return err
+		}
+	}
+	if e.dirty.tls || httpsWon != e.claims.httpsWon {
+		if err := e.recomputeTLS(); err != nil {
+			return err
+		}
+	}
+	if encoded || e.dirty.claims || e.dirty.tls {
+		e.composeRouteConfigs()
+	}
+	if err := e.updateClusters(); err != nil {
+		return err
+	}
+	for k := range e.dirty.services {
+		if err := e.updateProxyless(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ownRoutes(st *hostState) []*httpRoute {
+	if st == nil {
+		return nil
+	}
+	return st.own
+}
+
+// encodeHosts encodes the virtual hosts that changed: the dirty hosts, the
+// wildcards when the host-less routes they carry changed, all of them when
+// the default backend changed. It reports whether any was encoded.
+func (e *Engine) encodeHosts(all, wildcards bool) (bool, error) {
+	encoded := false
+	for host, st := range e.hosts {
+		if !all && !e.dirty.hosts[host] && !(wildcards && isWildcard(host)) {
+			continue
+		}
+		if err := e.encodeHost(host, st); err != nil {
+			return encoded, err
+		}
+		encoded = true
+	}
+	return encoded || len(e.dirty.hosts) > 0, nil
+}
+
+// composeRouteConfigs rebuilds the http table (every virtual host, while
+// the http listener exists) and the https table (the hosts with a
+// certificate, while the https listener exists).
+func (e *Engine) composeRouteConfigs() {
+	var all, secure []*Resource
+	for _, host := range e.hostOrder {
+		st := e.hosts[host]
+		if st == nil || st.vhost == nil {
+			continue
+		}
+		all = append(all, st.vhost)
+		if e.tls.config != nil && e.tls.config.covers(host) {
+			secure = append(secure, st.vhost)
+		}
+	}
+	if e.claims.httpWon {
+		e.envoy.put(KindRoute, composeRouteConfig(envoy.HTTPRouteConfig, all))
+	} else {
+		e.envoy.remove(KindRoute, envoy.HTTPRouteConfig)
+	}
+	if e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
+		e.envoy.put(KindRoute, composeRouteConfig(envoy.HTTPSRouteConfig, secure))
+	} else {
+		e.envoy.remove(KindRoute, envoy.HTTPSRouteConfig)
+	}
+}
+
+// problems gathers every piece's Problems, sorted.
+func (e *Engine) problems() []Problem {
+	var ps problems
+	for _, st := range e.ingresses {
+		ps = append(ps, st.problems...)
+	}
+	for _, st := range e.hosts {
+		ps = append(ps, st.problems...)
+	}
+	ps = append(ps, e.defaults.problems...)
+	ps = append(ps, e.claims.problems...)
+	ps = append(ps, e.tls.problems...)
+	for _, p := range e.clusters.problems {
+		ps = append(ps, p...)
+	}
+	for _, st := range e.proxyless {
+		ps = append(ps, st.problems...)
+	}
+	return ps.sorted()
+}
+
+// Admitted lists the objects that hold a listener, sorted.
+func (o Output) Admitted() Admitted {
+	a := Admitted{
+		Ingresses: slices.Clone(o.engine.claims.ingresses),
+		Services:  slices.Clone(o.engine.claims.services),
+	}
+	a.sort()
+	return a
+}
+
+// Result decodes the Output into Envoy messages, sorted by name: the form
+// `fairway translate`, the goldens and the debug endpoint print.
+func (o Output) Result() Result {
+	res := Result{
+		Listeners: decodeAll(o.Envoy, KindListener, func() *listenerv3.Listener { return &listenerv3.Listener{} }),
+		Routes:    decodeAll(o.Envoy, KindRoute, func() *routev3.RouteConfiguration { return &routev3.RouteConfiguration{} }),
+		Clusters:  decodeAll(o.Envoy, KindCluster, func() *clusterv3.Cluster { return &clusterv3.Cluster{} }),
+		Endpoints: decodeAll(o.Envoy, KindEndpoint, func() *endpointv3.ClusterLoadAssignment { return &endpointv3.ClusterLoadAssignment{} }),
+		Secrets:   decodeAll(o.Envoy, KindSecret, func() *tlsv3.Secret { return &tlsv3.Secret{} }),
+		Proxyless: Proxyless{
+			Listeners: decodeAll(o.Proxyless, KindListener, func() *listenerv3.Listener { return &listenerv3.Listener{} }),
+			Clusters:  decodeAll(o.Proxyless, KindCluster, func() *clusterv3.Cluster { return &clusterv3.Cluster{} }),
+			Endpoints: decodeAll(o.Proxyless, KindEndpoint, func() *endpointv3.ClusterLoadAssignment { return &endpointv3.ClusterLoadAssignment{} }),
+		},
+		Problems: o.Problems,
+		Admitted: o.Admitted(),
+		err:      o.Err,
+	}
+	return res
+}
+
+func decodeAll[M proto.Message](s *ResourceSet, k Kind, newM func() M) []M {
+	sorted := s.Sorted(k)
+	out := make([]M, 0, len(sorted))
+	for _, r := range sorted {
+		m := newM()
+		if err := proto.Unmarshal(r.Bytes, m); err != nil {
+			panic("decode " + k.String() + " " + r.Name + ": " + err.Error()) // bytes this package encoded
+		}
+		out = append(out, m)
+	}
+	return out
+}

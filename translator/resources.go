@@ -1,0 +1,146 @@
+package translator
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/cespare/xxhash/v2"
+	"google.golang.org/protobuf/proto"
+)
+
+// Kind is an Envoy resource type.
+type Kind int
+
+// The kinds fairway serves, in the order Envoy wants them over ADS.
+const (
+	KindCluster Kind = iota
+	KindEndpoint
+	KindListener
+	KindRoute
+	KindSecret
+	NumKinds
+)
+
+var kindNames = [NumKinds]string{"cluster", "endpoint", "listener", "route", "secret"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// Resource is one Envoy resource in the form it is hashed, versioned and
+// sent: deterministic protobuf. Keeping bytes instead of message trees is
+// most of fairway's memory saving; encoding once per change is most of its
+// speed.
+type Resource struct {
+	Name  string
+	Bytes []byte
+	// Hash is xxhash64 of Bytes: cheap enough to compute on every change,
+	// and what the per-type content versions are made of.
+	Hash uint64
+	// Refs are the resources this one names, for consistency checks.
+	Refs []Ref
+}
+
+// Ref names a resource of a kind.
+type Ref struct {
+	Kind Kind
+	Name string
+}
+
+var marshalOptions = proto.MarshalOptions{Deterministic: true}
+
+// encode validates m (its Anys included) and serializes it.
+func encode(name string, m proto.Message, references []Ref) (*Resource, error) {
+	used := newRefs()
+	if err := walk(m.ProtoReflect(), &used); err != nil {
+		return nil, fmt.Errorf("%T %q: %w", m, name, err)
+	}
+	b, err := marshalOptions.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode %T %q: %w", m, name, err)
+	}
+	return newResource(name, b, references), nil
+}
+
+func newResource(name string, b []byte, references []Ref) *Resource {
+	return &Resource{Name: name, Bytes: b, Hash: xxhash.Sum64(b), Refs: references}
+}
+
+// ResourceSet holds the resources of one snapshot (Envoy's or proxyless
+// clients'), by kind and name, and what changed since it was last taken.
+type ResourceSet struct {
+	byKind  [NumKinds]map[string]*Resource
+	changed [NumKinds]map[string]bool
+}
+
+func newResourceSet() *ResourceSet {
+	s := &ResourceSet{}
+	for k := range NumKinds {
+		s.byKind[k] = map[string]*Resource{}
+		s.changed[k] = map[string]bool{}
+	}
+	return s
+}
+
+// put stores r, noting a change only if its bytes differ.
+func (s *ResourceSet) put(k Kind, r *Resource) {
+	if old, ok := s.byKind[k][r.Name]; ok && old.Hash == r.Hash && string(old.Bytes) == string(r.Bytes) {
+		return
+	}
+	s.byKind[k][r.Name] = r
+	s.changed[k][r.Name] = true
+}
+
+func (s *ResourceSet) remove(k Kind, name string) {
+	if _, ok := s.byKind[k][name]; ok {
+		delete(s.byKind[k], name)
+		s.changed[k][name] = true
+	}
+}
+
+// Get returns a resource, or nil.
+func (s *ResourceSet) Get(k Kind, name string) *Resource { return s.byKind[k][name] }
+
+// Len is the number of resources of a kind.
+func (s *ResourceSet) Len(k Kind) int { return len(s.byKind[k]) }
+
+// Sorted lists the resources of a kind by name.
+func (s *ResourceSet) Sorted(k Kind) []*Resource {
+	out := make([]*Resource, 0, len(s.byKind[k]))
+	for _, r := range s.byKind[k] {
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *Resource) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
+
+// Changes are the names of a kind put or removed since the last
+// TakeChanges; a removed name is no longer in the set.
+type Changes [NumKinds][]string
+
+// TakeChanges returns and clears what changed.
+func (s *ResourceSet) TakeChanges() Changes {
+	var c Changes
+	for k := range NumKinds {
+		for name := range s.changed[k] {
+			c[k] = append(c[k], name)
+		}
+		slices.Sort(c[k])
+		clear(s.changed[k])
+	}
+	return c
+}
+
+// Check reports a reference to a missing resource: the consistency that
+// Envoy needs (every RDS, cluster, EDS and SDS name it is given exists).
+func (s *ResourceSet) Check() error {
+	for k := range NumKinds {
+		for _, r := range s.byKind[k] {
+			for _, ref := range r.Refs {
+				if s.byKind[ref.Kind][ref.Name] == nil {
+					return fmt.Errorf("%s %q references %s %q, which is not there", k, r.Name, ref.Kind, ref.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
