@@ -20,14 +20,8 @@ func (k clusterKey) name() string { return envoy.ClusterName(k.namespace, k.serv
 
 // useCluster records that something routes to k and returns its name.
 func (t *translation) useCluster(k clusterKey) string {
-	if name, ok := t.clusters[k]; ok {
-		return name
-	}
-	if t.clusters == nil {
-		t.clusters = map[clusterKey]string{}
-	}
 	name := k.name()
-	t.clusters[k] = name
+	t.clusters = append(t.clusters, clusterUse{key: k, name: name})
 	return name
 }
 
@@ -43,10 +37,7 @@ func (t *translation) resolveBackend(ref ObjectRef, field, namespace string, b n
 		}
 		return ""
 	}
-	if t.referenced == nil {
-		t.referenced = map[nsName]bool{}
-	}
-	t.referenced[nsName{namespace, b.Service.Name}] = true
+	t.referenced = append(t.referenced, nsName{namespace, b.Service.Name})
 	svc := t.idx.services[nsName{namespace, b.Service.Name}]
 	if svc == nil {
 		t.problems.add(ref, BackendNotFound, "%s.service.name: Service %s/%s not found", field, namespace, b.Service.Name)

@@ -8,16 +8,20 @@ import (
 )
 
 // claimsState is the outcome of the port claims: who holds which port, the
-// listeners that follow, and who is admitted.
+// listeners that follow, and which Services are admitted. (Ingresses are
+// admitted by the outcome of the two Ingress claims; see Output.Admitted.)
 type claimsState struct {
 	lbServices map[nsName]bool
 	specs      map[string]listenerSpec // listener name -> what it was built from
-	clusters   map[clusterKey]string
+	clusters   []clusterUse
+	httpClaim  *portClaim
+	httpsClaim *portClaim
 	httpWon    bool
 	httpsWon   bool
 	services   []ServiceAdmission
-	ingresses  []ObjectRef
-	problems   []Problem
+	// oldest and oldestTLS date the Ingress claims; a change to another
+	// Ingress leaves the claims as they are.
+	oldest, oldestTLS *networkingv1.Ingress
 }
 
 // recomputeClaims settles the port claims of LoadBalancer ports and the
@@ -46,21 +50,25 @@ func (e *Engine) recomputeClaims() error {
 	next := claimsState{
 		lbServices: make(map[nsName]bool, len(handled)),
 		specs:      make(map[string]listenerSpec, len(specs)+1),
+		httpClaim:  httpClaim,
+		httpsClaim: httpsClaim,
 		httpWon:    httpClaim != nil && httpClaim.won(),
 		httpsWon:   httpsClaim != nil && httpsClaim.won(),
 		services:   admitted,
+		oldest:     oldest,
+		oldestTLS:  oldestTLS,
 	}
 	for _, svc := range handled {
 		next.lbServices[keyOf(&svc.ObjectMeta)] = true
 	}
-	next.ingresses = e.admitIngresses(t, httpClaim, httpsClaim, next.httpWon, next.httpsWon)
 	if next.httpWon {
 		specs = append(specs, listenerSpec{name: envoy.HTTPListenerName, port: uint32(e.opts.HTTPPort)})
 	}
 	for _, s := range specs {
 		next.specs[s.name] = s
 	}
-	next.problems, next.clusters = t.problems, t.clusters
+	next.clusters = t.clusters
+	e.setProblems(slot{piece: slotClaims}, t.problems)
 	err := e.replaceListeners(e.claims.specs, next.specs)
 	e.clusters.release(e.claims.clusters)
 	e.clusters.acquire(next.clusters)
@@ -81,25 +89,48 @@ func ingressClaim(oldest *networkingv1.Ingress, port int32, listener string) *po
 	}
 }
 
-// admitIngresses admits the served Ingresses that got a listener and gives
-// the others a PortConflict.
-func (e *Engine) admitIngresses(t *translation, httpClaim, httpsClaim *portClaim, httpWon, httpsWon bool) []ObjectRef {
-	var admitted []ObjectRef
+// admitted reports whether a served Ingress holds a listener.
+func (c *claimsState) admitted(st *ingressState) bool {
+	return c.httpWon || (st.hasTLS() && c.httpsWon)
+}
+
+// ingressConflicts are the PortConflicts of the served Ingresses whose
+// listener claim lost; none while the claims hold, the usual case.
+func (e *Engine) ingressConflicts() []Problem {
+	c := &e.claims
+	if (c.httpClaim == nil || c.httpWon) && (c.httpsClaim == nil || c.httpsWon) {
+		return nil
+	}
+	var ps problems
 	for _, st := range e.ingresses {
 		if !st.served {
 			continue
 		}
-		if !httpWon {
-			t.problems.add(st.ref, PortConflict, "%s", httpClaim.conflictMessage())
+		if c.httpClaim != nil && !c.httpWon {
+			ps.add(st.ref, PortConflict, "%s", c.httpClaim.conflictMessage())
 		}
-		if st.hasTLS() && !httpsWon {
-			t.problems.add(st.ref, PortConflict, "%s", httpsClaim.conflictMessage())
-		}
-		if httpWon || (st.hasTLS() && httpsWon) {
-			admitted = append(admitted, st.ref)
+		if st.hasTLS() && c.httpsClaim != nil && !c.httpsWon {
+			ps.add(st.ref, PortConflict, "%s", c.httpsClaim.conflictMessage())
 		}
 	}
-	return admitted
+	return ps
+}
+
+// claimsAffected reports whether a change of one Ingress, from prev to
+// next, can move the Ingress claims: it was, or becomes, the oldest (with
+// TLS). Any other Ingress leaves the claims alone.
+func (e *Engine) claimsAffected(prev, next *ingressState) bool {
+	c := &e.claims
+	if prev != nil && prev.served && (prev.obj == c.oldest || prev.obj == c.oldestTLS) {
+		return true
+	}
+	if next == nil || !next.served {
+		return false
+	}
+	older := func(than *networkingv1.Ingress) bool {
+		return than == nil || compareAge(&next.obj.ObjectMeta, &than.ObjectMeta) <= 0
+	}
+	return older(c.oldest) || (next.hasTLS() && older(c.oldestTLS))
 }
 
 // replaceListeners updates the listeners built from specs, encoding only

@@ -1,6 +1,10 @@
 package translator
 
 import (
+	"sync"
+
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/fairwayhq/fairway/envoy"
 )
 
@@ -12,8 +16,7 @@ type clusterState struct {
 	keys  map[string]clusterKey
 	bySvc map[nsName]map[string]bool
 	// dirty are clusters whose presence or endpoints need an update.
-	dirty    map[string]bool
-	problems map[string][]Problem // of each cluster's endpoints
+	dirty map[string]bool
 }
 
 func (c *clusterState) init() {
@@ -21,11 +24,11 @@ func (c *clusterState) init() {
 	c.keys = map[string]clusterKey{}
 	c.bySvc = map[nsName]map[string]bool{}
 	c.dirty = map[string]bool{}
-	c.problems = map[string][]Problem{}
 }
 
-func (c *clusterState) acquire(used map[clusterKey]string) {
-	for k, name := range used {
+func (c *clusterState) acquire(used []clusterUse) {
+	for _, u := range used {
+		k, name := u.key, u.name
 		if c.users[name] == 0 {
 			c.keys[name] = k
 			svc := nsName{k.namespace, k.service}
@@ -39,8 +42,9 @@ func (c *clusterState) acquire(used map[clusterKey]string) {
 	}
 }
 
-func (c *clusterState) release(used map[clusterKey]string) {
-	for k, name := range used {
+func (c *clusterState) release(used []clusterUse) {
+	for _, u := range used {
+		k, name := u.key, u.name
 		if c.users[name]--; c.users[name] > 0 {
 			continue
 		}
@@ -63,33 +67,63 @@ func (e *Engine) updateClusters() error {
 			e.clusters.dirty[name] = true
 		}
 	}
+	type built struct {
+		name      string
+		used      bool
+		endpoints *Resource
+		problems  []Problem
+	}
+	work := make([]built, 0, len(e.clusters.dirty))
 	for name := range e.clusters.dirty {
-		delete(e.clusters.dirty, name)
-		k, used := e.clusters.keys[name]
-		if !used {
-			e.envoy.remove(KindCluster, name)
-			e.envoy.remove(KindEndpoint, name)
-			delete(e.clusters.problems, name)
+		_, used := e.clusters.keys[name]
+		work = append(work, built{name: name, used: used})
+	}
+	clear(e.clusters.dirty)
+	forEach(len(work), func(i int) {
+		if w := &work[i]; w.used {
+			t := e.scope()
+			w.endpoints = t.loadAssignment(e.clusters.keys[w.name], w.name)
+			w.problems = t.problems
+		}
+	})
+	for _, w := range work {
+		if !w.used {
+			e.envoy.remove(KindCluster, w.name)
+			e.envoy.remove(KindEndpoint, w.name)
+			e.setProblems(slot{piece: slotCluster, name: w.name}, nil)
 			continue
 		}
-		if e.envoy.Get(KindCluster, name) == nil {
-			r, err := encodeCluster(name)
+		if e.envoy.Get(KindCluster, w.name) == nil {
+			r, err := encodeCluster(w.name)
 			if err != nil {
 				return err
 			}
 			e.envoy.put(KindCluster, r)
 		}
-		t := e.scope()
-		r, err := encode(name, t.loadAssignment(k, name), nil)
-		if err != nil {
-			return err
-		}
-		e.envoy.put(KindEndpoint, r)
-		e.clusters.problems[name] = t.problems
+		e.envoy.put(KindEndpoint, w.endpoints)
+		e.setProblems(slot{piece: slotCluster, name: w.name}, w.problems)
 	}
 	return nil
 }
 
+// encodeCluster encodes an EDS cluster. They differ only in the name,
+// field 1, encoded first: so the rest is encoded once, and each cluster is
+// its name plus that tail (TestClusterTemplate holds the bytes equal).
 func encodeCluster(name string) (*Resource, error) {
-	return encode(name, envoy.EDSCluster(name), []Ref{{KindEndpoint, name}})
+	tail, err := clusterTail()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(name)+len(tail)+6)
+	b = protowire.AppendString(protowire.AppendTag(b, 1, protowire.BytesType), name)
+	return newResource(name, append(b, tail...), []Ref{{KindEndpoint, name}}), nil
 }
+
+var clusterTail = sync.OnceValues(func() ([]byte, error) {
+	const probe = "x"
+	r, err := encode(probe, envoy.EDSCluster(probe), nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.Bytes[len(protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), probe)):], nil
+})

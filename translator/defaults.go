@@ -9,8 +9,7 @@ import (
 type defaultState struct {
 	route    *httpRoute
 	service  nsName // the Service it names, for invalidation
-	clusters map[clusterKey]string
-	problems []Problem
+	clusters []clusterUse
 }
 
 // recomputeDefaults picks the default backend and reports whether its
@@ -36,7 +35,8 @@ func (e *Engine) recomputeDefaults() bool {
 			next.service = nsName{st.obj.Namespace, b.Name}
 		}
 	}
-	next.problems, next.clusters = t.problems, t.clusters
+	next.clusters = t.clusters
+	e.setProblems(slot{piece: slotDefaults}, t.problems)
 	prev := e.defaults
 	e.clusters.release(prev.clusters)
 	e.clusters.acquire(next.clusters)

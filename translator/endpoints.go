@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"slices"
 
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
@@ -20,23 +19,30 @@ type podEndpoint struct {
 	node string
 }
 
-// loadAssignment lists the endpoints of one cluster. A Service or port that
-// has gone leaves an empty assignment, so the cluster has no hosts rather
-// than a dangling EDS name.
-func (t *translation) loadAssignment(k clusterKey, name string) *endpointv3.ClusterLoadAssignment {
+// loadAssignment encodes the endpoints of one cluster. A Service or port
+// that has gone leaves an empty assignment, so the cluster has no hosts
+// rather than a dangling EDS name.
+func (t *translation) loadAssignment(k clusterKey, name string) *Resource {
 	svc := t.idx.services[nsName{k.namespace, k.service}]
 	var sp *corev1.ServicePort
 	if svc != nil {
 		sp = findPort(svc, k.port, k.udp)
 	}
-	if sp == nil {
-		return envoy.ClusterLoadAssignment(name, nil)
+	var locs []envoy.Locality
+	if sp != nil {
+		eps := t.podEndpoints(svc, sp)
+		if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && t.handlesService(svc) {
+			eps = t.nodeEndpoints(svc, sp, eps)
+		}
+		locs = byZone(eps)
 	}
-	eps := t.podEndpoints(svc, sp)
-	if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && t.handlesService(svc) {
-		eps = t.nodeEndpoints(svc, sp, eps)
-	}
-	return envoy.ClusterLoadAssignment(name, byZone(eps))
+	return endpointsResource(name, locs)
+}
+
+// endpointsResource encodes a ClusterLoadAssignment straight from its
+// localities (envoy.AppendClusterLoadAssignment).
+func endpointsResource(name string, locs []envoy.Locality) *Resource {
+	return newResource(name, envoy.AppendClusterLoadAssignment(nil, name, locs), nil)
 }
 
 func findPort(svc *corev1.Service, port int32, udp bool) *corev1.ServicePort {
@@ -133,14 +139,22 @@ func byZone(eps []podEndpoint) []envoy.Locality {
 		return cmp.Or(a.addr.Compare(b.addr), cmp.Compare(a.port, b.port))
 	})
 	eps = slices.CompactFunc(eps, func(a, b podEndpoint) bool { return a.addr == b.addr && a.port == b.port })
-	slices.SortStableFunc(eps, func(a, b podEndpoint) int { return cmp.Compare(a.zone, b.zone) })
-	var out []envoy.Locality
+	uniform := true
 	for _, ep := range eps {
-		if len(out) == 0 || out[len(out)-1].Zone != ep.zone {
-			out = append(out, envoy.Locality{Zone: ep.zone})
+		uniform = uniform && ep.zone == eps[0].zone
+	}
+	if !uniform {
+		slices.SortStableFunc(eps, func(a, b podEndpoint) int { return cmp.Compare(a.zone, b.zone) })
+	}
+	var out []envoy.Locality
+	all := make([]envoy.Endpoint, len(eps))
+	start := 0
+	for i, ep := range eps {
+		all[i] = envoy.Endpoint{Address: ep.addr.String(), Port: ep.port}
+		if i+1 == len(eps) || eps[i+1].zone != ep.zone {
+			out = append(out, envoy.Locality{Zone: ep.zone, Endpoints: all[start : i+1 : i+1]})
+			start = i + 1
 		}
-		last := &out[len(out)-1]
-		last.Endpoints = append(last.Endpoints, envoy.Endpoint{Address: ep.addr.String(), Port: ep.port})
 	}
 	return out
 }

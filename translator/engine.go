@@ -2,12 +2,15 @@ package translator
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 // Engine is the incremental translator. It keeps every object's parse and
@@ -26,11 +29,16 @@ type Engine struct {
 
 	ingresses map[nsName]*ingressState
 	classes   map[string]*networkingv1.IngressClass
+	nodes     map[string]*corev1.Node
 	slices    map[nsName]*discoveryv1.EndpointSlice
 	ours      classSelection
 
 	hosts       map[string]*hostState
-	hostOrder   []string // sorted, "" (the catch-all) first
+	hostOrder   []string // sorted, "" (the catch-all) first; nil when stale
+	hostPos     map[string]int
+	hostStates  []*hostState // e.hosts in hostOrder
+	httpTable   routeTable
+	httpsTable  routeTable
 	contrib     map[string]map[nsName]*ingressState
 	svcHosts    map[nsName]map[string]bool // Service -> hosts whose routes name it
 	defaults    defaultState
@@ -43,6 +51,9 @@ type Engine struct {
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.
 	secretChecks map[nsName]secretMemo
+
+	// problemSlots holds the Problems of the pieces that have any.
+	problemSlots map[slot][]Problem
 
 	dirty dirtySet
 	err   error
@@ -58,19 +69,22 @@ type dirtySet struct {
 // NewEngine creates an empty engine.
 func NewEngine(opts Options) *Engine {
 	e := &Engine{
-		opts:      opts.WithDefaults(),
-		idx:       newIndex(Input{}),
-		ingresses: map[nsName]*ingressState{},
-		classes:   map[string]*networkingv1.IngressClass{},
-		slices:    map[nsName]*discoveryv1.EndpointSlice{},
-		hosts:     map[string]*hostState{},
-		contrib:   map[string]map[nsName]*ingressState{},
-		svcHosts:  map[nsName]map[string]bool{},
-		proxyless: map[nsName]*proxylessState{},
-		envoy:     newResourceSet(),
-		grpc:      newResourceSet(),
+		opts:         opts.WithDefaults(),
+		idx:          newIndex(Input{}),
+		ingresses:    map[nsName]*ingressState{},
+		classes:      map[string]*networkingv1.IngressClass{},
+		nodes:        map[string]*corev1.Node{},
+		slices:       map[nsName]*discoveryv1.EndpointSlice{},
+		hosts:        map[string]*hostState{},
+		contrib:      map[string]map[nsName]*ingressState{},
+		svcHosts:     map[nsName]map[string]bool{},
+		proxyless:    map[nsName]*proxylessState{},
+		problemSlots: map[slot][]Problem{},
+		envoy:        newResourceSet(),
+		grpc:         newResourceSet(),
 	}
 	e.clusters.init()
+	e.httpTable.name, e.httpsTable.name = envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
 	// The first Output builds what depends on no particular object.
@@ -95,14 +109,83 @@ func (e *Engine) Sync(in Input) {
 	}
 	syncObjects(current, in.Ingresses, e.ingressChanged)
 	nodes := false
-	nodeMap := make(map[string]*corev1.Node, len(e.idx.nodes))
-	for _, n := range e.idx.nodes {
-		nodeMap[n.Name] = n
-	}
-	syncNamed(nodeMap, in.Nodes, func(string, *corev1.Node, *corev1.Node) { nodes = true })
+	syncNamed(e.nodes, in.Nodes, func(string, *corev1.Node, *corev1.Node) { nodes = true })
 	if nodes {
-		e.nodesChanged(nodeMap)
+		e.nodesChanged()
 	}
+}
+
+// Upsert adds or replaces one object: the event form of Sync, for sources
+// that know what changed (informers). It costs what the object touches,
+// not the size of the cluster.
+func (e *Engine) Upsert(obj any) error { return e.apply(obj, false) }
+
+// Delete removes one object; only its kind, namespace and name matter.
+func (e *Engine) Delete(obj any) error { return e.apply(obj, true) }
+
+func (e *Engine) apply(obj any, remove bool) error {
+	switch o := obj.(type) {
+	case *corev1.Service:
+		applyObject(e.idx.services, o, remove, e.serviceChanged)
+	case *discoveryv1.EndpointSlice:
+		applyObject(e.slices, o, remove, e.sliceChanged)
+	case *corev1.Secret:
+		applyObject(e.idx.secrets, o, remove, func(nsName, *corev1.Secret, *corev1.Secret) { e.dirty.tls = true })
+	case *networkingv1.Ingress:
+		k := keyOf(&o.ObjectMeta)
+		var old *networkingv1.Ingress
+		if st := e.ingresses[k]; st != nil {
+			old = st.obj
+		}
+		if remove && old != nil {
+			e.ingressChanged(k, old, nil)
+		} else if !remove && old != o {
+			e.ingressChanged(k, old, o)
+		}
+	case *networkingv1.IngressClass:
+		if applyNamed(e.classes, o, remove) {
+			e.classesChanged()
+		}
+	case *corev1.Node:
+		if applyNamed(e.nodes, o, remove) {
+			e.nodesChanged()
+		}
+	default:
+		return fmt.Errorf("translator: cannot apply %T", obj)
+	}
+	return nil
+}
+
+func applyObject[T any, PT interface {
+	*T
+	metav1.Object
+}](cur map[nsName]PT, o PT, remove bool, changed func(nsName, PT, PT)) {
+	k := nsName{o.GetNamespace(), o.GetName()}
+	old, ok := cur[k]
+	switch {
+	case remove && ok:
+		delete(cur, k)
+		changed(k, old, nil)
+	case !remove && old != o:
+		cur[k] = o
+		changed(k, old, o)
+	}
+}
+
+func applyNamed[T any, PT interface {
+	*T
+	metav1.Object
+}](cur map[string]PT, o PT, remove bool) bool {
+	old, ok := cur[o.GetName()]
+	switch {
+	case remove && ok:
+		delete(cur, o.GetName())
+		return true
+	case !remove && old != o:
+		cur[o.GetName()] = o
+		return true
+	}
+	return false
 }
 
 // syncObjects brings cur to objs, calling changed(key, old, new) for every
@@ -111,17 +194,25 @@ func syncObjects[T any, PT interface {
 	*T
 	metav1.Object
 }](cur map[nsName]PT, objs []PT, changed func(nsName, PT, PT)) {
-	seen := make(map[nsName]bool, len(objs))
+	var seen map[nsName]bool
+	if len(cur) > 0 { // else nothing can have gone
+		seen = make(map[nsName]bool, len(objs))
+	}
 	for _, o := range objs {
 		if o == nil {
 			continue
 		}
 		k := nsName{o.GetNamespace(), o.GetName()}
-		seen[k] = true
+		if seen != nil {
+			seen[k] = true
+		}
 		if old := cur[k]; old != o {
 			cur[k] = o
 			changed(k, old, o)
 		}
+	}
+	if seen == nil {
+		return
 	}
 	for k, old := range cur {
 		if !seen[k] {
@@ -198,9 +289,9 @@ func (e *Engine) sliceChanged(k nsName, old, es *discoveryv1.EndpointSlice) {
 	}
 }
 
-func (e *Engine) nodesChanged(nodes map[string]*corev1.Node) {
+func (e *Engine) nodesChanged() {
 	e.idx.nodes = e.idx.nodes[:0]
-	for _, n := range nodes {
+	for _, n := range e.nodes {
 		e.idx.nodes = append(e.idx.nodes, n)
 	}
 	slices.SortFunc(e.idx.nodes, func(a, b *corev1.Node) int { return cmp.Compare(a.Name, b.Name) })

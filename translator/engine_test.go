@@ -188,24 +188,31 @@ func (u *universe) class(name string) *networkingv1.IngressClass {
 	return c
 }
 
-// mutate adds, replaces or removes one random object.
-func (u *universe) mutate(in *Input) {
+// mutate adds, replaces or removes one random object, and returns it.
+func (u *universe) mutate(in *Input) (obj any, remove bool) {
 	ns := u.pick(uNamespaces)
-	remove := u.r.IntN(4) == 0
+	remove = u.r.IntN(4) == 0
 	switch u.r.IntN(7) {
 	case 0, 1:
-		in.Ingresses = upsert(in.Ingresses, u.ingress(ns, u.pick(uIngresses)), remove)
+		o := u.ingress(ns, u.pick(uIngresses))
+		in.Ingresses, obj = upsert(in.Ingresses, o, remove), o
 	case 2:
-		in.Services = upsert(in.Services, u.service(ns, u.pick(uServices)), remove)
+		o := u.service(ns, u.pick(uServices))
+		in.Services, obj = upsert(in.Services, o, remove), o
 	case 3:
-		in.EndpointSlices = upsert(in.EndpointSlices, u.slice(ns, u.pick(uServices), u.r.IntN(2)), remove)
+		o := u.slice(ns, u.pick(uServices), u.r.IntN(2))
+		in.EndpointSlices, obj = upsert(in.EndpointSlices, o, remove), o
 	case 4:
-		in.Secrets = upsert(in.Secrets, u.secret(ns, u.pick(uSecrets)), remove)
+		o := u.secret(ns, u.pick(uSecrets))
+		in.Secrets, obj = upsert(in.Secrets, o, remove), o
 	case 5:
-		in.Nodes = upsert(in.Nodes, u.node(u.pick(uNodes)), remove)
-	case 6:
-		in.IngressClasses = upsert(in.IngressClasses, u.class(u.pick([]string{"fairway", "other"})), remove)
+		o := u.node(u.pick(uNodes))
+		in.Nodes, obj = upsert(in.Nodes, o, remove), o
+	default:
+		o := u.class(u.pick([]string{"fairway", "other"}))
+		in.IngressClasses, obj = upsert(in.IngressClasses, o, remove), o
 	}
+	return obj, remove
 }
 
 // upsert replaces the object with o's namespace and name by o, or removes
@@ -244,9 +251,10 @@ func testCertPair(t *testing.T, name string) [2][]byte {
 
 // TestIncrementalEqualsFromScratch is the guarantee that makes the
 // incremental engine safe: after every one of many random adds, updates
-// and deletes, an engine that has seen them all gives byte-identical
-// resources, and the same Problems and admissions, as a from-scratch
-// Translate of the state at that point.
+// and deletes, an engine that has seen them all, as events (Upsert,
+// Delete) or as whole states (Sync), gives byte-identical resources, and
+// the same Problems and admissions, as a from-scratch Translate of the
+// state at that point.
 func TestIncrementalEqualsFromScratch(t *testing.T) {
 	seeds, steps := 300, 40
 	if testing.Short() {
@@ -265,11 +273,26 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		}
 		var in Input
 		e := NewEngine(opts)
+		events := seed%2 == 0
 		for step := range steps {
 			for range 1 + r.IntN(3) {
-				u.mutate(&in)
+				obj, remove := u.mutate(&in)
+				if !events {
+					continue
+				}
+				var err error
+				if remove {
+					err = e.Delete(obj)
+				} else {
+					err = e.Upsert(obj)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
-			e.Sync(in)
+			if !events {
+				e.Sync(in)
+			}
 			warm := e.Output()
 			if warm.Err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, warm.Err)

@@ -87,13 +87,20 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	}
 	e.contribute(k, prev, false)
 	e.contribute(k, next, true)
+	var ps []Problem
+	if next != nil {
+		ps = next.problems
+	}
+	e.setProblems(slot{slotIngress, k.namespace, k.name}, ps)
 	if prev.hasDefault() || next.hasDefault() {
 		e.dirty.defaults = true
 	}
 	if prev.hasTLS() || next.hasTLS() {
 		e.dirty.tls = true
 	}
-	e.dirty.claims = true
+	if e.claimsAffected(prev, next) {
+		e.dirty.claims = true
+	}
 }
 
 // contribute adds or removes an Ingress's hosts from the host index and

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"maps"
 	"slices"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -48,11 +49,13 @@ func (e *Engine) recompute() error {
 		e.recomputeHost("")
 		hostlessChanged = !slices.EqualFunc(before, ownRoutes(e.hosts[""]), sameRoute)
 	}
+	hosts := make([]string, 0, len(e.dirty.hosts))
 	for host := range e.dirty.hosts {
 		if host != "" {
-			e.recomputeHost(host)
+			hosts = append(hosts, host)
 		}
 	}
+	e.recomputeHosts(hosts)
 	encoded, err := e.encodeHosts(encodeAll, hostlessChanged)
 	if err != nil {
 		return err
@@ -74,12 +77,7 @@ func (e *Engine) recompute() error {
 	if err := e.updateClusters(); err != nil {
 		return err
 	}
-	for k := range e.dirty.services {
-		if err := e.updateProxyless(k); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.updateProxyless(slices.Collect(maps.Keys(e.dirty.services)))
 }
 
 func ownRoutes(st *hostState) []*httpRoute {
@@ -93,41 +91,38 @@ func ownRoutes(st *hostState) []*httpRoute {
 // wildcards when the host-less routes they carry changed, all of them when
 // the default backend changed. It reports whether any was encoded.
 func (e *Engine) encodeHosts(all, wildcards bool) (bool, error) {
-	encoded := false
-	for host, st := range e.hosts {
-		if !all && !e.dirty.hosts[host] && !(wildcards && isWildcard(host)) {
-			continue
+	var todo []string
+	for host := range e.hosts {
+		if all || e.dirty.hosts[host] || (wildcards && isWildcard(host)) {
+			todo = append(todo, host)
 		}
-		if err := e.encodeHost(host, st); err != nil {
-			return encoded, err
-		}
-		encoded = true
 	}
-	return encoded || len(e.dirty.hosts) > 0, nil
+	forEach(len(todo), func(i int) { e.encodeHost(todo[i], e.hosts[todo[i]]) })
+	return len(todo) > 0 || len(e.dirty.hosts) > 0, nil
 }
 
 // composeRouteConfigs rebuilds the http table (every virtual host, while
 // the http listener exists) and the https table (the hosts with a
 // certificate, while the https listener exists).
 func (e *Engine) composeRouteConfigs() {
+	states := e.hostTable()
 	var all, secure []*Resource
-	for _, host := range e.hostOrder {
-		st := e.hosts[host]
+	for i, st := range states {
 		if st == nil || st.vhost == nil {
 			continue
 		}
 		all = append(all, st.vhost)
-		if e.tls.config != nil && e.tls.config.covers(host) {
+		if e.tls.config != nil && e.tls.config.covers(e.hostOrder[i]) {
 			secure = append(secure, st.vhost)
 		}
 	}
 	if e.claims.httpWon {
-		e.envoy.put(KindRoute, composeRouteConfig(envoy.HTTPRouteConfig, all))
+		e.envoy.put(KindRoute, e.httpTable.compose(all))
 	} else {
 		e.envoy.remove(KindRoute, envoy.HTTPRouteConfig)
 	}
 	if e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
-		e.envoy.put(KindRoute, composeRouteConfig(envoy.HTTPSRouteConfig, secure))
+		e.envoy.put(KindRoute, e.httpsTable.compose(secure))
 	} else {
 		e.envoy.remove(KindRoute, envoy.HTTPSRouteConfig)
 	}
@@ -135,30 +130,21 @@ func (e *Engine) composeRouteConfigs() {
 
 // problems gathers every piece's Problems, sorted.
 func (e *Engine) problems() []Problem {
-	var ps problems
-	for _, st := range e.ingresses {
-		ps = append(ps, st.problems...)
-	}
-	for _, st := range e.hosts {
-		ps = append(ps, st.problems...)
-	}
-	ps = append(ps, e.defaults.problems...)
-	ps = append(ps, e.claims.problems...)
-	ps = append(ps, e.tls.problems...)
-	for _, p := range e.clusters.problems {
+	ps := problems(e.ingressConflicts())
+	for _, p := range e.problemSlots {
 		ps = append(ps, p...)
-	}
-	for _, st := range e.proxyless {
-		ps = append(ps, st.problems...)
 	}
 	return ps.sorted()
 }
 
 // Admitted lists the objects that hold a listener, sorted.
 func (o Output) Admitted() Admitted {
-	a := Admitted{
-		Ingresses: slices.Clone(o.engine.claims.ingresses),
-		Services:  slices.Clone(o.engine.claims.services),
+	e := o.engine
+	a := Admitted{Services: slices.Clone(e.claims.services)}
+	for _, st := range e.ingresses {
+		if st.served && e.claims.admitted(st) {
+			a.Ingresses = append(a.Ingresses, st.ref)
+		}
 	}
 	a.sort()
 	return a

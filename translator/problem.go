@@ -66,6 +66,36 @@ func (p Problem) String() string {
 	return fmt.Sprintf("%s %s: %s: %s", p.Kind, p.NamespacedName(), p.Reason, p.Message)
 }
 
+// slot is where one piece of the engine keeps its Problems, so that
+// rebuilding the piece replaces exactly those, and gathering them all walks
+// only the pieces that have any.
+type slot struct {
+	piece     slotPiece
+	namespace string
+	name      string
+}
+
+type slotPiece uint8
+
+const (
+	slotIngress slotPiece = iota
+	slotHost
+	slotDefaults
+	slotClaims
+	slotTLS
+	slotCluster
+	slotProxyless
+)
+
+// setProblems replaces a piece's Problems.
+func (e *Engine) setProblems(s slot, ps []Problem) {
+	if len(ps) == 0 {
+		delete(e.problemSlots, s)
+		return
+	}
+	e.problemSlots[s] = ps
+}
+
 // problems collects Problems during one translation.
 type problems []Problem
 

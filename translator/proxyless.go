@@ -2,6 +2,7 @@ package translator
 
 import (
 	"strconv"
+	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -33,28 +34,56 @@ func ProxylessTarget(namespace, service string, port int32) string {
 // proxylessPort is one Service port's proxyless listener and cluster.
 type proxylessPort struct{ target, cluster string }
 
-// proxylessState is a Service's proxyless resources and endpoint Problems.
+// proxylessState is a Service's proxyless resources.
 type proxylessState struct {
-	ports    []proxylessPort
-	problems []Problem
+	ports []proxylessPort
 }
 
-// updateProxyless rebuilds one Service's proxyless resources: an API
-// listener per TCP port of every Service that has endpoints of its own (not
-// ExternalName), whatever its type, since a client inside the cluster may
-// dial any Service. Endpoints are always the pods: a client in the cluster
-// needs no node hop, so in pods mode they are the Envoys' very bytes.
-func (e *Engine) updateProxyless(k nsName) error {
-	prev := e.proxyless[k]
-	st, err := e.buildProxyless(k)
-	if err != nil {
-		return err
-	}
-	if prev != nil {
-		keep := map[string]bool{}
-		for _, p := range st.ports {
-			keep[p.target], keep[p.cluster] = true, true
+// proxylessBuild is one Service's freshly built proxyless resources.
+type proxylessBuild struct {
+	key       nsName
+	ports     []proxylessPort
+	resources [][3]*Resource // listener, cluster, endpoints per port
+	problems  []Problem
+}
+
+// updateProxyless rebuilds the proxyless resources of the given Services:
+// an API listener per TCP port of every Service that has endpoints of its
+// own (not ExternalName), whatever its type, since a client inside the
+// cluster may dial any Service. Endpoints are always the pods: a client in
+// the cluster needs no node hop, so in pods mode they are the Envoys' very
+// bytes. Building is split across cores; storing is not.
+func (e *Engine) updateProxyless(keys []nsName) error {
+	builds := make([]proxylessBuild, len(keys))
+	var failed error
+	var mu sync.Mutex
+	forEach(len(keys), func(i int) {
+		b, err := e.buildProxyless(keys[i])
+		if err != nil {
+			mu.Lock()
+			failed = err
+			mu.Unlock()
 		}
+		builds[i] = b
+	})
+	if failed != nil {
+		return failed
+	}
+	for _, b := range builds {
+		e.applyProxyless(b)
+	}
+	return nil
+}
+
+func (e *Engine) applyProxyless(b proxylessBuild) {
+	keep := map[string]bool{}
+	for i, p := range b.ports {
+		keep[p.target], keep[p.cluster] = true, true
+		e.grpc.put(KindListener, b.resources[i][0])
+		e.grpc.put(KindCluster, b.resources[i][1])
+		e.grpc.put(KindEndpoint, b.resources[i][2])
+	}
+	if prev := e.proxyless[b.key]; prev != nil {
 		for _, p := range prev.ports {
 			if !keep[p.target] {
 				e.grpc.remove(KindListener, p.target)
@@ -65,19 +94,20 @@ func (e *Engine) updateProxyless(k nsName) error {
 			}
 		}
 	}
-	if len(st.ports) == 0 && len(st.problems) == 0 {
-		delete(e.proxyless, k)
+	if len(b.ports) == 0 {
+		delete(e.proxyless, b.key)
 	} else {
-		e.proxyless[k] = st
+		e.proxyless[b.key] = &proxylessState{ports: b.ports}
 	}
-	return nil
+	e.setProblems(slot{slotProxyless, b.key.namespace, b.key.name}, b.problems)
 }
 
-func (e *Engine) buildProxyless(k nsName) (*proxylessState, error) {
-	st := &proxylessState{}
+// buildProxyless builds a Service's proxyless resources; it only reads.
+func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
+	b := proxylessBuild{key: k}
 	svc := e.idx.services[k]
 	if !e.opts.Proxyless || svc == nil || svc.Spec.Type == corev1.ServiceTypeExternalName {
-		return st, nil
+		return b, nil
 	}
 	t := e.scope()
 	for i := range svc.Spec.Ports {
@@ -86,25 +116,18 @@ func (e *Engine) buildProxyless(k nsName) (*proxylessState, error) {
 			continue
 		}
 		p := proxylessPort{target: ProxylessTarget(svc.Namespace, svc.Name, sp.Port), cluster: envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)}
-		listener, err := encode(p.target, envoy.APIListener(p.target, p.cluster), []Ref{{KindCluster, p.cluster}})
-		if err != nil {
-			return nil, err
-		}
+		listener := newResource(p.target, envoy.AppendAPIListener(nil, p.target, p.cluster), []Ref{{KindCluster, p.cluster}})
 		cl, err := encodeCluster(p.cluster)
 		if err != nil {
-			return nil, err
+			return b, err
 		}
 		cla := e.envoy.Get(KindEndpoint, p.cluster)
 		if cla == nil || e.opts.LBTarget != LBTargetPods {
-			if cla, err = encode(p.cluster, envoy.ClusterLoadAssignment(p.cluster, byZone(t.podEndpoints(svc, sp))), nil); err != nil {
-				return nil, err
-			}
+			cla = endpointsResource(p.cluster, byZone(t.podEndpoints(svc, sp)))
 		}
-		e.grpc.put(KindListener, listener)
-		e.grpc.put(KindCluster, cl)
-		e.grpc.put(KindEndpoint, cla)
-		st.ports = append(st.ports, p)
+		b.ports = append(b.ports, p)
+		b.resources = append(b.resources, [3]*Resource{listener, cl, cla})
 	}
-	st.problems = t.problems
-	return st, nil
+	b.problems = t.problems
+	return b, nil
 }

@@ -38,6 +38,9 @@ type Resource struct {
 	Hash uint64
 	// Refs are the resources this one names, for consistency checks.
 	Refs []Ref
+	// Parts are resources it was composed of (a route table's virtual
+	// hosts), whose Refs are its own too.
+	Parts []*Resource
 }
 
 // Ref names a resource of a kind.
@@ -48,11 +51,14 @@ type Ref struct {
 
 var marshalOptions = proto.MarshalOptions{Deterministic: true}
 
-// encode validates m (its Anys included) and serializes it.
+// encode validates m with its generated ValidateAll and serializes it.
+// (Result.Validate, which the tests and the fuzzer run, also unpacks every
+// Any; that costs reflection per field, too much for every rebuild.)
 func encode(name string, m proto.Message, references []Ref) (*Resource, error) {
-	used := newRefs()
-	if err := walk(m.ProtoReflect(), &used); err != nil {
-		return nil, fmt.Errorf("%T %q: %w", m, name, err)
+	if v, ok := m.(validator); ok {
+		if err := v.ValidateAll(); err != nil {
+			return nil, fmt.Errorf("%T %q: %w", m, name, err)
+		}
 	}
 	b, err := marshalOptions.Marshal(m)
 	if err != nil {
@@ -68,15 +74,15 @@ func newResource(name string, b []byte, references []Ref) *Resource {
 // ResourceSet holds the resources of one snapshot (Envoy's or proxyless
 // clients'), by kind and name, and what changed since it was last taken.
 type ResourceSet struct {
-	byKind  [NumKinds]map[string]*Resource
-	changed [NumKinds]map[string]bool
+	byKind [NumKinds]map[string]*Resource
+	// changed are the names put or removed, repeats included.
+	changed [NumKinds][]string
 }
 
 func newResourceSet() *ResourceSet {
 	s := &ResourceSet{}
 	for k := range NumKinds {
 		s.byKind[k] = map[string]*Resource{}
-		s.changed[k] = map[string]bool{}
 	}
 	return s
 }
@@ -87,13 +93,13 @@ func (s *ResourceSet) put(k Kind, r *Resource) {
 		return
 	}
 	s.byKind[k][r.Name] = r
-	s.changed[k][r.Name] = true
+	s.changed[k] = append(s.changed[k], r.Name)
 }
 
 func (s *ResourceSet) remove(k Kind, name string) {
 	if _, ok := s.byKind[k][name]; ok {
 		delete(s.byKind[k], name)
-		s.changed[k][name] = true
+		s.changed[k] = append(s.changed[k], name)
 	}
 }
 
@@ -121,11 +127,8 @@ type Changes [NumKinds][]string
 func (s *ResourceSet) TakeChanges() Changes {
 	var c Changes
 	for k := range NumKinds {
-		for name := range s.changed[k] {
-			c[k] = append(c[k], name)
-		}
-		slices.Sort(c[k])
-		clear(s.changed[k])
+		c[k] = slices.Compact(slices.Sorted(slices.Values(s.changed[k])))
+		s.changed[k] = nil
 	}
 	return c
 }
@@ -135,9 +138,11 @@ func (s *ResourceSet) TakeChanges() Changes {
 func (s *ResourceSet) Check() error {
 	for k := range NumKinds {
 		for _, r := range s.byKind[k] {
-			for _, ref := range r.Refs {
-				if s.byKind[ref.Kind][ref.Name] == nil {
-					return fmt.Errorf("%s %q references %s %q, which is not there", k, r.Name, ref.Kind, ref.Name)
+			for _, part := range append([]*Resource{r}, r.Parts...) {
+				for _, ref := range part.Refs {
+					if s.byKind[ref.Kind][ref.Name] == nil {
+						return fmt.Errorf("%s %q references %s %q, which is not there", k, r.Name, ref.Kind, ref.Name)
+					}
 				}
 			}
 		}

@@ -181,11 +181,10 @@ func (c *tlsConfig) covers(host string) bool {
 // tlsState is the https listener's outcome: the certificate of each TLS
 // host, the chains and the secrets.
 type tlsState struct {
-	config   *tlsConfig
-	chains   []envoy.TLSChain
-	port     uint32
-	secrets  map[string]*corev1.Secret // SDS name -> the object it came from
-	problems []Problem
+	config  *tlsConfig
+	chains  []envoy.TLSChain
+	port    uint32
+	secrets map[string]*corev1.Secret // SDS name -> the object it came from
 }
 
 // recomputeTLS assigns certificates to TLS hosts and rebuilds the https
@@ -206,7 +205,7 @@ func (e *Engine) recomputeTLS() error {
 		next.chains = next.config.chains()
 		next.port = uint32(e.opts.HTTPSPort)
 	}
-	next.problems = t.problems
+	e.setProblems(slot{piece: slotTLS}, t.problems)
 	if err := e.replaceSecrets(next); err != nil {
 		return err
 	}

@@ -7,11 +7,19 @@ type translation struct {
 	opts     Options
 	idx      *index
 	problems problems
-	// clusters are the Service ports that the piece routes to, by name.
-	clusters map[clusterKey]string
+	// clusters are the Service ports that the piece routes to, one entry
+	// per use: pieces are small, and acquiring and releasing the same list
+	// keeps the counts right without a set.
+	clusters []clusterUse
 	// referenced are the Services it names, existing or not, so that a
 	// Service appearing later rebuilds it.
-	referenced map[nsName]bool
+	referenced []nsName
+}
+
+// clusterUse is one use of a cluster.
+type clusterUse struct {
+	key  clusterKey
+	name string
 }
 
 func (e *Engine) scope() *translation {

@@ -1,11 +1,9 @@
 package translator
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -17,16 +15,33 @@ const unavailable = 503
 // hostState is one host's settled routes and its encoded virtual host.
 type hostState struct {
 	own      []*httpRoute // the routes it won, in precedence order
-	problems []Problem
-	services map[nsName]bool       // Services its routes name
-	clusters map[clusterKey]string // clusters its own routes use
-	vhost    *Resource             // nil for a catch-all with nothing to serve
+	services []nsName     // Services its routes name
+	clusters []clusterUse // clusters its own routes use
+	vhost    *Resource    // nil for a catch-all with nothing to serve
 }
 
-// recomputeHost settles a host's routes: the Ingresses that name it, oldest
-// first, win their paths; later duplicates get DuplicatePath. Backends are
-// resolved for winners only, so a losing rule never creates a cluster.
+// recomputeHosts settles the routes of many hosts: computed across cores,
+// stored one by one.
+func (e *Engine) recomputeHosts(hosts []string) {
+	states := make([]*hostState, len(hosts))
+	found := make([]problems, len(hosts))
+	forEach(len(hosts), func(i int) { states[i], found[i] = e.computeHost(hosts[i]) })
+	for i, host := range hosts {
+		e.storeHost(host, states[i], found[i])
+	}
+}
+
+// recomputeHost settles one host's routes.
 func (e *Engine) recomputeHost(host string) {
+	st, ps := e.computeHost(host)
+	e.storeHost(host, st, ps)
+}
+
+// computeHost settles a host's routes: the Ingresses that name it, oldest
+// first, win their paths; later duplicates get DuplicatePath. Backends are
+// resolved for winners only, so a losing rule never creates a cluster. It
+// only reads; nil means the host has no routes.
+func (e *Engine) computeHost(host string) (*hostState, problems) {
 	contributors := make([]*ingressState, 0, len(e.contrib[host]))
 	for _, st := range e.contrib[host] {
 		contributors = append(contributors, st)
@@ -49,42 +64,43 @@ func (e *Engine) recomputeHost(host string) {
 		}
 	}
 	sortByPrecedence(own)
-	old := e.hosts[host]
 	if len(own) == 0 && host != "" { // the catch-all stays: it may serve the default backend
-		e.setHost(host, old, nil)
-		return
+		return nil, nil
 	}
-	e.setHost(host, old, &hostState{own: own, problems: t.problems, services: t.referenced, clusters: t.clusters})
+	return &hostState{own: own, services: t.referenced, clusters: t.clusters}, t.problems
+}
+
+func (e *Engine) storeHost(host string, st *hostState, ps problems) {
+	e.setHost(host, e.hosts[host], st)
+	e.setProblems(slot{piece: slotHost, name: host}, ps)
 }
 
 // setHost replaces a host's state, keeping the indexes and cluster counts.
 func (e *Engine) setHost(host string, old, next *hostState) {
 	if old != nil {
 		e.clusters.release(old.clusters)
-		for k := range old.services {
+		for _, k := range old.services {
 			delete(e.svcHosts[k], host)
 		}
 	}
 	if next == nil {
 		if old != nil {
 			delete(e.hosts, host)
-			if i, ok := slices.BinarySearch(e.hostOrder, host); ok {
-				e.hostOrder = slices.Delete(e.hostOrder, i, i+1)
-			}
+			e.hostOrder = nil // rebuilt when next needed
 		}
 		return
 	}
 	e.clusters.acquire(next.clusters)
-	for k := range next.services {
+	for _, k := range next.services {
 		if e.svcHosts[k] == nil {
 			e.svcHosts[k] = map[string]bool{}
 		}
 		e.svcHosts[k][host] = true
 	}
 	if old == nil {
-		if i, ok := slices.BinarySearch(e.hostOrder, host); !ok {
-			e.hostOrder = slices.Insert(e.hostOrder, i, host)
-		}
+		e.hostOrder = nil
+	} else if e.hostOrder != nil {
+		e.hostStates[e.hostPos[host]] = next
 	}
 	e.hosts[host] = next
 }
@@ -100,63 +116,59 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 // exactly one label. So a wildcard virtual host guards its own routes with a
 // single-label :authority check and carries the host-less routes with the
 // inverse check: a deeper name gets what the catch-all would give it.
-func (e *Engine) encodeHost(host string, st *hostState) error {
+func (e *Engine) encodeHost(host string, st *hostState) {
 	hostless := e.hosts[""]
-	var table []*routev3.Route
+	var table []envoy.RouteSpec
 	var refs []Ref
-	add := func(r *routev3.Route, cluster string) {
+	add := func(r envoy.RouteSpec) {
 		table = append(table, r)
-		if cluster != "" {
-			refs = append(refs, Ref{Kind: KindCluster, Name: cluster})
+		if r.Cluster != "" {
+			refs = append(refs, Ref{Kind: KindCluster, Name: r.Cluster})
 		}
 	}
 	for _, r := range st.own {
 		if isWildcard(host) {
-			add(r.guarded(host, false), r.cluster)
+			add(r.guarded(host, false))
 		} else {
-			add(r.proto(), r.cluster)
+			add(r.spec())
 		}
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			add(r.guarded(host, true), r.cluster)
+			add(r.guarded(host, true))
 		}
 	}
 	if d := e.defaults.route; d != nil {
-		add(d.proto(), d.cluster)
+		add(d.spec())
 	}
 	if len(table) == 0 {
 		st.vhost = nil
-		return nil
+		return
 	}
 	name, domain := host, host
 	if host == "" {
 		name, domain = envoy.CatchAllVirtualHost, "*"
 	}
-	vh, err := encode(name, envoy.VirtualHost(name, []string{domain}, table), refs)
-	st.vhost = vh
-	return err
+	st.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs)
 }
 
-// proto is the Envoy route: to the backend's cluster, or a 503 when the
+// spec is the Envoy route: to the backend's cluster, or a 503 when the
 // backend could not be resolved.
-func (r *httpRoute) proto() *routev3.Route {
-	return r.action(r.match.routeMatch())
+func (r *httpRoute) spec() envoy.RouteSpec {
+	s := envoy.RouteSpec{Name: r.origin.NamespacedName(), Exact: r.match.exact, Path: r.match.path, Cluster: r.cluster}
+	if r.cluster == "" {
+		s.Status = unavailable
+	}
+	return s
 }
 
 // guarded is the route inside the wildcard virtual host: it matches only
 // names with exactly one label before the wildcard's suffix, or, inverted,
 // only the deeper names that the wildcard must not take.
-func (r *httpRoute) guarded(wildcard string, invert bool) *routev3.Route {
-	return r.action(envoy.WithAuthorityRegex(r.match.routeMatch(), singleLabelRegex(wildcard), invert))
-}
-
-func (r *httpRoute) action(m *routev3.RouteMatch) *routev3.Route {
-	name := r.origin.NamespacedName()
-	if r.cluster == "" {
-		return envoy.DirectResponseRoute(name, m, unavailable)
-	}
-	return envoy.ClusterRoute(name, m, r.cluster)
+func (r *httpRoute) guarded(wildcard string, invert bool) envoy.RouteSpec {
+	s := r.spec()
+	s.AuthorityRegex, s.InvertAuthority = singleLabelRegex(wildcard), invert
+	return s
 }
 
 func hostOrAny(host string) string {
@@ -166,8 +178,8 @@ func hostOrAny(host string) string {
 	return host
 }
 
-// routeConfigHead and routeConfigTail are what an encoded
-// envoy.RouteConfiguration holds around its virtual hosts (field 2).
+// routeConfigParts are what an encoded envoy.RouteConfiguration holds
+// around its virtual hosts (field 2).
 func routeConfigParts(name string) (head, tail []byte) {
 	full, err := marshalOptions.Marshal(envoy.RouteConfiguration(name, nil))
 	if err != nil {
@@ -182,22 +194,6 @@ func routeConfigParts(name string) (head, tail []byte) {
 // so an Ingress change re-encodes one virtual host, not ten thousand. The
 // bytes are those of encoding the whole message (a test holds them so).
 func composeRouteConfig(name string, vhosts []*Resource) *Resource {
-	head, tail := routeConfigParts(name)
-	size := len(head) + len(tail)
-	nrefs := 0
-	for _, vh := range vhosts {
-		size += 1 + protowire.SizeBytes(len(vh.Bytes))
-		nrefs += len(vh.Refs)
-	}
-	b := make([]byte, 0, size)
-	b = append(b, head...)
-	refs := make([]Ref, 0, nrefs)
-	for _, vh := range vhosts {
-		b = protowire.AppendTag(b, 2, protowire.BytesType)
-		b = protowire.AppendBytes(b, vh.Bytes)
-		refs = append(refs, vh.Refs...)
-	}
-	b = append(b, tail...)
-	slices.SortFunc(refs, func(a, b Ref) int { return cmp.Compare(a.Name, b.Name) })
-	return newResource(name, b, slices.Compact(refs))
+	t := routeTable{name: name}
+	return t.compose(vhosts)
 }

@@ -1,0 +1,12 @@
+package translator
+
+// SetParallelMin sets the batch size from which work is split across
+// cores, for tests; it returns the previous value.
+func SetParallelMin(n int) int {
+	prev := parallelMin
+	parallelMin = n
+	return prev
+}
+
+// CompareOutputs reports how two Outputs differ ("" when they do not).
+func CompareOutputs(a, b Output) string { return compareOutputs(a, b) }
