@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -171,13 +172,33 @@ func (o Output) Result() Result {
 	return res
 }
 
+// Decode turns encoded resources (by kind, sorted) back into a Result's
+// messages: for the debug endpoint, which reads what is being served.
+func Decode(envoy, proxyless [NumKinds][]*Resource) Result {
+	return Result{
+		Listeners: decodeList(envoy[KindListener], func() *listenerv3.Listener { return &listenerv3.Listener{} }),
+		Routes:    decodeList(envoy[KindRoute], func() *routev3.RouteConfiguration { return &routev3.RouteConfiguration{} }),
+		Clusters:  decodeList(envoy[KindCluster], func() *clusterv3.Cluster { return &clusterv3.Cluster{} }),
+		Endpoints: decodeList(envoy[KindEndpoint], func() *endpointv3.ClusterLoadAssignment { return &endpointv3.ClusterLoadAssignment{} }),
+		Secrets:   decodeList(envoy[KindSecret], func() *tlsv3.Secret { return &tlsv3.Secret{} }),
+		Proxyless: Proxyless{
+			Listeners: decodeList(proxyless[KindListener], func() *listenerv3.Listener { return &listenerv3.Listener{} }),
+			Clusters:  decodeList(proxyless[KindCluster], func() *clusterv3.Cluster { return &clusterv3.Cluster{} }),
+			Endpoints: decodeList(proxyless[KindEndpoint], func() *endpointv3.ClusterLoadAssignment { return &endpointv3.ClusterLoadAssignment{} }),
+		},
+	}
+}
+
 func decodeAll[M proto.Message](s *ResourceSet, k Kind, newM func() M) []M {
-	sorted := s.Sorted(k)
+	return decodeList(s.Sorted(k), newM)
+}
+
+func decodeList[M proto.Message](sorted []*Resource, newM func() M) []M {
 	out := make([]M, 0, len(sorted))
 	for _, r := range sorted {
 		m := newM()
 		if err := proto.Unmarshal(r.Bytes, m); err != nil {
-			panic("decode " + k.String() + " " + r.Name + ": " + err.Error()) // bytes this package encoded
+			panic(fmt.Sprintf("decode %T %s: %v", m, r.Name, err)) // bytes this package encoded
 		}
 		out = append(out, m)
 	}

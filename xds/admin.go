@@ -84,11 +84,14 @@ type snapshotView struct {
 }
 
 func serveSnapshot(w http.ResponseWriter, p *Publisher) {
-	res := p.Current()
-	if res == nil {
+	select {
+	case <-p.Ready():
+	default:
 		http.Error(w, "no snapshot published yet", http.StatusServiceUnavailable)
 		return
 	}
+	res := translator.Decode(p.cache.Resources(false), p.cache.Resources(true))
+	res.Problems = p.Problems()
 	envoyRes, err := res.Resources(false)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

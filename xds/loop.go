@@ -12,10 +12,12 @@ import (
 )
 
 // Source is where the objects come from: a directory of manifests, or a
-// Kubernetes cluster. Changed signals that Input has changed.
+// Kubernetes cluster. Changed signals that there is something new; Sync
+// brings the engine up to date (with Engine.Sync or, knowing what changed,
+// Upsert and Delete) and returns the source's own Problems.
 type Source interface {
 	Changed() <-chan struct{}
-	Input() (translator.Input, []translator.Problem)
+	Sync(e *translator.Engine) []translator.Problem
 }
 
 // Defaults of the loop's debounce.
@@ -25,8 +27,9 @@ const (
 )
 
 // Loop is the event loop: one goroutine that waits for changes, lets a burst
-// of them settle, translates and publishes. Debouncing trades a little
-// latency for far fewer snapshots, and so far fewer listener drains in Envoy.
+// of them settle, and has the incremental engine rebuild what they touched
+// and the publisher publish it. Debouncing trades a little latency for far
+// fewer updates, and so far fewer listener drains in Envoy.
 type Loop struct {
 	Source    Source
 	Options   translator.Options
@@ -38,6 +41,7 @@ type Loop struct {
 	Holdoff  time.Duration
 	MaxDelay time.Duration
 
+	engine   *translator.Engine
 	problems map[translator.Problem]bool // last round's, to log only news
 	// sourceReasons are the non-translator reasons last reported, to zero.
 	sourceReasons []translator.Reason
@@ -46,11 +50,12 @@ type Loop struct {
 // Run translates the initial state at once, then after every change, until
 // ctx ends.
 func (l *Loop) Run(ctx context.Context) error {
+	l.engine = translator.NewEngine(l.Options)
 	select {
 	case <-l.Source.Changed(): // the initial state, which this round reads
 	default:
 	}
-	l.round(ctx)
+	l.round()
 	for {
 		select {
 		case <-ctx.Done():
@@ -60,7 +65,7 @@ func (l *Loop) Run(ctx context.Context) error {
 		if !l.settle(ctx) {
 			return nil
 		}
-		l.round(ctx)
+		l.round()
 	}
 }
 
@@ -85,17 +90,29 @@ func (l *Loop) settle(ctx context.Context) bool {
 	}
 }
 
-// round is one full translation and publication.
-func (l *Loop) round(ctx context.Context) {
-	in, sourceProblems := l.Source.Input()
+// round brings the engine up to date and publishes what changed.
+func (l *Loop) round() {
 	start := time.Now()
-	res := translator.Translate(in, l.Options)
+	sourceProblems := l.Source.Sync(l.engine)
+	out := l.engine.Output()
 	l.Metrics.TranslationSeconds.Observe(time.Since(start).Seconds())
-	res.Problems = append(sourceProblems, res.Problems...)
-	l.report(res.Problems)
-	if err := l.Publisher.Publish(ctx, &res); err == nil {
-		l.Log.Debug("published", "listeners", len(res.Listeners), "clusters", len(res.Clusters), "problems", len(res.Problems), "took", time.Since(start))
+	if len(sourceProblems) > 0 {
+		out.Problems = slices.SortedFunc(slices.Values(append(slices.Clone(out.Problems), sourceProblems...)), compareProblems)
 	}
+	l.report(out.Problems)
+	if err := l.Publisher.Publish(out); err == nil {
+		l.Log.Debug("published", "problems", len(out.Problems), "took", time.Since(start))
+	}
+}
+
+func compareProblems(a, b translator.Problem) int {
+	switch {
+	case a.String() < b.String():
+		return -1
+	case a.String() > b.String():
+		return 1
+	}
+	return 0
 }
 
 // report logs Problems that are new since the last round and keeps the

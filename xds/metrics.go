@@ -3,6 +3,8 @@ package xds
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/fairwayhq/fairway/translator"
 )
 
 // Metrics are fairway's Prometheus metrics, on a registry of their own so
@@ -74,9 +76,9 @@ func NewMetrics() *Metrics {
 	for _, k := range []string{"sotw", "delta"} {
 		m.Streams.WithLabelValues(k)
 	}
-	for _, t := range typeNames {
-		m.Pushes.WithLabelValues(t)
-		m.NACKs.WithLabelValues(t)
+	for k := range translator.NumKinds {
+		m.Pushes.WithLabelValues(k.String())
+		m.NACKs.WithLabelValues(k.String())
 	}
 	return m
 }

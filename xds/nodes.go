@@ -21,9 +21,10 @@ import (
 // the snapshot's: a NACK carries the last version the node accepted, so the
 // cache sends the rejected version straight back, and a node that rejects
 // it again loops at tens of thousands of responses a second. Nodes rewrites
-// a SotW NACK's version_info to the version it rejects, so the cache holds
-// the watch until that type's content, and with it the version, changes.
-// Delta streams track versions per resource and do not resend on a NACK.
+// a SotW NACK's version_info to the version it rejects, so fairway's cache,
+// which answers only a node whose version differs, holds the watch until
+// the content, and with it the version, changes. Delta streams track
+// versions per resource and are not resent on a NACK.
 type Nodes struct {
 	log       hclog.Logger
 	metrics   *Metrics
@@ -180,7 +181,6 @@ func (n *Nodes) OnStreamClosed(id int64, _ *corev3.Node) { n.close(streamKey{id:
 // OnStreamRequest sees every SotW request before the cache does. The server
 // has filled in the node from the stream's first request.
 func (n *Nodes) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
-	n.publisher.ensureGroup(req.GetNode())
 	nack := nackOf(req.GetErrorDetail(), n.now())
 	if rejected := n.request(streamKey{id: id}, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), nack); rejected != "" {
 		req.VersionInfo = rejected
@@ -212,7 +212,6 @@ func (n *Nodes) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRe
 	if node == nil {
 		node = n.nodeOf(key)
 	}
-	n.publisher.ensureGroup(node)
 	nack := nackOf(req.GetErrorDetail(), n.now())
 	n.request(key, node, req.GetTypeUrl(), req.GetResponseNonce(), nack)
 	return nil
@@ -263,7 +262,7 @@ func (n *Nodes) Streams() []StreamInfo {
 		}
 		info := StreamInfo{
 			NodeID: s.node.GetId(), Cluster: s.node.GetCluster(), UserAgent: s.node.GetUserAgentName(),
-			Group: n.publisher.groups.ID(s.node), Stream: s.kind, Connected: s.connected, Acked: acked,
+			Group: n.publisher.cache.groups.ID(s.node), Stream: s.kind, Connected: s.connected, Acked: acked,
 		}
 		if s.typeURL != "" {
 			info.Type = typeName(s.typeURL)

@@ -1,7 +1,8 @@
 package xds
 
 import (
-	"context"
+	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -9,7 +10,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"sigs.k8s.io/yaml"
 
-	"github.com/fairwayhq/fairway/envoy"
 	"github.com/fairwayhq/fairway/translator"
 )
 
@@ -34,14 +34,21 @@ ingresses:
     rules: [{host: shop.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
 `
 
-func translate(t *testing.T, doc string) *translator.Result {
+func engineFor(t *testing.T, doc string) (*translator.Engine, translator.Input) {
 	t.Helper()
 	var in translator.Input
 	if err := yaml.UnmarshalStrict([]byte(doc), &in); err != nil {
 		t.Fatal(err)
 	}
-	res := translator.Translate(in, translator.Options{Proxyless: true})
-	return &res
+	e := translator.NewEngine(translator.Options{Proxyless: true})
+	e.Sync(in)
+	return e, in
+}
+
+func output(t *testing.T, doc string) translator.Output {
+	t.Helper()
+	e, _ := engineFor(t, doc)
+	return e.Output()
 }
 
 func newTestPublisher() *Publisher {
@@ -53,11 +60,11 @@ func newTestPublisher() *Publisher {
 // changes only the endpoint version.
 func TestVersionsAreContentHashes(t *testing.T) {
 	a, b := newTestPublisher(), newTestPublisher()
-	ctx := context.Background()
-	if err := a.Publish(ctx, translate(t, shop)); err != nil {
+	if err := a.Publish(output(t, shop)); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Publish(ctx, translate(t, shop)); err != nil {
+	eb, in := engineFor(t, shop)
+	if err := b.Publish(eb.Output()); err != nil {
 		t.Fatal(err)
 	}
 	va, vb := a.Versions(), b.Versions()
@@ -68,41 +75,54 @@ func TestVersionsAreContentHashes(t *testing.T) {
 			}
 		}
 	}
-	moved := translate(t, shop)
-	moved.Endpoints[0] = envoy.ClusterLoadAssignment(moved.Endpoints[0].ClusterName, []envoy.Locality{{Endpoints: []envoy.Endpoint{{Address: "10.0.0.2", Port: 8080}}}})
-	if err := b.Publish(ctx, moved); err != nil {
+	moved := in.EndpointSlices[0].DeepCopy()
+	moved.Endpoints[0].Addresses[0] = "10.0.0.2"
+	if err := eb.Upsert(moved); err != nil {
 		t.Fatal(err)
 	}
-	for typ, v := range b.Versions()["envoy"] {
-		if changed := v != va["envoy"][typ]; changed != (typ == "endpoint") {
-			t.Errorf("after an endpoint change, %s version changed=%v", typ, changed)
+	if err := b.Publish(eb.Output()); err != nil {
+		t.Fatal(err)
+	}
+	for snap, types := range b.Versions() {
+		for typ, v := range types {
+			if changed := v != va[snap][typ]; changed != (typ == "endpoint") {
+				t.Errorf("after an endpoint change, %s %s version changed=%v", snap, typ, changed)
+			}
 		}
 	}
 }
 
-// TestInvalidResultKeepsTheLastGoodSnapshot: validation failure publishes
-// nothing and counts it.
-func TestInvalidResultKeepsTheLastGoodSnapshot(t *testing.T) {
+// TestFailedOutputKeepsTheLastGood: an Output whose resources failed their
+// checks publishes nothing and is counted.
+func TestFailedOutputKeepsTheLastGood(t *testing.T) {
 	p := newTestPublisher()
-	ctx := context.Background()
-	good := translate(t, shop)
-	if err := p.Publish(ctx, good); err != nil {
+	e, in := engineFor(t, shop)
+	if err := p.Publish(e.Output()); err != nil {
 		t.Fatal(err)
 	}
 	before := p.Versions()
-	bad := translate(t, shop)
-	bad.Clusters = bad.Clusters[:0] // routes now point at missing clusters
-	if err := p.Publish(ctx, bad); err == nil {
-		t.Fatal("a Result with dangling cluster references was published")
+	moved := in.EndpointSlices[0].DeepCopy()
+	moved.Endpoints[0].Addresses[0] = "10.0.0.2"
+	if err := e.Upsert(moved); err != nil {
+		t.Fatal(err)
 	}
-	if p.Current() != good {
-		t.Error("the last good Result is no longer current")
+	bad := e.Output()
+	bad.Err = errors.New("a resource failed validation")
+	if err := p.Publish(bad); err == nil {
+		t.Fatal("an Output with an error was published")
 	}
-	if after := p.Versions(); after["envoy"]["cluster"] != before["envoy"]["cluster"] {
+	if after := p.Versions(); !maps.EqualFunc(after, before, maps.Equal) {
 		t.Error("versions changed after a failed publication")
 	}
 	if got := counterValue(t, p.metrics.Publications.WithLabelValues("failed")); got != 1 {
 		t.Errorf("failed publications = %v, want 1", got)
+	}
+	bad.Err = nil // the changes wait in the resource set for the next good Output
+	if err := p.Publish(bad); err != nil {
+		t.Fatal(err)
+	}
+	if after := p.Versions(); after["envoy"]["endpoint"] == before["envoy"]["endpoint"] {
+		t.Error("the endpoint change was lost after a failed publication")
 	}
 }
 
@@ -128,7 +148,7 @@ func TestReadyz(t *testing.T) {
 	if code := get("/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200 at any time", code)
 	}
-	if err := p.Publish(context.Background(), translate(t, shop)); err != nil {
+	if err := p.Publish(output(t, shop)); err != nil {
 		t.Fatal(err)
 	}
 	if code := get("/readyz"); code != http.StatusOK {

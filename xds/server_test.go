@@ -69,7 +69,7 @@ func dialServer(t *testing.T, srv *Server) *grpc.ClientConn {
 // one); a client that connects early is answered once it does.
 func TestServerWaitsForTheFirstSnapshot(t *testing.T) {
 	p, srv, ready := startServer(t, ServerConfig{MaxConcurrentStreams: DefaultMaxConcurrentStreams})
-	if err := p.Publish(context.Background(), translate(t, shop)); err != nil {
+	if err := p.Publish(output(t, shop)); err != nil {
 		t.Fatal(err)
 	}
 	conn := dialServer(t, srv)
@@ -86,7 +86,7 @@ func TestServerWaitsForTheFirstSnapshot(t *testing.T) {
 // connection's next stream waits.
 func TestServerBoundsStreamsPerConnection(t *testing.T) {
 	p, srv, ready := startServer(t, ServerConfig{MaxConcurrentStreams: 1})
-	if err := p.Publish(context.Background(), translate(t, shop)); err != nil {
+	if err := p.Publish(output(t, shop)); err != nil {
 		t.Fatal(err)
 	}
 	close(ready)

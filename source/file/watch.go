@@ -82,6 +82,14 @@ func (s *Source) Input() (translator.Input, []translator.Problem) {
 	return in, problems
 }
 
+// Sync brings an engine up to date with the files, and returns a Problem
+// per file that failed its last read.
+func (s *Source) Sync(e *translator.Engine) []translator.Problem {
+	in, problems := s.Input()
+	e.Sync(in)
+	return problems
+}
+
 // Run watches until ctx ends. Every event leads to a rescan: editors save by
 // renaming a new file over the old, Kubernetes swaps ConfigMap volumes by a
 // symlink, and a rescan that compares contents handles all of them alike.

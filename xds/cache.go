@@ -1,0 +1,267 @@
+package xds
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// Cache serves the translator's encoded resources to go-control-plane's
+// server, in place of its snapshot cache, for three reasons:
+//
+//   - Each resource is wrapped in one Any when it changes, and that Any
+//     (and, per version, the sorted list of them) is what every stream
+//     sends: nothing is encoded per stream or per response.
+//   - Versions are content hashes kept up to date per change: a type's
+//     version is an order-independent sum over its resources, and a named
+//     SotW request's version is the same sum over just the names it asks
+//     for, so a change it did not ask about sends it nothing, a NACKed
+//     version (see Nodes) and a version a reconnecting node already has are
+//     held, and no per-stream map is needed.
+//   - Delta watches look at what changed, not at every resource.
+//
+// Envoys and proxyless clients see separate views; within a view every
+// node group has the same resources.
+type Cache struct {
+	groups groups
+
+	mu    sync.Mutex
+	views [2]*view
+	ready bool
+}
+
+const (
+	envoyView = iota
+	proxylessView
+)
+
+type view struct {
+	types [translator.NumKinds]*typeState
+}
+
+// typeState is one resource type of one view.
+type typeState struct {
+	kind    translator.Kind
+	url     string
+	entries map[string]*entry
+	sum     uint64 // of the entries' contributions
+	version string
+	// gen counts changes to the set of names, so a watch that asked for
+	// every name knows when it may have stopped doing so.
+	gen    uint64
+	sorted []*anypb.Any // all entries by name; nil when stale
+	sotw   map[*sotwWatch]struct{}
+	delta  map[*deltaWatch]struct{}
+}
+
+// entry is one resource as it is sent.
+type entry struct {
+	res     *translator.Resource
+	any     *anypb.Any
+	version string // the resource's own version, for delta xDS
+	contrib uint64
+	// deltaRes is the entry as delta responses carry it, shared by all.
+	deltaRes *discoveryv3.Resource
+}
+
+// typeName is the short name of a type URL ("cluster"), for labels; the
+// URL itself when fairway does not serve the type.
+func typeName(url string) string {
+	for k, u := range kindURLs {
+		if u == url {
+			return translator.Kind(k).String()
+		}
+	}
+	return url
+}
+
+// kindURLs maps the translator's kinds to xDS type URLs.
+var kindURLs = [translator.NumKinds]string{
+	translator.KindCluster:  resourcev3.ClusterType,
+	translator.KindEndpoint: resourcev3.EndpointType,
+	translator.KindListener: resourcev3.ListenerType,
+	translator.KindRoute:    resourcev3.RouteType,
+	translator.KindSecret:   resourcev3.SecretType,
+}
+
+// NewCache creates an empty cache; it answers nothing before the first
+// Apply.
+func NewCache(by GroupBy) *Cache {
+	c := &Cache{groups: groups{by: by}}
+	for v := range c.views {
+		c.views[v] = &view{}
+		for k := range translator.NumKinds {
+			ts := &typeState{kind: k, url: kindURLs[k], entries: map[string]*entry{},
+				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}}
+			ts.version = versionString(0, 0)
+			c.views[v].types[k] = ts
+		}
+	}
+	return c
+}
+
+func versionString(sum uint64, n int) string {
+	return strconv.FormatUint(sum, 16) + "-" + strconv.Itoa(n)
+}
+
+// contribution mixes a resource's name into its hash, so that the sum over
+// a set changes with any name or content, in any order.
+func contribution(name string, hash uint64) uint64 {
+	return (xxhash.Sum64String(name) ^ hash) * 0x9e3779b97f4a7c15
+}
+
+func (c *Cache) viewFor(node *corev3.Node) *view {
+	if IsProxyless(node) {
+		return c.views[proxylessView]
+	}
+	return c.views[envoyView]
+}
+
+func typeFor(v *view, url string) *typeState {
+	for _, ts := range v.types {
+		if ts.url == url {
+			return ts
+		}
+	}
+	return nil
+}
+
+// Apply stores what changed in the engine's resource sets, and answers the
+// watches that the changes concern. The sets are read under the cache's
+// lock; the engine must not change them meanwhile.
+func (c *Cache) Apply(envoy, proxyless *translator.ResourceSet, envoyChanges, proxylessChanges translator.Changes) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range []struct {
+		v       *view
+		set     *translator.ResourceSet
+		changes translator.Changes
+	}{{c.views[envoyView], envoy, envoyChanges}, {c.views[proxylessView], proxyless, proxylessChanges}} {
+		for k, names := range u.changes {
+			ts := u.v.types[k]
+			if !c.ready || len(names) > 0 {
+				ts.update(u.set, names)
+				ts.notify(names)
+			}
+		}
+	}
+	c.ready = true
+}
+
+// update brings the entries of the named resources in line with set.
+func (ts *typeState) update(set *translator.ResourceSet, names []string) {
+	for _, name := range names {
+		old := ts.entries[name]
+		r := set.Get(ts.kind, name)
+		if old != nil {
+			if r == old.res {
+				continue
+			}
+			ts.sum -= old.contrib
+			if r == nil {
+				delete(ts.entries, name)
+				ts.gen++
+				ts.sorted = nil
+				continue
+			}
+		}
+		if r == nil {
+			continue
+		}
+		if old == nil {
+			ts.gen++
+		}
+		e := &entry{
+			res:     r,
+			any:     &anypb.Any{TypeUrl: ts.url, Value: r.Bytes},
+			version: strconv.FormatUint(r.Hash, 16),
+			contrib: contribution(name, r.Hash),
+		}
+		e.deltaRes = &discoveryv3.Resource{Name: name, Version: e.version, Resource: e.any}
+		ts.entries[name] = e
+		ts.sum += e.contrib
+		ts.sorted = nil
+	}
+	ts.version = versionString(ts.sum, len(ts.entries))
+}
+
+// sortedAnys is every resource of the type by name, shared by every
+// response of this version.
+func (ts *typeState) sortedAnys() []*anypb.Any {
+	if ts.sorted == nil {
+		names := make([]string, 0, len(ts.entries))
+		for name := range ts.entries {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		ts.sorted = make([]*anypb.Any, len(names))
+		for i, name := range names {
+			ts.sorted[i] = ts.entries[name].any
+		}
+	}
+	return ts.sorted
+}
+
+// Fetch is for REST xDS, which fairway does not serve.
+func (c *Cache) Fetch(context.Context, *cachev3.Request) (cachev3.Response, error) {
+	return nil, errors.New("fairway serves xDS over gRPC streams only")
+}
+
+// Resources returns the current resources of a view (envoy or proxyless)
+// by kind, sorted by name, for the debug endpoint.
+func (c *Cache) Resources(proxyless bool) [translator.NumKinds][]*translator.Resource {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := c.views[envoyView]
+	if proxyless {
+		v = c.views[proxylessView]
+	}
+	var out [translator.NumKinds][]*translator.Resource
+	for k, ts := range v.types {
+		for _, e := range ts.entries {
+			out[k] = append(out[k], e.res)
+		}
+		slices.SortFunc(out[k], func(a, b *translator.Resource) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	return out
+}
+
+// Versions are the current versions by view and type.
+func (c *Cache) Versions() map[string]map[string]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]map[string]string{}
+	for i, name := range []string{"envoy", "proxyless"} {
+		out[name] = map[string]string{}
+		for _, ts := range c.views[i].types {
+			out[name][ts.kind.String()] = ts.version
+		}
+	}
+	return out
+}
+
+// counts are the numbers of resources by view and type.
+func (c *Cache) counts() map[string]map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]map[string]int{}
+	for i, name := range []string{"envoy", "proxyless"} {
+		out[name] = map[string]int{}
+		for _, ts := range c.views[i].types {
+			out[name][ts.kind.String()] = len(ts.entries)
+		}
+	}
+	return out
+}
