@@ -1,0 +1,146 @@
+package xds
+
+import (
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// publishTo applies an engine's pending changes to c.
+func publishTo(c *Cache, e *translator.Engine) {
+	out := e.Output()
+	c.Apply(out.Envoy, out.Proxyless, out.Envoy.TakeChanges(), out.Proxyless.TakeChanges())
+}
+
+func sotwRequest(c *Cache, typeURL, version string, names ...string) (chan cachev3.Response, func()) {
+	ch := make(chan cachev3.Response, 1)
+	sub := streamv3.NewSotwSubscription(names, true)
+	cancel, _ := c.CreateWatch(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "n"}, TypeUrl: typeURL, VersionInfo: version, ResourceNames: names}, sub, ch)
+	return ch, cancel
+}
+
+func receive(t *testing.T, ch chan cachev3.Response) *discoveryv3.DiscoveryResponse {
+	t.Helper()
+	select {
+	case r := <-ch:
+		resp, err := r.GetDiscoveryResponse()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	case <-time.After(time.Second):
+		t.Fatal("no response")
+		return nil
+	}
+}
+
+func none(t *testing.T, ch chan cachev3.Response, what string) {
+	t.Helper()
+	select {
+	case r := <-ch:
+		resp, _ := r.GetDiscoveryResponse()
+		t.Fatalf("%s: got a response (version %s)", what, resp.GetVersionInfo())
+	default:
+	}
+}
+
+func TestCacheSotW(t *testing.T) {
+	e, in := engineFor(t, shop)
+	c := NewCache(GroupByNone)
+	if ch, _ := sotwRequest(c, resourcev3.ClusterType, ""); len(ch) != 0 {
+		t.Fatal("answered before the first Apply")
+	}
+	publishTo(c, e)
+
+	ch, _ := sotwRequest(c, resourcev3.ClusterType, "")
+	all := receive(t, ch)
+	if len(all.GetResources()) != 2 {
+		t.Fatalf("wildcard CDS: %d clusters, want 2", len(all.GetResources()))
+	}
+	held, _ := sotwRequest(c, resourcev3.ClusterType, all.GetVersionInfo())
+	none(t, held, "a request with the current version")
+
+	// Named: a client that asks for one listener gets just it, and is not
+	// sent anything when another listener changes.
+	named, _ := sotwRequest(c, resourcev3.ListenerType, "", "tcp-5432")
+	one := receive(t, named)
+	if len(one.GetResources()) != 1 {
+		t.Fatalf("named LDS: %d listeners, want 1", len(one.GetResources()))
+	}
+	again, _ := sotwRequest(c, resourcev3.ListenerType, one.GetVersionInfo(), "tcp-5432")
+	httpOnly := in.Ingresses[0].DeepCopy()
+	httpOnly.Spec.Rules[0].HTTP.Paths[0].Path = "/changed"
+	if err := e.Upsert(httpOnly); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	none(t, again, "a change to a route it does not name")
+
+	// A change to what it names is sent.
+	db := in.Services[1].DeepCopy()
+	db.Spec.Ports[0].Port = 5433
+	if err := e.Upsert(db); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	if got := receive(t, again); len(got.GetResources()) != 0 {
+		t.Fatalf("tcp-5432 is gone; got %d listeners", len(got.GetResources()))
+	}
+	// And the held wildcard CDS watch gets the new cluster set.
+	if got := receive(t, held); got.GetVersionInfo() == all.GetVersionInfo() {
+		t.Fatal("CDS changed but the version did not")
+	}
+}
+
+func TestCacheDelta(t *testing.T) {
+	e, in := engineFor(t, shop)
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	ch := make(chan cachev3.DeltaResponse, 1)
+	sub := streamv3.NewDeltaSubscription(nil, nil, nil, true)
+	req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.EndpointType}
+	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+		t.Fatal(err)
+	}
+	first, err := (<-ch).GetDeltaDiscoveryResponse()
+	if err != nil || len(first.GetResources()) != 2 {
+		t.Fatalf("initial delta EDS: %v, %v", first, err)
+	}
+	req = &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.EndpointType, ResponseNonce: "1"}
+	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 0 {
+		t.Fatal("an up-to-date delta client was sent something")
+	}
+	moved := in.EndpointSlices[0].DeepCopy()
+	moved.Endpoints[0].Addresses[0] = "10.0.0.7"
+	if err := e.Upsert(moved); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	next, _ := (<-ch).GetDeltaDiscoveryResponse()
+	if len(next.GetResources()) != 1 || next.GetResources()[0].GetName() != "shop/web/80" {
+		t.Fatalf("after one endpoint change: %v", next.GetResources())
+	}
+	if sub.ReturnedResources()["shop/web/80"] != next.GetResources()[0].GetVersion() {
+		t.Error("the stream's returned versions were not updated")
+	}
+}
+
+// TestCacheUnknownType: a type fairway does not serve is never answered,
+// and does not end the stream.
+func TestCacheUnknownType(t *testing.T) {
+	c := NewCache(GroupByNone)
+	e, _ := engineFor(t, shop)
+	publishTo(c, e)
+	ch, _ := sotwRequest(c, resourcev3.RuntimeType, "")
+	none(t, ch, "a runtime request")
+}
