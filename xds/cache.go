@@ -36,6 +36,7 @@ import (
 // node group has the same resources.
 type Cache struct {
 	groups groups
+	lists  lists
 
 	mu    sync.Mutex
 	views [2]*view
@@ -64,6 +65,7 @@ type typeState struct {
 	sorted []*anypb.Any // all entries by name; nil when stale
 	sotw   map[*sotwWatch]struct{}
 	delta  map[*deltaWatch]struct{}
+	lists  *lists
 }
 
 // entry is one resource as it is sent.
@@ -104,7 +106,7 @@ func NewCache(by GroupBy) *Cache {
 		c.views[v] = &view{}
 		for k := range translator.NumKinds {
 			ts := &typeState{kind: k, url: kindURLs[k], entries: map[string]*entry{},
-				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}}
+				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists}
 			ts.version = versionString(0, 0)
 			c.views[v].types[k] = ts
 		}
@@ -173,7 +175,7 @@ func (ts *typeState) update(set *translator.ResourceSet, names []string) {
 			if r == nil {
 				delete(ts.entries, name)
 				ts.gen++
-				ts.sorted = nil
+				ts.invalidate()
 				continue
 			}
 		}
@@ -192,13 +194,21 @@ func (ts *typeState) update(set *translator.ResourceSet, names []string) {
 		e.deltaRes = &discoveryv3.Resource{Name: name, Version: e.version, Resource: e.any}
 		ts.entries[name] = e
 		ts.sum += e.contrib
-		ts.sorted = nil
+		ts.invalidate()
 	}
 	ts.version = versionString(ts.sum, len(ts.entries))
 }
 
+// invalidate drops the sorted list of the previous version.
+func (ts *typeState) invalidate() {
+	if ts.sorted != nil {
+		ts.lists.remove(ts.sorted)
+		ts.sorted = nil
+	}
+}
+
 // sortedAnys is every resource of the type by name, shared by every
-// response of this version.
+// response of this version (and registered for the shared codec).
 func (ts *typeState) sortedAnys() []*anypb.Any {
 	if ts.sorted == nil {
 		names := make([]string, 0, len(ts.entries))
@@ -210,6 +220,7 @@ func (ts *typeState) sortedAnys() []*anypb.Any {
 		for i, name := range names {
 			ts.sorted[i] = ts.entries[name].any
 		}
+		ts.lists.add(ts.sorted)
 	}
 	return ts.sorted
 }

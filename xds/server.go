@@ -72,6 +72,9 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
+	// Responses that carry a type's shared resource list reuse its
+	// encoding instead of marshalling it per stream.
+	opts = append(opts, grpc.ForceServerCodecV2(newSharedCodec(&p.Cache().lists)))
 	gs := grpc.NewServer(opts...)
 	srv := serverv3.NewServer(ctx, p.Cache(), nodes, sotw.WithOrderedADS())
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, srv)

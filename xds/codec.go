@@ -1,0 +1,127 @@
+package xds
+
+import (
+	"sync"
+	"unsafe"
+
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc/encoding"
+	_ "google.golang.org/grpc/encoding/proto" // registers the default codec
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// sharedList is a type's full, sorted resource list of one version, which
+// every wildcard (or name-everything) SotW response of that version
+// carries. Its encoding as field 2 of a DiscoveryResponse is made once, at
+// the first send, and every later send writes those very bytes.
+type sharedList struct {
+	anys    []*anypb.Any
+	once    sync.Once
+	encoded []byte
+}
+
+func (l *sharedList) bytes() []byte {
+	l.once.Do(func() {
+		size := 0
+		for _, a := range l.anys {
+			size += protowire.SizeTag(2) + protowire.SizeBytes(anySize(a))
+		}
+		b := make([]byte, 0, size)
+		for _, a := range l.anys {
+			b = protowire.AppendTag(b, 2, protowire.BytesType)
+			b = protowire.AppendVarint(b, uint64(anySize(a)))
+			b = protowire.AppendString(protowire.AppendTag(b, 1, protowire.BytesType), a.GetTypeUrl())
+			b = protowire.AppendBytes(protowire.AppendTag(b, 2, protowire.BytesType), a.GetValue())
+		}
+		l.encoded = b
+	})
+	return l.encoded
+}
+
+// anySize is the size of an Any{type_url, value} encoding.
+func anySize(a *anypb.Any) int {
+	return protowire.SizeTag(1) + protowire.SizeBytes(len(a.GetTypeUrl())) + protowire.SizeTag(2) + protowire.SizeBytes(len(a.GetValue()))
+}
+
+// lists finds the shared list a response's resources are, by the address
+// of the slice's first element: responses carry the cache's slice itself.
+type lists struct {
+	mu sync.RWMutex
+	m  map[**anypb.Any]*sharedList
+}
+
+func (ls *lists) add(anys []*anypb.Any) {
+	if len(anys) == 0 {
+		return
+	}
+	ls.mu.Lock()
+	if ls.m == nil {
+		ls.m = map[**anypb.Any]*sharedList{}
+	}
+	ls.m[unsafe.SliceData(anys)] = &sharedList{anys: anys}
+	ls.mu.Unlock()
+}
+
+func (ls *lists) remove(anys []*anypb.Any) {
+	if len(anys) == 0 {
+		return
+	}
+	ls.mu.Lock()
+	delete(ls.m, unsafe.SliceData(anys))
+	ls.mu.Unlock()
+}
+
+func (ls *lists) find(anys []*anypb.Any) *sharedList {
+	if len(anys) == 0 {
+		return nil
+	}
+	ls.mu.RLock()
+	l := ls.m[unsafe.SliceData(anys)]
+	ls.mu.RUnlock()
+	if l == nil || len(l.anys) != len(anys) {
+		return nil
+	}
+	return l
+}
+
+// sharedCodec is the xDS server's codec: protobuf, except that a
+// DiscoveryResponse carrying a shared list is written as its own few
+// fields around the list's ready encoding, passed to gRPC without a copy.
+// The bytes are exactly those of marshalling the message.
+type sharedCodec struct {
+	lists *lists
+	proto encoding.CodecV2
+}
+
+func newSharedCodec(ls *lists) *sharedCodec {
+	return &sharedCodec{lists: ls, proto: encoding.GetCodecV2("proto")}
+}
+
+func (c *sharedCodec) Name() string { return "proto" }
+
+func (c *sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
+	resp, ok := v.(*discoveryv3.DiscoveryResponse)
+	if !ok {
+		return c.proto.Marshal(v)
+	}
+	list := c.lists.find(resp.GetResources())
+	if list == nil {
+		return c.proto.Marshal(v)
+	}
+	head, err := proto.Marshal(&discoveryv3.DiscoveryResponse{VersionInfo: resp.GetVersionInfo()})
+	if err != nil {
+		return nil, err
+	}
+	tail, err := proto.MarshalOptions{Deterministic: true}.Marshal(&discoveryv3.DiscoveryResponse{
+		Canary: resp.GetCanary(), TypeUrl: resp.GetTypeUrl(), Nonce: resp.GetNonce(), ControlPlane: resp.GetControlPlane(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(list.bytes()), mem.SliceBuffer(tail)}, nil
+}
+
+func (c *sharedCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }

@@ -1,0 +1,47 @@
+package xds
+
+import (
+	"bytes"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// TestSharedCodecBytes: a response carrying a shared list is written as
+// exactly the bytes of marshalling it; any other message goes to protobuf.
+func TestSharedCodecBytes(t *testing.T) {
+	ls := &lists{}
+	anys := []*anypb.Any{
+		{TypeUrl: "type.googleapis.com/a", Value: []byte("one")},
+		{TypeUrl: "type.googleapis.com/a", Value: bytes.Repeat([]byte{7}, 300)},
+	}
+	ls.add(anys)
+	codec := newSharedCodec(ls)
+	for _, resp := range []*discoveryv3.DiscoveryResponse{
+		{VersionInfo: "v1", Resources: anys, TypeUrl: "type.googleapis.com/a", Nonce: "12"},
+		{VersionInfo: "v1", Resources: anys, TypeUrl: "t", Nonce: "1", Canary: true, ControlPlane: &corev3.ControlPlane{Identifier: "fairway"}},
+		{VersionInfo: "v2", Resources: anys[:1], TypeUrl: "t", Nonce: "2"}, // not the shared list
+	} {
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := codec.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Materialize(), want) {
+			t.Errorf("codec bytes differ for %v", resp)
+		}
+	}
+	if l := ls.find(anys); l == nil || len(l.bytes()) == 0 {
+		t.Fatal("the shared list was not found")
+	}
+	ls.remove(anys)
+	if ls.find(anys) != nil {
+		t.Fatal("a removed list is still found")
+	}
+}
