@@ -34,9 +34,17 @@ type Source struct {
 }
 
 type fileState struct {
+	// stamp is the size and modification time at the last read: a file
+	// whose stamp is unchanged is not read again.
+	stamp fileStamp
 	sum   [sha256.Size]byte
 	input translator.Input
 	err   error // the last read's error; input is from the last good read
+}
+
+type fileStamp struct {
+	size    int64
+	modTime time.Time
 }
 
 // NewSource reads root once. It fails only if root cannot be listed; files
@@ -216,15 +224,25 @@ func (s *Source) rescan() error {
 }
 
 // reload reads one file and reports whether its objects or error changed.
+// A file whose size and modification time (nanoseconds, on Linux file
+// systems) are what they were is not read: a large directory costs a stat
+// per file per change, not a read and parse.
 func (s *Source) reload(path string) bool {
-	data, err := os.ReadFile(path)
 	f := s.files[path]
 	if f == nil {
 		f = &fileState{}
 		s.files[path] = f
 	}
+	info, err := os.Stat(path)
+	if err == nil && f.err == nil && f.stamp == (fileStamp{info.Size(), info.ModTime()}) {
+		return false
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return f.setError(err, s.log, path)
+	}
+	if info != nil {
+		f.stamp = fileStamp{info.Size(), info.ModTime()}
 	}
 	sum := sha256.Sum256(data)
 	if sum == f.sum && f.err == nil && f.sum != ([sha256.Size]byte{}) {
