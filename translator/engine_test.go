@@ -297,6 +297,11 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			if warm.Err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, warm.Err)
 			}
+			for _, set := range []*ResourceSet{warm.Envoy, warm.Proxyless} {
+				if fast, slow := set.Check(), set.checkAll(); (fast == nil) != (slow == nil) {
+					t.Fatalf("seed %d step %d: counted check %v, full check %v", seed, step, fast, slow)
+				}
+			}
 			cold := NewEngine(opts)
 			cold.Sync(in)
 			if diff := compareOutputs(warm, cold.Output()); diff != "" {

@@ -77,10 +77,15 @@ type ResourceSet struct {
 	byKind [NumKinds]map[string]*Resource
 	// changed are the names put or removed, repeats included.
 	changed [NumKinds][]string
+	// refs counts the references to each resource from the others, and
+	// missing holds the referenced ones that are not there: kept up to
+	// date as resources come and go, so Check costs nothing.
+	refs    map[Ref]int
+	missing map[Ref]bool
 }
 
 func newResourceSet() *ResourceSet {
-	s := &ResourceSet{}
+	s := &ResourceSet{refs: map[Ref]int{}, missing: map[Ref]bool{}}
 	for k := range NumKinds {
 		s.byKind[k] = map[string]*Resource{}
 	}
@@ -89,17 +94,70 @@ func newResourceSet() *ResourceSet {
 
 // put stores r, noting a change only if its bytes differ.
 func (s *ResourceSet) put(k Kind, r *Resource) {
-	if old, ok := s.byKind[k][r.Name]; ok && old.Hash == r.Hash && string(old.Bytes) == string(r.Bytes) {
+	old, ok := s.byKind[k][r.Name]
+	if ok && old.Hash == r.Hash && string(old.Bytes) == string(r.Bytes) {
 		return
 	}
 	s.byKind[k][r.Name] = r
 	s.changed[k] = append(s.changed[k], r.Name)
+	delete(s.missing, Ref{k, r.Name})
+	s.count(r, old)
 }
 
 func (s *ResourceSet) remove(k Kind, name string) {
-	if _, ok := s.byKind[k][name]; ok {
-		delete(s.byKind[k], name)
-		s.changed[k] = append(s.changed[k], name)
+	old, ok := s.byKind[k][name]
+	if !ok {
+		return
+	}
+	delete(s.byKind[k], name)
+	s.changed[k] = append(s.changed[k], name)
+	if s.refs[Ref{k, name}] > 0 {
+		s.missing[Ref{k, name}] = true
+	}
+	s.count(nil, old)
+}
+
+// count moves the reference counts from old's references to next's. Of
+// composed resources, only the parts that differ are counted again.
+func (s *ResourceSet) count(next, old *Resource) {
+	var oldParts map[*Resource]bool
+	if old != nil {
+		s.unref(old.Refs)
+		oldParts = make(map[*Resource]bool, len(old.Parts))
+		for _, p := range old.Parts {
+			oldParts[p] = true
+		}
+	}
+	if next != nil {
+		s.ref(next.Refs)
+		for _, p := range next.Parts {
+			if oldParts[p] {
+				delete(oldParts, p)
+			} else {
+				s.ref(p.Refs)
+			}
+		}
+	}
+	for p := range oldParts {
+		s.unref(p.Refs)
+	}
+}
+
+func (s *ResourceSet) ref(refs []Ref) {
+	for _, r := range refs {
+		s.refs[r]++
+		if s.byKind[r.Kind][r.Name] == nil {
+			s.missing[r] = true
+		}
+	}
+}
+
+func (s *ResourceSet) unref(refs []Ref) {
+	for _, r := range refs {
+		if s.refs[r]--; s.refs[r] <= 0 {
+			delete(s.refs, r)
+			delete(s.missing, r)
+		}
 	}
 }
 
@@ -136,6 +194,14 @@ func (s *ResourceSet) TakeChanges() Changes {
 // Check reports a reference to a missing resource: the consistency that
 // Envoy needs (every RDS, cluster, EDS and SDS name it is given exists).
 func (s *ResourceSet) Check() error {
+	for r := range s.missing {
+		return fmt.Errorf("%s %q is referenced but not there", r.Kind, r.Name)
+	}
+	return nil
+}
+
+// checkAll is Check done the long way, for tests of the counting.
+func (s *ResourceSet) checkAll() error {
 	for k := range NumKinds {
 		for _, r := range s.byKind[k] {
 			for _, part := range append([]*Resource{r}, r.Parts...) {

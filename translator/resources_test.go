@@ -55,3 +55,35 @@ func TestComposedRouteConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckCountsReferences: the counted check sees a reference to a
+// missing resource as resources come and go, composed ones included.
+func TestCheckCountsReferences(t *testing.T) {
+	s := newResourceSet()
+	ok := func(want bool, what string) {
+		t.Helper()
+		if err := s.Check(); (err == nil) != want {
+			t.Fatalf("%s: Check = %v", what, err)
+		}
+		if err := s.checkAll(); (err == nil) != want {
+			t.Fatalf("%s: checkAll = %v", what, err)
+		}
+	}
+	s.put(KindListener, newResource("http", []byte("l"), []Ref{{KindRoute, "http"}}))
+	ok(false, "a listener naming a missing route table")
+	vh := newResource("a.com", []byte("v"), []Ref{{KindCluster, "ns/a/80"}})
+	s.put(KindRoute, composeRouteConfig("http", []*Resource{vh}))
+	ok(false, "a route table whose virtual host names a missing cluster")
+	s.put(KindCluster, newResource("ns/a/80", []byte("c"), nil))
+	ok(true, "everything there")
+	vh2 := newResource("a.com", []byte("v2"), []Ref{{KindCluster, "ns/b/80"}})
+	s.put(KindRoute, composeRouteConfig("http", []*Resource{vh2}))
+	ok(false, "a changed virtual host naming a missing cluster")
+	s.put(KindRoute, composeRouteConfig("http", []*Resource{vh}))
+	ok(true, "back")
+	s.remove(KindCluster, "ns/a/80")
+	ok(false, "a referenced cluster removed")
+	s.remove(KindRoute, "http")
+	s.remove(KindListener, "http")
+	ok(true, "the referrers removed too")
+}
