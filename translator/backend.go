@@ -28,7 +28,7 @@ func (t *translation) useCluster(k clusterKey) string {
 // resolveBackend finds the cluster of an Ingress backend. When it cannot, it
 // records a Problem naming the field and returns "", which the route turns
 // into a 503: the path fails visibly, and no other route is disturbed.
-func (t *translation) resolveBackend(ref ObjectRef, field, namespace string, b networkingv1.IngressBackend) string {
+func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespace string, b networkingv1.IngressBackend) string {
 	if b.Service == nil {
 		if b.Resource != nil {
 			t.problems.add(ref, UnsupportedBackend, "%s.resource: resource backends (%s %q) are not supported; use a Service backend", field, b.Resource.Kind, b.Resource.Name)

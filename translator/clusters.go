@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"slices"
 	"sync"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -14,7 +15,7 @@ import (
 type clusterState struct {
 	users map[string]int
 	keys  map[string]clusterKey
-	bySvc map[nsName]map[string]bool
+	bySvc map[nsName][]string // Service -> its clusters in use
 	// dirty are clusters whose presence or endpoints need an update.
 	dirty map[string]bool
 }
@@ -22,7 +23,7 @@ type clusterState struct {
 func (c *clusterState) init() {
 	c.users = map[string]int{}
 	c.keys = map[string]clusterKey{}
-	c.bySvc = map[nsName]map[string]bool{}
+	c.bySvc = map[nsName][]string{}
 	c.dirty = map[string]bool{}
 }
 
@@ -32,10 +33,7 @@ func (c *clusterState) acquire(used []clusterUse) {
 		if c.users[name] == 0 {
 			c.keys[name] = k
 			svc := nsName{k.namespace, k.service}
-			if c.bySvc[svc] == nil {
-				c.bySvc[svc] = map[string]bool{}
-			}
-			c.bySvc[svc][name] = true
+			c.bySvc[svc] = append(c.bySvc[svc], name)
 			c.dirty[name] = true
 		}
 		c.users[name]++
@@ -51,9 +49,10 @@ func (c *clusterState) release(used []clusterUse) {
 		delete(c.users, name)
 		delete(c.keys, name)
 		svc := nsName{k.namespace, k.service}
-		delete(c.bySvc[svc], name)
-		if len(c.bySvc[svc]) == 0 {
+		if rest := slices.DeleteFunc(c.bySvc[svc], func(n string) bool { return n == name }); len(rest) == 0 {
 			delete(c.bySvc, svc)
+		} else {
+			c.bySvc[svc] = rest
 		}
 		c.dirty[name] = true
 	}
@@ -63,7 +62,7 @@ func (c *clusterState) release(used []clusterUse) {
 // recomputing the endpoints of dirty clusters only.
 func (e *Engine) updateClusters() error {
 	for svc := range e.dirty.services {
-		for name := range e.clusters.bySvc[svc] {
+		for _, name := range e.clusters.bySvc[svc] {
 			e.clusters.dirty[name] = true
 		}
 	}

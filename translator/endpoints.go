@@ -14,6 +14,9 @@ import (
 // podEndpoint is one usable address of a Service port.
 type podEndpoint struct {
 	addr netip.Addr
+	// text is addr as Envoy gets it: the slice's own string when that is
+	// already canonical (any valid IPv4), else made from addr.
+	text string
 	port uint32
 	zone string
 	node string
@@ -87,6 +90,9 @@ func (t *translation) podEndpoints(svc *corev1.Service, sp *corev1.ServicePort) 
 				continue
 			}
 			pe := podEndpoint{addr: addr.Unmap(), port: port, zone: deref(ep.Zone), node: deref(ep.NodeName)}
+			if addr.Is4() {
+				pe.text = ep.Addresses[0]
+			}
 			if isReady {
 				ready = append(ready, pe)
 			} else {
@@ -150,7 +156,11 @@ func byZone(eps []podEndpoint) []envoy.Locality {
 	all := make([]envoy.Endpoint, len(eps))
 	start := 0
 	for i, ep := range eps {
-		all[i] = envoy.Endpoint{Address: ep.addr.String(), Port: ep.port}
+		text := ep.text
+		if text == "" {
+			text = ep.addr.String()
+		}
+		all[i] = envoy.Endpoint{Address: text, Port: ep.port}
 		if i+1 == len(eps) || eps[i+1].zone != ep.zone {
 			out = append(out, envoy.Locality{Zone: ep.zone, Endpoints: all[start : i+1 : i+1]})
 			start = i + 1

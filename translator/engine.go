@@ -39,8 +39,8 @@ type Engine struct {
 	hostStates  []*hostState // e.hosts in hostOrder
 	httpTable   routeTable
 	httpsTable  routeTable
-	contrib     map[string]map[nsName]*ingressState
-	svcHosts    map[nsName]map[string]bool // Service -> hosts whose routes name it
+	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
+	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
 	defaults    defaultState
 	claims      claimsState
 	tls         tlsState
@@ -76,8 +76,8 @@ func NewEngine(opts Options) *Engine {
 		nodes:        map[string]*corev1.Node{},
 		slices:       map[nsName]*discoveryv1.EndpointSlice{},
 		hosts:        map[string]*hostState{},
-		contrib:      map[string]map[nsName]*ingressState{},
-		svcHosts:     map[nsName]map[string]bool{},
+		contrib:      map[string][]*ingressState{},
+		svcHosts:     map[nsName][]string{},
 		proxyless:    map[nsName]*proxylessState{},
 		problemSlots: map[slot][]Problem{},
 		envoy:        newResourceSet(),
@@ -257,7 +257,7 @@ func (e *Engine) classesChanged() {
 }
 
 func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
-	for host := range e.svcHosts[k] {
+	for _, host := range e.svcHosts[k] {
 		e.dirty.hosts[host] = true
 	}
 	if e.defaults.service == k {

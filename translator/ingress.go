@@ -2,6 +2,7 @@ package translator
 
 import (
 	"fmt"
+	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
 )
@@ -12,7 +13,7 @@ type httpRoute struct {
 	host   string // "" for a rule without host
 	match  pathMatch
 	origin ObjectRef
-	field  string // where in the Ingress it came from, for messages
+	field  fieldPath // where in the Ingress it came from, for messages
 	// cluster is the backend's cluster; empty means answer 503.
 	cluster string
 }
@@ -20,8 +21,35 @@ type httpRoute struct {
 // pathSpec is a parsed, valid Ingress path, before duplicates are settled.
 type pathSpec struct {
 	match   pathMatch
-	field   string
+	field   fieldPath
 	backend networkingv1.IngressBackend
+}
+
+// fieldPath is where a path or backend is in its Ingress, spelled out only
+// when a message needs it: most paths never make one.
+type fieldPath struct {
+	rule, path int32
+	isDefault  bool // spec.defaultBackend
+}
+
+func (f fieldPath) String() string {
+	if f.isDefault {
+		return "spec.defaultBackend"
+	}
+	return fmt.Sprintf("spec.rules[%d].http.paths[%d]", f.rule, f.path)
+}
+
+// backend is the field of the path's backend.
+func (f fieldPath) backend() backendField { return backendField{f} }
+
+// backendField is the backend's field: the path's plus ".backend".
+type backendField struct{ path fieldPath }
+
+func (f backendField) String() string {
+	if f.path.isDefault {
+		return f.path.String()
+	}
+	return f.path.String() + ".backend"
 }
 
 // ingressState is an Ingress as the engine keeps it: parsed once per
@@ -30,8 +58,33 @@ type ingressState struct {
 	obj      *networkingv1.Ingress
 	ref      ObjectRef
 	served   bool
-	byHost   map[string][]pathSpec
-	problems []Problem // of the parse: InvalidHost, InvalidPath
+	hosts    []hostPaths // usually one; a slice costs less than a map
+	problems []Problem   // of the parse: InvalidHost, InvalidPath
+}
+
+type hostPaths struct {
+	host  string
+	paths []pathSpec
+}
+
+// paths are the Ingress's valid paths for host, in rule and path order.
+func (st *ingressState) paths(host string) []pathSpec {
+	for _, h := range st.hosts {
+		if h.host == host {
+			return h.paths
+		}
+	}
+	return nil
+}
+
+func (st *ingressState) addPath(host string, p pathSpec) {
+	for i := range st.hosts {
+		if st.hosts[i].host == host {
+			st.hosts[i].paths = append(st.hosts[i].paths, p)
+			return
+		}
+	}
+	st.hosts = append(st.hosts, hostPaths{host: host, paths: []pathSpec{p}})
 }
 
 func (st *ingressState) hasTLS() bool     { return st != nil && len(st.obj.Spec.TLS) > 0 }
@@ -43,7 +96,6 @@ func parseIngress(ing *networkingv1.Ingress, served bool) *ingressState {
 		obj:    ing,
 		ref:    ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
 		served: served,
-		byHost: map[string][]pathSpec{},
 	}
 	if !served {
 		return st
@@ -60,13 +112,13 @@ func parseIngress(ing *networkingv1.Ingress, served bool) *ingressState {
 			continue
 		}
 		for pi, p := range rule.HTTP.Paths {
-			field := fmt.Sprintf("spec.rules[%d].http.paths[%d]", ri, pi)
+			field := fieldPath{rule: int32(ri), path: int32(pi)}
 			m, err := parsePath(p)
 			if err != nil {
 				ps.add(st.ref, InvalidPath, "%s: %v", field, err)
 				continue
 			}
-			st.byHost[rule.Host] = append(st.byHost[rule.Host], pathSpec{match: m, field: field, backend: p.Backend})
+			st.addPath(rule.Host, pathSpec{match: m, field: field, backend: p.Backend})
 		}
 	}
 	st.problems = ps
@@ -109,18 +161,17 @@ func (e *Engine) contribute(k nsName, st *ingressState, add bool) {
 	if st == nil || !st.served {
 		return
 	}
-	for host := range st.byHost {
-		e.dirty.hosts[host] = true
+	for _, h := range st.hosts {
+		e.dirty.hosts[h.host] = true
 		if add {
-			if e.contrib[host] == nil {
-				e.contrib[host] = map[nsName]*ingressState{}
-			}
-			e.contrib[host][k] = st
+			e.contrib[h.host] = append(e.contrib[h.host], st)
+			continue
+		}
+		rest := slices.DeleteFunc(e.contrib[h.host], func(x *ingressState) bool { return x == st })
+		if len(rest) == 0 {
+			delete(e.contrib, h.host)
 		} else {
-			delete(e.contrib[host], k)
-			if len(e.contrib[host]) == 0 {
-				delete(e.contrib, host)
-			}
+			e.contrib[h.host] = rest
 		}
 	}
 }

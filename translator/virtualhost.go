@@ -42,25 +42,40 @@ func (e *Engine) recomputeHost(host string) {
 // resolved for winners only, so a losing rule never creates a cluster. It
 // only reads; nil means the host has no routes.
 func (e *Engine) computeHost(host string) (*hostState, problems) {
-	contributors := make([]*ingressState, 0, len(e.contrib[host]))
-	for _, st := range e.contrib[host] {
-		contributors = append(contributors, st)
-	}
+	contributors := slices.Clone(e.contrib[host])
 	slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
 	t := e.scope()
-	won := map[pathMatch]*httpRoute{}
 	var own []*httpRoute
+	var won map[pathMatch]*httpRoute // only for hosts with many routes; a scan is cheaper below
+	winner := func(m pathMatch) *httpRoute {
+		if won != nil {
+			return won[m]
+		}
+		for _, r := range own {
+			if r.match == m {
+				return r
+			}
+		}
+		return nil
+	}
 	for _, st := range contributors {
-		for _, p := range st.byHost[host] {
-			if prev, ok := won[p.match]; ok {
+		for _, p := range st.paths(host) {
+			if prev := winner(p.match); prev != nil {
 				t.problems.add(st.ref, DuplicatePath, "%s: host %q path %s is already routed by %s of Ingress %s, which is older",
 					p.field, hostOrAny(host), p.match, prev.field, prev.origin.NamespacedName())
 				continue
 			}
 			r := &httpRoute{host: host, match: p.match, origin: st.ref, field: p.field}
-			r.cluster = t.resolveBackend(st.ref, p.field+".backend", st.obj.Namespace, p.backend)
-			won[p.match] = r
+			r.cluster = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend)
 			own = append(own, r)
+			if won != nil {
+				won[p.match] = r
+			} else if len(own) > 16 {
+				won = make(map[pathMatch]*httpRoute, 2*len(own))
+				for _, o := range own {
+					won[o.match] = o
+				}
+			}
 		}
 	}
 	sortByPrecedence(own)
@@ -80,7 +95,11 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 	if old != nil {
 		e.clusters.release(old.clusters)
 		for _, k := range old.services {
-			delete(e.svcHosts[k], host)
+			if rest := slices.DeleteFunc(e.svcHosts[k], func(h string) bool { return h == host }); len(rest) == 0 {
+				delete(e.svcHosts, k)
+			} else {
+				e.svcHosts[k] = rest
+			}
 		}
 	}
 	if next == nil {
@@ -92,10 +111,9 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 	}
 	e.clusters.acquire(next.clusters)
 	for _, k := range next.services {
-		if e.svcHosts[k] == nil {
-			e.svcHosts[k] = map[string]bool{}
+		if !slices.Contains(e.svcHosts[k], host) {
+			e.svcHosts[k] = append(e.svcHosts[k], host)
 		}
-		e.svcHosts[k][host] = true
 	}
 	if old == nil {
 		e.hostOrder = nil

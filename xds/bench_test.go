@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 )
 
 // benchOptions are serve's defaults.
-var benchOptions = translator.Options{Proxyless: true}
+var benchOptions = translator.Options{Proxyless: os.Getenv("BENCH_NO_PROXYLESS") == ""}
 
 // BenchmarkPublish measures what serve does per change, translation and
 // publication to the xDS cache together, at both scales of the workload:
@@ -68,7 +69,7 @@ func BenchmarkPublish(b *testing.B) {
 	}
 }
 
-func coldPublish(b *testing.B, in translator.Input) (*translator.Engine, *Publisher) {
+func coldPublish(b testing.TB, in translator.Input) (*translator.Engine, *Publisher) {
 	e := translator.NewEngine(benchOptions)
 	e.Sync(in)
 	p := NewPublisher(GroupByNone, hclog.NewNullLogger(), NewMetrics())

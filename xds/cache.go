@@ -72,10 +72,19 @@ type typeState struct {
 type entry struct {
 	res     *translator.Resource
 	any     *anypb.Any
-	version string // the resource's own version, for delta xDS
 	contrib uint64
-	// deltaRes is the entry as delta responses carry it, shared by all.
-	deltaRes *discoveryv3.Resource
+	// delta is the entry as delta responses carry it, shared by every
+	// stream; made at the first delta send (a fleet may use only SotW).
+	delta *discoveryv3.Resource
+}
+
+// deltaResource is the entry as delta responses carry it; its version is
+// the resource's content hash. Callers hold the cache's lock.
+func (e *entry) deltaResource() *discoveryv3.Resource {
+	if e.delta == nil {
+		e.delta = &discoveryv3.Resource{Name: e.res.Name, Version: strconv.FormatUint(e.res.Hash, 16), Resource: e.any}
+	}
+	return e.delta
 }
 
 // typeName is the short name of a type URL ("cluster"), for labels; the
@@ -185,13 +194,7 @@ func (ts *typeState) update(set *translator.ResourceSet, names []string) {
 		if old == nil {
 			ts.gen++
 		}
-		e := &entry{
-			res:     r,
-			any:     &anypb.Any{TypeUrl: ts.url, Value: r.Bytes},
-			version: strconv.FormatUint(r.Hash, 16),
-			contrib: contribution(name, r.Hash),
-		}
-		e.deltaRes = &discoveryv3.Resource{Name: name, Version: e.version, Resource: e.any}
+		e := &entry{res: r, any: &anypb.Any{TypeUrl: ts.url, Value: r.Bytes}, contrib: contribution(name, r.Hash)}
 		ts.entries[name] = e
 		ts.sum += e.contrib
 		ts.invalidate()

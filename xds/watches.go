@@ -157,9 +157,9 @@ func (w *deltaWatch) respond(names []string, force bool) bool {
 		have, had := returned[name]
 		switch {
 		case e != nil && (wanted || w.sub.IsWildcard()):
-			if !had || have != e.version {
-				upd = append(upd, e.deltaRes)
-				returned[name] = e.version
+			if d := e.deltaResource(); !had || have != d.GetVersion() {
+				upd = append(upd, d)
+				returned[name] = d.GetVersion()
 			}
 		case had:
 			removed = append(removed, name)
