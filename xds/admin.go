@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -42,6 +43,13 @@ func NewAdmin(address string, p *Publisher, nodes *Nodes, m *Metrics, logger hcl
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /debug/snapshot", func(w http.ResponseWriter, _ *http.Request) { serveSnapshot(w, p) })
 	mux.HandleFunc("GET /debug/nodes", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, nodes.Streams()) })
+	// Go's profiler, for CPU and memory questions under real load; the
+	// admin address is loopback by default.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return &Admin{
 		log:    logger,
 		lis:    lis,

@@ -144,3 +144,32 @@ func TestCacheUnknownType(t *testing.T) {
 	ch, _ := sotwRequest(c, resourcev3.RuntimeType, "")
 	none(t, ch, "a runtime request")
 }
+
+// TestCacheSotWPartialEndpoints: an up-to-date SotW node watching every
+// endpoint assignment gets just the one that changed, with the new
+// version; a node that is behind gets all it asks for.
+func TestCacheSotWPartialEndpoints(t *testing.T) {
+	e, in := engineFor(t, shop)
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	names := []string{"shop/db/5432", "shop/web/80"}
+	first := receive(t, func() chan cachev3.Response { ch, _ := sotwRequest(c, resourcev3.EndpointType, "", names...); return ch }())
+	if len(first.GetResources()) != 2 {
+		t.Fatalf("initial EDS: %d assignments", len(first.GetResources()))
+	}
+	open, _ := sotwRequest(c, resourcev3.EndpointType, first.GetVersionInfo(), names...)
+	moved := in.EndpointSlices[0].DeepCopy()
+	moved.Endpoints[0].Addresses[0] = "10.0.0.9"
+	if err := e.Upsert(moved); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	got := receive(t, open)
+	if len(got.GetResources()) != 1 || got.GetVersionInfo() == first.GetVersionInfo() {
+		t.Fatalf("after one endpoint change: %d assignments, version %s", len(got.GetResources()), got.GetVersionInfo())
+	}
+	behind, _ := sotwRequest(c, resourcev3.EndpointType, first.GetVersionInfo(), names...)
+	if got := receive(t, behind); len(got.GetResources()) != 2 {
+		t.Fatalf("a node that is behind got %d assignments, want all 2", len(got.GetResources()))
+	}
+}

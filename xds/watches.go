@@ -8,18 +8,30 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/fairwayhq/fairway/translator"
 )
 
 // sotwWatch is one SotW stream's open request for one type.
 type sotwWatch struct {
-	req   *cachev3.Request
-	ch    chan cachev3.Response
-	ts    *typeState
-	names []string // nil: every resource of the type
+	req *cachev3.Request
+	ch  chan cachev3.Response
+	ts  *typeState
+	// names is the subscription's name set (nil: every resource of the
+	// type). The server makes a new set per request and never changes it,
+	// so the watch reads it in place rather than copying ten thousand
+	// endpoint names per Envoy.
+	names map[string]struct{}
 	// fullGen is ts.gen+1 when names were last found to cover every
 	// resource; then the watch's version is the type's.
 	fullGen uint64
 }
+
+// partialTypes are the types whose SotW responses may carry only what
+// changed: for them, the xDS protocol says a resource left out is not
+// deleted (only listeners and clusters must be sent whole). An Envoy that
+// watches ten thousand endpoint assignments gets the one that changed.
+var partialTypes = [translator.NumKinds]bool{translator.KindEndpoint: true, translator.KindRoute: true, translator.KindSecret: true}
 
 // CreateWatch answers a SotW request now if the node's version differs
 // from what it asks for, or holds it until that changes.
@@ -32,9 +44,9 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	}
 	w := &sotwWatch{req: req, ch: ch, ts: ts}
 	if !sub.IsWildcard() {
-		w.names = slices.Collect(maps.Keys(sub.SubscribedResources()))
+		w.names = sub.SubscribedResources()
 	}
-	if c.ready && w.respond() {
+	if c.ready && w.respond(nil) {
 		return nil, nil
 	}
 	ts.sotw[w] = struct{}{}
@@ -46,12 +58,20 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 }
 
 // respond sends the watch its resources if their version differs from the
-// node's. The caller holds the cache's lock; the server's channel has room
-// for one response per type.
-func (w *sotwWatch) respond() bool {
-	version, resources := w.state()
+// node's: all of them, or, given the names that just changed under an open
+// watch (whose node was up to date until then), only those where the type
+// allows it. The caller holds the cache's lock; the server's channel has
+// room for one response per type.
+func (w *sotwWatch) respond(changed []string) bool {
+	version := w.version()
 	if version == w.req.GetVersionInfo() {
 		return false
+	}
+	var resources []*anypb.Any
+	if changed != nil && partialTypes[w.ts.kind] {
+		resources = w.only(changed)
+	} else {
+		resources = w.resources()
 	}
 	w.ch <- &cachev3.PassthroughResponse{
 		Request:           w.req,
@@ -60,41 +80,86 @@ func (w *sotwWatch) respond() bool {
 	return true
 }
 
-// state is the watch's version and resources: the type's for a wildcard
-// request or one that names everything, else those of the named ones.
-func (w *sotwWatch) state() (string, []*anypb.Any) {
+// full reports whether the watch asks for every resource of the type.
+func (w *sotwWatch) full() bool {
 	ts := w.ts
 	if w.names == nil || w.fullGen == ts.gen+1 {
-		return ts.version, ts.sortedAnys()
+		return true
+	}
+	if len(w.names) < len(ts.entries) {
+		return false
+	}
+	for name := range ts.entries {
+		if _, ok := w.names[name]; !ok {
+			return false
+		}
+	}
+	w.fullGen = ts.gen + 1
+	return true
+}
+
+// version is the type's version for a watch of everything, else the sum
+// over the resources it names.
+func (w *sotwWatch) version() string {
+	if w.full() {
+		return w.ts.version
 	}
 	var sum uint64
-	found := make([]*entry, 0, len(w.names))
-	for _, name := range w.names {
-		if e := ts.entries[name]; e != nil {
+	n := 0
+	for name := range w.names {
+		if e := w.ts.entries[name]; e != nil {
 			sum += e.contrib
+			n++
+		}
+	}
+	return versionString(sum, n)
+}
+
+// resources are all the watch's resources, sorted by name: the type's
+// shared list when it asks for everything.
+func (w *sotwWatch) resources() []*anypb.Any {
+	if w.full() {
+		return w.ts.sortedAnys()
+	}
+	var found []*entry
+	for name := range w.names {
+		if e := w.ts.entries[name]; e != nil {
 			found = append(found, e)
 		}
 	}
-	if len(found) == len(ts.entries) {
-		w.fullGen = ts.gen + 1
-		return ts.version, ts.sortedAnys()
+	return sortedAnys(found)
+}
+
+// only are the changed resources the watch asks for.
+func (w *sotwWatch) only(changed []string) []*anypb.Any {
+	var found []*entry
+	for _, name := range changed {
+		if _, asked := w.names[name]; asked || w.names == nil {
+			if e := w.ts.entries[name]; e != nil {
+				found = append(found, e)
+			}
+		}
 	}
+	return sortedAnys(found)
+}
+
+func sortedAnys(found []*entry) []*anypb.Any {
 	slices.SortFunc(found, func(a, b *entry) int { return cmp.Compare(a.res.Name, b.res.Name) })
 	anys := make([]*anypb.Any, len(found))
 	for i, e := range found {
 		anys[i] = e.any
 	}
-	return versionString(sum, len(found)), anys
+	return anys
 }
 
 // concerns reports whether a change to names can change what the watch
 // gets.
-func (w *sotwWatch) concerns(changed map[string]bool) bool {
+func (w *sotwWatch) concerns(changed []string) bool {
 	if w.names == nil || w.fullGen == w.ts.gen+1 {
 		return true
 	}
-	for _, name := range w.names {
-		if changed[name] {
+	for _, name := range changed {
+		if _, ok := w.names[name]; ok {
 			return true
 		}
 	}
@@ -183,12 +248,8 @@ func (w *deltaWatch) respond(names []string, force bool) bool {
 
 // notify answers the open watches of the type that changed names concern.
 func (ts *typeState) notify(names []string) {
-	changed := make(map[string]bool, len(names))
-	for _, n := range names {
-		changed[n] = true
-	}
 	for w := range ts.sotw {
-		if w.concerns(changed) && w.respond() {
+		if w.concerns(names) && w.respond(names) {
 			delete(ts.sotw, w)
 		}
 	}

@@ -1,0 +1,37 @@
+// Command fairway-load runs the fan-out load test once and prints its
+// report as JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/fairwayhq/fairway/tests/load"
+	"github.com/fairwayhq/fairway/tests/workload"
+)
+
+func main() {
+	bin := flag.String("fairway", "bin/fairway", "the fairway binary to run")
+	streams := flag.Int("streams", 1000, "ADS streams to open")
+	deltaEvery := flag.Int("delta-every", 2, "make every n-th stream delta (0: all SotW)")
+	scale := flag.String("scale", "large", "workload scale: small or large")
+	changes := flag.Int("changes", 5, "Ingress changes and endpoint changes to make")
+	flag.Parse()
+	s := workload.Large
+	if *scale == "small" {
+		s = workload.Small
+	}
+	rep, err := load.Run(context.Background(), load.Config{
+		FairwayBin: *bin, Scale: s, Streams: *streams, DeltaEvery: *deltaEvery, Changes: *changes, Log: os.Stderr,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fairway-load:", err)
+		os.Exit(1)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(rep)
+}

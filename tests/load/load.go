@@ -1,0 +1,324 @@
+// Package load is the fan-out load test: a real fairway serve on a
+// generated workload, N real ADS clients on loopback (SotW and delta, like
+// Envoys: clusters, endpoints by name, listeners, the route table, every
+// response ACKed), changes applied to the manifests, and the time until
+// every client has each change.
+package load
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/fairwayhq/fairway/tests/workload"
+)
+
+// Config is one load run.
+type Config struct {
+	FairwayBin string
+	Scale      workload.Scale
+	Streams    int
+	// DeltaEvery makes every n-th stream delta (2: half); 0: all SotW.
+	DeltaEvery int
+	// Changes is how many Ingress changes and endpoint changes to make.
+	Changes int
+	Log     io.Writer
+}
+
+// Report is what a run measured.
+type Report struct {
+	Streams, Delta int
+	Ingress        Convergence
+	Endpoint       Convergence
+	// RSSMiB is fairway's resident set with every stream connected and
+	// synced; PeakRSSMiB its high-water mark over the run.
+	RSSMiB, PeakRSSMiB float64
+	// CPUSeconds is fairway's CPU time over the changes.
+	CPUSeconds float64
+	// Startup is from start until every stream had its initial config.
+	Startup time.Duration
+}
+
+// Convergence is, over every change and stream, how long after the change
+// was written the stream had it, and the bytes each stream got per change.
+type Convergence struct {
+	P50, P99, Max       time.Duration
+	BytesPerStream      float64
+	SotWBytesPerStream  float64
+	DeltaBytesPerStream float64
+}
+
+// Run performs one load run.
+func Run(ctx context.Context, cfg Config) (Report, error) {
+	rep := Report{Streams: cfg.Streams}
+	dir, err := os.MkdirTemp("", "fairway-load")
+	if err != nil {
+		return rep, err
+	}
+	defer os.RemoveAll(dir)
+	in := workload.Generate(cfg.Scale)
+	ing := in.Ingresses[len(in.Ingresses)/2]
+	slice := in.EndpointSlices[len(in.EndpointSlices)/3]
+	if err := writeManifests(dir, in, []any{ing, slice}); err != nil {
+		return rep, err
+	}
+	start := time.Now()
+	fw, err := startFairway(ctx, cfg.FairwayBin, dir, cfg.Log)
+	if err != nil {
+		return rep, err
+	}
+	defer fw.stop()
+	clients, err := connect(ctx, fw.xds, cfg)
+	if err != nil {
+		return rep, err
+	}
+	rep.Startup = time.Since(start)
+	for _, c := range clients {
+		if c.delta {
+			rep.Delta++
+		}
+	}
+	rep.RSSMiB = fw.rssMiB("VmRSS")
+	cpu0 := fw.cpuSeconds()
+	var ingress, endpoint convergence
+	for i := range cfg.Changes {
+		edited := ing.DeepCopy()
+		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
+			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
+		})
+		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
+			return rep, fmt.Errorf("ingress change %d: %w", i, err)
+		}
+		moved := slice.DeepCopy()
+		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
+		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
+			return rep, fmt.Errorf("endpoint change %d: %w", i, err)
+		}
+	}
+	rep.CPUSeconds = fw.cpuSeconds() - cpu0
+	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
+	rep.Ingress, rep.Endpoint = ingress.result(), endpoint.result()
+	return rep, nil
+}
+
+// connect starts the clients and waits until all have their initial
+// config.
+func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
+	clients := make([]*client, cfg.Streams)
+	var synced sync.WaitGroup
+	errc := make(chan error, cfg.Streams)
+	for i := range clients {
+		clients[i] = newClient(i, cfg.DeltaEvery > 0 && i%cfg.DeltaEvery == cfg.DeltaEvery-1)
+		synced.Add(1)
+		go func() {
+			var once sync.Once
+			done := func() { once.Do(synced.Done) }
+			if err := clients[i].run(ctx, addr, done); err != nil {
+				errc <- fmt.Errorf("stream %d: %w", i, err)
+			}
+			done()
+		}()
+	}
+	wait := make(chan struct{})
+	go func() { synced.Wait(); close(wait) }()
+	select {
+	case <-wait:
+	case err := <-errc:
+		return nil, err
+	case <-time.After(5 * time.Minute):
+		return nil, errors.New("streams did not sync within 5 minutes")
+	}
+	select {
+	case err := <-errc:
+		return nil, err
+	default:
+	}
+	return clients, nil
+}
+
+// measure writes a change and waits until every client has had a response
+// of typeURL since, then a quiet second for the bytes that follow it.
+func measure(clients []*client, path string, obj any, typeURL string, conv *convergence) error {
+	t0 := time.Now()
+	if err := writeObject(path, obj); err != nil {
+		return err
+	}
+	deadline := t0.Add(2 * time.Minute)
+	latencies := make([]time.Duration, len(clients))
+	for i, c := range clients {
+		for {
+			if at, ok := firstOf(c.since(t0), typeURL); ok {
+				latencies[i] = at.Sub(t0)
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("stream %d did not get %s within 2 minutes", i, typeURL)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	time.Sleep(time.Second)
+	var sotwBytes, deltaBytes, sotwN, deltaN float64
+	for _, c := range clients {
+		n := 0
+		for _, e := range c.since(t0) {
+			n += e.size
+		}
+		if c.delta {
+			deltaBytes, deltaN = deltaBytes+float64(n), deltaN+1
+		} else {
+			sotwBytes, sotwN = sotwBytes+float64(n), sotwN+1
+		}
+	}
+	conv.add(latencies, sotwBytes, sotwN, deltaBytes, deltaN)
+	return nil
+}
+
+func firstOf(events []event, typeURL string) (time.Time, bool) {
+	for _, e := range events {
+		if e.typeURL == typeURL {
+			return e.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// convergence accumulates one kind of change over the run.
+type convergence struct {
+	latencies                  []time.Duration
+	sotw, delta, sotwN, deltaN float64
+}
+
+func (c *convergence) add(lat []time.Duration, sotw, sotwN, delta, deltaN float64) {
+	c.latencies = append(c.latencies, lat...)
+	c.sotw, c.sotwN, c.delta, c.deltaN = c.sotw+sotw, c.sotwN+sotwN, c.delta+delta, c.deltaN+deltaN
+}
+
+func (c *convergence) result() Convergence {
+	var r Convergence
+	if len(c.latencies) == 0 {
+		return r
+	}
+	slices.Sort(c.latencies)
+	pick := func(q float64) time.Duration {
+		return c.latencies[min(len(c.latencies)-1, int(q*float64(len(c.latencies))))]
+	}
+	r.P50, r.P99, r.Max = pick(0.50), pick(0.99), c.latencies[len(c.latencies)-1]
+	if c.sotwN > 0 {
+		r.SotWBytesPerStream = c.sotw / c.sotwN
+	}
+	if c.deltaN > 0 {
+		r.DeltaBytesPerStream = c.delta / c.deltaN
+	}
+	r.BytesPerStream = (c.sotw + c.delta) / (c.sotwN + c.deltaN)
+	return r
+}
+
+// fairway is the serve process under load.
+type fairway struct {
+	cmd        *exec.Cmd
+	xds, admin string
+}
+
+func startFairway(ctx context.Context, bin, dir string, logw io.Writer) (*fairway, error) {
+	cmd := exec.CommandContext(ctx, bin, "serve", "--manifests", dir, "--xds-address", "127.0.0.1:0",
+		"--admin-address", "127.0.0.1:0", "--log-json", "--max-concurrent-streams", "100")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	fw := &fairway{cmd: cmd}
+	addrs := make(chan [2]string, 2)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			var e struct {
+				Message string `json:"@message"`
+				Address string `json:"address"`
+				Level   string `json:"@level"`
+			}
+			if json.Unmarshal(sc.Bytes(), &e) == nil && strings.HasPrefix(e.Message, "serving ") {
+				addrs <- [2]string{e.Message, e.Address}
+			} else if logw != nil && e.Level != "debug" && e.Level != "trace" {
+				fmt.Fprintln(logw, sc.Text())
+			}
+		}
+	}()
+	for fw.xds == "" || fw.admin == "" {
+		select {
+		case a := <-addrs:
+			if a[0] == "serving xDS" {
+				fw.xds = a[1]
+			} else {
+				fw.admin = a[1]
+			}
+		case <-time.After(5 * time.Minute):
+			fw.stop()
+			return nil, errors.New("fairway did not start within 5 minutes")
+		}
+	}
+	resp, err := http.Get("http://" + fw.admin + "/readyz")
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	return fw, nil
+}
+
+func (f *fairway) stop() {
+	_ = f.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = f.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		_ = f.cmd.Process.Kill()
+	}
+}
+
+// rssMiB reads a VmRSS or VmHWM line of /proc/<pid>/status.
+func (f *fairway) rssMiB(field string) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", f.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			kb, _ := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// cpuSeconds is the user and system time of the process so far.
+func (f *fairway) cpuSeconds() float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", f.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data)[strings.LastIndexByte(string(data), ')')+2:])
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
