@@ -153,7 +153,10 @@ func TestCacheSotWPartialEndpoints(t *testing.T) {
 	c := NewCache(GroupByNone)
 	publishTo(c, e)
 	names := []string{"shop/db/5432", "shop/web/80"}
-	first := receive(t, func() chan cachev3.Response { ch, _ := sotwRequest(c, resourcev3.EndpointType, "", names...); return ch }())
+	first := receive(t, func() chan cachev3.Response {
+		ch, _ := sotwRequest(c, resourcev3.EndpointType, "", names...)
+		return ch
+	}())
 	if len(first.GetResources()) != 2 {
 		t.Fatalf("initial EDS: %d assignments", len(first.GetResources()))
 	}
