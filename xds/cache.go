@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -63,9 +64,11 @@ type typeState struct {
 	// every name knows when it may have stopped doing so.
 	gen    uint64
 	sorted []*anypb.Any // all entries by name; nil when stale
-	sotw   map[*sotwWatch]struct{}
-	delta  map[*deltaWatch]struct{}
-	lists  *lists
+	// sortedDelta is the same as delta Resources, for first fetches.
+	sortedDelta []*discoveryv3.Resource
+	sotw        map[*sotwWatch]struct{}
+	delta       map[*deltaWatch]struct{}
+	lists       *lists
 }
 
 // entry is one resource as it is sent.
@@ -202,12 +205,30 @@ func (ts *typeState) update(set *translator.ResourceSet, names []string) {
 	ts.version = versionString(ts.sum, len(ts.entries))
 }
 
-// invalidate drops the sorted list of the previous version.
+// invalidate drops the sorted lists of the previous version.
 func (ts *typeState) invalidate() {
 	if ts.sorted != nil {
 		ts.lists.remove(ts.sorted)
 		ts.sorted = nil
 	}
+	if ts.sortedDelta != nil {
+		ts.lists.removeDelta(ts.sortedDelta)
+		ts.sortedDelta = nil
+	}
+}
+
+// sortedDeltaResources is every resource of the type as delta Resources,
+// by name, shared by every delta response that sends the type whole.
+func (ts *typeState) sortedDeltaResources() []*discoveryv3.Resource {
+	if ts.sortedDelta == nil {
+		anys := ts.sortedAnys()
+		ts.sortedDelta = make([]*discoveryv3.Resource, 0, len(anys))
+		for _, name := range slices.Sorted(maps.Keys(ts.entries)) {
+			ts.sortedDelta = append(ts.sortedDelta, ts.entries[name].deltaResource())
+		}
+		ts.lists.addDelta(ts.sortedDelta)
+	}
+	return ts.sortedDelta
 }
 
 // sortedAnys is every resource of the type by name, shared by every

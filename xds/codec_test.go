@@ -45,3 +45,32 @@ func TestSharedCodecBytes(t *testing.T) {
 		t.Fatal("a removed list is still found")
 	}
 }
+
+// TestSharedCodecDeltaBytes: the same for a delta response carrying a
+// type's shared list.
+func TestSharedCodecDeltaBytes(t *testing.T) {
+	ls := &lists{}
+	res := []*discoveryv3.Resource{
+		{Name: "a", Version: "1", Resource: &anypb.Any{TypeUrl: "type.googleapis.com/a", Value: []byte("one")}},
+		{Name: "b", Version: "2", Resource: &anypb.Any{TypeUrl: "type.googleapis.com/a", Value: bytes.Repeat([]byte{7}, 300)}},
+	}
+	ls.addDelta(res)
+	codec := newSharedCodec(ls)
+	for _, resp := range []*discoveryv3.DeltaDiscoveryResponse{
+		{SystemVersionInfo: "v1", Resources: res, TypeUrl: "t", Nonce: "3"},
+		{SystemVersionInfo: "v1", Resources: res, TypeUrl: "t", Nonce: "4", RemovedResources: []string{"x", "y"}},
+		{SystemVersionInfo: "v2", Resources: res[:1], TypeUrl: "t", Nonce: "5"},
+	} {
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := codec.Marshal(resp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Materialize(), want) {
+			t.Errorf("codec bytes differ for %v", resp)
+		}
+	}
+}

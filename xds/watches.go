@@ -42,7 +42,7 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
-	w := &sotwWatch{req: req, ch: ch, ts: ts}
+	w := &sotwWatch{req: trimmed(req), ch: ch, ts: ts}
 	if !sub.IsWildcard() {
 		w.names = sub.SubscribedResources()
 	}
@@ -190,7 +190,7 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
-	w := &deltaWatch{req: req, sub: sub, ch: ch, ts: ts}
+	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts}
 	if c.ready {
 		names := slices.Collect(maps.Keys(ts.entries))
 		names = append(names, slices.Collect(maps.Keys(sub.SubscribedResources()))...)
@@ -234,7 +234,11 @@ func (w *deltaWatch) respond(names []string, force bool) bool {
 	if len(upd) == 0 && len(removed) == 0 && !force {
 		return false
 	}
-	slices.SortFunc(upd, func(a, b *discoveryv3.Resource) int { return cmp.Compare(a.Name, b.Name) })
+	if len(upd) == len(ts.entries) && len(upd) > 0 {
+		upd = ts.sortedDeltaResources() // the whole type: the shared list
+	} else {
+		slices.SortFunc(upd, func(a, b *discoveryv3.Resource) int { return cmp.Compare(a.Name, b.Name) })
+	}
 	slices.Sort(removed)
 	w.ch <- &cachev3.DeltaPassthroughResponse{
 		DeltaRequest:   w.req,
@@ -244,6 +248,16 @@ func (w *deltaWatch) respond(names []string, force bool) bool {
 		},
 	}
 	return true
+}
+
+// trimmed keeps what a response needs of a request: not the thousands of
+// resource names an Envoy lists, which the server keeps in its own set.
+func trimmed(req *cachev3.Request) *cachev3.Request {
+	return &discoveryv3.DiscoveryRequest{Node: req.GetNode(), TypeUrl: req.GetTypeUrl(), VersionInfo: req.GetVersionInfo(), ResponseNonce: req.GetResponseNonce()}
+}
+
+func trimmedDelta(req *cachev3.DeltaRequest) *cachev3.DeltaRequest {
+	return &discoveryv3.DeltaDiscoveryRequest{Node: req.GetNode(), TypeUrl: req.GetTypeUrl(), ResponseNonce: req.GetResponseNonce()}
 }
 
 // notify answers the open watches of the type that changed names concern.

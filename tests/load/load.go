@@ -238,7 +238,7 @@ type fairway struct {
 
 func startFairway(ctx context.Context, bin, dir string, logw io.Writer) (*fairway, error) {
 	cmd := exec.CommandContext(ctx, bin, "serve", "--manifests", dir, "--xds-address", "127.0.0.1:0",
-		"--admin-address", "127.0.0.1:0", "--log-json", "--max-concurrent-streams", "100")
+		"--admin-address", "127.0.0.1:0", "--log-json")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -276,6 +276,9 @@ func startFairway(ctx context.Context, bin, dir string, logw io.Writer) (*fairwa
 			fw.stop()
 			return nil, errors.New("fairway did not start within 5 minutes")
 		}
+	}
+	if logw != nil {
+		fmt.Fprintf(logw, "fairway pid %d: xds %s, admin %s\n", cmd.Process.Pid, fw.xds, fw.admin)
 	}
 	resp, err := http.Get("http://" + fw.admin + "/readyz")
 	if err != nil {
