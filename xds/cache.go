@@ -62,13 +62,44 @@ type typeState struct {
 	version string
 	// gen counts changes to the set of names, so a watch that asked for
 	// every name knows when it may have stopped doing so.
-	gen    uint64
+	gen uint64
+	// seq counts publications that changed the type; log holds the names
+	// each of the last ones changed, so a delta stream that is up to date
+	// as of some seq is brought up to date by looking at those alone.
+	seq    uint64
+	log    []changeLog
 	sorted []*anypb.Any // all entries by name; nil when stale
 	// sortedDelta is the same as delta Resources, for first fetches.
 	sortedDelta []*discoveryv3.Resource
 	sotw        map[*sotwWatch]struct{}
 	delta       map[*deltaWatch]struct{}
 	lists       *lists
+}
+
+type changeLog struct {
+	seq   uint64
+	names []string
+}
+
+// changeLogLen bounds the log: a stream further behind gets a full scan.
+const changeLogLen = 64
+
+// changedSince returns the names changed after seq, and whether the log
+// reaches back that far.
+func (ts *typeState) changedSince(seq uint64) ([]string, bool) {
+	if seq == ts.seq {
+		return nil, true
+	}
+	if len(ts.log) == 0 || seq+1 < ts.log[0].seq || seq > ts.seq {
+		return nil, false
+	}
+	var names []string
+	for _, l := range ts.log {
+		if l.seq > seq {
+			names = append(names, l.names...)
+		}
+	}
+	return names, true
 }
 
 // entry is one resource as it is sent.
@@ -176,6 +207,11 @@ func (c *Cache) Apply(envoy, proxyless *translator.ResourceSet, envoyChanges, pr
 
 // update brings the entries of the named resources in line with set.
 func (ts *typeState) update(set *translator.ResourceSet, names []string) {
+	ts.seq++
+	ts.log = append(ts.log, changeLog{seq: ts.seq, names: names})
+	if len(ts.log) > changeLogLen {
+		ts.log = slices.Delete(ts.log, 0, len(ts.log)-changeLogLen)
+	}
 	for _, name := range names {
 		old := ts.entries[name]
 		r := set.Get(ts.kind, name)

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -174,5 +175,42 @@ func TestCacheSotWPartialEndpoints(t *testing.T) {
 	behind, _ := sotwRequest(c, resourcev3.EndpointType, first.GetVersionInfo(), names...)
 	if got := receive(t, behind); len(got.GetResources()) != 2 {
 		t.Fatalf("a node that is behind got %d assignments, want all 2", len(got.GetResources()))
+	}
+}
+
+// TestCacheDeltaCatchUp: a delta stream that was away while the type
+// changed gets what changed, whether the change log still reaches back
+// (a few changes) or not (more than it holds: a full comparison).
+func TestCacheDeltaCatchUp(t *testing.T) {
+	for _, changes := range []int{3, changeLogLen + 10} {
+		e, in := engineFor(t, shop)
+		c := NewCache(GroupByNone)
+		publishTo(c, e)
+		ch := make(chan cachev3.DeltaResponse, 1)
+		sub := streamv3.NewDeltaSubscription(nil, nil, nil, true)
+		if _, err := c.CreateDeltaWatch(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.EndpointType}, sub, ch); err != nil {
+			t.Fatal(err)
+		}
+		<-ch
+		for i := range changes {
+			moved := in.EndpointSlices[0].DeepCopy()
+			moved.Endpoints[0].Addresses[0] = fmt.Sprintf("10.1.%d.%d", i/200, i%200+1)
+			if err := e.Upsert(moved); err != nil {
+				t.Fatal(err)
+			}
+			publishTo(c, e) // no watch open: the stream is away
+		}
+		if _, err := c.CreateDeltaWatch(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.EndpointType, ResponseNonce: "1"}, sub, ch); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-ch:
+			resp, _ := r.GetDeltaDiscoveryResponse()
+			if len(resp.GetResources()) != 1 || resp.GetResources()[0].GetName() != "shop/web/80" {
+				t.Fatalf("%d changes away: got %v", changes, resp.GetResources())
+			}
+		default:
+			t.Fatalf("%d changes away: nothing sent", changes)
+		}
 	}
 }

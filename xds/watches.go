@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strconv"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -192,9 +193,7 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	}
 	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts}
 	if c.ready {
-		names := slices.Collect(maps.Keys(ts.entries))
-		names = append(names, slices.Collect(maps.Keys(sub.SubscribedResources()))...)
-		names = append(names, slices.Collect(maps.Keys(sub.ReturnedResources()))...)
+		names := w.candidates(req)
 		// A wildcard subscription is answered at once, even with nothing.
 		if w.respond(names, sub.IsWildcard() && req.GetResponseNonce() == "") {
 			return nil, nil
@@ -208,6 +207,27 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	}, nil
 }
 
+// syncedKey is the key, in a stream's map of returned versions, under
+// which this cache notes the seq of the type that the stream is up to date
+// with. No resource can have this name (a NUL byte); the server only ever
+// touches keys that a request names.
+const syncedKey = "\x00fairway-synced"
+
+// candidates are the names that may differ between the node and the
+// cache: with the stream up to date as of a logged seq, what changed since
+// and what the request newly subscribes; otherwise everything.
+func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
+	ts, returned := w.ts, w.sub.ReturnedResources()
+	if at, err := strconv.ParseUint(returned[syncedKey], 10, 64); err == nil {
+		if changed, ok := ts.changedSince(at); ok {
+			return append(slices.Clone(changed), req.GetResourceNamesSubscribe()...)
+		}
+	}
+	names := slices.Collect(maps.Keys(ts.entries))
+	names = append(names, slices.Collect(maps.Keys(w.sub.SubscribedResources()))...)
+	return append(names, slices.Collect(maps.Keys(returned))...)
+}
+
 // respond sends the resources among names that the node lacks or has
 // stale, and the ones it has that are gone or unsubscribed; with force it
 // sends even when there are none. It reports whether it sent.
@@ -216,7 +236,11 @@ func (w *deltaWatch) respond(names []string, force bool) bool {
 	subscribed := w.sub.SubscribedResources()
 	var upd []*discoveryv3.Resource
 	var removed []string
+	returned[syncedKey] = strconv.FormatUint(ts.seq, 10)
 	for _, name := range names {
+		if name == syncedKey {
+			continue
+		}
 		e := ts.entries[name]
 		_, wanted := subscribed[name]
 		have, had := returned[name]

@@ -39,6 +39,9 @@ type Config struct {
 	// Changes is how many Ingress changes and endpoint changes to make.
 	Changes int
 	Log     io.Writer
+	// CPUProfile, when set, is where fairway's CPU profile over the
+	// changes is written (from its /debug/pprof).
+	CPUProfile string
 }
 
 // Report is what a run measured.
@@ -96,6 +99,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	}
 	rep.RSSMiB = fw.rssMiB("VmRSS")
 	cpu0 := fw.cpuSeconds()
+	profiled := make(chan error, 1)
+	if cfg.CPUProfile != "" {
+		go func() { profiled <- fw.profile(cfg.CPUProfile, 30*time.Second) }()
+	} else {
+		profiled <- nil
+	}
 	var ingress, endpoint convergence
 	for i := range cfg.Changes {
 		edited := ing.DeepCopy()
@@ -112,6 +121,9 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		}
 	}
 	rep.CPUSeconds = fw.cpuSeconds() - cpu0
+	if err := <-profiled; err != nil {
+		return rep, fmt.Errorf("cpu profile: %w", err)
+	}
 	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
 	rep.Ingress, rep.Endpoint = ingress.result(), endpoint.result()
 	return rep, nil
@@ -286,6 +298,22 @@ func startFairway(ctx context.Context, bin, dir string, logw io.Writer) (*fairwa
 	}
 	resp.Body.Close()
 	return fw, nil
+}
+
+// profile saves fairway's CPU profile over the next d.
+func (f *fairway) profile(path string, d time.Duration) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", f.admin, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	_, err = io.Copy(out, resp.Body)
+	return err
 }
 
 func (f *fairway) stop() {
