@@ -31,9 +31,10 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: translation benchmarks at 1k and 10k Services+Ingresses
-bench:
-	$(GO) test -run '^$$' -bench BenchmarkTranslate -benchmem -count=1 ./translator
+## bench: the publish benchmarks and the fan-out load test; prints the targets
+## beside the measurements and writes bench/results.md and bench/convergence.svg
+bench: build
+	$(GO) run ./tests/benchreport -fairway $(BIN) -out bench
 
 ## fuzz: run FuzzTranslate for FUZZTIME (default 60s)
 fuzz:

@@ -59,6 +59,9 @@ type typeState struct {
 	url     string
 	entries map[string]*entry
 	sum     uint64 // of the entries' contributions
+	// nameSum is the sum of the entries' name hashes: a request whose
+	// names add up to it (and are as many) names every resource.
+	nameSum uint64
 	version string
 	// gen counts changes to the set of names, so a watch that asked for
 	// every name knows when it may have stopped doing so.
@@ -221,6 +224,7 @@ func (ts *typeState) update(set *translator.ResourceSet, names []string) {
 			}
 			ts.sum -= old.contrib
 			if r == nil {
+				ts.nameSum -= xxhash.Sum64String(name)
 				delete(ts.entries, name)
 				ts.gen++
 				ts.invalidate()
@@ -232,6 +236,7 @@ func (ts *typeState) update(set *translator.ResourceSet, names []string) {
 		}
 		if old == nil {
 			ts.gen++
+			ts.nameSum += xxhash.Sum64String(name)
 		}
 		e := &entry{res: r, any: &anypb.Any{TypeUrl: ts.url, Value: r.Bytes}, contrib: contribution(name, r.Hash)}
 		ts.entries[name] = e

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/cespare/xxhash/v2"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -87,13 +88,15 @@ func (w *sotwWatch) full() bool {
 	if w.names == nil || w.fullGen == ts.gen+1 {
 		return true
 	}
-	if len(w.names) < len(ts.entries) {
+	if len(w.names) != len(ts.entries) {
 		return false
 	}
-	for name := range ts.entries {
-		if _, ok := w.names[name]; !ok {
-			return false
-		}
+	var sum uint64
+	for name := range w.names {
+		sum += xxhash.Sum64String(name)
+	}
+	if sum != ts.nameSum {
+		return false
 	}
 	w.fullGen = ts.gen + 1
 	return true
