@@ -79,7 +79,7 @@ func coldPublish(b testing.TB, in translator.Input) (*translator.Engine, *Publis
 	return e, p
 }
 
-func publishChange(b *testing.B, e *translator.Engine, p *Publisher, obj any) {
+func publishChange(b testing.TB, e *translator.Engine, p *Publisher, obj any) {
 	if err := e.Upsert(obj); err != nil {
 		b.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func chart(loads []load.Report) string {
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", left, top, left, h-bottom)
 	for i := 0; i <= 4; i++ {
 		v := maxY * float64(i) / 4
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%.1f s</text>`+"\n", left-6, y(v)+4, v)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end">%.2f s</text>`+"\n", left-6, y(v)+4, v)
 		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#ddd"/>`+"\n", left, y(v), w-right, y(v))
 	}
 	fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="red" stroke-dasharray="4 3"/>`+"\n", left, y(1), w-right, y(1))
