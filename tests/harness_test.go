@@ -3,7 +3,6 @@
 package tests
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,9 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fairwayhq/fairway/tests/serveproc"
 )
 
 // fairwayBin is the fairway binary built for this test run.
@@ -45,12 +45,10 @@ func TestMain(m *testing.M) {
 
 // fairway is a running `fairway serve`.
 type fairway struct {
-	t           *testing.T
-	cmd         *exec.Cmd
-	xds, admin  string
-	done        chan error
-	logs        *lockedBuffer
-	stoppedOnce sync.Once
+	t *testing.T
+	*serveproc.Process
+	xds, admin string
+	logs       *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -71,80 +69,31 @@ func (b *lockedBuffer) String() string {
 }
 
 // startFairway runs serve on loopback ports chosen by the kernel, and
-// waits until both servers are up (xDS serves only after the first
-// snapshot). Its logs are printed if the test fails.
+// waits until both servers are up. Its logs are printed if the test fails.
 func startFairway(t *testing.T, manifests string, extra ...string) *fairway {
 	t.Helper()
-	args := append([]string{"serve", "--manifests", manifests, "--xds-address", "127.0.0.1:0",
-		"--admin-address", "127.0.0.1:0", "--log-json", "--log-level", "debug"}, extra...)
-	f := &fairway{t: t, cmd: exec.Command(fairwayBin, args...), done: make(chan error, 1), logs: &lockedBuffer{}}
-	stderr, err := f.cmd.StderrPipe()
+	logs := &lockedBuffer{}
+	args := append([]string{"--manifests", manifests, "--log-level", "debug"}, extra...)
+	p, err := serveproc.Start(fairwayBin, args, 15*time.Second, logs.add)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v\n%s", err, logs)
 	}
-	if err := f.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrs := make(chan [2]string, 4)
-	go f.readLogs(stderr, addrs)
-	go func() { f.done <- f.cmd.Wait() }()
+	f := &fairway{t: t, Process: p, xds: p.XDS, admin: p.Admin, logs: logs}
 	t.Cleanup(func() {
 		f.stop()
 		if t.Failed() {
 			t.Logf("fairway logs:\n%s", f.logs)
 		}
 	})
-	deadline := time.After(15 * time.Second)
-	for f.xds == "" || f.admin == "" {
-		select {
-		case a := <-addrs:
-			if a[0] == "serving xDS" {
-				f.xds = a[1]
-			} else {
-				f.admin = a[1]
-			}
-		case err := <-f.done:
-			t.Fatalf("fairway exited early: %v\n%s", err, f.logs)
-		case <-deadline:
-			t.Fatalf("fairway did not start within 15s:\n%s", f.logs)
-		}
-	}
 	return f
-}
-
-func (f *fairway) readLogs(r io.Reader, addrs chan<- [2]string) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		f.logs.add(line)
-		var entry struct {
-			Message string `json:"@message"`
-			Address string `json:"address"`
-		}
-		if json.Unmarshal([]byte(line), &entry) == nil && (entry.Message == "serving xDS" || entry.Message == "serving admin") {
-			addrs <- [2]string{entry.Message, entry.Address}
-		}
-	}
 }
 
 // stop sends SIGTERM and waits for the exit; it returns how long that took.
 func (f *fairway) stop() time.Duration {
-	var took time.Duration
-	f.stoppedOnce.Do(func() {
-		start := time.Now()
-		_ = f.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-f.done:
-			if err != nil {
-				f.t.Errorf("fairway exited with %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			_ = f.cmd.Process.Kill()
-			f.t.Errorf("fairway did not exit within 15s of SIGTERM")
-		}
-		took = time.Since(start)
-	})
+	took, err := f.Stop(15 * time.Second)
+	if err != nil {
+		f.t.Errorf("fairway exited with %v", err)
+	}
 	return took
 }
 

@@ -20,23 +20,11 @@ func TestSharedCodecBytes(t *testing.T) {
 	}
 	ls.add(anys)
 	codec := newSharedCodec(ls)
-	for _, resp := range []*discoveryv3.DiscoveryResponse{
+	assertMarshalsAsProto(t, codec, []*discoveryv3.DiscoveryResponse{
 		{VersionInfo: "v1", Resources: anys, TypeUrl: "type.googleapis.com/a", Nonce: "12"},
 		{VersionInfo: "v1", Resources: anys, TypeUrl: "t", Nonce: "1", Canary: true, ControlPlane: &corev3.ControlPlane{Identifier: "fairway"}},
 		{VersionInfo: "v2", Resources: anys[:1], TypeUrl: "t", Nonce: "2"}, // not the shared list
-	} {
-		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := codec.Marshal(resp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got.Materialize(), want) {
-			t.Errorf("codec bytes differ for %v", resp)
-		}
-	}
+	})
 	if l := ls.find(anys); l == nil || len(l.bytes()) == 0 {
 		t.Fatal("the shared list was not found")
 	}
@@ -56,11 +44,18 @@ func TestSharedCodecDeltaBytes(t *testing.T) {
 	}
 	ls.addDelta(res)
 	codec := newSharedCodec(ls)
-	for _, resp := range []*discoveryv3.DeltaDiscoveryResponse{
+	assertMarshalsAsProto(t, codec, []*discoveryv3.DeltaDiscoveryResponse{
 		{SystemVersionInfo: "v1", Resources: res, TypeUrl: "t", Nonce: "3"},
 		{SystemVersionInfo: "v1", Resources: res, TypeUrl: "t", Nonce: "4", RemovedResources: []string{"x", "y"}},
 		{SystemVersionInfo: "v2", Resources: res[:1], TypeUrl: "t", Nonce: "5"},
-	} {
+	})
+}
+
+// assertMarshalsAsProto holds the codec's bytes for each response equal to
+// deterministic proto marshalling, whether or not it used a shared list.
+func assertMarshalsAsProto[M proto.Message](t *testing.T, codec *sharedCodec, resps []M) {
+	t.Helper()
+	for _, resp := range resps {
 		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(resp)
 		if err != nil {
 			t.Fatal(err)

@@ -6,7 +6,6 @@
 package load
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,18 +13,17 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/fairwayhq/fairway/tests/serveproc"
 	"github.com/fairwayhq/fairway/tests/workload"
 )
 
@@ -82,12 +80,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	start := time.Now()
-	fw, err := startFairway(ctx, cfg.FairwayBin, dir, cfg.Log)
+	fw, err := startFairway(cfg.FairwayBin, dir, cfg.Log)
 	if err != nil {
 		return rep, err
 	}
 	defer fw.stop()
-	clients, err := connect(ctx, fw.xds, cfg)
+	clients, err := connect(ctx, fw.XDS, cfg)
 	if err != nil {
 		return rep, err
 	}
@@ -243,66 +241,29 @@ func (c *convergence) result() Convergence {
 }
 
 // fairway is the serve process under load.
-type fairway struct {
-	cmd        *exec.Cmd
-	xds, admin string
-}
+type fairway struct{ *serveproc.Process }
 
-func startFairway(ctx context.Context, bin, dir string, logw io.Writer) (*fairway, error) {
-	cmd := exec.CommandContext(ctx, bin, "serve", "--manifests", dir, "--xds-address", "127.0.0.1:0",
-		"--admin-address", "127.0.0.1:0", "--log-json")
-	stderr, err := cmd.StderrPipe()
+func startFairway(bin, dir string, logw io.Writer) (*fairway, error) {
+	p, err := serveproc.Start(bin, []string{"--manifests", dir}, 5*time.Minute, func(line string) {
+		var e struct {
+			Level string `json:"@level"`
+		}
+		if logw != nil && json.Unmarshal([]byte(line), &e) == nil && e.Level != "debug" && e.Level != "trace" {
+			fmt.Fprintln(logw, line)
+		}
+	})
 	if err != nil {
 		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	fw := &fairway{cmd: cmd}
-	addrs := make(chan [2]string, 2)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var e struct {
-				Message string `json:"@message"`
-				Address string `json:"address"`
-				Level   string `json:"@level"`
-			}
-			if json.Unmarshal(sc.Bytes(), &e) == nil && strings.HasPrefix(e.Message, "serving ") {
-				addrs <- [2]string{e.Message, e.Address}
-			} else if logw != nil && e.Level != "debug" && e.Level != "trace" {
-				fmt.Fprintln(logw, sc.Text())
-			}
-		}
-	}()
-	for fw.xds == "" || fw.admin == "" {
-		select {
-		case a := <-addrs:
-			if a[0] == "serving xDS" {
-				fw.xds = a[1]
-			} else {
-				fw.admin = a[1]
-			}
-		case <-time.After(5 * time.Minute):
-			fw.stop()
-			return nil, errors.New("fairway did not start within 5 minutes")
-		}
 	}
 	if logw != nil {
-		fmt.Fprintf(logw, "fairway pid %d: xds %s, admin %s\n", cmd.Process.Pid, fw.xds, fw.admin)
+		fmt.Fprintf(logw, "fairway pid %d: xds %s, admin %s\n", p.Cmd.Process.Pid, p.XDS, p.Admin)
 	}
-	resp, err := http.Get("http://" + fw.admin + "/readyz")
-	if err != nil {
-		return nil, err
-	}
-	resp.Body.Close()
-	return fw, nil
+	return &fairway{p}, nil
 }
 
 // profile saves fairway's CPU profile over the next d.
 func (f *fairway) profile(path string, d time.Duration) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", f.admin, int(d.Seconds())))
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", f.Admin, int(d.Seconds())))
 	if err != nil {
 		return err
 	}
@@ -316,20 +277,11 @@ func (f *fairway) profile(path string, d time.Duration) error {
 	return err
 }
 
-func (f *fairway) stop() {
-	_ = f.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = f.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		_ = f.cmd.Process.Kill()
-	}
-}
+func (f *fairway) stop() { _, _ = f.Stop(15 * time.Second) }
 
 // rssMiB reads a VmRSS or VmHWM line of /proc/<pid>/status.
 func (f *fairway) rssMiB(field string) float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", f.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", f.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
@@ -344,7 +296,7 @@ func (f *fairway) rssMiB(field string) float64 {
 
 // cpuSeconds is the user and system time of the process so far.
 func (f *fairway) cpuSeconds() float64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", f.cmd.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", f.Cmd.Process.Pid))
 	if err != nil {
 		return 0
 	}
