@@ -40,6 +40,10 @@ type Loop struct {
 	// new change restarts it, but never past MaxDelay after the first.
 	Holdoff  time.Duration
 	MaxDelay time.Duration
+	// OnPublish, when set, is called on the loop's goroutine after each
+	// round that published: the status and Event writers learn what was
+	// admitted and what is wrong. It must not block.
+	OnPublish func(translator.Output)
 
 	engine   *translator.Engine
 	problems map[translator.Problem]bool // last round's, to log only news
@@ -102,6 +106,9 @@ func (l *Loop) round() {
 	l.report(out.Problems)
 	if err := l.Publisher.Publish(out); err == nil {
 		l.Log.Debug("published", "problems", len(out.Problems), "took", time.Since(start))
+		if l.OnPublish != nil {
+			l.OnPublish(out)
+		}
 	}
 }
 

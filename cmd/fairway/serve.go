@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -30,17 +31,22 @@ type serveConfig struct {
 	maxStreams                   uint32
 	shutdownTimeout              time.Duration
 	proxyless                    bool
+	kube                         kubeConfig
 }
 
 func newServeCommand() *cobra.Command {
 	c := serveConfig{}
 	cmd := &cobra.Command{
-		Use:   "serve --manifests PATH",
+		Use:   "serve [--manifests PATH]",
 		Short: "Translate Kubernetes objects continuously and serve them to Envoy over ADS",
-		Long: `serve watches a file or directory of Kubernetes YAML (--manifests), translates
-it on every change, and serves the result over ADS (state of the world and
-delta) to Envoys, and to proxyless gRPC clients. The admin address serves
-/healthz, /readyz, /metrics, /debug/snapshot and /debug/nodes.`,
+		Long: `serve watches a Kubernetes cluster, or with --manifests a file or directory of
+Kubernetes YAML, translates it on every change, and serves the result over ADS
+(state of the world and delta) to Envoys, and to proxyless gRPC clients.
+
+Against a cluster, the elected leader among the replicas writes the fleet's
+address to the status of admitted LoadBalancer Services and Ingresses, and
+records Problems as Events. The admin address serves /healthz, /readyz,
+/metrics, /debug/snapshot and /debug/nodes.`,
 		Args: cobra.NoArgs,
 	}
 	opts := addTranslatorFlags(cmd.Flags())
@@ -59,10 +65,8 @@ delta) to Envoys, and to proxyless gRPC clients. The admin address serves
 	f.Uint32Var(&c.maxStreams, "max-concurrent-streams", xds.DefaultMaxConcurrentStreams, "most concurrent streams per xDS connection")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", xds.DefaultShutdownTimeout, "how long open xDS streams may delay shutdown")
 	f.BoolVar(&c.proxyless, "proxyless", true, "also serve proxyless gRPC clients (API listeners per Service port)")
+	addKubeFlags(f, &c.kube)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if c.manifests == "" {
-			return usageError(errors.New("serve needs --manifests PATH (the Kubernetes source is not there yet)"))
-		}
 		if err := opts.Validate(); err != nil {
 			return usageError(err)
 		}
@@ -87,11 +91,11 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	if serverCfg.TLS, err = serverTLS(c); err != nil {
 		return usageError(err)
 	}
-	src, err := file.NewSource(c.manifests, log.Named("source"))
-	if err != nil {
-		return usageError(fmt.Errorf("--manifests: %w", err))
-	}
 	metrics := xds.NewMetrics()
+	in, err := newInput(c, opts, metrics, log)
+	if err != nil {
+		return usageError(err)
+	}
 	publisher := xds.NewPublisher(groupBy, log.Named("xds"), metrics)
 	nodes := xds.NewNodes(publisher, log.Named("xds.nodes"), metrics)
 	server, err := xds.NewServer(ctx, serverCfg, publisher, nodes, log.Named("xds.server"))
@@ -103,18 +107,55 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 		return usageError(err)
 	}
 	loop := &xds.Loop{
-		Source: src, Options: opts, Publisher: publisher, Metrics: metrics, Log: log.Named("loop"),
-		Holdoff: c.holdoff, MaxDelay: c.maxDelay,
+		Source: in.source, Options: opts, Publisher: publisher, Metrics: metrics, Log: log.Named("loop"),
+		Holdoff: c.holdoff, MaxDelay: c.maxDelay, OnPublish: in.onPublish,
 	}
-	log.Info("starting", "version", version, "commit", buildCommit(), "manifests", c.manifests)
+	log.Info("starting", "version", version, "commit", buildCommit(), "source", in.name)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return src.Run(gctx) })
-	g.Go(func() error { return loop.Run(gctx) })
+	g.Go(func() error { return in.run(gctx) })
+	g.Go(func() error {
+		select { // nothing is translated before the source has everything
+		case <-in.synced:
+		case <-gctx.Done():
+			return nil
+		}
+		return loop.Run(gctx)
+	})
 	g.Go(func() error { return server.Run(gctx, publisher.Ready()) })
 	g.Go(func() error { return admin.Run(gctx) })
 	err = g.Wait()
 	log.Info("stopped")
 	return err
+}
+
+// input is where serve's objects come from: files, or a cluster.
+type input struct {
+	name      string
+	source    xds.Source
+	run       func(context.Context) error
+	synced    <-chan struct{}
+	onPublish func(translator.Output)
+}
+
+func newInput(c serveConfig, opts translator.Options, metrics *xds.Metrics, log hclog.Logger) (input, error) {
+	if c.manifests != "" {
+		src, err := file.NewSource(c.manifests, log.Named("source"))
+		if err != nil {
+			return input{}, fmt.Errorf("--manifests: %w", err)
+		}
+		synced := make(chan struct{})
+		close(synced)
+		return input{name: "manifests " + c.manifests, source: src, run: src.Run, synced: synced}, nil
+	}
+	k, err := newKubeSide(c.kube, opts, metrics.Registry, log)
+	if err != nil {
+		return input{}, err
+	}
+	name := "kubernetes, all namespaces"
+	if c.kube.namespace != "" {
+		name = "kubernetes, namespace " + c.kube.namespace
+	}
+	return input{name: name, source: k.src, run: k.Run, synced: k.synced, onPublish: k.onPublish}, nil
 }
 
 func serverTLS(c serveConfig) (*tls.Config, error) {

@@ -1,0 +1,184 @@
+// Package kube is fairway's Kubernetes side: informers that feed the event
+// loop, and the leader's status and Event writers.
+package kube
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// SourceConfig says what to watch.
+type SourceConfig struct {
+	// Namespace limits the namespaced kinds to one namespace; "" is all.
+	Namespace string
+	// Resync replays the caches to the handlers this often; 0 never.
+	Resync time.Duration
+	// Nodes watches Nodes too (the translator's nodes mode needs them).
+	Nodes bool
+}
+
+// Source feeds the event loop from informers. Handlers only record the
+// latest state of each object; the loop's Sync hands those to the engine
+// as events, so a burst of changes to one object costs one translation of
+// it, and nothing touches the engine but the loop's goroutine.
+type Source struct {
+	log       hclog.Logger
+	factory   informers.SharedInformerFactory
+	secrets   informers.SharedInformerFactory
+	informers map[string]cache.SharedIndexInformer // by kind
+	changed   chan struct{}
+
+	mu      sync.Mutex
+	pending map[objectKey]change
+}
+
+type objectKey struct{ kind, namespace, name string }
+
+type change struct {
+	obj     any
+	deleted bool
+}
+
+// Kinds fed to the translator, in the order Sync applies them.
+const (
+	KindService       = "Service"
+	KindEndpointSlice = "EndpointSlice"
+	KindIngress       = "Ingress"
+	KindIngressClass  = "IngressClass"
+	KindSecret        = "Secret"
+	KindNode          = "Node"
+)
+
+// NewSource sets up the informers; Start runs them.
+func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) (*Source, error) {
+	s := &Source{log: log, changed: make(chan struct{}, 1), pending: map[objectKey]change{}, informers: map[string]cache.SharedIndexInformer{}}
+	s.factory = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
+		informers.WithNamespace(cfg.Namespace), informers.WithTransform(trim))
+	// Only TLS Secrets: the others may be many and large, and hold
+	// credentials fairway has no business caching.
+	s.secrets = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
+		informers.WithNamespace(cfg.Namespace), informers.WithTransform(trim),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()
+		}))
+	s.informers[KindService] = s.factory.Core().V1().Services().Informer()
+	s.informers[KindEndpointSlice] = s.factory.Discovery().V1().EndpointSlices().Informer()
+	s.informers[KindIngress] = s.factory.Networking().V1().Ingresses().Informer()
+	s.informers[KindIngressClass] = s.factory.Networking().V1().IngressClasses().Informer()
+	s.informers[KindSecret] = s.secrets.Core().V1().Secrets().Informer()
+	if cfg.Nodes {
+		s.informers[KindNode] = s.factory.Core().V1().Nodes().Informer()
+	}
+	for kind, inf := range s.informers {
+		if _, err := inf.AddEventHandler(s.handler(kind)); err != nil {
+			return nil, fmt.Errorf("watching %ss: %w", kind, err)
+		}
+	}
+	return s, nil
+}
+
+// Factory is the main informer factory, for the status writer to share.
+func (s *Source) Factory() informers.SharedInformerFactory { return s.factory }
+
+// Informer is the informer of one kind, or nil if it is not watched.
+func (s *Source) Informer(kind string) cache.SharedIndexInformer { return s.informers[kind] }
+
+func (s *Source) handler(kind string) cache.ResourceEventHandlerFuncs {
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) { s.record(kind, obj, false) },
+		UpdateFunc: func(old, next any) {
+			if !sameForTranslation(old, next) {
+				s.record(kind, next, false)
+			}
+		},
+		DeleteFunc: func(obj any) { s.record(kind, unwrap(obj), true) },
+	}
+}
+
+func (s *Source) record(kind string, obj any, deleted bool) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		s.log.Warn("ignoring an object of an unexpected type", "kind", kind, "type", fmt.Sprintf("%T", obj))
+		return
+	}
+	s.mu.Lock()
+	s.pending[objectKey{kind, m.GetNamespace(), m.GetName()}] = change{obj: obj, deleted: deleted}
+	s.mu.Unlock()
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Start runs the informers until ctx ends and waits for their caches to
+// fill. Nothing may be translated before that: a half-listed cluster would
+// publish a config without most of its Services, and Envoy would drain
+// their listeners.
+func (s *Source) Start(ctx context.Context) error {
+	s.factory.Start(ctx.Done())
+	s.secrets.Start(ctx.Done())
+	synced := make([]cache.InformerSynced, 0, len(s.informers))
+	for _, inf := range s.informers {
+		synced = append(synced, inf.HasSynced)
+	}
+	s.log.Info("waiting for the informers' caches to sync", "kinds", len(s.informers))
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errors.New("the informers' caches did not sync")
+	}
+	s.log.Info("caches synced")
+	return nil
+}
+
+// Shutdown waits for the informers' goroutines after ctx has ended.
+func (s *Source) Shutdown() {
+	s.factory.Shutdown()
+	s.secrets.Shutdown()
+}
+
+// Changed implements xds.Source.
+func (s *Source) Changed() <-chan struct{} { return s.changed }
+
+// Sync implements xds.Source: it hands the changes recorded since the last
+// Sync to the engine, in a fixed order so that logs repeat.
+func (s *Source) Sync(e *translator.Engine) []translator.Problem {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = make(map[objectKey]change, len(batch))
+	s.mu.Unlock()
+	keys := make([]objectKey, 0, len(batch))
+	for k := range batch {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b objectKey) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+	})
+	for _, k := range keys {
+		c := batch[k]
+		apply := e.Upsert
+		if c.deleted {
+			apply = e.Delete
+		}
+		if err := apply(c.obj); err != nil {
+			s.log.Error("the translator refused an object", "kind", k.kind, "namespace", k.namespace, "name", k.name, "error", err)
+		}
+	}
+	return nil
+}

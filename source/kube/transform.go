@@ -1,0 +1,100 @@
+package kube
+
+import (
+	"reflect"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// lastApplied is kubectl's copy of the whole object in an annotation: often
+// the largest thing in it, and never read by fairway.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// trim is the informers' Transform. The caches hold every watched object
+// of the cluster for as long as fairway runs, so what fairway never reads
+// is dropped before it is stored: managedFields everywhere, the private
+// keys' neighbours in Secrets, and everything of a Node but its name,
+// labels, addresses and readiness. The Node trimming also drops the
+// heartbeat times, so a kubelet's status updates compare equal and cost
+// nothing downstream.
+func trim(obj any) (any, error) {
+	if m, ok := obj.(metav1.Object); ok {
+		m.SetManagedFields(nil)
+		if _, ok := m.GetAnnotations()[lastApplied]; ok {
+			a := make(map[string]string, len(m.GetAnnotations()))
+			for k, v := range m.GetAnnotations() {
+				if k != lastApplied {
+					a[k] = v
+				}
+			}
+			m.SetAnnotations(a)
+		}
+	}
+	switch o := obj.(type) {
+	case *corev1.Secret:
+		data := map[string][]byte{}
+		for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+			if v, ok := o.Data[k]; ok {
+				data[k] = v
+			}
+		}
+		o.Data, o.StringData = data, nil
+	case *corev1.Node:
+		trimNode(o)
+	}
+	return obj, nil
+}
+
+func trimNode(n *corev1.Node) {
+	var ready []corev1.NodeCondition
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			ready = append(ready, corev1.NodeCondition{Type: c.Type, Status: c.Status})
+		}
+	}
+	n.Spec = corev1.NodeSpec{}
+	n.Status = corev1.NodeStatus{Addresses: n.Status.Addresses, Conditions: ready}
+}
+
+// sameForTranslation reports whether an update changes nothing the
+// translator reads: a resync, or a write of status fairway ignores (its own
+// status writes above all, which would otherwise come back as work).
+func sameForTranslation(old, next any) bool {
+	switch n := next.(type) {
+	case *corev1.Service:
+		o, ok := old.(*corev1.Service)
+		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec)
+	case *networkingv1.Ingress:
+		o, ok := old.(*networkingv1.Ingress)
+		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec)
+	case *discoveryv1.EndpointSlice:
+		o, ok := old.(*discoveryv1.EndpointSlice)
+		return ok && o.ResourceVersion == n.ResourceVersion
+	case *corev1.Node:
+		o, ok := old.(*corev1.Node)
+		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Status, n.Status)
+	case metav1.Object:
+		o, ok := old.(metav1.Object)
+		return ok && o.GetResourceVersion() == n.GetResourceVersion()
+	}
+	return false
+}
+
+// sameMeta compares the metadata the translator reads.
+func sameMeta(o, n *metav1.ObjectMeta) bool {
+	return o.UID == n.UID && o.CreationTimestamp.Equal(&n.CreationTimestamp) &&
+		reflect.DeepEqual(o.Labels, n.Labels) && reflect.DeepEqual(o.Annotations, n.Annotations)
+}
+
+// unwrap returns the object of a delete notification, which is a
+// tombstone when the watch missed the deletion and a relist found it gone.
+func unwrap(obj any) any {
+	if t, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		return t.Obj
+	}
+	return obj
+}
