@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -19,7 +20,7 @@ func newBootstrapCommand() *cobra.Command {
 	hostname, _ := os.Hostname()
 	c := envoy.BootstrapConfig{NodeID: hostname}
 	var (
-		output, transport string
+		output, transport, outFile, copyBinary string
 		tlsFiles          envoy.BootstrapTLS
 	)
 	cmd := &cobra.Command{
@@ -35,6 +36,8 @@ func newBootstrapCommand() *cobra.Command {
 	f.Int64Var(&c.MaxConnections, "max-connections", DefaultMaxConnections, "global cap on downstream connections (overload manager)")
 	f.StringVar(&transport, "xds-transport", "delta", "xDS protocol: delta or sotw")
 	f.StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	f.StringVar(&outFile, "out-file", "", "write the config to this file instead of stdout (an init container needs no shell)")
+	f.StringVar(&copyBinary, "copy-binary", "", "also copy this fairway binary here, for the Envoy container's preStop `fairway drain`")
 	f.StringVar(&tlsFiles.CertFile, "xds-tls-cert", "", "client certificate file (on the Envoy) for mTLS to fairway")
 	f.StringVar(&tlsFiles.KeyFile, "xds-tls-key", "", "client key file (on the Envoy) for mTLS to fairway")
 	f.StringVar(&tlsFiles.CAFile, "xds-tls-ca", "", "CA file (on the Envoy) that signed fairway's certificate")
@@ -74,8 +77,51 @@ func newBootstrapCommand() *cobra.Command {
 		} else {
 			out = append(out, '\n')
 		}
+		if copyBinary != "" {
+			if err := copySelf(copyBinary); err != nil {
+				return fmt.Errorf("--copy-binary: %w", err)
+			}
+		}
+		if outFile != "" {
+			return writeFileAtomic(outFile, out, 0o644)
+		}
 		_, err = cmd.OutOrStdout().Write(out)
 		return err
 	}
 	return cmd
+}
+
+// writeFileAtomic writes through a temporary file and a rename, so that an
+// Envoy never reads half a config.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".bootstrap-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// copySelf copies the running binary to path.
+func copySelf(path string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data, 0o755)
 }

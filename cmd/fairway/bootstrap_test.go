@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -98,5 +100,44 @@ func TestBootstrapBadFlags(t *testing.T) {
 		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.HasPrefix(stderr, "fairway: ") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, stderr)
 		}
+	}
+}
+
+// TestBootstrapOutFile: --out-file writes what stdout would have had, for
+// an init container without a shell; --copy-binary leaves an executable
+// fairway for the preStop drain.
+func TestBootstrapOutFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "envoy.yaml")
+	args := []string{"bootstrap", "--xds-address", "fairway:18000", "--node-id", "envoy-0"}
+	_, want, _ := runCLI(t, args...)
+	bin := filepath.Join(filepath.Dir(path), "fairway")
+	code, out, stderr := runCLI(t, append(args, "--out-file", path, "--copy-binary", bin)...)
+	if code != 0 || out != "" {
+		t.Fatalf("exit %d, stdout %q: %s", code, out, stderr)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want {
+		t.Errorf("file differs from stdout:\n%s\nvs\n%s", got, want)
+	}
+	parseBootstrap(t, string(got), true)
+	self, _ := os.Executable()
+	want2, _ := os.Stat(self)
+	if st, err := os.Stat(bin); err != nil || st.Size() != want2.Size() || st.Mode().Perm()&0o111 == 0 {
+		t.Errorf("--copy-binary: %v, %v; want an executable copy of %d bytes", st, err, want2.Size())
+	}
+}
+
+func TestSumListenerConnections(t *testing.T) {
+	stats := "listener.0.0.0.0_80.downstream_cx_active: 3\nlistener.admin.downstream_cx_active: 1\n" +
+		"listener.0.0.0.0_5432.downstream_cx_active: 2\nlistener.0.0.0.0_80.downstream_cx_total: 90\n"
+	n, err := sumListenerConnections(strings.NewReader(stats))
+	if err != nil || n != 5 {
+		t.Errorf("sum = %d, %v; want 5 (the admin listener's own connection excluded)", n, err)
+	}
+	if _, err := sumListenerConnections(strings.NewReader("listener.x.downstream_cx_active: many\n")); err == nil {
+		t.Error("a malformed value must be an error")
 	}
 }
