@@ -21,7 +21,7 @@ func newBootstrapCommand() *cobra.Command {
 	c := envoy.BootstrapConfig{NodeID: hostname}
 	var (
 		output, transport, outFile, copyBinary string
-		tlsFiles          envoy.BootstrapTLS
+		tlsFiles                               envoy.BootstrapTLS
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap --xds-address HOST:PORT",
