@@ -38,7 +38,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building fairway:", err)
 		os.Exit(1)
 	}
+	stopControlPlane, err := startControlPlane(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting kube-apiserver and etcd:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
 	code := m.Run()
+	stopControlPlane()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -49,6 +56,7 @@ type fairway struct {
 	*serveproc.Process
 	xds, admin string
 	logs       *lockedBuffer
+	killed     bool
 }
 
 type lockedBuffer struct {
@@ -72,8 +80,14 @@ func (b *lockedBuffer) String() string {
 // waits until both servers are up. Its logs are printed if the test fails.
 func startFairway(t *testing.T, manifests string, extra ...string) *fairway {
 	t.Helper()
+	return startFairwayArgs(t, append([]string{"--manifests", manifests}, extra...)...)
+}
+
+// startFairwayArgs runs serve with exactly these flags (plus debug logs).
+func startFairwayArgs(t *testing.T, args ...string) *fairway {
+	t.Helper()
 	logs := &lockedBuffer{}
-	args := append([]string{"--manifests", manifests, "--log-level", "debug"}, extra...)
+	args = append([]string{"--log-level", "debug"}, args...)
 	p, err := serveproc.Start(fairwayBin, args, 15*time.Second, logs.add)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs)
@@ -91,10 +105,17 @@ func startFairway(t *testing.T, manifests string, extra ...string) *fairway {
 // stop sends SIGTERM and waits for the exit; it returns how long that took.
 func (f *fairway) stop() time.Duration {
 	took, err := f.Stop(15 * time.Second)
-	if err != nil {
+	if err != nil && !f.killed {
 		f.t.Errorf("fairway exited with %v", err)
 	}
 	return took
+}
+
+// kill ends fairway at once, as a crash or a lost node would.
+func (f *fairway) kill() {
+	f.killed = true
+	_ = f.Cmd.Process.Kill()
+	_, _ = f.Stop(5 * time.Second)
 }
 
 // get fetches an admin path.
