@@ -137,7 +137,9 @@ func createIngressClass(t *testing.T, cs kubernetes.Interface, ic *networkingv1.
 		_, err := cs.NetworkingV1().IngressClasses().Create(ctx, ic, metav1.CreateOptions{})
 		return err
 	})
-	t.Cleanup(func() { _ = cs.NetworkingV1().IngressClasses().Delete(context.Background(), ic.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = cs.NetworkingV1().IngressClasses().Delete(context.Background(), ic.Name, metav1.DeleteOptions{})
+	})
 }
 
 // fleetMember makes a Node with an ExternalIP and a ready, host-network
