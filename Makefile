@@ -9,7 +9,7 @@ FUZZTIME ?= 60s
 # make run gives the fleet unprivileged Ingress ports (8080, 8443), so a local Envoy needs no root.
 RUN_FLAGS ?= --http-port 8080 --https-port 8443
 
-.PHONY: all build run test lint bench fuzz golden clean
+.PHONY: all build run test lint control-plane bench fuzz golden clean
 
 all: build
 
@@ -21,9 +21,21 @@ build:
 run: build
 	$(BIN) serve --manifests manifests/examples $(RUN_FLAGS)
 
-## test: lint, then every test (race detector on); the fuzz target runs its seed corpus
+## test: lint, then every test (race detector on); the fuzz target runs its seed corpus.
+## tests/kubeapi needs a real kube-apiserver and etcd: unless FAIRWAY_CONTROL_PLANE_BINS
+## is set, they are built first (once; minutes cold, cached after) so a fresh clone runs them too
 test: lint
+	@if [ -z "$$FAIRWAY_CONTROL_PLANE_BINS" ]; then \
+		FAIRWAY_CONTROL_PLANE_BINS="$$(bash hack/control-plane-bins.sh)" || exit 1; \
+		export FAIRWAY_CONTROL_PLANE_BINS; \
+	fi; \
+	echo "FAIRWAY_CONTROL_PLANE_BINS=$$FAIRWAY_CONTROL_PLANE_BINS $(GO) test -race -count=1 ./..."; \
 	$(GO) test -race -count=1 ./...
+
+## control-plane: build the kube-apiserver and etcd binaries tests/kubeapi runs (cached
+## by version under $FAIRWAY_TOOLS_DIR or ~/.cache/fairway) and print their directory
+control-plane:
+	@bash hack/control-plane-bins.sh
 
 ## lint: gofmt check plus go vet
 lint:
