@@ -143,6 +143,21 @@ func (cp *ControlPlane) StopAPIServer() error {
 	return err
 }
 
+// KillAPIServer ends the API server abruptly (SIGKILL), leaving etcd: the
+// outage of a crashed or unreachable control plane, without the graceful
+// shutdown that holds a SIGTERMed API server for as long as watches stay
+// open.
+func (cp *ControlPlane) KillAPIServer() error {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.api == nil {
+		return nil
+	}
+	err := cp.api.kill()
+	cp.api = nil
+	return err
+}
+
 // StartAPIServer starts the API server (again) on the same port, etcd data,
 // certificates and tokens, so existing clients and kubeconfigs reconnect to
 // the same cluster. It waits for readiness; it is a no-op if already running.

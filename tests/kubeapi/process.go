@@ -85,6 +85,17 @@ func (p *process) stop() error {
 	}
 }
 
+// kill ends the process at once, as a crash would, and waits for it.
+func (p *process) kill() error {
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(stopGrace):
+		return fmt.Errorf("%s did not exit after SIGKILL", p.name)
+	}
+}
+
 // tailLines is how many lines of a process's output an early-exit error shows.
 const tailLines = 30
 
