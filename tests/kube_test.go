@@ -148,4 +148,49 @@ func TestKubeEndpointScaling(t *testing.T) {
 			t.Errorf("scaling endpoints pushed %s; only EDS should change (pushes %v)", typ, v.pushesSince(mark))
 		}
 	}
+	// Status is written when it differs, not every round.
+	if n := f.metric(statusWritten); n != 1 {
+		t.Errorf("%v status writes for one Service whose status never changed; want 1", n)
+	}
+}
+
+// TestKubePublishAddressFromService: behind an upstream load balancer, the
+// fleet's address is that load balancer's, copied from its Service (of
+// another loadBalancerClass, which fairway leaves alone), and follows it.
+func TestKubePublishAddressFromService(t *testing.T) {
+	cs := kubeClient(t)
+	ns := newNamespace(t, cs)
+	upstream := lbService(ns, "edge-lb", 443, corev1.ProtocolTCP)
+	class := "example.com/cloud"
+	upstream.Spec.LoadBalancerClass = &class
+	setUpstream := func(hostname string) {
+		create(t, func(ctx context.Context) error {
+			svc, err := cs.CoreV1().Services(ns).Get(ctx, "edge-lb", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{Hostname: hostname}}
+			_, err = cs.CoreV1().Services(ns).UpdateStatus(ctx, svc, metav1.UpdateOptions{})
+			return err
+		})
+	}
+	create(t, func(ctx context.Context) error {
+		_, err := cs.CoreV1().Services(ns).Create(ctx, upstream, metav1.CreateOptions{})
+		return err
+	})
+	setUpstream("lb-1.cloud.example.com")
+	createLBService(t, cs, ns, "db", 5432)
+	startKubeFairway(t, controlPlane.Kubeconfig(), ns, "--publish-address", "service="+ns+"/edge-lb")
+	hostnameIs := func(want string) func() bool {
+		return func() bool {
+			st := serviceStatus(t, cs, ns, "db")
+			return len(st) == 1 && st[0].Hostname == want && st[0].IP == "" && st[0].IPMode == nil
+		}
+	}
+	eventually(t, 5*time.Second, "the upstream's hostname", hostnameIs("lb-1.cloud.example.com"))
+	setUpstream("lb-2.cloud.example.com")
+	eventually(t, 5*time.Second, "the upstream's new hostname", hostnameIs("lb-2.cloud.example.com"))
+	if st := serviceStatus(t, cs, ns, "edge-lb"); len(st) != 1 || st[0].Hostname != "lb-2.cloud.example.com" {
+		t.Errorf("fairway touched the upstream's status: %v", st)
+	}
 }

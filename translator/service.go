@@ -27,8 +27,14 @@ func (t *translation) handlesService(svc *corev1.Service) bool {
 	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
 		return false
 	}
-	class := svc.Spec.LoadBalancerClass
-	return class == nil || *class == "" || (t.opts.LBClass != "" && *class == t.opts.LBClass)
+	return t.opts.HandlesLoadBalancerClass(svc.Spec.LoadBalancerClass)
+}
+
+// HandlesLoadBalancerClass reports whether a Service's loadBalancerClass
+// is fairway's: none, or Options.LBClass. The status writer asks too: a
+// Service of another class is another controller's, status and all.
+func (o Options) HandlesLoadBalancerClass(class *string) bool {
+	return class == nil || *class == "" || (o.LBClass != "" && *class == o.LBClass)
 }
 
 // loadBalancerPorts lists the ports of the handled LoadBalancer Services

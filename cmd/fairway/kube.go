@@ -85,7 +85,7 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if k.addrs, err = kube.NewAddresses(client, publish, c.fleetNamespace, k.src.Factory()); err != nil {
 		return nil, err
 	}
-	if k.status, err = kube.NewStatusWriter(client, k.src, k.addrs, metrics, log.Named("status")); err != nil {
+	if k.status, err = kube.NewStatusWriter(client, k.src, k.addrs, opts, metrics, log.Named("status")); err != nil {
 		return nil, err
 	}
 	k.events, k.stopEvents = kube.NewEventRecorder(client, k.src, metrics, log.Named("events"))

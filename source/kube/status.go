@@ -23,10 +23,13 @@ import (
 // again when an object stops being admitted. Only the leader writes; every
 // replica keeps the desired state, so a new leader starts from the truth.
 //
-// Status fairway did not write is never touched: an object that fairway
-// stops admitting, say because its class moved to another controller, has
-// its status cleared only while that status still shows fairway's
-// addresses, so the other controller's write is not undone.
+// Status fairway did not write is never touched. Services of another
+// loadBalancerClass are left alone entirely (the class is immutable, and
+// one of them may be the upstream load balancer whose address fairway
+// copies). An object that fairway stops admitting, say an Ingress whose
+// class moved to another controller, has its status cleared only while
+// that status still shows fairway's addresses, so the other controller's
+// write is not undone.
 type StatusWriter struct {
 	client    kubernetes.Interface
 	services  cache.Store
@@ -35,6 +38,9 @@ type StatusWriter struct {
 	log       hclog.Logger
 	metrics   *Metrics
 	kick      chan struct{}
+	// handles says which loadBalancerClasses are fairway's; Services of
+	// others are never touched.
+	handles func(class *string) bool
 
 	mu       sync.Mutex
 	admitted *translator.Admitted // nil until the first round
@@ -45,9 +51,11 @@ type StatusWriter struct {
 }
 
 // NewStatusWriter watches for status changes on the source's informers.
-func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses, metrics *Metrics, log hclog.Logger) (*StatusWriter, error) {
+// opts are the translator's, for the loadBalancerClass fairway handles.
+func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses, opts translator.Options, metrics *Metrics, log hclog.Logger) (*StatusWriter, error) {
 	w := &StatusWriter{
 		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{},
+		handles:   opts.HandlesLoadBalancerClass,
 		services:  src.Informer(KindService).GetStore(),
 		ingresses: src.Informer(KindIngress).GetStore(),
 	}
@@ -127,6 +135,9 @@ func (w *StatusWriter) reconcile(ctx context.Context) {
 	}
 	for _, obj := range w.services.List() {
 		svc := obj.(*corev1.Service)
+		if !w.handles(svc.Spec.LoadBalancerClass) {
+			continue
+		}
 		adm, ok := services[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
 		w.reconcileService(ctx, svc, adm, ok, addrs)
 	}
