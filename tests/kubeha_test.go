@@ -70,9 +70,10 @@ func TestKubeLeaderFailover(t *testing.T) {
 
 	killed := time.Now()
 	replicas[leader].kill()
-	// The dead leader's lease runs out (4s after its last renewal), and the
-	// candidate tries every 500ms (with jitter).
-	eventually(t, 4*time.Second+time.Second, "the follower taking over", func() bool {
+	// A killed leader cannot release its lease: the follower takes over when
+	// the lease expires, 4s after the last renewal it saw (renewals come
+	// every 500ms), at its next try (every 500ms, with jitter).
+	eventually(t, 4*time.Second+2*500*time.Millisecond+time.Second, "the follower taking over", func() bool {
 		return leaseHolder(t, cs, ns) == follower && replicas[follower].metric("fairway_leader") == 1
 	})
 	t.Logf("took over %v after the kill", time.Since(killed).Round(10*time.Millisecond))
