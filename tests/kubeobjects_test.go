@@ -67,7 +67,7 @@ func newNamespace(t *testing.T, cs kubernetes.Interface) string {
 		_, err := cs.CoreV1().ServiceAccounts(name).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
 		return err
 	})
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() { purgeNamespace(t, cs, name) })
 	return name
 }
 
@@ -272,4 +272,59 @@ func startControlPlane(dir string) (stop func(), err error) {
 	}
 	controlPlane = cp
 	return func() { _ = cp.Stop(); logf.Close() }, nil
+}
+
+// purgeNamespace deletes a namespace outright. No namespace controller runs
+// beside this API server, so a plain delete leaves the namespace
+// Terminating and its objects in etcd for ever; a test that reuses a fixed
+// namespace (the manifests' fairway-system) deletes what it put there, then
+// finalizes the namespace itself and waits until it is gone.
+func purgeNamespace(t *testing.T, cs kubernetes.Interface, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	all, now := metav1.ListOptions{}, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
+	for _, del := range []func() error{
+		func() error { return cs.CoreV1().Pods(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.CoreV1().ServiceAccounts(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.CoreV1().Events(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.CoordinationV1().Leases(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.AppsV1().Deployments(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.AppsV1().DaemonSets(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.PolicyV1().PodDisruptionBudgets(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.CoreV1().ConfigMaps(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.CoreV1().Secrets(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.DiscoveryV1().EndpointSlices(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.NetworkingV1().Ingresses(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.RbacV1().Roles(name).DeleteCollection(ctx, now, all) },
+		func() error { return cs.RbacV1().RoleBindings(name).DeleteCollection(ctx, now, all) },
+	} {
+		if err := del(); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("purging namespace %s: %v", name, err)
+		}
+	}
+	svcs, err := cs.CoreV1().Services(name).List(ctx, all)
+	if err == nil { // Services have no DeleteCollection
+		for _, s := range svcs.Items {
+			_ = cs.CoreV1().Services(name).Delete(ctx, s.Name, now)
+		}
+	}
+	if err := cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Errorf("deleting namespace %s: %v", name, err)
+		return
+	}
+	ns, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	if err == nil {
+		ns.Spec.Finalizers = nil
+		if _, err := cs.CoreV1().Namespaces().Finalize(ctx, ns, metav1.UpdateOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("finalizing namespace %s: %v", name, err)
+		}
+	}
+	for ctx.Err() == nil {
+		if _, err := cs.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("namespace %s is still there", name)
 }

@@ -45,11 +45,12 @@ func TestKubeManifestsAndRBAC(t *testing.T) {
 	out := kubectl(t, "apply", "-k", "../manifests/kubernetes", "--server-side", "--dry-run=server")
 	t.Logf("dry run:\n%s", out)
 	kubectl(t, "apply", "-k", "../manifests/kubernetes", "--server-side")
-	t.Cleanup(func() {
-		exec.Command(filepath.Join(kubeapi.BinDir(), "kubectl"), "--kubeconfig", controlPlane.Kubeconfig(),
-			"delete", "-k", "../manifests/kubernetes", "--wait=false").Run()
-	})
 	const system = "fairway-system"
+	t.Cleanup(func() { // after fairway has stopped: cleanups run last first
+		exec.Command(filepath.Join(kubeapi.BinDir(), "kubectl"), "--kubeconfig", controlPlane.Kubeconfig(),
+			"delete", "-k", "../manifests/kubernetes", "--wait=false", "--ignore-not-found").Run()
+		purgeNamespace(t, cs, system)
+	})
 	create(t, func(ctx context.Context) error { // no controller-manager makes it here
 		_, err := cs.CoreV1().ServiceAccounts(system).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
 		return err
