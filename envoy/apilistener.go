@@ -8,16 +8,20 @@ import (
 )
 
 // APIListener is what a proxyless gRPC client resolves when it dials
-// xds:///<name>: no socket, just an HTTP connection manager whose inline
-// route table sends every RPC to cluster. Inline, so a client needs one
-// resource instead of two; the router filter is the one gRPC requires last.
-func APIListener(name, cluster string) *listenerv3.Listener {
-	route := ClusterRoute(name, &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}, cluster)
+// xds:///<name>: no socket, just an HTTP connection manager with an inline
+// route table, so a client needs one resource instead of two. Its one
+// virtual host takes any authority, since the listener's name already
+// chose it; the router filter is the one gRPC requires last.
+func APIListener(name string, routes []RouteSpec) *listenerv3.Listener {
+	var rs []*routev3.Route
+	for _, r := range routes {
+		rs = append(rs, r.Routes()...)
+	}
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix: name,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
 			Name:         name,
-			VirtualHosts: []*routev3.VirtualHost{VirtualHost(name, []string{"*"}, []*routev3.Route{route})},
+			VirtualHosts: []*routev3.VirtualHost{VirtualHost(name, []string{"*"}, rs)},
 		}},
 		HttpFilters: []*hcmv3.HttpFilter{{
 			Name:       routerFilter,
@@ -28,4 +32,10 @@ func APIListener(name, cluster string) *listenerv3.Listener {
 		Name:        name,
 		ApiListener: &listenerv3.ApiListener{ApiListener: mustAny(hcm)},
 	}
+}
+
+// ServiceRoute is the one route of a Service port's API listener: every
+// RPC to the port's cluster.
+func ServiceRoute(name, cluster string) []RouteSpec {
+	return []RouteSpec{{Name: name, Path: "/", Cluster: cluster}}
 }

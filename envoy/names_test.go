@@ -1,6 +1,11 @@
 package envoy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+)
 
 func TestNames(t *testing.T) {
 	for got, want := range map[string]string{
@@ -28,8 +33,8 @@ func TestConstructorsValidate(t *testing.T) {
 		"cluster":        EDSCluster("shop/web/80"),
 		"endpoints":      ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{"10.0.0.1", 8080}}}, {Endpoints: []Endpoint{{"fd00::1", 8080}}}}),
 		"route config":   RouteConfiguration(HTTPRouteConfig, nil),
-		"route":          ClusterRoute("r", WithAuthorityRegex(SegmentPrefixMatch("/api"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
-		"root route":     DirectResponseRoute("r", SegmentPrefixMatch("/"), 503),
+		"route":          ClusterRoute("r", WithAuthorityRegex(PrefixMatch("/api/"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
+		"root route":     DirectResponseRoute("r", PrefixMatch("/"), 503),
 		"exact route":    ClusterRoute("r", ExactPathMatch("/x/"), "c"),
 		"secret":         TLSSecret("a/b", []byte("cert"), []byte("key")),
 	} {
@@ -39,12 +44,41 @@ func TestConstructorsValidate(t *testing.T) {
 	}
 }
 
-func TestSegmentPrefixMatch(t *testing.T) {
-	if m := SegmentPrefixMatch("/"); m.GetPrefix() != "/" {
-		t.Errorf("\"/\" must be a plain prefix (path_separated_prefix cannot end in '/'), got %v", m)
+// TestSegmentPrefixRoutes: a segment prefix's routes match, by Envoy's and
+// gRPC's rules for path (query removed) and prefix, exactly the paths whose
+// elements start with the prefix's elements, and use no path specifier
+// gRPC lacks.
+func TestSegmentPrefixRoutes(t *testing.T) {
+	elementwise := func(prefix, path string) bool {
+		path, _, _ = strings.Cut(path, "?")
+		return prefix == "/" || path == prefix || strings.HasPrefix(path, prefix+"/")
 	}
-	if m := SegmentPrefixMatch("/api"); m.GetPathSeparatedPrefix() != "/api" {
-		t.Errorf("got %v, want path_separated_prefix /api", m)
+	served := func(routes []*routev3.Route, path string) bool {
+		for _, r := range routes {
+			m := r.GetMatch()
+			switch m.GetPathSpecifier().(type) {
+			case *routev3.RouteMatch_Path:
+				if p, _, _ := strings.Cut(path, "?"); p == m.GetPath() {
+					return true
+				}
+			case *routev3.RouteMatch_Prefix:
+				if strings.HasPrefix(path, m.GetPrefix()) {
+					return true
+				}
+			default:
+				t.Fatalf("path specifier %T is not one gRPC implements", m.GetPathSpecifier())
+			}
+		}
+		return false
+	}
+	paths := []string{"/", "/a", "/api", "/api/", "/api/v1", "/apix", "/api?x=1", "/api/?x", "/ap", "/api.v1/Get", "/api.v1", "/API"}
+	for _, prefix := range []string{"/", "/api", "/api.v1", "/a"} {
+		routes := RouteSpec{Name: "r", Path: prefix, Cluster: "c"}.Routes()
+		for _, p := range paths {
+			if got, want := served(routes, p), elementwise(prefix, p); got != want {
+				t.Errorf("prefix %q, path %q: matched = %v, want %v", prefix, p, got, want)
+			}
+		}
 	}
 }
 

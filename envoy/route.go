@@ -27,14 +27,9 @@ func ExactPathMatch(path string) *routev3.RouteMatch {
 	return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: path}}
 }
 
-// SegmentPrefixMatch matches a path prefix element by element: "/foo" matches
-// "/foo", "/foo/" and "/foo/bar" but not "/foobar". The prefix must not end
-// in "/" unless it is "/" itself, which matches every path.
-func SegmentPrefixMatch(prefix string) *routev3.RouteMatch {
-	if prefix == "/" {
-		return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
-	}
-	return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: prefix}}
+// PrefixMatch matches every path that starts with prefix, byte for byte.
+func PrefixMatch(prefix string) *routev3.RouteMatch {
+	return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: prefix}}
 }
 
 // WithAuthorityRegex narrows m to requests whose :authority matches the RE2

@@ -7,8 +7,15 @@ import (
 
 // RouteSpec is an HTTP route in the forms fairway builds: an exact path or
 // a segment prefix, optionally narrowed by an :authority regex, sent to a
-// cluster or answered with a status. Proto builds the message and
-// AppendRoute writes its encoding, from the same spec.
+// cluster or answered with a status. Routes builds the messages and
+// AppendRoutes writes their encoding, from the same spec.
+//
+// A segment prefix other than "/" is two Envoy routes, the exact path and
+// the path plus "/" as a plain prefix, rather than one
+// path_separated_prefix: they match the same requests in Envoy, and gRPC's
+// xDS clients, which skip routes whose path specifier they do not know,
+// implement both. One route table thus serves the fleet and proxyless
+// clients alike.
 type RouteSpec struct {
 	Name string
 	// Exact matches Path exactly; otherwise Path is a segment prefix.
@@ -23,27 +30,50 @@ type RouteSpec struct {
 	Status  uint32
 }
 
-// Proto is the route message.
-func (r RouteSpec) Proto() *routev3.Route {
-	m := SegmentPrefixMatch(r.Path)
-	if r.Exact {
-		m = ExactPathMatch(r.Path)
+// pathForm is one Envoy path specifier: RouteMatch field 2 (path) or 1
+// (prefix), and its value.
+type pathForm struct {
+	field protowire.Number
+	value string
+}
+
+// forms are the path specifiers of r's routes, in order.
+func (r RouteSpec) forms() []pathForm {
+	switch {
+	case r.Exact:
+		return []pathForm{{2, r.Path}}
+	case r.Path == "/":
+		return []pathForm{{1, "/"}}
 	}
-	if r.AuthorityRegex != "" {
-		WithAuthorityRegex(m, r.AuthorityRegex, r.InvertAuthority)
+	return []pathForm{{2, r.Path}, {1, r.Path + "/"}}
+}
+
+// Routes are the route messages, in the order Envoy must try them.
+func (r RouteSpec) Routes() []*routev3.Route {
+	var out []*routev3.Route
+	for _, f := range r.forms() {
+		m := ExactPathMatch(f.value)
+		if f.field == 1 {
+			m = PrefixMatch(f.value)
+		}
+		if r.AuthorityRegex != "" {
+			WithAuthorityRegex(m, r.AuthorityRegex, r.InvertAuthority)
+		}
+		if r.Cluster == "" {
+			out = append(out, DirectResponseRoute(r.Name, m, r.Status))
+		} else {
+			out = append(out, ClusterRoute(r.Name, m, r.Cluster))
+		}
 	}
-	if r.Cluster == "" {
-		return DirectResponseRoute(r.Name, m, r.Status)
-	}
-	return ClusterRoute(r.Name, m, r.Cluster)
+	return out
 }
 
 // Encodings follow protobuf-go's deterministic order: fields outside a
 // oneof by number, then oneof fields.
 //
 // Route{match=1, name=14, oneof{route=2 | direct_response=7}}
-func sizeRoute(r RouteSpec) int {
-	return sizeMessage(1, sizeMatch(r)) + sizeAction(r) + sizeString(14, r.Name)
+func sizeRoute(r RouteSpec, f pathForm) int {
+	return sizeMessage(1, sizeMatch(r, f)) + sizeAction(r) + sizeString(14, r.Name)
 }
 
 func sizeAction(r RouteSpec) int {
@@ -53,17 +83,9 @@ func sizeAction(r RouteSpec) int {
 	return sizeMessage(2, sizeString(1, r.Cluster))
 }
 
-// RouteMatch{headers=6, oneof{prefix=1 | path=2 | path_separated_prefix=14}}
-func sizeMatch(r RouteSpec) int {
-	n := 0
-	switch {
-	case r.Exact:
-		n = sizeString(2, r.Path)
-	case r.Path == "/":
-		n = sizeString(1, r.Path)
-	default:
-		n = sizeString(14, r.Path)
-	}
+// RouteMatch{headers=6, oneof{prefix=1 | path=2}}
+func sizeMatch(r RouteSpec, f pathForm) int {
+	n := sizeString(f.field, f.value)
 	if r.AuthorityRegex != "" {
 		n += sizeMessage(6, sizeHeader(r))
 	}
@@ -79,9 +101,17 @@ func sizeHeader(r RouteSpec) int {
 	return n
 }
 
-// AppendRoute appends the encoding of r.Proto().
-func AppendRoute(b []byte, r RouteSpec) []byte {
-	b = appendMessage(b, 1, sizeMatch(r), func(b []byte) []byte { return appendMatch(b, r) })
+// appendRoutes appends the encoding of each of r.Routes() as a repeated
+// field of the given number.
+func appendRoutes(b []byte, field protowire.Number, r RouteSpec) []byte {
+	for _, f := range r.forms() {
+		b = appendMessage(b, field, sizeRoute(r, f), func(b []byte) []byte { return appendRoute(b, r, f) })
+	}
+	return b
+}
+
+func appendRoute(b []byte, r RouteSpec, f pathForm) []byte {
+	b = appendMessage(b, 1, sizeMatch(r, f), func(b []byte) []byte { return appendMatch(b, r, f) })
 	b = appendString(b, 14, r.Name)
 	if r.Cluster == "" {
 		return appendMessage(b, 7, sizeVarint(1, uint64(r.Status)), func(b []byte) []byte { return appendVarint(b, 1, uint64(r.Status)) })
@@ -89,7 +119,7 @@ func AppendRoute(b []byte, r RouteSpec) []byte {
 	return appendMessage(b, 2, sizeString(1, r.Cluster), func(b []byte) []byte { return appendString(b, 1, r.Cluster) })
 }
 
-func appendMatch(b []byte, r RouteSpec) []byte {
+func appendMatch(b []byte, r RouteSpec, f pathForm) []byte {
 	if r.AuthorityRegex != "" {
 		b = appendMessage(b, 6, sizeHeader(r), func(b []byte) []byte {
 			b = appendString(b, 1, ":authority")
@@ -102,14 +132,7 @@ func appendMatch(b []byte, r RouteSpec) []byte {
 			})
 		})
 	}
-	switch {
-	case r.Exact:
-		return appendString(b, 2, r.Path)
-	case r.Path == "/":
-		return appendString(b, 1, r.Path)
-	default:
-		return appendString(b, 14, r.Path)
-	}
+	return appendString(b, f.field, f.value)
 }
 
 // AppendVirtualHost appends the encoding of a VirtualHost(name, domains,
@@ -120,7 +143,7 @@ func AppendVirtualHost(b []byte, name string, domains []string, routes []RouteSp
 		b = appendString(b, 2, d)
 	}
 	for _, r := range routes {
-		b = appendMessage(b, 3, sizeRoute(r), func(b []byte) []byte { return AppendRoute(b, r) })
+		b = appendRoutes(b, 3, r)
 	}
 	return b
 }
@@ -130,14 +153,18 @@ const (
 	routerTypeURL = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
 )
 
-// AppendAPIListener appends the encoding of APIListener(name, cluster):
+// AppendAPIListener appends the encoding of APIListener(name, routes):
 // Listener{name=1, api_listener=19{api_listener=1: Any{type_url=1,
 // value=2: HttpConnectionManager{stat_prefix=2, http_filters=5,
 // oneof{route_config=4: RouteConfiguration{name=1, virtual_hosts=2}}}}}}.
 // Sizes are computed first, so it writes straight into one buffer.
-func AppendAPIListener(b []byte, name, cluster string) []byte {
-	route := RouteSpec{Name: name, Path: "/", Cluster: cluster}
-	vh := sizeString(1, name) + sizeString(2, "*") + sizeMessage(3, sizeRoute(route))
+func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
+	vh := sizeString(1, name) + sizeString(2, "*")
+	for _, r := range routes {
+		for _, f := range r.forms() {
+			vh += sizeMessage(3, sizeRoute(r, f))
+		}
+	}
 	rc := sizeString(1, name) + sizeMessage(2, vh)
 	hcm := sizeString(2, name) + len(routerFilterField) + sizeMessage(4, rc)
 	anyHCM := sizeString(1, hcmTypeURL) + sizeMessage(2, hcm)
@@ -152,7 +179,7 @@ func AppendAPIListener(b []byte, name, cluster string) []byte {
 	b = protowire.AppendVarint(protowire.AppendTag(b, 4, protowire.BytesType), uint64(rc))
 	b = appendString(b, 1, name)
 	b = protowire.AppendVarint(protowire.AppendTag(b, 2, protowire.BytesType), uint64(vh))
-	return AppendVirtualHost(b, name, []string{"*"}, []RouteSpec{route})
+	return AppendVirtualHost(b, name, []string{"*"}, routes)
 }
 
 // routerFilterField is http_filters=5: HttpFilter{name=1: router,

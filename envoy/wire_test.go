@@ -80,7 +80,7 @@ func TestAppendVirtualHost(t *testing.T) {
 		for range r.IntN(8) {
 			s := randomRoute(r)
 			specs = append(specs, s)
-			routes = append(routes, s.Proto())
+			routes = append(routes, s.Routes()...)
 		}
 		name := randomString(r, 1+r.IntN(100))
 		domains := []string{name}
@@ -95,8 +95,12 @@ func TestAppendAPIListener(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 200 {
 		name, cluster := randomString(r, 1+r.IntN(200)), randomString(r, 1+r.IntN(100))
-		want := mustMarshal(t, APIListener(name, cluster))
-		if got := AppendAPIListener(nil, name, cluster); !bytes.Equal(got, want) {
+		routes := ServiceRoute(name, cluster)
+		for range r.IntN(4) {
+			routes = append(routes, randomRoute(r))
+		}
+		want := mustMarshal(t, APIListener(name, routes))
+		if got := AppendAPIListener(nil, name, routes); !bytes.Equal(got, want) {
 			t.Fatalf("%s: encodings differ\n got %x\nwant %x", name, got, want)
 		}
 	}

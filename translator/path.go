@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	networkingv1 "k8s.io/api/networking/v1"
-
-	"github.com/fairwayhq/fairway/envoy"
 )
 
 // pathMatch is a normalised Ingress path: what a request must match.
@@ -23,14 +20,6 @@ func (m pathMatch) String() string {
 		return fmt.Sprintf("%q (Exact)", m.path)
 	}
 	return fmt.Sprintf("%q (Prefix)", m.path)
-}
-
-// routeMatch is the Envoy match for m.
-func (m pathMatch) routeMatch() *routev3.RouteMatch {
-	if m.exact {
-		return envoy.ExactPathMatch(m.path)
-	}
-	return envoy.SegmentPrefixMatch(m.path)
 }
 
 // unreachableSequences are path pieces that Envoy's path normalisation

@@ -116,7 +116,7 @@ func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 			continue
 		}
 		p := proxylessPort{target: ProxylessTarget(svc.Namespace, svc.Name, sp.Port), cluster: envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)}
-		listener := newResource(p.target, envoy.AppendAPIListener(nil, p.target, p.cluster), []Ref{{KindCluster, p.cluster}})
+		listener := newResource(p.target, envoy.AppendAPIListener(nil, p.target, envoy.ServiceRoute(p.target, p.cluster)), []Ref{{KindCluster, p.cluster}})
 		cl, err := encodeCluster(p.cluster)
 		if err != nil {
 			return b, err

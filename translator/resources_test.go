@@ -34,7 +34,7 @@ func TestComposedRouteConfig(t *testing.T) {
 	var encoded []*Resource
 	for _, host := range []string{"*", "*.w.com", "a.com", "b.com"} {
 		vh := envoy.VirtualHost(host, []string{host}, []*routev3.Route{
-			envoy.ClusterRoute("ns/i", envoy.WithAuthorityRegex(envoy.SegmentPrefixMatch("/a"), singleLabelRegex("*.w.com"), true), "ns/s/80"),
+			envoy.ClusterRoute("ns/i", envoy.WithAuthorityRegex(envoy.PrefixMatch("/a/"), singleLabelRegex("*.w.com"), true), "ns/s/80"),
 			envoy.DirectResponseRoute("ns/i", envoy.ExactPathMatch("/x"), 503),
 		})
 		vhosts = append(vhosts, vh)
