@@ -99,6 +99,9 @@ func (e *Engine) encodeHosts(all, wildcards bool) (bool, error) {
 		}
 	}
 	forEach(len(todo), func(i int) { e.encodeHost(todo[i], e.hosts[todo[i]]) })
+	for _, host := range todo {
+		e.publishHostAPI(host, e.hosts[host])
+	}
 	return len(todo) > 0 || len(e.dirty.hosts) > 0, nil
 }
 

@@ -28,11 +28,32 @@ const ClusterDomain = "cluster.local"
 // ProxylessTarget is the name a proxyless client dials for a Service port:
 // xds:///<service>.<namespace>.svc.cluster.local:<port>.
 func ProxylessTarget(namespace, service string, port int32) string {
-	return service + "." + namespace + ".svc." + ClusterDomain + ":" + strconv.FormatInt(int64(port), 10)
+	return ProxylessTargets(namespace, service, port)[0]
 }
 
-// proxylessPort is one Service port's proxyless listener and cluster.
-type proxylessPort struct{ target, cluster string }
+// ProxylessTargets are every name a proxyless client may dial for a
+// Service port, the ones its DNS search path would accept:
+// <service>.<namespace>.svc.cluster.local:<port>, <service>.<namespace>.svc:<port>
+// and <service>.<namespace>:<port>. Service and namespace names hold no
+// dots, so these never collide with each other or with an Ingress host,
+// which has no port.
+func ProxylessTargets(namespace, service string, port int32) [3]string {
+	p := ":" + strconv.FormatInt(int64(port), 10)
+	short := service + "." + namespace
+	return [3]string{short + ".svc." + ClusterDomain + p, short + ".svc" + p, short + p}
+}
+
+// proxylessPort is one Service port's proxyless listeners and cluster.
+type proxylessPort struct {
+	targets [3]string
+	cluster string
+}
+
+// proxylessResources are what one proxylessPort publishes.
+type proxylessResources struct {
+	listeners     [3]*Resource
+	cluster, load *Resource
+}
 
 // proxylessState is a Service's proxyless resources.
 type proxylessState struct {
@@ -43,7 +64,7 @@ type proxylessState struct {
 type proxylessBuild struct {
 	key       nsName
 	ports     []proxylessPort
-	resources [][3]*Resource // listener, cluster, endpoints per port
+	resources []proxylessResources // per port
 	problems  []Problem
 }
 
@@ -78,15 +99,20 @@ func (e *Engine) updateProxyless(keys []nsName) error {
 func (e *Engine) applyProxyless(b proxylessBuild) {
 	keep := map[string]bool{}
 	for i, p := range b.ports {
-		keep[p.target], keep[p.cluster] = true, true
-		e.grpc.put(KindListener, b.resources[i][0])
-		e.grpc.put(KindCluster, b.resources[i][1])
-		e.grpc.put(KindEndpoint, b.resources[i][2])
+		keep[p.cluster] = true
+		for j, target := range p.targets {
+			keep[target] = true
+			e.grpc.put(KindListener, b.resources[i].listeners[j])
+		}
+		e.grpc.put(KindCluster, b.resources[i].cluster)
+		e.grpc.put(KindEndpoint, b.resources[i].load)
 	}
 	if prev := e.proxyless[b.key]; prev != nil {
 		for _, p := range prev.ports {
-			if !keep[p.target] {
-				e.grpc.remove(KindListener, p.target)
+			for _, target := range p.targets {
+				if !keep[target] {
+					e.grpc.remove(KindListener, target)
+				}
 			}
 			if !keep[p.cluster] {
 				e.grpc.remove(KindCluster, p.cluster)
@@ -115,8 +141,11 @@ func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 		if protocolOf(sp) != corev1.ProtocolTCP || !validPort(sp.Port) {
 			continue
 		}
-		p := proxylessPort{target: ProxylessTarget(svc.Namespace, svc.Name, sp.Port), cluster: envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)}
-		listener := newResource(p.target, envoy.AppendAPIListener(nil, p.target, envoy.ServiceRoute(p.target, p.cluster)), []Ref{{KindCluster, p.cluster}})
+		p := proxylessPort{targets: ProxylessTargets(svc.Namespace, svc.Name, sp.Port), cluster: envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)}
+		var r proxylessResources
+		for j, target := range p.targets {
+			r.listeners[j] = newResource(target, envoy.AppendAPIListener(nil, target, envoy.ServiceRoute(target, p.cluster)), []Ref{{KindCluster, p.cluster}})
+		}
 		cl, err := encodeCluster(p.cluster)
 		if err != nil {
 			return b, err
@@ -125,8 +154,9 @@ func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 		if cla == nil || e.opts.LBTarget != LBTargetPods {
 			cla = endpointsResource(p.cluster, byZone(t.podEndpoints(svc, sp)))
 		}
+		r.cluster, r.load = cl, cla
 		b.ports = append(b.ports, p)
-		b.resources = append(b.resources, [3]*Resource{listener, cl, cla})
+		b.resources = append(b.resources, r)
 	}
 	b.problems = t.problems
 	return b, nil

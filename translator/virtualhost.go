@@ -18,6 +18,10 @@ type hostState struct {
 	services []nsName     // Services its routes name
 	clusters []clusterUse // clusters its own routes use
 	vhost    *Resource    // nil for a catch-all with nothing to serve
+	// api is the host's proxyless API listener, for gRPC clients that dial
+	// xds:///<host>: exact hosts only, since a client dials a name, not a
+	// pattern, and the catch-all has no name to dial.
+	api *Resource
 }
 
 // recomputeHosts settles the routes of many hosts: computed across cores,
@@ -104,6 +108,7 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 	}
 	if next == nil {
 		if old != nil {
+			e.publishHostAPI(host, nil)
 			delete(e.hosts, host)
 			e.hostOrder = nil // rebuilt when next needed
 		}
@@ -159,8 +164,8 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	if d := e.defaults.route; d != nil {
 		add(d.spec())
 	}
+	st.vhost, st.api = nil, nil
 	if len(table) == 0 {
-		st.vhost = nil
 		return
 	}
 	name, domain := host, host
@@ -168,6 +173,18 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 		name, domain = envoy.CatchAllVirtualHost, "*"
 	}
 	st.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs)
+	if e.opts.Proxyless && host != "" && !isWildcard(host) {
+		st.api = newResource(host, envoy.AppendAPIListener(nil, host, table), refs)
+	}
+}
+
+// publishHostAPI puts or removes a host's proxyless API listener.
+func (e *Engine) publishHostAPI(host string, st *hostState) {
+	if st != nil && st.api != nil {
+		e.grpc.put(KindListener, st.api)
+	} else if host != "" && !isWildcard(host) {
+		e.grpc.remove(KindListener, host)
+	}
 }
 
 // spec is the Envoy route: to the backend's cluster, or a 503 when the
