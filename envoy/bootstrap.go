@@ -54,11 +54,11 @@ type BootstrapTLS struct {
 // over the same stream), a local admin interface, and an overload manager
 // that caps downstream connections so a flood cannot exhaust the pod.
 func Bootstrap(c BootstrapConfig) (*bootstrapv3.Bootstrap, error) {
-	host, port, err := splitHostPort(c.XDSAddress)
+	host, port, err := SplitXDSAddress(c.XDSAddress)
 	if err != nil {
 		return nil, fmt.Errorf("xds address %q: %w", c.XDSAddress, err)
 	}
-	adminHost, adminPort, err := splitHostPort(c.AdminAddress)
+	adminHost, adminPort, err := SplitXDSAddress(c.AdminAddress)
 	if err != nil {
 		return nil, fmt.Errorf("admin address %q: %w", c.AdminAddress, err)
 	}
@@ -166,7 +166,9 @@ func connectionLimit(max int64) *overloadv3.OverloadManager {
 	}
 }
 
-func splitHostPort(addr string) (string, uint32, error) {
+// SplitXDSAddress reads fairway's xDS address: a host (name or IP) and a
+// port from 1 to 65535.
+func SplitXDSAddress(addr string) (string, uint32, error) {
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
 		return "", 0, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -30,15 +31,22 @@ func grpcBackend(t *testing.T) int {
 	return lis.Addr().(*net.TCPAddr).Port
 }
 
+// grpcBootstrap is what `fairway bootstrap --grpc` prints for nodeID: the
+// tests' gRPC peers read the very bootstrap that users are told to use.
+func grpcBootstrap(t *testing.T, fairwayAddr, nodeID string) []byte {
+	t.Helper()
+	out, err := exec.Command(fairwayBin, "bootstrap", "--grpc", "--xds-address", fairwayAddr, "--node-id", nodeID).Output()
+	if err != nil {
+		t.Fatalf("fairway bootstrap --grpc: %v", err)
+	}
+	return out
+}
+
 // xdsClient dials target through grpc-go's own xDS resolver, with its
 // bootstrap pointing at fairway.
 func xdsClient(t *testing.T, fairwayAddr, nodeID, target string) *grpc.ClientConn {
 	t.Helper()
-	bootstrap := fmt.Sprintf(`{
-		"xds_servers": [{"server_uri": "passthrough:///%s", "channel_creds": [{"type": "insecure"}], "server_features": ["xds_v3"]}],
-		"node": {"id": %q, "cluster": "apps"}
-	}`, fairwayAddr, nodeID)
-	resolver, err := xds.NewXDSResolverWithConfigForTesting([]byte(bootstrap))
+	resolver, err := xds.NewXDSResolverWithConfigForTesting(grpcBootstrap(t, fairwayAddr, nodeID))
 	if err != nil {
 		t.Fatal(err)
 	}

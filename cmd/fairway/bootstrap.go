@@ -22,10 +22,11 @@ func newBootstrapCommand() *cobra.Command {
 	var (
 		output, transport, outFile, copyBinary string
 		tlsFiles                               envoy.BootstrapTLS
+		grpcClient                             bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bootstrap --xds-address HOST:PORT",
-		Short: "Print an Envoy bootstrap config that points a fleet member at fairway",
+		Short: "Print an Envoy bootstrap config that points a fleet member at fairway (or, with --grpc, a gRPC xDS bootstrap)",
 		Args:  cobra.NoArgs,
 	}
 	f := cmd.Flags()
@@ -41,6 +42,7 @@ func newBootstrapCommand() *cobra.Command {
 	f.StringVar(&tlsFiles.CertFile, "xds-tls-cert", "", "client certificate file (on the Envoy) for mTLS to fairway")
 	f.StringVar(&tlsFiles.KeyFile, "xds-tls-key", "", "client key file (on the Envoy) for mTLS to fairway")
 	f.StringVar(&tlsFiles.CAFile, "xds-tls-ca", "", "CA file (on the Envoy) that signed fairway's certificate")
+	f.BoolVar(&grpcClient, "grpc", false, "print the JSON bootstrap a proxyless gRPC client or server reads (GRPC_XDS_BOOTSTRAP) instead of Envoy's")
 	f.StringVar(&tlsFiles.ServerName, "xds-tls-server-name", "", "name in fairway's certificate (default: the xds-address host)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if transport != "delta" && transport != "sotw" {
@@ -62,20 +64,17 @@ func newBootstrapCommand() *cobra.Command {
 			c.TLS = &tlsFiles
 		}
 		c.Delta = transport == "delta"
-		b, err := envoy.Bootstrap(c)
-		if err != nil {
-			return usageError(err)
-		}
-		out, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true}.Marshal(b)
-		if err != nil {
-			return err
-		}
-		if output == "yaml" {
-			if out, err = yaml.JSONToYAML(out); err != nil {
-				return err
+		var out []byte
+		var err error
+		if grpcClient {
+			if cmd.Flags().Changed("output") && output != "json" {
+				return usageError(errors.New("--grpc prints JSON, the only format gRPC reads; drop -o or use -o json"))
 			}
-		} else {
-			out = append(out, '\n')
+			if out, err = grpcBootstrapJSON(c); err != nil {
+				return usageError(fmt.Errorf("--xds-address %q: %w", c.XDSAddress, err))
+			}
+		} else if out, err = envoyBootstrap(c, output); err != nil {
+			return err
 		}
 		if copyBinary != "" {
 			if err := copySelf(copyBinary); err != nil {
@@ -89,6 +88,22 @@ func newBootstrapCommand() *cobra.Command {
 		return err
 	}
 	return cmd
+}
+
+// envoyBootstrap renders an Envoy bootstrap as YAML or JSON.
+func envoyBootstrap(c envoy.BootstrapConfig, output string) ([]byte, error) {
+	b, err := envoy.Bootstrap(c)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	out, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true}.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	if output == "yaml" {
+		return yaml.JSONToYAML(out)
+	}
+	return append(out, '\n'), nil
 }
 
 // writeFileAtomic writes through a temporary file and a rename, so that an

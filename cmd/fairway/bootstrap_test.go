@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,6 +98,9 @@ func TestBootstrapBadFlags(t *testing.T) {
 		{"bootstrap", "--xds-transport", "rest"},
 		{"bootstrap", "--xds-tls-cert", "/c"},
 		{"bootstrap", "-o", "toml"},
+		{"bootstrap", "--grpc", "-o", "yaml"},
+		{"bootstrap", "--grpc", "--xds-address", "no-port"},
+		{"bootstrap", "--grpc", "--xds-tls-cert", "/c", "--xds-tls-key", "/k", "--xds-tls-ca", "/ca", "--xds-tls-server-name", "x"},
 	} {
 		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.HasPrefix(stderr, "fairway: ") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, stderr)
@@ -139,5 +144,53 @@ func TestSumListenerConnections(t *testing.T) {
 	}
 	if _, err := sumListenerConnections(strings.NewReader("listener.x.downstream_cx_active: many\n")); err == nil {
 		t.Error("a malformed value must be an error")
+	}
+}
+
+// TestBootstrapGRPC: --grpc prints the JSON gRPC libraries read, with the
+// node marked proxyless, the empty locality grpc-js requires, the server
+// listener template, and TLS channel credentials when mTLS is asked for.
+// (The grpc-go tests in tests/ run on this very output.)
+func TestBootstrapGRPC(t *testing.T) {
+	code, out, stderr := runCLI(t, "bootstrap", "--grpc", "--xds-address", "fairway.fairway-system.svc:18000", "--node-id", "app-0",
+		"--xds-tls-cert", "/tls/tls.crt", "--xds-tls-key", "/tls/tls.key", "--xds-tls-ca", "/tls/ca.crt")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var b struct {
+		XDSServers []struct {
+			ServerURI    string `json:"server_uri"`
+			ChannelCreds []struct {
+				Type   string            `json:"type"`
+				Config map[string]string `json:"config"`
+			} `json:"channel_creds"`
+			ServerFeatures []string `json:"server_features"`
+		} `json:"xds_servers"`
+		Node struct {
+			ID       string          `json:"id"`
+			Cluster  string          `json:"cluster"`
+			Locality *struct{}       `json:"locality"`
+			Metadata map[string]bool `json:"metadata"`
+		} `json:"node"`
+		Template string `json:"server_listener_resource_name_template"`
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	s := b.XDSServers[0]
+	if s.ServerURI != "fairway.fairway-system.svc:18000" || !slices.Contains(s.ServerFeatures, "xds_v3") {
+		t.Errorf("xds server = %+v", s)
+	}
+	if c := s.ChannelCreds[0]; c.Type != "tls" || c.Config["ca_certificate_file"] != "/tls/ca.crt" ||
+		c.Config["certificate_file"] != "/tls/tls.crt" || c.Config["private_key_file"] != "/tls/tls.key" {
+		t.Errorf("channel creds = %+v", c)
+	}
+	if b.Node.ID != "app-0" || b.Node.Locality == nil || !b.Node.Metadata["fairway.dev/proxyless"] {
+		t.Errorf("node = %+v", b.Node)
+	}
+	if b.Template != "grpc/server?xds.resource.listening_address=%s" {
+		t.Errorf("server listener template = %q", b.Template)
 	}
 }
