@@ -39,3 +39,41 @@ func APIListener(name string, routes []RouteSpec) *listenerv3.Listener {
 func ServiceRoute(name, cluster string) []RouteSpec {
 	return []RouteSpec{{Name: name, Path: "/", Cluster: cluster}}
 }
+
+// grpcServerRoutes is the one route table of every gRPC server listener:
+// the server handles every RPC itself (non_forwarding_action), since a
+// server-side route may only admit or refuse, not forward.
+const grpcServerRoutes = "grpc_server"
+
+// GRPCServerListener is what an xDS-enabled gRPC server (grpc-go's
+// xds.NewGRPCServer and its peers) needs before it serves on
+// address:port: a listener with that address and one HTTP connection
+// manager, without listener filters or TLS, which gRPC refuses or leaves
+// to the server's fallback credentials. Until it has this, such a server
+// accepts no RPCs.
+func GRPCServerListener(name, address string, port uint32) *listenerv3.Listener {
+	route := &routev3.Route{
+		Name:   grpcServerRoutes,
+		Match:  PrefixMatch("/"),
+		Action: &routev3.Route_NonForwardingAction{NonForwardingAction: &routev3.NonForwardingAction{}},
+	}
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: grpcServerRoutes,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
+			Name:         grpcServerRoutes,
+			VirtualHosts: []*routev3.VirtualHost{VirtualHost(grpcServerRoutes, []string{"*"}, []*routev3.Route{route})},
+		}},
+		HttpFilters: []*hcmv3.HttpFilter{{
+			Name:       routerFilter,
+			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
+		}},
+	}
+	return &listenerv3.Listener{
+		Name:    name,
+		Address: socketAddress(address, port, false),
+		DefaultFilterChain: &listenerv3.FilterChain{Filters: []*listenerv3.Filter{{
+			Name:       hcmFilter,
+			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+		}}},
+	}
+}

@@ -6,6 +6,7 @@
 package envoy
 
 import (
+	"net"
 	"strconv"
 	"strings"
 )
@@ -50,3 +51,16 @@ func UDPListenerName(port int32) string { return "udp-" + strconv.FormatInt(int6
 // <namespace>/<name>. Secrets are namespaced in Kubernetes, so the namespace
 // keeps two Ingresses' certificates apart.
 func SecretName(namespace, name string) string { return namespace + "/" + name }
+
+// GRPCServerListenerPrefix is the start of the listener name an
+// xDS-enabled gRPC server asks for: its bootstrap's
+// server_listener_resource_name_template with the listening address in
+// place of %s.
+const GRPCServerListenerPrefix = "grpc/server?xds.resource.listening_address="
+
+// GRPCServerListenerName names the listener of the gRPC server listening
+// on address:port, written as the server writes its own address
+// ("[::1]:50051" for IPv6).
+func GRPCServerListenerName(address string, port uint32) string {
+	return GRPCServerListenerPrefix + net.JoinHostPort(address, strconv.FormatUint(uint64(port), 10))
+}

@@ -9,11 +9,13 @@ import (
 
 func TestNames(t *testing.T) {
 	for got, want := range map[string]string{
-		ClusterName("shop", "web", 80, false): "shop/web/80",
-		ClusterName("infra", "dns", 53, true): "infra/dns/53/udp",
-		TCPListenerName(5432):                 "tcp-5432",
-		UDPListenerName(53):                   "udp-53",
-		SecretName("shop", "shop-tls"):        "shop/shop-tls",
+		ClusterName("shop", "web", 80, false):     "shop/web/80",
+		ClusterName("infra", "dns", 53, true):     "infra/dns/53/udp",
+		TCPListenerName(5432):                     "tcp-5432",
+		UDPListenerName(53):                       "udp-53",
+		SecretName("shop", "shop-tls"):            "shop/shop-tls",
+		GRPCServerListenerName("10.0.0.7", 50051): "grpc/server?xds.resource.listening_address=10.0.0.7:50051",
+		GRPCServerListenerName("fd00::7", 50051):  "grpc/server?xds.resource.listening_address=[fd00::7]:50051",
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
@@ -36,6 +38,8 @@ func TestConstructorsValidate(t *testing.T) {
 		"route":          ClusterRoute("r", WithAuthorityRegex(PrefixMatch("/api/"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
 		"root route":     DirectResponseRoute("r", PrefixMatch("/"), 503),
 		"exact route":    ClusterRoute("r", ExactPathMatch("/x/"), "c"),
+		"api listener":   APIListener("web.shop.svc.cluster.local:80", ServiceRoute("web.shop.svc.cluster.local:80", "shop/web/80")),
+		"grpc server":    GRPCServerListener(GRPCServerListenerName("fd00::1", 50051), "fd00::1", 50051),
 		"secret":         TLSSecret("a/b", []byte("cert"), []byte("key")),
 	} {
 		if err := m.ValidateAll(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,10 +13,13 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/xds"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -163,8 +167,9 @@ func TestGRPCRoundRobinAndEndpointRemoval(t *testing.T) {
 }
 
 // assertNoGRPCNACKs checks that no gRPC node rejected anything, and that
-// each ACKed listeners, clusters and endpoints.
-func assertNoGRPCNACKs(t *testing.T, f *fairway) {
+// each ACKed listeners, and the clients (all but the servers named) also
+// clusters and endpoints.
+func assertNoGRPCNACKs(t *testing.T, f *fairway, servers ...string) {
 	t.Helper()
 	grpcNodes := 0
 	for _, s := range f.nodes() {
@@ -175,7 +180,8 @@ func assertNoGRPCNACKs(t *testing.T, f *fairway) {
 		if s.LastNACK != nil {
 			t.Errorf("grpc-go node %s NACKed: %+v", s.NodeID, *s.LastNACK)
 		}
-		if s.Group != "proxyless" || s.Acked["listener"] == "" || s.Acked["cluster"] == "" || s.Acked["endpoint"] == "" {
+		client := !slices.Contains(servers, s.NodeID)
+		if s.Group != "proxyless" || s.Acked["listener"] == "" || (client && (s.Acked["cluster"] == "" || s.Acked["endpoint"] == "")) {
 			t.Errorf("grpc-go node %s: group %q, ACKed %v", s.NodeID, s.Group, s.Acked)
 		}
 	}
@@ -232,4 +238,63 @@ spec:
 		}
 	}
 	assertNoGRPCNACKs(t, f)
+}
+
+// TestGRPCXDSServer: an xDS-enabled gRPC server (grpc-go's
+// xds.NewGRPCServer, on the bootstrap `fairway bootstrap --grpc` prints)
+// behind a Service port with appProtocol grpc gets the listener for its
+// own address from fairway, goes SERVING, and answers RPCs: a plain
+// client's, and a proxyless client's through xds:///<service>.<ns>:<port>.
+// Proxyless on both ends, with fairway between them only as control plane.
+func TestGRPCXDSServer(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := lis.Addr().(*net.TCPAddr).Port
+	dir := manifestDir(t)
+	writeFile(t, filepath.Join(dir, "xds-server.yaml"), grpcServiceYAML("apps", "inventory", &namedBackend{name: "inventory", port: port}))
+	f := startFairway(t, dir)
+
+	modes := make(chan connectivity.ServingMode, 10)
+	srv, err := xds.NewGRPCServer(
+		grpc.Creds(insecure.NewCredentials()),
+		xds.BootstrapContentsForTesting(grpcBootstrap(t, f.xds, "grpc-server")),
+		xds.ServingModeCallback(func(_ net.Addr, args xds.ServingModeChangeArgs) {
+			if args.Err != nil {
+				t.Logf("serving mode %v: %v", args.Mode, args.Err)
+			}
+			modes <- args.Mode
+		}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	healthpb.RegisterHealthServer(srv, health.NewServer())
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	select {
+	case m := <-modes:
+		if m != connectivity.ServingModeServing {
+			t.Fatalf("the xDS server went %v, want SERVING", m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the xDS server got no listener within 10 s")
+	}
+
+	plain, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := healthpb.NewHealthClient(plain).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+		t.Fatalf("RPC to the xDS server: %v", err)
+	}
+	viaXDS := xdsClient(t, f.xds, "grpc-to-server", "inventory.apps:50051")
+	if _, err := healthpb.NewHealthClient(viaXDS).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true)); err != nil {
+		t.Fatalf("RPC through xds:///inventory.apps:50051 to the xDS server: %v", err)
+	}
+	assertNoGRPCNACKs(t, f, "grpc-server")
 }

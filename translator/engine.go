@@ -46,6 +46,7 @@ type Engine struct {
 	tls         tlsState
 	clusters    clusterState
 	proxyless   map[nsName]*proxylessState
+	servers     serverListeners
 	envoy, grpc *ResourceSet
 
 	// secretChecks keeps each Secret's validation while the object stays
@@ -79,6 +80,7 @@ func NewEngine(opts Options) *Engine {
 		contrib:      map[string][]*ingressState{},
 		svcHosts:     map[nsName][]string{},
 		proxyless:    map[nsName]*proxylessState{},
+		servers:      serverListeners{},
 		problemSlots: map[slot][]Problem{},
 		envoy:        newResourceSet(),
 		grpc:         newResourceSet(),

@@ -80,6 +80,9 @@ func (u *universe) service(ns, name string) *corev1.Service {
 		if u.r.IntN(3) > 0 {
 			sp.NodePort = 30000 + port
 		}
+		if u.r.IntN(3) == 0 { // gRPC servers: pods shared across Services share listeners
+			sp.AppProtocol = new(GRPCAppProtocol)
+		}
 		svc.Spec.Ports = append(svc.Spec.Ports, sp)
 	}
 	return svc

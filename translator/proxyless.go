@@ -57,7 +57,8 @@ type proxylessResources struct {
 
 // proxylessState is a Service's proxyless resources.
 type proxylessState struct {
-	ports []proxylessPort
+	ports   []proxylessPort
+	servers []string // the gRPC server listeners it claims
 }
 
 // proxylessBuild is one Service's freshly built proxyless resources.
@@ -65,6 +66,7 @@ type proxylessBuild struct {
 	key       nsName
 	ports     []proxylessPort
 	resources []proxylessResources // per port
+	servers   []*Resource          // gRPC server listeners
 	problems  []Problem
 }
 
@@ -120,10 +122,19 @@ func (e *Engine) applyProxyless(b proxylessBuild) {
 			}
 		}
 	}
+	var oldServers []string
+	if prev := e.proxyless[b.key]; prev != nil {
+		oldServers = prev.servers
+	}
+	e.servers.swap(e.grpc, oldServers, b.servers)
 	if len(b.ports) == 0 {
 		delete(e.proxyless, b.key)
 	} else {
-		e.proxyless[b.key] = &proxylessState{ports: b.ports}
+		st := &proxylessState{ports: b.ports}
+		for _, r := range b.servers {
+			st.servers = append(st.servers, r.Name)
+		}
+		e.proxyless[b.key] = st
 	}
 	e.setProblems(slot{slotProxyless, b.key.namespace, b.key.name}, b.problems)
 }
@@ -154,6 +165,11 @@ func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 		if cla == nil || e.opts.LBTarget != LBTargetPods {
 			cla = endpointsResource(p.cluster, byZone(t.podEndpoints(svc, sp)))
 		}
+		servers, err := t.grpcServerListeners(svc, sp)
+		if err != nil {
+			return b, err
+		}
+		b.servers = append(b.servers, servers...)
 		r.cluster, r.load = cl, cla
 		b.ports = append(b.ports, p)
 		b.resources = append(b.resources, r)
