@@ -64,7 +64,7 @@ records Problems as Events. The admin address serves /healthz, /readyz,
 	f.StringVar(&c.tlsClientCA, "xds-tls-client-ca", "", "require client certificates signed by this CA (mTLS)")
 	f.Uint32Var(&c.maxStreams, "max-concurrent-streams", xds.DefaultMaxConcurrentStreams, "most concurrent streams per xDS connection")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", xds.DefaultShutdownTimeout, "how long open xDS streams may delay shutdown")
-	f.BoolVar(&c.proxyless, "proxyless", true, "also serve proxyless gRPC clients (API listeners per Service port)")
+	f.BoolVar(&c.proxyless, "proxyless", true, "also serve proxyless gRPC clients and servers (API listeners per Service port and Ingress host, server listeners for appProtocol grpc pods)")
 	addKubeFlags(f, &c.kube)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := opts.Validate(); err != nil {
