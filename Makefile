@@ -9,7 +9,7 @@ FUZZTIME ?= 60s
 # make run gives the fleet unprivileged Ingress ports (8080, 8443), so a local Envoy needs no root.
 RUN_FLAGS ?= --http-port 8080 --https-port 8443
 
-.PHONY: all build run test lint control-plane bench fuzz golden clean
+.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean
 
 all: build
 
@@ -23,8 +23,9 @@ run: build
 
 ## test: lint, then every test (race detector on); the fuzz target runs its seed corpus.
 ## tests/kubeapi needs a real kube-apiserver and etcd: unless FAIRWAY_CONTROL_PLANE_BINS
-## is set, they are built first (once; minutes cold, cached after) so a fresh clone runs them too
-test: lint
+## is set, they are built first (once; minutes cold, cached after) so a fresh clone runs them too.
+## The grpc-js-xds peer test needs Node.js: without it, it skips
+test: lint grpcjs
 	@if [ -z "$$FAIRWAY_CONTROL_PLANE_BINS" ]; then \
 		FAIRWAY_CONTROL_PLANE_BINS="$$(bash hack/control-plane-bins.sh)" || exit 1; \
 		export FAIRWAY_CONTROL_PLANE_BINS; \
@@ -36,6 +37,19 @@ test: lint
 ## by version under $FAIRWAY_TOOLS_DIR or ~/.cache/fairway) and print their directory
 control-plane:
 	@bash hack/control-plane-bins.sh
+
+## grpcjs: install the pinned @grpc/grpc-js-xds peer of tests/grpcjs_test.go (npm ci, when
+## package-lock.json changed); without npm it says so and the test skips. A failed npm ci
+## only warns, unless FAIRWAY_GRPCJS=require (as in CI)
+grpcjs: tests/grpcjs/node_modules/.package-lock.json
+
+tests/grpcjs/node_modules/.package-lock.json: tests/grpcjs/package.json tests/grpcjs/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: skipping tests/grpcjs (the grpc-js-xds peer test will skip)"; \
+	elif ! (cd tests/grpcjs && npm ci --no-audit --no-fund --ignore-scripts); then \
+		echo "npm ci in tests/grpcjs failed (the grpc-js-xds peer test will try again, or skip)"; \
+		[ "$$FAIRWAY_GRPCJS" != require ]; \
+	fi
 
 ## lint: gofmt check plus go vet
 lint:
