@@ -12,10 +12,11 @@ import (
 	"github.com/fairwayhq/fairway/envoy"
 )
 
-// Proxyless holds what gRPC clients that speak xDS themselves receive: an
-// API listener per Service port, named like the Service's DNS name, and the
-// clusters and endpoints behind them. Envoys never receive these, and
-// proxyless clients never receive the fleet's socket listeners.
+// Proxyless holds what gRPC clients and servers that speak xDS themselves
+// receive: API listeners per Service port (named like its DNS names) and
+// per exact Ingress host, the clusters and endpoints behind them, and the
+// listeners of xDS-enabled gRPC servers. Envoys never receive these, and
+// proxyless nodes never receive the fleet's socket listeners.
 type Proxyless struct {
 	Listeners []*listenerv3.Listener
 	Clusters  []*clusterv3.Cluster
@@ -24,12 +25,6 @@ type Proxyless struct {
 
 // ClusterDomain is the cluster's DNS suffix in the names gRPC clients dial.
 const ClusterDomain = "cluster.local"
-
-// ProxylessTarget is the name a proxyless client dials for a Service port:
-// xds:///<service>.<namespace>.svc.cluster.local:<port>.
-func ProxylessTarget(namespace, service string, port int32) string {
-	return ProxylessTargets(namespace, service, port)[0]
-}
 
 // ProxylessTargets are every name a proxyless client may dial for a
 // Service port, the ones its DNS search path would accept:
@@ -71,9 +66,10 @@ type proxylessBuild struct {
 }
 
 // updateProxyless rebuilds the proxyless resources of the given Services:
-// an API listener per TCP port of every Service that has endpoints of its
-// own (not ExternalName), whatever its type, since a client inside the
-// cluster may dial any Service. Endpoints are always the pods: a client in
+// API listeners (one per dialable name) for each TCP port of every Service
+// that has endpoints of its own (not ExternalName), whatever its type,
+// since a client inside the cluster may dial any Service, and server
+// listeners for the pods of ports with appProtocol grpc. Endpoints are always the pods: a client in
 // the cluster needs no node hop, so in pods mode they are the Envoys' very
 // bytes. Building is split across cores; storing is not.
 func (e *Engine) updateProxyless(keys []nsName) error {
