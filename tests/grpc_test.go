@@ -10,11 +10,16 @@ import (
 	"testing"
 	"time"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/xds"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 // grpcBackend is a real gRPC server on loopback with the health service.
@@ -119,5 +124,46 @@ endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
 	if _, metrics := f.get("/metrics"); strings.Contains(metrics, "fairway_xds_nacks_total{type=\"listener\"} 1") ||
 		!strings.Contains(metrics, "fairway_xds_nacks_total{type=\"cluster\"} 0") {
 		t.Error("NACKs were counted")
+	}
+}
+
+// TestProxylessAndFleetViewsApart: an Envoy that asks for every listener
+// gets the fleet's socket listeners and no API or gRPC server listener; a
+// node marked proxyless in its metadata (no gRPC user agent) that asks for
+// every listener gets API and gRPC server listeners and none of the fleet's
+// socket listeners.
+func TestProxylessAndFleetViewsApart(t *testing.T) {
+	dir := manifestDir(t)
+	writeFile(t, filepath.Join(dir, "xds-server.yaml"), grpcServiceYAML("apps", "inventory", &namedBackend{name: "inventory", port: 50099}))
+	f := startFairway(t, dir)
+
+	fleet := newSotW(t, f.xds, "envoy-0")
+	fleet.send(resourcev3.ListenerType, nil, "", "", "")
+	for _, l := range unpack(t, fleet.next(5*time.Second).GetResources(), func() *listenerv3.Listener { return &listenerv3.Listener{} }) {
+		if l.GetApiListener() != nil || strings.HasPrefix(l.GetName(), envoy.GRPCServerListenerPrefix) || l.GetAddress() == nil {
+			t.Errorf("an Envoy got the proxyless listener %q", l.GetName())
+		}
+	}
+
+	proxyless := newSotW(t, f.xds, "some-xds-library")
+	meta, err := structpb.NewStruct(map[string]any{"fairway.dev/proxyless": true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyless.node.Metadata = meta
+	proxyless.send(resourcev3.ListenerType, nil, "", "", "")
+	apis, servers := 0, 0
+	for _, l := range unpack(t, proxyless.next(5*time.Second).GetResources(), func() *listenerv3.Listener { return &listenerv3.Listener{} }) {
+		switch {
+		case l.GetApiListener() != nil:
+			apis++
+		case l.GetName() == envoy.GRPCServerListenerName("127.0.0.1", 50099):
+			servers++
+		default:
+			t.Errorf("a proxyless node got the socket listener %q", l.GetName())
+		}
+	}
+	if apis == 0 || servers != 1 {
+		t.Errorf("the proxyless node got %d API listeners and %d server listeners", apis, servers)
 	}
 }
