@@ -82,7 +82,7 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if k.src, err = kube.NewSource(client, cfg, log.Named("source")); err != nil {
 		return nil, err
 	}
-	if k.addrs, err = kube.NewAddresses(client, publish, c.fleetNamespace, k.src.Factory()); err != nil {
+	if k.addrs, err = kube.NewAddresses(client, publish, c.fleetNamespace, k.src.Factory(), log.Named("address")); err != nil {
 		return nil, err
 	}
 	if k.status, err = kube.NewStatusWriter(client, k.src, k.addrs, opts, metrics, log.Named("status")); err != nil {

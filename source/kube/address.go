@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/hashicorp/go-hclog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -103,14 +104,15 @@ type Addresses struct {
 	factory informers.SharedInformerFactory // the pods or the Service
 	source  cache.SharedIndexInformer
 	nodes   cache.SharedIndexInformer
+	synced  *cacheWait
 	changed chan struct{}
 }
 
 // NewAddresses watches what spec needs: the fleet's pods in
 // fleetNamespace and the Nodes (from shared, the source's factory, so that
 // nodes mode and this share one cache), or the one Service.
-func NewAddresses(client kubernetes.Interface, spec PublishAddress, fleetNamespace string, shared informers.SharedInformerFactory) (*Addresses, error) {
-	a := &Addresses{spec: spec, changed: make(chan struct{}, 1)}
+func NewAddresses(client kubernetes.Interface, spec PublishAddress, fleetNamespace string, shared informers.SharedInformerFactory, log hclog.Logger) (*Addresses, error) {
+	a := &Addresses{spec: spec, changed: make(chan struct{}, 1), synced: newCacheWait(log)}
 	switch {
 	case spec.FleetPods != nil:
 		a.factory = informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace(fleetNamespace),
@@ -133,11 +135,14 @@ func NewAddresses(client kubernetes.Interface, spec PublishAddress, fleetNamespa
 		UpdateFunc: func(any, any) { a.kick() },
 		DeleteFunc: func(any) { a.kick() },
 	}
-	for _, inf := range []cache.SharedIndexInformer{a.source, a.nodes} {
+	for kind, inf := range map[string]cache.SharedIndexInformer{"fleet " + spec.kind(): a.source, KindNode: a.nodes} {
 		if inf == nil {
 			continue
 		}
 		if _, err := inf.AddEventHandler(kick); err != nil {
+			return nil, err
+		}
+		if err := a.synced.add(kind, inf); err != nil {
 			return nil, err
 		}
 	}
@@ -151,6 +156,14 @@ func (a *Addresses) kick() {
 	}
 }
 
+// kind names what the spec watches, for logs.
+func (p PublishAddress) kind() string {
+	if p.FleetPods != nil {
+		return "Pods"
+	}
+	return "Service"
+}
+
 // Changed signals that Current may have changed.
 func (a *Addresses) Changed() <-chan struct{} { return a.changed }
 
@@ -161,11 +174,10 @@ func (a *Addresses) Start(ctx context.Context) error {
 		return nil
 	}
 	a.factory.Start(ctx.Done())
-	synced := []cache.InformerSynced{a.source.HasSynced}
-	if a.nodes != nil {
-		synced = append(synced, a.nodes.HasSynced)
-	}
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+	if !a.synced.wait(ctx) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return errors.New("the fleet address informers did not sync")
 	}
 	return nil

@@ -41,6 +41,7 @@ type Source struct {
 	factory   informers.SharedInformerFactory
 	secrets   informers.SharedInformerFactory
 	informers map[string]cache.SharedIndexInformer // by kind
+	synced    *cacheWait
 	changed   chan struct{}
 
 	mu      sync.Mutex
@@ -84,8 +85,12 @@ func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) 
 	if cfg.Nodes {
 		s.informers[KindNode] = s.factory.Core().V1().Nodes().Informer()
 	}
+	s.synced = newCacheWait(log)
 	for kind, inf := range s.informers {
 		if _, err := inf.AddEventHandler(s.handler(kind)); err != nil {
+			return nil, fmt.Errorf("watching %ss: %w", kind, err)
+		}
+		if err := s.synced.add(kind, inf); err != nil {
 			return nil, fmt.Errorf("watching %ss: %w", kind, err)
 		}
 	}
@@ -132,12 +137,8 @@ func (s *Source) record(kind string, obj any, deleted bool) {
 func (s *Source) Start(ctx context.Context) error {
 	s.factory.Start(ctx.Done())
 	s.secrets.Start(ctx.Done())
-	synced := make([]cache.InformerSynced, 0, len(s.informers))
-	for _, inf := range s.informers {
-		synced = append(synced, inf.HasSynced)
-	}
 	s.log.Info("waiting for the informers' caches to sync", "kinds", len(s.informers))
-	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
+	if !s.synced.wait(ctx) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
