@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -23,8 +24,7 @@ func (t *translation) grpcServerListeners(svc *corev1.Service, sp *corev1.Servic
 	if sp.AppProtocol == nil || *sp.AppProtocol != GRPCAppProtocol {
 		return nil, nil
 	}
-	var names []string
-	addrs := map[string]netip.AddrPort{}
+	addrs := map[string]netip.AddrPort{} // by listener name: a pod in two slices counts once
 	for _, es := range t.idx.slices[nsName{svc.Namespace, svc.Name}] {
 		if es.AddressType != discoveryv1.AddressTypeIPv4 && es.AddressType != discoveryv1.AddressTypeIPv6 {
 			continue
@@ -42,16 +42,11 @@ func (t *translation) grpcServerListeners(svc *corev1.Service, sp *corev1.Servic
 				continue
 			}
 			ap := netip.AddrPortFrom(addr.Unmap(), uint16(port))
-			name := envoy.GRPCServerListenerName(ap.Addr().String(), port)
-			if _, dup := addrs[name]; !dup {
-				addrs[name] = ap
-				names = append(names, name)
-			}
+			addrs[envoy.GRPCServerListenerName(ap.Addr().String(), port)] = ap
 		}
 	}
-	slices.Sort(names)
-	out := make([]*Resource, 0, len(names))
-	for _, name := range names {
+	out := make([]*Resource, 0, len(addrs))
+	for _, name := range slices.Sorted(maps.Keys(addrs)) {
 		ap := addrs[name]
 		r, err := encode(name, envoy.GRPCServerListener(name, ap.Addr().String(), uint32(ap.Port())), nil)
 		if err != nil {
