@@ -3,8 +3,6 @@ package envoy
 import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 )
 
 // APIListener is what a proxyless gRPC client resolves when it dials
@@ -17,20 +15,9 @@ func APIListener(name string, routes []RouteSpec) *listenerv3.Listener {
 	for _, r := range routes {
 		rs = append(rs, r.Routes()...)
 	}
-	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix: name,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
-			Name:         name,
-			VirtualHosts: []*routev3.VirtualHost{VirtualHost(name, []string{"*"}, rs)},
-		}},
-		HttpFilters: []*hcmv3.HttpFilter{{
-			Name:       routerFilter,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
-		}},
-	}
 	return &listenerv3.Listener{
 		Name:        name,
-		ApiListener: &listenerv3.ApiListener{ApiListener: mustAny(hcm)},
+		ApiListener: &listenerv3.ApiListener{ApiListener: mustAny(inlineHCM(name, rs))},
 	}
 }
 
@@ -57,17 +44,7 @@ func GRPCServerListener(name, address string, port uint32) *listenerv3.Listener 
 		Match:  PrefixMatch("/"),
 		Action: &routev3.Route_NonForwardingAction{NonForwardingAction: &routev3.NonForwardingAction{}},
 	}
-	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix: grpcServerRoutes,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
-			Name:         grpcServerRoutes,
-			VirtualHosts: []*routev3.VirtualHost{VirtualHost(grpcServerRoutes, []string{"*"}, []*routev3.Route{route})},
-		}},
-		HttpFilters: []*hcmv3.HttpFilter{{
-			Name:       routerFilter,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
-		}},
-	}
+	hcm := inlineHCM(grpcServerRoutes, []*routev3.Route{route})
 	return &listenerv3.Listener{
 		Name:    name,
 		Address: socketAddress(address, port, false),

@@ -2,6 +2,7 @@ package envoy
 
 import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -24,10 +25,7 @@ func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
 			ConfigSource:    adsSource(),
 			RouteConfigName: routeConfig,
 		}},
-		HttpFilters: []*hcmv3.HttpFilter{{
-			Name:       routerFilter,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
-		}},
+		HttpFilters:      routerOnly(),
 		UseRemoteAddress: wrapperspb.Bool(true),
 		NormalizePath:    wrapperspb.Bool(true),
 		MergeSlashes:     true,
@@ -35,5 +33,28 @@ func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
 	return &listenerv3.Filter{
 		Name:       hcmFilter,
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+	}
+}
+
+// routerOnly is the filter list of every connection manager fairway
+// builds: the router, which both Envoy and gRPC require last.
+func routerOnly() []*hcmv3.HttpFilter {
+	return []*hcmv3.HttpFilter{{
+		Name:       routerFilter,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})},
+	}}
+}
+
+// inlineHCM is a connection manager with its route table inline, of one
+// virtual host that takes any authority: what gRPC's API and server
+// listeners carry, since the listener's name already chose the table.
+func inlineHCM(name string, routes []*routev3.Route) *hcmv3.HttpConnectionManager {
+	return &hcmv3.HttpConnectionManager{
+		StatPrefix: name,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
+			Name:         name,
+			VirtualHosts: []*routev3.VirtualHost{VirtualHost(name, []string{"*"}, routes)},
+		}},
+		HttpFilters: routerOnly(),
 	}
 }
