@@ -1,0 +1,25 @@
+package serveproc
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Build compiles fairway into dir for a test run, with the race detector
+// when the tests themselves run with it, so that a race inside the served
+// process fails the run too.
+func Build(dir string) (string, error) {
+	bin := filepath.Join(dir, "fairway")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "github.com/fairwayhq/fairway/cmd/fairway")...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("building fairway: %w", err)
+	}
+	return bin, nil
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package serveproc
+
+const raceEnabled = true
