@@ -23,22 +23,25 @@ const (
 	tlsTransportSocket = "envoy.transport_sockets.tls"
 )
 
-// anyAddress is where fleet listeners bind: every interface of the fleet pod.
-const anyAddress = "0.0.0.0"
+// DefaultListenAddress is where fleet listeners bind unless told
+// otherwise: every IPv4 interface of the fleet pod. "::" binds every IPv6
+// interface and, through ipv4_compat, every IPv4 one too, for dual-stack
+// nodes.
+const DefaultListenAddress = "0.0.0.0"
 
 // UDPSessionIdleTimeout ends a UDP session after this long without datagrams.
 // Envoy's default; named here so the output says what it relies on.
 const UDPSessionIdleTimeout = time.Minute
 
 // TCPProxyListener passes every connection on port straight to cluster.
-func TCPProxyListener(name string, port uint32, cluster string) *listenerv3.Listener {
+func TCPProxyListener(name, address string, port uint32, cluster string) *listenerv3.Listener {
 	proxy := &tcpproxyv3.TcpProxy{
 		StatPrefix:       name,
 		ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster},
 	}
 	return &listenerv3.Listener{
 		Name:    name,
-		Address: socketAddress(anyAddress, port, false),
+		Address: listenAddress(address, port, false),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
 				Name:       tcpProxyFilter,
@@ -51,7 +54,7 @@ func TCPProxyListener(name string, port uint32, cluster string) *listenerv3.List
 // UDPProxyListener forwards datagrams on port to cluster, one upstream per
 // client session. It routes with the matcher form, since the plain cluster
 // field is deprecated.
-func UDPProxyListener(name string, port uint32, cluster string) *listenerv3.Listener {
+func UDPProxyListener(name, address string, port uint32, cluster string) *listenerv3.Listener {
 	proxy := &udpproxyv3.UdpProxyConfig{
 		StatPrefix:  name,
 		IdleTimeout: durationpb.New(UDPSessionIdleTimeout),
@@ -66,7 +69,7 @@ func UDPProxyListener(name string, port uint32, cluster string) *listenerv3.List
 	}
 	return &listenerv3.Listener{
 		Name:              name,
-		Address:           socketAddress(anyAddress, port, true),
+		Address:           listenAddress(address, port, true),
 		UdpListenerConfig: &listenerv3.UdpListenerConfig{},
 		ListenerFilters: []*listenerv3.ListenerFilter{{
 			Name:       udpProxyFilter,
@@ -76,10 +79,10 @@ func UDPProxyListener(name string, port uint32, cluster string) *listenerv3.List
 }
 
 // HTTPListener serves plain HTTP on port from the named route configuration.
-func HTTPListener(name string, port uint32, routeConfig string) *listenerv3.Listener {
+func HTTPListener(name, address string, port uint32, routeConfig string) *listenerv3.Listener {
 	return &listenerv3.Listener{
 		Name:         name,
-		Address:      socketAddress(anyAddress, port, false),
+		Address:      listenAddress(address, port, false),
 		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig)}}},
 	}
 }
@@ -93,10 +96,10 @@ type TLSChain struct {
 
 // HTTPSListener terminates TLS on port, picking the certificate by SNI (read
 // by tls_inspector), and serves HTTP from the named route configuration.
-func HTTPSListener(name string, port uint32, routeConfig string, chains []TLSChain) *listenerv3.Listener {
+func HTTPSListener(name, address string, port uint32, routeConfig string, chains []TLSChain) *listenerv3.Listener {
 	l := &listenerv3.Listener{
 		Name:    name,
-		Address: socketAddress(anyAddress, port, false),
+		Address: listenAddress(address, port, false),
 		ListenerFilters: []*listenerv3.ListenerFilter{{
 			Name:       tlsInspectorFilter,
 			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
@@ -130,4 +133,15 @@ func downstreamTLS(secret string) *corev3.TransportSocket {
 		Name:       tlsTransportSocket,
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
 	}
+}
+
+// listenAddress is a fleet listener's bind address. The IPv6 wildcard also
+// takes IPv4 connections (ipv4_compat), so one listener serves both
+// families on a dual-stack node.
+func listenAddress(address string, port uint32, udp bool) *corev3.Address {
+	a := socketAddress(address, port, udp)
+	if address == "::" {
+		a.GetSocketAddress().Ipv4Compat = true
+	}
+	return a
 }

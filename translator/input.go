@@ -9,6 +9,8 @@ package translator
 
 import (
 	"fmt"
+	"github.com/fairwayhq/fairway/envoy"
+	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -70,6 +72,8 @@ type Options struct {
 	// Proxyless also builds the resources for gRPC clients that speak xDS
 	// themselves (Result.Proxyless).
 	Proxyless bool `json:"proxyless,omitempty"`
+	// ListenAddress is the IP the fleet's listeners bind; "::" is dual-stack.
+	ListenAddress string `json:"listenAddress,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.
@@ -85,6 +89,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.LBTarget == "" {
 		o.LBTarget = LBTargetPods
+	}
+	if o.ListenAddress == "" {
+		o.ListenAddress = envoy.DefaultListenAddress
 	}
 	return o
 }
@@ -105,6 +112,9 @@ func (o Options) Validate() error {
 	}
 	if o.LBTarget != LBTargetPods && o.LBTarget != LBTargetNodes {
 		return fmt.Errorf("lb target %q: must be %q or %q", o.LBTarget, LBTargetPods, LBTargetNodes)
+	}
+	if a, err := netip.ParseAddr(o.ListenAddress); err != nil || a.Zone() != "" {
+		return fmt.Errorf("listen address %q: must be an IP address, such as 0.0.0.0 or ::", o.ListenAddress)
 	}
 	return nil
 }

@@ -211,6 +211,8 @@ func TestTranslateExitCodes(t *testing.T) {
 		{"unknown flag", []string{"translate", "--nope"}, 2, "unknown flag"},
 		{"bad lb target", []string{"translate", "-f", examples, "--lb-target", "cloud"}, 2, `lb target "cloud"`},
 		{"same ports", []string{"translate", "-f", examples, "--https-port", "80"}, 2, "must differ"},
+		{"bad listen address", []string{"translate", "-f", examples, "--listen-address", "eth0"}, 2, `listen address "eth0"`},
+		{"zoned listen address", []string{"translate", "-f", examples, "--listen-address", "fe80::1%eth0"}, 2, "must be an IP address"},
 	}
 	for _, c := range cases {
 		code, _, stderr := runCLI(t, c.args...)

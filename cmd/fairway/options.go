@@ -17,6 +17,8 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 		"loadBalancerClass fairway handles besides Services with no class (default: only Services with no class)")
 	fs.Int32Var(&o.HTTPPort, "http-port", o.HTTPPort, "port of the fleet's Ingress HTTP listener")
 	fs.Int32Var(&o.HTTPSPort, "https-port", o.HTTPSPort, "port of the fleet's Ingress HTTPS listener")
+	fs.StringVar(&o.ListenAddress, "listen-address", o.ListenAddress,
+		`IP the fleet's listeners bind: "0.0.0.0" (IPv4), "::" (IPv6 and IPv4, for dual-stack nodes) or one address`)
 	fs.Var((*lbTargetFlag)(&o.LBTarget), "lb-target",
 		`where LoadBalancer traffic goes: "pods" (ready pod endpoints) or "nodes" (node InternalIPs at the nodePort)`)
 	return &o
