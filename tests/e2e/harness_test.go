@@ -59,12 +59,13 @@ type fairwayProc struct {
 }
 
 // startFairway serves dir with the fixture's Ingress ports, so an Envoy run
-// by an unprivileged user can bind its listeners. Its logs are printed if
-// the test fails.
+// by an unprivileged user can bind its listeners, all on loopback, so the
+// test opens no port to the network. Its logs are printed if the test
+// fails.
 func startFairway(t *testing.T, dir string, fx *fixture) *fairwayProc {
 	t.Helper()
 	logs := &lockedBuffer{}
-	args := []string{"--manifests", dir, "--log-level", "debug",
+	args := []string{"--manifests", dir, "--log-level", "debug", "--listen-address", "127.0.0.1",
 		"--http-port", strconv.Itoa(fx.httpPort), "--https-port", strconv.Itoa(fx.httpsPort)}
 	p, err := serveproc.Start(fairwayBin, args, fairwayStartTimeout, logs.line)
 	if err != nil {

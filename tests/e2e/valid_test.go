@@ -71,17 +71,20 @@ func TestE2EFixturesValid(t *testing.T) {
 	})
 }
 
-// translate runs `fairway translate -o json` on the files with the
-// fixture's Ingress ports, and returns its output and its stderr.
+// translate runs `fairway translate -o json` on the files with the flags
+// startFairway gives serve, and returns its output and its stderr.
 func translate(t *testing.T, fx *fixture, files map[string]string) (*published, string) {
 	t.Helper()
 	dir := writeManifestDir(t, files)
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command(fairwayBin, "translate", "-f", dir, "-o", "json",
+	cmd := exec.Command(fairwayBin, "translate", "-f", dir, "-o", "json", "--listen-address", "127.0.0.1",
 		"--http-port", strconv.Itoa(fx.httpPort), "--https-port", strconv.Itoa(fx.httpsPort))
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("fairway translate: %v\n%s", err, stderr.String())
+	}
+	if bytes.Contains(stdout.Bytes(), []byte(`"0.0.0.0"`)) {
+		t.Error("a listener binds every interface; the tests' must bind loopback only")
 	}
 	var out published
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
