@@ -3,6 +3,7 @@ package tests
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 )
 
@@ -119,36 +122,20 @@ func TestComposeBootstrapPointsAtFairway(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b struct {
-		StaticResources struct {
-			Clusters []struct {
-				Name           string `json:"name"`
-				LoadAssignment struct {
-					Endpoints []struct {
-						LBEndpoints []struct {
-							Endpoint struct {
-								Address struct {
-									SocketAddress struct {
-										Address   string `json:"address"`
-										PortValue int    `json:"port_value"`
-									} `json:"socket_address"`
-								} `json:"address"`
-							} `json:"endpoint"`
-						} `json:"lb_endpoints"`
-					} `json:"endpoints"`
-				} `json:"load_assignment"`
-			} `json:"clusters"`
-		} `json:"static_resources"`
-	}
-	if err := yaml.Unmarshal(data, &b); err != nil {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
 		t.Fatal(err)
 	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(js, b); err != nil {
+		t.Fatalf("envoy-bootstrap.yaml is not a v3 Bootstrap: %v", err)
+	}
 	var got []string
-	for _, cl := range b.StaticResources.Clusters {
-		for _, e := range cl.LoadAssignment.Endpoints {
-			for _, lb := range e.LBEndpoints {
-				sa := lb.Endpoint.Address.SocketAddress
-				got = append(got, cl.Name+"="+sa.Address+":"+strconv.Itoa(sa.PortValue))
+	for _, cl := range b.GetStaticResources().GetClusters() {
+		for _, e := range cl.GetLoadAssignment().GetEndpoints() {
+			for _, lb := range e.GetLbEndpoints() {
+				sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+				got = append(got, cl.GetName()+"="+net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))))
 			}
 		}
 	}

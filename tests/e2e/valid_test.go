@@ -17,6 +17,7 @@ import (
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -129,31 +130,18 @@ func endpointAddrs(t *testing.T, out *published) map[string]int {
 	t.Helper()
 	got := map[string]int{}
 	for _, raw := range out.Endpoints {
-		var cla struct {
-			ClusterName string `json:"cluster_name"`
-			Endpoints   []struct {
-				LbEndpoints []struct {
-					Endpoint struct {
-						Address struct {
-							SocketAddress struct {
-								Address   string `json:"address"`
-								PortValue int    `json:"port_value"`
-							} `json:"socket_address"`
-						} `json:"address"`
-					} `json:"endpoint"`
-				} `json:"lb_endpoints"`
-			} `json:"endpoints"`
-		}
-		mustOK(t, json.Unmarshal(raw, &cla))
-		if len(cla.Endpoints) != 1 || len(cla.Endpoints[0].LbEndpoints) != 1 {
-			t.Errorf("%s: %s, want one endpoint", cla.ClusterName, raw)
+		cla := &endpointv3.ClusterLoadAssignment{}
+		mustOK(t, protojson.Unmarshal(raw, cla))
+		eps := cla.GetEndpoints()
+		if len(eps) != 1 || len(eps[0].GetLbEndpoints()) != 1 {
+			t.Errorf("%s: %s, want one endpoint", cla.GetClusterName(), raw)
 			continue
 		}
-		sa := cla.Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress
-		if sa.Address != "127.0.0.1" {
-			t.Errorf("%s: endpoint address %s, want 127.0.0.1", cla.ClusterName, sa.Address)
+		sa := eps[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
+		if sa.GetAddress() != "127.0.0.1" {
+			t.Errorf("%s: endpoint address %s, want 127.0.0.1", cla.GetClusterName(), sa.GetAddress())
 		}
-		got[cla.ClusterName] = sa.PortValue
+		got[cla.GetClusterName()] = int(sa.GetPortValue())
 	}
 	return got
 }
