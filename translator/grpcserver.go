@@ -19,8 +19,10 @@ const GRPCAppProtocol = "grpc"
 // appProtocol grpc, one per pod address:port, sorted by name. Every
 // endpoint counts, ready or not: an xDS gRPC server serves nothing until
 // it has its listener, so a pod whose readiness hangs on its gRPC port
-// would otherwise never become ready.
-func (t *translation) grpcServerListeners(svc *corev1.Service, sp *corev1.ServicePort) ([]*Resource, error) {
+// would otherwise never become ready. A listener's name fixes its whole
+// content, so one already published is reused, not encoded again: every
+// endpoint change of the Service comes through here.
+func (t *translation) grpcServerListeners(svc *corev1.Service, sp *corev1.ServicePort, published *ResourceSet) ([]*Resource, error) {
 	if sp.AppProtocol == nil || *sp.AppProtocol != GRPCAppProtocol {
 		return nil, nil
 	}
@@ -47,6 +49,10 @@ func (t *translation) grpcServerListeners(svc *corev1.Service, sp *corev1.Servic
 	}
 	out := make([]*Resource, 0, len(addrs))
 	for _, name := range slices.Sorted(maps.Keys(addrs)) {
+		if r := published.Get(KindListener, name); r != nil {
+			out = append(out, r)
+			continue
+		}
 		ap := addrs[name]
 		r, err := encode(name, envoy.GRPCServerListener(name, ap.Addr().String(), uint32(ap.Port())), nil)
 		if err != nil {

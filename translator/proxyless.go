@@ -161,7 +161,7 @@ func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 		if cla == nil || e.opts.LBTarget != LBTargetPods {
 			cla = endpointsResource(p.cluster, byZone(t.podEndpoints(svc, sp)))
 		}
-		servers, err := t.grpcServerListeners(svc, sp)
+		servers, err := t.grpcServerListeners(svc, sp, e.grpc)
 		if err != nil {
 			return b, err
 		}
