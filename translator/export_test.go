@@ -10,3 +10,6 @@ func SetParallelMin(n int) int {
 
 // CompareOutputs reports how two Outputs differ ("" when they do not).
 func CompareOutputs(a, b Output) string { return compareOutputs(a, b) }
+
+// CheckAll is the full reference check that Check's counting stands for.
+func CheckAll(s *ResourceSet) error { return s.checkAll() }

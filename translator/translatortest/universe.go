@@ -1,0 +1,264 @@
+// Package translatortest holds what tests of more than one package use to
+// drive the translator: a generator of random Kubernetes objects.
+package translatortest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	mrand "math/rand/v2"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// Universe generates random objects from a small space, so that random
+// changes collide: duplicate paths, port conflicts, shared Secrets, missing
+// backends, equal timestamps. The translator's incremental property test
+// and the xDS make-before-break property test both walk it.
+type Universe struct {
+	r     *mrand.Rand
+	certs [2][2][]byte // two valid cert/key pairs
+	gen   int
+}
+
+// NewUniverse walks the space with r; certs are two valid cert/key pairs
+// (PEM) that Secrets use, sometimes broken.
+func NewUniverse(r *mrand.Rand, certs [2][2][]byte) *Universe {
+	return &Universe{r: r, certs: certs}
+}
+
+var (
+	uNamespaces = []string{"a", "b"}
+	uServices   = []string{"web", "api", "db", "dns", "ext"}
+	uIngresses  = []string{"i1", "i2", "i3", "i4", "i5", "i6"}
+	uHosts      = []string{"", "x.com", "y.com", "*.w.com", "p.w.com", "*.q.w.com"}
+	uPaths      = []string{"/", "/a", "/a/", "/a/b", "/b", "/ab"}
+	uSecrets    = []string{"s1", "s2", "s3"}
+	uNodes      = []string{"n1", "n2", "n3"}
+)
+
+func (u *Universe) pick(s []string) string { return s[u.r.IntN(len(s))] }
+
+func (u *Universe) meta(ns, name string) metav1.ObjectMeta {
+	u.gen++
+	return metav1.ObjectMeta{
+		Namespace: ns, Name: name,
+		CreationTimestamp: metav1.NewTime(time.Date(2026, 1, 1+u.r.IntN(3), 0, 0, 0, 0, time.UTC)),
+		ResourceVersion:   fmt.Sprint(u.gen),
+	}
+}
+
+func (u *Universe) service(ns, name string) *corev1.Service {
+	svc := &corev1.Service{ObjectMeta: u.meta(ns, name)}
+	switch u.r.IntN(6) {
+	case 0, 1:
+		svc.Spec.Type = corev1.ServiceTypeLoadBalancer
+		if u.r.IntN(4) == 0 {
+			class := u.pick([]string{"fairway.dev/lb", "other"})
+			svc.Spec.LoadBalancerClass = &class
+		}
+		if u.r.IntN(3) == 0 {
+			svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+		}
+	case 2:
+		svc.Spec.Type = corev1.ServiceTypeExternalName
+		svc.Spec.ExternalName = "example.org"
+		return svc
+	}
+	for _, port := range []int32{80, 443, 5432, 53} {
+		if u.r.IntN(2) == 0 {
+			continue
+		}
+		sp := corev1.ServicePort{Name: fmt.Sprint("p", port), Port: port, TargetPort: intstr.FromString("t")}
+		if port == 53 && u.r.IntN(2) == 0 {
+			sp.Protocol = corev1.ProtocolUDP
+		}
+		if u.r.IntN(3) > 0 {
+			sp.NodePort = 30000 + port
+		}
+		if u.r.IntN(3) == 0 { // gRPC servers: pods shared across Services share listeners
+			sp.AppProtocol = new(translator.GRPCAppProtocol)
+		}
+		svc.Spec.Ports = append(svc.Spec.Ports, sp)
+	}
+	return svc
+}
+
+func (u *Universe) slice(ns, svc string, n int) *discoveryv1.EndpointSlice {
+	es := &discoveryv1.EndpointSlice{
+		ObjectMeta:  u.meta(ns, fmt.Sprint(svc, "-", n)),
+		AddressType: discoveryv1.AddressTypeIPv4,
+	}
+	es.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
+	for _, port := range []int32{80, 443, 5432, 53} {
+		name, p, proto := fmt.Sprint("p", port), 8000+port+int32(n), corev1.ProtocolTCP
+		if port == 53 && u.r.IntN(2) == 0 {
+			proto = corev1.ProtocolUDP
+		}
+		es.Ports = append(es.Ports, discoveryv1.EndpointPort{Name: &name, Port: &p, Protocol: &proto})
+	}
+	for range u.r.IntN(4) {
+		ready, serving, terminating := u.r.IntN(3) > 0, u.r.IntN(2) == 0, u.r.IntN(3) == 0
+		node, zone := u.pick(uNodes), u.pick([]string{"", "z1", "z2"})
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{fmt.Sprintf("10.0.%d.%d", u.r.IntN(3), u.r.IntN(4))},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready, Serving: &serving, Terminating: &terminating},
+			NodeName:   &node, Zone: &zone,
+		})
+	}
+	return es
+}
+
+func (u *Universe) backend() networkingv1.IngressBackend {
+	port := networkingv1.ServiceBackendPort{Number: []int32{80, 443, 53, 8080}[u.r.IntN(4)]}
+	if u.r.IntN(3) == 0 {
+		port = networkingv1.ServiceBackendPort{Name: u.pick([]string{"p80", "p5432", "nope"})}
+	}
+	return networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: u.pick(uServices), Port: port}}
+}
+
+func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
+	ing := &networkingv1.Ingress{ObjectMeta: u.meta(ns, name)}
+	switch u.r.IntN(5) {
+	case 0:
+	case 1:
+		ing.Annotations = map[string]string{"kubernetes.io/ingress.class": "fairway"}
+	case 2:
+		c := "other"
+		ing.Spec.IngressClassName = &c
+	default:
+		c := "fairway"
+		ing.Spec.IngressClassName = &c
+	}
+	if u.r.IntN(4) == 0 {
+		b := u.backend()
+		ing.Spec.DefaultBackend = &b
+	}
+	types := []networkingv1.PathType{networkingv1.PathTypeExact, networkingv1.PathTypePrefix, networkingv1.PathTypeImplementationSpecific}
+	for range u.r.IntN(3) {
+		rule := networkingv1.IngressRule{Host: u.pick(uHosts), IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{}}}
+		for range 1 + u.r.IntN(3) {
+			pt := types[u.r.IntN(len(types))]
+			rule.HTTP.Paths = append(rule.HTTP.Paths, networkingv1.HTTPIngressPath{Path: u.pick(uPaths), PathType: &pt, Backend: u.backend()})
+		}
+		ing.Spec.Rules = append(ing.Spec.Rules, rule)
+	}
+	for range u.r.IntN(2) {
+		tls := networkingv1.IngressTLS{SecretName: u.pick(uSecrets)}
+		for range u.r.IntN(3) {
+			if h := u.pick(uHosts); h != "" {
+				tls.Hosts = append(tls.Hosts, h)
+			}
+		}
+		ing.Spec.TLS = append(ing.Spec.TLS, tls)
+	}
+	return ing
+}
+
+func (u *Universe) secret(ns, name string) *corev1.Secret {
+	s := &corev1.Secret{ObjectMeta: u.meta(ns, name), Type: corev1.SecretTypeTLS}
+	pair := u.certs[u.r.IntN(2)]
+	s.Data = map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1]}
+	if u.r.IntN(5) == 0 {
+		s.Data[corev1.TLSPrivateKeyKey] = u.certs[1-u.r.IntN(2)][1][:20] // broken
+	}
+	return s
+}
+
+func (u *Universe) node(name string) *corev1.Node {
+	n := &corev1.Node{ObjectMeta: u.meta("", name)}
+	status := corev1.ConditionTrue
+	if u.r.IntN(4) == 0 {
+		status = corev1.ConditionFalse
+	}
+	n.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: status}}
+	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: fmt.Sprintf("192.168.0.%d", 1+u.r.IntN(9))}}
+	return n
+}
+
+func (u *Universe) class(name string) *networkingv1.IngressClass {
+	c := &networkingv1.IngressClass{ObjectMeta: u.meta("", name), Spec: networkingv1.IngressClassSpec{Controller: translator.DefaultIngressController}}
+	if name == "other" {
+		c.Spec.Controller = "example.com/other"
+	}
+	if u.r.IntN(2) == 0 {
+		c.Annotations = map[string]string{networkingv1.AnnotationIsDefaultIngressClass: "true"}
+	}
+	return c
+}
+
+// Mutate adds, replaces or removes one random object in in, and returns
+// it, and whether it was removed.
+func (u *Universe) Mutate(in *translator.Input) (obj any, remove bool) {
+	ns := u.pick(uNamespaces)
+	remove = u.r.IntN(4) == 0
+	switch u.r.IntN(7) {
+	case 0, 1:
+		o := u.ingress(ns, u.pick(uIngresses))
+		in.Ingresses, obj = upsert(in.Ingresses, o, remove), o
+	case 2:
+		o := u.service(ns, u.pick(uServices))
+		in.Services, obj = upsert(in.Services, o, remove), o
+	case 3:
+		o := u.slice(ns, u.pick(uServices), u.r.IntN(2))
+		in.EndpointSlices, obj = upsert(in.EndpointSlices, o, remove), o
+	case 4:
+		o := u.secret(ns, u.pick(uSecrets))
+		in.Secrets, obj = upsert(in.Secrets, o, remove), o
+	case 5:
+		o := u.node(u.pick(uNodes))
+		in.Nodes, obj = upsert(in.Nodes, o, remove), o
+	default:
+		o := u.class(u.pick([]string{"fairway", "other"}))
+		in.IngressClasses, obj = upsert(in.IngressClasses, o, remove), o
+	}
+	return obj, remove
+}
+
+// upsert replaces the object with o's namespace and name by o, or removes
+// it, keeping the others (and their pointers) as they are.
+func upsert[T any, PT interface {
+	*T
+	metav1.Object
+}](objs []PT, o PT, remove bool) []PT {
+	out := slices.DeleteFunc(slices.Clone(objs), func(x PT) bool {
+		return x.GetNamespace() == o.GetNamespace() && x.GetName() == o.GetName()
+	})
+	if !remove {
+		out = append(out, o)
+	}
+	return out
+}
+
+// CertPair makes a self-signed ECDSA P-256 certificate and key for name,
+// as PEM.
+func CertPair(name string) ([2][]byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return [2][]byte{}, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return [2][]byte{}, err
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return [2][]byte{}, err
+	}
+	return [2][]byte{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})}, nil
+}
