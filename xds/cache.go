@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -42,6 +43,10 @@ type Cache struct {
 	mu    sync.Mutex
 	views [2]*view
 	ready bool
+	// bound maps a request to the stream it came on, from Nodes to the
+	// watch the server then creates for it.
+	bound map[any]streamKey
+	now   func() time.Time
 }
 
 const (
@@ -51,6 +56,7 @@ const (
 
 type view struct {
 	types [translator.NumKinds]*typeState
+	order *ordering
 }
 
 // typeState is one resource type of one view.
@@ -147,9 +153,9 @@ var kindURLs = [translator.NumKinds]string{
 // NewCache creates an empty cache; it answers nothing before the first
 // Apply.
 func NewCache(by GroupBy) *Cache {
-	c := &Cache{groups: groups{by: by}}
+	c := &Cache{groups: groups{by: by}, bound: map[any]streamKey{}, now: time.Now}
 	for v := range c.views {
-		c.views[v] = &view{}
+		c.views[v] = &view{order: newOrdering()}
 		for k := range translator.NumKinds {
 			ts := &typeState{kind: k, url: kindURLs[k], entries: map[string]*entry{},
 				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists}
@@ -187,63 +193,117 @@ func typeFor(v *view, url string) *typeState {
 }
 
 // Apply stores what changed in the engine's resource sets, and answers the
-// watches that the changes concern. The sets are read under the cache's
-// lock; the engine must not change them meanwhile.
+// watches that the changes concern, in make-before-break order (see
+// ordering.go): removals of what listeners and routes may name wait. The
+// sets are read under the cache's lock; the engine must not change them
+// meanwhile.
 func (c *Cache) Apply(envoy, proxyless *translator.ResourceSet, envoyChanges, proxylessChanges translator.Changes) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := c.now()
 	for _, u := range []struct {
 		v       *view
 		set     *translator.ResourceSet
 		changes translator.Changes
 	}{{c.views[envoyView], envoy, envoyChanges}, {c.views[proxylessView], proxyless, proxylessChanges}} {
-		for k, names := range u.changes {
-			ts := u.v.types[k]
-			if !c.ready || len(names) > 0 {
-				ts.update(u.set, names)
-				ts.notify(names)
-			}
+		if c.ready && !anyChange(u.changes) {
+			continue
 		}
+		u.v.apply(u.set, u.changes, !c.ready, now)
 	}
 	c.ready = true
 }
 
+// apply is one round of a view: updates in order, removals deferred.
+func (v *view) apply(set *translator.ResourceSet, changes translator.Changes, first bool, now time.Time) {
+	o := v.order
+	o.round++
+	doomedAny := false
+	for _, k := range updateOrder {
+		names := changes[k]
+		if !first && len(names) == 0 {
+			continue
+		}
+		ts := v.types[k]
+		names, doomed := o.doom(k, ts, set, names)
+		doomedAny = doomedAny || doomed
+		if !first && len(names) == 0 {
+			continue
+		}
+		ts.update(set, names)
+		if i := refIndex(k); i >= 0 {
+			o.lastChanged[i] = o.round
+		}
+		ts.notify(v, names)
+	}
+	if doomedAny {
+		o.pending = append(o.pending, removal{round: o.round, need: o.lastChanged, at: now})
+	}
+	v.sweep(now)
+}
+
+func anyChange(changes translator.Changes) bool {
+	for _, names := range changes {
+		if len(names) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // update brings the entries of the named resources in line with set.
 func (ts *typeState) update(set *translator.ResourceSet, names []string) {
+	ts.logChange(names)
+	for _, name := range names {
+		ts.put(name, set.Get(ts.kind, name))
+	}
+	ts.version = versionString(ts.sum, len(ts.entries))
+}
+
+// remove drops the named entries (deferred removals whose time came).
+func (ts *typeState) remove(names []string) {
+	ts.logChange(names)
+	for _, name := range names {
+		ts.put(name, nil)
+	}
+	ts.version = versionString(ts.sum, len(ts.entries))
+}
+
+func (ts *typeState) logChange(names []string) {
 	ts.seq++
 	ts.log = append(ts.log, changeLog{seq: ts.seq, names: names})
 	if len(ts.log) > changeLogLen {
 		ts.log = slices.Delete(ts.log, 0, len(ts.log)-changeLogLen)
 	}
-	for _, name := range names {
-		old := ts.entries[name]
-		r := set.Get(ts.kind, name)
-		if old != nil {
-			if r == old.res {
-				continue
-			}
-			ts.sum -= old.contrib
-			if r == nil {
-				ts.nameSum -= xxhash.Sum64String(name)
-				delete(ts.entries, name)
-				ts.gen++
-				ts.invalidate()
-				continue
-			}
+}
+
+// put sets the entry of name to r, or removes it when r is nil.
+func (ts *typeState) put(name string, r *translator.Resource) {
+	old := ts.entries[name]
+	if old != nil {
+		if r == old.res {
+			return
 		}
+		ts.sum -= old.contrib
 		if r == nil {
-			continue
-		}
-		if old == nil {
+			ts.nameSum -= xxhash.Sum64String(name)
+			delete(ts.entries, name)
 			ts.gen++
-			ts.nameSum += xxhash.Sum64String(name)
+			ts.invalidate()
+			return
 		}
-		e := &entry{res: r, any: &anypb.Any{TypeUrl: ts.url, Value: r.Bytes}, contrib: contribution(name, r.Hash)}
-		ts.entries[name] = e
-		ts.sum += e.contrib
-		ts.invalidate()
 	}
-	ts.version = versionString(ts.sum, len(ts.entries))
+	if r == nil {
+		return
+	}
+	if old == nil {
+		ts.gen++
+		ts.nameSum += xxhash.Sum64String(name)
+	}
+	e := &entry{res: r, any: &anypb.Any{TypeUrl: ts.url, Value: r.Bytes}, contrib: contribution(name, r.Hash)}
+	ts.entries[name] = e
+	ts.sum += e.contrib
+	ts.invalidate()
 }
 
 // invalidate drops the sorted lists of the previous version.

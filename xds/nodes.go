@@ -61,7 +61,12 @@ type stream struct {
 	latest map[string]string
 }
 
-type sentResponse struct{ typeURL, version string }
+// sentResponse is what a response carried; round is the cache's round it
+// was made in (0 when the cache does not track it).
+type sentResponse struct {
+	typeURL, version string
+	round            uint64
+}
 
 // NACK is a node's rejection of a response.
 type NACK struct {
@@ -83,23 +88,40 @@ func (n *Nodes) open(key streamKey, kind, typeURL string) {
 
 func (n *Nodes) close(key streamKey) {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	if s, ok := n.streams[key]; ok {
 		delete(n.streams, key)
 		n.metrics.Streams.WithLabelValues(s.kind).Dec()
 		n.countNodes()
 	}
+	n.mu.Unlock()
+	n.publisher.cache.closed(key)
 }
 
-// request records a request's node and its ACK or NACK, and returns the
+// request records a request's node and its ACK or NACK, tells the cache
+// which stream the request is on and what it answered, and returns the
 // version the request rejects ("" when it is no NACK, or when the rejected
 // response is no longer the latest of its type).
-func (n *Nodes) request(key streamKey, node *corev3.Node, typeURL, nonce string, nack *NACK) string {
+func (n *Nodes) request(key streamKey, req any, node *corev3.Node, typeURL, nonce string, nack *NACK) string {
+	sent, answered := n.record(key, node, typeURL, nonce, nack)
+	cache := n.publisher.cache
+	if answered {
+		cache.answered(key, sent.typeURL, sent.round, nack == nil)
+	}
+	cache.bind(req, key)
+	if answered && nack != nil {
+		return sent.version
+	}
+	return ""
+}
+
+// record is request's bookkeeping under the lock: it reports the response
+// the request answers, if it is the stream's latest of its type.
+func (n *Nodes) record(key streamKey, node *corev3.Node, typeURL, nonce string, nack *NACK) (sentResponse, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	s, ok := n.streams[key]
 	if !ok {
-		return ""
+		return sentResponse{}, false
 	}
 	if s.node == nil && node != nil {
 		s.node = node
@@ -113,15 +135,15 @@ func (n *Nodes) request(key streamKey, node *corev3.Node, typeURL, nonce string,
 		if nack != nil {
 			n.reject(s, typeURL, "", nack)
 		}
-		return ""
+		return sentResponse{}, false
 	}
 	delete(s.sent, nonce)
 	if nack == nil {
 		s.acked[sent.typeURL] = sent.version
-		return ""
+	} else {
+		n.reject(s, sent.typeURL, sent.version, nack)
 	}
-	n.reject(s, sent.typeURL, sent.version, nack)
-	return sent.version
+	return sent, true
 }
 
 // reject records, counts and logs a NACK. It logs once per stream, type and
@@ -137,7 +159,8 @@ func (n *Nodes) reject(s *stream, typeURL, version string, nack *NACK) {
 	}
 }
 
-func (n *Nodes) response(key streamKey, typeURL, nonce, version string) {
+func (n *Nodes) response(key streamKey, req any, typeURL, nonce, version string) {
+	round := n.publisher.cache.takeStamp(req)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.metrics.Pushes.WithLabelValues(typeName(typeURL)).Inc()
@@ -146,7 +169,7 @@ func (n *Nodes) response(key streamKey, typeURL, nonce, version string) {
 		return
 	}
 	delete(s.sent, s.latest[typeURL]) // a newer response supersedes it
-	s.sent[nonce] = sentResponse{typeURL: typeURL, version: version}
+	s.sent[nonce] = sentResponse{typeURL: typeURL, version: version, round: round}
 	s.latest[typeURL] = nonce
 }
 
@@ -182,15 +205,15 @@ func (n *Nodes) OnStreamClosed(id int64, _ *corev3.Node) { n.close(streamKey{id:
 // has filled in the node from the stream's first request.
 func (n *Nodes) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
 	nack := nackOf(req.GetErrorDetail(), n.now())
-	if rejected := n.request(streamKey{id: id}, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), nack); rejected != "" {
+	if rejected := n.request(streamKey{id: id}, req, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), nack); rejected != "" {
 		req.VersionInfo = rejected
 	}
 	return nil
 }
 
 // OnStreamResponse records what each SotW response carried.
-func (n *Nodes) OnStreamResponse(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
-	n.response(streamKey{id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetVersionInfo())
+func (n *Nodes) OnStreamResponse(_ context.Context, id int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+	n.response(streamKey{id: id}, req, resp.GetTypeUrl(), resp.GetNonce(), resp.GetVersionInfo())
 }
 
 // OnDeltaStreamOpen is called when a delta stream opens.
@@ -213,13 +236,13 @@ func (n *Nodes) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRe
 		node = n.nodeOf(key)
 	}
 	nack := nackOf(req.GetErrorDetail(), n.now())
-	n.request(key, node, req.GetTypeUrl(), req.GetResponseNonce(), nack)
+	n.request(key, req, node, req.GetTypeUrl(), req.GetResponseNonce(), nack)
 	return nil
 }
 
 // OnStreamDeltaResponse records what each delta response carried.
-func (n *Nodes) OnStreamDeltaResponse(id int64, _ *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
-	n.response(streamKey{delta: true, id: id}, resp.GetTypeUrl(), resp.GetNonce(), resp.GetSystemVersionInfo())
+func (n *Nodes) OnStreamDeltaResponse(id int64, req *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
+	n.response(streamKey{delta: true, id: id}, req, resp.GetTypeUrl(), resp.GetNonce(), resp.GetSystemVersionInfo())
 }
 
 // OnFetchRequest is for REST fetches, which fairway does not serve.

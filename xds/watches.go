@@ -27,6 +27,13 @@ type sotwWatch struct {
 	// fullGen is ts.gen+1 when names were last found to cover every
 	// resource; then the watch's version is the type's.
 	fullGen uint64
+	// nacked: the request rejected the last response, so the stream holds
+	// older resources than its version says, and the next response sends
+	// everything it asks for, not only what changed.
+	nacked bool
+	// h is the stream's holder (nil when Nodes did not see the request).
+	h   *holder
+	key streamKey
 }
 
 // partialTypes are the types whose SotW responses may carry only what
@@ -40,21 +47,27 @@ var partialTypes = [translator.NumKinds]bool{translator.KindEndpoint: true, tran
 func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch chan cachev3.Response) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ts := typeFor(c.viewFor(req.GetNode()), req.GetTypeUrl())
+	v := c.viewFor(req.GetNode())
+	ts := typeFor(v, req.GetTypeUrl())
+	key, tracked := c.boundStream(req)
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
-	w := &sotwWatch{req: trimmed(req), ch: ch, ts: ts}
+	w := &sotwWatch{req: trimmed(req), ch: ch, ts: ts, nacked: req.GetErrorDetail() != nil, key: key}
+	if tracked {
+		w.h = v.order.watch(key, ts.kind)
+	}
 	if !sub.IsWildcard() {
 		w.names = sub.SubscribedResources()
 	}
-	if c.ready && w.respond(nil) {
+	if c.ready && w.respond(v, nil) {
 		return nil, nil
 	}
 	ts.sotw[w] = struct{}{}
 	return func() {
 		c.mu.Lock()
 		delete(ts.sotw, w)
+		delete(v.order.stamps, w.req)
 		c.mu.Unlock()
 	}, nil
 }
@@ -62,15 +75,23 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 // respond sends the watch its resources if their version differs from the
 // node's: all of them, or, given the names that just changed under an open
 // watch (whose node was up to date until then), only those where the type
-// allows it. The caller holds the cache's lock; the server's channel has
-// room for one response per type.
-func (w *sotwWatch) respond(changed []string) bool {
+// allows it. Listeners and routes wait while the stream's clusters lag.
+// The caller holds the cache's lock; the server's channel has room for one
+// response per type.
+func (w *sotwWatch) respond(v *view, changed []string) bool {
 	version := w.version()
 	if version == w.req.GetVersionInfo() {
+		w.h.upToDate(v, w.ts.kind)
+		return false
+	}
+	if refIndex(w.ts.kind) >= 0 && w.h.clustersBehind(v) {
+		if !slices.Contains(w.h.heldSotW, w) {
+			w.h.heldSotW = append(w.h.heldSotW, w)
+		}
 		return false
 	}
 	var resources []*anypb.Any
-	if changed != nil && partialTypes[w.ts.kind] {
+	if changed != nil && partialTypes[w.ts.kind] && !w.nacked {
 		resources = w.only(changed)
 	} else {
 		resources = w.resources()
@@ -79,6 +100,7 @@ func (w *sotwWatch) respond(changed []string) bool {
 		Request:           w.req,
 		DiscoveryResponse: &discoveryv3.DiscoveryResponse{VersionInfo: version, Resources: resources, TypeUrl: w.ts.url},
 	}
+	w.h.sent(v, w.key, w.ts.kind, w.req)
 	return true
 }
 
@@ -176,6 +198,11 @@ type deltaWatch struct {
 	sub cachev3.Subscription
 	ch  chan cachev3.DeltaResponse
 	ts  *typeState
+	// first: a wildcard subscription's first request, answered even with
+	// nothing.
+	first bool
+	h     *holder
+	key   streamKey
 }
 
 // CreateDeltaWatch sends what the node lacks or has stale, and what it has
@@ -190,22 +217,31 @@ type deltaWatch struct {
 func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, ch chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ts := typeFor(c.viewFor(req.GetNode()), req.GetTypeUrl())
+	v := c.viewFor(req.GetNode())
+	ts := typeFor(v, req.GetTypeUrl())
+	key, tracked := c.boundStream(req)
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
-	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts}
-	if c.ready {
-		names := w.candidates(req)
-		// A wildcard subscription is answered at once, even with nothing.
-		if w.respond(names, sub.IsWildcard() && req.GetResponseNonce() == "") {
-			return nil, nil
-		}
+	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key,
+		first: sub.IsWildcard() && req.GetResponseNonce() == ""}
+	if tracked {
+		w.h = v.order.watch(key, ts.kind)
+	}
+	if req.GetErrorDetail() != nil {
+		// What the stream holds is older than its version map says: the
+		// next response (at the next change, not now: that would loop)
+		// sends every resource it subscribes to.
+		sub.ReturnedResources()[resendKey] = "1"
+	}
+	if c.ready && w.respond(v, w.candidates(req), w.first) {
+		return nil, nil
 	}
 	ts.delta[w] = struct{}{}
 	return func() {
 		c.mu.Lock()
 		delete(ts.delta, w)
+		delete(v.order.stamps, w.req)
 		c.mu.Unlock()
 	}, nil
 }
@@ -215,6 +251,10 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 // with. No resource can have this name (a NUL byte); the server only ever
 // touches keys that a request names.
 const syncedKey = "\x00fairway-synced"
+
+// resendKey marks, in the same map, a stream that rejected a response: its
+// next response carries everything it subscribes to.
+const resendKey = "\x00fairway-resend"
 
 // candidates are the names that may differ between the node and the
 // cache: with the stream up to date as of a logged seq, what changed since
@@ -226,6 +266,12 @@ func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
 			return append(slices.Clone(changed), req.GetResourceNamesSubscribe()...)
 		}
 	}
+	return w.allCandidates()
+}
+
+// allCandidates are every name the node may have or want.
+func (w *deltaWatch) allCandidates() []string {
+	ts, returned := w.ts, w.sub.ReturnedResources()
 	names := slices.Collect(maps.Keys(ts.entries))
 	names = append(names, slices.Collect(maps.Keys(w.sub.SubscribedResources()))...)
 	return append(names, slices.Collect(maps.Keys(returned))...)
@@ -233,15 +279,51 @@ func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
 
 // respond sends the resources among names that the node lacks or has
 // stale, and the ones it has that are gone or unsubscribed; with force it
-// sends even when there are none. It reports whether it sent.
-func (w *deltaWatch) respond(names []string, force bool) bool {
+// sends even when there are none. After a NACK, a response sends every
+// resource the stream subscribes to. Listeners and routes wait while the
+// stream's clusters lag. It reports whether it sent.
+func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
+	if refIndex(w.ts.kind) >= 0 && w.h.clustersBehind(v) {
+		if !slices.Contains(w.h.heldDelta, w) {
+			w.h.heldDelta = append(w.h.heldDelta, w)
+		}
+		return false
+	}
+	ts, returned := w.ts, w.sub.ReturnedResources()
+	upd, removed := w.diff(names)
+	if len(upd) == 0 && len(removed) == 0 && !force {
+		w.h.upToDate(v, ts.kind)
+		return false
+	}
+	if _, resend := returned[resendKey]; resend {
+		delete(returned, resendKey)
+		upd = w.everySubscribed()
+	}
+	if len(upd) == len(ts.entries) && len(upd) > 0 {
+		upd = ts.sortedDeltaResources() // the whole type: the shared list
+	} else {
+		slices.SortFunc(upd, func(a, b *discoveryv3.Resource) int { return cmp.Compare(a.Name, b.Name) })
+	}
+	slices.Sort(removed)
+	w.ch <- &cachev3.DeltaPassthroughResponse{
+		DeltaRequest:   w.req,
+		NextVersionMap: returned,
+		DeltaDiscoveryResponse: &discoveryv3.DeltaDiscoveryResponse{
+			SystemVersionInfo: ts.version, Resources: upd, RemovedResources: removed, TypeUrl: ts.url,
+		},
+	}
+	w.h.sent(v, w.key, ts.kind, w.req)
+	return true
+}
+
+// diff finds, among names, what the node lacks or has stale and what it
+// has that is gone or unsubscribed, and records them as sent.
+func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed []string) {
 	ts, returned := w.ts, w.sub.ReturnedResources()
 	subscribed := w.sub.SubscribedResources()
-	var upd []*discoveryv3.Resource
-	var removed []string
 	returned[syncedKey] = strconv.FormatUint(ts.seq, 10)
 	for _, name := range names {
-		if name == syncedKey {
+		if name == syncedKey || name == resendKey {
 			continue
 		}
 		e := ts.entries[name]
@@ -258,23 +340,21 @@ func (w *deltaWatch) respond(names []string, force bool) bool {
 			delete(returned, name)
 		}
 	}
-	if len(upd) == 0 && len(removed) == 0 && !force {
-		return false
+	return upd, removed
+}
+
+// everySubscribed is every resource the stream subscribes to, as sent.
+func (w *deltaWatch) everySubscribed() []*discoveryv3.Resource {
+	returned := w.sub.ReturnedResources()
+	var upd []*discoveryv3.Resource
+	for name, e := range w.ts.entries {
+		if _, wanted := w.sub.SubscribedResources()[name]; wanted || w.sub.IsWildcard() {
+			d := e.deltaResource()
+			upd = append(upd, d)
+			returned[name] = d.GetVersion()
+		}
 	}
-	if len(upd) == len(ts.entries) && len(upd) > 0 {
-		upd = ts.sortedDeltaResources() // the whole type: the shared list
-	} else {
-		slices.SortFunc(upd, func(a, b *discoveryv3.Resource) int { return cmp.Compare(a.Name, b.Name) })
-	}
-	slices.Sort(removed)
-	w.ch <- &cachev3.DeltaPassthroughResponse{
-		DeltaRequest:   w.req,
-		NextVersionMap: returned,
-		DeltaDiscoveryResponse: &discoveryv3.DeltaDiscoveryResponse{
-			SystemVersionInfo: ts.version, Resources: upd, RemovedResources: removed, TypeUrl: ts.url,
-		},
-	}
-	return true
+	return upd
 }
 
 // trimmed keeps what a response needs of a request: not the thousands of
@@ -288,14 +368,16 @@ func trimmedDelta(req *cachev3.DeltaRequest) *cachev3.DeltaRequest {
 }
 
 // notify answers the open watches of the type that changed names concern.
-func (ts *typeState) notify(names []string) {
+func (ts *typeState) notify(v *view, names []string) {
 	for w := range ts.sotw {
-		if w.concerns(names) && w.respond(names) {
+		if !w.concerns(names) {
+			w.h.upToDate(v, ts.kind)
+		} else if w.respond(v, names) {
 			delete(ts.sotw, w)
 		}
 	}
 	for w := range ts.delta {
-		if w.respond(slices.Clone(names), false) {
+		if w.respond(v, slices.Clone(names), false) {
 			delete(ts.delta, w)
 		}
 	}
