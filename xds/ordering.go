@@ -159,20 +159,18 @@ func (c *Cache) answered(key streamKey, typeURL string, round uint64, ack bool) 
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, v := range c.views {
-		h := v.order.holders[key]
-		if h == nil {
-			continue
-		}
-		for i, k := range refKinds {
-			if kindURLs[k] != typeURL {
-				continue
-			}
-			h.outstanding[i], h.rejected[i] = false, !ack
-			if ack && round > h.acked[i] {
-				h.acked[i] = round
+		if h := v.order.holders[key]; h != nil {
+			for i, k := range refKinds {
+				if kindURLs[k] != typeURL {
+					continue
+				}
+				h.outstanding[i], h.rejected[i] = false, !ack
+				if ack && round > h.acked[i] {
+					h.acked[i] = round
+				}
 			}
 		}
-		v.sweep(c.now())
+		v.sweep(c.now()) // also where removalHold ran out
 	}
 }
 

@@ -12,7 +12,9 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
 	"google.golang.org/grpc"
 
 	"github.com/fairwayhq/fairway/translator"
@@ -354,4 +356,74 @@ func resourceNames(rs []*translator.Resource) []string {
 		out[i] = r.Name
 	}
 	return out
+}
+
+// TestRemovalWaitsForTheStream: a cluster a route stops naming stays
+// served while a stream holds the route table that names it un-ACKed, is
+// removed once the stream ACKs the new table, and a stream that never
+// answers holds the removal back for removalHold at most.
+func TestRemovalWaitsForTheStream(t *testing.T) {
+	for _, ack := range []bool{true, false} {
+		e, in := engineFor(t, shop)
+		api := in.Services[0].DeepCopy()
+		api.Name = "api"
+		if err := e.Upsert(api); err != nil {
+			t.Fatal(err)
+		}
+		c := NewCache(GroupByNone)
+		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		c.now = func() time.Time { return clock }
+		publishTo(c, e)
+		key := streamKey{id: 1}
+		rds, _ := boundRequest(c, key, resourcev3.RouteType, "", "http")
+		first := receive(t, rds)
+		c.views[envoyView].order.holders[key].outstanding[1] = false // as if ACKed
+		c.views[envoyView].order.holders[key].acked[1] = c.views[envoyView].order.round
+		rds, _ = boundRequest(c, key, resourcev3.RouteType, first.GetVersionInfo(), "http")
+
+		moved := in.Ingresses[0].DeepCopy()
+		moved.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "api"
+		moved.ResourceVersion = "2"
+		if err := e.Upsert(moved); err != nil {
+			t.Fatal(err)
+		}
+		publishTo(c, e)
+		receive(t, rds) // the route table naming api, not yet ACKed
+		if !c.serves(translator.KindCluster, "shop/web/80") {
+			t.Fatal("the cluster the un-ACKed route table's predecessor names was removed at once")
+		}
+		if ack {
+			c.answered(key, resourcev3.RouteType, c.views[envoyView].order.round, true)
+			if c.serves(translator.KindCluster, "shop/web/80") {
+				t.Error("the cluster was not removed once the stream ACKed the route table that stopped naming it")
+			}
+			continue
+		}
+		clock = clock.Add(removalHold - time.Second)
+		c.answered(streamKey{id: 99}, resourcev3.RouteType, 0, true) // any event sweeps
+		if !c.serves(translator.KindCluster, "shop/web/80") {
+			t.Fatal("removed before removalHold although the stream never answered")
+		}
+		clock = clock.Add(time.Second)
+		c.answered(streamKey{id: 99}, resourcev3.RouteType, 0, true)
+		if c.serves(translator.KindCluster, "shop/web/80") {
+			t.Error("a stream that never answers held the removal back past removalHold")
+		}
+	}
+}
+
+// boundRequest is a SotW request on a stream, as Nodes binds it.
+func boundRequest(c *Cache, key streamKey, typeURL, version string, names ...string) (chan cachev3.Response, func()) {
+	req := &discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "n"}, TypeUrl: typeURL, VersionInfo: version, ResourceNames: names}
+	c.bind(req, key)
+	ch := make(chan cachev3.Response, 1)
+	cancel, _ := c.CreateWatch(req, streamv3.NewSotwSubscription(names, true), ch)
+	return ch, cancel
+}
+
+// serves reports whether the Envoy view holds a resource.
+func (c *Cache) serves(k translator.Kind, name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.views[envoyView].types[k].entries[name] != nil
 }
