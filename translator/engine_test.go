@@ -8,15 +8,6 @@ import (
 	"github.com/fairwayhq/fairway/translator/translatortest"
 )
 
-func certPair(t *testing.T, name string) [2][]byte {
-	t.Helper()
-	pair, err := translatortest.CertPair(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair
-}
-
 // TestIncrementalEqualsFromScratch is the guarantee that makes the
 // incremental engine safe: after every one of many random adds, updates
 // and deletes, an engine that has seen them all, as events (Upsert,
@@ -28,7 +19,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	if testing.Short() {
 		seeds = 60
 	}
-	certs := [2][2][]byte{certPair(t, "x.com"), certPair(t, "y.com")}
+	certs := [2][2][]byte{translatortest.MustCertPair(t, "x.com"), translatortest.MustCertPair(t, "y.com")}
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)

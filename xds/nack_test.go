@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/translator"
+	"github.com/fairwayhq/fairway/translator/translatortest"
 )
 
 // nackShop has two of each by-name type: assignments of two Services,
@@ -82,7 +83,7 @@ func nackCases() []nackCase {
 }
 
 func tlsSecret(t *testing.T, name, host string) *corev1.Secret {
-	pair := mustPair(t, host)
+	pair := translatortest.MustCertPair(t, host)
 	s := &corev1.Secret{Type: corev1.SecretTypeTLS, Data: map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1]}}
 	s.Namespace, s.Name = "shop", name
 	return s

@@ -303,12 +303,7 @@ func (v *view) releaseHeld(h *holder) {
 // upToDate notes that a stream's open watch has, for its names, what the
 // view has now (it was sent nothing, as nothing differs).
 func (h *holder) upToDate(v *view, k translator.Kind) {
-	if h == nil {
-		return
-	}
-	if k == translator.KindCluster {
-		h.clusterSeq = v.types[k].seq
-		v.releaseHeld(h)
+	if h == nil || h.clustersCaughtUp(v, k) {
 		return
 	}
 	if i := refIndex(k); i >= 0 && !h.outstanding[i] && !h.rejected[i] {
@@ -316,14 +311,21 @@ func (h *holder) upToDate(v *view, k translator.Kind) {
 	}
 }
 
+// clustersCaughtUp notes, for a cluster watch, that the stream's clusters
+// are the view's now (sent, or nothing to send), and releases what waited
+// for them. It reports whether k was the cluster kind.
+func (h *holder) clustersCaughtUp(v *view, k translator.Kind) bool {
+	if k != translator.KindCluster {
+		return false
+	}
+	h.clusterSeq = v.types[k].seq
+	v.releaseHeld(h)
+	return true
+}
+
 // sent notes a response handed to the stream, stamped by its request.
 func (h *holder) sent(v *view, key streamKey, k translator.Kind, req any) {
-	if h == nil {
-		return
-	}
-	if k == translator.KindCluster {
-		h.clusterSeq = v.types[k].seq
-		v.releaseHeld(h)
+	if h == nil || h.clustersCaughtUp(v, k) {
 		return
 	}
 	if i := refIndex(k); i >= 0 {

@@ -243,7 +243,7 @@ func TestMakeBeforeBreak(t *testing.T) {
 	if testing.Short() {
 		seeds = 30
 	}
-	certs := [2][2][]byte{mustPair(t, "x.com"), mustPair(t, "y.com")}
+	certs := [2][2][]byte{translatortest.MustCertPair(t, "x.com"), translatortest.MustCertPair(t, "y.com")}
 	for seed := range seeds {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			makeBeforeBreakRun(t, uint64(seed), steps, certs)
@@ -252,15 +252,6 @@ func TestMakeBeforeBreak(t *testing.T) {
 			return
 		}
 	}
-}
-
-func mustPair(t *testing.T, name string) [2][]byte {
-	t.Helper()
-	pair, err := translatortest.CertPair(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair
 }
 
 func makeBeforeBreakRun(t *testing.T, seed uint64, steps int, certs [2][2][]byte) {

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"slices"
+	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -261,4 +262,14 @@ func CertPair(name string) ([2][]byte, error) {
 		return [2][]byte{}, err
 	}
 	return [2][]byte{pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})}, nil
+}
+
+// MustCertPair is CertPair for tests: a failure ends the test.
+func MustCertPair(tb testing.TB, name string) [2][]byte {
+	tb.Helper()
+	pair, err := CertPair(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pair
 }
