@@ -68,6 +68,12 @@ func findServicePort(svc *corev1.Service, port networkingv1.ServiceBackendPort) 
 		if protocolOf(sp) != corev1.ProtocolTCP {
 			return nil, UnsupportedProtocol, fmt.Errorf("port %s of Service %s/%s is %s; HTTP needs TCP", describePort(port), svc.Namespace, svc.Name, protocolOf(sp))
 		}
+		// A port number outside 1..65535 has no cluster anywhere: the
+		// proxyless set skips it, and no Envoy could connect to it. Routing
+		// to it would publish a reference nothing satisfies.
+		if !validPort(sp.Port) {
+			return nil, InvalidPort, fmt.Errorf("port %s of Service %s/%s: spec.ports[%d].port is %d, not between 1 and 65535", describePort(port), svc.Namespace, svc.Name, i, sp.Port)
+		}
 		return sp, "", nil
 	}
 	return nil, BackendNotFound, fmt.Errorf("Service %s/%s has no port %s", svc.Namespace, svc.Name, describePort(port))

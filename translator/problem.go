@@ -35,7 +35,8 @@ const (
 	// TLSConflict: an older Ingress already serves this TLS host with
 	// another Secret.
 	TLSConflict Reason = "TLSConflict"
-	// InvalidPort: a Service port that cannot be a listener.
+	// InvalidPort: a Service port whose number is not 1..65535, so it can
+	// be neither a listener nor a backend.
 	InvalidPort Reason = "InvalidPort"
 	// UnsupportedProtocol: a protocol fairway cannot proxy (SCTP), or one
 	// that does not fit the use (UDP behind an HTTP route).
