@@ -70,6 +70,7 @@ func validateSet(listeners []*listenerv3.Listener, routes []*routev3.RouteConfig
 	listenerNames := map[string]string{}
 	for _, l := range listeners {
 		check("listener", listenerNames, l.GetName(), l)
+		errs = append(errs, uniqueChainNames(l)...)
 	}
 	for _, rc := range routes {
 		check("route configuration", have.routes, rc.GetName(), rc)
@@ -88,6 +89,22 @@ func validateSet(listeners []*listenerv3.Listener, routes []*routev3.RouteConfig
 	errs = append(errs, missing("cluster load assignment", used.endpoints, have.endpoints)...)
 	errs = append(errs, missing("secret", used.secrets, have.secrets)...)
 	return errors.Join(errs...)
+}
+
+// uniqueChainNames reports filter chains of one listener that share a
+// name, which Envoy rejects (the whole listener, every host on it). Chains
+// without a name are Envoy's to tell apart by their match.
+func uniqueChainNames(l *listenerv3.Listener) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, fc := range l.GetFilterChains() {
+		name := fc.GetName()
+		if name != "" && seen[name] {
+			errs = append(errs, fmt.Errorf("listener %q: filter_chains[%d]: name %q is not unique within the listener", l.GetName(), i, name))
+		}
+		seen[name] = true
+	}
+	return errs
 }
 
 func newRefs() refs {
