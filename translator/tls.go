@@ -117,8 +117,8 @@ func (c *tlsConfig) check(idx *index, namespace, name string) secretCheck {
 }
 
 // checkSecret turns a Secret into an SDS secret if it holds a PEM
-// certificate chain and the private key that matches it. Expiry is not
-// checked here: the translator has no clock.
+// certificate chain and the private key that matches it, of a type Envoy
+// loads. Expiry is not checked here: the translator has no clock.
 func checkSecret(s *corev1.Secret, namespace, name string) secretCheck {
 	switch {
 	case name == "":
@@ -132,7 +132,11 @@ func checkSecret(s *corev1.Secret, namespace, name string) secretCheck {
 	if len(cert) == 0 || len(key) == 0 {
 		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s needs both data[%s] and data[%s]", namespace, name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
 	}
-	if _, err := tls.X509KeyPair(cert, key); err != nil {
+	pair, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s: %v", namespace, name, err)}
+	}
+	if err := checkEnvoyKey(pair.Certificate[0]); err != nil {
 		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s: %v", namespace, name, err)}
 	}
 	return secretCheck{secret: envoy.TLSSecret(envoy.SecretName(namespace, name), cert, key)}
