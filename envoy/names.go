@@ -64,3 +64,22 @@ const GRPCServerListenerPrefix = "grpc/server?xds.resource.listening_address="
 func GRPCServerListenerName(address string, port uint32) string {
 	return GRPCServerListenerPrefix + net.JoinHostPort(address, strconv.FormatUint(uint64(port), 10))
 }
+
+// DefaultFilterChainName names the https listener's default filter chain,
+// the one without server names that serves clients whose SNI matches no
+// host: "*", like the catch-all virtual host. An SNI chain's name is a
+// Secret's <namespace>/<name>, which always holds a "/", so the two never
+// meet (not even for a Secret in the namespace "default").
+const DefaultFilterChainName = "*"
+
+// FilterChainName names a TLS filter chain: an SNI chain is named after
+// its Secret (there is one per Secret), the default chain is
+// DefaultFilterChainName. Naming both by the Secret would give a listener
+// two chains of one name when a Secret is both the default certificate
+// and a host's, and Envoy rejects a listener whose chain names repeat.
+func FilterChainName(c TLSChain) string {
+	if len(c.ServerNames) == 0 {
+		return DefaultFilterChainName
+	}
+	return c.Secret
+}

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"cmp"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,20 +56,33 @@ func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespac
 	return t.useCluster(clusterKey{namespace: namespace, service: svc.Name, port: sp.Port})
 }
 
-// findServicePort finds the TCP Service port an Ingress backend names.
+// findServicePort finds the TCP Service port an Ingress backend names. A
+// number can name a UDP and a TCP port at once (DNS on 53): the TCP one is
+// the backend, and only a port that is UDP alone is UnsupportedProtocol.
 func findServicePort(svc *corev1.Service, port networkingv1.ServiceBackendPort) (*corev1.ServicePort, Reason, error) {
 	if (port.Name == "") == (port.Number == 0) {
 		return nil, InvalidBackend, fmt.Errorf("set exactly one of name and number")
 	}
+	var other *corev1.ServicePort // a match of another protocol
 	for i := range svc.Spec.Ports {
 		sp := &svc.Spec.Ports[i]
 		if (port.Name != "" && sp.Name != port.Name) || (port.Number != 0 && sp.Port != port.Number) {
 			continue
 		}
 		if protocolOf(sp) != corev1.ProtocolTCP {
-			return nil, UnsupportedProtocol, fmt.Errorf("port %s of Service %s/%s is %s; HTTP needs TCP", describePort(port), svc.Namespace, svc.Name, protocolOf(sp))
+			other = cmp.Or(other, sp)
+			continue
+		}
+		// A port number outside 1..65535 has no cluster anywhere: the
+		// proxyless set skips it, and no Envoy could connect to it. Routing
+		// to it would publish a reference nothing satisfies.
+		if !validPort(sp.Port) {
+			return nil, InvalidPort, fmt.Errorf("port %s of Service %s/%s: spec.ports[%d].port is %d, not between 1 and 65535", describePort(port), svc.Namespace, svc.Name, i, sp.Port)
 		}
 		return sp, "", nil
+	}
+	if other != nil {
+		return nil, UnsupportedProtocol, fmt.Errorf("port %s of Service %s/%s is %s; HTTP needs TCP", describePort(port), svc.Namespace, svc.Name, protocolOf(other))
 	}
 	return nil, BackendNotFound, fmt.Errorf("Service %s/%s has no port %s", svc.Namespace, svc.Name, describePort(port))
 }

@@ -36,10 +36,8 @@ func FuzzTranslate(f *testing.F) {
 		if in.Options.Validate() != nil {
 			in.Options = Options{}
 		}
+		checkPublishable(t, in.Input, in.Options)
 		res := Translate(in.Input, in.Options)
-		if err := res.Validate(); err != nil {
-			t.Fatalf("output does not validate:\n%v", err)
-		}
 		first := encodeGolden(t, res)
 		if again := encodeGolden(t, Translate(in.Input, in.Options)); !bytes.Equal(first, again) {
 			t.Fatalf("same input, different output:\n%s", cmp.Diff(string(first), string(again)))
@@ -58,6 +56,30 @@ func FuzzTranslate(f *testing.F) {
 			t.Fatalf("output depends on input order:\n%s", cmp.Diff(string(first), string(got)))
 		}
 	})
+}
+
+// checkPublishable fails t unless the translation of in passes every check
+// that stands between the translator and the fleet: the Result's full
+// validation and the publisher's reference check of both resource sets.
+// One bad object must cost only its own part, never the whole publication.
+func checkPublishable(t testing.TB, in Input, opts Options) {
+	t.Helper()
+	e := NewEngine(opts)
+	e.Sync(in)
+	out := e.Output()
+	if out.Err != nil {
+		t.Fatalf("a built resource failed validation: %v", out.Err)
+	}
+	if err := out.Envoy.Check(); err != nil {
+		t.Fatalf("the publish check fails on the fleet's resources: %v", err)
+	}
+	if err := out.Proxyless.Check(); err != nil {
+		t.Fatalf("the publish check fails on the proxyless resources: %v", err)
+	}
+	res := out.Result()
+	if err := res.Validate(); err != nil {
+		t.Fatalf("output does not validate:\n%v", err)
+	}
 }
 
 func reversed[T any](s []T) []T {

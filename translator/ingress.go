@@ -90,8 +90,11 @@ func (st *ingressState) addPath(host string, p pathSpec) {
 func (st *ingressState) hasTLS() bool     { return st != nil && len(st.obj.Spec.TLS) > 0 }
 func (st *ingressState) hasDefault() bool { return st != nil && st.obj.Spec.DefaultBackend != nil }
 
-// parseIngress validates an Ingress's hosts and paths once.
-func parseIngress(ing *networkingv1.Ingress, served bool) *ingressState {
+// parseIngress validates an Ingress's hosts and paths once. A wildcard
+// host whose single-label check Envoy would refuse as too large a regex
+// is dropped with its rule: served, it would get the whole route table
+// rejected.
+func parseIngress(ing *networkingv1.Ingress, served bool, regexLimit int) *ingressState {
 	st := &ingressState{
 		obj:    ing,
 		ref:    ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
@@ -106,6 +109,12 @@ func parseIngress(ing *networkingv1.Ingress, served bool) *ingressState {
 			if err := validateHost(rule.Host); err != nil {
 				ps.add(st.ref, InvalidHost, "spec.rules[%d].host: %v", ri, err)
 				continue
+			}
+			if isWildcard(rule.Host) {
+				if err := checkRegexSize(singleLabelRegex(rule.Host), regexLimit); err != nil {
+					ps.add(st.ref, RegexTooLarge, "spec.rules[%d].host: %q: %v; the rule is not served", ri, rule.Host, err)
+					continue
+				}
 			}
 		}
 		if rule.HTTP == nil {
@@ -132,7 +141,7 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	prev := e.ingresses[k]
 	var next *ingressState
 	if ing != nil {
-		next = parseIngress(ing, e.ours.serves(ing))
+		next = parseIngress(ing, e.ours.serves(ing), e.opts.RegexProgramSizeLimit)
 		e.ingresses[k] = next
 	} else {
 		delete(e.ingresses, k)

@@ -74,6 +74,11 @@ type Options struct {
 	Proxyless bool `json:"proxyless,omitempty"`
 	// ListenAddress is the IP the fleet's listeners bind; "::" is dual-stack.
 	ListenAddress string `json:"listenAddress,omitempty"`
+	// RegexProgramSizeLimit is the largest RE2 program size the fleet's
+	// Envoys accept (their re2.max_program_size.error_level): fairway's
+	// bootstrap sets envoy.RegexProgramSizeLimit, the default. Envoys
+	// started from a bootstrap of their own keep Envoy's 100.
+	RegexProgramSizeLimit int `json:"regexProgramSizeLimit,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.
@@ -92,6 +97,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.ListenAddress == "" {
 		o.ListenAddress = envoy.DefaultListenAddress
+	}
+	if o.RegexProgramSizeLimit == 0 {
+		o.RegexProgramSizeLimit = envoy.RegexProgramSizeLimit
 	}
 	return o
 }
@@ -112,6 +120,9 @@ func (o Options) Validate() error {
 	}
 	if o.LBTarget != LBTargetPods && o.LBTarget != LBTargetNodes {
 		return fmt.Errorf("lb target %q: must be %q or %q", o.LBTarget, LBTargetPods, LBTargetNodes)
+	}
+	if o.RegexProgramSizeLimit < 0 {
+		return fmt.Errorf("regex program size limit %d: must be positive", o.RegexProgramSizeLimit)
 	}
 	if a, err := netip.ParseAddr(o.ListenAddress); err != nil || a.Zone() != "" {
 		return fmt.Errorf("listen address %q: must be an IP address, such as 0.0.0.0 or ::", o.ListenAddress)

@@ -26,6 +26,9 @@ const (
 	DefaultBackendConflict Reason = "DefaultBackendConflict"
 	// InvalidHost: a rule or TLS host is not a valid DNS name or wildcard.
 	InvalidHost Reason = "InvalidHost"
+	// RegexTooLarge: a host whose match needs a regex larger than the
+	// fleet's Envoys accept.
+	RegexTooLarge Reason = "RegexTooLarge"
 	// InvalidPath: a path or pathType that cannot be matched as specified.
 	InvalidPath Reason = "InvalidPath"
 	// SecretNotFound: a TLS entry names a Secret that does not exist.
@@ -35,7 +38,8 @@ const (
 	// TLSConflict: an older Ingress already serves this TLS host with
 	// another Secret.
 	TLSConflict Reason = "TLSConflict"
-	// InvalidPort: a Service port that cannot be a listener.
+	// InvalidPort: a Service port whose number is not 1..65535, so it can
+	// be neither a listener nor a backend.
 	InvalidPort Reason = "InvalidPort"
 	// UnsupportedProtocol: a protocol fairway cannot proxy (SCTP), or one
 	// that does not fit the use (UDP behind an HTTP route).
@@ -50,7 +54,7 @@ const (
 // a series per reason before the first Problem.
 var Reasons = []Reason{
 	BackendNotFound, InvalidBackend, UnsupportedBackend, PortConflict, DuplicatePath, DefaultBackendConflict,
-	InvalidHost, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
+	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
 	InvalidEndpoint, NoNodePort,
 }
 

@@ -3,7 +3,9 @@ package translator
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 
 	"github.com/cespare/xxhash/v2"
 	"google.golang.org/protobuf/proto"
@@ -193,11 +195,52 @@ func (s *ResourceSet) TakeChanges() Changes {
 
 // Check reports a reference to a missing resource: the consistency that
 // Envoy needs (every RDS, cluster, EDS and SDS name it is given exists).
+// It is the last line of defence, since the translator never emits a
+// reference it does not satisfy; when it fires anyway, the error names
+// who refers to what and the Kubernetes object behind it, so an operator
+// can find the object without reading resource dumps.
 func (s *ResourceSet) Check() error {
-	for r := range s.missing {
-		return fmt.Errorf("%s %q is referenced but not there", r.Kind, r.Name)
+	if len(s.missing) == 0 {
+		return nil
 	}
-	return nil
+	missing := slices.SortedFunc(maps.Keys(s.missing), func(a, b Ref) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	r := missing[0]
+	return fmt.Errorf("%s %q%s is referenced by %s but not there (%d missing in all)",
+		r.Kind, r.Name, sourceObject(r), s.referrer(r), len(missing))
+}
+
+// referrer names the first resource (and part: a virtual host) that
+// refers to r. It walks the whole set, which only a failed Check does.
+func (s *ResourceSet) referrer(r Ref) string {
+	for k := range NumKinds {
+		for _, res := range s.Sorted(k) {
+			if slices.Contains(res.Refs, r) {
+				return fmt.Sprintf("%s %q", k, res.Name)
+			}
+			for _, part := range res.Parts {
+				if slices.Contains(part.Refs, r) {
+					return fmt.Sprintf("%s %q (part %q)", k, res.Name, part.Name)
+				}
+			}
+		}
+	}
+	return "a resource no longer present"
+}
+
+// sourceObject names the Kubernetes object a resource is built from, when
+// its name says: a cluster or assignment is a Service port
+// (<namespace>/<service>/<port>[/udp]), a secret a Secret.
+func sourceObject(r Ref) string {
+	parts := strings.Split(r.Name, "/")
+	switch {
+	case (r.Kind == KindCluster || r.Kind == KindEndpoint) && len(parts) >= 3:
+		return fmt.Sprintf(" (Service %s/%s port %s)", parts[0], parts[1], strings.Join(parts[2:], "/"))
+	case r.Kind == KindSecret && len(parts) == 2:
+		return fmt.Sprintf(" (Secret %s)", r.Name)
+	}
+	return ""
 }
 
 // checkAll is Check done the long way, for tests of the counting.

@@ -87,3 +87,26 @@ func TestCheckCountsReferences(t *testing.T) {
 	s.remove(KindListener, "http")
 	ok(true, "the referrers removed too")
 }
+
+// TestCheckNamesTheObject: when the publish check fires, its error says
+// which resource refers to the missing one and which Kubernetes object
+// that one stands for, so an operator knows where to look.
+func TestCheckNamesTheObject(t *testing.T) {
+	s := newResourceSet()
+	vh := newResource("a.com", []byte("v"), []Ref{{KindCluster, "ns/a/0"}})
+	s.put(KindRoute, composeRouteConfig("http", []*Resource{vh}))
+	s.put(KindListener, newResource("https", []byte("l"), []Ref{{KindRoute, "http"}, {KindSecret, "ns/cert"}}))
+	err := s.Check()
+	if err == nil {
+		t.Fatal("Check passed with a missing cluster and secret")
+	}
+	want := `cluster "ns/a/0" (Service ns/a port 0) is referenced by route "http" (part "a.com") but not there (2 missing in all)`
+	if err.Error() != want {
+		t.Errorf("Check =\n%v\nwant\n%s", err, want)
+	}
+	s.put(KindCluster, newResource("ns/a/0", []byte("c"), nil))
+	want = `secret "ns/cert" (Secret ns/cert) is referenced by listener "https" but not there (1 missing in all)`
+	if err := s.Check(); err == nil || err.Error() != want {
+		t.Errorf("Check =\n%v\nwant\n%s", err, want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -116,8 +117,8 @@ func (c *tlsConfig) check(idx *index, namespace, name string) secretCheck {
 }
 
 // checkSecret turns a Secret into an SDS secret if it holds a PEM
-// certificate chain and the private key that matches it. Expiry is not
-// checked here: the translator has no clock.
+// certificate chain and the private key that matches it, of a type Envoy
+// loads. Expiry is not checked here: the translator has no clock.
 func checkSecret(s *corev1.Secret, namespace, name string) secretCheck {
 	switch {
 	case name == "":
@@ -131,7 +132,11 @@ func checkSecret(s *corev1.Secret, namespace, name string) secretCheck {
 	if len(cert) == 0 || len(key) == 0 {
 		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s needs both data[%s] and data[%s]", namespace, name, corev1.TLSCertKey, corev1.TLSPrivateKeyKey)}
 	}
-	if _, err := tls.X509KeyPair(cert, key); err != nil {
+	pair, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s: %v", namespace, name, err)}
+	}
+	if err := checkEnvoyKey(pair.Certificate[0]); err != nil {
 		return secretCheck{reason: SecretInvalid, err: fmt.Errorf("Secret %s/%s: %v", namespace, name, err)}
 	}
 	return secretCheck{secret: envoy.TLSSecret(envoy.SecretName(namespace, name), cert, key)}
@@ -222,12 +227,23 @@ func (e *Engine) recomputeTLS() error {
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindSecret, c.Secret})
 	}
-	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, envoy.HTTPSRouteConfig, next.chains), refs)
+	r, err := encode(envoy.HTTPSListenerName, httpsListener(e.opts.ListenAddress, next.port, next.chains), refs)
 	if err != nil {
 		return err
 	}
 	e.envoy.put(KindListener, r)
 	return nil
+}
+
+// httpsListener builds the https listener with a unique name per filter
+// chain (envoy.FilterChainName): the constructor names each chain by its
+// Secret, which repeats when one Secret is the default certificate too.
+func httpsListener(address string, port uint32, chains []envoy.TLSChain) *listenerv3.Listener {
+	l := envoy.HTTPSListener(envoy.HTTPSListenerName, address, port, envoy.HTTPSRouteConfig, chains)
+	for i, fc := range l.GetFilterChains() {
+		fc.Name = envoy.FilterChainName(chains[i])
+	}
+	return l
 }
 
 func sameChain(a, b envoy.TLSChain) bool {

@@ -3,6 +3,8 @@ package translator
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -20,9 +22,11 @@ import (
 // validator is what go-control-plane's generated validation offers.
 type validator interface{ ValidateAll() error }
 
-// refs are the names that resources point at, by type.
+// refs are the names that resources point at, by type. A used name maps
+// to the first resource that points at it, so that a dangling reference
+// names its referrer.
 type refs struct {
-	routes, clusters, endpoints, secrets map[string]bool
+	routes, clusters, endpoints, secrets map[string]string
 }
 
 // Validate checks what Envoy would check before accepting the Result: every
@@ -52,18 +56,21 @@ func validateSet(listeners []*listenerv3.Listener, routes []*routev3.RouteConfig
 	used := newRefs()
 	have := newRefs()
 	var errs []error
-	check := func(kind string, names map[string]bool, name string, m proto.Message) {
-		if names[name] {
+	check := func(kind string, names map[string]string, name string, m proto.Message) {
+		if _, dup := names[name]; dup {
 			errs = append(errs, fmt.Errorf("%s %q: name is not unique", kind, name))
 		}
-		names[name] = true
-		if err := walk(m.ProtoReflect(), &used); err != nil {
+		names[name] = ""
+		mine := newRefs()
+		if err := walk(m.ProtoReflect(), &mine); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", kind, name, err))
 		}
+		used.merge(mine, fmt.Sprintf("%s %q", kind, name))
 	}
-	listenerNames := map[string]bool{}
+	listenerNames := map[string]string{}
 	for _, l := range listeners {
 		check("listener", listenerNames, l.GetName(), l)
+		errs = append(errs, uniqueChainNames(l)...)
 	}
 	for _, rc := range routes {
 		check("route configuration", have.routes, rc.GetName(), rc)
@@ -84,23 +91,53 @@ func validateSet(listeners []*listenerv3.Listener, routes []*routev3.RouteConfig
 	return errors.Join(errs...)
 }
 
+// uniqueChainNames reports filter chains of one listener that share a
+// name, which Envoy rejects (the whole listener, every host on it). Chains
+// without a name are Envoy's to tell apart by their match.
+func uniqueChainNames(l *listenerv3.Listener) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, fc := range l.GetFilterChains() {
+		name := fc.GetName()
+		if name != "" && seen[name] {
+			errs = append(errs, fmt.Errorf("listener %q: filter_chains[%d]: name %q is not unique within the listener", l.GetName(), i, name))
+		}
+		seen[name] = true
+	}
+	return errs
+}
+
 func newRefs() refs {
-	return refs{routes: map[string]bool{}, clusters: map[string]bool{}, endpoints: map[string]bool{}, secrets: map[string]bool{}}
+	return refs{routes: map[string]string{}, clusters: map[string]string{}, endpoints: map[string]string{}, secrets: map[string]string{}}
+}
+
+// merge adds one resource's references, by that referrer, keeping the
+// first referrer of each name.
+func (r refs) merge(from refs, referrer string) {
+	pairs := [][2]map[string]string{{r.routes, from.routes}, {r.clusters, from.clusters}, {r.endpoints, from.endpoints}, {r.secrets, from.secrets}}
+	for _, p := range pairs {
+		for name := range p[1] {
+			if _, ok := p[0][name]; !ok {
+				p[0][name] = referrer
+			}
+		}
+	}
 }
 
 // mark records a reference; an empty name is no reference (the resource
 // uses another specifier) and ValidateAll has already judged it.
-func mark(names map[string]bool, name string) {
+func mark(names map[string]string, name string) {
 	if name != "" {
-		names[name] = true
+		names[name] = ""
 	}
 }
 
-func missing(kind string, used, have map[string]bool) []error {
+// missing lists, sorted, the used names that are not there.
+func missing(kind string, used, have map[string]string) []error {
 	var errs []error
-	for name := range used {
-		if !have[name] {
-			errs = append(errs, fmt.Errorf("%s %q is referenced but not present", kind, name))
+	for _, name := range slices.Sorted(maps.Keys(used)) {
+		if _, ok := have[name]; !ok {
+			errs = append(errs, fmt.Errorf("%s %q is referenced by %s but not present", kind, name, used[name]))
 		}
 	}
 	return errs

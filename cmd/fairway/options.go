@@ -21,6 +21,8 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 		`IP the fleet's listeners bind: "0.0.0.0" (IPv4), "::" (IPv6 and IPv4, for dual-stack nodes) or one address`)
 	fs.Var((*lbTargetFlag)(&o.LBTarget), "lb-target",
 		`where LoadBalancer traffic goes: "pods" (ready pod endpoints) or "nodes" (node InternalIPs at the nodePort)`)
+	fs.IntVar(&o.RegexProgramSizeLimit, "regex-program-size-limit", o.RegexProgramSizeLimit,
+		"largest RE2 program size the fleet's Envoys accept (their re2.max_program_size.error_level): fairway's bootstrap sets this default; use 100 for Envoys run from a bootstrap of their own")
 	return &o
 }
 

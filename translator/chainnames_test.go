@@ -1,0 +1,33 @@
+package translator
+
+import (
+	"strings"
+	"testing"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// TestValidateFlagsRepeatedChainNames: a listener whose filter chains
+// share a name (Envoy rejects it whole) fails validation, and the chains
+// the translator builds for one Secret that is both the default
+// certificate and a host's do not.
+func TestValidateFlagsRepeatedChainNames(t *testing.T) {
+	chains := []envoy.TLSChain{{Secret: "ns/cert", ServerNames: []string{"a.example.com"}}, {Secret: "ns/cert"}}
+	bad := envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains)
+	for _, fc := range bad.GetFilterChains() {
+		fc.Name = "ns/cert"
+	}
+	errs := uniqueChainNames(bad)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `filter_chains[1]: name "ns/cert" is not unique`) {
+		t.Errorf("repeated chain names: errors = %v", errs)
+	}
+	res := Result{Listeners: []*listenerv3.Listener{bad}}
+	if err := res.Validate(); err == nil || !strings.Contains(err.Error(), "not unique within the listener") {
+		t.Errorf("Validate = %v, want the repeated chain name flagged", err)
+	}
+	if errs := uniqueChainNames(httpsListener("0.0.0.0", 443, chains)); len(errs) != 0 {
+		t.Errorf("the translator's chains: %v", errs)
+	}
+}
