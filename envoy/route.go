@@ -3,6 +3,7 @@ package envoy
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // RouteConfiguration is a route table of virtual hosts. The port in the Host
@@ -56,6 +57,16 @@ func ClusterRoute(name string, match *routev3.RouteMatch, cluster string) *route
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
 		}},
 	}
+}
+
+// EdgeRoute gives a forwarding route the fleet's defaults: no timeout
+// (RouteTimeout) and a retry on another pod for requests that never
+// reached one (edgeRetryPolicy). It returns r.
+func EdgeRoute(r *routev3.Route) *routev3.Route {
+	a := r.GetRoute()
+	a.Timeout = durationpb.New(RouteTimeout)
+	a.RetryPolicy = edgeRetryPolicy()
+	return r
 }
 
 // DirectResponseRoute answers matching requests itself with an empty body:

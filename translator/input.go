@@ -74,6 +74,10 @@ type Options struct {
 	Proxyless bool `json:"proxyless,omitempty"`
 	// ListenAddress is the IP the fleet's listeners bind; "::" is dual-stack.
 	ListenAddress string `json:"listenAddress,omitempty"`
+	// AccessLog turns the fleet listeners' access logs on (json, the
+	// default) or off; AccessLogFormat replaces their default fields.
+	AccessLog       AccessLogMode   `json:"accessLog,omitempty"`
+	AccessLogFormat AccessLogFormat `json:"accessLogFormat,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.
@@ -92,6 +96,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.ListenAddress == "" {
 		o.ListenAddress = envoy.DefaultListenAddress
+	}
+	if o.AccessLog == "" {
+		o.AccessLog = AccessLogJSON
 	}
 	return o
 }
@@ -116,5 +123,5 @@ func (o Options) Validate() error {
 	if a, err := netip.ParseAddr(o.ListenAddress); err != nil || a.Zone() != "" {
 		return fmt.Errorf("listen address %q: must be an IP address, such as 0.0.0.0 or ::", o.ListenAddress)
 	}
-	return nil
+	return o.validAccessLog()
 }
