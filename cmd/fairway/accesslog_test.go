@@ -181,4 +181,9 @@ func TestAccessLogFlagErrors(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 and %q", c.name, code, stderr, c.stderr)
 		}
 	}
+	// serve shares the flags, and refuses to start on a bad format.
+	code, _, stderr := runCLI(t, "serve", "--manifests", examples, "--access-log-format", dir+"/operator.yaml")
+	if code != 2 || !strings.Contains(stderr, "access log format tcp.sent") {
+		t.Errorf("serve: exit %d, stderr %q; want exit 2 naming tcp.sent", code, stderr)
+	}
 }
