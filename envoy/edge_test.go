@@ -122,9 +122,9 @@ func TestL4EdgeDefaults(t *testing.T) {
 	}
 }
 
-// TestRouteEdgeDefaults: fleet routes that forward have no timeout and
-// retry only what never reached a pod, on another pod; direct responses
-// and proxyless routes have neither.
+// TestRouteEdgeDefaults: fleet routes that forward have no timeout, and
+// fleet virtual hosts retry only what never reached a pod, on another pod;
+// direct responses and proxyless routes have neither.
 func TestRouteEdgeDefaults(t *testing.T) {
 	spec := RouteSpec{Name: "shop/web", Path: "/api", Cluster: "shop/web/80"}
 	for _, r := range spec.Routes() {
@@ -132,11 +132,19 @@ func TestRouteEdgeDefaults(t *testing.T) {
 		if a.Timeout == nil || a.Timeout.AsDuration() != 0 {
 			t.Errorf("%s: timeout %v, want 0s (none)", r.Match, a.Timeout)
 		}
-		rp := a.RetryPolicy
-		if rp.GetRetryOn() != "connect-failure,reset-before-request" || rp.GetNumRetries().GetValue() != 2 ||
-			len(rp.GetRetryHostPredicate()) != 1 || rp.RetryHostPredicate[0].Name != "envoy.retry_host_predicates.previous_hosts" {
-			t.Errorf("%s: retry_policy %v", r.Match, rp)
+		if a.RetryPolicy != nil {
+			t.Errorf("%s: a route-level retry_policy would override the virtual host's", r.Match)
 		}
+	}
+	vh := &routev3.VirtualHost{}
+	if err := proto.Unmarshal(AppendVirtualHost(nil, "shop.example.com", []string{"shop.example.com"}, []RouteSpec{spec}), vh); err != nil {
+		t.Fatal(err)
+	}
+	rp := vh.RetryPolicy
+	if rp.GetRetryOn() != "connect-failure,reset-before-request" || rp.GetNumRetries().GetValue() != 2 ||
+		len(rp.GetRetryHostPredicate()) != 1 || rp.RetryHostPredicate[0].Name != "envoy.retry_host_predicates.previous_hosts" ||
+		rp.HostSelectionRetryMaxAttempts != 3 {
+		t.Errorf("virtual host retry_policy %v", rp)
 	}
 	for _, r := range (RouteSpec{Name: "x", Path: "/", Status: 503}).Routes() {
 		if r.GetDirectResponse().GetStatus() != 503 {
@@ -145,6 +153,9 @@ func TestRouteEdgeDefaults(t *testing.T) {
 	}
 	api := APIListener("web.shop:80", []RouteSpec{spec})
 	hcm := unpack(t, api.ApiListener.ApiListener, &hcmv3.HttpConnectionManager{})
+	if hcm.GetRouteConfig().VirtualHosts[0].RetryPolicy != nil {
+		t.Error("proxyless virtual host carries the fleet's retry policy")
+	}
 	for _, r := range hcm.GetRouteConfig().VirtualHosts[0].Routes {
 		if a := r.GetRoute(); a.Timeout != nil || a.RetryPolicy != nil {
 			t.Errorf("proxyless route %v carries the fleet's route defaults", r)
@@ -159,7 +170,6 @@ func TestRouteEdgeDefaults(t *testing.T) {
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: "shop/web/80"},
 			Timeout:          durationpb.New(0),
-			RetryPolicy:      edgeRetryPolicy(),
 		}},
 	})
 }

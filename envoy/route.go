@@ -59,14 +59,21 @@ func ClusterRoute(name string, match *routev3.RouteMatch, cluster string) *route
 	}
 }
 
-// EdgeRoute gives a forwarding route the fleet's defaults: no timeout
-// (RouteTimeout) and a retry on another pod for requests that never
-// reached one (edgeRetryPolicy). It returns r.
+// EdgeRoute gives a forwarding route the fleet's default: no timeout
+// (RouteTimeout) instead of Envoy's 15 s. It returns r.
 func EdgeRoute(r *routev3.Route) *routev3.Route {
-	a := r.GetRoute()
-	a.Timeout = durationpb.New(RouteTimeout)
-	a.RetryPolicy = edgeRetryPolicy()
+	r.GetRoute().Timeout = durationpb.New(RouteTimeout)
 	return r
+}
+
+// EdgeVirtualHost is a fleet virtual host: its routes retry a request that
+// never reached a pod on another pod (edgeRetryPolicy). The policy sits on
+// the virtual host, once, rather than on each of its routes, and a route's
+// own policy would take precedence.
+func EdgeVirtualHost(name string, domains []string, routes []*routev3.Route) *routev3.VirtualHost {
+	vh := VirtualHost(name, domains, routes)
+	vh.RetryPolicy = edgeRetryPolicy()
+	return vh
 }
 
 // DirectResponseRoute answers matching requests itself with an empty body:

@@ -92,8 +92,8 @@ func sizeAction(r RouteSpec, edge bool) int {
 	return sizeMessage(2, sizeRouteAction(r, edge))
 }
 
-// RouteAction{timeout=8, retry_policy=9, oneof{cluster=1}}: the edge's
-// fields are the same in every route, encoded once.
+// RouteAction{timeout=8, oneof{cluster=1}}: the edge's field is the same
+// in every route, encoded once.
 func sizeRouteAction(r RouteSpec, edge bool) int {
 	n := sizeString(1, r.Cluster)
 	if edge {
@@ -167,11 +167,21 @@ func appendMatch(b []byte, r RouteSpec, f pathForm) []byte {
 	return appendString(b, f.field, f.value)
 }
 
-// AppendVirtualHost appends the encoding of a fleet VirtualHost(name,
+// AppendVirtualHost appends the encoding of an EdgeVirtualHost(name,
 // domains, routes) whose routes are built from specs.
 func AppendVirtualHost(b []byte, name string, domains []string, routes []RouteSpec) []byte {
-	return appendVirtualHost(b, name, domains, routes, true)
+	return append(appendVirtualHost(b, name, domains, routes, true), edgeRetryField...)
 }
+
+// edgeRetryField is VirtualHost field retry_policy=16, the same in every
+// fleet virtual host, written after the routes (field 3).
+var edgeRetryField = func() []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&routev3.VirtualHost{RetryPolicy: edgeRetryPolicy()})
+	if err != nil {
+		panic(fmt.Sprintf("envoy: encode the edge retry policy: %v", err))
+	}
+	return b
+}()
 
 func appendVirtualHost(b []byte, name string, domains []string, routes []RouteSpec, edge bool) []byte {
 	b = appendString(b, 1, name)
