@@ -55,7 +55,7 @@ func (r RouteSpec) forms() []pathForm {
 func (r RouteSpec) Routes() []*routev3.Route { return r.routes(true) }
 
 // routes are the route messages; edge adds the fleet's route defaults
-// (EdgeRouteAction) to the routes that forward.
+// (EdgeRoute) to the routes that forward; proxyless routes go without.
 func (r RouteSpec) routes(edge bool) []*routev3.Route {
 	var out []*routev3.Route
 	for _, f := range r.forms() {
@@ -128,7 +128,7 @@ func sizeHeader(r RouteSpec) int {
 	return n
 }
 
-// appendRoutes appends the encoding of each of r.Routes() as a repeated
+// appendRoutes appends the encoding of each of r.routes(edge) as a repeated
 // field of the given number.
 func appendRoutes(b []byte, field protowire.Number, r RouteSpec, edge bool) []byte {
 	for _, f := range r.forms() {
