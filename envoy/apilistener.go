@@ -9,11 +9,13 @@ import (
 // xds:///<name>: no socket, just an HTTP connection manager with an inline
 // route table, so a client needs one resource instead of two. Its one
 // virtual host takes any authority, since the listener's name already
-// chose it; the router filter is the one gRPC requires last.
+// chose it; the router filter is the one gRPC requires last. Its routes
+// have none of the fleet's route defaults: a gRPC client applies its own
+// deadlines and retry policy.
 func APIListener(name string, routes []RouteSpec) *listenerv3.Listener {
 	var rs []*routev3.Route
 	for _, r := range routes {
-		rs = append(rs, r.Routes()...)
+		rs = append(rs, r.routes(false)...)
 	}
 	return &listenerv3.Listener{
 		Name:        name,

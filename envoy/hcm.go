@@ -5,19 +5,23 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 const (
 	hcmFilter    = "envoy.filters.network.http_connection_manager"
 	routerFilter = "envoy.filters.http.router"
+	websocket    = "websocket"
 )
 
 // HTTPConnectionManager is the network filter of the fleet's HTTP listeners.
 // The fleet is the edge, so it trusts no X-Forwarded-For from clients
 // (use_remote_address) and normalises paths (RFC 3986, merged slashes) before
 // routing, so that "/a/../admin" or "//admin" cannot slip past a prefix rule.
-func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
+// It carries the edge's timeouts and HTTP/2 limits (edge.go), allows
+// WebSocket upgrades on every route, and logs each request in log's format.
+func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat) *listenerv3.Filter {
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix: statPrefix,
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
@@ -25,10 +29,17 @@ func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
 			ConfigSource:    adsSource(),
 			RouteConfigName: routeConfig,
 		}},
-		HttpFilters:      routerOnly(),
-		UseRemoteAddress: wrapperspb.Bool(true),
-		NormalizePath:    wrapperspb.Bool(true),
-		MergeSlashes:     true,
+		HttpFilters:               routerOnly(),
+		AccessLog:                 stdoutJSONLog(log),
+		UseRemoteAddress:          wrapperspb.Bool(true),
+		NormalizePath:             wrapperspb.Bool(true),
+		MergeSlashes:              true,
+		RequestHeadersTimeout:     durationpb.New(RequestHeadersTimeout),
+		StreamIdleTimeout:         durationpb.New(StreamIdleTimeout),
+		MaxRequestHeadersKb:       wrapperspb.UInt32(MaxRequestHeadersKB),
+		CommonHttpProtocolOptions: edgeHTTPProtocolOptions(),
+		Http2ProtocolOptions:      edgeHTTP2Options(),
+		UpgradeConfigs:            []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: websocket}},
 	}
 	return &listenerv3.Filter{
 		Name:       hcmFilter,
@@ -47,7 +58,10 @@ func routerOnly() []*hcmv3.HttpFilter {
 
 // inlineHCM is a connection manager with its route table inline, of one
 // virtual host that takes any authority: what gRPC's API and server
-// listeners carry, since the listener's name already chose the table.
+// listeners carry, since the listener's name already chose the table. It
+// has none of the fleet's edge settings or access logs: gRPC applies or
+// refuses connection manager fields by its own rules, and the proxyless
+// client is the application itself, which logs what it needs.
 func inlineHCM(name string, routes []*routev3.Route) *hcmv3.HttpConnectionManager {
 	return &hcmv3.HttpConnectionManager{
 		StatPrefix: name,

@@ -12,6 +12,7 @@ import (
 	udpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/udp/udp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Extension names, as Envoy registers them.
@@ -33,15 +34,21 @@ const DefaultListenAddress = "0.0.0.0"
 // Envoy's default; named here so the output says what it relies on.
 const UDPSessionIdleTimeout = time.Minute
 
-// TCPProxyListener passes every connection on port straight to cluster.
-func TCPProxyListener(name, address string, port uint32, cluster string) *listenerv3.Listener {
+// TCPProxyListener passes every connection on port straight to cluster,
+// trying another pod when one refuses, and logs each connection in log's
+// format.
+func TCPProxyListener(name, address string, port uint32, cluster string, log LogFormat) *listenerv3.Listener {
 	proxy := &tcpproxyv3.TcpProxy{
-		StatPrefix:       name,
-		ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster},
+		StatPrefix:         name,
+		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster},
+		IdleTimeout:        durationpb.New(TCPIdleTimeout),
+		AccessLog:          stdoutJSONLog(log),
+		MaxConnectAttempts: wrapperspb.UInt32(TCPMaxConnectAttempts),
 	}
 	return &listenerv3.Listener{
-		Name:    name,
-		Address: listenAddress(address, port, false),
+		Name:                          name,
+		Address:                       listenAddress(address, port, false),
+		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
 				Name:       tcpProxyFilter,
@@ -52,12 +59,15 @@ func TCPProxyListener(name, address string, port uint32, cluster string) *listen
 }
 
 // UDPProxyListener forwards datagrams on port to cluster, one upstream per
-// client session. It routes with the matcher form, since the plain cluster
-// field is deprecated.
-func UDPProxyListener(name, address string, port uint32, cluster string) *listenerv3.Listener {
+// client session, and logs each session in log's format. It routes with the
+// matcher form, since the plain cluster field is deprecated. Datagrams up to
+// UDPMaxDatagramSize pass both ways.
+func UDPProxyListener(name, address string, port uint32, cluster string, log LogFormat) *listenerv3.Listener {
 	proxy := &udpproxyv3.UdpProxyConfig{
-		StatPrefix:  name,
-		IdleTimeout: durationpb.New(UDPSessionIdleTimeout),
+		StatPrefix:           name,
+		IdleTimeout:          durationpb.New(UDPSessionIdleTimeout),
+		UpstreamSocketConfig: udpSocketConfig(),
+		AccessLog:            stdoutJSONLog(log),
 		RouteSpecifier: &udpproxyv3.UdpProxyConfig_Matcher{Matcher: &xdsmatcherv3.Matcher{
 			OnNoMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
 				Action: &xdscorev3.TypedExtensionConfig{
@@ -68,9 +78,10 @@ func UDPProxyListener(name, address string, port uint32, cluster string) *listen
 		}},
 	}
 	return &listenerv3.Listener{
-		Name:              name,
-		Address:           listenAddress(address, port, true),
-		UdpListenerConfig: &listenerv3.UdpListenerConfig{},
+		Name:                          name,
+		Address:                       listenAddress(address, port, true),
+		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
+		UdpListenerConfig:             &listenerv3.UdpListenerConfig{DownstreamSocketConfig: udpSocketConfig()},
 		ListenerFilters: []*listenerv3.ListenerFilter{{
 			Name:       udpProxyFilter,
 			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(proxy)},
@@ -79,11 +90,12 @@ func UDPProxyListener(name, address string, port uint32, cluster string) *listen
 }
 
 // HTTPListener serves plain HTTP on port from the named route configuration.
-func HTTPListener(name, address string, port uint32, routeConfig string) *listenerv3.Listener {
+func HTTPListener(name, address string, port uint32, routeConfig string, log LogFormat) *listenerv3.Listener {
 	return &listenerv3.Listener{
-		Name:         name,
-		Address:      listenAddress(address, port, false),
-		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig)}}},
+		Name:                          name,
+		Address:                       listenAddress(address, port, false),
+		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
+		FilterChains:                  []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log)}}},
 	}
 }
 
@@ -96,10 +108,11 @@ type TLSChain struct {
 
 // HTTPSListener terminates TLS on port, picking the certificate by SNI (read
 // by tls_inspector), and serves HTTP from the named route configuration.
-func HTTPSListener(name, address string, port uint32, routeConfig string, chains []TLSChain) *listenerv3.Listener {
+func HTTPSListener(name, address string, port uint32, routeConfig string, chains []TLSChain, log LogFormat) *listenerv3.Listener {
 	l := &listenerv3.Listener{
-		Name:    name,
-		Address: listenAddress(address, port, false),
+		Name:                          name,
+		Address:                       listenAddress(address, port, false),
+		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
 		ListenerFilters: []*listenerv3.ListenerFilter{{
 			Name:       tlsInspectorFilter,
 			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
@@ -107,8 +120,8 @@ func HTTPSListener(name, address string, port uint32, routeConfig string, chains
 	}
 	for _, c := range chains {
 		fc := &listenerv3.FilterChain{
-			Name:            c.Secret,
-			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig)},
+			Name:            FilterChainName(c),
+			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log)},
 			TransportSocket: downstreamTLS(c.Secret),
 		}
 		if len(c.ServerNames) > 0 {

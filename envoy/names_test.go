@@ -28,16 +28,17 @@ func TestNames(t *testing.T) {
 func TestConstructorsValidate(t *testing.T) {
 	type validator interface{ ValidateAll() error }
 	for name, m := range map[string]validator{
-		"tcp listener":   TCPProxyListener("tcp-5432", "::", 5432, "shop/db/5432"),
-		"udp listener":   UDPProxyListener("udp-53", DefaultListenAddress, 53, "infra/dns/53/udp"),
-		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig),
-		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}}, {Secret: "a/c"}}),
+		"tcp listener":   TCPProxyListener("tcp-5432", "::", 5432, "shop/db/5432", DefaultTCPLogFormat),
+		"udp listener":   UDPProxyListener("udp-53", DefaultListenAddress, 53, "infra/dns/53/udp", DefaultUDPLogFormat),
+		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat),
+		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}}, {Secret: "a/c"}}, nil),
 		"cluster":        EDSCluster("shop/web/80"),
 		"endpoints":      ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{"10.0.0.1", 8080}}}, {Endpoints: []Endpoint{{"fd00::1", 8080}}}}),
 		"route config":   RouteConfiguration(HTTPRouteConfig, nil),
 		"route":          ClusterRoute("r", WithAuthorityRegex(PrefixMatch("/api/"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
 		"root route":     DirectResponseRoute("r", PrefixMatch("/"), 503),
 		"exact route":    ClusterRoute("r", ExactPathMatch("/x/"), "c"),
+		"edge route":     EdgeRoute(ClusterRoute("r", PrefixMatch("/"), "c")),
 		"api listener":   APIListener("web.shop.svc.cluster.local:80", ServiceRoute("web.shop.svc.cluster.local:80", "shop/web/80")),
 		"grpc server":    GRPCServerListener(GRPCServerListenerName("fd00::1", 50051), "fd00::1", 50051),
 		"secret":         TLSSecret("a/b", []byte("cert"), []byte("key")),

@@ -3,6 +3,7 @@ package envoy
 import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // RouteConfiguration is a route table of virtual hosts. The port in the Host
@@ -56,6 +57,23 @@ func ClusterRoute(name string, match *routev3.RouteMatch, cluster string) *route
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
 		}},
 	}
+}
+
+// EdgeRoute gives a forwarding route the fleet's default: no timeout
+// (RouteTimeout) instead of Envoy's 15 s. It returns r.
+func EdgeRoute(r *routev3.Route) *routev3.Route {
+	r.GetRoute().Timeout = durationpb.New(RouteTimeout)
+	return r
+}
+
+// EdgeVirtualHost is a fleet virtual host: its routes retry a request that
+// never reached a pod on another pod (edgeRetryPolicy). The policy sits on
+// the virtual host, once, rather than on each of its routes, and a route's
+// own policy would take precedence.
+func EdgeVirtualHost(name string, domains []string, routes []*routev3.Route) *routev3.VirtualHost {
+	vh := VirtualHost(name, domains, routes)
+	vh.RetryPolicy = edgeRetryPolicy()
+	return vh
 }
 
 // DirectResponseRoute answers matching requests itself with an empty body:

@@ -1,8 +1,11 @@
 package envoy
 
 import (
+	"fmt"
+
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // RouteSpec is an HTTP route in the forms fairway builds: an exact path or
@@ -48,8 +51,12 @@ func (r RouteSpec) forms() []pathForm {
 	return []pathForm{{2, r.Path}, {1, r.Path + "/"}}
 }
 
-// Routes are the route messages, in the order Envoy must try them.
-func (r RouteSpec) Routes() []*routev3.Route {
+// Routes are the fleet's route messages, in the order Envoy must try them.
+func (r RouteSpec) Routes() []*routev3.Route { return r.routes(true) }
+
+// routes are the route messages; edge adds the fleet's route defaults
+// (EdgeRoute) to the routes that forward; proxyless routes go without.
+func (r RouteSpec) routes(edge bool) []*routev3.Route {
 	var out []*routev3.Route
 	for _, f := range r.forms() {
 		m := ExactPathMatch(f.value)
@@ -61,6 +68,8 @@ func (r RouteSpec) Routes() []*routev3.Route {
 		}
 		if r.Cluster == "" {
 			out = append(out, DirectResponseRoute(r.Name, m, r.Status))
+		} else if edge {
+			out = append(out, EdgeRoute(ClusterRoute(r.Name, m, r.Cluster)))
 		} else {
 			out = append(out, ClusterRoute(r.Name, m, r.Cluster))
 		}
@@ -72,16 +81,34 @@ func (r RouteSpec) Routes() []*routev3.Route {
 // oneof by number, then oneof fields.
 //
 // Route{match=1, name=14, oneof{route=2 | direct_response=7}}
-func sizeRoute(r RouteSpec, f pathForm) int {
-	return sizeMessage(1, sizeMatch(r, f)) + sizeAction(r) + sizeString(14, r.Name)
+func sizeRoute(r RouteSpec, f pathForm, edge bool) int {
+	return sizeMessage(1, sizeMatch(r, f)) + sizeAction(r, edge) + sizeString(14, r.Name)
 }
 
-func sizeAction(r RouteSpec) int {
+func sizeAction(r RouteSpec, edge bool) int {
 	if r.Cluster == "" {
 		return sizeMessage(7, sizeVarint(1, uint64(r.Status)))
 	}
-	return sizeMessage(2, sizeString(1, r.Cluster))
+	return sizeMessage(2, sizeRouteAction(r, edge))
 }
+
+// RouteAction{timeout=8, oneof{cluster=1}}: the edge's field is the same
+// in every route, encoded once.
+func sizeRouteAction(r RouteSpec, edge bool) int {
+	n := sizeString(1, r.Cluster)
+	if edge {
+		n += len(edgeActionFields)
+	}
+	return n
+}
+
+var edgeActionFields = func() []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(EdgeRoute(&routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{}}}).GetRoute())
+	if err != nil {
+		panic(fmt.Sprintf("envoy: encode the edge route action: %v", err))
+	}
+	return b
+}()
 
 // RouteMatch{headers=6, oneof{prefix=1 | path=2}}
 func sizeMatch(r RouteSpec, f pathForm) int {
@@ -101,22 +128,27 @@ func sizeHeader(r RouteSpec) int {
 	return n
 }
 
-// appendRoutes appends the encoding of each of r.Routes() as a repeated
+// appendRoutes appends the encoding of each of r.routes(edge) as a repeated
 // field of the given number.
-func appendRoutes(b []byte, field protowire.Number, r RouteSpec) []byte {
+func appendRoutes(b []byte, field protowire.Number, r RouteSpec, edge bool) []byte {
 	for _, f := range r.forms() {
-		b = appendMessage(b, field, sizeRoute(r, f), func(b []byte) []byte { return appendRoute(b, r, f) })
+		b = appendMessage(b, field, sizeRoute(r, f, edge), func(b []byte) []byte { return appendRoute(b, r, f, edge) })
 	}
 	return b
 }
 
-func appendRoute(b []byte, r RouteSpec, f pathForm) []byte {
+func appendRoute(b []byte, r RouteSpec, f pathForm, edge bool) []byte {
 	b = appendMessage(b, 1, sizeMatch(r, f), func(b []byte) []byte { return appendMatch(b, r, f) })
 	b = appendString(b, 14, r.Name)
 	if r.Cluster == "" {
 		return appendMessage(b, 7, sizeVarint(1, uint64(r.Status)), func(b []byte) []byte { return appendVarint(b, 1, uint64(r.Status)) })
 	}
-	return appendMessage(b, 2, sizeString(1, r.Cluster), func(b []byte) []byte { return appendString(b, 1, r.Cluster) })
+	return appendMessage(b, 2, sizeRouteAction(r, edge), func(b []byte) []byte {
+		if edge {
+			b = append(b, edgeActionFields...)
+		}
+		return appendString(b, 1, r.Cluster)
+	})
 }
 
 func appendMatch(b []byte, r RouteSpec, f pathForm) []byte {
@@ -135,15 +167,29 @@ func appendMatch(b []byte, r RouteSpec, f pathForm) []byte {
 	return appendString(b, f.field, f.value)
 }
 
-// AppendVirtualHost appends the encoding of a VirtualHost(name, domains,
-// routes) whose routes are built from specs.
+// AppendVirtualHost appends the encoding of an EdgeVirtualHost(name,
+// domains, routes) whose routes are built from specs.
 func AppendVirtualHost(b []byte, name string, domains []string, routes []RouteSpec) []byte {
+	return append(appendVirtualHost(b, name, domains, routes, true), edgeRetryField...)
+}
+
+// edgeRetryField is VirtualHost field retry_policy=16, the same in every
+// fleet virtual host, written after the routes (field 3).
+var edgeRetryField = func() []byte {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(&routev3.VirtualHost{RetryPolicy: edgeRetryPolicy()})
+	if err != nil {
+		panic(fmt.Sprintf("envoy: encode the edge retry policy: %v", err))
+	}
+	return b
+}()
+
+func appendVirtualHost(b []byte, name string, domains []string, routes []RouteSpec, edge bool) []byte {
 	b = appendString(b, 1, name)
 	for _, d := range domains {
 		b = appendString(b, 2, d)
 	}
 	for _, r := range routes {
-		b = appendRoutes(b, 3, r)
+		b = appendRoutes(b, 3, r, edge)
 	}
 	return b
 }
@@ -162,7 +208,7 @@ func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
 	vh := sizeString(1, name) + sizeString(2, "*")
 	for _, r := range routes {
 		for _, f := range r.forms() {
-			vh += sizeMessage(3, sizeRoute(r, f))
+			vh += sizeMessage(3, sizeRoute(r, f, false))
 		}
 	}
 	rc := sizeString(1, name) + sizeMessage(2, vh)
@@ -179,7 +225,7 @@ func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
 	b = protowire.AppendVarint(protowire.AppendTag(b, 4, protowire.BytesType), uint64(rc))
 	b = appendString(b, 1, name)
 	b = protowire.AppendVarint(protowire.AppendTag(b, 2, protowire.BytesType), uint64(vh))
-	return AppendVirtualHost(b, name, []string{"*"}, routes)
+	return appendVirtualHost(b, name, []string{"*"}, routes, false)
 }
 
 // routerFilterField is http_filters=5: HttpFilter{name=1: router,

@@ -84,7 +84,7 @@ func TestAppendVirtualHost(t *testing.T) {
 		}
 		name := randomString(r, 1+r.IntN(100))
 		domains := []string{name}
-		want := mustMarshal(t, VirtualHost(name, domains, routes))
+		want := mustMarshal(t, EdgeVirtualHost(name, domains, routes))
 		if got := AppendVirtualHost(nil, name, domains, specs); !bytes.Equal(got, want) {
 			t.Fatalf("case %d: encodings differ\n got %x\nwant %x\n%v", i, got, want, specs)
 		}

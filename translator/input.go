@@ -79,6 +79,10 @@ type Options struct {
 	// bootstrap sets envoy.RegexProgramSizeLimit, the default. Envoys
 	// started from a bootstrap of their own keep Envoy's 100.
 	RegexProgramSizeLimit int `json:"regexProgramSizeLimit,omitempty"`
+	// AccessLog turns the fleet listeners' access logs on (json, the
+	// default) or off; AccessLogFormat replaces their default fields.
+	AccessLog       AccessLogMode   `json:"accessLog,omitempty"`
+	AccessLogFormat AccessLogFormat `json:"accessLogFormat,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.
@@ -100,6 +104,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.RegexProgramSizeLimit == 0 {
 		o.RegexProgramSizeLimit = envoy.RegexProgramSizeLimit
+	}
+	if o.AccessLog == "" {
+		o.AccessLog = AccessLogJSON
 	}
 	return o
 }
@@ -127,5 +134,5 @@ func (o Options) Validate() error {
 	if a, err := netip.ParseAddr(o.ListenAddress); err != nil || a.Zone() != "" {
 		return fmt.Errorf("listen address %q: must be an IP address, such as 0.0.0.0 or ::", o.ListenAddress)
 	}
-	return nil
+	return o.validAccessLog()
 }

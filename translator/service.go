@@ -79,15 +79,15 @@ type listenerSpec struct {
 	udp     bool
 }
 
-func (s listenerSpec) encode(address string) (*Resource, error) {
+func (s listenerSpec) encode(address string, logs envoy.AccessLogs) (*Resource, error) {
 	if s.cluster == "" {
-		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
+		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig, logs.HTTP), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
 	}
 	refs := []Ref{{KindCluster, s.cluster}}
 	if s.udp {
-		return encode(s.name, envoy.UDPProxyListener(s.name, address, s.port, s.cluster), refs)
+		return encode(s.name, envoy.UDPProxyListener(s.name, address, s.port, s.cluster, logs.UDP), refs)
 	}
-	return encode(s.name, envoy.TCPProxyListener(s.name, address, s.port, s.cluster), refs)
+	return encode(s.name, envoy.TCPProxyListener(s.name, address, s.port, s.cluster, logs.TCP), refs)
 }
 
 // layer4 turns the settled Service ports into listener specs and

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -227,23 +226,12 @@ func (e *Engine) recomputeTLS() error {
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindSecret, c.Secret})
 	}
-	r, err := encode(envoy.HTTPSListenerName, httpsListener(e.opts.ListenAddress, next.port, next.chains), refs)
+	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, envoy.HTTPSRouteConfig, next.chains, e.opts.accessLogs().HTTP), refs)
 	if err != nil {
 		return err
 	}
 	e.envoy.put(KindListener, r)
 	return nil
-}
-
-// httpsListener builds the https listener with a unique name per filter
-// chain (envoy.FilterChainName): the constructor names each chain by its
-// Secret, which repeats when one Secret is the default certificate too.
-func httpsListener(address string, port uint32, chains []envoy.TLSChain) *listenerv3.Listener {
-	l := envoy.HTTPSListener(envoy.HTTPSListenerName, address, port, envoy.HTTPSRouteConfig, chains)
-	for i, fc := range l.GetFilterChains() {
-		fc.Name = envoy.FilterChainName(chains[i])
-	}
-	return l
 }
 
 func sameChain(a, b envoy.TLSChain) bool {

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/translator"
 )
@@ -23,7 +27,52 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 		`where LoadBalancer traffic goes: "pods" (ready pod endpoints) or "nodes" (node InternalIPs at the nodePort)`)
 	fs.IntVar(&o.RegexProgramSizeLimit, "regex-program-size-limit", o.RegexProgramSizeLimit,
 		"largest RE2 program size the fleet's Envoys accept (their re2.max_program_size.error_level): fairway's bootstrap sets this default; use 100 for Envoys run from a bootstrap of their own")
+	fs.Var((*accessLogFlag)(&o.AccessLog), "access-log",
+		`access logs of the fleet's listeners: "json" (one JSON line per request or connection on Envoy's stdout) or "off"`)
+	fs.Var((*accessLogFormatFlag)(&o.AccessLogFormat), "access-log-format",
+		"YAML or JSON file of access log fields, {http|tcp|udp: {field: Envoy format string}}; a kind left out keeps its default fields")
 	return &o
+}
+
+// accessLogFlag validates --access-log as it is parsed.
+type accessLogFlag translator.AccessLogMode
+
+func (f *accessLogFlag) String() string { return string(*f) }
+func (f *accessLogFlag) Type() string   { return "json|off" }
+func (f *accessLogFlag) Set(v string) error {
+	o := translator.Options{AccessLog: translator.AccessLogMode(v)}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	*f = accessLogFlag(v)
+	return nil
+}
+
+// accessLogFormatFlag reads and checks the --access-log-format file as
+// the flag is parsed, so a typo stops fairway before any Envoy sees it.
+// Decoding is strict: an unknown kind or a value that is not a string is
+// an error.
+type accessLogFormatFlag translator.AccessLogFormat
+
+func (f *accessLogFormatFlag) String() string { return "" }
+func (f *accessLogFormatFlag) Type() string   { return "FILE" }
+func (f *accessLogFormatFlag) Set(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var format translator.AccessLogFormat
+	if err := yaml.UnmarshalStrict(data, &format); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if format.HTTP == nil && format.TCP == nil && format.UDP == nil {
+		return fmt.Errorf("%s: no fields for http, tcp or udp", path)
+	}
+	if err := (translator.Options{AccessLogFormat: format}).Validate(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	*f = accessLogFormatFlag(format)
+	return nil
 }
 
 // lbTargetFlag validates --lb-target as it is parsed.
