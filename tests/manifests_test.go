@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -349,5 +352,62 @@ func TestInstallResources(t *testing.T) {
 	}
 	if heap.Cmp(*envoyLimit) >= 0 || heap.Value() < envoyLimit.Value()/2 {
 		t.Errorf("--max-heap %s against a memory limit of %s: want between half the limit and the limit", heap.String(), envoyLimit.String())
+	}
+}
+
+// TestInstallFleetBootstrap: the fleet's init container's own arguments
+// make a valid bootstrap, whose admin is the socket the preStop drains
+// through and whose health and stats listeners are the ports the pod
+// declares, probes and has scraped.
+func TestInstallFleetBootstrap(t *testing.T) {
+	in := readInstall(t)
+	spec := in.fleet.Spec.Template.Spec
+	boot := container(t, spec, "bootstrap", true)
+	out := filepath.Join(t.TempDir(), "envoy.yaml")
+	var args []string
+	for _, a := range boot.Args {
+		switch {
+		case strings.HasPrefix(a, "--out-file="):
+			a = "--out-file=" + out
+		case strings.HasPrefix(a, "--copy-binary="):
+			continue
+		}
+		args = append(args, strings.ReplaceAll(a, "$(NODE_NAME)", "edge-0"))
+	}
+	if msg, err := exec.Command(fairwayBin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("fairway %v: %v\n%s", args, err, msg)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(js, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ValidateAll(); err != nil {
+		t.Fatalf("the fleet's bootstrap does not validate: %v", err)
+	}
+	sock, _ := envoy.AdminSocketPath(argValue(boot.Args, "--admin-address", ""))
+	if got := b.GetAdmin().GetAddress().GetPipe().GetPath(); got == "" || got != sock {
+		t.Errorf("admin at %v, want the socket %s", b.GetAdmin().GetAddress(), sock)
+	}
+	envoyC := container(t, spec, "envoy", false)
+	declared := map[string]int{}
+	for _, p := range envoyC.Ports {
+		declared[p.Name] = int(p.ContainerPort)
+	}
+	for _, l := range b.GetStaticResources().GetListeners() {
+		want := map[string]string{envoy.HealthListenerName: "health", envoy.StatsListenerName: "metrics"}[l.GetName()]
+		if got := int(l.GetAddress().GetSocketAddress().GetPortValue()); want == "" || declared[want] != got {
+			t.Errorf("bootstrap listener %s on %d; the pod declares %v", l.GetName(), got, declared)
+		}
+	}
+	if n := len(b.GetStaticResources().GetListeners()); n != 2 {
+		t.Errorf("%d static listeners, want the health and the stats listener", n)
 	}
 }
