@@ -350,12 +350,12 @@ const (
 // holding the most buffered bytes, then returning freed memory to the
 // system, and last refusing new requests and connections.
 const (
-	ReduceTimeoutsScaling       = 0.85
-	ReduceTimeoutsSaturation    = 0.95
-	ResetHighMemoryScaling      = 0.90
-	ResetHighMemorySaturation   = 0.98
-	ShrinkHeapThreshold         = 0.95
-	StopAcceptingThreshold      = 0.98
+	reduceTimeoutsScaling       = 0.85
+	reduceTimeoutsSaturation    = 0.95
+	resetHighMemoryScaling      = 0.90
+	resetHighMemorySaturation   = 0.98
+	shrinkHeapThreshold         = 0.95
+	stopAcceptingThreshold      = 0.98
 	overloadRefresh             = 250 * time.Millisecond
 	minIdleConnectionTimeout    = 2 * time.Second
 	minIdleStreamTimeout        = 10 * time.Second
@@ -386,7 +386,7 @@ func overloadManager(maxConnections int64, maxHeap uint64) *overloadv3.OverloadM
 	// through, so new connections stop at the same pressure.
 	om.LoadshedPoints = []*overloadv3.LoadShedPoint{{
 		Name:     "envoy.load_shed_points.tcp_listener_accept",
-		Triggers: []*overloadv3.Trigger{heapThreshold(StopAcceptingThreshold)},
+		Triggers: []*overloadv3.Trigger{heapThreshold(stopAcceptingThreshold)},
 	}}
 	return om
 }
@@ -405,15 +405,15 @@ func heapActions() []*overloadv3.OverloadAction {
 	return []*overloadv3.OverloadAction{
 		{
 			Name:        "envoy.overload_actions.reduce_timeouts",
-			Triggers:    []*overloadv3.Trigger{heapScaled(ReduceTimeoutsScaling, ReduceTimeoutsSaturation)},
+			Triggers:    []*overloadv3.Trigger{heapScaled(reduceTimeoutsScaling, reduceTimeoutsSaturation)},
 			TypedConfig: mustAny(timers),
 		},
 		{
 			Name:     "envoy.overload_actions.reset_high_memory_stream",
-			Triggers: []*overloadv3.Trigger{heapScaled(ResetHighMemoryScaling, ResetHighMemorySaturation)},
+			Triggers: []*overloadv3.Trigger{heapScaled(resetHighMemoryScaling, resetHighMemorySaturation)},
 		},
-		{Name: "envoy.overload_actions.shrink_heap", Triggers: []*overloadv3.Trigger{heapThreshold(ShrinkHeapThreshold)}},
-		{Name: "envoy.overload_actions.stop_accepting_requests", Triggers: []*overloadv3.Trigger{heapThreshold(StopAcceptingThreshold)}},
+		{Name: "envoy.overload_actions.shrink_heap", Triggers: []*overloadv3.Trigger{heapThreshold(shrinkHeapThreshold)}},
+		{Name: "envoy.overload_actions.stop_accepting_requests", Triggers: []*overloadv3.Trigger{heapThreshold(stopAcceptingThreshold)}},
 	}
 }
 

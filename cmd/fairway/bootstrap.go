@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
-	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -17,25 +16,12 @@ import (
 // DefaultMaxConnections is the bootstrap's global downstream connection cap.
 const DefaultMaxConnections = 50000
 
-// Defaults of the fleet's health and stats listeners, and of the heap size
-// at which Envoy's overload actions saturate. The ports are high ones, away
-// from the LoadBalancer ports a user is likely to claim on a host-network
-// fleet (Envoy Gateway uses the same two). The heap is three quarters of the
-// fleet's 2 GiB memory limit (manifests/kubernetes/fleet.yaml): the rest is
-// allocator overhead, thread stacks and buffers that are not heap.
-const (
-	DefaultHealthAddress = "0.0.0.0:19003"
-	DefaultStatsAddress  = "0.0.0.0:19001"
-	DefaultMaxHeap       = "1536Mi"
-)
-
 func newBootstrapCommand() *cobra.Command {
 	hostname, _ := os.Hostname()
 	c := envoy.BootstrapConfig{NodeID: hostname}
 	var (
 		output, transport, outFile, copyBinary string
 		tlsFiles                               envoy.BootstrapTLS
-		maxHeap                                string
 		grpcClient                             bool
 	)
 	cmd := &cobra.Command{
@@ -47,11 +33,7 @@ func newBootstrapCommand() *cobra.Command {
 	f.StringVar(&c.XDSAddress, "xds-address", "127.0.0.1:18000", "fairway's xDS address, host:port (a hostname is resolved by DNS)")
 	f.StringVar(&c.NodeID, "node-id", c.NodeID, "Envoy node id (default: this host's name)")
 	f.StringVar(&c.NodeCluster, "node-cluster", "fairway", "Envoy node cluster; the snapshot key with serve --node-group-by=cluster")
-	f.StringVar(&c.AdminAddress, "admin-address", "127.0.0.1:9901", "Envoy admin interface: host:port, or unix:PATH for a unix socket (mode 0600)")
-	f.StringVar(&c.HealthAddress, "health-address", DefaultHealthAddress, "host:port of a listener that serves only GET /ready from the admin, for probes (empty: none)")
-	f.StringVar(&c.StatsAddress, "stats-address", DefaultStatsAddress, "host:port of a listener that serves only GET /stats/prometheus from the admin, for scraping (empty: none)")
-	f.Int64Var(&c.MaxConnections, "max-connections", DefaultMaxConnections, "global cap on downstream connections (overload manager)")
-	f.StringVar(&maxHeap, "max-heap", DefaultMaxHeap, "heap size (bytes, or a quantity such as 1536Mi) at which the overload manager's memory actions saturate; keep it below the container's memory limit")
+	checkEdgeFlags := addEdgeFlags(f, &c)
 	f.StringVar(&transport, "xds-transport", "delta", "xDS protocol: delta or sotw")
 	f.StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	f.StringVar(&outFile, "out-file", "", "write the config to this file instead of stdout (an init container needs no shell)")
@@ -61,7 +43,7 @@ func newBootstrapCommand() *cobra.Command {
 	f.StringVar(&tlsFiles.CAFile, "xds-tls-ca", "", "CA file (on the Envoy) that signed fairway's certificate")
 	f.BoolVar(&grpcClient, "grpc", false, "print the JSON bootstrap a proxyless gRPC client or server reads (GRPC_XDS_BOOTSTRAP) instead of Envoy's")
 	f.StringVar(&tlsFiles.ServerName, "xds-tls-server-name", "", "name in fairway's certificate (default: the xds-address host)")
-	cmd.RunE = func(cmd *cobra.Command, _ []string) (err error) {
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if transport != "delta" && transport != "sotw" {
 			return usageError(fmt.Errorf("--xds-transport %q: must be delta or sotw", transport))
 		}
@@ -71,11 +53,8 @@ func newBootstrapCommand() *cobra.Command {
 		if c.NodeID == "" {
 			return usageError(errors.New("--node-id is empty and the host name is unknown"))
 		}
-		if c.MaxConnections < 1 {
-			return usageError(fmt.Errorf("--max-connections %d: must be at least 1", c.MaxConnections))
-		}
-		if c.MaxHeapBytes, err = parseHeapSize(maxHeap); err != nil {
-			return usageError(fmt.Errorf("--max-heap %q: %w", maxHeap, err))
+		if err := checkEdgeFlags(); err != nil {
+			return usageError(err)
 		}
 		switch set := tlsFiles.CertFile != "" || tlsFiles.KeyFile != "" || tlsFiles.CAFile != ""; {
 		case set && (tlsFiles.CertFile == "" || tlsFiles.KeyFile == "" || tlsFiles.CAFile == ""):
@@ -85,6 +64,7 @@ func newBootstrapCommand() *cobra.Command {
 		}
 		c.Delta = transport == "delta"
 		var out []byte
+		var err error
 		if grpcClient {
 			if cmd.Flags().Changed("output") && output != "json" {
 				return usageError(errors.New("--grpc prints JSON, the only format gRPC reads; drop -o or use -o json"))
@@ -158,21 +138,4 @@ func copySelf(path string) error {
 		return err
 	}
 	return writeFileAtomic(path, data, 0o755)
-}
-
-// minHeapSize is the smallest --max-heap that leaves Envoy room to run at
-// all before its overload actions saturate.
-const minHeapSize = 64 << 20
-
-// parseHeapSize reads --max-heap as a Kubernetes quantity, so that it can
-// be written the way the container's memory limit is.
-func parseHeapSize(s string) (uint64, error) {
-	q, err := resource.ParseQuantity(s)
-	if err != nil {
-		return 0, err
-	}
-	if q.Value() < minHeapSize {
-		return 0, fmt.Errorf("must be at least 64Mi")
-	}
-	return uint64(q.Value()), nil
 }

@@ -23,6 +23,19 @@ type healthServer struct {
 	server *http.Server
 }
 
+// healthRunner binds the health server and returns its Run; with no
+// address it returns a Run that only waits for the end.
+func healthRunner(address string, ready <-chan struct{}, metrics prometheus.Gatherer, log hclog.Logger) (func(context.Context) error, error) {
+	if address == "" {
+		return func(ctx context.Context) error { <-ctx.Done(); return nil }, nil
+	}
+	h, err := newHealthServer(address, ready, metrics, log)
+	if err != nil {
+		return nil, err
+	}
+	return h.Run, nil
+}
+
 // newHealthServer binds address. ready closes once the first snapshot is
 // published: until then fairway has nothing to serve a new Envoy.
 func newHealthServer(address string, ready <-chan struct{}, metrics prometheus.Gatherer, log hclog.Logger) (*healthServer, error) {

@@ -110,11 +110,9 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	if err != nil {
 		return usageError(err)
 	}
-	var health *healthServer
-	if c.healthAddress != "" {
-		if health, err = newHealthServer(c.healthAddress, publisher.Ready(), metrics.Registry, log.Named("health")); err != nil {
-			return usageError(err)
-		}
+	runHealth, err := healthRunner(c.healthAddress, publisher.Ready(), metrics.Registry, log.Named("health"))
+	if err != nil {
+		return usageError(err)
 	}
 	loop := &xds.Loop{
 		Source: in.source, Options: opts, Publisher: publisher, Metrics: metrics, Log: log.Named("loop"),
@@ -133,9 +131,7 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	})
 	g.Go(func() error { return server.Run(gctx, publisher.Ready()) })
 	g.Go(func() error { return admin.Run(gctx) })
-	if health != nil {
-		g.Go(func() error { return health.Run(gctx) })
-	}
+	g.Go(func() error { return runHealth(gctx) })
 	err = g.Wait()
 	log.Info("stopped")
 	return err
