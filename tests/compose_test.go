@@ -130,17 +130,24 @@ func TestComposeBootstrapPointsAtFairway(t *testing.T) {
 	if err := protojson.Unmarshal(js, b); err != nil {
 		t.Fatalf("envoy-bootstrap.yaml is not a v3 Bootstrap: %v", err)
 	}
+	// The xDS cluster, and the admin cluster through which the health and
+	// stats listeners reach the admin port that the command names.
+	header, _, _ := bytes.Cut(data, []byte("\n"))
+	_, adminPort, _ := strings.Cut(flagValue(strings.Fields(string(header)), "--admin-address"), ":")
 	var got []string
 	for _, cl := range b.GetStaticResources().GetClusters() {
 		for _, e := range cl.GetLoadAssignment().GetEndpoints() {
 			for _, lb := range e.GetLbEndpoints() {
 				sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+				if sa == nil {
+					t.Fatalf("cluster %s: endpoint %v is not a socket address", cl.GetName(), lb.GetEndpoint().GetAddress())
+				}
 				got = append(got, cl.GetName()+"="+net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))))
 			}
 		}
 	}
-	if want := "xds_cluster=fairway:" + port; !slices.Equal(got, []string{want}) {
-		t.Errorf("bootstrap clusters %v, want exactly %s", got, want)
+	if want := []string{"xds_cluster=fairway:" + port, "envoy_admin=127.0.0.1:" + adminPort}; !slices.Equal(got, want) {
+		t.Errorf("bootstrap clusters %v, want exactly %v", got, want)
 	}
 	if !slices.Contains(c.Services["envoy"].Volumes, "./envoy-bootstrap.yaml:/etc/envoy/envoy.yaml:ro") {
 		t.Errorf("the envoy service does not mount envoy-bootstrap.yaml: %v", c.Services["envoy"].Volumes)

@@ -33,8 +33,7 @@ func newBootstrapCommand() *cobra.Command {
 	f.StringVar(&c.XDSAddress, "xds-address", "127.0.0.1:18000", "fairway's xDS address, host:port (a hostname is resolved by DNS)")
 	f.StringVar(&c.NodeID, "node-id", c.NodeID, "Envoy node id (default: this host's name)")
 	f.StringVar(&c.NodeCluster, "node-cluster", "fairway", "Envoy node cluster; the snapshot key with serve --node-group-by=cluster")
-	f.StringVar(&c.AdminAddress, "admin-address", "127.0.0.1:9901", "Envoy admin interface, host:port")
-	f.Int64Var(&c.MaxConnections, "max-connections", DefaultMaxConnections, "global cap on downstream connections (overload manager)")
+	checkEdgeFlags := addEdgeFlags(f, &c)
 	f.StringVar(&transport, "xds-transport", "delta", "xDS protocol: delta or sotw")
 	f.StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	f.StringVar(&outFile, "out-file", "", "write the config to this file instead of stdout (an init container needs no shell)")
@@ -54,8 +53,8 @@ func newBootstrapCommand() *cobra.Command {
 		if c.NodeID == "" {
 			return usageError(errors.New("--node-id is empty and the host name is unknown"))
 		}
-		if c.MaxConnections < 1 {
-			return usageError(fmt.Errorf("--max-connections %d: must be at least 1", c.MaxConnections))
+		if err := checkEdgeFlags(); err != nil {
+			return usageError(err)
 		}
 		switch set := tlsFiles.CertFile != "" || tlsFiles.KeyFile != "" || tlsFiles.CAFile != ""; {
 		case set && (tlsFiles.CertFile == "" || tlsFiles.KeyFile == "" || tlsFiles.CAFile == ""):

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -61,8 +62,15 @@ func TestBootstrapValidates(t *testing.T) {
 	if b.GetAdmin().GetAddress().GetSocketAddress().GetPortValue() != 9901 {
 		t.Errorf("admin = %v", b.GetAdmin())
 	}
-	if len(b.GetOverloadManager().GetResourceMonitors()) != 1 {
-		t.Error("no overload manager connection limit")
+	monitors := map[string]bool{}
+	for _, m := range b.GetOverloadManager().GetResourceMonitors() {
+		monitors[m.GetName()] = true
+	}
+	if !monitors["envoy.resource_monitors.global_downstream_max_connections"] || !monitors["envoy.resource_monitors.fixed_heap"] {
+		t.Errorf("overload manager monitors %v, want the connection cap and the heap", monitors)
+	}
+	if got := staticListenerPaths(t, b); !reflect.DeepEqual(got, map[string]string{"0.0.0.0:19003": "/ready", "0.0.0.0:19001": "/stats/prometheus"}) {
+		t.Errorf("static listeners serve %v, want /ready on 19003 and /stats/prometheus on 19001 by default", got)
 	}
 }
 
@@ -101,6 +109,12 @@ func TestBootstrapBadFlags(t *testing.T) {
 		{"bootstrap", "--grpc", "-o", "yaml"},
 		{"bootstrap", "--grpc", "--xds-address", "no-port"},
 		{"bootstrap", "--grpc", "--xds-tls-cert", "/c", "--xds-tls-key", "/k", "--xds-tls-ca", "/ca", "--xds-tls-server-name", "x"},
+		{"bootstrap", "--max-heap", "lots"},
+		{"bootstrap", "--max-heap", "1Mi"},
+		{"bootstrap", "--admin-address", "unix:run/admin.sock"},
+		{"bootstrap", "--health-address", "no-port"},
+		{"bootstrap", "--stats-address", "0.0.0.0:0"},
+		{"bootstrap", "--health-address", "0.0.0.0:19001", "--stats-address", "0.0.0.0:19001"},
 	} {
 		if code, _, stderr := runCLI(t, args...); code != 2 || !strings.HasPrefix(stderr, "fairway: ") {
 			t.Errorf("%v: exit %d, stderr %q; want exit 2", args, code, stderr)
@@ -137,10 +151,11 @@ func TestBootstrapOutFile(t *testing.T) {
 
 func TestSumListenerConnections(t *testing.T) {
 	stats := "listener.0.0.0.0_80.downstream_cx_active: 3\nlistener.admin.downstream_cx_active: 1\n" +
-		"listener.0.0.0.0_5432.downstream_cx_active: 2\nlistener.0.0.0.0_80.downstream_cx_total: 90\n"
+		"listener.0.0.0.0_5432.downstream_cx_active: 2\nlistener.0.0.0.0_80.downstream_cx_total: 90\n" +
+		"listener.fairway_health.downstream_cx_active: 4\nlistener.fairway_stats.downstream_cx_active: 1\n"
 	n, err := sumListenerConnections(strings.NewReader(stats))
 	if err != nil || n != 5 {
-		t.Errorf("sum = %d, %v; want 5 (the admin listener's own connection excluded)", n, err)
+		t.Errorf("sum = %d, %v; want 5 (the admin, health and stats listeners' connections excluded)", n, err)
 	}
 	if _, err := sumListenerConnections(strings.NewReader("listener.x.downstream_cx_active: many\n")); err == nil {
 		t.Error("a malformed value must be an error")

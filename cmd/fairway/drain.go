@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 // newDrainCommand is the fleet's preStop hook. Envoy closes every listener
@@ -29,20 +32,20 @@ func newDrainCommand() *cobra.Command {
 		Short: "Drain a local Envoy's listeners and wait for its connections to finish (a preStop hook)",
 		Args:  cobra.NoArgs,
 	}
-	cmd.Flags().StringVar(&admin, "admin-address", "127.0.0.1:9901", "Envoy admin interface, host:port")
+	cmd.Flags().StringVar(&admin, "admin-address", "127.0.0.1:9901", "Envoy admin interface: host:port, or unix:PATH for its unix socket")
 	cmd.Flags().DurationVar(&timeout, "timeout", 20*time.Second, "longest wait for connections to finish")
 	cmd.Flags().DurationVar(&poll, "poll", time.Second, "how often to count open connections")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 		defer cancel()
-		base := "http://" + admin
+		client, base := adminClient(admin)
 		for _, path := range []string{"/healthcheck/fail", "/drain_listeners?graceful"} {
-			if err := adminPost(ctx, base+path); err != nil {
+			if err := adminPost(ctx, client, base+path); err != nil {
 				return err
 			}
 		}
 		for {
-			n, err := activeConnections(ctx, base)
+			n, err := activeConnections(ctx, client, base)
 			if err == nil && n == 0 {
 				fmt.Fprintln(cmd.ErrOrStderr(), "drained: no open downstream connections")
 				return nil
@@ -58,12 +61,26 @@ func newDrainCommand() *cobra.Command {
 	return cmd
 }
 
-func adminPost(ctx context.Context, u string) error {
+// adminClient reaches Envoy's admin at host:port, or over its unix socket
+// for unix:PATH; the URL's host is then only a placeholder.
+func adminClient(addr string) (*http.Client, string) {
+	path, ok := envoy.AdminSocketPath(addr)
+	if !ok {
+		return http.DefaultClient, "http://" + addr
+	}
+	var d net.Dialer
+	transport := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return d.DialContext(ctx, "unix", path)
+	}}
+	return &http.Client{Transport: transport}, "http://envoy-admin"
+}
+
+func adminPost(ctx context.Context, client *http.Client, u string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -76,14 +93,15 @@ func adminPost(ctx context.Context, u string) error {
 }
 
 // activeConnections sums downstream_cx_active over the listeners, but for
-// the admin listener that this very request holds open.
-func activeConnections(ctx context.Context, base string) (int, error) {
+// the admin listener that this very request holds open, and the health and
+// stats listeners, whose probes and scrapes go on until Envoy stops.
+func activeConnections(ctx context.Context, client *http.Client, base string) (int, error) {
 	u := base + "/stats?filter=" + url.QueryEscape(`^listener\..*\.downstream_cx_active$`)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -100,7 +118,7 @@ func sumListenerConnections(r io.Reader) (int, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), ": ")
-		if !ok || !strings.HasSuffix(name, ".downstream_cx_active") || strings.HasPrefix(name, "listener.admin.") {
+		if !ok || !strings.HasSuffix(name, ".downstream_cx_active") || notDrained(name) {
 			continue
 		}
 		n, err := strconv.Atoi(strings.TrimSpace(value))
@@ -110,4 +128,14 @@ func sumListenerConnections(r io.Reader) (int, error) {
 		total += n
 	}
 	return total, sc.Err()
+}
+
+// notDrained names the listeners whose connections drain does not wait for.
+func notDrained(stat string) bool {
+	for _, l := range []string{"admin", envoy.HealthListenerName, envoy.StatsListenerName} {
+		if strings.HasPrefix(stat, "listener."+l+".") {
+			return true
+		}
+	}
+	return false
 }

@@ -23,6 +23,7 @@ import (
 type serveConfig struct {
 	manifests                    string
 	xdsAddress, adminAddress     string
+	healthAddress                string
 	logLevel                     string
 	logJSON                      bool
 	holdoff, maxDelay            time.Duration
@@ -46,14 +47,17 @@ Kubernetes YAML, translates it on every change, and serves the result over ADS
 Against a cluster, the elected leader among the replicas writes the fleet's
 address to the status of admitted LoadBalancer Services and Ingresses, and
 records Problems as Events. The admin address serves /healthz, /readyz,
-/metrics, /debug/snapshot and /debug/nodes.`,
+/metrics, /debug/snapshot, /debug/nodes and pprof; keep it on loopback. The
+health address, when set, serves only /healthz, /readyz and /metrics, for
+probes and scrapes from outside the pod.`,
 		Args: cobra.NoArgs,
 	}
 	opts := addTranslatorFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&c.manifests, "manifests", "", "file or directory of Kubernetes YAML to serve, watched for changes")
 	f.StringVar(&c.xdsAddress, "xds-address", ":18000", "address of the xDS gRPC server")
-	f.StringVar(&c.adminAddress, "admin-address", "127.0.0.1:9090", "address of the admin HTTP server")
+	f.StringVar(&c.adminAddress, "admin-address", "127.0.0.1:9090", "address of the admin HTTP server (health, metrics, debug views, pprof)")
+	f.StringVar(&c.healthAddress, "health-address", "", "address of an HTTP server with only /healthz, /readyz and /metrics, for probes and Prometheus (empty: none)")
 	f.StringVar(&c.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	f.BoolVar(&c.logJSON, "log-json", false, "log JSON lines instead of text")
 	f.DurationVar(&c.holdoff, "holdoff", xds.DefaultHoldoff, "quiet time after a change before translating")
@@ -106,6 +110,10 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	if err != nil {
 		return usageError(err)
 	}
+	runHealth, err := healthRunner(c.healthAddress, publisher.Ready(), metrics.Registry, log.Named("health"))
+	if err != nil {
+		return usageError(err)
+	}
 	loop := &xds.Loop{
 		Source: in.source, Options: opts, Publisher: publisher, Metrics: metrics, Log: log.Named("loop"),
 		Holdoff: c.holdoff, MaxDelay: c.maxDelay, OnPublish: in.onPublish,
@@ -123,6 +131,7 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	})
 	g.Go(func() error { return server.Run(gctx, publisher.Ready()) })
 	g.Go(func() error { return admin.Run(gctx) })
+	g.Go(func() error { return runHealth(gctx) })
 	err = g.Wait()
 	log.Info("stopped")
 	return err

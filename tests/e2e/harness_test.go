@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -138,17 +139,28 @@ func (f *fairwayProc) streams() ([]stream, error) {
 	return s, getJSON("http://"+f.Admin+"/debug/nodes", &s)
 }
 
+// envoyListeners are a test Envoy's health and stats listeners, on free
+// loopback ports, so that Envoys of parallel tests do not collide on the
+// fleet's defaults.
+type envoyListeners struct{ health, stats string }
+
 // writeBootstrap has fairway write the Envoy bootstrap a fleet member
-// would get, pointed at this fairway, and returns the file's path.
-func writeBootstrap(t *testing.T, xdsAddr, adminAddr string) string {
+// would get, pointed at this fairway, and returns the file's path and the
+// health and stats listeners' addresses.
+func writeBootstrap(t *testing.T, xdsAddr, adminAddr string) (string, envoyListeners) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "envoy.yaml")
-	cmd := exec.Command(fairwayBin, "bootstrap", "--xds-address", xdsAddr,
-		"--node-id", envoyNodeID, "--admin-address", adminAddr, "--out-file", path)
+	ports := freePorts(t, 2)
+	l := envoyListeners{
+		health: net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
+		stats:  net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
+	}
+	cmd := exec.Command(fairwayBin, "bootstrap", "--xds-address", xdsAddr, "--node-id", envoyNodeID,
+		"--admin-address", adminAddr, "--health-address", l.health, "--stats-address", l.stats, "--out-file", path)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("fairway bootstrap: %v\n%s", err, out)
 	}
-	return path
+	return path, l
 }
 
 // envoyProc is a running Envoy.

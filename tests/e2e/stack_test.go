@@ -26,7 +26,9 @@ type stack struct {
 	tcpEcho *tcpEcho
 	fairway *fairwayProc
 	envoy   *envoyProc
-	client  *http.Client // plain HTTP to Envoy's http listener
+	// envoyListeners are the bootstrap's health and stats listeners.
+	envoyListeners envoyListeners
+	client         *http.Client // plain HTTP to Envoy's http listener
 }
 
 // stackOptions vary the fixtures per test.
@@ -72,7 +74,9 @@ func newStack(t *testing.T, opts stackOptions) *stack {
 		t.Fatalf("fairway's Problems are %v, want %v:%s", reasons, opts.wantProblems, describeProblems(p.Problems))
 	}
 	admin := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePorts(t, 1)[0]))
-	s.envoy = startEnvoy(t, bin, writeBootstrap(t, s.fairway.XDS, admin), admin)
+	bootstrap, listeners := writeBootstrap(t, s.fairway.XDS, admin)
+	s.envoy = startEnvoy(t, bin, bootstrap, admin)
+	s.envoyListeners = listeners
 	s.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	s.waitSynced(envoyReadyTimeout)
 	s.waitListening(envoyReadyTimeout)

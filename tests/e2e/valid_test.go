@@ -181,7 +181,8 @@ func checkServeAndEdit(t *testing.T, fx *fixture) {
 // field.
 func checkBootstrap(t *testing.T, xds string) {
 	admin := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePorts(t, 1)[0]))
-	data, err := os.ReadFile(writeBootstrap(t, xds, admin))
+	path, _ := writeBootstrap(t, xds, admin)
+	data, err := os.ReadFile(path)
 	mustOK(t, err)
 	js, err := yaml.YAMLToJSON(data)
 	mustOK(t, err)
