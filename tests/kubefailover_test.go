@@ -55,6 +55,30 @@ func createWorkload(t *testing.T, cs kubernetes.Interface, ns, class string, s w
 	parallel(t, 16, calls)
 }
 
+// deleteWorkload deletes the generated objects before the namespace's
+// purge, which gives the whole namespace 20 s: too little for the large
+// workload.
+func deleteWorkload(t *testing.T, cs kubernetes.Interface, ns string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	now := metav1.DeleteOptions{GracePeriodSeconds: new(int64)}
+	_ = cs.NetworkingV1().Ingresses(ns).DeleteCollection(ctx, now, metav1.ListOptions{})
+	_ = cs.DiscoveryV1().EndpointSlices(ns).DeleteCollection(ctx, now, metav1.ListOptions{})
+	svcs, err := cs.CoreV1().Services(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return
+	}
+	var calls []func(context.Context) error
+	for _, s := range svcs.Items {
+		calls = append(calls, func(context.Context) error {
+			_ = cs.CoreV1().Services(ns).Delete(ctx, s.Name, now)
+			return nil
+		})
+	}
+	parallel(t, 16, calls)
+}
+
 // parallel runs calls on n goroutines and fails on the first error.
 func parallel(t *testing.T, n int, calls []func(context.Context) error) {
 	t.Helper()
@@ -209,6 +233,7 @@ func TestKubeFailoverStatusWrites(t *testing.T) {
 		t.Skip("-short")
 	}
 	ns := newNamespace(t, cs)
+	t.Cleanup(func() { deleteWorkload(t, cs, ns) })
 	class := "fairway-" + ns
 	createIngressClass(t, cs, ingressClass(class, "fairway.dev/ingress-controller"))
 	start := time.Now()
