@@ -280,6 +280,8 @@ func (w *StatusWriter) written(kind, namespace, name string, err error) {
 		w.metrics.StatusWrites.WithLabelValues(kind, "written").Inc()
 		w.log.Debug("status written", "kind", kind, "namespace", namespace, "name", name)
 	case apierrors.IsNotFound(err):
+	case errors.Is(err, context.Canceled):
+		w.log.Debug("status write cut short: the term ended", "kind", kind, "namespace", namespace, "name", name)
 	case apierrors.IsConflict(err):
 		w.metrics.StatusWrites.WithLabelValues(kind, "conflict").Inc()
 		w.log.Debug("status changed since it was cached; waiting for the newer version", "kind", kind, "namespace", namespace, "name", name)
