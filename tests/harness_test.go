@@ -79,9 +79,16 @@ func startFairway(t *testing.T, manifests string, extra ...string) *fairway {
 // startFairwayArgs runs serve with exactly these flags (plus debug logs).
 func startFairwayArgs(t *testing.T, args ...string) *fairway {
 	t.Helper()
+	return startFairwayWithin(t, 15*time.Second, args...)
+}
+
+// startFairwayWithin is startFairwayArgs for a start that may take longer
+// than usual (a cluster of tens of thousands of objects to list).
+func startFairwayWithin(t *testing.T, wait time.Duration, args ...string) *fairway {
+	t.Helper()
 	logs := &lockedBuffer{}
 	args = append([]string{"--log-level", "debug"}, args...)
-	p, err := serveproc.Start(fairwayBin, args, 15*time.Second, logs.add)
+	p, err := serveproc.Start(fairwayBin, args, wait, logs.add)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs)
 	}

@@ -54,13 +54,12 @@ func envOr(name, def string) string {
 // kubeSide is everything serve runs against a cluster: the informers that
 // feed the loop, and the leader's status and Event writers.
 type kubeSide struct {
-	src        *kube.Source
-	addrs      *kube.Addresses
-	status     *kube.StatusWriter
-	events     *kube.EventRecorder
-	stopEvents func()
-	election   *kube.Election
-	synced     chan struct{}
+	src      *kube.Source
+	addrs    *kube.Addresses
+	status   *kube.StatusWriter
+	events   *kube.EventRecorder
+	election *kube.Election
+	synced   chan struct{}
 }
 
 func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registerer, log hclog.Logger) (*kubeSide, error) {
@@ -72,11 +71,11 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if err != nil {
 		return nil, err
 	}
-	client, err := kube.NewClient(restCfg, version)
+	metrics := kube.NewMetrics(reg)
+	client, err := kube.NewClient(restCfg, version, metrics)
 	if err != nil {
 		return nil, err
 	}
-	metrics := kube.NewMetrics(reg)
 	k := &kubeSide{synced: make(chan struct{})}
 	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes}
 	if k.src, err = kube.NewSource(client, cfg, log.Named("source")); err != nil {
@@ -88,7 +87,7 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if k.status, err = kube.NewStatusWriter(client, k.src, k.addrs, opts, metrics, log.Named("status")); err != nil {
 		return nil, err
 	}
-	k.events, k.stopEvents = kube.NewEventRecorder(client, k.src, metrics, log.Named("events"))
+	k.events = kube.NewEventRecorder(client, k.src, metrics, log.Named("events"))
 	if c.leaderElect {
 		lease := c.lease
 		lease.Namespace = c.fleetNamespace
@@ -119,7 +118,6 @@ func (k *kubeSide) onPublish(out translator.Output) {
 func (k *kubeSide) Run(ctx context.Context) error {
 	defer k.src.Shutdown()
 	defer k.addrs.Shutdown()
-	defer k.stopEvents()
 	if err := k.src.Start(ctx); err != nil {
 		return err
 	}
@@ -133,8 +131,8 @@ func (k *kubeSide) Run(ctx context.Context) error {
 	if k.election != nil {
 		g.Go(func() error { return k.election.Run(gctx) })
 	} else {
-		k.status.SetLeading(true)
-		k.events.SetLeading(true)
+		k.status.Lead(gctx)
+		k.events.Lead(gctx)
 	}
 	return g.Wait()
 }

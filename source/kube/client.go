@@ -3,6 +3,7 @@ package kube
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -37,10 +38,14 @@ func RESTConfig(kubeconfig string) (*rest.Config, error) {
 
 // NewClient is a clientset with a user agent that names fairway, and
 // client-side rate limits sized for a controller that lists a large
-// cluster at start and writes status in bursts.
-func NewClient(cfg *rest.Config, version string) (kubernetes.Interface, error) {
+// cluster at start and writes status in bursts. Every request is counted
+// in metrics.
+func NewClient(cfg *rest.Config, version string, metrics *Metrics) (kubernetes.Interface, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "fairway/" + version
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &countingTransport{next: rt, requests: metrics.Requests}
+	})
 	if cfg.QPS == 0 {
 		cfg.QPS, cfg.Burst = 50, 100
 	}

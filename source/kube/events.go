@@ -23,6 +23,7 @@ import (
 // and a token bucket keeps a cluster full of broken objects from flooding
 // the API server (what it holds back is recorded later).
 type EventRecorder struct {
+	client   kubernetes.Interface
 	src      *Source
 	recorder record.EventRecorder
 	limit    flowcontrol.RateLimiter
@@ -32,7 +33,7 @@ type EventRecorder struct {
 
 	mu       sync.Mutex
 	problems []translator.Problem
-	leading  bool
+	term     context.Context // the current leadership term; nil before the first
 	recorded map[translator.Problem]bool
 }
 
@@ -43,15 +44,11 @@ const (
 )
 
 // NewEventRecorder records through client as component "fairway".
-func NewEventRecorder(client kubernetes.Interface, src *Source, metrics *Metrics, log hclog.Logger) (*EventRecorder, func()) {
-	b := record.NewBroadcaster()
-	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
-	r := &EventRecorder{
-		src: src, log: log, metrics: metrics, kick: make(chan struct{}, 1), recorded: map[translator.Problem]bool{},
-		recorder: b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "fairway"}),
-		limit:    flowcontrol.NewTokenBucketRateLimiter(eventsPerSecond, eventBurst),
+func NewEventRecorder(client kubernetes.Interface, src *Source, metrics *Metrics, log hclog.Logger) *EventRecorder {
+	return &EventRecorder{
+		client: client, src: src, log: log, metrics: metrics, kick: make(chan struct{}, 1), recorded: map[translator.Problem]bool{},
+		limit: flowcontrol.NewTokenBucketRateLimiter(eventsPerSecond, eventBurst),
 	}
-	return r, b.Shutdown
 }
 
 // Observe records the last round's Problems.
@@ -62,14 +59,48 @@ func (r *EventRecorder) Observe(problems []translator.Problem) {
 	r.wake()
 }
 
-// SetLeading starts or stops recording. A new leader records the current
-// Problems afresh: whatever the last leader recorded, it cannot know.
-func (r *EventRecorder) SetLeading(leading bool) {
+// Lead starts recording for a leadership term. A new leader records the
+// current Problems afresh: whatever the last leader recorded, it cannot
+// know. Each term has its own broadcaster, which shuts down with the term,
+// and a sink that refuses to write once the term has ended: client-go
+// queues Events and writes them later, on its own goroutine, and one queued
+// while leading must not be written after.
+func (r *EventRecorder) Lead(term context.Context) {
+	b := record.NewBroadcaster(record.WithContext(term))
+	b.StartRecordingToSink(&termSink{term: term, events: r.client.CoreV1()})
 	r.mu.Lock()
-	r.leading = leading
+	r.term = term
+	r.recorder = b.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "fairway"})
 	r.recorded = map[translator.Problem]bool{}
 	r.mu.Unlock()
 	r.wake()
+}
+
+// termSink writes Events under a leadership term.
+type termSink struct {
+	term   context.Context
+	events typedcorev1.EventsGetter
+}
+
+func (s *termSink) Create(e *corev1.Event) (*corev1.Event, error) {
+	if err := s.term.Err(); err != nil {
+		return nil, err
+	}
+	return s.events.Events(e.Namespace).CreateWithEventNamespaceWithContext(s.term, e)
+}
+
+func (s *termSink) Update(e *corev1.Event) (*corev1.Event, error) {
+	if err := s.term.Err(); err != nil {
+		return nil, err
+	}
+	return s.events.Events(e.Namespace).UpdateWithEventNamespaceWithContext(s.term, e)
+}
+
+func (s *termSink) Patch(e *corev1.Event, data []byte) (*corev1.Event, error) {
+	if err := s.term.Err(); err != nil {
+		return nil, err
+	}
+	return s.events.Events(e.Namespace).PatchWithEventNamespaceWithContext(s.term, e, data)
 }
 
 func (r *EventRecorder) wake() {
@@ -98,7 +129,7 @@ func (r *EventRecorder) Run(ctx context.Context) error {
 func (r *EventRecorder) record() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.leading {
+	if r.term == nil || r.term.Err() != nil {
 		return
 	}
 	now := make(map[translator.Problem]bool, len(r.problems))

@@ -8,6 +8,7 @@ type Metrics struct {
 	Leader       prometheus.Gauge
 	StatusWrites *prometheus.CounterVec
 	Events       *prometheus.CounterVec
+	Requests     *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -19,13 +20,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairway_status_writes_total",
-			Help: "Status writes to Services and Ingresses, by kind and result (written, failed).",
+			Help: "Status writes to Services and Ingresses, by kind and result (written; conflict: the object changed since it was cached, and the newer version is compared again; failed).",
 		}, []string{"kind", "result"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairway_events_total",
 			Help: "Kubernetes Events for Problems, by result: recorded, or limited (held back by the rate limit, retried later).",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Leader, m.StatusWrites, m.Events)
+	m.Requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fairway_kube_requests_total",
+		Help: "Requests to the Kubernetes API server, by verb and resource (with subresource, as in services/status).",
+	}, []string{"verb", "resource"})
+	reg.MustRegister(m.Leader, m.StatusWrites, m.Events, m.Requests)
 	return m
 }

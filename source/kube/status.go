@@ -2,8 +2,11 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	corev1 "k8s.io/api/core/v1"
@@ -11,9 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/fairwayhq/fairway/translator"
 )
@@ -44,7 +47,12 @@ type StatusWriter struct {
 
 	mu       sync.Mutex
 	admitted *translator.Admitted // nil until the first round
-	leading  bool
+	// term is the current leadership term (nil before the first); every
+	// write is made under it.
+	term context.Context
+	// awaiting holds, per object, the cached resourceVersion a write was
+	// last made against, until the cache moves past it.
+	awaiting map[objectKey]string
 	// ours are the addresses this process has published, so that status it
 	// wrote before the fleet moved is still recognised as its own.
 	ours map[Address]bool
@@ -54,7 +62,7 @@ type StatusWriter struct {
 // opts are the translator's, for the loadBalancerClass fairway handles.
 func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses, opts translator.Options, metrics *Metrics, log hclog.Logger) (*StatusWriter, error) {
 	w := &StatusWriter{
-		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{},
+		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
 		handles:   opts.HandlesLoadBalancerClass,
 		services:  src.Informer(KindService).GetStore(),
 		ingresses: src.Informer(KindIngress).GetStore(),
@@ -91,14 +99,12 @@ func (w *StatusWriter) Kick() {
 	}
 }
 
-// SetLeading starts or stops the writes.
-func (w *StatusWriter) SetLeading(leading bool) {
+// Lead starts the writes for a leadership term; they stop when it ends.
+func (w *StatusWriter) Lead(term context.Context) {
 	w.mu.Lock()
-	w.leading = leading
+	w.term = term
 	w.mu.Unlock()
-	if leading {
-		w.Kick()
-	}
+	w.Kick()
 }
 
 // Run reconciles after every kick until ctx ends.
@@ -110,19 +116,23 @@ func (w *StatusWriter) Run(ctx context.Context) error {
 		case <-w.addrs.Changed():
 		case <-w.kick:
 		}
-		w.reconcile(ctx)
+		w.reconcile()
 	}
 }
 
-func (w *StatusWriter) reconcile(ctx context.Context) {
+// reconcile compares every object in the informers' caches with the status
+// it should have and patches only those that differ, under the term: the
+// caches already hold every object, so a new leader's first pass over a
+// cluster whose status is right costs no request at all.
+func (w *StatusWriter) reconcile() {
 	w.mu.Lock()
-	admitted, leading := w.admitted, w.leading
+	admitted, term := w.admitted, w.term
 	addrs := w.addrs.Current()
 	for _, a := range addrs {
 		w.ours[a] = true
 	}
 	w.mu.Unlock()
-	if !leading || admitted == nil {
+	if term == nil || term.Err() != nil || admitted == nil {
 		return
 	}
 	services := make(map[translator.ObjectRef]translator.ServiceAdmission, len(admitted.Services))
@@ -133,20 +143,58 @@ func (w *StatusWriter) reconcile(ctx context.Context) {
 	for _, r := range admitted.Ingresses {
 		ingresses[r] = true
 	}
+	failed := 0
 	for _, obj := range w.services.List() {
 		svc := obj.(*corev1.Service)
+		if term.Err() != nil {
+			return
+		}
 		if !w.handles(svc.Spec.LoadBalancerClass) {
 			continue
 		}
 		adm, ok := services[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
-		w.reconcileService(ctx, svc, adm, ok, addrs)
+		next, manage := w.serviceWant(svc.Status.LoadBalancer.Ingress, adm, ok, addrs)
+		if manage && !equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) && !w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
+			failed++
+		}
 	}
 	for _, obj := range w.ingresses.List() {
 		ing := obj.(*networkingv1.Ingress)
+		if term.Err() != nil {
+			return
+		}
 		ok := ingresses[translator.ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}]
-		w.reconcileIngress(ctx, ing, ok, addrs)
+		next, manage := w.ingressWant(ing.Status.LoadBalancer.Ingress, ok, addrs)
+		if manage && !equalIngressStatus(ing.Status.LoadBalancer.Ingress, next) && !w.failed(w.patch(term, "Ingress", &ing.ObjectMeta, next)) {
+			failed++
+		}
+	}
+	w.pruneAwaiting()
+	if failed > 0 {
+		time.AfterFunc(statusRetry, w.Kick)
 	}
 }
+
+// pruneAwaiting forgets the writes whose echo the cache now holds, and
+// those of objects that are gone.
+func (w *StatusWriter) pruneAwaiting() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for key, rv := range w.awaiting {
+		store := w.services
+		if key.kind == "Ingress" {
+			store = w.ingresses
+		}
+		obj, ok, _ := store.GetByKey(key.namespace + "/" + key.name)
+		if m, isMeta := obj.(metav1.Object); !ok || !isMeta || m.GetResourceVersion() != rv {
+			delete(w.awaiting, key)
+		}
+	}
+}
+
+// statusRetry is how long a failed status write waits to be tried again,
+// when nothing else kicks the writer first.
+const statusRetry = 5 * time.Second
 
 // isOurs: every entry is one of fairway's addresses (and, for Services,
 // in proxy mode, as fairway writes them).
@@ -161,58 +209,67 @@ func (w *StatusWriter) isOurs(entries []Address, proxy bool) bool {
 	return len(entries) > 0 && proxy
 }
 
-func (w *StatusWriter) reconcileService(ctx context.Context, cached *corev1.Service, adm translator.ServiceAdmission, admitted bool, addrs []Address) {
-	want := func(current []corev1.LoadBalancerIngress) ([]corev1.LoadBalancerIngress, bool) {
-		if admitted {
-			return serviceStatus(addrs, adm.Ports), true
-		}
-		return nil, w.isOurs(serviceAddresses(current), allProxy(current))
+// serviceWant is the status a Service should have, and whether fairway
+// manages it at all.
+func (w *StatusWriter) serviceWant(current []corev1.LoadBalancerIngress, adm translator.ServiceAdmission, admitted bool, addrs []Address) ([]corev1.LoadBalancerIngress, bool) {
+	if admitted {
+		return serviceStatus(addrs, adm.Ports), true
 	}
-	next, manage := want(cached.Status.LoadBalancer.Ingress)
-	if !manage || equalServiceStatus(cached.Status.LoadBalancer.Ingress, next) {
-		return
-	}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		svc, err := w.client.CoreV1().Services(cached.Namespace).Get(ctx, cached.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		next, manage := want(svc.Status.LoadBalancer.Ingress)
-		if !manage || equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) {
-			return nil
-		}
-		svc.Status.LoadBalancer.Ingress = next
-		_, err = w.client.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, svc, metav1.UpdateOptions{})
-		return err
-	})
-	w.written("Service", cached.Namespace, cached.Name, err)
+	return nil, w.isOurs(serviceAddresses(current), allProxy(current))
 }
 
-func (w *StatusWriter) reconcileIngress(ctx context.Context, cached *networkingv1.Ingress, admitted bool, addrs []Address) {
-	want := func(current []networkingv1.IngressLoadBalancerIngress) ([]networkingv1.IngressLoadBalancerIngress, bool) {
-		if admitted {
-			return ingressStatus(addrs), true
-		}
-		return nil, w.isOurs(ingressAddresses(current), true)
+func (w *StatusWriter) ingressWant(current []networkingv1.IngressLoadBalancerIngress, admitted bool, addrs []Address) ([]networkingv1.IngressLoadBalancerIngress, bool) {
+	if admitted {
+		return ingressStatus(addrs), true
 	}
-	next, manage := want(cached.Status.LoadBalancer.Ingress)
-	if !manage || equalIngressStatus(cached.Status.LoadBalancer.Ingress, next) {
-		return
+	return nil, w.isOurs(ingressAddresses(current), true)
+}
+
+// patch writes status.loadBalancer.ingress of the cached object, on the
+// condition that the object is still at the cached resourceVersion. The
+// merge patch replaces the list whole (null clears it) and leaves the rest
+// of the object alone, which matters because the cache holds trimmed
+// copies. When the object has moved on (a conflict), the informer brings
+// the newer version and with it another pass: nothing is read back here.
+//
+// A version already written (or found stale) is skipped until the cache
+// moves past it, so a pass that runs before the echo of the last pass's
+// write arrives does not write again.
+func (w *StatusWriter) patch(term context.Context, kind string, meta *metav1.ObjectMeta, next any) error {
+	key := objectKey{kind, meta.Namespace, meta.Name}
+	w.mu.Lock()
+	if w.awaiting[key] == meta.ResourceVersion {
+		w.mu.Unlock()
+		return nil
 	}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		ing, err := w.client.NetworkingV1().Ingresses(cached.Namespace).Get(ctx, cached.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		next, manage := want(ing.Status.LoadBalancer.Ingress)
-		if !manage || equalIngressStatus(ing.Status.LoadBalancer.Ingress, next) {
-			return nil
-		}
-		ing.Status.LoadBalancer.Ingress = next
-		_, err = w.client.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, ing, metav1.UpdateOptions{})
-		return err
+	w.mu.Unlock()
+	body, err := json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": meta.ResourceVersion},
+		"status":   map[string]any{"loadBalancer": map[string]any{"ingress": next}},
 	})
-	w.written("Ingress", cached.Namespace, cached.Name, err)
+	if err != nil {
+		return err
+	}
+	if kind == "Service" {
+		_, err = w.client.CoreV1().Services(meta.Namespace).Patch(term, meta.Name, types.MergePatchType, body, metav1.PatchOptions{}, "status")
+	} else {
+		_, err = w.client.NetworkingV1().Ingresses(meta.Namespace).Patch(term, meta.Name, types.MergePatchType, body, metav1.PatchOptions{}, "status")
+	}
+	if err == nil || apierrors.IsConflict(err) {
+		w.mu.Lock()
+		w.awaiting[key] = meta.ResourceVersion
+		w.mu.Unlock()
+	}
+	w.written(kind, meta.Namespace, meta.Name, err)
+	return err
+}
+
+// failed: a write that will not fix itself through the informer. A
+// conflict does (the newer version arrives and kicks the writer), a
+// NotFound needs nothing, and a write cut short by the end of the term is
+// the next leader's.
+func (w *StatusWriter) failed(err error) bool {
+	return err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) && !errors.Is(err, context.Canceled)
 }
 
 // written logs and counts a status write. A write that fails is retried at
@@ -223,6 +280,11 @@ func (w *StatusWriter) written(kind, namespace, name string, err error) {
 		w.metrics.StatusWrites.WithLabelValues(kind, "written").Inc()
 		w.log.Debug("status written", "kind", kind, "namespace", namespace, "name", name)
 	case apierrors.IsNotFound(err):
+	case errors.Is(err, context.Canceled):
+		w.log.Debug("status write cut short: the term ended", "kind", kind, "namespace", namespace, "name", name)
+	case apierrors.IsConflict(err):
+		w.metrics.StatusWrites.WithLabelValues(kind, "conflict").Inc()
+		w.log.Debug("status changed since it was cached; waiting for the newer version", "kind", kind, "namespace", namespace, "name", name)
 	default:
 		w.metrics.StatusWrites.WithLabelValues(kind, "failed").Inc()
 		w.log.Error("writing status failed", "kind", kind, "namespace", namespace, "name", name, "error", err)
