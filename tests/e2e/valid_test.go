@@ -18,10 +18,13 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
+
+	// Every extension type fairway's bootstrap names (resource monitors,
+	// the health and stats listeners' filters) is registered by the
+	// package that builds it.
+	_ "github.com/fairwayhq/fairway/envoy"
 )
 
 // TestE2EFixturesValid needs no Envoy and always runs: it holds everything
