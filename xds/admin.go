@@ -62,9 +62,15 @@ func (a *Admin) Addr() net.Addr { return a.lis.Addr() }
 
 // Run serves until ctx ends.
 func (a *Admin) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- a.server.Serve(a.lis) }()
 	a.log.Info("serving admin", "address", a.lis.Addr().String())
+	return ServeHTTP(ctx, a.server, a.lis)
+}
+
+// ServeHTTP serves srv on lis until ctx ends, then gives open requests
+// 2 s to finish: the admin and the health endpoints end the same way.
+func ServeHTTP(ctx context.Context, srv *http.Server, lis net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
 	select {
 	case err := <-errc:
 		return err
@@ -72,8 +78,8 @@ func (a *Admin) Run(ctx context.Context) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := a.server.Shutdown(shutdown); err != nil {
-		a.server.Close()
+	if err := srv.Shutdown(shutdown); err != nil {
+		srv.Close()
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +10,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fairwayhq/fairway/xds"
 )
 
 // healthServer answers only what must be reachable from outside the pod:
@@ -66,21 +67,6 @@ func healthMux(ready <-chan struct{}, metrics prometheus.Gatherer) *http.ServeMu
 
 // Run serves until ctx ends.
 func (h *healthServer) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- h.server.Serve(h.lis) }()
 	h.log.Info("serving health and metrics", "address", h.lis.Addr().String())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if err := h.server.Shutdown(shutdown); err != nil {
-		h.server.Close()
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return xds.ServeHTTP(ctx, h.server, h.lis)
 }
