@@ -142,8 +142,7 @@ func TestRouteEdgeDefaults(t *testing.T) {
 	}
 	rp := vh.RetryPolicy
 	if rp.GetRetryOn() != "connect-failure,reset-before-request" || rp.GetNumRetries().GetValue() != 2 ||
-		len(rp.GetRetryHostPredicate()) != 1 || rp.RetryHostPredicate[0].Name != "envoy.retry_host_predicates.previous_hosts" ||
-		rp.HostSelectionRetryMaxAttempts != 3 {
+		len(rp.GetRetryHostPredicate()) != 0 {
 		t.Errorf("virtual host retry_policy %v", rp)
 	}
 	for _, r := range (RouteSpec{Name: "x", Path: "/", Status: 503}).Routes() {
