@@ -110,9 +110,13 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	if err != nil {
 		return usageError(err)
 	}
-	runHealth, err := healthRunner(c.healthAddress, publisher.Ready(), metrics.Registry, log.Named("health"))
-	if err != nil {
-		return usageError(err)
+	runHealth := func(ctx context.Context) error { <-ctx.Done(); return nil }
+	if c.healthAddress != "" {
+		health, err := xds.NewHealth(c.healthAddress, publisher, metrics, log.Named("health"))
+		if err != nil {
+			return usageError(fmt.Errorf("--health-address: %w", err))
+		}
+		runHealth = health.Run
 	}
 	loop := &xds.Loop{
 		Source: in.source, Options: opts, Publisher: publisher, Metrics: metrics, Log: log.Named("loop"),
