@@ -145,7 +145,7 @@ func (e *Engine) replaceListeners(prev, next map[string]listenerSpec) error {
 		if old, ok := prev[name]; ok && old == spec && e.envoy.Get(KindListener, name) != nil {
 			continue
 		}
-		r, err := spec.encode(e.opts.ListenAddress, e.opts.accessLogs())
+		r, err := spec.encode(e.opts.ListenAddress, e.logs)
 		if err != nil {
 			return err
 		}

@@ -25,6 +25,8 @@ import (
 // how Sync finds what changed.
 type Engine struct {
 	opts Options
+	// logs are the listeners' access log formats, from opts once.
+	logs envoy.AccessLogs
 	idx  *index
 
 	ingresses map[nsName]*ingressState
@@ -85,6 +87,7 @@ func NewEngine(opts Options) *Engine {
 		envoy:        newResourceSet(),
 		grpc:         newResourceSet(),
 	}
+	e.logs = e.opts.accessLogs()
 	e.clusters.init()
 	e.httpTable.name, e.httpsTable.name = envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig
 	e.claims.specs = map[string]listenerSpec{}
