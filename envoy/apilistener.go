@@ -50,9 +50,6 @@ func GRPCServerListener(name, address string, port uint32) *listenerv3.Listener 
 	return &listenerv3.Listener{
 		Name:    name,
 		Address: socketAddress(address, port, false),
-		DefaultFilterChain: &listenerv3.FilterChain{Filters: []*listenerv3.Filter{{
-			Name:       hcmFilter,
-			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
-		}}},
+		DefaultFilterChain: &listenerv3.FilterChain{Filters: []*listenerv3.Filter{hcmNetworkFilter(hcm)}},
 	}
 }

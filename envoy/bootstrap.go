@@ -15,7 +15,6 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	overloadv3 "github.com/envoyproxy/go-control-plane/envoy/config/overload/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	downstreamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	fixedheapv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/fixed_heap/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -278,37 +277,25 @@ func staticResources(c BootstrapConfig, admin *corev3.Address) (*bootstrapv3.Boo
 // global connection cap, so a full fleet member still answers its probes
 // and scrapes.
 func adminPathListener(name, host string, port uint32, path string) *listenerv3.Listener {
+	match := ExactPathMatch(path)
+	match.Headers = []*routev3.HeaderMatcher{{
+		Name: ":method",
+		HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+			MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "GET"},
+		}},
+	}}
 	route := &routev3.Route{
-		Match: &routev3.RouteMatch{
-			PathSpecifier: &routev3.RouteMatch_Path{Path: path},
-			Headers: []*routev3.HeaderMatcher{{
-				Name: ":method",
-				HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
-					MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "GET"},
-				}},
-			}},
-		},
+		Match: match,
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: AdminClusterName},
 			Timeout:          durationpb.New(5 * time.Second),
 		}},
 	}
-	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix: name,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
-			Name:         name,
-			VirtualHosts: []*routev3.VirtualHost{{Name: name, Domains: []string{"*"}, Routes: []*routev3.Route{route}}},
-		}},
-		HttpFilters: routerOnly(),
-	}
 	return &listenerv3.Listener{
-		Name:       name,
-		StatPrefix: name,
-		Address:    listenAddress(host, port, false),
-		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{
-			Name:       hcmFilter,
-			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
-		}}}},
+		Name:                  name,
+		StatPrefix:            name,
+		Address:               listenAddress(host, port, false),
+		FilterChains:          []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcmNetworkFilter(inlineHCM(name, []*routev3.Route{route}))}}},
 		IgnoreGlobalConnLimit: true,
 	}
 }

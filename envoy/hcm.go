@@ -41,6 +41,11 @@ func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat) *liste
 		Http2ProtocolOptions:      edgeHTTP2Options(),
 		UpgradeConfigs:            []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: websocket}},
 	}
+	return hcmNetworkFilter(hcm)
+}
+
+// hcmNetworkFilter is a connection manager as a listener's network filter.
+func hcmNetworkFilter(hcm *hcmv3.HttpConnectionManager) *listenerv3.Filter {
 	return &listenerv3.Filter{
 		Name:       hcmFilter,
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
