@@ -84,8 +84,7 @@ type holder struct {
 	clusterSeq uint64
 	// held are its listener and route watches that wait for its clusters
 	// to catch up.
-	heldSotW  []*sotwWatch
-	heldDelta []*deltaWatch
+	held []heldWatch
 }
 
 // removal is one round's deferred removals: need is, per reference kind,
@@ -280,23 +279,47 @@ func (h *holder) clustersBehind(v *view) bool {
 	return h != nil && h.clusters && h.clusterSeq != v.types[translator.KindCluster].seq
 }
 
+// heldWatch is a listener or route watch, SotW or delta, that waits for
+// its stream's clusters.
+type heldWatch interface {
+	// release answers the watch if it is still open.
+	release(v *view)
+}
+
+// holdsBack reports whether a watch of kind k must wait for the stream's
+// clusters, and then keeps it to be released when they catch up.
+func (h *holder) holdsBack(v *view, k translator.Kind, w heldWatch) bool {
+	if refIndex(k) < 0 || !h.clustersBehind(v) {
+		return false
+	}
+	if !slices.Contains(h.held, w) {
+		h.held = append(h.held, w)
+	}
+	return true
+}
+
 // releaseHeld answers a holder's listener and route watches that waited
 // for its clusters, once they caught up. The caller holds the lock.
 func (v *view) releaseHeld(h *holder) {
 	if h == nil || h.clustersBehind(v) {
 		return
 	}
-	sotw, delta := h.heldSotW, h.heldDelta
-	h.heldSotW, h.heldDelta = nil, nil
-	for _, w := range sotw {
-		if _, open := w.ts.sotw[w]; open && w.respond(v, nil) {
-			delete(w.ts.sotw, w)
-		}
+	held := h.held
+	h.held = nil
+	for _, w := range held {
+		w.release(v)
 	}
-	for _, w := range delta {
-		if _, open := w.ts.delta[w]; open && w.respond(v, w.allCandidates(), w.first) {
-			delete(w.ts.delta, w)
-		}
+}
+
+func (w *sotwWatch) release(v *view) {
+	if _, open := w.ts.sotw[w]; open && w.respond(v, nil) {
+		delete(w.ts.sotw, w)
+	}
+}
+
+func (w *deltaWatch) release(v *view) {
+	if _, open := w.ts.delta[w]; open && w.respond(v, w.allCandidates(), w.first) {
+		delete(w.ts.delta, w)
 	}
 }
 

@@ -84,10 +84,7 @@ func (w *sotwWatch) respond(v *view, changed []string) bool {
 		w.h.upToDate(v, w.ts.kind)
 		return false
 	}
-	if refIndex(w.ts.kind) >= 0 && w.h.clustersBehind(v) {
-		if !slices.Contains(w.h.heldSotW, w) {
-			w.h.heldSotW = append(w.h.heldSotW, w)
-		}
+	if w.h.holdsBack(v, w.ts.kind, w) {
 		return false
 	}
 	var resources []*anypb.Any
@@ -283,10 +280,7 @@ func (w *deltaWatch) allCandidates() []string {
 // resource the stream subscribes to. Listeners and routes wait while the
 // stream's clusters lag. It reports whether it sent.
 func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
-	if refIndex(w.ts.kind) >= 0 && w.h.clustersBehind(v) {
-		if !slices.Contains(w.h.heldDelta, w) {
-			w.h.heldDelta = append(w.h.heldDelta, w)
-		}
+	if w.h.holdsBack(v, w.ts.kind, w) {
 		return false
 	}
 	ts, returned := w.ts, w.sub.ReturnedResources()
