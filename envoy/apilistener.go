@@ -48,8 +48,8 @@ func GRPCServerListener(name, address string, port uint32) *listenerv3.Listener 
 	}
 	hcm := inlineHCM(grpcServerRoutes, []*routev3.Route{route})
 	return &listenerv3.Listener{
-		Name:    name,
-		Address: socketAddress(address, port, false),
+		Name:               name,
+		Address:            socketAddress(address, port, false),
 		DefaultFilterChain: &listenerv3.FilterChain{Filters: []*listenerv3.Filter{hcmNetworkFilter(hcm)}},
 	}
 }
