@@ -1,0 +1,152 @@
+package helmchart
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// TestNetworkPolicy: the policy selects fairway's pods; xDS is open to the
+// fleet's pods, the fleet's node CIDRs, each proxyless namespace and the
+// namespaces of the selector given, and to nobody else; the health port is
+// open for probes and Prometheus; the admin port is in no rule.
+func TestNetworkPolicy(t *testing.T) {
+	objs := render(t, map[string]any{
+		"networkPolicy": map[string]any{"enabled": true, "fleetCIDRs": []any{"10.0.0.0/24"},
+			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"fairway.dev/xds": "true"}}},
+		"proxyless": map[string]any{"namespaces": []any{"payments", "shop"}},
+	})
+	np := find[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy", namespace, "fairway")
+	d := find[appsv1.Deployment](t, objs, "Deployment", namespace, "fairway")
+	fw := containerOf(t, d.Spec.Template.Spec, "fairway")
+	if !labels.SelectorFromSet(np.Spec.PodSelector.MatchLabels).Matches(labels.Set(d.Spec.Template.Labels)) {
+		t.Fatalf("the policy selects %v, not fairway's pods %v", np.Spec.PodSelector, d.Spec.Template.Labels)
+	}
+	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+		t.Errorf("policyTypes %v, want Ingress", np.Spec.PolicyTypes)
+	}
+	rules := map[int32][]networkingv1.NetworkPolicyPeer{}
+	for _, r := range np.Spec.Ingress {
+		for _, p := range r.Ports {
+			if p.Port == nil || p.Port.IntValue() == 0 {
+				t.Fatalf("a rule without a numbered port: %+v", r)
+			}
+			rules[int32(p.Port.IntValue())] = r.From
+		}
+	}
+	xds, health := port(t, fw, "xds"), port(t, fw, "health")
+	if len(rules) != 2 || rules[health] != nil {
+		t.Errorf("ports %v: want only xds %d (from some) and health %d (from anyone)", rules, xds, health)
+	}
+	ds := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy")
+	var got []string
+	for _, peer := range rules[xds] {
+		switch {
+		case peer.PodSelector != nil && peer.NamespaceSelector == nil:
+			if labels.SelectorFromSet(peer.PodSelector.MatchLabels).Matches(labels.Set(ds.Spec.Template.Labels)) {
+				got = append(got, "fleet pods")
+			} else {
+				got = append(got, "pods "+labels.Set(peer.PodSelector.MatchLabels).String())
+			}
+		case peer.IPBlock != nil:
+			got = append(got, "cidr "+peer.IPBlock.CIDR)
+		case peer.NamespaceSelector != nil && peer.PodSelector == nil:
+			got = append(got, "namespaces "+labels.Set(peer.NamespaceSelector.MatchLabels).String())
+		default:
+			t.Errorf("unexpected peer %+v", peer)
+		}
+	}
+	want := []string{"cidr 10.0.0.0/24", "fleet pods", "namespaces fairway.dev/xds=true",
+		"namespaces kubernetes.io/metadata.name=payments", "namespaces kubernetes.io/metadata.name=shop"}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("xds is open to\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	admin, _ := arg(fw.Args, "--admin-address")
+	if !strings.HasPrefix(admin, "127.0.0.1:") {
+		t.Errorf("fairway's admin on %q: the policy leaves it out because it is on loopback", admin)
+	}
+	if names(render(t, nil), "NetworkPolicy") != nil {
+		t.Error("a NetworkPolicy with the default values, which manifests/kubernetes does not have")
+	}
+}
+
+// TestIngressClass: the class's name, default flag and controller, and
+// serve told of a controller name of its own.
+func TestIngressClass(t *testing.T) {
+	objs := render(t, map[string]any{"ingressClass": map[string]any{"name": "edge", "default": true, "controller": "example.com/edge"}})
+	ic := find[networkingv1.IngressClass](t, objs, "IngressClass", "", "edge")
+	if ic.Annotations["ingressclass.kubernetes.io/is-default-class"] != "true" || ic.Spec.Controller != "example.com/edge" {
+		t.Errorf("IngressClass edge: annotations %v, controller %s", ic.Annotations, ic.Spec.Controller)
+	}
+	if v, _ := arg(serveArgs(t, objs), "--ingress-controller"); v != "example.com/edge" {
+		t.Errorf("serve --ingress-controller=%q, want the class's controller", v)
+	}
+}
+
+// TestImagesAndResources: image, pull policy and resources reach their
+// containers (certgen's too).
+func TestImagesAndResources(t *testing.T) {
+	objs := render(t, map[string]any{
+		"images": map[string]any{
+			"fairway": map[string]any{"repository": "registry.example/fairway", "tag": "v1.2.3", "pullPolicy": "IfNotPresent"},
+			"envoy":   map[string]any{"repository": "registry.example/envoy", "tag": "v1.39.1"},
+		},
+		"fairway":      map[string]any{"resources": map[string]any{"requests": map[string]any{"cpu": "1", "memory": "2Gi"}}},
+		"fleet":        map[string]any{"resources": map[string]any{"limits": map[string]any{"memory": "4Gi"}}},
+		"certificates": map[string]any{"source": "certgen"},
+	})
+	d := find[appsv1.Deployment](t, objs, "Deployment", namespace, "fairway")
+	ds := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy")
+	job := find[struct {
+		Spec struct{ Template corev1.PodTemplateSpec }
+	}](t, objs, "Job", namespace, "fairway-certgen")
+	for _, c := range []struct {
+		c      corev1.Container
+		image  string
+		policy corev1.PullPolicy
+	}{
+		{containerOf(t, d.Spec.Template.Spec, "fairway"), "registry.example/fairway:v1.2.3", corev1.PullIfNotPresent},
+		{containerOf(t, ds.Spec.Template.Spec, "bootstrap"), "registry.example/fairway:v1.2.3", corev1.PullIfNotPresent},
+		{containerOf(t, job.Spec.Template.Spec, "certgen"), "registry.example/fairway:v1.2.3", corev1.PullIfNotPresent},
+		{containerOf(t, ds.Spec.Template.Spec, "envoy"), "registry.example/envoy:v1.39.1", ""},
+	} {
+		if c.c.Image != c.image || c.c.ImagePullPolicy != c.policy {
+			t.Errorf("%s: image %s (%q), want %s (%q)", c.c.Name, c.c.Image, c.c.ImagePullPolicy, c.image, c.policy)
+		}
+	}
+	if r := containerOf(t, d.Spec.Template.Spec, "fairway").Resources; r.Requests.Memory().String() != "2Gi" {
+		t.Errorf("fairway resources %+v", r)
+	}
+	if r := containerOf(t, ds.Spec.Template.Spec, "envoy").Resources; r.Limits.Memory().String() != "4Gi" {
+		t.Errorf("envoy resources %+v", r)
+	}
+}
+
+// TestBadValues: values the chart cannot honour fail the render with a
+// message naming the value, rather than installing something else.
+func TestBadValues(t *testing.T) {
+	group := func(name string) map[string]any { return map[string]any{"name": name} }
+	for _, c := range []struct {
+		name   string
+		values map[string]any
+		want   string
+	}{
+		{"unknown certificate source", map[string]any{"certificates": map[string]any{"source": "vault"}}, `certificates.source "vault"`},
+		{"a node group twice", map[string]any{"fleet": map[string]any{"nodeGroups": []any{group("a"), group("a")}}}, `name "a" appears twice`},
+		{"a node group that is no DNS label", map[string]any{"fleet": map[string]any{"nodeGroups": []any{group("Edge_1")}}}, `name "Edge_1" must be a DNS label`},
+		{"proxyless certificates from the chart's own CA", map[string]any{
+			"certificates": map[string]any{"source": "cert-manager"},
+			"proxyless":    map[string]any{"namespaces": []any{"shop"}}}, "set certificates.certManager.issuerRef"},
+	} {
+		_, err := Render(chartDir, namespace, c.values)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: render error %v, want one saying %q", c.name, err, c.want)
+		}
+	}
+}

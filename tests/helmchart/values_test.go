@@ -1,0 +1,153 @@
+package helmchart
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// find is the one object of kind and name, decoded into a typed value.
+func find[T any](t *testing.T, objs []Object, kind, ns, name string) *T {
+	t.Helper()
+	for _, o := range objs {
+		meta, _ := o["metadata"].(map[string]any)
+		if o.Kind() == kind && meta["name"] == name && (ns == "" || meta["namespace"] == ns) {
+			data, err := json.Marshal(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := new(T)
+			if err := json.Unmarshal(data, v); err != nil {
+				t.Fatalf("%s %s: %v", kind, name, err)
+			}
+			return v
+		}
+	}
+	t.Fatalf("no %s %s/%s rendered", kind, ns, name)
+	return nil
+}
+
+func names(objs []Object, kind string) []string {
+	var out []string
+	for _, o := range objs {
+		if o.Kind() == kind {
+			meta, _ := o["metadata"].(map[string]any)
+			out = append(out, meta["name"].(string))
+		}
+	}
+	return out
+}
+
+func containerOf(t *testing.T, spec corev1.PodSpec, name string) corev1.Container {
+	t.Helper()
+	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no container %s", name)
+	return corev1.Container{}
+}
+
+// arg is the value of --name=value in args, and whether it is there.
+func arg(args []string, name string) (string, bool) {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func port(t *testing.T, c corev1.Container, name string) int32 {
+	t.Helper()
+	for _, p := range c.Ports {
+		if p.Name == name {
+			return p.ContainerPort
+		}
+	}
+	t.Fatalf("container %s declares no port %s", c.Name, name)
+	return 0
+}
+
+func serveArgs(t *testing.T, objs []Object) []string {
+	t.Helper()
+	d := find[appsv1.Deployment](t, objs, "Deployment", namespace, "fairway")
+	return containerOf(t, d.Spec.Template.Spec, "fairway").Args
+}
+
+// TestNodeGroups: each node group is a fleet of its own, a DaemonSet on
+// its nodes whose Envoys name the group as their node cluster; with two
+// groups serve keys its snapshots by that cluster; the fleets' selectors
+// do not overlap, and fairway publishes the addresses of every fleet. The
+// Ingress ports given reach both serve's flags and the Envoys' ports.
+func TestNodeGroups(t *testing.T) {
+	objs := render(t, map[string]any{"fleet": map[string]any{
+		"ports": map[string]any{"http": 8080, "https": 8443},
+		"nodeGroups": []any{
+			map[string]any{"name": "public", "nodeSelector": map[string]any{"fairway.dev/edge": "public"}},
+			map[string]any{"name": "internal", "nodeSelector": map[string]any{"fairway.dev/edge": "internal"}},
+		},
+	}})
+	if got := names(objs, "DaemonSet"); !slices.Equal(got, []string{"fairway-envoy-internal", "fairway-envoy-public"}) {
+		t.Fatalf("DaemonSets %v, want one per node group", got)
+	}
+	serve := serveArgs(t, objs)
+	if v, _ := arg(serve, "--node-group-by"); v != "cluster" {
+		t.Errorf("serve --node-group-by=%q with two node groups, want cluster", v)
+	}
+	if v, _ := arg(serve, "--http-port"); v != "8080" {
+		t.Errorf("serve --http-port=%q, want 8080", v)
+	}
+	if v, _ := arg(serve, "--https-port"); v != "8443" {
+		t.Errorf("serve --https-port=%q, want 8443", v)
+	}
+	publish, _ := arg(serve, "--publish-address")
+	sel, err := labels.Parse(strings.TrimPrefix(publish, "fleet-pods="))
+	if err != nil {
+		t.Fatalf("--publish-address %q: %v", publish, err)
+	}
+	var pods []labels.Set
+	for _, group := range []string{"internal", "public"} {
+		ds := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy-"+group)
+		spec := ds.Spec.Template.Spec
+		if v, _ := arg(containerOf(t, spec, "bootstrap").Args, "--node-cluster"); v != group {
+			t.Errorf("%s: --node-cluster=%q, want %q", ds.Name, v, group)
+		}
+		if spec.NodeSelector["fairway.dev/edge"] != group {
+			t.Errorf("%s: nodeSelector %v", ds.Name, spec.NodeSelector)
+		}
+		envoyC := containerOf(t, spec, "envoy")
+		if port(t, envoyC, "http") != 8080 || port(t, envoyC, "https") != 8443 {
+			t.Errorf("%s: envoy ports %v, want http 8080 and https 8443", ds.Name, envoyC.Ports)
+		}
+		podLabels := labels.Set(ds.Spec.Template.Labels)
+		if !labels.SelectorFromSet(ds.Spec.Selector.MatchLabels).Matches(podLabels) {
+			t.Errorf("%s: selector %v does not match its pods %v", ds.Name, ds.Spec.Selector, podLabels)
+		}
+		if !sel.Matches(podLabels) {
+			t.Errorf("%s: fairway's --publish-address %q leaves out its pods %v", ds.Name, publish, podLabels)
+		}
+		pods = append(pods, podLabels)
+	}
+	for i, ds := range []string{"internal", "public"} {
+		d := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy-"+ds)
+		if labels.SelectorFromSet(d.Spec.Selector.MatchLabels).Matches(pods[1-i]) {
+			t.Errorf("fairway-envoy-%s's selector also matches the other fleet's pods", ds)
+		}
+	}
+
+	one := render(t, map[string]any{"fleet": map[string]any{"nodeGroups": []any{map[string]any{"name": "solo"}}}})
+	if _, ok := arg(serveArgs(t, one), "--node-group-by"); ok {
+		t.Error("one node group: serve keys snapshots by node cluster, but one fleet needs none")
+	}
+	solo := find[appsv1.DaemonSet](t, one, "DaemonSet", namespace, "fairway-envoy-solo")
+	if solo.Spec.Template.Spec.NodeSelector["fairway.dev/edge"] != "true" {
+		t.Errorf("a node group with no nodeSelector: %v, want fleet.nodeSelector", solo.Spec.Template.Spec.NodeSelector)
+	}
+}
