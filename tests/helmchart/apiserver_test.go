@@ -1,0 +1,123 @@
+package helmchart
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/fairwayhq/fairway/tests/kubeapi"
+)
+
+// controlPlane starts a real etcd and kube-apiserver for one test, or
+// skips (naming the fix) when their binaries were not built.
+func controlPlane(t *testing.T) *kubeapi.ControlPlane {
+	t.Helper()
+	dir := kubeapi.BinDir()
+	if dir == "" {
+		t.Skip("kube-apiserver/etcd not built: run hack/control-plane-bins.sh and set " + kubeapi.EnvBins)
+	}
+	var logw io.Writer
+	if testing.Verbose() {
+		logw = os.Stderr
+	}
+	cp, err := kubeapi.Start(dir, logw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return cp
+}
+
+// kubectl runs the kubectl built beside the API server.
+func kubectl(t *testing.T, cp *kubeapi.ControlPlane, args ...string) string {
+	t.Helper()
+	bin := filepath.Join(kubeapi.BinDir(), "kubectl")
+	out, err := exec.Command(bin, append([]string{"--kubeconfig", cp.Kubeconfig()}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func writeObjects(t *testing.T, objs []Object) string {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, o := range objs {
+		js, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := yaml.JSONToYAML(js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.WriteString("---\n")
+		buf.Write(y)
+	}
+	path := filepath.Join(t.TempDir(), "objects.yaml")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestAPIServerAcceptsTheInstalls: the real API server takes every object
+// of the kustomize install and of the chart, with the default values and
+// with certgen, cert-manager, node groups and the NetworkPolicy: a
+// server-side apply, dry run, with strict field validation (an unknown or
+// misspelt field is an error) and admission. cert-manager's kinds are
+// checked against the subset of its CRDs in testdata.
+func TestAPIServerAcceptsTheInstalls(t *testing.T) {
+	cp := controlPlane(t)
+	kust, err := KustomizeBuild(installDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := []any{map[string]any{"name": "public"}, map[string]any{"name": "internal"}}
+	proxyless := map[string]any{"namespaces": []any{"payments", "shop"}}
+	renders := []struct {
+		name string
+		objs []Object
+	}{
+		{"kustomize build manifests/kubernetes", kust},
+		{"the chart's defaults", render(t, nil)},
+		{"certgen, node groups, NetworkPolicy", render(t, map[string]any{
+			"certificates": map[string]any{"source": "certgen"}, "proxyless": proxyless,
+			"fleet":         map[string]any{"nodeGroups": groups, "ports": map[string]any{"http": 8080, "https": 8443}},
+			"networkPolicy": map[string]any{"enabled": true, "fleetCIDRs": []any{"10.0.0.0/24"}},
+			"ingressClass":  map[string]any{"name": "edge", "default": true},
+		})},
+		{"cert-manager, its own CA", render(t, map[string]any{"certificates": map[string]any{"source": "cert-manager"}})},
+		{"cert-manager, a ClusterIssuer, proxyless", render(t, map[string]any{
+			"certificates": map[string]any{"source": "cert-manager", "certManager": map[string]any{
+				"issuerRef": map[string]any{"kind": "ClusterIssuer", "name": "corp-ca"}}},
+			"proxyless": proxyless,
+		})},
+	}
+	// Namespaced objects need their namespace to exist, even in a dry run.
+	for _, ns := range []string{namespace, "payments", "shop"} {
+		kubectl(t, cp, "create", "namespace", ns)
+	}
+	kubectl(t, cp, "apply", "--server-side", "-f", "testdata/cert-manager-crds.yaml")
+	kubectl(t, cp, "wait", "--for=condition=Established", "--timeout=60s",
+		"crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io")
+	for _, r := range renders {
+		out := kubectl(t, cp, "apply", "--server-side", "--dry-run=server", "--validate=strict",
+			"--field-manager=fairway-helmchart-test", "-o", "name", "-f", writeObjects(t, r.objs))
+		if n := len(strings.Fields(out)); n != len(r.objs) {
+			t.Errorf("%s: the API server took %d of %d objects:\n%s", r.name, n, len(r.objs), out)
+		}
+		t.Logf("%s: %d objects accepted", r.name, len(r.objs))
+	}
+}
