@@ -6,6 +6,8 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 FUZZTIME ?= 60s
+# The Helm chart's tests: a Go module of their own.
+CHART_TESTS := tests/helmchart
 # make run gives the fleet unprivileged Ingress ports (8080, 8443), so a local Envoy needs no root.
 RUN_FLAGS ?= --http-port 8080 --https-port 8443
 
@@ -15,7 +17,7 @@ COMPOSE  ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compo
 # The demo Envoy's bootstrap: fairway is the compose service "fairway" on :18000.
 COMPOSE_BOOTSTRAP_ARGS := bootstrap --xds-address fairway:18000 --node-id demo-envoy --admin-address 0.0.0.0:9901
 
-.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean image demo compose-bootstrap
+.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean image demo compose-bootstrap chart
 
 all: build
 
@@ -30,14 +32,23 @@ run: build
 ## test: lint, then every test (race detector on); the fuzz target runs its seed corpus.
 ## tests/kubeapi needs a real kube-apiserver and etcd: unless FAIRWAY_CONTROL_PLANE_BINS
 ## is set, they are built first (once; minutes cold, cached after) so a fresh clone runs them too.
-## The grpc-js-xds peer test needs Node.js: without it, it skips
+## The grpc-js-xds peer test needs Node.js: without it, it skips.
+## tests/helmchart is a module of its own (Helm's and kustomize's dependencies
+## stay out of go.mod): it lints the Helm chart and holds it to manifests/kubernetes
 test: lint grpcjs
 	@if [ -z "$$FAIRWAY_CONTROL_PLANE_BINS" ]; then \
 		FAIRWAY_CONTROL_PLANE_BINS="$$(bash hack/control-plane-bins.sh)" || exit 1; \
 		export FAIRWAY_CONTROL_PLANE_BINS; \
 	fi; \
 	echo "FAIRWAY_CONTROL_PLANE_BINS=$$FAIRWAY_CONTROL_PLANE_BINS $(GO) test -race -count=1 ./..."; \
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 ./... && \
+	echo "cd $(CHART_TESTS) && $(GO) test -race -count=1 ./..." && \
+	cd $(CHART_TESTS) && $(GO) test -race -count=1 ./...
+
+## chart: helm lint manifests/helm/fairway and compare its default rendering
+## with the kustomize install (no cluster needed; make test also applies both)
+chart:
+	cd $(CHART_TESTS) && $(GO) test -count=1 -run 'TestHelmLint|TestDefaultValuesRenderTheKustomizeInstall' ./...
 
 ## control-plane: build the kube-apiserver and etcd binaries tests/kubeapi runs (cached
 ## by version under $FAIRWAY_TOOLS_DIR or ~/.cache/fairway) and print their directory
@@ -57,11 +68,12 @@ tests/grpcjs/node_modules/.package-lock.json: tests/grpcjs/package.json tests/gr
 		[ "$$FAIRWAY_GRPCJS" != require ]; \
 	fi
 
-## lint: gofmt check plus go vet
+## lint: gofmt check plus go vet (of both modules)
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd $(CHART_TESTS) && $(GO) vet ./...
 
 ## bench: the publish benchmarks and the fan-out load test; prints the targets
 ## beside the measurements and writes bench/results.md and bench/convergence.svg
