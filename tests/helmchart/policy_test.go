@@ -140,6 +140,10 @@ func TestBadValues(t *testing.T) {
 		{"unknown certificate source", map[string]any{"certificates": map[string]any{"source": "vault"}}, `certificates.source "vault"`},
 		{"a node group twice", map[string]any{"fleet": map[string]any{"nodeGroups": []any{group("a"), group("a")}}}, `name "a" appears twice`},
 		{"a node group that is no DNS label", map[string]any{"fleet": map[string]any{"nodeGroups": []any{group("Edge_1")}}}, `name "Edge_1" must be a DNS label`},
+		{"a node group name too long for its DaemonSet's", map[string]any{"fleet": map[string]any{"nodeGroups": []any{group(strings.Repeat("a", 50))}}}, "must be a DNS label"},
+		{"a misspelt value", map[string]any{"fleet": map[string]any{"nodeSelecter": map[string]any{"a": "b"}}}, "nodeSelecter"},
+		{"a port that is no port", map[string]any{"fleet": map[string]any{"ports": map[string]any{"http": 70000}}}, "/fleet/ports/http"},
+		{"proxyless namespace twice", map[string]any{"proxyless": map[string]any{"namespaces": []any{"shop", "shop"}}}, "/proxyless/namespaces"},
 		{"proxyless certificates from the chart's own CA", map[string]any{
 			"certificates": map[string]any{"source": "cert-manager"},
 			"proxyless":    map[string]any{"namespaces": []any{"shop"}}}, "set certificates.certManager.issuerRef"},

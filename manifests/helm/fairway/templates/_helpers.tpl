@@ -42,8 +42,8 @@ Returned as YAML, for fromYaml.
 {{- end }}
 {{- $seen := dict }}
 {{- range .Values.fleet.nodeGroups }}
-{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?$" (toString .name)) }}
-{{- fail (printf "fleet.nodeGroups: name %q must be a DNS label of at most 50 characters" (toString .name)) }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,47}[a-z0-9])?$" (toString .name)) }}
+{{- fail (printf "fleet.nodeGroups: name %q must be a DNS label of at most 49 characters (fairway-envoy-<name> is one)" (toString .name)) }}
 {{- end }}
 {{- if hasKey $seen .name }}
 {{- fail (printf "fleet.nodeGroups: name %q appears twice" .name) }}
