@@ -8,13 +8,14 @@ package helmchart
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
-	"github.com/google/go-cmp/cmp"
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
@@ -130,9 +131,10 @@ func splitDocuments(stream []byte) [][]byte {
 	return append(docs, cur.Bytes())
 }
 
-// Differences lists, one entry per object, how got differs from want: an
-// object missing from got, one got has extra, or a diff (-want +got) of an
-// object both have. Empty means the same objects with the same content.
+// Differences lists, one entry per object, how got (the chart) differs
+// from want (kustomize): an object missing from got, one got has extra, or
+// for an object both have, each field that differs, by its path, with both
+// values. Empty means the same objects with the same content.
 func Differences(want, got []Object) []string {
 	byKey := func(objs []Object) map[string]Object {
 		m := map[string]Object{}
@@ -162,8 +164,10 @@ func Differences(want, got []Object) []string {
 		case !inWant:
 			diffs = append(diffs, k+": only in the chart")
 		default:
-			if d := cmp.Diff(map[string]any(wo), map[string]any(gotObj)); d != "" {
-				diffs = append(diffs, k+" (-kustomize +chart):\n"+d)
+			var fields []string
+			diffValues("", map[string]any(wo), map[string]any(gotObj), &fields)
+			if len(fields) > 0 {
+				diffs = append(diffs, k+":\n  "+strings.Join(fields, "\n  "))
 			}
 		}
 	}
@@ -180,4 +184,88 @@ func Duplicates(objs []Object) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// diffValues appends "path: kustomize X, chart Y" for each field where a
+// and b differ. Lists of named things (containers, volumes, ports, env)
+// are matched by name, so one added entry is one line, not a shifted list;
+// lists of scalars are shown whole.
+func diffValues(path string, a, b any, out *[]string) {
+	am, aMap := a.(map[string]any)
+	bm, bMap := b.(map[string]any)
+	if aMap && bMap {
+		keys := make([]string, 0, len(am)+len(bm))
+		for k := range am {
+			keys = append(keys, k)
+		}
+		for k := range bm {
+			if _, ok := am[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			sub := path + "." + k
+			if strings.HasPrefix(k, "[") || path == "" {
+				sub = path + k
+			}
+			diffValues(sub, am[k], bm[k], out)
+		}
+		return
+	}
+	as, aList := a.([]any)
+	bs, bList := b.([]any)
+	if aList && bList {
+		if an, bn := byName(as), byName(bs); an != nil && bn != nil {
+			diffValues(path, an, bn, out)
+			return
+		}
+		if onlyA, onlyB := listMinus(as, bs), listMinus(bs, as); (len(onlyA) > 0 || len(onlyB) > 0) && len(as) > 1 {
+			*out = append(*out, fmt.Sprintf("%s: only in kustomize %s, only in the chart %s", path, show(onlyA), show(onlyB)))
+			return
+		}
+	}
+	if !reflect.DeepEqual(a, b) {
+		*out = append(*out, fmt.Sprintf("%s: kustomize %s, chart %s", path, show(a), show(b)))
+	}
+}
+
+// byName keys a list whose every element is a map with a name, as
+// "[name=x]", or is nil for any other list.
+func byName(list []any) map[string]any {
+	if len(list) == 0 {
+		return nil
+	}
+	m := map[string]any{}
+	for _, e := range list {
+		em, ok := e.(map[string]any)
+		name, named := em["name"].(string)
+		if !ok || !named {
+			return nil
+		}
+		m["[name="+name+"]"] = e
+	}
+	return m
+}
+
+func show(v any) string {
+	if v == nil {
+		return "<absent>"
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(js)
+}
+
+// listMinus is the elements of a that b lacks, in a's order.
+func listMinus(a, b []any) []any {
+	out := []any{}
+	for _, e := range a {
+		if !slices.ContainsFunc(b, func(f any) bool { return reflect.DeepEqual(e, f) }) {
+			out = append(out, e)
+		}
+	}
+	return out
 }

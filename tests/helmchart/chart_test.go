@@ -40,3 +40,30 @@ func TestDefaultValuesRenderTheKustomizeInstall(t *testing.T) {
 		t.Errorf("the chart's defaults differ from manifests/kubernetes in %d objects:\n%s", len(diffs), strings.Join(diffs, "\n"))
 	}
 }
+
+// TestDifferencesNameEachObject: the comparison above can fail, and says
+// where: a changed field, a missing object and an extra one each give one
+// entry naming the object, the change with a diff.
+func TestDifferencesNameEachObject(t *testing.T) {
+	want, err := KustomizeBuild(installDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(t, map[string]any{"fairway": map[string]any{"replicas": 3}, "ingressClass": map[string]any{"name": "edge"}})
+	diffs := Differences(want, got)
+	if len(diffs) != 3 {
+		t.Fatalf("%d differences, want 3:\n%s", len(diffs), strings.Join(diffs, "\n"))
+	}
+	for i, prefix := range []string{
+		"Deployment.apps fairway-system/fairway:\n  spec.replicas: kustomize 2, chart 3",
+		"IngressClass.networking.k8s.io edge: only in the chart",
+		"IngressClass.networking.k8s.io fairway: missing from the chart",
+	} {
+		if !strings.HasPrefix(diffs[i], prefix) {
+			t.Errorf("difference %d is %q, want it to start %q", i, diffs[i], prefix)
+		}
+	}
+	if strings.Count(diffs[0], "\n") != 1 {
+		t.Errorf("the Deployment differs in one field, but:\n%s", diffs[0])
+	}
+}

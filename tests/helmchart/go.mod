@@ -6,7 +6,6 @@ replace github.com/fairwayhq/fairway => ../..
 
 require (
 	github.com/fairwayhq/fairway v0.0.0-00010101000000-000000000000
-	github.com/google/go-cmp v0.7.0
 	helm.sh/helm/v3 v3.22.0
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
