@@ -12,13 +12,6 @@ app.kubernetes.io/part-of: fairway
 {{ .repository }}:{{ .tag }}
 {{- end }}
 
-{{/* imagePullPolicy, only when set, so that the default render has none. */}}
-{{- define "fairway.pullPolicy" -}}
-{{- if .pullPolicy }}
-imagePullPolicy: {{ .pullPolicy }}
-{{- end }}
-{{- end }}
-
 {{/* Whether xDS is served over mTLS, as "true" or "". */}}
 {{- define "fairway.mtls" -}}
 {{- $s := .Values.certificates.source -}}
@@ -71,7 +64,9 @@ spec:
   containers:
     - name: certgen
       image: {{ include "fairway.image" .Values.images.fairway }}
-      {{- include "fairway.pullPolicy" .Values.images.fairway | nindent 6 }}
+      {{- with .Values.images.fairway.pullPolicy }}
+      imagePullPolicy: {{ . }}
+      {{- end }}
       args:
         - certgen
         - --namespace={{ .Release.Namespace }}
