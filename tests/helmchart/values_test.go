@@ -141,7 +141,12 @@ func TestNodeGroups(t *testing.T) {
 			t.Errorf("fairway-envoy-%s's selector also matches the other fleet's pods", ds)
 		}
 	}
+}
 
+// TestOneNodeGroup: a single node group is one fleet, which needs no
+// snapshot per node cluster, and takes fleet.nodeSelector when it names
+// none of its own.
+func TestOneNodeGroup(t *testing.T) {
 	one := render(t, map[string]any{"fleet": map[string]any{"nodeGroups": []any{map[string]any{"name": "solo"}}}})
 	if _, ok := arg(serveArgs(t, one), "--node-group-by"); ok {
 		t.Error("one node group: serve keys snapshots by node cluster, but one fleet needs none")
