@@ -1,0 +1,111 @@
+package helmchart
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
+
+	// The bootstrap's typed configs (overload manager, resource monitors,
+	// filters) decode only with their types registered, as fairway has them.
+	_ "github.com/fairwayhq/fairway/envoy"
+)
+
+// buildFairway builds the fairway CLI of this tree, in its own module.
+func buildFairway(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fairway")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/fairway")
+	build.Dir = "../.."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build fairway: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runBootstrap runs the real `fairway bootstrap` with a fleet's init
+// container arguments, as the pod would on node edge-0, and decodes and
+// validates what it writes.
+func runBootstrap(t *testing.T, fairway string, ds *appsv1.DaemonSet) *bootstrapv3.Bootstrap {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "envoy.yaml")
+	var args []string
+	for _, a := range containerOf(t, ds.Spec.Template.Spec, "bootstrap").Args {
+		switch {
+		case strings.HasPrefix(a, "--out-file="):
+			a = "--out-file=" + out
+		case strings.HasPrefix(a, "--copy-binary="):
+			continue
+		}
+		args = append(args, strings.ReplaceAll(a, "$(NODE_NAME)", "edge-0"))
+	}
+	if msg, err := exec.Command(fairway, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: fairway %v: %v\n%s", ds.Name, args, err, msg)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(js, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ValidateAll(); err != nil {
+		t.Fatalf("%s: the bootstrap does not validate: %v", ds.Name, err)
+	}
+	return b
+}
+
+// TestFleetBootstrapsRun: each fleet's init container arguments, as the
+// chart renders them for two node groups with mTLS, are accepted by the
+// real `fairway bootstrap`, and make a valid bootstrap whose node cluster
+// is the group and whose xDS connection presents the mounted client
+// certificate, trusts the mounted CA and asks for fairway's Service name.
+func TestFleetBootstrapsRun(t *testing.T) {
+	fairway := buildFairway(t)
+	objs := render(t, map[string]any{
+		"certificates": map[string]any{"source": "certgen"},
+		"fleet":        map[string]any{"nodeGroups": []any{map[string]any{"name": "public"}, map[string]any{"name": "internal"}}},
+	})
+	for _, group := range []string{"public", "internal"} {
+		ds := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy-"+group)
+		b := runBootstrap(t, fairway, ds)
+		if got := b.GetNode().GetCluster(); got != group {
+			t.Errorf("%s: node cluster %q, want %q", ds.Name, got, group)
+		}
+		xds := b.GetStaticResources().GetClusters()[0]
+		tlsCtx := &tlsv3.UpstreamTlsContext{}
+		if err := xds.GetTransportSocket().GetTypedConfig().UnmarshalTo(tlsCtx); err != nil {
+			t.Fatalf("%s: the xDS cluster %s has no TLS: %v", ds.Name, xds.GetName(), err)
+		}
+		common := tlsCtx.GetCommonTlsContext()
+		got := []string{
+			common.GetTlsCertificates()[0].GetCertificateChain().GetFilename(),
+			common.GetTlsCertificates()[0].GetPrivateKey().GetFilename(),
+			common.GetValidationContext().GetTrustedCa().GetFilename(),
+		}
+		want := []string{"/etc/fairway/xds-tls/tls.crt", "/etc/fairway/xds-tls/tls.key", "/etc/fairway/xds-tls/ca.crt"}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: the bootstrap reads %v, want the mounted Secret's %v", ds.Name, got, want)
+		}
+		if sni := tlsCtx.GetSni(); sni != "fairway."+namespace+".svc.cluster.local" {
+			t.Errorf("%s: SNI %q, want fairway's Service name", ds.Name, sni)
+		}
+	}
+	plain := runBootstrap(t, fairway, find[appsv1.DaemonSet](t, render(t, nil), "DaemonSet", namespace, "fairway-envoy"))
+	if plain.GetNode().GetCluster() != "fairway" || plain.GetStaticResources().GetClusters()[0].GetTransportSocket() != nil {
+		t.Errorf("the default fleet: node cluster %q, transport socket %v; want fairway and plaintext",
+			plain.GetNode().GetCluster(), plain.GetStaticResources().GetClusters()[0].GetTransportSocket())
+	}
+}
