@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/release"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/tests/kubeapi"
@@ -120,4 +124,74 @@ func TestAPIServerAcceptsTheInstalls(t *testing.T) {
 		}
 		t.Logf("%s: %d objects accepted", r.name, len(r.objs))
 	}
+}
+
+// helmInstall is `helm install fairway CHART --namespace ns` with the SDK,
+// against the control plane, for real.
+func helmInstall(t *testing.T, cp *kubeapi.ControlPlane, ns string, values map[string]any) *release.Release {
+	t.Helper()
+	kubeconfig := cp.Kubeconfig()
+	getter := genericclioptions.NewConfigFlags(false)
+	getter.KubeConfig, getter.Namespace = &kubeconfig, &ns
+	cfg := new(action.Configuration)
+	if err := cfg.Init(getter, ns, "secret", t.Logf); err != nil {
+		t.Fatal(err)
+	}
+	chart, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	install := action.NewInstall(cfg)
+	install.ReleaseName, install.Namespace = "fairway", ns
+	rel, err := install.Run(chart, values)
+	if err != nil {
+		t.Fatalf("helm install: %v", err)
+	}
+	return rel
+}
+
+// TestHelmInstall: a real `helm install` (the SDK's, no dry run), with the
+// release kept in one namespace, succeeds when the install's namespace does
+// not exist yet: the chart makes it first and every object after it, and
+// the API server then holds each object the chart rendered.
+func TestHelmInstall(t *testing.T) {
+	cp := controlPlane(t)
+	const releases = "fairway-releases"
+	for _, ns := range []string{releases, "payments", "shop"} {
+		kubectl(t, cp, "create", "namespace", ns)
+	}
+	values := map[string]any{
+		"namespace":     map[string]any{"name": "fairway-helm"},
+		"certificates":  map[string]any{"source": "certgen"},
+		"proxyless":     map[string]any{"namespaces": []any{"payments", "shop"}},
+		"fleet":         map[string]any{"nodeGroups": []any{map[string]any{"name": "public"}, map[string]any{"name": "internal"}}},
+		"networkPolicy": map[string]any{"enabled": true},
+	}
+	rel := helmInstall(t, cp, releases, values)
+	if rel.Info.Status != release.StatusDeployed {
+		t.Fatalf("release %s: %s", rel.Name, rel.Info.Status)
+	}
+	objs, err := Decode([]byte(rel.Manifest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) < 20 {
+		t.Fatalf("the release has %d objects: this checks little", len(objs))
+	}
+	for _, o := range objs {
+		meta := o["metadata"].(map[string]any)
+		args := []string{"get", strings.ToLower(o.Kind()) + "." + strings.Split(o["apiVersion"].(string)+"/", "/")[0], meta["name"].(string), "-o", "name"}
+		if o["apiVersion"] == "v1" {
+			args[1] = strings.ToLower(o.Kind())
+		}
+		if objNS, ok := meta["namespace"].(string); ok {
+			args = append(args, "--namespace", objNS)
+		}
+		kubectl(t, cp, args...)
+	}
+	label := kubectl(t, cp, "get", "namespace", "fairway-helm", "-o", `jsonpath={.metadata.labels.pod-security\.kubernetes\.io/enforce}`)
+	if label != "privileged" {
+		t.Errorf("the chart's namespace has Pod Security %q, want privileged (the fleet is on the host network)", label)
+	}
+	t.Logf("helm install: %d objects in the API server", len(objs))
 }

@@ -56,8 +56,8 @@ func (o Object) Key() string {
 func (o Object) Kind() string { k, _ := o["kind"].(string); return k }
 
 // Render renders the chart in chartDir as `helm template` does, as release
-// "fairway" in namespace, with values over the chart's defaults.
-func Render(chartDir, namespace string, values map[string]any) ([]Object, error) {
+// "fairway" kept in releaseNamespace, with values over the chart's defaults.
+func Render(chartDir, releaseNamespace string, values map[string]any) ([]Object, error) {
 	chart, err := loader.Load(chartDir)
 	if err != nil {
 		return nil, err
@@ -72,7 +72,7 @@ func Render(chartDir, namespace string, values map[string]any) ([]Object, error)
 	install.ClientOnly = true
 	install.Replace = true
 	install.ReleaseName = "fairway"
-	install.Namespace = namespace
+	install.Namespace = releaseNamespace
 	rel, err := install.Run(chart, values)
 	if err != nil {
 		return nil, err

@@ -8,12 +8,16 @@ import (
 const (
 	chartDir   = "../../manifests/helm/fairway"
 	installDir = "../../manifests/kubernetes"
-	namespace  = "fairway-system"
+	// namespace is where the install's objects go (namespace.name);
+	// releaseNamespace, where Helm keeps its release record, is another,
+	// as the README's `helm install` has it.
+	namespace        = "fairway-system"
+	releaseNamespace = "default"
 )
 
 func render(t *testing.T, values map[string]any) []Object {
 	t.Helper()
-	objs, err := Render(chartDir, namespace, values)
+	objs, err := Render(chartDir, releaseNamespace, values)
 	if err != nil {
 		t.Fatalf("helm template: %v", err)
 	}

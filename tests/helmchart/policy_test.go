@@ -148,7 +148,7 @@ func TestBadValues(t *testing.T) {
 			"certificates": map[string]any{"source": "cert-manager"},
 			"proxyless":    map[string]any{"namespaces": []any{"shop"}}}, "set certificates.certManager.issuerRef"},
 	} {
-		_, err := Render(chartDir, namespace, c.values)
+		_, err := Render(chartDir, releaseNamespace, c.values)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: render error %v, want one saying %q", c.name, err, c.want)
 		}

@@ -69,7 +69,7 @@ spec:
       {{- end }}
       args:
         - certgen
-        - --namespace={{ .Release.Namespace }}
+        - --namespace={{ .Values.namespace.name }}
         - --trust-domain={{ .Values.certificates.trustDomain }}
         {{- range .Values.proxyless.namespaces }}
         - --proxyless-namespace={{ . }}
