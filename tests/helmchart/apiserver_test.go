@@ -99,7 +99,7 @@ func TestAPIServerAcceptsTheInstalls(t *testing.T) {
 		{"certgen, node groups, NetworkPolicy", render(t, map[string]any{
 			"certificates": map[string]any{"source": "certgen"}, "proxyless": proxyless,
 			"fleet":         map[string]any{"nodeGroups": groups, "ports": map[string]any{"http": 8080, "https": 8443}},
-			"networkPolicy": map[string]any{"enabled": true, "fleetCIDRs": []any{"10.0.0.0/24"}},
+			"networkPolicy": map[string]any{"enabled": true, "nodeCIDRs": []any{"10.0.0.0/24"}},
 			"ingressClass":  map[string]any{"name": "edge", "default": true},
 		})},
 		{"cert-manager, its own CA", render(t, map[string]any{"certificates": map[string]any{"source": "cert-manager"}})},

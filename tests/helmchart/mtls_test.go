@@ -19,6 +19,7 @@ type certificate struct {
 	Metadata struct{ Name, Namespace string }
 	Spec     struct {
 		SecretName string
+		CommonName string
 		IsCA       bool
 		DNSNames   []string
 		URIs       []string
@@ -104,21 +105,32 @@ func TestCertgen(t *testing.T) {
 		if pod.ServiceAccountName != "fairway-certgen" {
 			t.Errorf("certgen runs as %q, want fairway-certgen", pod.ServiceAccountName)
 		}
-		args := containerOf(t, pod, "certgen").Args
-		want := []string{"certgen", "--namespace=" + namespace, "--trust-domain=example.org", "--proxyless-namespace=payments", "--proxyless-namespace=shop"}
-		if !slices.Equal(args, want) {
-			t.Errorf("certgen args %v, want %v", args, want)
+		c := containerOf(t, pod, "certgen")
+		want := []string{"certgen", "--log-json", "--trust-domain=example.org", "--proxyless-namespace=payments", "--proxyless-namespace=shop"}
+		if !slices.Equal(c.Args, want) {
+			t.Errorf("certgen args %v, want %v", c.Args, want)
+		}
+		// certgen keeps its Secrets in its own namespace (POD_NAMESPACE),
+		// the one fairway and the fleet mount them from.
+		if len(c.Env) != 1 || c.Env[0].Name != "POD_NAMESPACE" || c.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.namespace" {
+			t.Errorf("certgen env %+v, want POD_NAMESPACE from metadata.namespace", c.Env)
 		}
 	}
 	find[corev1.ServiceAccount](t, objs, "ServiceAccount", namespace, "fairway-certgen")
+	plain := render(t, map[string]any{"certificates": map[string]any{"source": "certgen"}})
+	if _, ok := arg(serveArgs(t, plain), "--trust-domain"); ok {
+		t.Error("serve gets --trust-domain with the default trust domain, which is its own default")
+	}
 	for _, ns := range []string{namespace, "payments", "shop"} {
 		role := find[rbacv1.Role](t, objs, "Role", ns, "fairway-certgen")
 		for _, r := range role.Rules {
 			if !slices.Equal(r.Resources, []string{"secrets"}) || !slices.Equal(r.APIGroups, []string{""}) {
 				t.Errorf("Role %s/fairway-certgen reaches %v %v, want Secrets only", ns, r.APIGroups, r.Resources)
 			}
-			if len(r.ResourceNames) == 0 && !slices.Equal(r.Verbs, []string{"create"}) {
-				t.Errorf("Role %s/fairway-certgen may %v any Secret; only create cannot be limited by name", ns, r.Verbs)
+			for _, v := range r.Verbs {
+				if !slices.Contains([]string{"get", "list", "create", "update", "patch"}, v) {
+					t.Errorf("Role %s/fairway-certgen may %s Secrets: certgen reads and writes, never deletes or watches", ns, v)
+				}
 			}
 		}
 		rb := find[rbacv1.RoleBinding](t, objs, "RoleBinding", ns, "fairway-certgen")
@@ -149,15 +161,18 @@ func TestCertManager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct{ ns, name, host, uri, usage string }{
-		{namespace, "fairway-xds-server", host, "spiffe://fairway/control-plane", "server auth"},
-		{namespace, "fairway-fleet-client", "", "spiffe://fairway/fleet", "client auth"},
-		{"shop", "fairway-xds-client", "", "spiffe://fairway/proxyless/shop", "client auth"},
+	// The common names are certgen's, so either source gives the same
+	// certificates.
+	for _, c := range []struct{ ns, name, host, cn, uri, usage string }{
+		{namespace, "fairway-xds-server", host, "fairway.fairway-system.svc", "spiffe://fairway/control-plane", "server auth"},
+		{namespace, "fairway-fleet-client", "", "fairway-fleet", "spiffe://fairway/fleet", "client auth"},
+		{"shop", "fairway-xds-client", "", "proxyless.shop", "spiffe://fairway/proxyless/shop", "client auth"},
 	} {
 		cert := find[certificate](t, objs, "Certificate", c.ns, c.name)
 		s := cert.Spec
-		if s.SecretName != c.name || !slices.Equal(s.URIs, []string{c.uri}) || !slices.Contains(s.Usages, c.usage) {
-			t.Errorf("Certificate %s/%s: secret %s, URIs %v, usages %v; want %s, [%s], %s", c.ns, c.name, s.SecretName, s.URIs, s.Usages, c.name, c.uri, c.usage)
+		if s.SecretName != c.name || s.CommonName != c.cn || !slices.Equal(s.URIs, []string{c.uri}) || !slices.Contains(s.Usages, c.usage) {
+			t.Errorf("Certificate %s/%s: secret %s, CN %s, URIs %v, usages %v; want %s, %s, [%s], %s",
+				c.ns, c.name, s.SecretName, s.CommonName, s.URIs, s.Usages, c.name, c.cn, c.uri, c.usage)
 		}
 		if c.host != "" && !slices.Contains(s.DNSNames, c.host) {
 			t.Errorf("fairway's certificate names %v, but the fleet dials %s", s.DNSNames, c.host)
@@ -165,7 +180,7 @@ func TestCertManager(t *testing.T) {
 		if c.host == "" && len(s.DNSNames) > 0 {
 			t.Errorf("client certificate %s/%s has DNS names %v", c.ns, c.name, s.DNSNames)
 		}
-		if s.IssuerRef.Kind != "ClusterIssuer" || s.IssuerRef.Name != "corp-ca" || s.IssuerRef.Group != "cert-manager.io" {
+		if s.IssuerRef.Kind != "ClusterIssuer" || s.IssuerRef.Name != "corp-ca" || (s.IssuerRef.Group != "" && s.IssuerRef.Group != "cert-manager.io") {
 			t.Errorf("Certificate %s/%s issued by %+v, want ClusterIssuer corp-ca", c.ns, c.name, s.IssuerRef)
 		}
 	}

@@ -11,68 +11,82 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 )
 
-// TestNetworkPolicy: the policy selects fairway's pods; xDS is open to the
-// fleet's pods, the fleet's node CIDRs, each proxyless namespace and the
-// namespaces of the selector given, and to nobody else; the health port is
-// open for probes and Prometheus; the admin port is in no rule.
+// describePeer names a NetworkPolicy peer for comparison: the fleet's pods,
+// a CIDR, or namespaces by label ("namespaces <all>" for every one).
+func describePeer(t *testing.T, peer networkingv1.NetworkPolicyPeer, fleetPods labels.Set) string {
+	t.Helper()
+	switch {
+	case peer.PodSelector != nil && peer.NamespaceSelector == nil:
+		if labels.SelectorFromSet(peer.PodSelector.MatchLabels).Matches(fleetPods) {
+			return "fleet pods"
+		}
+		return "pods " + labels.Set(peer.PodSelector.MatchLabels).String()
+	case peer.IPBlock != nil:
+		return "cidr " + peer.IPBlock.CIDR
+	case peer.NamespaceSelector != nil && peer.PodSelector == nil:
+		if len(peer.NamespaceSelector.MatchLabels)+len(peer.NamespaceSelector.MatchExpressions) == 0 {
+			return "namespaces <all>"
+		}
+		return "namespaces " + labels.Set(peer.NamespaceSelector.MatchLabels).String()
+	}
+	t.Errorf("unexpected peer %+v", peer)
+	return ""
+}
+
+// TestNetworkPolicy: the policies select fairway's pods, and together let
+// in, on xDS, the fleet's pods, the nodes' CIDRs, each proxyless namespace
+// and the namespaces of the label given; on the health port, every
+// namespace (probes, Prometheus) and the nodes; on no other port (the admin
+// is on loopback).
 func TestNetworkPolicy(t *testing.T) {
 	objs := render(t, map[string]any{
-		"networkPolicy": map[string]any{"enabled": true, "fleetCIDRs": []any{"10.0.0.0/24"},
-			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"fairway.dev/xds": "true"}}},
-		"proxyless": map[string]any{"namespaces": []any{"payments", "shop"}},
+		"networkPolicy": map[string]any{"enabled": true, "nodeCIDRs": []any{"10.0.0.0/24"}},
+		"proxyless":     map[string]any{"namespaces": []any{"payments", "shop"}},
 	})
-	np := find[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy", namespace, "fairway")
 	d := find[appsv1.Deployment](t, objs, "Deployment", namespace, "fairway")
 	fw := containerOf(t, d.Spec.Template.Spec, "fairway")
-	if !labels.SelectorFromSet(np.Spec.PodSelector.MatchLabels).Matches(labels.Set(d.Spec.Template.Labels)) {
-		t.Fatalf("the policy selects %v, not fairway's pods %v", np.Spec.PodSelector, d.Spec.Template.Labels)
-	}
-	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
-		t.Errorf("policyTypes %v, want Ingress", np.Spec.PolicyTypes)
-	}
-	rules := map[int32][]networkingv1.NetworkPolicyPeer{}
-	for _, r := range np.Spec.Ingress {
-		for _, p := range r.Ports {
-			if p.Port == nil || p.Port.IntValue() == 0 {
-				t.Fatalf("a rule without a numbered port: %+v", r)
+	fleet := labels.Set(find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy").Spec.Template.Labels)
+	got := map[int32][]string{}
+	for _, name := range []string{"fairway", "fairway-from-nodes"} {
+		np := find[networkingv1.NetworkPolicy](t, objs, "NetworkPolicy", namespace, name)
+		if !labels.SelectorFromSet(np.Spec.PodSelector.MatchLabels).Matches(labels.Set(d.Spec.Template.Labels)) {
+			t.Fatalf("%s selects %v, not fairway's pods %v", name, np.Spec.PodSelector, d.Spec.Template.Labels)
+		}
+		if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) {
+			t.Errorf("%s: policyTypes %v, want Ingress", name, np.Spec.PolicyTypes)
+		}
+		for _, r := range np.Spec.Ingress {
+			for _, p := range r.Ports {
+				if p.Port == nil || p.Port.IntValue() == 0 || len(r.From) == 0 {
+					t.Fatalf("%s: a rule open to all or without a numbered port: %+v", name, r)
+				}
+				for _, peer := range r.From {
+					got[int32(p.Port.IntValue())] = append(got[int32(p.Port.IntValue())], describePeer(t, peer, fleet))
+				}
 			}
-			rules[int32(p.Port.IntValue())] = r.From
 		}
 	}
 	xds, health := port(t, fw, "xds"), port(t, fw, "health")
-	if len(rules) != 2 || rules[health] != nil {
-		t.Errorf("ports %v: want only xds %d (from some) and health %d (from anyone)", rules, xds, health)
+	want := map[int32][]string{
+		xds: {"cidr 10.0.0.0/24", "fleet pods", "namespaces fairway.dev/proxyless=true",
+			"namespaces kubernetes.io/metadata.name=payments", "namespaces kubernetes.io/metadata.name=shop"},
+		health: {"cidr 10.0.0.0/24", "namespaces <all>"},
 	}
-	ds := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy")
-	var got []string
-	for _, peer := range rules[xds] {
-		switch {
-		case peer.PodSelector != nil && peer.NamespaceSelector == nil:
-			if labels.SelectorFromSet(peer.PodSelector.MatchLabels).Matches(labels.Set(ds.Spec.Template.Labels)) {
-				got = append(got, "fleet pods")
-			} else {
-				got = append(got, "pods "+labels.Set(peer.PodSelector.MatchLabels).String())
-			}
-		case peer.IPBlock != nil:
-			got = append(got, "cidr "+peer.IPBlock.CIDR)
-		case peer.NamespaceSelector != nil && peer.PodSelector == nil:
-			got = append(got, "namespaces "+labels.Set(peer.NamespaceSelector.MatchLabels).String())
-		default:
-			t.Errorf("unexpected peer %+v", peer)
-		}
+	for p := range got {
+		slices.Sort(got[p])
 	}
-	want := []string{"cidr 10.0.0.0/24", "fleet pods", "namespaces fairway.dev/xds=true",
-		"namespaces kubernetes.io/metadata.name=payments", "namespaces kubernetes.io/metadata.name=shop"}
-	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		t.Errorf("xds is open to\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	if len(got) != len(want) || !slices.Equal(got[xds], want[xds]) || !slices.Equal(got[health], want[health]) {
+		t.Errorf("open to %v, want %v", got, want)
 	}
-	admin, _ := arg(fw.Args, "--admin-address")
-	if !strings.HasPrefix(admin, "127.0.0.1:") {
-		t.Errorf("fairway's admin on %q: the policy leaves it out because it is on loopback", admin)
+	if admin, _ := arg(fw.Args, "--admin-address"); !strings.HasPrefix(admin, "127.0.0.1:") {
+		t.Errorf("fairway's admin on %q: the policies leave it out because it is on loopback", admin)
 	}
 	if names(render(t, nil), "NetworkPolicy") != nil {
 		t.Error("a NetworkPolicy with the default values, which manifests/kubernetes does not have")
+	}
+	noNodes := render(t, map[string]any{"networkPolicy": map[string]any{"enabled": true, "nodeCIDRs": []any{}}})
+	if got := names(noNodes, "NetworkPolicy"); !slices.Equal(got, []string{"fairway"}) {
+		t.Errorf("no node CIDRs: NetworkPolicies %v, want only fairway", got)
 	}
 }
 

@@ -69,17 +69,25 @@ spec:
       {{- end }}
       args:
         - certgen
-        - --namespace={{ .Values.namespace.name }}
+        - --log-json
+        {{- if ne .Values.certificates.trustDomain "fairway" }}
         - --trust-domain={{ .Values.certificates.trustDomain }}
+        {{- end }}
         {{- range .Values.proxyless.namespaces }}
         - --proxyless-namespace={{ . }}
         {{- end }}
+      # certgen's namespace for the Secrets it keeps: its own.
+      env:
+        - name: POD_NAMESPACE
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.namespace
       resources:
         requests:
           cpu: 10m
-          memory: 64Mi
+          memory: 32Mi
         limits:
-          memory: 128Mi
+          memory: 64Mi
       securityContext:
         allowPrivilegeEscalation: false
         readOnlyRootFilesystem: true
