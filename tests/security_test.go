@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,7 +20,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/xds"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/fairwayhq/fairway/tests/testpki"
@@ -275,4 +278,37 @@ func grepLines(text, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestProxylessIdentityThroughGRPCGo: grpc-go's own xDS client, reading
+// the bootstrap `fairway bootstrap --grpc` writes for a proxyless
+// certificate (tls channel credentials, with their refresh interval),
+// connects over mTLS and ACKs its listener, cluster and endpoints.
+func TestProxylessIdentityThroughGRPCGo(t *testing.T) {
+	f := startMTLSFairway(t)
+	cert, key := f.ca.WriteLeaf(t, f.dir, "app", testpki.Leaf{CommonName: "app", URIs: []string{proxylessID}})
+	out, err := exec.Command(fairwayBin, "bootstrap", "--grpc", "--xds-address", f.xds, "--node-id", "grpc-app",
+		"--xds-tls-cert", cert, "--xds-tls-key", key, "--xds-tls-ca", filepath.Join(f.dir, "ca.crt")).Output()
+	if err != nil {
+		t.Fatalf("fairway bootstrap --grpc: %v", err)
+	}
+	resolver, err := xds.NewXDSResolverWithConfigForTesting(out)
+	if err != nil {
+		t.Fatalf("grpc-go rejects the bootstrap: %v\n%s", err, out)
+	}
+	cc, err := grpc.NewClient("xds:///web.shop.svc.cluster.local:80", grpc.WithResolvers(resolver), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	cc.Connect()
+	eventually(t, 15*time.Second, "grpc-go over mTLS ACKs listener, cluster and endpoints", func() bool {
+		for _, s := range f.nodes() {
+			if s.NodeID == "grpc-app" && strings.HasPrefix(s.Group, "proxyless") && s.Acked["listener"] != "" &&
+				s.Acked["cluster"] != "" && s.Acked["endpoint"] != "" {
+				return true
+			}
+		}
+		return false
+	})
 }
