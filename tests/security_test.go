@@ -304,7 +304,7 @@ func TestProxylessIdentityThroughGRPCGo(t *testing.T) {
 	cc.Connect()
 	eventually(t, 15*time.Second, "grpc-go over mTLS ACKs listener, cluster and endpoints", func() bool {
 		for _, s := range f.nodes() {
-			if s.NodeID == "grpc-app" && strings.HasPrefix(s.Group, "proxyless") && s.Acked["listener"] != "" &&
+			if s.NodeID == "grpc-app" && strings.HasPrefix(s.Group, "proxyless") && s.Identity == proxylessID && s.Acked["listener"] != "" &&
 				s.Acked["cluster"] != "" && s.Acked["endpoint"] != "" {
 				return true
 			}

@@ -104,7 +104,7 @@ func spiffeRoot(trustDomain string) string {
 // identityOf derives a stream's identity from the verified peer certificate
 // of its connection. A stream with no verified chain is anonymous, which is
 // an error when an identity is required.
-func (a Authorization) identityOf(ctx context.Context) (Identity, error) {
+func (a Authorization) identityOf(ctx context.Context) (Identity, *refusal) {
 	var chains [][]*x509.Certificate
 	if ctx != nil {
 		if p, ok := peer.FromContext(ctx); ok {
@@ -115,13 +115,13 @@ func (a Authorization) identityOf(ctx context.Context) (Identity, error) {
 	}
 	if len(chains) == 0 || len(chains[0]) == 0 {
 		if a.RequireIdentity {
-			return Identity{}, refusal{reason: "no_identity", msg: "xDS requires a verified client certificate"}
+			return Identity{}, &refusal{reason: "no_identity", msg: "xDS requires a verified client certificate"}
 		}
 		return Identity{Role: RoleAnonymous}, nil
 	}
 	id, err := ParseIdentity(chains[0][0], a.TrustDomain)
 	if err != nil {
-		return Identity{}, refusal{reason: "unknown_identity", msg: err.Error()}
+		return Identity{}, &refusal{reason: "unknown_identity", msg: err.Error()}
 	}
 	return id, nil
 }
@@ -130,10 +130,8 @@ func (a Authorization) identityOf(ctx context.Context) (Identity, error) {
 // label, msg what the client and the log are told.
 type refusal struct{ reason, msg string }
 
-func (r refusal) Error() string { return r.msg }
-
 // grpcStatus is the error the stream ends with.
-func (r refusal) grpcStatus() error { return status.Error(codes.PermissionDenied, r.msg) }
+func (r *refusal) grpcStatus() error { return status.Error(codes.PermissionDenied, r.msg) }
 
 // authorize decides whether id may make a request of typeURL as node. It
 // looks at the node the request is served as (its view and node.cluster),

@@ -128,6 +128,9 @@ func TestNodesRefuseByIdentity(t *testing.T) {
 	if err := n.OnStreamRequest(3, &discoveryv3.DiscoveryRequest{Node: grpcNode, TypeUrl: resourcev3.ListenerType}); err != nil {
 		t.Errorf("proxyless listeners: %v", err)
 	}
+	if s := n.Streams(); len(s) != 1 || s[0].Identity != "spiffe://fairway/proxyless/shop" {
+		t.Errorf("/debug/nodes streams %+v, want the one accepted stream with its identity", s)
+	}
 	err := n.OnStreamRequest(3, &discoveryv3.DiscoveryRequest{Node: grpcNode, TypeUrl: resourcev3.SecretType})
 	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), "spiffe://fairway/proxyless/shop") {
 		t.Errorf("proxyless SDS over SotW: %v", err)

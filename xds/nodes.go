@@ -86,9 +86,8 @@ type NACK struct {
 // open registers a stream whose connection has an identity fairway
 // accepts; a stream without one is refused before it is registered.
 func (n *Nodes) open(ctx context.Context, key streamKey, kind, typeURL string) error {
-	id, err := n.authz.identityOf(ctx)
-	if err != nil {
-		r := err.(refusal)
+	id, r := n.authz.identityOf(ctx)
+	if r != nil {
 		n.metrics.RefusedStreams.WithLabelValues(r.reason).Inc()
 		n.log.Warn("refused xDS stream", "kind", kind, "reason", r.reason, "error", r.msg)
 		return r.grpcStatus()
@@ -309,6 +308,7 @@ type StreamInfo struct {
 	Cluster   string            `json:"cluster"`
 	UserAgent string            `json:"user_agent,omitempty"`
 	Group     string            `json:"group"`
+	Identity  string            `json:"identity"`
 	Stream    string            `json:"stream"`
 	Type      string            `json:"type,omitempty"`
 	Connected time.Time         `json:"connected"`
@@ -328,7 +328,7 @@ func (n *Nodes) Streams() []StreamInfo {
 		}
 		info := StreamInfo{
 			NodeID: s.node.GetId(), Cluster: s.node.GetCluster(), UserAgent: s.node.GetUserAgentName(),
-			Group: n.publisher.cache.groups.ID(s.node), Stream: s.kind, Connected: s.connected, Acked: acked,
+			Group: n.publisher.cache.groups.ID(s.node), Identity: s.identity.String(), Stream: s.kind, Connected: s.connected, Acked: acked,
 		}
 		if s.typeURL != "" {
 			info.Type = typeName(s.typeURL)
