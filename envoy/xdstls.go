@@ -29,9 +29,9 @@ func upstreamMTLS(f *BootstrapTLS, serverName string) *corev3.TransportSocket {
 		Sni: serverName,
 		CommonTlsContext: &tlsv3.CommonTlsContext{
 			AlpnProtocols:                  []string{"h2"},
-			TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{sdsFile(f.SDSDir, XDSClientCertSecret, certDir(f))},
+			TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{sdsFile(f.SDSDir, XDSClientCertSecret)},
 			ValidationContextType: &tlsv3.CommonTlsContext_ValidationContextSdsSecretConfig{
-				ValidationContextSdsSecretConfig: sdsFile(f.SDSDir, XDSServerCASecret, filepath.Dir(f.CAFile)),
+				ValidationContextSdsSecretConfig: sdsFile(f.SDSDir, XDSServerCASecret),
 			},
 		},
 	}
@@ -41,17 +41,17 @@ func upstreamMTLS(f *BootstrapTLS, serverName string) *corev3.TransportSocket {
 	}
 }
 
-// sdsFile points a secret at its SDS file. The file itself never changes;
-// watching the directory of the files it names makes Envoy reread it, and
-// them, when Kubernetes swaps the mounted Secret's ..data link.
-func sdsFile(dir, secret, watched string) *tlsv3.SdsSecretConfig {
-	src := &corev3.PathConfigSource{Path: filepath.Join(dir, SDSFileName(secret))}
-	if watched != "" {
-		src.WatchedDirectory = &corev3.WatchedDirectory{Path: watched}
-	}
+// sdsFile points a secret at its SDS file. The file itself never changes
+// (the init container writes it before Envoy starts); what rotates are the
+// certificate files it names, which the secret's own watched_directory
+// covers. A watch on the SDS file's source would not do: Envoy rereads the
+// certificate files only when the secret it reads there changes.
+func sdsFile(dir, secret string) *tlsv3.SdsSecretConfig {
 	return &tlsv3.SdsSecretConfig{Name: secret, SdsConfig: &corev3.ConfigSource{
-		ResourceApiVersion:    corev3.ApiVersion_V3,
-		ConfigSourceSpecifier: &corev3.ConfigSource_PathConfigSource{PathConfigSource: src},
+		ResourceApiVersion: corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_PathConfigSource{PathConfigSource: &corev3.PathConfigSource{
+			Path: filepath.Join(dir, SDSFileName(secret)),
+		}},
 	}}
 }
 
@@ -66,8 +66,10 @@ func certDir(f *BootstrapTLS) string {
 
 // XDSClientSecrets are the contents of the two SDS files upstreamMTLS
 // names, keyed by file name: each a discovery response holding one secret
-// whose data are the certificate files, so Envoy rereads those files, not
-// a copy of them.
+// (named as the bootstrap asks for it, which Envoy checks) whose data are
+// the certificate files. Each watches its files' directory, where the
+// kubelet swaps a Secret volume's ..data link, and Envoy rereads the files
+// on a change there.
 func XDSClientSecrets(f *BootstrapTLS) map[string]*discoveryv3.DiscoveryResponse {
 	file := func(path string) *corev3.DataSource {
 		return &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: path}}
