@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"net"
 	"os/exec"
 	"path/filepath"
@@ -63,11 +64,17 @@ func startMTLSFairway(t *testing.T, extra ...string) *mtlsFairway {
 // empty), trusting the test CA for fairway's certificate.
 func (f *mtlsFairway) dialAs(t *testing.T, identity string) *grpc.ClientConn {
 	t.Helper()
+	return f.dialIssuedBy(t, f.ca, identity)
+}
+
+// dialIssuedBy is dialAs with a client certificate that issuer signed.
+func (f *mtlsFairway) dialIssuedBy(t *testing.T, issuer *testpki.CA, identity string) *grpc.ClientConn {
+	t.Helper()
 	roots := x509.NewCertPool()
 	roots.AddCert(f.ca.Cert)
 	cfg := &tls.Config{RootCAs: roots, ServerName: "fairway", MinVersion: tls.VersionTLS12}
 	if identity != "" {
-		certPEM, keyPEM := f.ca.Issue(t, testpki.Leaf{CommonName: identity, URIs: []string{identity}})
+		certPEM, keyPEM := issuer.Issue(t, testpki.Leaf{CommonName: identity, URIs: []string{identity}})
 		pair, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			t.Fatal(err)
@@ -311,4 +318,38 @@ func TestProxylessIdentityThroughGRPCGo(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// TestClientCARotationWithoutRestart: a running fairway trusts a new
+// client CA as soon as its --xds-tls-client-ca file names it, with the old
+// one beside it during the overlap the README describes.
+func TestClientCARotationWithoutRestart(t *testing.T) {
+	f := startMTLSFairway(t)
+	next := testpki.NewCA(t, "fairway-ca-next")
+	// clusters asks for the clusters as the fleet, with a certificate of
+	// issuer, and returns what ended the attempt.
+	clusters := func(issuer *testpki.CA) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(f.dialIssuedBy(t, issuer, fleetID)).StreamAggregatedResources(ctx)
+		if err != nil {
+			return err
+		}
+		// A failed Send says only io.EOF; Recv has the stream's error.
+		_ = stream.Send(&discoveryv3.DiscoveryRequest{Node: envoyNode("edge-0", "edge-a"), TypeUrl: resourcev3.ClusterType})
+		resp, err := stream.Recv()
+		if err == nil && resp.GetTypeUrl() != resourcev3.ClusterType {
+			err = errors.New("got " + resp.GetTypeUrl())
+		}
+		return err
+	}
+	if err := clusters(next); status.Code(err) != codes.Unavailable {
+		t.Fatalf("a client of a CA fairway does not trust yet: %v; want the handshake refused", err)
+	}
+	testpki.WriteFile(t, filepath.Join(f.dir, "ca.crt"), append(append([]byte{}, f.ca.CertPEM...), next.CertPEM...))
+	for name, issuer := range map[string]*testpki.CA{"current": f.ca, "next": next} {
+		if err := clusters(issuer); err != nil {
+			t.Errorf("a client of the %s CA after the rotation: %v", name, err)
+		}
+	}
 }
