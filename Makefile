@@ -25,7 +25,7 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/fairway
 
-## run: the main job on the embedded default: serve manifests/examples over xDS on :18000
+## run: the main job on the embedded default: serve manifests/examples over plaintext xDS on 127.0.0.1:18000
 run: build
 	$(BIN) serve --manifests manifests/examples $(RUN_FLAGS)
 

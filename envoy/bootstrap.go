@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,7 +18,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	downstreamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/downstream_connections/v3"
 	fixedheapv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/fixed_heap/v3"
-	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/proto"
@@ -66,6 +66,10 @@ type BootstrapTLS struct {
 	// ServerName is the name fairway's certificate must carry; defaults to
 	// the XDSAddress host.
 	ServerName string
+	// SDSDir is the directory (on the Envoy) of the two SDS files that
+	// XDSClientSecrets describes; the bootstrap's xDS cluster reads its
+	// certificate and CA through them, so that a rotation is picked up.
+	SDSDir string
 }
 
 // Bootstrap is an Envoy bootstrap for a fleet member: node identity, ADS to
@@ -78,6 +82,9 @@ func Bootstrap(c BootstrapConfig) (*bootstrapv3.Bootstrap, error) {
 	host, port, err := SplitXDSAddress(c.XDSAddress)
 	if err != nil {
 		return nil, fmt.Errorf("xds address %q: %w", c.XDSAddress, err)
+	}
+	if c.TLS != nil && !filepath.IsAbs(c.TLS.SDSDir) {
+		return nil, fmt.Errorf("xds tls: the SDS file directory %q must be an absolute path", c.TLS.SDSDir)
 	}
 	admin, err := adminAddress(c.AdminAddress)
 	if err != nil {
@@ -157,26 +164,6 @@ func xdsCluster(host string, port uint32, tlsFiles *BootstrapTLS) *clusterv3.Clu
 		c.TransportSocket = upstreamMTLS(tlsFiles, serverName)
 	}
 	return c
-}
-
-func upstreamMTLS(f *BootstrapTLS, serverName string) *corev3.TransportSocket {
-	file := func(path string) *corev3.DataSource {
-		return &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: path}}
-	}
-	ctx := &tlsv3.UpstreamTlsContext{
-		Sni: serverName,
-		CommonTlsContext: &tlsv3.CommonTlsContext{
-			AlpnProtocols:   []string{"h2"},
-			TlsCertificates: []*tlsv3.TlsCertificate{{CertificateChain: file(f.CertFile), PrivateKey: file(f.KeyFile)}},
-			ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
-				TrustedCa: file(f.CAFile),
-			}},
-		},
-	}
-	return &corev3.TransportSocket{
-		Name:       tlsTransportSocket,
-		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
-	}
 }
 
 // SplitXDSAddress reads fairway's xDS address: a host (name or IP) and a

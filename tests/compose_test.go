@@ -231,3 +231,32 @@ func composeAddresses(t *testing.T, c composeFile) map[string]bool {
 	}
 	return out
 }
+
+// TestComposeFairwayCommandStarts: the compose file's fairway command
+// passes serve's flag checks as written; in particular it binds xDS off
+// loopback, which serve allows without mTLS only with --xds-insecure. The
+// paths and ports are swapped for the test's own, the rest is kept.
+func TestComposeFairwayCommandStarts(t *testing.T) {
+	cmd := readCompose(t).Services["fairway"].Command
+	if len(cmd) == 0 || cmd[0] != "serve" {
+		t.Fatalf("fairway's command %v does not run serve", cmd)
+	}
+	var args []string
+	for _, a := range cmd[1:] {
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "--manifests":
+			a = name + "=" + filepath.Join(composeDir, "cluster")
+		case "--xds-address":
+			host, _, err := net.SplitHostPort(flagValue(cmd, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a = name + "=" + net.JoinHostPort(host, "0")
+		case "--admin-address":
+			a = name + "=127.0.0.1:0"
+		}
+		args = append(args, a)
+	}
+	startFairwayArgs(t, args...)
+}

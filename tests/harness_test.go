@@ -159,6 +159,7 @@ type streamInfo struct {
 	NodeID    string            `json:"node_id"`
 	UserAgent string            `json:"user_agent"`
 	Group     string            `json:"group"`
+	Identity  string            `json:"identity"`
 	Stream    string            `json:"stream"`
 	Type      string            `json:"type"`
 	Acked     map[string]string `json:"acked"`

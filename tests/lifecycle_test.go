@@ -2,17 +2,10 @@ package tests
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,6 +16,8 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/fairwayhq/fairway/tests/testpki"
 )
 
 // TestAdminEndpoints: /healthz and /readyz answer once serving, and
@@ -95,19 +90,19 @@ func TestShutdownWithinBound(t *testing.T) {
 }
 
 // TestXDSMutualTLS: with --xds-tls-* a client certificate from the CA is
-// required; a client without one cannot fetch anything.
+// required; a client without one cannot fetch anything. (What each
+// identity may fetch is tests/security_test.go's.)
 func TestXDSMutualTLS(t *testing.T) {
 	dir := t.TempDir()
-	ca, caKey := newCA(t)
-	writePEM(t, filepath.Join(dir, "ca.crt"), "CERTIFICATE", ca.Raw)
-	issue(t, dir, "server", ca, caKey, []string{"localhost"}, []net.IP{net.ParseIP("127.0.0.1")})
-	issue(t, dir, "client", ca, caKey, []string{"envoy"}, nil)
-	f := startFairway(t, manifestDir(t), "--xds-tls-cert", filepath.Join(dir, "server.crt"),
-		"--xds-tls-key", filepath.Join(dir, "server.key"), "--xds-tls-client-ca", filepath.Join(dir, "ca.crt"))
+	ca := testpki.NewCA(t, "fairway test CA")
+	caFile := ca.WriteCA(t, filepath.Join(dir, "ca.crt"))
+	serverCert, serverKey := ca.WriteLeaf(t, dir, "server", testpki.Leaf{CommonName: "server", DNSNames: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}})
+	clientCert, clientKey := ca.WriteLeaf(t, dir, "client", testpki.Leaf{CommonName: "envoy", URIs: []string{"spiffe://fairway/fleet"}})
+	f := startFairway(t, manifestDir(t), "--xds-tls-cert", serverCert, "--xds-tls-key", serverKey, "--xds-tls-client-ca", caFile)
 
 	pool := x509.NewCertPool()
-	pool.AddCert(ca)
-	clientCert, err := tls.LoadX509KeyPair(filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key"))
+	pool.AddCert(ca.Cert)
+	client, err := tls.LoadX509KeyPair(clientCert, clientKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,64 +124,11 @@ func TestXDSMutualTLS(t *testing.T) {
 		_, err = stream.Recv()
 		return err
 	}
-	if err := fetch(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{clientCert}, ServerName: "localhost"}); err != nil {
+	if err := fetch(&tls.Config{RootCAs: pool, Certificates: []tls.Certificate{client}, ServerName: "localhost"}); err != nil {
 		t.Fatalf("with a client certificate: %v", err)
 	}
 	if err := fetch(&tls.Config{RootCAs: pool, ServerName: "localhost"}); err == nil {
 		t.Fatal("a client without a certificate fetched clusters")
-	}
-}
-
-func newCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fairway test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert, key
-}
-
-func issue(t *testing.T, dir, name string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, dns []string, ips []net.IP) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: dns, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writePEM(t, filepath.Join(dir, name+".crt"), "CERTIFICATE", der)
-	writePEM(t, filepath.Join(dir, name+".key"), "EC PRIVATE KEY", keyDER)
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }
 

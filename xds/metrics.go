@@ -21,6 +21,7 @@ type Metrics struct {
 	Pushes             *prometheus.CounterVec
 	NACKs              *prometheus.CounterVec
 	Problems           *prometheus.GaugeVec
+	RefusedStreams     *prometheus.CounterVec
 }
 
 // NewMetrics creates and registers the metrics, with Go and process
@@ -65,13 +66,21 @@ func NewMetrics() *Metrics {
 			Name: "fairway_problems",
 			Help: "Current problems with the input objects, by reason.",
 		}, []string{"reason"}),
+		RefusedStreams: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fairway_xds_refused_streams_total",
+			Help: "xDS streams ended with PermissionDenied, by reason: no_identity, unknown_identity, group (a node group the identity may not join), secret (SDS for a non-fleet identity).",
+		}, []string{"reason"}),
 	}
+	m.Registry.MustRegister(m.RefusedStreams)
 	m.Registry.MustRegister(
 		m.TranslationSeconds, m.Publications, m.Versions, m.Resources, m.Streams, m.Nodes, m.Pushes, m.NACKs, m.Problems,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	for _, r := range []string{"published", "failed"} {
 		m.Publications.WithLabelValues(r)
+	}
+	for _, r := range []string{"no_identity", "unknown_identity", "group", "secret"} {
+		m.RefusedStreams.WithLabelValues(r)
 	}
 	for _, k := range []string{"sotw", "delta"} {
 		m.Streams.WithLabelValues(k)

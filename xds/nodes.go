@@ -30,6 +30,7 @@ type Nodes struct {
 	metrics   *Metrics
 	publisher *Publisher
 	now       func() time.Time
+	authz     Authorization
 
 	mu      sync.Mutex
 	streams map[streamKey]*stream
@@ -42,6 +43,11 @@ func NewNodes(p *Publisher, logger hclog.Logger, m *Metrics) *Nodes {
 	return &Nodes{log: logger, metrics: m, publisher: p, now: time.Now, streams: map[streamKey]*stream{}}
 }
 
+// Authorize sets who may get what (see identity.go); call it before the
+// server serves. Without it a stream with a verified client certificate is
+// still held to its identity in DefaultTrustDomain.
+func (n *Nodes) Authorize(a Authorization) { n.authz = a }
+
 // SotW and delta streams are numbered separately.
 type streamKey struct {
 	delta bool
@@ -49,6 +55,7 @@ type streamKey struct {
 }
 
 type stream struct {
+	identity  Identity
 	node      *corev3.Node
 	kind      string
 	typeURL   string // "" on ADS streams
@@ -76,14 +83,45 @@ type NACK struct {
 	At      time.Time `json:"at"`
 }
 
-func (n *Nodes) open(key streamKey, kind, typeURL string) {
+// open registers a stream whose connection has an identity fairway
+// accepts; a stream without one is refused before it is registered.
+func (n *Nodes) open(ctx context.Context, key streamKey, kind, typeURL string) error {
+	id, r := n.authz.identityOf(ctx)
+	if r != nil {
+		n.metrics.RefusedStreams.WithLabelValues(r.reason).Inc()
+		n.log.Warn("refused xDS stream", "kind", kind, "reason", r.reason, "error", r.msg)
+		return r.grpcStatus()
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.streams[key] = &stream{
-		kind: kind, typeURL: typeURL, connected: n.now(),
+		identity: id, kind: kind, typeURL: typeURL, connected: n.now(),
 		acked: map[string]string{}, sent: map[string]sentResponse{}, latest: map[string]string{},
 	}
 	n.metrics.Streams.WithLabelValues(kind).Inc()
+	return nil
+}
+
+// authorize checks a request against its stream's identity. The server
+// ends the stream on the error, so a refusal is logged and counted once.
+func (n *Nodes) authorize(key streamKey, node *corev3.Node, typeURL string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.streams[key]
+	if !ok {
+		return nil
+	}
+	if node == nil {
+		node = s.node
+	}
+	r := s.identity.authorize(node, cmp.Or(typeURL, s.typeURL))
+	if r == nil {
+		return nil
+	}
+	n.metrics.RefusedStreams.WithLabelValues(r.reason).Inc()
+	n.log.Warn("refused xDS request", "identity", s.identity.String(), "node", node.GetId(), "cluster", node.GetCluster(),
+		"type", typeName(cmp.Or(typeURL, s.typeURL)), "reason", r.reason)
+	return r.grpcStatus()
 }
 
 func (n *Nodes) close(key streamKey) {
@@ -193,9 +231,8 @@ func nackOf(detail *status.Status, now time.Time) *NACK {
 }
 
 // OnStreamOpen is called when a SotW stream opens.
-func (n *Nodes) OnStreamOpen(_ context.Context, id int64, typeURL string) error {
-	n.open(streamKey{id: id}, "sotw", typeURL)
-	return nil
+func (n *Nodes) OnStreamOpen(ctx context.Context, id int64, typeURL string) error {
+	return n.open(ctx, streamKey{id: id}, "sotw", typeURL)
 }
 
 // OnStreamClosed is called when a SotW stream ends.
@@ -204,6 +241,9 @@ func (n *Nodes) OnStreamClosed(id int64, _ *corev3.Node) { n.close(streamKey{id:
 // OnStreamRequest sees every SotW request before the cache does. The server
 // has filled in the node from the stream's first request.
 func (n *Nodes) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) error {
+	if err := n.authorize(streamKey{id: id}, req.GetNode(), req.GetTypeUrl()); err != nil {
+		return err
+	}
 	nack := nackOf(req.GetErrorDetail(), n.now())
 	if rejected := n.request(streamKey{id: id}, req, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), nack); rejected != "" {
 		req.VersionInfo = rejected
@@ -217,9 +257,8 @@ func (n *Nodes) OnStreamResponse(_ context.Context, id int64, req *discoveryv3.D
 }
 
 // OnDeltaStreamOpen is called when a delta stream opens.
-func (n *Nodes) OnDeltaStreamOpen(_ context.Context, id int64, typeURL string) error {
-	n.open(streamKey{delta: true, id: id}, "delta", typeURL)
-	return nil
+func (n *Nodes) OnDeltaStreamOpen(ctx context.Context, id int64, typeURL string) error {
+	return n.open(ctx, streamKey{delta: true, id: id}, "delta", typeURL)
 }
 
 // OnDeltaStreamClosed is called when a delta stream ends.
@@ -234,6 +273,9 @@ func (n *Nodes) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRe
 	node := req.GetNode()
 	if node == nil {
 		node = n.nodeOf(key)
+	}
+	if err := n.authorize(key, node, req.GetTypeUrl()); err != nil {
+		return err
 	}
 	nack := nackOf(req.GetErrorDetail(), n.now())
 	n.request(key, req, node, req.GetTypeUrl(), req.GetResponseNonce(), nack)
@@ -266,6 +308,7 @@ type StreamInfo struct {
 	Cluster   string            `json:"cluster"`
 	UserAgent string            `json:"user_agent,omitempty"`
 	Group     string            `json:"group"`
+	Identity  string            `json:"identity"`
 	Stream    string            `json:"stream"`
 	Type      string            `json:"type,omitempty"`
 	Connected time.Time         `json:"connected"`
@@ -285,7 +328,7 @@ func (n *Nodes) Streams() []StreamInfo {
 		}
 		info := StreamInfo{
 			NodeID: s.node.GetId(), Cluster: s.node.GetCluster(), UserAgent: s.node.GetUserAgentName(),
-			Group: n.publisher.cache.groups.ID(s.node), Stream: s.kind, Connected: s.connected, Acked: acked,
+			Group: n.publisher.cache.groups.ID(s.node), Identity: s.identity.String(), Stream: s.kind, Connected: s.connected, Acked: acked,
 		}
 		if s.typeURL != "" {
 			info.Type = typeName(s.typeURL)

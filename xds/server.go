@@ -3,12 +3,9 @@ package xds
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"sync"
 	"time"
 
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
@@ -124,72 +121,4 @@ func (s *Server) Run(ctx context.Context, ready <-chan struct{}) error {
 		return err
 	}
 	return nil
-}
-
-// ServerTLS loads the serving certificate, and the CA that client
-// certificates must chain to when clientCA is set. A rotated certificate
-// (the files' modification time changes) takes effect at the next handshake.
-func ServerTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
-	certs := &certReloader{certFile: certFile, keyFile: keyFile}
-	if _, err := certs.get(nil); err != nil {
-		return nil, fmt.Errorf("xds tls: %w", err)
-	}
-	cfg := &tls.Config{
-		MinVersion:     tls.VersionTLS12,
-		NextProtos:     []string{"h2"},
-		GetCertificate: certs.get,
-	}
-	if clientCA != "" {
-		pem, err := os.ReadFile(clientCA)
-		if err != nil {
-			return nil, fmt.Errorf("xds tls client ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("xds tls client ca %s: no PEM certificates", clientCA)
-		}
-		cfg.ClientCAs = pool
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return cfg, nil
-}
-
-// certReloader serves a key pair from files, reloading it when they change.
-// A reload that fails (a rotation half done) keeps the previous pair.
-type certReloader struct {
-	certFile, keyFile string
-	mu                sync.Mutex
-	stamp             time.Time
-	cert              *tls.Certificate
-}
-
-func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	stamp := time.Time{}
-	for _, f := range []string{r.certFile, r.keyFile} {
-		info, err := os.Stat(f)
-		if err != nil {
-			return r.keep(err)
-		}
-		if info.ModTime().After(stamp) {
-			stamp = info.ModTime()
-		}
-	}
-	if r.cert != nil && stamp.Equal(r.stamp) {
-		return r.cert, nil
-	}
-	c, err := tls.LoadX509KeyPair(r.certFile, r.keyFile)
-	if err != nil {
-		return r.keep(err)
-	}
-	r.cert, r.stamp = &c, stamp
-	return r.cert, nil
-}
-
-func (r *certReloader) keep(err error) (*tls.Certificate, error) {
-	if r.cert != nil {
-		return r.cert, nil
-	}
-	return nil, err
 }

@@ -59,6 +59,8 @@ func newBootstrapCommand() *cobra.Command {
 		switch set := tlsFiles.CertFile != "" || tlsFiles.KeyFile != "" || tlsFiles.CAFile != ""; {
 		case set && (tlsFiles.CertFile == "" || tlsFiles.KeyFile == "" || tlsFiles.CAFile == ""):
 			return usageError(errors.New("mTLS needs all of --xds-tls-cert, --xds-tls-key and --xds-tls-ca"))
+		case set && !grpcClient && outFile == "":
+			return usageError(errors.New("mTLS writes the SDS files of the xDS certificate beside the bootstrap: give --out-file"))
 		case set:
 			c.TLS = &tlsFiles
 		}
@@ -72,8 +74,15 @@ func newBootstrapCommand() *cobra.Command {
 			if out, err = grpcBootstrapJSON(c); err != nil {
 				return usageError(fmt.Errorf("--xds-address %q: %w", c.XDSAddress, err))
 			}
-		} else if out, err = envoyBootstrap(c, output); err != nil {
-			return err
+		} else {
+			if c.TLS != nil {
+				if c.TLS.SDSDir, err = writeSDSFiles(outFile, c.TLS); err != nil {
+					return fmt.Errorf("--out-file: %w", err)
+				}
+			}
+			if out, err = envoyBootstrap(c, output); err != nil {
+				return err
+			}
 		}
 		if copyBinary != "" {
 			if err := copySelf(copyBinary); err != nil {
@@ -103,6 +112,26 @@ func envoyBootstrap(c envoy.BootstrapConfig, output string) ([]byte, error) {
 		return yaml.JSONToYAML(out)
 	}
 	return append(out, '\n'), nil
+}
+
+// writeSDSFiles writes the SDS files of the xDS connection's certificate
+// and CA into the directory of the bootstrap file, and returns that
+// directory as an absolute path (the bootstrap names them by it).
+func writeSDSFiles(outFile string, files *envoy.BootstrapTLS) (string, error) {
+	dir, err := filepath.Abs(filepath.Dir(outFile))
+	if err != nil {
+		return "", err
+	}
+	for name, resp := range envoy.XDSClientSecrets(files) {
+		data, err := protojson.MarshalOptions{UseProtoNames: true, Multiline: true}.Marshal(resp)
+		if err != nil {
+			return "", err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, name), append(data, '\n'), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
 }
 
 // writeFileAtomic writes through a temporary file and a rename, so that an

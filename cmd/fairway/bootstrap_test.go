@@ -12,6 +12,7 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 )
@@ -74,13 +75,23 @@ func TestBootstrapValidates(t *testing.T) {
 	}
 }
 
+// TestBootstrapSotWJSONAndMTLS: with mTLS the xDS cluster takes its client
+// certificate and CA from SDS files written beside the bootstrap, which
+// name the mounted certificate files and watch their directory, so a
+// rotated Secret reaches Envoy without a restart.
 func TestBootstrapSotWJSONAndMTLS(t *testing.T) {
-	code, out, stderr := runCLI(t, "bootstrap", "--xds-address", "10.0.0.5:18000", "--node-id", "n", "-o", "json",
-		"--xds-transport", "sotw", "--xds-tls-cert", "/etc/xds/tls.crt", "--xds-tls-key", "/etc/xds/tls.key", "--xds-tls-ca", "/etc/xds/ca.crt")
+	dir := t.TempDir()
+	outFile := filepath.Join(dir, "envoy.json")
+	code, _, stderr := runCLI(t, "bootstrap", "--xds-address", "10.0.0.5:18000", "--node-id", "n", "-o", "json", "--out-file", outFile,
+		"--xds-transport", "sotw", "--xds-tls-cert", "/etc/xds/tls.crt", "--xds-tls-key", "/etc/xds/tls.key", "--xds-tls-ca", "/etc/xds-ca/ca.crt")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	b := parseBootstrap(t, out, false)
+	out, err := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := parseBootstrap(t, string(out), false)
 	if b.GetDynamicResources().GetAdsConfig().GetApiType() != corev3.ApiConfigSource_GRPC {
 		t.Error("--xds-transport sotw must give GRPC")
 	}
@@ -93,10 +104,51 @@ func TestBootstrapSotWJSONAndMTLS(t *testing.T) {
 		t.Fatalf("no upstream TLS context: %v", err)
 	}
 	common := ctx.GetCommonTlsContext()
-	if common.GetTlsCertificates()[0].GetCertificateChain().GetFilename() != "/etc/xds/tls.crt" ||
-		common.GetValidationContext().GetTrustedCa().GetFilename() != "/etc/xds/ca.crt" || ctx.GetSni() != "10.0.0.5" {
-		t.Errorf("tls context = %v", ctx)
+	if len(common.GetTlsCertificates()) != 0 || common.GetValidationContext() != nil || ctx.GetSni() != "10.0.0.5" {
+		t.Errorf("the certificate and CA must come over SDS, not inline: %v", ctx)
 	}
+	certSDS, caSDS := common.GetTlsCertificateSdsSecretConfigs(), common.GetValidationContextSdsSecretConfig()
+	if len(certSDS) != 1 {
+		t.Fatalf("client certificate SDS configs: %v", certSDS)
+	}
+	cert := sdsFileSecret(t, certSDS[0]).GetTlsCertificate()
+	if cert.GetCertificateChain().GetFilename() != "/etc/xds/tls.crt" || cert.GetPrivateKey().GetFilename() != "/etc/xds/tls.key" ||
+		cert.GetWatchedDirectory().GetPath() != "/etc/xds" {
+		t.Errorf("client certificate secret = %v", cert)
+	}
+	ca := sdsFileSecret(t, caSDS).GetValidationContext()
+	if ca.GetTrustedCa().GetFilename() != "/etc/xds-ca/ca.crt" || ca.GetWatchedDirectory().GetPath() != "/etc/xds-ca" {
+		t.Errorf("CA secret = %v", ca)
+	}
+}
+
+// sdsFileSecret reads the secret an SDS config points at: a file that
+// exists, with one valid secret of the config's name.
+func sdsFileSecret(t *testing.T, c *tlsv3.SdsSecretConfig) *tlsv3.Secret {
+	t.Helper()
+	src := c.GetSdsConfig().GetPathConfigSource()
+	if !filepath.IsAbs(src.GetPath()) {
+		t.Fatalf("SDS %s: path source %v, want an absolute path", c.GetName(), src)
+	}
+	data, err := os.ReadFile(src.GetPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := &discoveryv3.DiscoveryResponse{}
+	if err := protojson.Unmarshal(data, resp); err != nil {
+		t.Fatalf("%s: %v", src.GetPath(), err)
+	}
+	if len(resp.GetResources()) != 1 {
+		t.Fatalf("%s: %d resources", src.GetPath(), len(resp.GetResources()))
+	}
+	s := &tlsv3.Secret{}
+	if err := resp.GetResources()[0].UnmarshalTo(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ValidateAll(); err != nil || s.GetName() != c.GetName() {
+		t.Fatalf("%s: secret %q (%v), want a valid %q", src.GetPath(), s.GetName(), err, c.GetName())
+	}
+	return s
 }
 
 func TestBootstrapBadFlags(t *testing.T) {
@@ -105,6 +157,7 @@ func TestBootstrapBadFlags(t *testing.T) {
 		{"bootstrap", "--xds-address", "h:0"},
 		{"bootstrap", "--xds-transport", "rest"},
 		{"bootstrap", "--xds-tls-cert", "/c"},
+		{"bootstrap", "--xds-tls-cert", "/c", "--xds-tls-key", "/k", "--xds-tls-ca", "/ca"}, // no --out-file for the SDS files
 		{"bootstrap", "-o", "toml"},
 		{"bootstrap", "--grpc", "-o", "yaml"},
 		{"bootstrap", "--grpc", "--xds-address", "no-port"},
@@ -199,7 +252,7 @@ func TestBootstrapGRPC(t *testing.T) {
 		t.Errorf("xds server = %+v", s)
 	}
 	if c := s.ChannelCreds[0]; c.Type != "tls" || c.Config["ca_certificate_file"] != "/tls/ca.crt" ||
-		c.Config["certificate_file"] != "/tls/tls.crt" || c.Config["private_key_file"] != "/tls/tls.key" {
+		c.Config["certificate_file"] != "/tls/tls.crt" || c.Config["private_key_file"] != "/tls/tls.key" || c.Config["refresh_interval"] != "60s" {
 		t.Errorf("channel creds = %+v", c)
 	}
 	if b.Node.ID != "app-0" || b.Node.Locality == nil || !b.Node.Metadata["fairway.dev/proxyless"] {

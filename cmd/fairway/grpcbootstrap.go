@@ -32,12 +32,20 @@ type grpcChannelCred struct {
 	Config *grpcTLSConfig `json:"config,omitempty"`
 }
 
-// grpcTLSConfig is the "tls" channel credential of gRFC A65.
+// grpcTLSConfig is the "tls" channel credential of gRFC A65. gRPC rereads
+// the files every RefreshInterval (a JSON duration), so a renewed
+// certificate is used without a restart.
 type grpcTLSConfig struct {
-	CAFile   string `json:"ca_certificate_file"`
-	CertFile string `json:"certificate_file"`
-	KeyFile  string `json:"private_key_file"`
+	CAFile          string `json:"ca_certificate_file"`
+	CertFile        string `json:"certificate_file"`
+	KeyFile         string `json:"private_key_file"`
+	RefreshInterval string `json:"refresh_interval"`
 }
+
+// GRPCCertRefreshInterval is how often a proxyless client rereads its
+// certificate files: a minute, about the time the kubelet takes to bring
+// a changed Secret into a volume, instead of gRPC's default of ten.
+const GRPCCertRefreshInterval = "60s"
 
 // grpcNode carries an empty locality because grpc-js rejects a node
 // without one, and the proxyless mark because a client that is not gRPC's
@@ -59,7 +67,9 @@ func grpcBootstrapJSON(c envoy.BootstrapConfig) ([]byte, error) {
 		if c.TLS.ServerName != "" {
 			return nil, errors.New("--xds-tls-server-name: gRPC's bootstrap has no server name override; use a certificate for the xds-address host")
 		}
-		cred = grpcChannelCred{Type: "tls", Config: &grpcTLSConfig{CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile}}
+		cred = grpcChannelCred{Type: "tls", Config: &grpcTLSConfig{
+			CAFile: c.TLS.CAFile, CertFile: c.TLS.CertFile, KeyFile: c.TLS.KeyFile, RefreshInterval: GRPCCertRefreshInterval,
+		}}
 	}
 	b := grpcBootstrap{
 		XDSServers:                         []grpcXDSServer{{ServerURI: c.XDSAddress, ChannelCreds: []grpcChannelCred{cred}, ServerFeatures: []string{"xds_v3"}}},

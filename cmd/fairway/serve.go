@@ -29,6 +29,8 @@ type serveConfig struct {
 	holdoff, maxDelay            time.Duration
 	groupBy                      string
 	tlsCert, tlsKey, tlsClientCA string
+	trustDomain                  string
+	insecure                     bool
 	maxStreams                   uint32
 	shutdownTimeout              time.Duration
 	proxyless                    bool
@@ -55,7 +57,7 @@ probes and scrapes from outside the pod.`,
 	opts := addTranslatorFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&c.manifests, "manifests", "", "file or directory of Kubernetes YAML to serve, watched for changes")
-	f.StringVar(&c.xdsAddress, "xds-address", ":18000", "address of the xDS gRPC server")
+	f.StringVar(&c.xdsAddress, "xds-address", "127.0.0.1:18000", "address of the xDS gRPC server; off loopback it needs --xds-tls-client-ca (mTLS) or --xds-insecure")
 	f.StringVar(&c.adminAddress, "admin-address", "127.0.0.1:9090", "address of the admin HTTP server (health, metrics, debug views, pprof)")
 	f.StringVar(&c.healthAddress, "health-address", "", "address of an HTTP server with only /healthz, /readyz and /metrics, for probes and Prometheus (empty: none)")
 	f.StringVar(&c.logLevel, "log-level", "info", "trace, debug, info, warn or error")
@@ -65,7 +67,9 @@ probes and scrapes from outside the pod.`,
 	f.StringVar(&c.groupBy, "node-group-by", "none", "snapshot per node group: none (one fleet) or cluster (node.cluster)")
 	f.StringVar(&c.tlsCert, "xds-tls-cert", "", "serve xDS over TLS with this certificate (PEM)")
 	f.StringVar(&c.tlsKey, "xds-tls-key", "", "private key (PEM) of --xds-tls-cert")
-	f.StringVar(&c.tlsClientCA, "xds-tls-client-ca", "", "require client certificates signed by this CA (mTLS)")
+	f.StringVar(&c.tlsClientCA, "xds-tls-client-ca", "", "require client certificates signed by this CA (mTLS); their SPIFFE identity decides what each stream gets")
+	f.StringVar(&c.trustDomain, "trust-domain", xds.DefaultTrustDomain, "SPIFFE trust domain of the client identities spiffe://<td>/fleet[/<group>] and spiffe://<td>/proxyless/<namespace>")
+	f.BoolVar(&c.insecure, "xds-insecure", false, "serve xDS without client authentication on a non-loopback --xds-address: anyone who reaches it gets every secret (demos only)")
 	f.Uint32Var(&c.maxStreams, "max-concurrent-streams", xds.DefaultMaxConcurrentStreams, "most concurrent streams per xDS connection")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", xds.DefaultShutdownTimeout, "how long open xDS streams may delay shutdown")
 	f.BoolVar(&c.proxyless, "proxyless", true, "also serve proxyless gRPC clients and servers (API listeners per Service port and Ingress host, server listeners for appProtocol grpc pods)")
@@ -91,9 +95,15 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	if err != nil {
 		return usageError(err)
 	}
+	if err := checkXDSAuth(c); err != nil {
+		return usageError(err)
+	}
 	serverCfg := xds.ServerConfig{Address: c.xdsAddress, MaxConcurrentStreams: c.maxStreams, ShutdownTimeout: c.shutdownTimeout}
 	if serverCfg.TLS, err = serverTLS(c); err != nil {
 		return usageError(err)
+	}
+	if c.tlsClientCA == "" && !isLoopback(c.xdsAddress) {
+		log.Warn("serving xDS without client authentication (--xds-insecure): any client that reaches it gets every secret", "address", c.xdsAddress)
 	}
 	metrics := xds.NewMetrics()
 	in, err := newInput(c, opts, metrics, log)
@@ -102,6 +112,7 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	}
 	publisher := xds.NewPublisher(groupBy, log.Named("xds"), metrics)
 	nodes := xds.NewNodes(publisher, log.Named("xds.nodes"), metrics)
+	nodes.Authorize(xds.Authorization{TrustDomain: c.trustDomain, RequireIdentity: c.tlsClientCA != ""})
 	server, err := xds.NewServer(ctx, serverCfg, publisher, nodes, log.Named("xds.server"))
 	if err != nil {
 		return usageError(err)
