@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/pki"
+	"github.com/fairwayhq/fairway/source/kube"
 	"github.com/fairwayhq/fairway/tests/kubeapi"
 )
 
@@ -98,10 +99,8 @@ func materialize(t *testing.T, cs kubernetes.Interface, spec corev1.PodSpec, c c
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		for key, value := range s.Data {
-			if err := os.WriteFile(filepath.Join(dir, key), value, 0o600); err != nil {
-				t.Fatal(err)
-			}
+		for key, value := range s.Data { // replaced whole, as the kubelet does
+			writeFile(t, filepath.Join(dir, key), string(value))
 		}
 		for i, a := range out {
 			out[i] = strings.ReplaceAll(a, path+"/", dir+"/")
@@ -129,16 +128,25 @@ func fetchListeners(addr string, creds credentials.TransportCredentials) (*disco
 	return stream.Recv()
 }
 
-// TestKubeInstallServesXDSOnlyOverMTLS: the install, applied to a real API
-// server, with certgen run from its own Job (and then its CronJob, which
-// finds nothing to do) as its own ServiceAccount, gives a fairway started
-// with the Deployment's own arguments and mounted Secrets that serves xDS
-// only over mTLS: a plaintext client, a TLS client without a certificate,
-// and one with a fleet certificate from another CA get nothing; the
-// fleet's mounted certificate gets the snapshot; and the fleet's init
-// container writes a bootstrap whose xDS cluster uses those mounted files.
-// fairway watches the cluster as its own ServiceAccount.
-func TestKubeInstallServesXDSOnlyOverMTLS(t *testing.T) {
+// installed is fairway run as the install runs it, against the test API
+// server.
+type installed struct {
+	cs       kubernetes.Interface
+	f        *fairway
+	certgen  corev1.PodSpec // the Job's pod
+	fairway  corev1.PodSpec // the Deployment's pod
+	fleet    corev1.PodSpec // the DaemonSet's pod
+	fwRoot   string         // where fairway's Secret is "mounted"
+	xdsHost  string         // the name the fleet dials fairway by
+	bootArgs []string       // the fleet's init container's own args
+}
+
+// startInstalled applies the install, runs certgen from its Job and then
+// its CronJob (which must find nothing to do) as its own ServiceAccount,
+// and starts fairway with the Deployment's own args, its mounted Secret
+// and its ServiceAccount's RBAC, with a LoadBalancer Service to serve.
+func startInstalled(t *testing.T) *installed {
+	t.Helper()
 	cs := kubeClient(t)
 	applyInstall(t, cs)
 	ctx := context.Background()
@@ -154,15 +162,18 @@ func TestKubeInstallServesXDSOnlyOverMTLS(t *testing.T) {
 	if n := runInstalledCertgen(t, renew.Spec.JobTemplate.Spec.Template.Spec); n != 0 {
 		t.Errorf("the renewal CronJob right after the Job made %d writes, want none", n)
 	}
-
 	deploy, err := cs.AppsV1().Deployments(system).Get(ctx, "fairway", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := deploy.Spec.Template.Spec
-	fw := container(t, spec, "fairway", false)
+	fleet, err := cs.AppsV1().DaemonSets(system).Get(ctx, "fairway-envoy", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &installed{cs: cs, certgen: job.Spec.Template.Spec, fairway: deploy.Spec.Template.Spec, fleet: fleet.Spec.Template.Spec, fwRoot: t.TempDir()}
+	fw := container(t, in.fairway, "fairway", false)
 	var args []string
-	for _, a := range materialize(t, cs, spec, fw, t.TempDir(), fw.Args) {
+	for _, a := range materialize(t, cs, in.fairway, fw, in.fwRoot, fw.Args) {
 		name, _, _ := strings.Cut(a, "=")
 		if a == "serve" || slices.Contains([]string{"--xds-address", "--admin-address", "--health-address"}, name) {
 			continue // serveproc puts xDS and admin on loopback ports of its own
@@ -170,45 +181,109 @@ func TestKubeInstallServesXDSOnlyOverMTLS(t *testing.T) {
 		args = append(args, a)
 	}
 	createLBService(t, cs, newNamespace(t, cs), "db", 5433)
-	f := startFairwayArgs(t, append(args, "--kubeconfig", kubeconfigOf(t, spec.ServiceAccountName), "--fairway-namespace", system)...)
+	in.f = startFairwayArgs(t, append(args, "--kubeconfig", kubeconfigOf(t, in.fairway.ServiceAccountName), "--fairway-namespace", system)...)
+	in.bootArgs = container(t, in.fleet, "bootstrap", true).Args
+	if in.xdsHost, _, err = net.SplitHostPort(argValue(in.bootArgs, "--xds-address", "")); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
 
-	fleet, err := cs.AppsV1().DaemonSets(system).Get(ctx, "fairway-envoy", metav1.GetOptions{})
+// fleetTLS is the TLS config of a fleet Envoy: the Secret its Envoy
+// container mounts, at the paths its bootstrap names, written now.
+func (in *installed) fleetTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	args := materialize(t, in.cs, in.fleet, container(t, in.fleet, "envoy", false), t.TempDir(), in.bootArgs)
+	pair, err := tls.LoadX509KeyPair(argValue(args, "--xds-tls-cert", ""), argValue(args, "--xds-tls-key", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fspec := fleet.Spec.Template.Spec
-	envoyRoot := t.TempDir()
-	boot := container(t, fspec, "bootstrap", true)
-	bootArgs := materialize(t, cs, fspec, container(t, fspec, "envoy", false), envoyRoot, boot.Args)
-	host, _, err := net.SplitHostPort(argValue(boot.Args, "--xds-address", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := tls.LoadX509KeyPair(argValue(bootArgs, "--xds-tls-cert", ""), argValue(bootArgs, "--xds-tls-key", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, err := os.ReadFile(argValue(bootArgs, "--xds-tls-ca", ""))
+	caPEM, err := os.ReadFile(argValue(args, "--xds-tls-ca", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM)
+	return &tls.Config{RootCAs: roots, ServerName: in.xdsHost, Certificates: []tls.Certificate{pair}}
+}
 
-	resp, err := fetchListeners(f.xds, credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: host, Certificates: []tls.Certificate{pair}}))
+// TestKubeInstallServesXDSOnlyOverMTLS: the install, applied to a real API
+// server and run as it runs (startInstalled), serves xDS only over mTLS: a
+// plaintext client, a TLS client without a certificate, and one with a
+// fleet certificate from another CA get nothing; the fleet's mounted
+// certificate gets the snapshot; and the fleet's init container writes a
+// bootstrap whose xDS cluster uses those mounted files.
+func TestKubeInstallServesXDSOnlyOverMTLS(t *testing.T) {
+	in := startInstalled(t)
+	fleet := in.fleetTLS(t)
+	resp, err := fetchListeners(in.f.xds, credentials.NewTLS(fleet))
 	if err != nil || len(resp.GetResources()) != 1 {
 		t.Fatalf("the fleet's certificate: %v, %d listeners, want the Service's", err, len(resp.GetResources()))
 	}
-	if _, err := fetchListeners(f.xds, insecure.NewCredentials()); err == nil {
+	if _, err := fetchListeners(in.f.xds, insecure.NewCredentials()); err == nil {
 		t.Error("a plaintext client got listeners")
 	}
-	if _, err := fetchListeners(f.xds, credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: host})); err == nil {
+	noCert := fleet.Clone()
+	noCert.Certificates = nil
+	if _, err := fetchListeners(in.f.xds, credentials.NewTLS(noCert)); err == nil {
 		t.Error("a TLS client without a certificate got listeners")
 	}
-	if _, err := fetchListeners(f.xds, credentials.NewTLS(&tls.Config{RootCAs: roots, ServerName: host, Certificates: []tls.Certificate{foreignFleetCert(t)}})); err == nil {
+	foreign := fleet.Clone()
+	foreign.Certificates = []tls.Certificate{foreignFleetCert(t)}
+	if _, err := fetchListeners(in.f.xds, credentials.NewTLS(foreign)); err == nil {
 		t.Error("a fleet certificate from another CA got listeners")
 	}
-	checkFleetBootstrapUsesMounts(t, boot.Args)
+	checkFleetBootstrapUsesMounts(t, in.bootArgs)
+}
+
+// TestKubeInstallRenewal: certgen re-issues the leaves from the same CA,
+// the kubelet swaps the mounted files, and fairway serves its new
+// certificate without a restart; the fleet's old certificate (same CA)
+// and its new one both connect.
+func TestKubeInstallRenewal(t *testing.T) {
+	in := startInstalled(t)
+	old := in.fleetTLS(t)
+	served := servedCert(t, in.f.xds, old)
+	runInstalledCertgen(t, withArgs(in.certgen, "--cert-validity=8761h", "--renew-before=8760h"))
+	materialize(t, in.cs, in.fairway, container(t, in.fairway, "fairway", false), in.fwRoot, nil)
+	renewed, err := in.cs.CoreV1().Secrets(system).Get(context.Background(), kube.ServerSecret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := parsePair(t, renewed).Cert
+	if want.Equal(served) {
+		t.Fatal("certgen did not renew fairway's certificate")
+	}
+	eventually(t, 5*time.Second, "fairway serving the renewed certificate", func() bool {
+		return servedCert(t, in.f.xds, old).Equal(want)
+	})
+	fresh := in.fleetTLS(t)
+	if fresh.Certificates[0].Leaf.Equal(old.Certificates[0].Leaf) {
+		t.Fatal("the fleet's certificate was not renewed")
+	}
+	if resp, err := fetchListeners(in.f.xds, credentials.NewTLS(fresh)); err != nil || len(resp.GetResources()) != 1 {
+		t.Fatalf("the fleet's renewed certificate: %v", err)
+	}
+}
+
+// servedCert is the certificate fairway presents to a client with cfg.
+func servedCert(t *testing.T, addr string, cfg *tls.Config) *x509.Certificate {
+	t.Helper()
+	cfg = cfg.Clone()
+	cfg.NextProtos = []string{"h2"}
+	c, err := tls.Dial("tcp", addr, cfg)
+	if err != nil {
+		t.Fatalf("TLS to fairway: %v", err)
+	}
+	defer c.Close()
+	return c.ConnectionState().PeerCertificates[0]
+}
+
+// withArgs is a copy of a pod spec whose first container has extra args.
+func withArgs(spec corev1.PodSpec, extra ...string) corev1.PodSpec {
+	spec = *spec.DeepCopy()
+	spec.Containers[0].Args = append(spec.Containers[0].Args, extra...)
+	return spec
 }
 
 func foreignFleetCert(t *testing.T) tls.Certificate {
