@@ -82,8 +82,8 @@ func TestInstallXDSOnlyOverMTLS(t *testing.T) {
 	}
 }
 
-// TestInstallNetworkPolicy: one policy isolates fairway's pods; every rule
-// names its ports (a rule without ports opens all of them); xDS is open
+// TestInstallNetworkPolicy: the policies that select fairway's pods,
+// taken together (they add up), isolate them; every rule names its ports (a rule without ports opens all of them); xDS is open
 // to the fleet's pods and to namespaces labelled for proxyless clients,
 // never to every namespace; health is open to probes and scrapes; and the
 // admin port is in no rule.
@@ -93,27 +93,25 @@ func TestInstallNetworkPolicy(t *testing.T) {
 	xdsPort := addrPort(t, "--xds-address", argValue(fw.Args, "--xds-address", ""))
 	healthPort := addrPort(t, "--health-address", argValue(fw.Args, "--health-address", ""))
 	adminPort := addrPort(t, "--admin-address", argValue(fw.Args, "--admin-address", "127.0.0.1:9090"))
-	var np *networkingv1.NetworkPolicy
-	for _, p := range in.policies {
-		sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
-		if err == nil && sel.Matches(labels.Set(in.fairway.Spec.Template.Labels)) {
-			if np != nil {
-				t.Fatalf("two policies select fairway's pods: %s and %s", np.Name, p.Name)
-			}
-			np = p
-		}
-	}
-	if np == nil || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
-		t.Fatalf("no ingress NetworkPolicy selects fairway's pods")
-	}
 	peers := map[int][]networkingv1.NetworkPolicyPeer{}
-	for i, r := range np.Spec.Ingress {
-		if len(r.Ports) == 0 || len(r.From) == 0 {
-			t.Errorf("rule %d opens every port or every peer: %+v", i, r)
+	isolated := false
+	for _, np := range in.policies {
+		sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+		if err != nil || !sel.Matches(labels.Set(in.fairway.Spec.Template.Labels)) {
+			continue
 		}
-		for _, p := range r.Ports {
-			peers[p.Port.IntValue()] = append(peers[p.Port.IntValue()], r.From...)
+		isolated = isolated || slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress)
+		for i, r := range np.Spec.Ingress {
+			if len(r.Ports) == 0 || len(r.From) == 0 {
+				t.Errorf("%s rule %d opens every port or every peer: %+v", np.Name, i, r)
+			}
+			for _, p := range r.Ports {
+				peers[p.Port.IntValue()] = append(peers[p.Port.IntValue()], r.From...)
+			}
 		}
+	}
+	if !isolated {
+		t.Fatalf("no ingress NetworkPolicy selects fairway's pods")
 	}
 	if _, ok := peers[adminPort]; ok {
 		t.Errorf("the admin port %d is open", adminPort)
