@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/yaml"
@@ -362,5 +363,51 @@ func checkFleetBootstrapUsesMounts(t *testing.T, bootArgs []string) {
 		if path := argValue(bootArgs, flag, ""); path == "" || !strings.Contains(written.String(), path) {
 			t.Errorf("the fleet's xDS cluster does not read %s %q", flag, path)
 		}
+	}
+}
+
+// TestKubeCertgenProxylessNamespaceRBAC: the install's certgen may not
+// write in another namespace, and the Role and RoleBinding the README
+// gives for a proxyless namespace are enough for it to issue that
+// namespace's client certificate.
+func TestKubeCertgenProxylessNamespaceRBAC(t *testing.T) {
+	cs := kubeClient(t)
+	applyInstall(t, cs)
+	ctx := context.Background()
+	job, err := cs.BatchV1().Jobs(system).Get(ctx, "fairway-certgen", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := newNamespace(t, cs)
+	spec := withArgs(job.Spec.Template.Spec, "--proxyless-namespace="+apps)
+	c := spec.Containers[0]
+	cmd := exec.Command(fairwayBin, append(slices.Clone(c.Args), "--kubeconfig", kubeconfigOf(t, spec.ServiceAccountName))...)
+	cmd.Env = append(os.Environ(), "POD_NAMESPACE="+system)
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "forbidden") {
+		t.Fatalf("certgen wrote in %s without a Role there: %v\n%s", apps, err, out)
+	}
+	role := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: "fairway-certgen", Namespace: apps},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get", "list", "create", "update", "patch"}}},
+	}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "fairway-certgen", Namespace: apps},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "fairway-certgen"},
+		Subjects:   []rbacv1.Subject{{Kind: "ServiceAccount", Name: "fairway-certgen", Namespace: system}},
+	}
+	create(t, func(ctx context.Context) error {
+		if _, err := cs.RbacV1().Roles(apps).Create(ctx, role, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		_, err := cs.RbacV1().RoleBindings(apps).Create(ctx, binding, metav1.CreateOptions{})
+		return err
+	})
+	runInstalledCertgen(t, spec)
+	s, err := cs.CoreV1().Secrets(apps).Get(ctx, kube.ProxylessSecret, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uris := parsePair(t, s).Cert.URIs; len(uris) != 1 || uris[0].String() != pki.ProxylessID(pki.DefaultTrustDomain, apps) {
+		t.Errorf("%s/%s names %v", apps, kube.ProxylessSecret, uris)
 	}
 }
