@@ -122,70 +122,92 @@ func resourceVersions(m map[string]*corev1.Secret) map[string]string {
 // or naming another trust domain, are re-issued from the same CA; and a
 // deleted CA is replaced and every certificate re-issued from the new one.
 func TestKubeCertgen(t *testing.T) {
-	cs := kubeClient(t)
-	ns, apps := newNamespace(t, cs), newNamespace(t, cs)
-	caRef, srvRef, fleetRef, appRef := ns+"/"+kube.CASecret, ns+"/"+kube.ServerSecret, ns+"/"+kube.FleetSecret, apps+"/"+kube.ProxylessSecret
-	all := []string{caRef, srvRef, fleetRef, appRef}
-	leaves := []string{srvRef, fleetRef, appRef}
-	ids := map[string]string{srvRef: pki.ControlPlaneID("fairway"), fleetRef: pki.FleetID("fairway"), appRef: pki.ProxylessID("fairway", apps)}
-	prox := []string{"--proxyless-namespace", apps}
-
+	sc := newCertgenScene(t)
 	// A month-long leaf: the default 30-day window will find it expiring.
-	first := mustCertgen(t, ns, append(prox, "--cert-validity=720h", "--renew-before=1h")...)
+	first := mustCertgen(t, sc.ns, append(sc.prox, "--cert-validity=720h", "--renew-before=1h")...)
 	if len(first.changed) != 4 || first.writes != 4 {
 		t.Fatalf("first run: changed %v with %d writes, want the 4 Secrets created", first.changed, first.writes)
 	}
-	created := certSecrets(t, cs, all...)
-	checkChains(t, created, caRef, ids)
-	if created[caRef].Type != corev1.SecretTypeOpaque || created[fleetRef].Type != corev1.SecretTypeTLS {
-		t.Errorf("types: CA %s, fleet %s", created[caRef].Type, created[fleetRef].Type)
+	created := certSecrets(t, sc.cs, sc.all...)
+	checkChains(t, created, sc.caRef, sc.ids)
+	if created[sc.caRef].Type != corev1.SecretTypeOpaque || created[sc.fleetRef].Type != corev1.SecretTypeTLS {
+		t.Errorf("types: CA %s, fleet %s", created[sc.caRef].Type, created[sc.fleetRef].Type)
 	}
-	if srv := parsePair(t, created[srvRef]).Cert; !slices.Contains(srv.DNSNames, "fairway."+ns+".svc") {
+	if srv := parsePair(t, created[sc.srvRef]).Cert; !slices.Contains(srv.DNSNames, "fairway."+sc.ns+".svc") {
 		t.Errorf("server certificate DNS names %v", srv.DNSNames)
 	}
 
-	again := mustCertgen(t, ns, append(prox, "--cert-validity=720h", "--renew-before=1h")...)
+	again := mustCertgen(t, sc.ns, append(sc.prox, "--cert-validity=720h", "--renew-before=1h")...)
 	if len(again.changed) != 0 || again.writes != 0 {
 		t.Fatalf("second run: changed %v with %d writes, want nothing", again.changed, again.writes)
 	}
-	if got := resourceVersions(certSecrets(t, cs, all...)); !maps.Equal(got, resourceVersions(created)) {
+	if got := resourceVersions(certSecrets(t, sc.cs, sc.all...)); !maps.Equal(got, resourceVersions(created)) {
 		t.Fatalf("second run changed resourceVersions: %v, was %v", got, resourceVersions(created))
 	}
 
-	renewed := mustCertgen(t, ns, prox...) // defaults: a 30-day window
-	if len(renewed.changed) != 3 || renewed.writes != 3 {
-		t.Fatalf("renewal: changed %v with %d writes, want the 3 leaves", renewed.changed, renewed.writes)
-	}
-	after := certSecrets(t, cs, all...)
-	if after[caRef].ResourceVersion != created[caRef].ResourceVersion {
-		t.Error("renewing the leaves rewrote the CA")
-	}
-	checkChains(t, after, caRef, ids)
-	for _, ref := range leaves {
-		if parsePair(t, after[ref]).Cert.SerialNumber.Cmp(parsePair(t, created[ref]).Cert.SerialNumber) == 0 {
-			t.Errorf("%s was not re-issued", ref)
-		}
-	}
+	sc.renewKeepingCA(t, created)
 
-	moved := mustCertgen(t, ns, append(prox, "--trust-domain=example.org")...)
+	moved := mustCertgen(t, sc.ns, append(sc.prox, "--trust-domain=example.org")...)
 	if len(moved.changed) != 3 {
 		t.Errorf("a new trust domain re-issued %v, want the 3 leaves", moved.changed)
 	}
-	checkChains(t, certSecrets(t, cs, all...), caRef, map[string]string{
-		srvRef: pki.ControlPlaneID("example.org"), fleetRef: pki.FleetID("example.org"), appRef: pki.ProxylessID("example.org", apps),
+	checkChains(t, certSecrets(t, sc.cs, sc.all...), sc.caRef, map[string]string{
+		sc.srvRef: pki.ControlPlaneID("example.org"), sc.fleetRef: pki.FleetID("example.org"), sc.appRef: pki.ProxylessID("example.org", sc.apps),
 	})
 
-	if err := cs.CoreV1().Secrets(ns).Delete(context.Background(), kube.CASecret, metav1.DeleteOptions{}); err != nil {
+	if err := sc.cs.CoreV1().Secrets(sc.ns).Delete(context.Background(), kube.CASecret, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	fresh := mustCertgen(t, ns, prox...)
+	fresh := mustCertgen(t, sc.ns, sc.prox...)
 	if len(fresh.changed) != 4 {
 		t.Fatalf("after deleting the CA: changed %v, want a new CA and the 3 leaves", fresh.changed)
 	}
-	replaced := certSecrets(t, cs, all...)
-	checkChains(t, replaced, caRef, ids)
-	if bytes.Equal(replaced[caRef].Data["tls.crt"], created[caRef].Data["tls.crt"]) {
+	replaced := certSecrets(t, sc.cs, sc.all...)
+	checkChains(t, replaced, sc.caRef, sc.ids)
+	if bytes.Equal(replaced[sc.caRef].Data["tls.crt"], created[sc.caRef].Data["tls.crt"]) {
 		t.Error("the CA was not replaced")
+	}
+}
+
+// certgenScene is a namespace for certgen's Secrets and one proxyless
+// namespace, with the "namespace/name" of each Secret.
+type certgenScene struct {
+	cs                              kubernetes.Interface
+	ns, apps                        string
+	caRef, srvRef, fleetRef, appRef string
+	all, leaves, prox               []string
+	ids                             map[string]string // leaf → identity
+}
+
+func newCertgenScene(t *testing.T) *certgenScene {
+	t.Helper()
+	cs := kubeClient(t)
+	ns, apps := newNamespace(t, cs), newNamespace(t, cs)
+	sc := &certgenScene{cs: cs, ns: ns, apps: apps, caRef: ns + "/" + kube.CASecret, srvRef: ns + "/" + kube.ServerSecret,
+		fleetRef: ns + "/" + kube.FleetSecret, appRef: apps + "/" + kube.ProxylessSecret, prox: []string{"--proxyless-namespace", apps}}
+	sc.leaves = []string{sc.srvRef, sc.fleetRef, sc.appRef}
+	sc.all = append([]string{sc.caRef}, sc.leaves...)
+	sc.ids = map[string]string{sc.srvRef: pki.ControlPlaneID("fairway"), sc.fleetRef: pki.FleetID("fairway"), sc.appRef: pki.ProxylessID("fairway", apps)}
+	return sc
+}
+
+// renewKeepingCA: leaves inside the default 30-day window are re-issued,
+// and the CA is not touched.
+func (sc *certgenScene) renewKeepingCA(t *testing.T, created map[string]*corev1.Secret) {
+	t.Helper()
+	renewed := mustCertgen(t, sc.ns, sc.prox...) // defaults: a 30-day window
+	if len(renewed.changed) != 3 || renewed.writes != 3 {
+		t.Fatalf("renewal: changed %v with %d writes, want the 3 leaves", renewed.changed, renewed.writes)
+	}
+	after := certSecrets(t, sc.cs, sc.all...)
+	if after[sc.caRef].ResourceVersion != created[sc.caRef].ResourceVersion {
+		t.Error("renewing the leaves rewrote the CA")
+	}
+	checkChains(t, after, sc.caRef, sc.ids)
+	for _, ref := range sc.leaves {
+		if parsePair(t, after[ref]).Cert.SerialNumber.Cmp(parsePair(t, created[ref]).Cert.SerialNumber) == 0 {
+			t.Errorf("%s was not re-issued", ref)
+		}
 	}
 }
 

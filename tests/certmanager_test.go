@@ -74,15 +74,12 @@ type certificate struct {
 	}
 }
 
-// TestCertManagerComponent: the cert-manager component removes certgen's
-// Job, CronJob and RBAC, and makes the Secrets that fairway and the fleet
-// mount, with the names, SANs, usages and key type certgen gives them,
-// from a CA Issuer whose CA is self-signed. cert-manager itself does not
-// run here: this checks what it is asked for, not what it does.
-func TestCertManagerComponent(t *testing.T) {
-	docs := kustomizeWith(t, "cert-manager")
-	certs, issuers := map[string]certificate{}, map[string]certificate{}
-	var mounted []string
+// readCertManagerBuild sorts the built objects: Certificates by the Secret
+// they make, Issuers by name, and the Secrets the workloads mount. Any of
+// certgen's objects left in the build fails the test.
+func readCertManagerBuild(t *testing.T, docs [][]byte) (certs, issuers map[string]certificate, mounted []string) {
+	t.Helper()
+	certs, issuers = map[string]certificate{}, map[string]certificate{}
 	for _, doc := range docs {
 		var c certificate
 		if err := yaml.Unmarshal(doc, &c); err != nil {
@@ -112,6 +109,16 @@ func TestCertManagerComponent(t *testing.T) {
 			}
 		}
 	}
+	return certs, issuers, mounted
+}
+
+// TestCertManagerComponent: the cert-manager component removes certgen's
+// Job, CronJob and RBAC, and makes the Secrets that fairway and the fleet
+// mount, with the names, SANs, usages and key type certgen gives them,
+// from a CA Issuer whose CA is self-signed. cert-manager itself does not
+// run here: this checks what it is asked for, not what it does.
+func TestCertManagerComponent(t *testing.T) {
+	certs, issuers, mounted := readCertManagerBuild(t, kustomizeWith(t, "cert-manager"))
 	want := map[string]pki.Leaf{
 		kube.ServerSecret: pki.ServerLeaf(pki.DefaultTrustDomain, "fairway", "fairway-system"),
 		kube.FleetSecret:  pki.FleetLeaf(pki.DefaultTrustDomain),
