@@ -130,6 +130,7 @@ func (g *Certgen) ensureCA(ctx context.Context) (*pki.KeyPair, *CertChange, erro
 		// so the CA's key never enters its cache, SDS or the fleet.
 		if err := g.write(ctx, s, g.Config.Namespace, CASecret, corev1.SecretTypeOpaque, ca, ca.CertPEM); err != nil {
 			if lostRace(err) {
+				g.Log.Debug("another writer got there first; reading again", "secret", CASecret, "error", err)
 				continue
 			}
 			return nil, nil, err
@@ -162,6 +163,7 @@ func (g *Certgen) ensureLeaf(ctx context.Context, w wantedLeaf, ca *pki.KeyPair)
 		}
 		if err := g.write(ctx, s, w.namespace, w.name, corev1.SecretTypeTLS, leaf, ca.CertPEM); err != nil {
 			if lostRace(err) {
+				g.Log.Debug("another writer got there first; reading again", "secret", w.namespace+"/"+w.name, "error", err)
 				continue
 			}
 			return nil, err
