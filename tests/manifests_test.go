@@ -14,7 +14,9 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
@@ -27,8 +29,11 @@ const installDir = "../manifests/kubernetes"
 // install is the rendered install: the workloads of every file that
 // kustomization.yaml lists.
 type install struct {
-	fleet   *appsv1.DaemonSet
-	fairway *appsv1.Deployment
+	fleet    *appsv1.DaemonSet
+	fairway  *appsv1.Deployment
+	certgen  *batchv1.Job
+	renew    *batchv1.CronJob
+	policies []*networkingv1.NetworkPolicy
 }
 
 // readInstall renders manifests/kubernetes as kustomize would for what
@@ -74,14 +79,24 @@ func readInstall(t *testing.T) install {
 			case "Deployment":
 				in.fairway = &appsv1.Deployment{}
 				err = yaml.UnmarshalStrict(doc, in.fairway)
+			case "Job":
+				in.certgen = &batchv1.Job{}
+				err = yaml.UnmarshalStrict(doc, in.certgen)
+			case "CronJob":
+				in.renew = &batchv1.CronJob{}
+				err = yaml.UnmarshalStrict(doc, in.renew)
+			case "NetworkPolicy":
+				np := &networkingv1.NetworkPolicy{}
+				err = yaml.UnmarshalStrict(doc, np)
+				in.policies = append(in.policies, np)
 			}
 			if err != nil {
 				t.Fatalf("%s: %v", file, err)
 			}
 		}
 	}
-	if in.fleet == nil || in.fairway == nil {
-		t.Fatal("the install has no fleet DaemonSet or no fairway Deployment")
+	if in.fleet == nil || in.fairway == nil || in.certgen == nil || in.renew == nil {
+		t.Fatal("the install lacks the fleet DaemonSet, the fairway Deployment, or certgen's Job or CronJob")
 	}
 	return in
 }
@@ -208,7 +223,8 @@ func TestInstallFleetCanBindItsPorts(t *testing.T) {
 	for _, w := range []struct {
 		name string
 		spec corev1.PodSpec
-	}{{"fleet", spec}, {"fairway", in.fairway.Spec.Template.Spec}} {
+	}{{"fleet", spec}, {"fairway", in.fairway.Spec.Template.Spec}, {"certgen", in.certgen.Spec.Template.Spec},
+		{"certgen-renew", in.renew.Spec.JobTemplate.Spec.Template.Spec}} {
 		for _, c := range append(slices.Clone(w.spec.InitContainers), w.spec.Containers...) {
 			checkLockedDown(t, w.name+"/"+c.Name, c, w.name == "fleet" && c.Name == "envoy")
 		}

@@ -64,6 +64,6 @@ Ingresses into layer-7 routes with TLS, and serves them to a fleet of Envoys.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
-	root.AddCommand(newServeCommand(), newTranslateCommand(), newBootstrapCommand(), newDrainCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newTranslateCommand(), newBootstrapCommand(), newCertgenCommand(), newDrainCommand(), newVersionCommand())
 	return root
 }
