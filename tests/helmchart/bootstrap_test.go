@@ -9,13 +9,14 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	appsv1 "k8s.io/api/apps/v1"
 	"sigs.k8s.io/yaml"
 
 	// The bootstrap's typed configs (overload manager, resource monitors,
 	// filters) decode only with their types registered, as fairway has them.
-	_ "github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 // buildFairway builds the fairway CLI of this tree, in its own module.
@@ -33,9 +34,10 @@ func buildFairway(t *testing.T) string {
 // runBootstrap runs the real `fairway bootstrap` with a fleet's init
 // container arguments, as the pod would on node edge-0, and decodes and
 // validates what it writes.
-func runBootstrap(t *testing.T, fairway string, ds *appsv1.DaemonSet) *bootstrapv3.Bootstrap {
+func runBootstrap(t *testing.T, fairway string, ds *appsv1.DaemonSet) (*bootstrapv3.Bootstrap, string) {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "envoy.yaml")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "envoy.yaml")
 	var args []string
 	for _, a := range containerOf(t, ds.Spec.Template.Spec, "bootstrap").Args {
 		switch {
@@ -64,7 +66,32 @@ func runBootstrap(t *testing.T, fairway string, ds *appsv1.DaemonSet) *bootstrap
 	if err := b.ValidateAll(); err != nil {
 		t.Fatalf("%s: the bootstrap does not validate: %v", ds.Name, err)
 	}
-	return b
+	return b, dir
+}
+
+// sdsSecret reads the secret of an SDS file the bootstrap wrote beside
+// itself, as Envoy would, and validates it.
+func sdsSecret(t *testing.T, dir, name string) *tlsv3.Secret {
+	t.Helper()
+	js, err := os.ReadFile(filepath.Join(dir, envoy.SDSFileName(name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := &discoveryv3.DiscoveryResponse{}
+	if err := protojson.Unmarshal(js, resp); err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetResources()) != 1 {
+		t.Fatalf("SDS file %s: %d resources, want 1", name, len(resp.GetResources()))
+	}
+	s := &tlsv3.Secret{}
+	if err := resp.GetResources()[0].UnmarshalTo(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ValidateAll(); err != nil || s.GetName() != name {
+		t.Fatalf("SDS file %s: secret %q: %v", name, s.GetName(), err)
+	}
+	return s
 }
 
 // TestFleetBootstrapsRun: each fleet's init container arguments, as the
@@ -80,7 +107,7 @@ func TestFleetBootstrapsRun(t *testing.T) {
 	})
 	for _, group := range []string{"public", "internal"} {
 		ds := find[appsv1.DaemonSet](t, objs, "DaemonSet", namespace, "fairway-envoy-"+group)
-		b := runBootstrap(t, fairway, ds)
+		b, dir := runBootstrap(t, fairway, ds)
 		if got := b.GetNode().GetCluster(); got != group {
 			t.Errorf("%s: node cluster %q, want %q", ds.Name, got, group)
 		}
@@ -89,11 +116,14 @@ func TestFleetBootstrapsRun(t *testing.T) {
 		if err := xds.GetTransportSocket().GetTypedConfig().UnmarshalTo(tlsCtx); err != nil {
 			t.Fatalf("%s: the xDS cluster %s has no TLS: %v", ds.Name, xds.GetName(), err)
 		}
-		common := tlsCtx.GetCommonTlsContext()
+		// The certificate and CA come over file-based SDS, so that Envoy
+		// rereads them when the kubelet swaps the mounted Secret.
+		cert := sdsSecret(t, dir, envoy.XDSClientCertSecret).GetTlsCertificate()
+		ca := sdsSecret(t, dir, envoy.XDSServerCASecret).GetValidationContext()
 		got := []string{
-			common.GetTlsCertificates()[0].GetCertificateChain().GetFilename(),
-			common.GetTlsCertificates()[0].GetPrivateKey().GetFilename(),
-			common.GetValidationContext().GetTrustedCa().GetFilename(),
+			cert.GetCertificateChain().GetFilename(),
+			cert.GetPrivateKey().GetFilename(),
+			ca.GetTrustedCa().GetFilename(),
 		}
 		want := []string{"/etc/fairway/xds-tls/tls.crt", "/etc/fairway/xds-tls/tls.key", "/etc/fairway/xds-tls/ca.crt"}
 		if strings.Join(got, " ") != strings.Join(want, " ") {
@@ -103,7 +133,8 @@ func TestFleetBootstrapsRun(t *testing.T) {
 			t.Errorf("%s: SNI %q, want fairway's Service name", ds.Name, sni)
 		}
 	}
-	plain := runBootstrap(t, fairway, find[appsv1.DaemonSet](t, render(t, nil), "DaemonSet", namespace, "fairway-envoy"))
+	none := render(t, map[string]any{"certificates": map[string]any{"source": "none"}})
+	plain, _ := runBootstrap(t, fairway, find[appsv1.DaemonSet](t, none, "DaemonSet", namespace, "fairway-envoy"))
 	if plain.GetNode().GetCluster() != "fairway" || plain.GetStaticResources().GetClusters()[0].GetTransportSocket() != nil {
 		t.Errorf("the default fleet: node cluster %q, transport socket %v; want fairway and plaintext",
 			plain.GetNode().GetCluster(), plain.GetStaticResources().GetClusters()[0].GetTransportSocket())

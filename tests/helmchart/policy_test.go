@@ -81,8 +81,8 @@ func TestNetworkPolicy(t *testing.T) {
 	if admin, _ := arg(fw.Args, "--admin-address"); !strings.HasPrefix(admin, "127.0.0.1:") {
 		t.Errorf("fairway's admin on %q: the policies leave it out because it is on loopback", admin)
 	}
-	if names(render(t, nil), "NetworkPolicy") != nil {
-		t.Error("a NetworkPolicy with the default values, which manifests/kubernetes does not have")
+	if got := names(render(t, map[string]any{"networkPolicy": map[string]any{"enabled": false}}), "NetworkPolicy"); got != nil {
+		t.Errorf("networkPolicy.enabled false still renders NetworkPolicies %v", got)
 	}
 	noNodes := render(t, map[string]any{"networkPolicy": map[string]any{"enabled": true, "nodeCIDRs": []any{}}})
 	if got := names(noNodes, "NetworkPolicy"); !slices.Equal(got, []string{"fairway"}) {
