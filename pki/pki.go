@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"net/url"
 	"slices"
 	"time"
@@ -48,8 +49,11 @@ func (u Usage) extKeyUsage() x509.ExtKeyUsage {
 type Leaf struct {
 	CommonName string
 	DNSNames   []string
-	URIs       []string
-	Usage      Usage
+	// IPs name a server reached by address rather than by name (tests on
+	// loopback); certgen's certificates have none.
+	IPs   []net.IP
+	URIs  []string
+	Usage Usage
 }
 
 // KeyPair is a certificate with its private key, parsed and in PEM.
@@ -103,6 +107,7 @@ func (ca *KeyPair) Issue(l Leaf, validity time.Duration, now time.Time) (*KeyPai
 		return nil, err
 	}
 	tmpl.DNSNames = slices.Clone(l.DNSNames)
+	tmpl.IPAddresses = slices.Clone(l.IPs)
 	tmpl.URIs = uris
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{l.Usage.extKeyUsage()}

@@ -3,6 +3,7 @@ package pki
 import (
 	"crypto/x509"
 	"fmt"
+	"net"
 	"slices"
 	"time"
 )
@@ -37,6 +38,9 @@ func LeafProblem(leaf *KeyPair, ca *x509.Certificate, l Leaf, now time.Time, ren
 	if !sameSet(c.DNSNames, l.DNSNames) {
 		return fmt.Sprintf("DNS names %v, want %v", c.DNSNames, l.DNSNames)
 	}
+	if !sameSet(ipStrings(c.IPAddresses), ipStrings(l.IPs)) {
+		return fmt.Sprintf("IP addresses %v, want %v", c.IPAddresses, l.IPs)
+	}
 	uris := make([]string, 0, len(c.URIs))
 	for _, u := range c.URIs {
 		uris = append(uris, u.String())
@@ -60,6 +64,14 @@ func expiryProblem(c *x509.Certificate, now time.Time, renewBefore time.Duration
 		return "not valid until " + c.NotBefore.UTC().Format(time.RFC3339)
 	}
 	return ""
+}
+
+func ipStrings(ips []net.IP) []string {
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, ip.String())
+	}
+	return out
 }
 
 func sameSet(a, b []string) bool {
