@@ -13,11 +13,13 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/fairwayhq/fairway/pki"
 )
 
 // DefaultTrustDomain is the SPIFFE trust domain of the identities fairway
-// accepts when none is configured; certgen issues certificates in it.
-const DefaultTrustDomain = "fairway"
+// accepts when none is configured: the one certgen issues in.
+const DefaultTrustDomain = pki.DefaultTrustDomain
 
 // Role is what an xDS client's certificate says it is. The node a client
 // claims in its requests is its own word; the role is the CA's.
