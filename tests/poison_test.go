@@ -53,8 +53,7 @@ spec:
 // gives the figures measured): poisonRefusedWithin is from writing the
 // poison's file to its Problem on /debug/snapshot, which includes reading
 // and decoding up to 1 MiB of YAML (about 0.1 s, 0.9 s with -race) and
-// the loop's holdoff;
-// poisonLatencySlack is what an edit of the good Ingress may take beyond
+// the loop's holdoff; poisonLatencySlack is what an edit of the good Ingress may take beyond
 // its usual latency while the poison is there.
 const (
 	poisonRefusedWithin = 5 * time.Second
@@ -106,6 +105,9 @@ func TestPoisonObjectDoesNotStallTheOthers(t *testing.T) {
 			return hasProblem(f.snapshot(), p.Ingress.Name, "ObjectTooLarge")
 		})
 		refused := time.Since(start)
+		if refused > poisonRefusedWithin {
+			t.Errorf("%s: refused %v after its file was written, more than %v", p.Name, refused, poisonRefusedWithin)
+		}
 		latency := edit()
 		t.Logf("%s: refused %v after its file was written; then an edit of the good Ingress took %v", p.Name, refused, latency)
 		if latency > usual+poisonLatencySlack {
