@@ -60,7 +60,7 @@ type ingressState struct {
 	served   bool        // ours, and within the Limits
 	ours     bool        // of fairway's IngressClass
 	hosts    []hostPaths // usually one; a slice costs less than a map
-	problems []Problem   // of the parse: InvalidHost, InvalidPath
+	problems []Problem   // of the parse: ObjectTooLarge, InvalidHost, InvalidPath
 }
 
 type hostPaths struct {

@@ -80,6 +80,19 @@ func TestPoisonObjectsAreRefusedAtTheDefaultLimits(t *testing.T) {
 			if len(res.Problems[0].Message) > 300 {
 				t.Errorf("the message carries the object: %d bytes", len(res.Problems[0].Message))
 			}
+			poisonHost := c.poison.Ingress.Spec.Rules[0].Host
+			for _, l := range res.Proxyless.Listeners {
+				if strings.Contains(l.GetName(), poisonHost) {
+					t.Errorf("proxyless listener %s serves the refused Ingress's host", l.GetName())
+				}
+			}
+			for _, r := range res.Routes {
+				for _, vh := range r.GetVirtualHosts() {
+					if slices.Contains(vh.GetDomains(), poisonHost) {
+						t.Errorf("route table %s serves the refused Ingress's host", r.GetName())
+					}
+				}
+			}
 			want := []translator.ObjectRef{{Kind: "Ingress", Namespace: "apps", Name: "good"}}
 			if !slices.Equal(res.Admitted.Ingresses, want) {
 				t.Errorf("admitted = %v, want only the good Ingress", res.Admitted.Ingresses)
