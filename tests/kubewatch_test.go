@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/fairwayhq/fairway/translator/translatortest"
 )
 
 // etcdCall posts a JSON request to etcd's gRPC gateway and decodes the
@@ -144,5 +147,42 @@ func TestKubeWatchExpiredRelists(t *testing.T) {
 	}
 	if n := f.metric(statusWritten); n != written {
 		t.Errorf("status written %v times before the relist, %v after", written, n)
+	}
+}
+
+// TestKubePoisonIngressRefused: in a cluster, the API server takes an
+// Ingress of 5,000 paths (about 0.5 MB, under its object size limit), and
+// fairway refuses it: an ObjectTooLarge Event, no status, no route, while
+// the Ingress beside it gets both.
+func TestKubePoisonIngressRefused(t *testing.T) {
+	cs := kubeClient(t)
+	ns := newNamespace(t, cs)
+	class := "fairway-" + ns
+	createIngressClass(t, cs, ingressClass(class, "fairway.dev/ingress-controller"))
+	poison := translatortest.ManyPaths(ns, 5000).Ingress
+	poison.Spec.IngressClassName, poison.CreationTimestamp = &class, metav1.Time{}
+	good := ingress(ns, "good", class, "good."+ns+".example.com", "web", 80)
+	create(t, func(ctx context.Context) error {
+		if _, err := cs.CoreV1().Services(ns).Create(ctx, clusterIPService(ns, "web", 80, 8080), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := cs.NetworkingV1().Ingresses(ns).Create(ctx, poison, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		_, err := cs.NetworkingV1().Ingresses(ns).Create(ctx, good, metav1.CreateOptions{})
+		return err
+	})
+	f := startKubeFairway(t, controlPlane.Kubeconfig(), ns)
+	v := watchADS(t, f.xds, "envoy-0")
+	v.waitFor(10*time.Second, "the good Ingress's host", func() bool { return slices.Contains(v.virtualHosts("http"), good.Spec.Rules[0].Host) })
+	eventually(t, 10*time.Second, "the good Ingress's status", func() bool { return len(ingressStatus(t, cs, ns, "good")) == 1 })
+	eventually(t, 10*time.Second, "an ObjectTooLarge Event on the poison", func() bool {
+		return slices.Contains(eventsFor(t, cs, ns, "Ingress", poison.Name), "ObjectTooLarge")
+	})
+	if slices.Contains(v.virtualHosts("http"), poison.Spec.Rules[0].Host) {
+		t.Error("the refused Ingress's host is served")
+	}
+	if st := ingressStatus(t, cs, ns, poison.Name); len(st) != 0 {
+		t.Errorf("the refused Ingress got status %v", st)
 	}
 }
