@@ -151,7 +151,7 @@ func TestKubeWatchExpiredRelists(t *testing.T) {
 }
 
 // TestKubePoisonIngressRefused: in a cluster, the API server takes an
-// Ingress of 5,000 paths (about 0.5 MB, under its object size limit), and
+// Ingress of 5,000 paths (717 KiB as YAML, within its size limits), and
 // fairway refuses it: an ObjectTooLarge Event, no status, no route, while
 // the Ingress beside it gets both.
 func TestKubePoisonIngressRefused(t *testing.T) {
