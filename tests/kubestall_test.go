@@ -107,6 +107,24 @@ func TestKubeLeaseExpiresDuringStatusWrite(t *testing.T) {
 	eventually(t, 10*time.Second, "b writing every status", func() bool { return fmt.Sprint(mods.snapshot()) == fmt.Sprint(want) })
 
 	proxy.unstall()
+	checkLateWritesRefused(t, proxy)
+	time.Sleep(3 * time.Second) // a stands again, and either replica would write now if it meant to
+	if got := mods.snapshot(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("status writes per object: %v, want %v", got, want)
+	}
+	checkStatuses(t, cs, ns, services)
+	if n := a.metric(statusWritten) + a.metric(`fairway_status_writes_total{kind="Ingress",result="written"}`); n != 0 {
+		t.Errorf("a counts %v status writes as written", n)
+	}
+	if leaseHolder(t, cs, ns) != "b" {
+		t.Errorf("the lease is %q's, want b's", leaseHolder(t, cs, ns))
+	}
+}
+
+// checkLateWritesRefused waits until the API server has answered every
+// request the proxy held, and fails on a status write it took.
+func checkLateWritesRefused(t *testing.T, proxy *stallProxy) {
+	t.Helper()
 	eventually(t, 10*time.Second, "the held requests answered", func() bool {
 		for _, h := range proxy.heldRequests() {
 			if h.code == 0 {
@@ -121,10 +139,11 @@ func TestKubeLeaseExpiresDuringStatusWrite(t *testing.T) {
 			t.Errorf("a's late status write %s %s was answered %d, want 409 Conflict", h.method, h.path, h.code)
 		}
 	}
-	time.Sleep(3 * time.Second) // a stands again, and either replica would write now if it meant to
-	if got := mods.snapshot(); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("status writes per object: %v, want %v", got, want)
-	}
+}
+
+// checkStatuses: Services lb-0.. and Ingress shop have fairway's status.
+func checkStatuses(t *testing.T, cs kubernetes.Interface, ns string, services int) {
+	t.Helper()
 	for i := range services {
 		name := fmt.Sprintf("lb-%d", i)
 		if st := serviceStatus(t, cs, ns, name); len(st) != 1 || st[0].IP != fleetAddress || st[0].IPMode == nil || *st[0].IPMode != corev1.LoadBalancerIPModeProxy {
@@ -133,12 +152,6 @@ func TestKubeLeaseExpiresDuringStatusWrite(t *testing.T) {
 	}
 	if st := ingressStatus(t, cs, ns, "shop"); len(st) != 1 || st[0].IP != fleetAddress {
 		t.Errorf("Ingress shop: status %+v", st)
-	}
-	if n := a.metric(statusWritten) + a.metric(`fairway_status_writes_total{kind="Ingress",result="written"}`); n != 0 {
-		t.Errorf("a counts %v status writes as written", n)
-	}
-	if leaseHolder(t, cs, ns) != "b" {
-		t.Errorf("the lease is %q's, want b's", leaseHolder(t, cs, ns))
 	}
 }
 

@@ -113,17 +113,7 @@ func TestPoisonObjectDoesNotStallTheOthers(t *testing.T) {
 		if latency > usual+poisonLatencySlack {
 			t.Errorf("%s: the good edit took %v, more than its usual %v plus %v", p.Name, latency, usual, poisonLatencySlack)
 		}
-		if n := f.metric(`fairway_problems{reason="ObjectTooLarge"}`); n != 1 {
-			t.Errorf("%s: fairway_problems{reason=\"ObjectTooLarge\"} = %v, want 1", p.Name, n)
-		}
-		for _, vh := range v.virtualHosts("http") {
-			if vh != "good.example.com" {
-				t.Errorf("%s: host %s is served", p.Name, vh)
-			}
-		}
-		if v.has("type.googleapis.com/envoy.config.listener.v3.Listener", "https") {
-			t.Errorf("%s: the refused Ingress's TLS got an https listener", p.Name)
-		}
+		checkRefused(t, f, v, p.Name)
 		if err := os.Remove(poison); err != nil {
 			t.Fatal(err)
 		}
@@ -132,6 +122,23 @@ func TestPoisonObjectDoesNotStallTheOthers(t *testing.T) {
 		})
 	}
 	v.alive()
+}
+
+// checkRefused: /metrics counts the one ObjectTooLarge, and the stream
+// has only the good host and no https listener.
+func checkRefused(t *testing.T, f *fairway, v *adsView, name string) {
+	t.Helper()
+	if n := f.metric(`fairway_problems{reason="ObjectTooLarge"}`); n != 1 {
+		t.Errorf("%s: fairway_problems{reason=\"ObjectTooLarge\"} = %v, want 1", name, n)
+	}
+	for _, vh := range v.virtualHosts("http") {
+		if vh != "good.example.com" {
+			t.Errorf("%s: host %s is served", name, vh)
+		}
+	}
+	if v.has("type.googleapis.com/envoy.config.listener.v3.Listener", "https") {
+		t.Errorf("%s: the refused Ingress's TLS got an https listener", name)
+	}
 }
 
 // goodPaths are the path prefixes of good.example.com's routes.
