@@ -255,7 +255,7 @@ func syncNamed[T any, PT interface {
 func (e *Engine) classesChanged() {
 	e.ours = selectClasses(e.classes, e.opts.IngressController)
 	for k, st := range e.ingresses {
-		if st.served != e.ours.serves(st.obj) {
+		if st.ours != e.ours.serves(st.obj) {
 			e.ingressChanged(k, st.obj, st.obj)
 		}
 	}

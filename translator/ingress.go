@@ -57,9 +57,10 @@ func (f backendField) String() string {
 type ingressState struct {
 	obj      *networkingv1.Ingress
 	ref      ObjectRef
-	served   bool
+	served   bool        // ours, and within the Limits
+	ours     bool        // of fairway's IngressClass
 	hosts    []hostPaths // usually one; a slice costs less than a map
-	problems []Problem   // of the parse: InvalidHost, InvalidPath
+	problems []Problem   // of the parse: ObjectTooLarge, InvalidHost, InvalidPath
 }
 
 type hostPaths struct {
@@ -90,20 +91,27 @@ func (st *ingressState) addPath(host string, p pathSpec) {
 func (st *ingressState) hasTLS() bool     { return st != nil && len(st.obj.Spec.TLS) > 0 }
 func (st *ingressState) hasDefault() bool { return st != nil && st.obj.Spec.DefaultBackend != nil }
 
-// parseIngress validates an Ingress's hosts and paths once. A wildcard
-// host whose single-label check Envoy would refuse as too large a regex
-// is dropped with its rule: served, it would get the whole route table
-// rejected.
-func parseIngress(ing *networkingv1.Ingress, served bool, regexLimit int) *ingressState {
+// parseIngress validates an Ingress's hosts and paths once. An Ingress
+// over the Limits is not served at all. A wildcard host whose single-label
+// check Envoy would refuse as too large a regex is dropped with its rule:
+// served, it would get the whole route table rejected.
+func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressState {
 	st := &ingressState{
-		obj:    ing,
-		ref:    ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
-		served: served,
+		obj:  ing,
+		ref:  ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
+		ours: ours,
 	}
-	if !served {
+	if !ours {
 		return st
 	}
 	var ps problems
+	if msg := opts.Limits.ingressTooLarge(ing); msg != "" {
+		ps.add(st.ref, ObjectTooLarge, "%s", msg)
+		st.problems = ps
+		return st
+	}
+	st.served = true
+	regexLimit := opts.RegexProgramSizeLimit
 	for ri, rule := range ing.Spec.Rules {
 		if rule.Host != "" {
 			if err := validateHost(rule.Host); err != nil {
@@ -141,7 +149,7 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	prev := e.ingresses[k]
 	var next *ingressState
 	if ing != nil {
-		next = parseIngress(ing, e.ours.serves(ing), e.opts.RegexProgramSizeLimit)
+		next = parseIngress(ing, e.ours.serves(ing), &e.opts)
 		e.ingresses[k] = next
 	} else {
 		delete(e.ingresses, k)

@@ -83,6 +83,8 @@ type Options struct {
 	// default) or off; AccessLogFormat replaces their default fields.
 	AccessLog       AccessLogMode   `json:"accessLog,omitempty"`
 	AccessLogFormat AccessLogFormat `json:"accessLogFormat,omitempty"`
+	// Limits caps the size of one object; over it, the object is refused.
+	Limits Limits `json:"limits,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.
@@ -108,6 +110,7 @@ func (o Options) WithDefaults() Options {
 	if o.AccessLog == "" {
 		o.AccessLog = AccessLogJSON
 	}
+	o.Limits = o.Limits.withDefaults()
 	return o
 }
 
@@ -130,6 +133,9 @@ func (o Options) Validate() error {
 	}
 	if o.RegexProgramSizeLimit < 0 {
 		return fmt.Errorf("regex program size limit %d: must be positive", o.RegexProgramSizeLimit)
+	}
+	if err := o.Limits.validate(); err != nil {
+		return err
 	}
 	if a, err := netip.ParseAddr(o.ListenAddress); err != nil || a.Zone() != "" {
 		return fmt.Errorf("listen address %q: must be an IP address, such as 0.0.0.0 or ::", o.ListenAddress)

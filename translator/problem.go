@@ -48,6 +48,8 @@ const (
 	InvalidEndpoint Reason = "InvalidEndpoint"
 	// NoNodePort: nodes mode, but the Service port has no nodePort.
 	NoNodePort Reason = "NoNodePort"
+	// ObjectTooLarge: an object over one of the Limits, refused whole.
+	ObjectTooLarge Reason = "ObjectTooLarge"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -55,7 +57,7 @@ const (
 var Reasons = []Reason{
 	BackendNotFound, InvalidBackend, UnsupportedBackend, PortConflict, DuplicatePath, DefaultBackendConflict,
 	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
-	InvalidEndpoint, NoNodePort,
+	InvalidEndpoint, NoNodePort, ObjectTooLarge,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

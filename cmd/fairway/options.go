@@ -27,6 +27,12 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 		`where LoadBalancer traffic goes: "pods" (ready pod endpoints) or "nodes" (node InternalIPs at the nodePort)`)
 	fs.IntVar(&o.RegexProgramSizeLimit, "regex-program-size-limit", o.RegexProgramSizeLimit,
 		"largest RE2 program size the fleet's Envoys accept (their re2.max_program_size.error_level): fairway's bootstrap sets this default; use 100 for Envoys run from a bootstrap of their own")
+	fs.IntVar(&o.Limits.AnnotationBytes, "max-annotation-bytes", o.Limits.AnnotationBytes,
+		"largest total of an Ingress's annotations (keys plus values) that is served; the API server's own cap is the default")
+	fs.IntVar(&o.Limits.IngressPaths, "max-ingress-paths", o.Limits.IngressPaths,
+		"most rules, and most paths over all rules, of an Ingress that is served")
+	fs.IntVar(&o.Limits.IngressTLSHosts, "max-ingress-tls-hosts", o.Limits.IngressTLSHosts,
+		"most hosts over all spec.tls entries of an Ingress that is served")
 	fs.Var((*accessLogFlag)(&o.AccessLog), "access-log",
 		`access logs of the fleet's listeners: "json" (one JSON line per request or connection on Envoy's stdout) or "off"`)
 	fs.Var((*accessLogFormatFlag)(&o.AccessLogFormat), "access-log-format",

@@ -65,9 +65,13 @@ func TestRequestKind(t *testing.T) {
 		{"GET", "/apis/networking.k8s.io/v1/ingressclasses", "1", "watch", "ingressclasses"},
 		{"GET", "/healthz", "", "list", "other"},
 	} {
-		verb, resource := requestKind(tc.method, tc.path, tc.watch)
+		verb, resource := requestKind(tc.method, tc.path, tc.watch, "")
 		if verb != tc.verb || resource != tc.resource {
 			t.Errorf("%s %s: %s %s, want %s %s", tc.method, tc.path, verb, resource, tc.verb, tc.resource)
 		}
+	}
+	// An informer's list streamed as a watch (WatchListClient) is a list.
+	if verb, _ := requestKind("GET", "/api/v1/services", "true", "true"); verb != "list" {
+		t.Errorf("a watch with sendInitialEvents: %s, want list", verb)
 	}
 }

@@ -17,7 +17,8 @@ type countingTransport struct {
 }
 
 func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	verb, resource := requestKind(req.Method, req.URL.Path, req.URL.Query().Get("watch"))
+	q := req.URL.Query()
+	verb, resource := requestKind(req.Method, req.URL.Path, q.Get("watch"), q.Get("sendInitialEvents"))
 	t.requests.WithLabelValues(verb, resource).Inc()
 	return t.next.RoundTrip(req)
 }
@@ -27,8 +28,12 @@ func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 // with its subresource ("services/status"). Paths are
 // /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]] and
 // /apis/GROUP/VERSION[/namespaces/NS]/RESOURCE[/NAME[/SUB]]; anything
-// else (discovery, /healthz) is resource "other".
-func requestKind(method, path, watch string) (verb, resource string) {
+// else (discovery, /healthz) is resource "other". One exception to the
+// audit log's verbs: a watch that sends the initial state
+// (sendInitialEvents, how client-go's informers list since WatchListClient
+// became the default) is counted as a list, since it is one, and an
+// informer's relist must show as such.
+func requestKind(method, path, watch, initialEvents string) (verb, resource string) {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	switch {
 	case len(parts) >= 2 && parts[0] == "api":
@@ -53,9 +58,12 @@ func requestKind(method, path, watch string) (verb, resource string) {
 	switch method {
 	case http.MethodGet:
 		verb = "list"
-		if watch == "true" || watch == "1" {
+		switch {
+		case (watch == "true" || watch == "1") && initialEvents == "true":
+			// a list, streamed
+		case watch == "true" || watch == "1":
 			verb = "watch"
-		} else if named {
+		case named:
 			verb = "get"
 		}
 	case http.MethodPost:
