@@ -15,7 +15,7 @@ COMPOSE  ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compo
 # The demo Envoy's bootstrap: fairway is the compose service "fairway" on :18000.
 COMPOSE_BOOTSTRAP_ARGS := bootstrap --xds-address fairway:18000 --node-id demo-envoy --admin-address 0.0.0.0:9901
 
-.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean image demo compose-bootstrap
+.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean image demo compose-bootstrap soak
 
 all: build
 
@@ -62,6 +62,14 @@ lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+## soak: the churn soak of tests/soak_test.go with a churn phase of DURATION (default 1h):
+## random Ingress, Service and EndpointSlice edits at 10/s while streams come and go; ends
+## with a "soak:" result line (heap, goroutines, RSS). The test bounds each of its waits
+## itself, so go test's own timeout is off
+DURATION ?= 1h
+soak:
+	FAIRWAY_SOAK_DURATION=$(DURATION) $(GO) test -count=1 -v -timeout 0 -run '^TestChurnSoak$$' ./tests
 
 ## bench: the publish benchmarks and the fan-out load test; prints the targets
 ## beside the measurements and writes bench/results.md and bench/convergence.svg
