@@ -67,13 +67,13 @@ type resumeState struct {
 
 // dialFault opens a client connection for fault streams; dialer, when set,
 // makes the TCP connection (a test's conn wrapper).
-func dialFault(addr string, dialer func(context.Context, string) (net.Conn, error)) (*grpc.ClientConn, error) {
+func dialFault(addr string, dialer func(context.Context, string) (net.Conn, error), extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256 << 20))}
 	if dialer != nil {
 		opts = append(opts, grpc.WithContextDialer(dialer))
 	}
-	return grpc.NewClient(addr, opts...)
+	return grpc.NewClient(addr, append(opts, extra...)...)
 }
 
 // openFault starts a stream on conn and sends its subscriptions, resumed
