@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	mrand "math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -62,8 +65,8 @@ func TestChurnSoak(t *testing.T) {
 	ch.run(t, f.xds, soakWarmUp)
 	// The churn ends where it started, so that the heap is compared at the
 	// same config (random configs differ in size by more than the bound).
-	// /debug/snapshot is read before the heap: its first use sets up
-	// protobuf reflection (JSON) once, some 600 KiB that stay.
+	// /debug/snapshot is read before the heap too, so that whatever its
+	// first use sets up is in both readings.
 	start := ch.files(t)
 	time.Sleep(2 * time.Second)
 	startVersions := f.snapshot().Versions["envoy"]
@@ -388,15 +391,55 @@ func (f *fairway) settledUsage(t *testing.T, before *usage) usage {
 }
 
 // usage forces a GC (the heap profile's gc=1) and reads the heap and
-// goroutine gauges. The profile is asked for as text: its default gzip
-// encoding allocates a 900 KiB compressor, garbage that the heap gauge
-// would count until the next GC.
+// goroutine gauges in one scrape. Neither is asked for gzipped: a gzip
+// compressor is some 900 KiB, which the pprof handler leaves as garbage
+// and the metrics handler keeps in a pool that outlives one GC, so the
+// heap gauge would count it or not by the order of the readings.
 func (f *fairway) usage(t *testing.T) usage {
 	t.Helper()
-	if code, body := f.get("/debug/pprof/heap?gc=1&debug=1"); code != 200 {
+	if code, body := f.getPlain(t, "/debug/pprof/heap?gc=1&debug=1"); code != http.StatusOK {
 		t.Fatalf("/debug/pprof/heap: %d %s", code, body)
 	}
-	return usage{heap: f.metric("go_memstats_heap_alloc_bytes"), goroutines: int(f.metric("go_goroutines"))}
+	code, body := f.getPlain(t, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", code, body)
+	}
+	var u usage
+	for _, line := range strings.Split(body, "\n") {
+		name, value, _ := strings.Cut(line, " ")
+		v, err := strconv.ParseFloat(value, 64)
+		switch {
+		case err != nil:
+		case name == "go_memstats_heap_alloc_bytes":
+			u.heap = v
+		case name == "go_goroutines":
+			u.goroutines = int(v)
+		}
+	}
+	if u.heap == 0 || u.goroutines == 0 {
+		t.Fatalf("/metrics has no go_memstats_heap_alloc_bytes or go_goroutines:\n%s", body)
+	}
+	return u
+}
+
+// getPlain fetches an admin path with Accept-Encoding: identity.
+func (f *fairway) getPlain(t *testing.T, path string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+f.admin+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 // writeManifest writes one object with its apiVersion and kind.

@@ -12,6 +12,8 @@ import (
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
+
+	"github.com/fairwayhq/fairway/tests/serveproc"
 )
 
 // The reconnect storm's size: 1,000 streams, half SotW and half delta,
@@ -21,9 +23,12 @@ import (
 const (
 	stormStreams = 1000
 	stormConns   = 40
-	// stormWithin is how fast every stream must be back.
-	stormWithin = time.Second
-	stormQuiet  = 3 * time.Second
+	// stormWithin is how fast every stream must be back: the issue's
+	// second; under the race detector the test's own client needs about
+	// three to open 1,000 streams on two loaded cores, so it gets five.
+	stormWithin     = time.Second
+	stormWithinRace = 5 * time.Second
+	stormQuiet      = 3 * time.Second
 )
 
 // TestReconnectStorm: 1,000 streams hold fairway's config; fairway
@@ -105,8 +110,12 @@ func TestReconnectStorm(t *testing.T) {
 	}
 	t.Logf("reconnect storm: %d streams (%d delta) over %d connections back in %v; fairway peak RSS %.0f MiB, CPU %.2f s over the storm and %v after it; readiness polled %d times, lost %d",
 		stormStreams, stormStreams/2, stormConns, reconnected.Round(time.Millisecond), peak, cpu, stormQuiet, polls, lost)
-	if reconnected > stormWithin {
-		t.Errorf("the streams took %v to reconnect, want within %v", reconnected, stormWithin)
+	within := stormWithin
+	if serveproc.Race {
+		within = stormWithinRace
+	}
+	if reconnected > within {
+		t.Errorf("the streams took %v to reconnect, want within %v", reconnected, within)
 	}
 	if lost > 0 {
 		t.Errorf("readiness was lost %d times after fairway first became ready", lost)

@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 )
 
+// Race reports whether this build has the race detector, which slows
+// fairway and its test clients several times over: a test's timing
+// bounds say what they allow for it.
+const Race = raceEnabled
+
 // Build compiles fairway into dir for a test run, with the race detector
 // when the tests themselves run with it, so that a race inside the served
 // process fails the run too.
