@@ -30,14 +30,15 @@ run: build
 ## test: lint, then every test (race detector on); the fuzz target runs its seed corpus.
 ## tests/kubeapi needs a real kube-apiserver and etcd: unless FAIRWAY_CONTROL_PLANE_BINS
 ## is set, they are built first (once; minutes cold, cached after) so a fresh clone runs them too.
-## The grpc-js-xds peer test needs Node.js: without it, it skips
+## The grpc-js-xds peer test needs Node.js: without it, it skips. tests/ holds minutes of
+## fault tests (churn soak, slow consumer, reconnect storm): the timeout leaves them room
 test: lint grpcjs
 	@if [ -z "$$FAIRWAY_CONTROL_PLANE_BINS" ]; then \
 		FAIRWAY_CONTROL_PLANE_BINS="$$(bash hack/control-plane-bins.sh)" || exit 1; \
 		export FAIRWAY_CONTROL_PLANE_BINS; \
 	fi; \
-	echo "FAIRWAY_CONTROL_PLANE_BINS=$$FAIRWAY_CONTROL_PLANE_BINS $(GO) test -race -count=1 ./..."; \
-	$(GO) test -race -count=1 ./...
+	echo "FAIRWAY_CONTROL_PLANE_BINS=$$FAIRWAY_CONTROL_PLANE_BINS $(GO) test -race -count=1 -timeout 30m ./..."; \
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## control-plane: build the kube-apiserver and etcd binaries tests/kubeapi runs (cached
 ## by version under $FAIRWAY_TOOLS_DIR or ~/.cache/fairway) and print their directory
