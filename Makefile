@@ -17,7 +17,7 @@ COMPOSE  ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compo
 # The demo Envoy's bootstrap: fairway is the compose service "fairway" on :18000.
 COMPOSE_BOOTSTRAP_ARGS := bootstrap --xds-address fairway:18000 --node-id demo-envoy --admin-address 0.0.0.0:9901
 
-.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean image demo compose-bootstrap chart
+.PHONY: all build run test lint grpcjs control-plane bench fuzz golden clean image demo compose-bootstrap chart soak
 
 all: build
 
@@ -32,7 +32,8 @@ run: build
 ## test: lint, then every test (race detector on); the fuzz target runs its seed corpus.
 ## tests/kubeapi needs a real kube-apiserver and etcd: unless FAIRWAY_CONTROL_PLANE_BINS
 ## is set, they are built first (once; minutes cold, cached after) so a fresh clone runs them too.
-## The grpc-js-xds peer test needs Node.js: without it, it skips.
+## The grpc-js-xds peer test needs Node.js: without it, it skips. tests/ holds minutes of
+## fault tests (churn soak, slow consumer, reconnect storm): the timeout leaves them room.
 ## tests/helmchart is a module of its own (Helm's and kustomize's dependencies
 ## stay out of go.mod): it lints the Helm chart and holds it to manifests/kubernetes
 test: lint grpcjs
@@ -40,8 +41,8 @@ test: lint grpcjs
 		FAIRWAY_CONTROL_PLANE_BINS="$$(bash hack/control-plane-bins.sh)" || exit 1; \
 		export FAIRWAY_CONTROL_PLANE_BINS; \
 	fi; \
-	echo "FAIRWAY_CONTROL_PLANE_BINS=$$FAIRWAY_CONTROL_PLANE_BINS $(GO) test -race -count=1 ./..."; \
-	$(GO) test -race -count=1 ./... && \
+	echo "FAIRWAY_CONTROL_PLANE_BINS=$$FAIRWAY_CONTROL_PLANE_BINS $(GO) test -race -count=1 -timeout 30m ./..."; \
+	$(GO) test -race -count=1 -timeout 30m ./... && \
 	echo "cd $(CHART_TESTS) && $(GO) test -race -count=1 ./..." && \
 	cd $(CHART_TESTS) && $(GO) test -race -count=1 ./...
 
@@ -74,6 +75,14 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	cd $(CHART_TESTS) && $(GO) vet ./...
+
+## soak: the churn soak of tests/soak_test.go with a churn phase of DURATION (default 1h):
+## random Ingress, Service and EndpointSlice edits at 10/s while streams come and go; ends
+## with a "soak:" result line (heap, goroutines, RSS). The test bounds each of its waits
+## itself, so go test's own timeout is off
+DURATION ?= 1h
+soak:
+	FAIRWAY_SOAK_DURATION=$(DURATION) $(GO) test -count=1 -v -timeout 0 -run '^TestChurnSoak$$' ./tests
 
 ## bench: the publish benchmarks and the fan-out load test; prints the targets
 ## beside the measurements and writes bench/results.md and bench/convergence.svg

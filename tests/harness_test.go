@@ -86,9 +86,15 @@ func startFairwayArgs(t *testing.T, args ...string) *fairway {
 // than usual (a cluster of tens of thousands of objects to list).
 func startFairwayWithin(t *testing.T, wait time.Duration, args ...string) *fairway {
 	t.Helper()
+	return startFairwayBin(t, fairwayBin, wait, args...)
+}
+
+// startFairwayBin is startFairwayWithin with another build of fairway.
+func startFairwayBin(t *testing.T, bin string, wait time.Duration, args ...string) *fairway {
+	t.Helper()
 	logs := &lockedBuffer{}
 	args = append([]string{"--log-level", "debug"}, args...)
-	p, err := serveproc.Start(fairwayBin, args, wait, logs.add)
+	p, err := serveproc.Start(bin, args, wait, logs.add)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, logs)
 	}

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
@@ -212,5 +213,65 @@ func TestCacheDeltaCatchUp(t *testing.T) {
 		default:
 			t.Fatalf("%d changes away: nothing sent", changes)
 		}
+	}
+}
+
+// TestCacheDeltaResume: a wildcard delta stream that reconnects naming
+// what it holds (initial_resource_versions) is sent nothing when that is
+// current, only what differs otherwise; one that holds nothing gets its
+// first response even when empty.
+func TestCacheDeltaResume(t *testing.T) {
+	e, in := engineFor(t, shop)
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	ch := make(chan cachev3.DeltaResponse, 1)
+	first := streamv3.NewDeltaSubscription(nil, nil, nil, true)
+	if _, err := c.CreateDeltaWatch(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.EndpointType}, first, ch); err != nil {
+		t.Fatal(err)
+	}
+	held := map[string]string{}
+	resp, _ := (<-ch).GetDeltaDiscoveryResponse()
+	for _, r := range resp.GetResources() {
+		held[r.GetName()] = r.GetVersion()
+	}
+
+	resume := func() chan cachev3.DeltaResponse {
+		ch := make(chan cachev3.DeltaResponse, 1)
+		sub := streamv3.NewDeltaSubscription(nil, nil, maps.Clone(held), true)
+		req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.EndpointType, InitialResourceVersions: maps.Clone(held)}
+		if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	if ch := resume(); len(ch) != 0 {
+		resp, _ := (<-ch).GetDeltaDiscoveryResponse()
+		t.Fatalf("a stream resuming with the current versions was sent %v (removed %v)", resp.GetResources(), resp.GetRemovedResources())
+	}
+	moved := in.EndpointSlices[0].DeepCopy()
+	moved.Endpoints[0].Addresses[0] = "10.0.0.7"
+	if err := e.Upsert(moved); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	select {
+	case r := <-resume():
+		resp, _ := r.GetDeltaDiscoveryResponse()
+		if len(resp.GetResources()) != 1 || resp.GetResources()[0].GetName() != "shop/web/80" {
+			t.Fatalf("a stream resuming one change behind got %v", resp.GetResources())
+		}
+	default:
+		t.Fatal("a stream resuming one change behind was sent nothing")
+	}
+
+	empty := NewCache(GroupByNone)
+	publishTo(empty, translator.NewEngine(translator.Options{}))
+	ch = make(chan cachev3.DeltaResponse, 1)
+	if _, err := empty.CreateDeltaWatch(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.ListenerType},
+		streamv3.NewDeltaSubscription(nil, nil, nil, true), ch); err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 1 {
+		t.Fatal("a first wildcard request with nothing to send got no response")
 	}
 }

@@ -195,8 +195,11 @@ type deltaWatch struct {
 	sub cachev3.Subscription
 	ch  chan cachev3.DeltaResponse
 	ts  *typeState
-	// first: a wildcard subscription's first request, answered even with
-	// nothing.
+	// first: a wildcard subscription's first request from a client that
+	// holds nothing, answered even with nothing (Envoy's initial fetch
+	// waits for it). A client that resumes, naming what it holds in
+	// initial_resource_versions, is sent only what differs: after a
+	// restart of fairway with the same state, nothing.
 	first bool
 	h     *holder
 	key   streamKey
@@ -221,7 +224,7 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 		return nil, nil // a type fairway does not serve: never answered
 	}
 	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key,
-		first: sub.IsWildcard() && req.GetResponseNonce() == ""}
+		first: sub.IsWildcard() && req.GetResponseNonce() == "" && len(req.GetInitialResourceVersions()) == 0}
 	if tracked {
 		w.h = v.order.watch(key, ts.kind)
 	}
