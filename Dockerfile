@@ -19,7 +19,9 @@ RUN CGO_ENABLED=0 go build -trimpath \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/fairway /usr/local/bin/fairway
 USER 65532:65532
-# xDS (gRPC) and the admin port (health, metrics).
-EXPOSE 18000 9090
+# xDS (gRPC) and the health address the install gives (--health-address=:8081).
+# The admin port stays on loopback, and serve binds xDS off loopback only
+# with mTLS or --xds-insecure (README "Security").
+EXPOSE 18000 8081
 ENTRYPOINT ["fairway"]
 CMD ["serve"]
