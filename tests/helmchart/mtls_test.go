@@ -214,3 +214,25 @@ func TestCertManagerOwnCA(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCertificates: certificates.source=none serves plaintext xDS, which
+// serve allows off loopback only with --xds-insecure; with either mTLS
+// source the flag must never appear.
+func TestNoCertificates(t *testing.T) {
+	none := render(t, map[string]any{"certificates": map[string]any{"source": "none"}})
+	args := serveArgs(t, none)
+	if !slices.Contains(args, "--xds-insecure") {
+		t.Errorf("certificates.source none: serve args %v lack --xds-insecure, so serve refuses to start", args)
+	}
+	for _, flag := range []string{"--xds-tls-cert", "--xds-tls-key", "--xds-tls-client-ca"} {
+		if _, ok := arg(args, flag); ok {
+			t.Errorf("certificates.source none: serve gets %s", flag)
+		}
+	}
+	for _, source := range []string{"certgen", "cert-manager"} {
+		objs := render(t, map[string]any{"certificates": map[string]any{"source": source}})
+		if slices.Contains(serveArgs(t, objs), "--xds-insecure") {
+			t.Errorf("certificates.source %s: serve gets --xds-insecure beside mTLS", source)
+		}
+	}
+}
