@@ -64,9 +64,9 @@ func (l Limits) validate() error {
 // nothing of an oversized object is copied, so refusing it costs time
 // linear in its size and no memory.
 func (l Limits) ingressTooLarge(ing *networkingv1.Ingress) string {
-	if n, largest := annotationBytes(ing.Annotations); n > l.AnnotationBytes {
+	if n := annotationBytes(ing.Annotations); n > l.AnnotationBytes {
 		return fmt.Sprintf("metadata.annotations: %d bytes (keys and values), more than the limit of %d (the largest is %s); the Ingress is not served",
-			n, l.AnnotationBytes, largest)
+			n, l.AnnotationBytes, largestAnnotation(ing.Annotations))
 	}
 	if n := len(ing.Spec.Rules); n > l.IngressPaths {
 		return fmt.Sprintf("spec.rules: %d rules, more than the limit of %d; the Ingress is not served", n, l.IngressPaths)
@@ -90,15 +90,23 @@ func (l Limits) ingressTooLarge(ing *networkingv1.Ingress) string {
 	return ""
 }
 
-// annotationBytes counts as the API server does (len of key plus value),
-// and names the largest entry, its key cut short: in a file source a key
-// can be as large as a value, and a message must not carry it.
-func annotationBytes(a map[string]string) (total int, largest string) {
+// annotationBytes counts as the API server does: len of key plus value.
+// It runs for every Ingress of every translation, so it only counts.
+func annotationBytes(a map[string]string) (total int) {
+	for k, v := range a {
+		total += len(k) + len(v)
+	}
+	return total
+}
+
+// largestAnnotation names the largest entry, for the refusal's message,
+// its key cut short: in a file source a key can be as large as a value,
+// and a message must not carry it.
+func largestAnnotation(a map[string]string) string {
 	var key string
 	size := -1
 	for k, v := range a {
 		n := len(k) + len(v)
-		total += n
 		if n > size || (n == size && k < key) {
 			key, size = k, n
 		}
@@ -107,5 +115,5 @@ func annotationBytes(a map[string]string) (total int, largest string) {
 	if len(key) > keep {
 		key = key[:keep] + "..."
 	}
-	return total, fmt.Sprintf("%q, %d bytes", key, size)
+	return fmt.Sprintf("%q, %d bytes", key, size)
 }
