@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	"google.golang.org/protobuf/encoding/protojson"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,6 +19,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/tests/bootstrapfile"
 	"github.com/fairwayhq/fairway/translator"
 )
 
@@ -393,20 +392,9 @@ func TestInstallFleetBootstrap(t *testing.T) {
 	if msg, err := exec.Command(fairwayBin, args...).CombinedOutput(); err != nil {
 		t.Fatalf("fairway %v: %v\n%s", args, err, msg)
 	}
-	data, err := os.ReadFile(out)
+	b, err := bootstrapfile.Read(out)
 	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &bootstrapv3.Bootstrap{}
-	if err := protojson.Unmarshal(js, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.ValidateAll(); err != nil {
-		t.Fatalf("the fleet's bootstrap does not validate: %v", err)
+		t.Fatalf("the fleet's bootstrap: %v", err)
 	}
 	sock, _ := envoy.AdminSocketPath(argValue(boot.Args, "--admin-address", ""))
 	if got := b.GetAdmin().GetAddress().GetPipe().GetPath(); got == "" || got != sock {

@@ -12,11 +12,11 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	appsv1 "k8s.io/api/apps/v1"
-	"sigs.k8s.io/yaml"
 
 	// The bootstrap's typed configs (overload manager, resource monitors,
 	// filters) decode only with their types registered, as fairway has them.
 	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/tests/bootstrapfile"
 )
 
 // buildFairway builds the fairway CLI of this tree, in its own module.
@@ -51,20 +51,9 @@ func runBootstrap(t *testing.T, fairway string, ds *appsv1.DaemonSet) (*bootstra
 	if msg, err := exec.Command(fairway, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: fairway %v: %v\n%s", ds.Name, args, err, msg)
 	}
-	data, err := os.ReadFile(out)
+	b, err := bootstrapfile.Read(out)
 	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &bootstrapv3.Bootstrap{}
-	if err := protojson.Unmarshal(js, b); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.ValidateAll(); err != nil {
-		t.Fatalf("%s: the bootstrap does not validate: %v", ds.Name, err)
+		t.Fatalf("%s: %v", ds.Name, err)
 	}
 	return b, dir
 }
