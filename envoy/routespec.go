@@ -31,6 +31,8 @@ type RouteSpec struct {
 	// Cluster receives the requests; "" answers Status directly.
 	Cluster string
 	Status  uint32
+	// Policy, when set, is what the routes do beyond this (routepolicy.go).
+	Policy *RoutePolicy
 }
 
 // pathForm is one Envoy path specifier: RouteMatch field 2 (path) or 1
@@ -43,6 +45,8 @@ type pathForm struct {
 // forms are the path specifiers of r's routes, in order.
 func (r RouteSpec) forms() []pathForm {
 	switch {
+	case r.Policy != nil && r.Policy.Regex != "":
+		return []pathForm{{10, r.Policy.Regex}}
 	case r.Exact:
 		return []pathForm{{2, r.Path}}
 	case r.Path == "/":
@@ -59,20 +63,30 @@ func (r RouteSpec) Routes() []*routev3.Route { return r.routes(true) }
 func (r RouteSpec) routes(edge bool) []*routev3.Route {
 	var out []*routev3.Route
 	for _, f := range r.forms() {
-		m := ExactPathMatch(f.value)
-		if f.field == 1 {
+		var m *routev3.RouteMatch
+		switch f.field {
+		case 1:
 			m = PrefixMatch(f.value)
+		case 10:
+			m = RegexPathMatch(f.value)
+		default:
+			m = ExactPathMatch(f.value)
 		}
 		if r.AuthorityRegex != "" {
 			WithAuthorityRegex(m, r.AuthorityRegex, r.InvertAuthority)
 		}
+		var route *routev3.Route
 		if r.Cluster == "" {
-			out = append(out, DirectResponseRoute(r.Name, m, r.Status))
+			route = DirectResponseRoute(r.Name, m, r.Status)
 		} else if edge {
-			out = append(out, EdgeRoute(ClusterRoute(r.Name, m, r.Cluster)))
+			route = EdgeRoute(ClusterRoute(r.Name, m, r.Cluster))
 		} else {
-			out = append(out, ClusterRoute(r.Name, m, r.Cluster))
+			route = ClusterRoute(r.Name, m, r.Cluster)
 		}
+		if r.Policy != nil {
+			r.Policy.apply(route, edge)
+		}
+		out = append(out, route)
 	}
 	return out
 }
@@ -131,6 +145,12 @@ func sizeHeader(r RouteSpec) int {
 // appendRoutes appends the encoding of each of r.routes(edge) as a repeated
 // field of the given number.
 func appendRoutes(b []byte, field protowire.Number, r RouteSpec, edge bool) []byte {
+	if r.Policy != nil {
+		for _, enc := range r.policyRoutes(edge) {
+			b = protowire.AppendBytes(protowire.AppendTag(b, field, protowire.BytesType), enc)
+		}
+		return b
+	}
 	for _, f := range r.forms() {
 		b = appendMessage(b, field, sizeRoute(r, f, edge), func(b []byte) []byte { return appendRoute(b, r, f, edge) })
 	}
@@ -207,6 +227,12 @@ const (
 func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
 	vh := sizeString(1, name) + sizeString(2, "*")
 	for _, r := range routes {
+		if r.Policy != nil {
+			for _, enc := range r.policyRoutes(false) {
+				vh += sizeMessage(3, len(enc))
+			}
+			continue
+		}
 		for _, f := range r.forms() {
 			vh += sizeMessage(3, sizeRoute(r, f, false))
 		}

@@ -29,7 +29,7 @@ func (e *Engine) recomputeDefaults() bool {
 			t.problems.add(st.ref, DefaultBackendConflict, "spec.defaultBackend is ignored: Ingress %s, which is older, already sets the default backend", next.route.origin.NamespacedName())
 			continue
 		}
-		next.route = &httpRoute{match: pathMatch{path: "/"}, origin: st.ref, field: fieldPath{isDefault: true}}
+		next.route = &httpRoute{match: pathMatch{path: "/"}, origin: st.ref, field: fieldPath{isDefault: true}, policy: st.policy}
 		next.route.cluster = t.resolveBackend(st.ref, next.route.field.backend(), st.obj.Namespace, *st.obj.Spec.DefaultBackend)
 		if b := st.obj.Spec.DefaultBackend.Service; b != nil {
 			next.service = nsName{st.obj.Namespace, b.Name}

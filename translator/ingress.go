@@ -5,6 +5,9 @@ import (
 	"slices"
 
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/fairwayhq/fairway/translator/annotations"
+	"github.com/fairwayhq/fairway/translator/policy"
 )
 
 // httpRoute is one Ingress path that won its (host, path): the unit from
@@ -16,6 +19,8 @@ type httpRoute struct {
 	field  fieldPath // where in the Ingress it came from, for messages
 	// cluster is the backend's cluster; empty means answer 503.
 	cluster string
+	// policy is its Ingress's annotations, parsed; nil for none.
+	policy *policy.Route
 }
 
 // pathSpec is a parsed, valid Ingress path, before duplicates are settled.
@@ -60,7 +65,10 @@ type ingressState struct {
 	served   bool        // ours, and within the Limits
 	ours     bool        // of fairway's IngressClass
 	hosts    []hostPaths // usually one; a slice costs less than a map
-	problems []Problem   // of the parse: ObjectTooLarge, InvalidHost, InvalidPath
+	problems []Problem   // of the parse: ObjectTooLarge, *Annotation, InvalidHost, InvalidPath
+	// policy is what the annotations ask of every route of the Ingress;
+	// nil when it has none.
+	policy *policy.Route
 }
 
 type hostPaths struct {
@@ -110,6 +118,10 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		st.problems = ps
 		return st
 	}
+	if !st.parseAnnotations(&ps) {
+		st.problems = ps
+		return st
+	}
 	st.served = true
 	regexLimit := opts.RegexProgramSizeLimit
 	for ri, rule := range ing.Spec.Rules {
@@ -140,6 +152,27 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 	}
 	st.problems = ps
 	return st
+}
+
+// parseAnnotations reads the Ingress's annotations into its policy and
+// reports each one not honoured as written. It returns false when one of
+// them blocks the Ingress (a refused annotation, or a malformed access
+// guard): serving it would open what its author closed.
+func (st *ingressState) parseAnnotations(ps *problems) bool {
+	pol, found := annotations.Parse(st.obj.Annotations)
+	served := true
+	for _, f := range found {
+		ps.add(st.ref, annotationReasons[f.Kind], "metadata.annotations[%s]: %s", f.Key, f.Message)
+		served = served && !f.Blocks
+	}
+	st.policy = pol
+	return served
+}
+
+var annotationReasons = map[annotations.Kind]Reason{
+	annotations.Unsupported: UnsupportedAnnotation,
+	annotations.Refused:     RefusedAnnotation,
+	annotations.Invalid:     InvalidAnnotation,
 }
 
 // ingressChanged re-parses an Ingress and marks what it touched: the hosts

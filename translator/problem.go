@@ -50,6 +50,16 @@ const (
 	NoNodePort Reason = "NoNodePort"
 	// ObjectTooLarge: an object over one of the Limits, refused whole.
 	ObjectTooLarge Reason = "ObjectTooLarge"
+	// UnsupportedAnnotation: an annotation under fairway's or
+	// ingress-nginx's prefix that fairway does not implement; it is
+	// ignored and the rest of the Ingress is served.
+	UnsupportedAnnotation Reason = "UnsupportedAnnotation"
+	// RefusedAnnotation: a snippet, or an annotation that guards access
+	// and that fairway does not implement: the Ingress is not served.
+	RefusedAnnotation Reason = "RefusedAnnotation"
+	// InvalidAnnotation: a malformed annotation value. It is ignored,
+	// unless it guards access: then the Ingress is not served.
+	InvalidAnnotation Reason = "InvalidAnnotation"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -57,7 +67,7 @@ const (
 var Reasons = []Reason{
 	BackendNotFound, InvalidBackend, UnsupportedBackend, PortConflict, DuplicatePath, DefaultBackendConflict,
 	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
-	InvalidEndpoint, NoNodePort, ObjectTooLarge,
+	InvalidEndpoint, NoNodePort, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

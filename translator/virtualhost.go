@@ -69,7 +69,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 					p.field, hostOrAny(host), p.match, prev.field, prev.origin.NamespacedName())
 				continue
 			}
-			r := &httpRoute{host: host, match: p.match, origin: st.ref, field: p.field}
+			r := &httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy}
 			r.cluster = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend)
 			own = append(own, r)
 			if won != nil {
@@ -194,6 +194,7 @@ func (r *httpRoute) spec() envoy.RouteSpec {
 	if r.cluster == "" {
 		s.Status = unavailable
 	}
+	s.Policy = r.routePolicy()
 	return s
 }
 

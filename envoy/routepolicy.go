@@ -1,0 +1,55 @@
+package envoy
+
+import (
+	"fmt"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
+)
+
+// RoutePolicy is what a route does beyond its match and its cluster, in
+// Envoy's terms: the translator fills it from its typed route model. A
+// RouteSpec without one is the common case and is encoded by hand
+// (routespec.go); with one, the routes are built as messages and
+// marshalled, which is slower but only paid by routes that need it.
+//
+// Each concern adds its fields here and its applier to routeAppliers, in
+// a file of its own.
+type RoutePolicy struct {
+	// Regex, when set, replaces the path match: the whole path (without
+	// the query) must match this RE2 expression.
+	Regex string
+}
+
+// routeAppliers set a policy's fields on a route Envoy (edge) or a
+// proxyless gRPC client (!edge) gets. They run in order; a proxyless
+// route gets only what gRPC implements, or what it may ignore.
+var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){}
+
+// apply sets the policy on r.
+func (p *RoutePolicy) apply(r *routev3.Route, edge bool) {
+	for _, a := range routeAppliers {
+		a(p, r, edge)
+	}
+}
+
+// RegexPathMatch matches the whole path (without the query) against an
+// RE2 expression; gRPC's xDS clients implement it too.
+func RegexPathMatch(regex string) *routev3.RouteMatch {
+	return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: regex}}}
+}
+
+// policyRoutes are a policy route's encodings, one per route message.
+func (r RouteSpec) policyRoutes(edge bool) [][]byte {
+	msgs := r.routes(edge)
+	out := make([][]byte, len(msgs))
+	for i, m := range msgs {
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err != nil {
+			panic(fmt.Sprintf("envoy: encode route %s: %v", r.Name, err))
+		}
+		out[i] = b
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+// Package policy is the typed route model that fairway's front ends fill
+// and its Envoy back end reads: what a route does beyond naming its
+// backend. The Ingress front end fills it from annotations
+// (translator/annotations); a Gateway API HTTPRoute's filters fill the same
+// fields. It holds neither Ingress nor Envoy types, so both front ends and
+// the back end can share it without knowing each other.
+//
+// The zero value of every field means "as fairway does by default"; a
+// front end sets only what the user asked for.
+package policy
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Route is the policy of one front-end object's routes (an Ingress's, for
+// annotations), shared by all of them. It is built once per object change
+// and then only read.
+type Route struct {
+	Match    Match
+	Rewrite  Rewrite
+	Redirect *Redirect // answer with a redirect instead of forwarding
+	// TLSRedirect says whether plain-HTTP requests are sent to https.
+	TLSRedirect TLSRedirect
+	Hosts       Hosts
+	Timeouts    Timeouts
+	// BodyLimit caps a request body; nil is fairway's default, a limit of
+	// 0 means no limit.
+	BodyLimit *Size
+	Retries   *Retries
+	CORS      *CORS
+	Access    *Access
+	Upstream  Upstream
+}
+
+// Match changes how the object's paths match.
+type Match struct {
+	// Regex: each path is an RE2 expression, case-insensitive and
+	// anchored at the start only (nginx's "location ~*").
+	Regex bool
+}
+
+// Rewrite changes the request on its way to the backend.
+type Rewrite struct {
+	// Target replaces the matched path; $1..$9 are the path regex's
+	// capture groups. "" leaves the path alone.
+	Target string
+	// AppRoot redirects a request for "/" to this path.
+	AppRoot string
+	// XForwardedPrefix is sent as X-Forwarded-Prefix.
+	XForwardedPrefix string
+	// Host replaces the Host (:authority) the backend sees.
+	Host string
+}
+
+// Redirect answers every request of the route with a redirect to URL.
+type Redirect struct {
+	URL  string
+	Code int // 3xx
+}
+
+// TLSRedirect is a route's plain-HTTP to https rule, against the global
+// switch.
+type TLSRedirect struct {
+	// Set: the object decided (ssl-redirect); otherwise the global switch
+	// applies.
+	Set, Enabled bool
+	// Force redirects even when fairway holds no certificate for the host
+	// (TLS ends before fairway).
+	Force bool
+}
+
+// Hosts are extra names and redirects of the object's hosts.
+type Hosts struct {
+	// Aliases are served exactly like the object's hosts.
+	Aliases []string
+	// FromToWWW redirects www.<host> to <host> and back, whichever of the
+	// two the object does not name.
+	FromToWWW bool
+}
+
+// Timeouts of a forwarded request; zero is fairway's default.
+type Timeouts struct {
+	// Read and Send bound the wait between two reads from, or writes to,
+	// the backend.
+	Read, Send time.Duration
+}
+
+// Size is a number of bytes.
+type Size int64
+
+// Retries of a request that failed before it reached a backend.
+type Retries struct {
+	// Attempts is the number of tries in all, the first included; 0 is
+	// unlimited, as in nginx.
+	Attempts uint32
+}
+
+// CORS answers preflights and decorates responses for browsers.
+type CORS struct {
+	AllowOrigins     []string // "*" or scheme://host[:port] patterns
+	AllowMethods     []string
+	AllowHeaders     []string
+	ExposeHeaders    []string
+	AllowCredentials bool
+	MaxAge           time.Duration
+}
+
+// Access admits requests by client address: the address is admitted when
+// it is in Allow (or Allow is empty) and not in Deny. A refused request
+// gets 403.
+type Access struct {
+	Allow, Deny []netip.Prefix
+}
+
+// Upstream is how the backend is spoken to. It is part of a cluster's
+// identity: one Service port used with two Upstreams is two clusters.
+// It is comparable, so that it can be part of a map key.
+type Upstream struct {
+	Protocol       Protocol
+	Balance        Balance
+	ConnectTimeout time.Duration
+}
+
+// Protocol is a backend's application protocol.
+type Protocol string
+
+const (
+	HTTP  Protocol = ""      // HTTP/1.1 in the clear, the default
+	HTTPS Protocol = "https" // HTTP/1.1 over TLS
+	H2C   Protocol = "h2c"   // HTTP/2 in the clear (gRPC)
+	GRPCS Protocol = "h2"    // HTTP/2 over TLS
+)
+
+// Balance is how requests spread over a backend's endpoints.
+type Balance string
+
+const (
+	RoundRobin   Balance = "" // the default
+	LeastRequest Balance = "least-request"
+)
