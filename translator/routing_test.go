@@ -1,84 +1,12 @@
 package translator
 
 import (
-	"regexp"
-	"strings"
 	"testing"
 
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
-
-// pick follows Envoy's documented request routing over a route table, for
-// the features fairway emits: virtual host by domain (exact, then the
-// longest "*." suffix, then "*"; case-insensitive; port ignored), then the
-// first route whose path and :authority matchers match. It returns the
-// cluster, "503" for a direct response, or "404" when nothing matches.
-func pick(t *testing.T, rc *routev3.RouteConfiguration, authority, path string) string {
-	t.Helper()
-	host := strings.ToLower(authority)
-	if rc.GetIgnorePortInHostMatching() {
-		host = stripPort(host)
-	}
-	vh := findVirtualHost(rc, host)
-	if vh == nil {
-		return "404"
-	}
-	for _, r := range vh.GetRoutes() {
-		if routeMatches(t, r.GetMatch(), authority, path) {
-			if dr := r.GetDirectResponse(); dr != nil {
-				return "503"
-			}
-			return r.GetRoute().GetCluster()
-		}
-	}
-	return "404"
-}
-
-func findVirtualHost(rc *routev3.RouteConfiguration, host string) *routev3.VirtualHost {
-	var best *routev3.VirtualHost
-	bestLen := -1
-	for _, vh := range rc.GetVirtualHosts() {
-		for _, d := range vh.GetDomains() {
-			switch {
-			case d == host:
-				return vh
-			case strings.HasPrefix(d, "*.") && strings.HasSuffix(host, d[1:]) && len(host) > len(d)-1 && len(d) > bestLen:
-				best, bestLen = vh, len(d)
-			case d == "*" && bestLen < 0:
-				best, bestLen = vh, 0
-			}
-		}
-	}
-	return best
-}
-
-func routeMatches(t *testing.T, m *routev3.RouteMatch, authority, path string) bool {
-	switch {
-	case m.GetPath() != "":
-		if path != m.GetPath() {
-			return false
-		}
-	case m.GetPrefix() != "":
-		if !strings.HasPrefix(path, m.GetPrefix()) {
-			return false
-		}
-	default:
-		t.Fatalf("a path specifier this evaluator (and gRPC) does not know: %v", m)
-	}
-	for _, h := range m.GetHeaders() {
-		if h.GetName() != ":authority" {
-			t.Fatalf("unexpected header matcher %v", h)
-		}
-		re := regexp.MustCompile(h.GetStringMatch().GetSafeRegex().GetRegex())
-		if re.MatchString(authority) == h.GetInvertMatch() {
-			return false
-		}
-	}
-	return true
-}
 
 const routingInput = `
 ingressClasses:

@@ -62,7 +62,7 @@ type Finding struct {
 }
 
 // groups are the Entries by concern, each in its own file.
-var groups = [][]Entry{}
+var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries}
 
 // table is every Entry by key.
 var table = func() map[string]Entry {

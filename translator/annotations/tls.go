@@ -1,0 +1,4 @@
+package annotations
+
+// tlsEntries: Plain HTTP to https (ssl-redirect, force-ssl-redirect).
+var tlsEntries = []Entry{}

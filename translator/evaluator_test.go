@@ -1,0 +1,210 @@
+package translator
+
+import (
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+)
+
+// request is what the evaluator routes: a request as it reaches the fleet.
+type request struct {
+	scheme    string // "http" (the default) or "https"
+	authority string
+	path      string // with the query, if any
+	method    string // GET when empty
+	headers   map[string]string
+	client    netip.Addr // the client address Envoy trusts
+}
+
+// outcome is what Envoy does with a request, as far as the route table
+// decides it.
+type outcome struct {
+	// status is Envoy's own answer: a direct response, a redirect, 404
+	// for no route, 403 for a refused client; 0 when the request is
+	// forwarded.
+	status   int
+	location string // a redirect's Location
+	cluster  string // where a forwarded request goes
+	// path and host are what the backend sees of a forwarded request.
+	path, host string
+	// upstreamHeaders are headers the route adds to the forwarded request;
+	// responseHeaders are headers Envoy puts on the response (CORS).
+	upstreamHeaders, responseHeaders map[string]string
+	route                            *routev3.Route
+}
+
+// routeEffects follow a matched route's settings beyond its match and
+// action, in order: each concern adds its own, in its own test file, with
+// the settings it emits. One may end the request by setting status.
+var routeEffects []func(t *testing.T, vh *routev3.VirtualHost, r *routev3.Route, req request, out *outcome)
+
+// evaluate follows Envoy's documented request routing over a route table,
+// for the features fairway emits: virtual host by domain (exact, then the
+// longest "*." suffix, then "*"; case-insensitive; port ignored), then the
+// first route whose path and header matchers match, then its action and
+// the routeEffects. A setting it does not know fails the test, so that
+// the evaluator cannot pass over what it does not check.
+func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome {
+	t.Helper()
+	host := strings.ToLower(req.authority)
+	if rc.GetIgnorePortInHostMatching() {
+		host = stripPort(host)
+	}
+	vh := findVirtualHost(rc, host)
+	if vh == nil {
+		return outcome{status: 404}
+	}
+	path, _, _ := strings.Cut(req.path, "?")
+	for _, r := range vh.GetRoutes() {
+		if !routeMatches(t, r.GetMatch(), req, path) {
+			continue
+		}
+		out := outcome{route: r, path: req.path, host: req.authority}
+		switch a := r.GetAction().(type) {
+		case *routev3.Route_DirectResponse:
+			out.status = int(a.DirectResponse.GetStatus())
+		case *routev3.Route_Redirect:
+			out.status, out.location = redirectOf(t, a.Redirect, req)
+		case *routev3.Route_Route:
+			out.cluster = a.Route.GetCluster()
+		default:
+			t.Fatalf("route %s: an action this evaluator does not know: %T", r.GetName(), a)
+		}
+		for _, effect := range routeEffects {
+			if out.status != 0 && out.status != 200 {
+				break
+			}
+			effect(t, vh, r, req, &out)
+		}
+		return out
+	}
+	return outcome{status: 404}
+}
+
+// pick is evaluate for a GET in the clear, told as one string: the
+// cluster, the status of Envoy's own answer ("503", "404", ...).
+func pick(t *testing.T, rc *routev3.RouteConfiguration, authority, path string) string {
+	t.Helper()
+	out := evaluate(t, rc, request{authority: authority, path: path})
+	if out.status != 0 {
+		return strconv.Itoa(out.status)
+	}
+	return out.cluster
+}
+
+func findVirtualHost(rc *routev3.RouteConfiguration, host string) *routev3.VirtualHost {
+	var best *routev3.VirtualHost
+	bestLen := -1
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, d := range vh.GetDomains() {
+			switch {
+			case d == host:
+				return vh
+			case strings.HasPrefix(d, "*.") && strings.HasSuffix(host, d[1:]) && len(host) > len(d)-1 && len(d) > bestLen:
+				best, bestLen = vh, len(d)
+			case d == "*" && bestLen < 0:
+				best, bestLen = vh, 0
+			}
+		}
+	}
+	return best
+}
+
+// routeMatches is Envoy's route match over path (without the query) and
+// the headers fairway matches on.
+func routeMatches(t *testing.T, m *routev3.RouteMatch, req request, path string) bool {
+	t.Helper()
+	switch {
+	case m.GetPath() != "":
+		if path != m.GetPath() {
+			return false
+		}
+	case m.GetPrefix() != "":
+		if !strings.HasPrefix(path, m.GetPrefix()) {
+			return false
+		}
+	case m.GetSafeRegex() != nil:
+		if !fullMatch(m.GetSafeRegex().GetRegex(), path) {
+			return false
+		}
+	default:
+		t.Fatalf("a path specifier this evaluator (and gRPC) does not know: %v", m)
+	}
+	for _, h := range m.GetHeaders() {
+		if !headerMatches(t, h, req) {
+			return false
+		}
+	}
+	return true
+}
+
+// headerMatches is one HeaderMatcher of the kinds fairway emits.
+func headerMatches(t *testing.T, h *routev3.HeaderMatcher, req request) bool {
+	t.Helper()
+	var value string
+	switch name := h.GetName(); name {
+	case ":authority":
+		value = req.authority
+	default:
+		t.Fatalf("unexpected header matcher %v", h)
+	}
+	re := h.GetStringMatch().GetSafeRegex().GetRegex()
+	if re == "" {
+		t.Fatalf("a header matcher this evaluator does not know: %v", h)
+	}
+	return regexp.MustCompile(re).MatchString(value) != h.GetInvertMatch()
+}
+
+// fullMatch is Envoy's safe_regex: the whole value must match.
+func fullMatch(re, value string) bool {
+	return regexp.MustCompile(`^(?:` + re + `)$`).MatchString(value)
+}
+
+// redirectOf is the status and Location of a redirect action, for the
+// fields fairway sets.
+func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, string) {
+	t.Helper()
+	codes := map[routev3.RedirectAction_RedirectResponseCode]int{
+		routev3.RedirectAction_MOVED_PERMANENTLY: 301, routev3.RedirectAction_FOUND: 302,
+		routev3.RedirectAction_SEE_OTHER: 303, routev3.RedirectAction_TEMPORARY_REDIRECT: 307,
+		routev3.RedirectAction_PERMANENT_REDIRECT: 308,
+	}
+	scheme := req.scheme
+	if scheme == "" {
+		scheme = "http"
+	}
+	if r.GetHttpsRedirect() {
+		scheme = "https"
+	} else if s := r.GetSchemeRedirect(); s != "" {
+		scheme = s
+	}
+	host := req.authority
+	if h := r.GetHostRedirect(); h != "" {
+		host = h
+	}
+	if p := r.GetPortRedirect(); p != 0 {
+		host = stripPort(host) + ":" + strconv.Itoa(int(p))
+	} else if r.GetHttpsRedirect() || r.GetSchemeRedirect() != "" {
+		host = stripPort(host) // Envoy drops the port when the scheme changes
+	}
+	path := req.path
+	if p := r.GetPathRedirect(); p != "" {
+		path = p
+		if !r.GetStripQuery() {
+			if _, q, ok := strings.Cut(req.path, "?"); ok && !strings.Contains(p, "?") {
+				path += "?" + q
+			}
+		}
+	} else if p := r.GetPrefixRewrite(); p != "" {
+		t.Fatalf("redirect prefix_rewrite: not followed by this evaluator yet")
+	} else if r.GetRegexRewrite() != nil {
+		t.Fatalf("redirect regex_rewrite: not followed by this evaluator yet")
+	} else if r.GetStripQuery() {
+		path, _, _ = strings.Cut(path, "?")
+	}
+	return codes[r.GetResponseCode()], scheme + "://" + host + path
+}
