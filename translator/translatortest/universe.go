@@ -46,7 +46,7 @@ var (
 	uServices   = []string{"web", "api", "db", "dns", "ext"}
 	uIngresses  = []string{"i1", "i2", "i3", "i4", "i5", "i6"}
 	uHosts      = []string{"", "x.com", "y.com", "*.w.com", "p.w.com", "*.q.w.com"}
-	uPaths      = []string{"/", "/a", "/a/", "/a/b", "/b", "/ab"}
+	uPaths      = []string{"/", "/a", "/a/", "/a/b", "/b", "/ab", "/a(/|$)(.*)"}
 	uSecrets    = []string{"s1", "s2", "s3"}
 	uNodes      = []string{"n1", "n2", "n3"}
 )
@@ -148,6 +148,7 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 		b := u.backend()
 		ing.Spec.DefaultBackend = &b
 	}
+	u.annotate(ing)
 	types := []networkingv1.PathType{networkingv1.PathTypeExact, networkingv1.PathTypePrefix, networkingv1.PathTypeImplementationSpecific}
 	for range u.r.IntN(3) {
 		rule := networkingv1.IngressRule{Host: u.pick(uHosts), IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{}}}
@@ -272,4 +273,57 @@ func MustCertPair(tb testing.TB, name string) [2][]byte {
 		tb.Fatal(err)
 	}
 	return pair
+}
+
+// uAnnotations are keys the Ingress front end reads, each with good and
+// malformed values, plus refused and unknown ones: the engine's property
+// test and the soak then cover every outcome of an annotation (honoured,
+// ignored, refused, blocking) and its changes.
+var uAnnotations = []struct {
+	key    string
+	values []string
+}{
+	{"use-regex", []string{"true", "false", "maybe"}},
+	{"rewrite-target", []string{"/", "/$1", "/x/$2", "$9"}},
+	{"app-root", []string{"/app", "app"}},
+	{"x-forwarded-prefix", []string{"/pre"}},
+	{"upstream-vhost", []string{"internal.example.com", "bad host!"}},
+	{"permanent-redirect", []string{"https://example.org/x", "::bad"}},
+	{"permanent-redirect-code", []string{"308", "200"}},
+	{"temporal-redirect", []string{"https://example.org/t?q=1"}},
+	{"from-to-www-redirect", []string{"true"}},
+	{"server-alias", []string{"alias.example.com", "x.com,y.com", "bad_host"}},
+	{"ssl-redirect", []string{"true", "false"}},
+	{"force-ssl-redirect", []string{"true", "yes"}},
+	{"backend-protocol", []string{"GRPC", "HTTPS", "H2C", "GRPCS", "FCGI"}},
+	{"load-balance", []string{"ewma", "round_robin", "random"}},
+	{"proxy-connect-timeout", []string{"5", "10s", "x"}},
+	{"proxy-read-timeout", []string{"120", "-1"}},
+	{"proxy-send-timeout", []string{"30"}},
+	{"proxy-body-size", []string{"0", "1m", "8k", "huge"}},
+	{"proxy-next-upstream-tries", []string{"3", "0", "-2"}},
+	{"whitelist-source-range", []string{"10.0.0.0/8", "10.1.2.3, 2001:db8::/32", "10.0.0.0/33"}},
+	{"denylist-source-range", []string{"192.168.0.0/16"}},
+	{"enable-cors", []string{"true", "false"}},
+	{"cors-allow-origin", []string{"https://a.com", "*"}},
+	{"cors-max-age", []string{"600", "x"}},
+	{"configuration-snippet", []string{"return 200;"}},
+	{"auth-url", []string{"http://auth.example.com"}},
+	{"no-such-annotation", []string{"1"}},
+}
+
+// annotate gives half the Ingresses up to three annotations, under either
+// prefix, sometimes under both.
+func (u *Universe) annotate(ing *networkingv1.Ingress) {
+	if u.r.IntN(2) == 0 {
+		return
+	}
+	for range 1 + u.r.IntN(3) {
+		a := uAnnotations[u.r.IntN(len(uAnnotations))]
+		if ing.Annotations == nil {
+			ing.Annotations = map[string]string{}
+		}
+		prefix := u.pick([]string{"nginx.ingress.kubernetes.io/", "fairway.dev/"})
+		ing.Annotations[prefix+a.key] = u.pick(a.values)
+	}
 }
