@@ -92,6 +92,8 @@ func (u *Universe) service(ns, name string) *corev1.Service {
 		}
 		if u.r.IntN(3) == 0 { // gRPC servers: pods shared across Services share listeners
 			sp.AppProtocol = new(translator.GRPCAppProtocol)
+		} else if u.r.IntN(4) == 0 { // other upstream protocols: variant clusters
+			sp.AppProtocol = new(u.pick([]string{"kubernetes.io/h2c", "https", "kubernetes.io/wss", "example.com/custom"}))
 		}
 		svc.Spec.Ports = append(svc.Spec.Ports, sp)
 	}
@@ -148,6 +150,7 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 		b := u.backend()
 		ing.Spec.DefaultBackend = &b
 	}
+	u.backendAnnotations(ing)
 	types := []networkingv1.PathType{networkingv1.PathTypeExact, networkingv1.PathTypePrefix, networkingv1.PathTypeImplementationSpecific}
 	for range u.r.IntN(3) {
 		rule := networkingv1.IngressRule{Host: u.pick(uHosts), IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{}}}
@@ -167,6 +170,28 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 		ing.Spec.TLS = append(ing.Spec.TLS, tls)
 	}
 	return ing
+}
+
+// backendAnnotations sometimes sets how the Ingress's backends are
+// spoken to, so that one Service port is reached through several
+// clusters, and an invalid value now and then.
+func (u *Universe) backendAnnotations(ing *networkingv1.Ingress) {
+	for _, a := range []struct {
+		key    string
+		values []string
+	}{ // a slice, not a map: the universe is a function of its seed
+		{"nginx.ingress.kubernetes.io/backend-protocol", []string{"GRPC", "HTTPS", "GRPCS", "HTTP", "FCGI"}},
+		{"nginx.ingress.kubernetes.io/load-balance", []string{"ewma", "round_robin"}},
+		{"nginx.ingress.kubernetes.io/proxy-connect-timeout", []string{"10", "5", "0"}},
+	} {
+		if u.r.IntN(6) != 0 {
+			continue
+		}
+		if ing.Annotations == nil {
+			ing.Annotations = map[string]string{}
+		}
+		ing.Annotations[a.key] = u.pick(a.values)
+	}
 }
 
 func (u *Universe) secret(ns, name string) *corev1.Secret {
