@@ -121,3 +121,47 @@ func apiListenerClusters(t *testing.T, ls []*listenerv3.Listener, name string) [
 	t.Fatalf("no API listener %q", name)
 	return nil
 }
+
+// TestBackendGoldenRequests follows requests through the route tables of
+// the backend goldens to the cluster each reaches: the variant names are
+// what the routes say, per path, per Ingress and for the default backend.
+func TestBackendGoldenRequests(t *testing.T) {
+	for _, c := range []struct {
+		golden string
+		host   string
+		want   map[string]string // path -> cluster
+	}{
+		{"backend-protocol-two-clusters", "api.example.com", map[string]string{
+			"/shop.v1.Cart/Add": "shop/api/8443/h2/least-request/connect-10s",
+			"/shop.v1.Cart":     "shop/api/8443/h2/least-request/connect-10s",
+			"/shop.v1.CartX":    "shop/api/8443",
+			"/":                 "shop/api/8443",
+		}},
+		{"backend-app-protocol", "app.example.com", map[string]string{
+			"/h2c": "default/app/81/h2c", "/grpc/x.Y/Z": "default/app/82/h2c", "/https": "default/app/83/tls",
+			"/k8s-https": "default/app/84/tls", "/ws": "default/app/85", "/wss/chat": "default/app/86/tls",
+			"/http": "default/app/87", "/custom": "default/app/88", "/none": "default/app/89", "/elsewhere": "default/app/82/h2c",
+		}},
+		{"annotation-backend-protocol", "grpcs.example.com", map[string]string{"/": "default/web/443/h2"}},
+		{"annotation-backend-protocol", "http.example.com", map[string]string{"/": "default/greeter/50051"}},
+		{"annotation-backend-protocol", "h2c.example.com", map[string]string{"/": "default/web/80/h2c"}},
+		{"annotation-backend-protocol-fcgi", "php.example.com", map[string]string{"/index.php": "default/php/9000/h2c"}},
+		{"annotation-load-balance", "ewma.example.com", map[string]string{"/": "default/web/80/least-request"}},
+		{"annotation-load-balance", "rr.example.com", map[string]string{"/": "default/web/80"}},
+		{"annotation-proxy-connect-timeout", "suffixed.example.com", map[string]string{"/": "default/web/80/connect-50s"}},
+		{"annotation-proxy-connect-timeout", "default.example.com", map[string]string{"/": "default/web/80"}},
+		{"annotation-proxy-connect-timeout-invalid", "zero.example.com", map[string]string{"/": "default/web/80"}},
+	} {
+		in := readGoldenInput(t, "testdata/"+c.golden+"/input.yaml")
+		res := Translate(in.Input, in.Options)
+		if err := res.Validate(); err != nil {
+			t.Fatalf("%s: %v", c.golden, err)
+		}
+		rc := routeConfig(res, "http")
+		for path, want := range c.want {
+			if got := pick(t, rc, c.host, path); got != want {
+				t.Errorf("%s: %s%s reached %q, want %q", c.golden, c.host, path, got, want)
+			}
+		}
+	}
+}
