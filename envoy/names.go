@@ -41,6 +41,37 @@ func ClusterName(namespace, service string, port int32, udp bool) string {
 	return b.String()
 }
 
+// UpstreamClusterName names the cluster of a Service port spoken to as u
+// says: the plain ClusterName for the zero Upstream, so that the names of
+// clusters without annotations never move, else that name plus one
+// readable suffix per difference, in a fixed order: the protocol ("/h2c"
+// HTTP/2 in the clear, "/tls" HTTP/1.1 over TLS, "/h2" HTTP/2 over TLS),
+// "/least-request", then "/connect-<duration>" (Go's spelling: "10s",
+// "1m30s"). Each part has one spelling and none is a port or "udp", so
+// two different Upstreams never share a name.
+func UpstreamClusterName(namespace, service string, port int32, u Upstream) string {
+	name := ClusterName(namespace, service, port, false)
+	u = u.Normal()
+	if u == (Upstream{}) {
+		return name
+	}
+	switch {
+	case u.TLS && u.HTTP2:
+		name += "/h2"
+	case u.TLS:
+		name += "/tls"
+	case u.HTTP2:
+		name += "/h2c"
+	}
+	if u.LeastRequest {
+		name += "/least-request"
+	}
+	if u.ConnectTimeout > 0 {
+		name += "/connect-" + u.ConnectTimeout.String()
+	}
+	return name
+}
+
 // TCPListenerName names the passthrough listener of a TCP port: tcp-<port>.
 func TCPListenerName(port int32) string { return "tcp-" + strconv.FormatInt(int64(port), 10) }
 

@@ -79,11 +79,11 @@ func TestDeltaStream(t *testing.T) {
 	f := startFairway(t, dir)
 	c := newDelta(t, f.xds, "envoy-delta")
 	clusters := c.subscribe(resourcev3.ClusterType, nil)
-	if got := deltaNames(clusters); !slices.Equal(got, []string{"shop/api/8080", "shop/postgres/5432", "shop/web/80"}) {
+	if got := deltaNames(clusters); !slices.Equal(got, []string{"shop/api/8080", "shop/cart/50051/h2c", "shop/postgres/5432", "shop/web/80"}) {
 		t.Fatalf("clusters %v", got)
 	}
 	endpoints := c.subscribe(resourcev3.EndpointType, deltaNames(clusters))
-	if len(endpoints.GetResources()) != 3 {
+	if len(endpoints.GetResources()) != 4 {
 		t.Fatalf("endpoints %v", deltaNames(endpoints))
 	}
 	listeners := c.subscribe(resourcev3.ListenerType, nil)

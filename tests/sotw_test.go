@@ -26,7 +26,7 @@ func TestInitialFetchInADSOrder(t *testing.T) {
 	c := newSotW(t, f.xds, "envoy-0")
 	got := c.handshake()
 	want := map[string][]string{
-		resourcev3.ClusterType:  {"shop/api/8080", "shop/postgres/5432", "shop/web/80"},
+		resourcev3.ClusterType:  {"shop/api/8080", "shop/cart/50051/h2c", "shop/postgres/5432", "shop/web/80"},
 		resourcev3.EndpointType: nil, // checked below by count
 		resourcev3.ListenerType: {"http", "https", "tcp-5432"},
 		resourcev3.RouteType:    {"http", "https"},
@@ -42,8 +42,8 @@ func TestInitialFetchInADSOrder(t *testing.T) {
 			}
 		}
 	}
-	if n := len(got[resourcev3.EndpointType].GetResources()); n != 3 {
-		t.Errorf("endpoints: %d assignments, want 3", n)
+	if n := len(got[resourcev3.EndpointType].GetResources()); n != 4 {
+		t.Errorf("endpoints: %d assignments, want 4", n)
 	}
 	versions := f.snapshot().Versions["envoy"]
 	f.waitForStream("ACKs recorded in /debug/nodes", func(s streamInfo) bool {
@@ -288,7 +288,7 @@ func TestPerTypeServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := resourceNames(t, clusters); len(got) != 3 {
+	if got := resourceNames(t, clusters); len(got) != 4 {
 		t.Errorf("CDS service sent %v", got)
 	}
 	lds, err := listenerservice.NewListenerDiscoveryServiceClient(conn).StreamListeners(ctx)

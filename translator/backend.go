@@ -8,16 +8,26 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator/policy"
 )
 
-// clusterKey is one Service port: the unit of a cluster and its endpoints.
+// clusterKey is one Service port spoken to one way: the unit of a cluster.
+// Its endpoints are the port's, whatever the way.
 type clusterKey struct {
 	namespace, service string
 	port               int32
 	udp                bool
+	// up is how HTTP routes speak to the port; zero for the plain
+	// cluster, and always for UDP.
+	up envoy.Upstream
 }
 
-func (k clusterKey) name() string { return envoy.ClusterName(k.namespace, k.service, k.port, k.udp) }
+func (k clusterKey) name() string {
+	if k.udp || k.up.Plain() {
+		return envoy.ClusterName(k.namespace, k.service, k.port, k.udp)
+	}
+	return envoy.UpstreamClusterName(k.namespace, k.service, k.port, k.up)
+}
 
 // useCluster records that something routes to k and returns its name.
 func (t *translation) useCluster(k clusterKey) string {
@@ -26,34 +36,42 @@ func (t *translation) useCluster(k clusterKey) string {
 	return name
 }
 
-// resolveBackend finds the cluster of an Ingress backend. When it cannot, it
-// records a Problem naming the field and returns "", which the route turns
-// into a 503: the path fails visibly, and no other route is disturbed.
-func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespace string, b networkingv1.IngressBackend) string {
+// resolveBackend finds the cluster of an Ingress backend, spoken to as the
+// route's policy and the Service port's appProtocol say, and the port's
+// plain cluster when that is another (proxyless clients have only the
+// plain ones), else "". When it cannot, it records a Problem naming the
+// field and returns "", which the route turns into a 503: the path fails
+// visibly, and no other route is disturbed.
+func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespace string, b networkingv1.IngressBackend, pol *policy.Route) (cluster, plain string) {
 	if b.Service == nil {
 		if b.Resource != nil {
 			t.problems.add(ref, UnsupportedBackend, "%s.resource: resource backends (%s %q) are not supported; use a Service backend", field, b.Resource.Kind, b.Resource.Name)
 		} else {
 			t.problems.add(ref, InvalidBackend, "%s: names no service", field)
 		}
-		return ""
+		return "", ""
 	}
 	t.referenced = append(t.referenced, nsName{namespace, b.Service.Name})
 	svc := t.idx.services[nsName{namespace, b.Service.Name}]
 	if svc == nil {
 		t.problems.add(ref, BackendNotFound, "%s.service.name: Service %s/%s not found", field, namespace, b.Service.Name)
-		return ""
+		return "", ""
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		t.problems.add(ref, UnsupportedBackend, "%s.service.name: Service %s/%s is of type ExternalName, which fairway does not route to", field, namespace, b.Service.Name)
-		return ""
+		return "", ""
 	}
 	sp, reason, err := findServicePort(svc, b.Service.Port)
 	if err != nil {
 		t.problems.add(ref, reason, "%s.service.port: %v", field, err)
-		return ""
+		return "", ""
 	}
-	return t.useCluster(clusterKey{namespace: namespace, service: svc.Name, port: sp.Port})
+	k := clusterKey{namespace: namespace, service: svc.Name, port: sp.Port, up: upstreamOf(pol, sp)}
+	cluster = t.useCluster(k)
+	if !k.up.Plain() {
+		plain = envoy.ClusterName(namespace, svc.Name, sp.Port, false)
+	}
+	return cluster, plain
 }
 
 // findServicePort finds the TCP Service port an Ingress backend names. A

@@ -93,7 +93,7 @@ func (e *Engine) updateClusters() error {
 			continue
 		}
 		if e.envoy.Get(KindCluster, w.name) == nil {
-			r, err := encodeCluster(w.name)
+			r, err := clusterResource(w.name, e.clusters.keys[w.name])
 			if err != nil {
 				return err
 			}

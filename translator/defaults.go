@@ -30,7 +30,7 @@ func (e *Engine) recomputeDefaults() bool {
 			continue
 		}
 		next.route = &httpRoute{match: pathMatch{path: "/"}, origin: st.ref, field: fieldPath{isDefault: true}, policy: st.policy}
-		next.route.cluster = t.resolveBackend(st.ref, next.route.field.backend(), st.obj.Namespace, *st.obj.Spec.DefaultBackend)
+		next.route.cluster, next.route.plain = t.resolveBackend(st.ref, next.route.field.backend(), st.obj.Namespace, *st.obj.Spec.DefaultBackend, st.policy)
 		if b := st.obj.Spec.DefaultBackend.Service; b != nil {
 			next.service = nsName{st.obj.Namespace, b.Name}
 		}

@@ -19,6 +19,10 @@ type httpRoute struct {
 	field  fieldPath // where in the Ingress it came from, for messages
 	// cluster is the backend's cluster; empty means answer 503.
 	cluster string
+	// plain is the backend's plain cluster when cluster is a variant of
+	// it (another protocol or balance), for proxyless clients, which
+	// have only the plain clusters; else "".
+	plain string
 	// policy is its Ingress's annotations, parsed; nil for none.
 	policy *policy.Route
 }

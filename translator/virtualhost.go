@@ -70,7 +70,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 				continue
 			}
 			r := &httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy}
-			r.cluster = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend)
+			r.cluster, r.plain = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend, st.policy)
 			own = append(own, r)
 			if won != nil {
 				won[p.match] = r
@@ -143,7 +143,14 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	hostless := e.hosts[""]
 	var table []envoy.RouteSpec
 	var refs []Ref
-	add := func(r envoy.RouteSpec) {
+	var plains map[int]string // table index -> plain cluster, for variants only
+	add := func(r envoy.RouteSpec, plain string) {
+		if plain != "" {
+			if plains == nil {
+				plains = map[int]string{}
+			}
+			plains[len(table)] = plain
+		}
 		table = append(table, r)
 		if r.Cluster != "" {
 			refs = append(refs, Ref{Kind: KindCluster, Name: r.Cluster})
@@ -151,18 +158,18 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	}
 	for _, r := range st.own {
 		if isWildcard(host) {
-			add(r.guarded(host, false))
+			add(r.guarded(host, false), r.plain)
 		} else {
-			add(r.spec())
+			add(r.spec(), r.plain)
 		}
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			add(r.guarded(host, true))
+			add(r.guarded(host, true), r.plain)
 		}
 	}
 	if d := e.defaults.route; d != nil {
-		add(d.spec())
+		add(d.spec(), d.plain)
 	}
 	st.vhost, st.api = nil, nil
 	if len(table) == 0 {
@@ -174,8 +181,31 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	}
 	st.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs)
 	if e.opts.Proxyless && host != "" && !isWildcard(host) {
+		table, refs = proxylessTable(table, refs, plains)
 		st.api = newResource(host, envoy.AppendAPIListener(nil, host, table), refs)
 	}
+}
+
+// proxylessTable is a host's route table for proxyless clients: a gRPC
+// client talks to the pods itself, over the plain per-Service-port
+// clusters it is sent (proxyless.go), so a route to a variant (another
+// protocol or balance, which only Envoy has) names its plain cluster.
+// Without variants it is the fleet's table itself.
+func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string) ([]envoy.RouteSpec, []Ref) {
+	if len(plains) == 0 {
+		return table, refs
+	}
+	table = slices.Clone(table)
+	refs = refs[:0:0]
+	for i := range table {
+		if plain := plains[i]; plain != "" {
+			table[i].Cluster = plain
+		}
+		if c := table[i].Cluster; c != "" {
+			refs = append(refs, Ref{Kind: KindCluster, Name: c})
+		}
+	}
+	return table, refs
 }
 
 // publishHostAPI puts or removes a host's proxyless API listener.

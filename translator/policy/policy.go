@@ -118,8 +118,10 @@ type Access struct {
 // identity: one Service port used with two Upstreams is two clusters.
 // It is comparable, so that it can be part of a map key.
 type Upstream struct {
-	Protocol       Protocol
-	Balance        Balance
+	Protocol Protocol
+	Balance  Balance
+	// ConnectTimeout bounds a connect to one endpoint; 0 is fairway's
+	// default.
 	ConnectTimeout time.Duration
 }
 
@@ -127,10 +129,15 @@ type Upstream struct {
 type Protocol string
 
 const (
-	HTTP  Protocol = ""      // HTTP/1.1 in the clear, the default
-	HTTPS Protocol = "https" // HTTP/1.1 over TLS
-	H2C   Protocol = "h2c"   // HTTP/2 in the clear (gRPC)
-	GRPCS Protocol = "h2"    // HTTP/2 over TLS
+	// FromService: the front end left it to the backend, whose Service
+	// port's appProtocol decides (HTTP/1.1 when it names none fairway
+	// knows). A front end that asks for HTTP/1.1 says HTTP, which
+	// overrides an appProtocol of h2c: the two must differ.
+	FromService Protocol = ""
+	HTTP        Protocol = "http"  // HTTP/1.1 in the clear
+	HTTPS       Protocol = "https" // HTTP/1.1 over TLS
+	H2C         Protocol = "h2c"   // HTTP/2 in the clear (gRPC)
+	GRPCS       Protocol = "h2"    // HTTP/2 over TLS
 )
 
 // Balance is how requests spread over a backend's endpoints.

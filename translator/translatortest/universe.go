@@ -92,6 +92,8 @@ func (u *Universe) service(ns, name string) *corev1.Service {
 		}
 		if u.r.IntN(3) == 0 { // gRPC servers: pods shared across Services share listeners
 			sp.AppProtocol = new(translator.GRPCAppProtocol)
+		} else if u.r.IntN(4) == 0 { // other upstream protocols: variant clusters
+			sp.AppProtocol = new(u.pick([]string{"kubernetes.io/h2c", "https", "kubernetes.io/wss", "example.com/custom"}))
 		}
 		svc.Spec.Ports = append(svc.Spec.Ports, sp)
 	}
@@ -295,9 +297,9 @@ var uAnnotations = []struct {
 	{"server-alias", []string{"alias.example.com", "x.com,y.com", "bad_host"}},
 	{"ssl-redirect", []string{"true", "false"}},
 	{"force-ssl-redirect", []string{"true", "yes"}},
-	{"backend-protocol", []string{"GRPC", "HTTPS", "H2C", "GRPCS", "FCGI"}},
+	{"backend-protocol", []string{"GRPC", "HTTPS", "H2C", "GRPCS", "HTTP", "FCGI"}},
 	{"load-balance", []string{"ewma", "round_robin", "random"}},
-	{"proxy-connect-timeout", []string{"5", "10s", "x"}},
+	{"proxy-connect-timeout", []string{"5", "10s", "0", "x"}},
 	{"proxy-read-timeout", []string{"120", "-1"}},
 	{"proxy-send-timeout", []string{"30"}},
 	{"proxy-body-size", []string{"0", "1m", "8k", "huge"}},
