@@ -251,9 +251,11 @@ func syncNamed[T any, PT interface {
 	}
 }
 
-// classesChanged decides again which Ingresses fairway serves.
+// classesChanged decides again which Ingresses fairway serves, and the
+// http claim, which fairway's oldest IngressClass dates.
 func (e *Engine) classesChanged() {
 	e.ours = selectClasses(e.classes, e.opts.IngressController)
+	e.dirty.claims = true
 	for k, st := range e.ingresses {
 		if st.ours != e.ours.serves(st.obj) {
 			e.ingressChanged(k, st.obj, st.obj)

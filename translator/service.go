@@ -148,18 +148,12 @@ func (e *Engine) handledServices(t *translation) []*corev1.Service {
 	return out
 }
 
-// oldestServed finds the oldest served Ingress, and the oldest with TLS.
-func (e *Engine) oldestServed() (oldest, oldestTLS *networkingv1.Ingress) {
+// oldestServedTLS finds the oldest served Ingress with TLS.
+func (e *Engine) oldestServedTLS() (oldestTLS *networkingv1.Ingress) {
 	for _, st := range e.ingresses {
-		if !st.served {
-			continue
-		}
-		if oldest == nil || compareAge(&st.obj.ObjectMeta, &oldest.ObjectMeta) < 0 {
-			oldest = st.obj
-		}
-		if st.hasTLS() && (oldestTLS == nil || compareAge(&st.obj.ObjectMeta, &oldestTLS.ObjectMeta) < 0) {
+		if st.served && st.hasTLS() && (oldestTLS == nil || compareAge(&st.obj.ObjectMeta, &oldestTLS.ObjectMeta) < 0) {
 			oldestTLS = st.obj
 		}
 	}
-	return oldest, oldestTLS
+	return oldestTLS
 }
