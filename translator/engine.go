@@ -42,6 +42,7 @@ type Engine struct {
 	httpTable   routeTable
 	httpsTable  routeTable
 	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
+	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
 	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
 	defaults    defaultState
 	claims      claimsState

@@ -18,6 +18,12 @@ type hostState struct {
 	services []nsName     // Services its routes name
 	clusters []clusterUse // clusters its own routes use
 	vhost    *Resource    // nil for a catch-all with nothing to serve
+	// redirect is kept while some route may redirect plain HTTP to https,
+	// and plain is then the plain-HTTP virtual host when one does
+	// (sslredirect.go); both nil for the other hosts, which share vhost
+	// between the http and https tables.
+	redirect *redirectPlan
+	plain    *Resource
 	// api is the host's proxyless API listener, for gRPC clients that dial
 	// xds:///<host>: exact hosts only, since a client dials a name, not a
 	// pattern, and the catch-all has no name to dial.
@@ -143,7 +149,9 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	hostless := e.hosts[""]
 	var table []envoy.RouteSpec
 	var refs []Ref
-	add := func(r envoy.RouteSpec) {
+	var wants tlsWants
+	add := func(r envoy.RouteSpec, want tlsWant) {
+		wants.add(len(table), want)
 		table = append(table, r)
 		if r.Cluster != "" {
 			refs = append(refs, Ref{Kind: KindCluster, Name: r.Cluster})
@@ -151,20 +159,20 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	}
 	for _, r := range st.own {
 		if isWildcard(host) {
-			add(r.guarded(host, false))
+			add(r.guarded(host, false), e.tlsWant(r.policy, true))
 		} else {
-			add(r.spec())
+			add(r.spec(), e.tlsWant(r.policy, host != ""))
 		}
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			add(r.guarded(host, true))
+			add(r.guarded(host, true), e.tlsWant(r.policy, false))
 		}
 	}
 	if d := e.defaults.route; d != nil {
-		add(d.spec())
+		add(d.spec(), e.tlsWant(d.policy, host != ""))
 	}
-	st.vhost, st.api = nil, nil
+	st.vhost, st.api, st.redirect = nil, nil, nil
 	if len(table) == 0 {
 		return
 	}
@@ -173,6 +181,7 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 		name, domain = envoy.CatchAllVirtualHost, "*"
 	}
 	st.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs)
+	st.redirect = wants.plan(name, domain, table, refs)
 	if e.opts.Proxyless && host != "" && !isWildcard(host) {
 		st.api = newResource(host, envoy.AppendAPIListener(nil, host, table), refs)
 	}
