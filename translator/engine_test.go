@@ -31,7 +31,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			opts.LBClass = "fairway.dev/lb"
 		}
 		opts.SSLRedirect = seed%4 == 3 // no draw, as below
-		if seed%3 == 1 { // limits the random Ingresses cross now and then (no draw: the seeds' objects stay as they were)
+		if seed%3 == 1 {               // limits the random Ingresses cross now and then (no draw: the seeds' objects stay as they were)
 			opts.Limits = translator.Limits{AnnotationBytes: 30, IngressPaths: 3, IngressTLSHosts: 2}
 		}
 		var in translator.Input
