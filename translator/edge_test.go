@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -70,4 +71,95 @@ func TestHTTPListenerFollowsClasses(t *testing.T) {
 	if out := e.Output(); out.Envoy.Get(KindListener, envoy.HTTPListenerName) != nil || out.Envoy.Get(KindRoute, envoy.HTTPRouteConfig) != nil {
 		t.Fatal("the http listener outlived fairway's IngressClasses")
 	}
+}
+
+// TestSSLRedirectOutcomes follows plain-HTTP and https requests through the
+// route tables of the redirect goldens: status and Location as Envoy's
+// https_redirect writes them, and what is still forwarded.
+func TestSSLRedirectOutcomes(t *testing.T) {
+	const web, legacy = "default/web/80", "default/legacy/80"
+	const solver = "default/cm-acme-http-solver-p4x9k/8089"
+	const token = "/.well-known/acme-challenge/9kF3x_uQ2mVbT7rLcN0pZsYwHdEgJaKo1iRt5eUy8Ws"
+	cases := []struct {
+		golden, table, authority, path string
+		status                         int
+		location, cluster              string
+	}{
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "shop.example.com", "/a/b?x=1&y=2", 308, "https://shop.example.com/a/b?x=1&y=2", ""},
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "SHOP.example.com", "/", 308, "https://SHOP.example.com/", ""},
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "shop.example.com:80", "/", 308, "https://shop.example.com/", ""},
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "shop.example.com:8080", "/", 308, "https://shop.example.com:8080/", ""},
+		{"ssl-redirect-global", envoy.HTTPSRouteConfig, "shop.example.com", "/a", 0, "", web},
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "plain.example.com", "/a", 0, "", web},
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "api.example.com", "/a", 0, "", web},
+		{"ssl-redirect-global", envoy.HTTPRouteConfig, "unknown.example.com", "/a", 404, "", ""},
+		{"ssl-redirect-https-port", envoy.HTTPRouteConfig, "shop.example.com:8080", "/a?q", 308, "https://shop.example.com:8443/a?q", ""},
+		{"ssl-redirect-https-port", envoy.HTTPRouteConfig, "shop.example.com", "/", 308, "https://shop.example.com:8443/", ""},
+		{"annotation-ssl-redirect", envoy.HTTPRouteConfig, "shop.example.com", "/x", 308, "https://shop.example.com/x", ""},
+		{"annotation-ssl-redirect", envoy.HTTPRouteConfig, "shop.example.com", "/legacy/x", 0, "", legacy},
+		{"annotation-ssl-redirect", envoy.HTTPRouteConfig, "nocert.example.com", "/x", 0, "", web},
+		{"annotation-ssl-redirect-invalid", envoy.HTTPRouteConfig, "shop.example.com", "/x", 0, "", web},
+		{"annotation-force-ssl-redirect", envoy.HTTPRouteConfig, "forced.example.com", "/x?a", 308, "https://forced.example.com/x?a", ""},
+		{"annotation-force-ssl-redirect", envoy.HTTPRouteConfig, "both.example.com", "/", 308, "https://both.example.com/", ""},
+		{"annotation-force-ssl-redirect-invalid", envoy.HTTPRouteConfig, "forced.example.com", "/x", 0, "", web},
+		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", token, 0, "", solver},
+		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", "/.well-known/acme-challenge/other", 0, "", web},
+		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", "/.well-known/other", 308, "https://shop.example.com/.well-known/other", ""},
+		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", "/shop", 308, "https://shop.example.com/shop", ""},
+		{"ssl-redirect-acme", envoy.HTTPSRouteConfig, "shop.example.com", token, 0, "", solver},
+	}
+	results := map[string]Result{}
+	for _, c := range cases {
+		res, ok := results[c.golden]
+		if !ok {
+			res = translateGolden(t, c.golden)
+			results[c.golden] = res
+		}
+		rc := routeConfig(res, c.table)
+		if rc == nil {
+			t.Fatalf("%s: no route configuration %s", c.golden, c.table)
+		}
+		out := evaluate(t, rc, request{authority: c.authority, path: c.path})
+		if out.status != c.status || out.location != c.location || out.cluster != c.cluster {
+			t.Errorf("%s %s %s%s: got %d %q %q, want %d %q %q", c.golden, c.table, c.authority, c.path,
+				out.status, out.location, out.cluster, c.status, c.location, c.cluster)
+		}
+	}
+}
+
+// TestSSLRedirectFollowsCertificates: a certificate that appears turns the
+// redirect of an ssl-redirect Ingress on, and its going turns it off; the
+// incremental engine re-encodes the plain-HTTP side and agrees with a cold
+// translation at each step.
+func TestSSLRedirectFollowsCertificates(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-ssl-redirect/input.yaml").Input
+	secrets := in.Secrets
+	e := NewEngine(Options{})
+	step := func(name string, withSecret bool, want int) {
+		t.Helper()
+		in.Secrets = nil
+		if withSecret {
+			in.Secrets = secrets
+		}
+		e.Sync(in)
+		warm := e.Output()
+		cold := NewEngine(Options{})
+		cold.Sync(in)
+		if diff := compareOutputs(warm, cold.Output()); diff != "" {
+			t.Fatalf("%s: incremental differs from scratch:\n%s", name, diff)
+		}
+		rc := routeConfig(warm.Result(), envoy.HTTPRouteConfig)
+		if got := evaluate(t, rc, request{authority: "shop.example.com", path: "/x"}).status; got != want {
+			t.Fatalf("%s: http://shop.example.com/x answered %d, want %d", name, got, want)
+		}
+	}
+	step("no certificate yet", false, 0)
+	step("the certificate appears", true, 308)
+	step("the certificate goes", false, 0)
+	step("and comes back", true, 308)
+}
+
+// tlsEntry is a spec.tls entry for one host.
+func tlsEntry(host, secret string) networkingv1.IngressTLS {
+	return networkingv1.IngressTLS{Hosts: []string{host}, SecretName: secret}
 }

@@ -189,7 +189,7 @@ func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, stri
 	if p := r.GetPortRedirect(); p != 0 {
 		host = stripPort(host) + ":" + strconv.Itoa(int(p))
 	} else if r.GetHttpsRedirect() || r.GetSchemeRedirect() != "" {
-		host = stripPort(host) // Envoy drops the port when the scheme changes
+		host = dropDefaultPort(host, req.scheme)
 	}
 	path := req.path
 	if p := r.GetPathRedirect(); p != "" {
@@ -207,4 +207,19 @@ func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, stri
 		path, _, _ = strings.Cut(path, "?")
 	}
 	return codes[r.GetResponseCode()], scheme + "://" + host + path
+}
+
+// dropDefaultPort is Envoy's port rule of a scheme redirect (RedirectAction's
+// scheme_rewrite_specifier): an explicit port is removed only when it is the
+// default of the request's own scheme (":80" on http, ":443" on https);
+// any other port stays in the Location.
+func dropDefaultPort(authority, scheme string) string {
+	if scheme == "" {
+		scheme = "http"
+	}
+	def := map[string]string{"http": "80", "https": "443"}[scheme]
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && authority[i+1:] == def {
+		return authority[:i]
+	}
+	return authority
 }
