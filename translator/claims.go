@@ -164,7 +164,7 @@ func (e *Engine) replaceListeners(prev, next map[string]listenerSpec) error {
 		if old, ok := prev[name]; ok && old == spec && e.envoy.Get(KindListener, name) != nil {
 			continue
 		}
-		r, err := spec.encode(e.opts.ListenAddress, e.logs)
+		r, err := spec.encode(&e.opts, e.logs)
 		if err != nil {
 			return err
 		}

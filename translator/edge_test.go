@@ -1,8 +1,10 @@
 package translator
 
 import (
+	"net/netip"
 	"testing"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -162,4 +164,54 @@ func TestSSLRedirectFollowsCertificates(t *testing.T) {
 // tlsEntry is a spec.tls entry for one host.
 func tlsEntry(host, secret string) networkingv1.IngressTLS {
 	return networkingv1.IngressTLS{Hosts: []string{host}, SecretName: secret}
+}
+
+func init() { configEffects = append(configEffects, realIPEffect) }
+
+// realIPEffect follows the route configuration's request headers, the ones
+// fairway sets: X-Real-IP from the trusted client address, replacing what
+// the client sent. Any other header, value or append rule fails the test.
+func realIPEffect(t *testing.T, rc *routev3.RouteConfiguration, req request, out *outcome) {
+	t.Helper()
+	if len(rc.GetRequestHeadersToRemove()) > 0 || len(rc.GetResponseHeadersToAdd()) > 0 || len(rc.GetResponseHeadersToRemove()) > 0 {
+		t.Fatalf("route configuration %s: header settings this evaluator does not know", rc.GetName())
+	}
+	for _, h := range rc.GetRequestHeadersToAdd() {
+		if h.GetHeader().GetKey() != envoy.RealIPHeader || h.GetHeader().GetValue() != envoy.TrustedClientAddress ||
+			h.GetAppendAction() != corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD || h.GetKeepEmptyValue() {
+			t.Fatalf("route configuration %s: a request header this evaluator does not know: %v", rc.GetName(), h)
+		}
+		if out.upstreamHeaders == nil {
+			out.upstreamHeaders = map[string]string{}
+		}
+		out.upstreamHeaders[envoy.RealIPHeader] = trustedClient(req).String()
+	}
+}
+
+// trustedClient is the address Envoy trusts for req; the evaluator's
+// requests come from 192.0.2.1 unless they say otherwise.
+func trustedClient(req request) netip.Addr {
+	if req.client.IsValid() {
+		return req.client
+	}
+	return netip.MustParseAddr("192.0.2.1")
+}
+
+// TestRealIP: every forwarded request of both tables carries X-Real-IP, the
+// trusted client address, over a value the client sent; Envoy's own
+// answers (redirects, 503, 404) forward nothing.
+func TestRealIP(t *testing.T) {
+	res := translateGolden(t, "ssl-redirect-global")
+	client := netip.MustParseAddr("203.0.113.7")
+	for _, table := range []string{envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig} {
+		rc := routeConfig(res, table)
+		out := evaluate(t, rc, request{authority: "api.example.com", path: "/", client: client, headers: map[string]string{"x-real-ip": "10.6.6.6"}})
+		if out.cluster == "" || out.upstreamHeaders[envoy.RealIPHeader] != "203.0.113.7" {
+			t.Errorf("%s: forwarded to %q with X-Real-IP %q, want 203.0.113.7", table, out.cluster, out.upstreamHeaders[envoy.RealIPHeader])
+		}
+	}
+	out := evaluate(t, routeConfig(res, envoy.HTTPRouteConfig), request{authority: "shop.example.com", path: "/", client: client})
+	if out.status != 308 || out.upstreamHeaders != nil {
+		t.Errorf("a redirect: %d with upstream headers %v", out.status, out.upstreamHeaders)
+	}
 }

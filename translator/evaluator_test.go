@@ -42,6 +42,11 @@ type outcome struct {
 // the settings it emits. One may end the request by setting status.
 var routeEffects []func(t *testing.T, vh *routev3.VirtualHost, r *routev3.Route, req request, out *outcome)
 
+// configEffects follow the route configuration's own settings on a
+// forwarded request (headers every route gets), after the route's effects;
+// each concern adds its own, in its own test file.
+var configEffects []func(t *testing.T, rc *routev3.RouteConfiguration, req request, out *outcome)
+
 // evaluate follows Envoy's documented request routing over a route table,
 // for the features fairway emits: virtual host by domain (exact, then the
 // longest "*." suffix, then "*"; case-insensitive; port ignored), then the
@@ -79,6 +84,11 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 				break
 			}
 			effect(t, vh, r, req, &out)
+		}
+		if out.status == 0 {
+			for _, effect := range configEffects {
+				effect(t, rc, req, &out)
+			}
 		}
 		return out
 	}
