@@ -46,6 +46,10 @@ func (e *Engine) recomputeClaims() error {
 		}
 	}
 	settleClaims(claims)
+	if httpClaim != nil && !httpClaim.won() {
+		// The claimant itself says so, even while it serves no Ingress.
+		t.problems.add(httpClaim.ref, PortConflict, "%s", httpClaim.conflictMessage())
+	}
 	specs, admitted := t.layer4(lbPorts)
 	next := claimsState{
 		lbServices: make(map[nsName]bool, len(handled)),
