@@ -6,6 +6,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -213,5 +214,35 @@ func TestRealIP(t *testing.T) {
 	out := evaluate(t, routeConfig(res, envoy.HTTPRouteConfig), request{authority: "shop.example.com", path: "/", client: client})
 	if out.status != 308 || out.upstreamHeaders != nil {
 		t.Errorf("a redirect: %d with upstream headers %v", out.status, out.upstreamHeaders)
+	}
+}
+
+// TestProxylessNeverRedirects: a host whose plain-HTTP routes redirect
+// keeps forwarding in its proxyless API listener: gRPC clients dial it
+// directly, and a redirect would fail their RPCs.
+func TestProxylessNeverRedirects(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-force-ssl-redirect/input.yaml").Input
+	res := Translate(in, Options{Proxyless: true, SSLRedirect: true})
+	found := false
+	for _, l := range res.Proxyless.Listeners {
+		if l.GetName() != "forced.example.com" {
+			continue
+		}
+		found = true
+		hcm := &hcmv3.HttpConnectionManager{}
+		if err := l.GetApiListener().GetApiListener().UnmarshalTo(hcm); err != nil {
+			t.Fatal(err)
+		}
+		rc := hcm.GetRouteConfig()
+		if out := evaluate(t, rc, request{authority: "forced.example.com", path: "/x"}); out.status != 0 || out.cluster != "default/web/80" {
+			t.Errorf("proxyless forced.example.com/x: %d %q, want forwarded to default/web/80", out.status, out.cluster)
+		}
+	}
+	if !found {
+		t.Fatal("no proxyless API listener for forced.example.com")
+	}
+	rc := routeConfig(res, envoy.HTTPRouteConfig)
+	if out := evaluate(t, rc, request{authority: "forced.example.com", path: "/x"}); out.status != 308 {
+		t.Errorf("the fleet's plain HTTP answered %d, want 308", out.status)
 	}
 }
