@@ -39,8 +39,8 @@ func parseForceSSLRedirect(value string, r *policy.Route) error {
 }
 
 // tlsBool takes what ingress-nginx's boolean annotations take (Go's
-// strconv.ParseBool: true, false, 1, 0, t, f, in any of their cases
-// ParseBool knows).
+// strconv.ParseBool: true, True, TRUE, t, T, 1, and the same forms of
+// false).
 func tlsBool(value string) (bool, error) {
 	b, err := strconv.ParseBool(value)
 	if err != nil {
