@@ -246,3 +246,21 @@ func TestProxylessNeverRedirects(t *testing.T) {
 		t.Errorf("the fleet's plain HTTP answered %d, want 308", out.status)
 	}
 }
+
+// TestSSLRedirectNeedsOwnCertificate: a host served only by the default
+// certificate (a spec.tls entry without hosts) is not redirected, since a
+// client's name check would fail on it; the host with its own is.
+func TestSSLRedirectNeedsOwnCertificate(t *testing.T) {
+	in := readGoldenInput(t, "testdata/tls-default-and-host/input.yaml").Input
+	other := in.Ingresses[0].DeepCopy()
+	other.Name, other.Spec.TLS = "other", nil
+	other.Spec.Rules[0].Host = "other.example.com"
+	in.Ingresses = append(in.Ingresses, other)
+	rc := routeConfig(Translate(in, Options{SSLRedirect: true}), envoy.HTTPRouteConfig)
+	if out := evaluate(t, rc, request{authority: "shop.example.com", path: "/"}); out.status != 308 {
+		t.Errorf("shop.example.com, with its own certificate: %d, want 308", out.status)
+	}
+	if out := evaluate(t, rc, request{authority: "other.example.com", path: "/"}); out.status != 0 || out.cluster != "default/web/80" {
+		t.Errorf("other.example.com, default certificate only: %d %q, want forwarded", out.status, out.cluster)
+	}
+}

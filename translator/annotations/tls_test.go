@@ -40,7 +40,7 @@ func TestParseForceSSLRedirect(t *testing.T) {
 // leaves the policy as it was.
 func TestParseTLSRedirectMalformed(t *testing.T) {
 	for _, parse := range []func(string, *policy.Route) error{parseSSLRedirect, parseForceSSLRedirect} {
-		for _, v := range []string{"", "yes", "on", "no", "tru", " true", "true ", "2", "-1", `"true"`} {
+		for _, v := range []string{"", "yes", "on", "no", "tru", "tRuE", " true", "true ", "2", "-1", `"true"`} {
 			var r policy.Route
 			if err := parse(v, &r); err == nil || r.TLSRedirect != (policy.TLSRedirect{}) {
 				t.Errorf("%q: got %+v, %v; want an error and no change", v, r.TLSRedirect, err)
