@@ -45,8 +45,8 @@ func wantBufferLimit(t *testing.T, l *listenerv3.Listener) {
 // edge settings, WebSocket upgrades and the access log.
 func TestHTTPConnectionManagerEdgeDefaults(t *testing.T) {
 	for _, l := range []*listenerv3.Listener{
-		HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat),
-		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}}, DefaultHTTPLogFormat),
+		HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
+		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}}, DefaultHTTPLogFormat, ClientAddress{}),
 	} {
 		wantBufferLimit(t, l)
 		hcm := unpack(t, l.FilterChains[0].Filters[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})
@@ -78,7 +78,7 @@ func TestHTTPConnectionManagerEdgeDefaults(t *testing.T) {
 			t.Errorf("%s: %d access logs, want 1", l.Name, len(hcm.AccessLog))
 		}
 	}
-	l := HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil)
+	l := HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil, ClientAddress{})
 	if hcm := unpack(t, l.FilterChains[0].Filters[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{}); len(hcm.AccessLog) != 0 {
 		t.Errorf("no format: access logs %v, want none", hcm.AccessLog)
 	}
@@ -105,7 +105,7 @@ func TestClusterEdgeDefaults(t *testing.T) {
 // TestL4EdgeDefaults: TCP retries another pod on connect failure; UDP
 // takes datagrams up to 9000 bytes both ways; both log.
 func TestL4EdgeDefaults(t *testing.T) {
-	tl := TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", DefaultTCPLogFormat)
+	tl := TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", DefaultTCPLogFormat, ClientAddress{})
 	wantBufferLimit(t, tl)
 	tcp := unpack(t, tl.FilterChains[0].Filters[0].GetTypedConfig(), &tcpproxyv3.TcpProxy{})
 	if tcp.MaxConnectAttempts.GetValue() != 3 || tcp.IdleTimeout.AsDuration() != time.Hour || len(tcp.AccessLog) != 1 {

@@ -21,7 +21,8 @@ const (
 // routing, so that "/a/../admin" or "//admin" cannot slip past a prefix rule.
 // It carries the edge's timeouts and HTTP/2 limits (edge.go), allows
 // WebSocket upgrades on every route, and logs each request in log's format.
-func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat) *listenerv3.Filter {
+// Behind other proxies, ca says how many X-Forwarded-For hops to trust.
+func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat, ca ClientAddress) *listenerv3.Filter {
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix: statPrefix,
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
@@ -32,6 +33,7 @@ func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat) *liste
 		HttpFilters:               routerOnly(),
 		AccessLog:                 stdoutJSONLog(log),
 		UseRemoteAddress:          wrapperspb.Bool(true),
+		XffNumTrustedHops:         ca.XFFTrustedHops,
 		NormalizePath:             wrapperspb.Bool(true),
 		MergeSlashes:              true,
 		RequestHeadersTimeout:     durationpb.New(RequestHeadersTimeout),

@@ -36,8 +36,9 @@ const UDPSessionIdleTimeout = time.Minute
 
 // TCPProxyListener passes every connection on port straight to cluster,
 // trying another pod when one refuses, and logs each connection in log's
-// format.
-func TCPProxyListener(name, address string, port uint32, cluster string, log LogFormat) *listenerv3.Listener {
+// format. With ca's PROXY protocol it reads (and drops) the header first,
+// so the log shows the client.
+func TCPProxyListener(name, address string, port uint32, cluster string, log LogFormat, ca ClientAddress) *listenerv3.Listener {
 	proxy := &tcpproxyv3.TcpProxy{
 		StatPrefix:         name,
 		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster},
@@ -49,6 +50,7 @@ func TCPProxyListener(name, address string, port uint32, cluster string, log Log
 		Name:                          name,
 		Address:                       listenAddress(address, port, false),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
+		ListenerFilters:               ca.listenerFilters(),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
 				Name:       tcpProxyFilter,
@@ -90,12 +92,13 @@ func UDPProxyListener(name, address string, port uint32, cluster string, log Log
 }
 
 // HTTPListener serves plain HTTP on port from the named route configuration.
-func HTTPListener(name, address string, port uint32, routeConfig string, log LogFormat) *listenerv3.Listener {
+func HTTPListener(name, address string, port uint32, routeConfig string, log LogFormat, ca ClientAddress) *listenerv3.Listener {
 	return &listenerv3.Listener{
 		Name:                          name,
 		Address:                       listenAddress(address, port, false),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
-		FilterChains:                  []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log)}}},
+		ListenerFilters:               ca.listenerFilters(),
+		FilterChains:                  []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log, ca)}}},
 	}
 }
 
@@ -107,21 +110,22 @@ type TLSChain struct {
 }
 
 // HTTPSListener terminates TLS on port, picking the certificate by SNI (read
-// by tls_inspector), and serves HTTP from the named route configuration.
-func HTTPSListener(name, address string, port uint32, routeConfig string, chains []TLSChain, log LogFormat) *listenerv3.Listener {
+// by tls_inspector, after the PROXY header when ca takes one), and serves
+// HTTP from the named route configuration.
+func HTTPSListener(name, address string, port uint32, routeConfig string, chains []TLSChain, log LogFormat, ca ClientAddress) *listenerv3.Listener {
 	l := &listenerv3.Listener{
 		Name:                          name,
 		Address:                       listenAddress(address, port, false),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
-		ListenerFilters: []*listenerv3.ListenerFilter{{
+		ListenerFilters: append(ca.listenerFilters(), &listenerv3.ListenerFilter{
 			Name:       tlsInspectorFilter,
 			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})},
-		}},
+		}),
 	}
 	for _, c := range chains {
 		fc := &listenerv3.FilterChain{
 			Name:            FilterChainName(c),
-			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log)},
+			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log, ca)},
 			TransportSocket: downstreamTLS(c.Secret),
 		}
 		if len(c.ServerNames) > 0 {

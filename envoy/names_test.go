@@ -28,10 +28,10 @@ func TestNames(t *testing.T) {
 func TestConstructorsValidate(t *testing.T) {
 	type validator interface{ ValidateAll() error }
 	for name, m := range map[string]validator{
-		"tcp listener":   TCPProxyListener("tcp-5432", "::", 5432, "shop/db/5432", DefaultTCPLogFormat),
+		"tcp listener":   TCPProxyListener("tcp-5432", "::", 5432, "shop/db/5432", DefaultTCPLogFormat, ClientAddress{}),
 		"udp listener":   UDPProxyListener("udp-53", DefaultListenAddress, 53, "infra/dns/53/udp", DefaultUDPLogFormat),
-		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat),
-		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}}, {Secret: "a/c"}}, nil),
+		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
+		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}}, {Secret: "a/c"}}, nil, ClientAddress{}),
 		"cluster":        EDSCluster("shop/web/80"),
 		"endpoints":      ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{"10.0.0.1", 8080}}}, {Endpoints: []Endpoint{{"fd00::1", 8080}}}}),
 		"route config":   RouteConfiguration(HTTPRouteConfig, nil),

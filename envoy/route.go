@@ -6,14 +6,16 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// RouteConfiguration is a route table of virtual hosts. The port in the Host
-// header is ignored when picking a virtual host, so "foo.com:8080" finds
-// "foo.com" without rewriting the header the backend sees.
+// RouteConfiguration is a route table of the fleet's virtual hosts. The
+// port in the Host header is ignored when picking a virtual host, so
+// "foo.com:8080" finds "foo.com" without rewriting the header the backend
+// sees. Every forwarded request gets X-Real-IP (clientaddress.go).
 func RouteConfiguration(name string, vhosts []*routev3.VirtualHost) *routev3.RouteConfiguration {
 	return &routev3.RouteConfiguration{
 		Name:                     name,
 		VirtualHosts:             vhosts,
 		IgnorePortInHostMatching: true,
+		RequestHeadersToAdd:      realIPHeaders(),
 	}
 }
 

@@ -20,6 +20,11 @@ type RoutePolicy struct {
 	// Regex, when set, replaces the path match: the whole path (without
 	// the query) must match this RE2 expression.
 	Regex string
+	// HTTPSRedirect answers with a 308 to the same URL on https instead
+	// of forwarding: a plain-HTTP route of the fleet (route_tls.go).
+	// HTTPSPort is the port of that URL; 443 (or 0) leaves it out.
+	HTTPSRedirect bool
+	HTTPSPort     uint32
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a

@@ -15,7 +15,7 @@ import (
 // certificate and a host's do not.
 func TestValidateFlagsRepeatedChainNames(t *testing.T) {
 	chains := []envoy.TLSChain{{Secret: "ns/cert", ServerNames: []string{"a.example.com"}}, {Secret: "ns/cert"}}
-	bad := envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains, nil)
+	bad := envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains, nil, envoy.ClientAddress{})
 	for _, fc := range bad.GetFilterChains() {
 		fc.Name = "ns/cert"
 	}
@@ -27,7 +27,7 @@ func TestValidateFlagsRepeatedChainNames(t *testing.T) {
 	if err := res.Validate(); err == nil || !strings.Contains(err.Error(), "not unique within the listener") {
 		t.Errorf("Validate = %v, want the repeated chain name flagged", err)
 	}
-	if errs := uniqueChainNames(envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains, nil)); len(errs) != 0 {
+	if errs := uniqueChainNames(envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains, nil, envoy.ClientAddress{})); len(errs) != 0 {
 		t.Errorf("the translator's chains: %v", errs)
 	}
 }

@@ -19,9 +19,9 @@ type claimsState struct {
 	httpWon    bool
 	httpsWon   bool
 	services   []ServiceAdmission
-	// oldest and oldestTLS date the Ingress claims; a change to another
-	// Ingress leaves the claims as they are.
-	oldest, oldestTLS *networkingv1.Ingress
+	// oldestTLS dates the https claim; a change to another Ingress leaves
+	// the claims as they are. (The http claim is dated by an IngressClass.)
+	oldestTLS *networkingv1.Ingress
 }
 
 // recomputeClaims settles the port claims of LoadBalancer ports and the
@@ -31,8 +31,8 @@ func (e *Engine) recomputeClaims() error {
 	t := e.scope()
 	handled := e.handledServices(t)
 	lbPorts := t.loadBalancerPorts(handled)
-	oldest, oldestTLS := e.oldestServed()
-	httpClaim := ingressClaim(oldest, e.opts.HTTPPort, envoy.HTTPListenerName)
+	oldestTLS := e.oldestServedTLS()
+	httpClaim := e.httpClaim()
 	httpsClaim := ingressClaim(oldestTLS, e.opts.HTTPSPort, envoy.HTTPSListenerName)
 	claims := make([]*portClaim, 0, len(lbPorts)+2)
 	for _, p := range lbPorts {
@@ -46,6 +46,10 @@ func (e *Engine) recomputeClaims() error {
 		}
 	}
 	settleClaims(claims)
+	if httpClaim != nil && !httpClaim.won() {
+		// The claimant itself says so, even while it serves no Ingress.
+		t.problems.add(httpClaim.ref, PortConflict, "%s", httpClaim.conflictMessage())
+	}
 	specs, admitted := t.layer4(lbPorts)
 	next := claimsState{
 		lbServices: make(map[nsName]bool, len(handled)),
@@ -55,7 +59,6 @@ func (e *Engine) recomputeClaims() error {
 		httpWon:    httpClaim != nil && httpClaim.won(),
 		httpsWon:   httpsClaim != nil && httpsClaim.won(),
 		services:   admitted,
-		oldest:     oldest,
 		oldestTLS:  oldestTLS,
 	}
 	for _, svc := range handled {
@@ -74,6 +77,28 @@ func (e *Engine) recomputeClaims() error {
 	e.clusters.acquire(next.clusters)
 	e.claims = next
 	return err
+}
+
+// httpClaim is the http listener's claim, dated by the oldest of
+// fairway's IngressClasses: while fairway has a class, a request for a
+// host nobody routes gets Envoy's 404 rather than a refused connection
+// (an Ingress of another class must answer 404). No class, no claim.
+func (e *Engine) httpClaim() *portClaim {
+	var oldest *networkingv1.IngressClass
+	for name := range e.ours.ours {
+		c := e.classes[name]
+		if c != nil && (oldest == nil || compareAge(&c.ObjectMeta, &oldest.ObjectMeta) < 0) {
+			oldest = c
+		}
+	}
+	if oldest == nil {
+		return nil
+	}
+	return &portClaim{
+		port: e.opts.HTTPPort, protocol: corev1.ProtocolTCP, since: &oldest.ObjectMeta,
+		ref:  ObjectRef{Kind: "IngressClass", Name: oldest.Name},
+		what: "the Ingress " + envoy.HTTPListenerName + " listener",
+	}
 }
 
 // ingressClaim is an Ingress listener's claim, dated by the oldest Ingress
@@ -117,20 +142,18 @@ func (e *Engine) ingressConflicts() []Problem {
 }
 
 // claimsAffected reports whether a change of one Ingress, from prev to
-// next, can move the Ingress claims: it was, or becomes, the oldest (with
-// TLS). Any other Ingress leaves the claims alone.
+// next, can move the https claim: it was, or becomes, the oldest with TLS.
+// Any other Ingress leaves the claims alone; the http claim follows the
+// IngressClasses (classesChanged).
 func (e *Engine) claimsAffected(prev, next *ingressState) bool {
 	c := &e.claims
-	if prev != nil && prev.served && (prev.obj == c.oldest || prev.obj == c.oldestTLS) {
+	if prev != nil && prev.served && prev.obj == c.oldestTLS {
 		return true
 	}
-	if next == nil || !next.served {
+	if next == nil || !next.served || !next.hasTLS() {
 		return false
 	}
-	older := func(than *networkingv1.Ingress) bool {
-		return than == nil || compareAge(&next.obj.ObjectMeta, &than.ObjectMeta) <= 0
-	}
-	return older(c.oldest) || (next.hasTLS() && older(c.oldestTLS))
+	return c.oldestTLS == nil || compareAge(&next.obj.ObjectMeta, &c.oldestTLS.ObjectMeta) <= 0
 }
 
 // replaceListeners updates the listeners built from specs, encoding only
@@ -145,7 +168,7 @@ func (e *Engine) replaceListeners(prev, next map[string]listenerSpec) error {
 		if old, ok := prev[name]; ok && old == spec && e.envoy.Get(KindListener, name) != nil {
 			continue
 		}
-		r, err := spec.encode(e.opts.ListenAddress, e.logs)
+		r, err := spec.encode(&e.opts, e.logs)
 		if err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ type Engine struct {
 	httpTable   routeTable
 	httpsTable  routeTable
 	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
+	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
 	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
 	defaults    defaultState
 	claims      claimsState
@@ -251,9 +252,11 @@ func syncNamed[T any, PT interface {
 	}
 }
 
-// classesChanged decides again which Ingresses fairway serves.
+// classesChanged decides again which Ingresses fairway serves, and the
+// http claim, which fairway's oldest IngressClass dates.
 func (e *Engine) classesChanged() {
 	e.ours = selectClasses(e.classes, e.opts.IngressController)
+	e.dirty.claims = true
 	for k, st := range e.ingresses {
 		if st.ours != e.ours.serves(st.obj) {
 			e.ingressChanged(k, st.obj, st.obj)

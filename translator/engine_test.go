@@ -30,6 +30,8 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		if r.IntN(3) == 0 {
 			opts.LBClass = "fairway.dev/lb"
 		}
+		// --ssl-redirect on some seeds (no draw, as below).
+		opts.SSLRedirect = seed%4 == 3
 		if seed%3 == 1 { // limits the random Ingresses cross now and then (no draw: the seeds' objects stay as they were)
 			opts.Limits = translator.Limits{AnnotationBytes: 30, IngressPaths: 3, IngressTLSHosts: 2}
 		}

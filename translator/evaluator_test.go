@@ -42,6 +42,11 @@ type outcome struct {
 // the settings it emits. One may end the request by setting status.
 var routeEffects []func(t *testing.T, vh *routev3.VirtualHost, r *routev3.Route, req request, out *outcome)
 
+// configEffects follow the route configuration's own settings on a
+// forwarded request (headers every route gets), after the route's effects;
+// each concern adds its own, in its own test file.
+var configEffects []func(t *testing.T, rc *routev3.RouteConfiguration, req request, out *outcome)
+
 // evaluate follows Envoy's documented request routing over a route table,
 // for the features fairway emits: virtual host by domain (exact, then the
 // longest "*." suffix, then "*"; case-insensitive; port ignored), then the
@@ -79,6 +84,11 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 				break
 			}
 			effect(t, vh, r, req, &out)
+		}
+		if out.status == 0 {
+			for _, effect := range configEffects {
+				effect(t, rc, req, &out)
+			}
 		}
 		return out
 	}
@@ -189,7 +199,7 @@ func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, stri
 	if p := r.GetPortRedirect(); p != 0 {
 		host = stripPort(host) + ":" + strconv.Itoa(int(p))
 	} else if r.GetHttpsRedirect() || r.GetSchemeRedirect() != "" {
-		host = stripPort(host) // Envoy drops the port when the scheme changes
+		host = dropDefaultPort(host, req.scheme)
 	}
 	path := req.path
 	if p := r.GetPathRedirect(); p != "" {
@@ -207,4 +217,19 @@ func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, stri
 		path, _, _ = strings.Cut(path, "?")
 	}
 	return codes[r.GetResponseCode()], scheme + "://" + host + path
+}
+
+// dropDefaultPort is Envoy's port rule of a scheme redirect (RedirectAction's
+// scheme_rewrite_specifier): an explicit port is removed only when it is the
+// default of the request's own scheme (":80" on http, ":443" on https);
+// any other port stays in the Location.
+func dropDefaultPort(authority, scheme string) string {
+	if scheme == "" {
+		scheme = "http"
+	}
+	def := map[string]string{"http": "80", "https": "443"}[scheme]
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && authority[i+1:] == def {
+		return authority[:i]
+	}
+	return authority
 }

@@ -85,6 +85,21 @@ type Options struct {
 	AccessLogFormat AccessLogFormat `json:"accessLogFormat,omitempty"`
 	// Limits caps the size of one object; over it, the object is refused.
 	Limits Limits `json:"limits,omitempty"`
+	// SSLRedirect turns on ingress-nginx's default: plain-HTTP requests
+	// for a host with a certificate get a 308 to https. Off by default,
+	// since the Ingress conformance suite expects a TLS host to answer on
+	// plain HTTP too. An Ingress's ssl-redirect annotation overrides it
+	// for that Ingress's routes.
+	SSLRedirect bool `json:"sslRedirect,omitempty"`
+	// XFFTrustedHops is the number of proxies in front of the fleet whose
+	// X-Forwarded-For entries are trusted: the client address is the one
+	// that many entries from the right. 0 trusts none (the peer is the
+	// client).
+	XFFTrustedHops uint32 `json:"xffTrustedHops,omitempty"`
+	// ProxyProtocol makes the fleet's TCP listeners (http, https,
+	// tcp-<port>) expect a PROXY protocol header from a load balancer in
+	// front, and take the client address from it.
+	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.

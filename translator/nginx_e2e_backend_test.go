@@ -7,7 +7,6 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -208,17 +207,6 @@ func backendE2EInput(c backendE2E) Input {
 
 // annotationPrefix is the prefix the e2e cases write.
 const annotationPrefix = "nginx.ingress.kubernetes.io/"
-
-// routeConfig is the named route configuration; nil, which routes
-// nothing (404), when no Ingress is served.
-func routeConfig(res Result, name string) *routev3.RouteConfiguration {
-	for _, rc := range res.Routes {
-		if rc.GetName() == name {
-			return rc
-		}
-	}
-	return nil
-}
 
 func findCluster(t *testing.T, res Result, name string) *clusterv3.Cluster {
 	t.Helper()

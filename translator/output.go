@@ -57,21 +57,21 @@ func (e *Engine) recompute() error {
 		}
 	}
 	e.recomputeHosts(hosts)
-	encoded, err := e.encodeHosts(encodeAll, hostlessChanged)
-	if err != nil {
-		return err
-	}
+	encodedHosts := e.encodeHosts(encodeAll, hostlessChanged)
+	encoded := len(encodedHosts) > 0 || len(e.dirty.hosts) > 0
 	httpsWon := e.claims.httpsWon
 	if e.dirty.claims {
 		if err := e.recomputeClaims(); err != nil {
 			return err
 		}
 	}
-	if e.dirty.tls || httpsWon != e.claims.httpsWon {
+	tlsMoved := e.dirty.tls || httpsWon != e.claims.httpsWon
+	if tlsMoved {
 		if err := e.recomputeTLS(); err != nil {
 			return err
 		}
 	}
+	e.encodePlainHosts(encodedHosts, tlsMoved)
 	if encoded || e.dirty.claims || e.dirty.tls {
 		e.composeRouteConfigs()
 	}
@@ -90,8 +90,8 @@ func ownRoutes(st *hostState) []*httpRoute {
 
 // encodeHosts encodes the virtual hosts that changed: the dirty hosts, the
 // wildcards when the host-less routes they carry changed, all of them when
-// the default backend changed. It reports whether any was encoded.
-func (e *Engine) encodeHosts(all, wildcards bool) (bool, error) {
+// the default backend changed. It returns the hosts it encoded.
+func (e *Engine) encodeHosts(all, wildcards bool) []string {
 	var todo []string
 	for host := range e.hosts {
 		if all || e.dirty.hosts[host] || (wildcards && isWildcard(host)) {
@@ -102,12 +102,13 @@ func (e *Engine) encodeHosts(all, wildcards bool) (bool, error) {
 	for _, host := range todo {
 		e.publishHostAPI(host, e.hosts[host])
 	}
-	return len(todo) > 0 || len(e.dirty.hosts) > 0, nil
+	return todo
 }
 
 // composeRouteConfigs rebuilds the http table (every virtual host, while
-// the http listener exists) and the https table (the hosts with a
-// certificate, while the https listener exists).
+// the http listener exists, in its plain-HTTP form where it redirects) and
+// the https table (the hosts with a certificate, while the https listener
+// exists).
 func (e *Engine) composeRouteConfigs() {
 	states := e.hostTable()
 	var all, secure []*Resource
@@ -115,7 +116,11 @@ func (e *Engine) composeRouteConfigs() {
 		if st == nil || st.vhost == nil {
 			continue
 		}
-		all = append(all, st.vhost)
+		if st.plain != nil {
+			all = append(all, st.plain)
+		} else {
+			all = append(all, st.vhost)
+		}
 		if e.tls.config != nil && e.tls.config.covers(e.hostOrder[i]) {
 			secure = append(secure, st.vhost)
 		}

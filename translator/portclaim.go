@@ -14,8 +14,9 @@ import (
 type portClaim struct {
 	port     int32
 	protocol corev1.Protocol
-	// since dates the claim: the claiming object's metadata. The Ingress
-	// listeners are dated by the oldest Ingress that needs them.
+	// since dates the claim: the claiming object's metadata. The http
+	// listener is dated by fairway's oldest IngressClass, the https one by
+	// the oldest Ingress with TLS.
 	since *metav1.ObjectMeta
 	ref   ObjectRef
 	// what names the claim in messages.
@@ -63,5 +64,5 @@ func (c *portClaim) holderName() string {
 	if c.ref.Kind == "Service" {
 		return fmt.Sprintf("Service %s (%s)", c.ref.NamespacedName(), c.what)
 	}
-	return fmt.Sprintf("%s (since Ingress %s)", c.what, c.ref.NamespacedName())
+	return fmt.Sprintf("%s (since %s %s)", c.what, c.ref.Kind, c.ref.NamespacedName())
 }

@@ -79,15 +79,16 @@ type listenerSpec struct {
 	udp     bool
 }
 
-func (s listenerSpec) encode(address string, logs envoy.AccessLogs) (*Resource, error) {
+func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, error) {
+	address, ca := o.ListenAddress, o.clientAddress()
 	if s.cluster == "" {
-		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig, logs.HTTP), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
+		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig, logs.HTTP, ca), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
 	}
 	refs := []Ref{{KindCluster, s.cluster}}
 	if s.udp {
 		return encode(s.name, envoy.UDPProxyListener(s.name, address, s.port, s.cluster, logs.UDP), refs)
 	}
-	return encode(s.name, envoy.TCPProxyListener(s.name, address, s.port, s.cluster, logs.TCP), refs)
+	return encode(s.name, envoy.TCPProxyListener(s.name, address, s.port, s.cluster, logs.TCP, ca), refs)
 }
 
 // layer4 turns the settled Service ports into listener specs and
@@ -148,18 +149,12 @@ func (e *Engine) handledServices(t *translation) []*corev1.Service {
 	return out
 }
 
-// oldestServed finds the oldest served Ingress, and the oldest with TLS.
-func (e *Engine) oldestServed() (oldest, oldestTLS *networkingv1.Ingress) {
+// oldestServedTLS finds the oldest served Ingress with TLS.
+func (e *Engine) oldestServedTLS() (oldestTLS *networkingv1.Ingress) {
 	for _, st := range e.ingresses {
-		if !st.served {
-			continue
-		}
-		if oldest == nil || compareAge(&st.obj.ObjectMeta, &oldest.ObjectMeta) < 0 {
-			oldest = st.obj
-		}
-		if st.hasTLS() && (oldestTLS == nil || compareAge(&st.obj.ObjectMeta, &oldestTLS.ObjectMeta) < 0) {
+		if st.served && st.hasTLS() && (oldestTLS == nil || compareAge(&st.obj.ObjectMeta, &oldestTLS.ObjectMeta) < 0) {
 			oldestTLS = st.obj
 		}
 	}
-	return oldest, oldestTLS
+	return oldestTLS
 }

@@ -226,7 +226,7 @@ func (e *Engine) recomputeTLS() error {
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindSecret, c.Secret})
 	}
-	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, envoy.HTTPSRouteConfig, next.chains, e.logs.HTTP), refs)
+	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, envoy.HTTPSRouteConfig, next.chains, e.logs.HTTP, e.opts.clientAddress()), refs)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,12 @@ type hostState struct {
 	services []nsName     // Services its routes name
 	clusters []clusterUse // clusters its own routes use
 	vhost    *Resource    // nil for a catch-all with nothing to serve
+	// redirect is kept while some route may redirect plain HTTP to https,
+	// and plain is then the plain-HTTP virtual host when one does
+	// (sslredirect.go); both nil for the other hosts, which share vhost
+	// between the http and https tables.
+	redirect *redirectPlan
+	plain    *Resource
 	// api is the host's proxyless API listener, for gRPC clients that dial
 	// xds:///<host>: exact hosts only, since a client dials a name, not a
 	// pattern, and the catch-all has no name to dial.
@@ -144,13 +150,15 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	var table []envoy.RouteSpec
 	var refs []Ref
 	var plains map[int]string // table index -> plain cluster, for variants only
-	add := func(r envoy.RouteSpec, plain string) {
+	var wants tlsWants
+	add := func(r envoy.RouteSpec, plain string, want tlsWant) {
 		if plain != "" {
 			if plains == nil {
 				plains = map[int]string{}
 			}
 			plains[len(table)] = plain
 		}
+		wants.add(len(table), want)
 		table = append(table, r)
 		if r.Cluster != "" {
 			refs = append(refs, Ref{Kind: KindCluster, Name: r.Cluster})
@@ -158,20 +166,20 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	}
 	for _, r := range st.own {
 		if isWildcard(host) {
-			add(r.guarded(host, false), r.plain)
+			add(r.guarded(host, false), r.plain, e.tlsWant(r.policy, true))
 		} else {
-			add(r.spec(), r.plain)
+			add(r.spec(), r.plain, e.tlsWant(r.policy, host != ""))
 		}
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			add(r.guarded(host, true), r.plain)
+			add(r.guarded(host, true), r.plain, e.tlsWant(r.policy, false))
 		}
 	}
 	if d := e.defaults.route; d != nil {
-		add(d.spec(), d.plain)
+		add(d.spec(), d.plain, e.tlsWant(d.policy, host != ""))
 	}
-	st.vhost, st.api = nil, nil
+	st.vhost, st.api, st.redirect = nil, nil, nil
 	if len(table) == 0 {
 		return
 	}
@@ -180,6 +188,7 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 		name, domain = envoy.CatchAllVirtualHost, "*"
 	}
 	st.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs)
+	st.redirect = wants.plan(name, domain, table, refs)
 	if e.opts.Proxyless && host != "" && !isWildcard(host) {
 		table, refs = proxylessTable(table, refs, plains)
 		st.api = newResource(host, envoy.AppendAPIListener(nil, host, table), refs)

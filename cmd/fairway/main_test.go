@@ -235,3 +235,21 @@ func writeFile(t *testing.T, dir, name, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestTranslateClientAndRedirectFlags: --ssl-redirect, --xff-trusted-hops
+// and --proxy-protocol reach the translation, as serve's flags do.
+func TestTranslateClientAndRedirectFlags(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "translate", "-f", examples, "-o", "json", "--ssl-redirect", "--xff-trusted-hops", "2", "--proxy-protocol")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{`"https_redirect": true`, `"xff_num_trusted_hops": 2`, `"envoy.filters.listener.proxy_protocol"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %s", want)
+		}
+	}
+	code, stdout, _ = runCLI(t, "translate", "-f", examples, "-o", "json")
+	if code != 0 || strings.Contains(stdout, "https_redirect") || strings.Contains(stdout, "xff_num_trusted_hops") || strings.Contains(stdout, "proxy_protocol") {
+		t.Errorf("without the flags: exit %d, and the output has their settings", code)
+	}
+}

@@ -37,6 +37,12 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 		`access logs of the fleet's listeners: "json" (one JSON line per request or connection on Envoy's stdout) or "off"`)
 	fs.Var((*accessLogFormatFlag)(&o.AccessLogFormat), "access-log-format",
 		"YAML or JSON file of access log fields, {http|tcp|udp: {field: Envoy format string}}; a kind left out keeps its default fields")
+	fs.BoolVar(&o.SSLRedirect, "ssl-redirect", false,
+		"redirect plain-HTTP requests for hosts with a certificate to https with 308 (ingress-nginx's default); an Ingress's ssl-redirect annotation overrides it")
+	fs.Uint32Var(&o.XFFTrustedHops, "xff-trusted-hops", 0,
+		"number of proxies in front of the fleet whose X-Forwarded-For entries are trusted for the client address (ingress-nginx's use-forwarded-headers)")
+	fs.BoolVar(&o.ProxyProtocol, "proxy-protocol", false,
+		"the fleet's http, https and tcp-<port> listeners expect the PROXY protocol (v1 or v2) from a load balancer in front")
 	return &o
 }
 

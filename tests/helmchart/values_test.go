@@ -156,3 +156,14 @@ func TestOneNodeGroup(t *testing.T) {
 		t.Errorf("a node group with no nodeSelector: %v, want fleet.nodeSelector", solo.Spec.Template.Spec.NodeSelector)
 	}
 }
+
+// TestSSLRedirect: sslRedirect passes serve's --ssl-redirect, and the
+// default leaves it out (the kustomize install's args).
+func TestSSLRedirect(t *testing.T) {
+	if args := serveArgs(t, render(t, nil)); slices.Contains(args, "--ssl-redirect") {
+		t.Errorf("default values pass --ssl-redirect: %v", args)
+	}
+	if args := serveArgs(t, render(t, map[string]any{"sslRedirect": true})); !slices.Contains(args, "--ssl-redirect") {
+		t.Errorf("sslRedirect true does not pass --ssl-redirect: %v", args)
+	}
+}

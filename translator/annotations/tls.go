@@ -1,4 +1,50 @@
 package annotations
 
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/fairwayhq/fairway/translator/policy"
+)
+
 // tlsEntries: Plain HTTP to https (ssl-redirect, force-ssl-redirect).
-var tlsEntries = []Entry{}
+// Neither guards access: a redirect moves a client to https, it does not
+// keep anyone out, so a malformed value is ignored like any other.
+var tlsEntries = []Entry{
+	{Key: "ssl-redirect", Parse: parseSSLRedirect},
+	{Key: "force-ssl-redirect", Parse: parseForceSSLRedirect},
+}
+
+// parseSSLRedirect decides, for this object's routes, what the global
+// switch (--ssl-redirect) would: redirect plain HTTP to https on hosts
+// with a certificate, or not.
+func parseSSLRedirect(value string, r *policy.Route) error {
+	on, err := tlsBool(value)
+	if err != nil {
+		return err
+	}
+	r.TLSRedirect.Set, r.TLSRedirect.Enabled = true, on
+	return nil
+}
+
+// parseForceSSLRedirect redirects even without a certificate, for TLS that
+// ends before fairway; "false" is the default and asks nothing.
+func parseForceSSLRedirect(value string, r *policy.Route) error {
+	on, err := tlsBool(value)
+	if err != nil {
+		return err
+	}
+	r.TLSRedirect.Force = on
+	return nil
+}
+
+// tlsBool takes what ingress-nginx's boolean annotations take (Go's
+// strconv.ParseBool: true, True, TRUE, t, T, 1, and the same forms of
+// false).
+func tlsBool(value string) (bool, error) {
+	b, err := strconv.ParseBool(value)
+	if err != nil {
+		return false, fmt.Errorf("not a boolean (true or false)")
+	}
+	return b, nil
+}

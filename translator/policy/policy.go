@@ -61,13 +61,16 @@ type Redirect struct {
 }
 
 // TLSRedirect is a route's plain-HTTP to https rule, against the global
-// switch.
+// switch. A redirect answers 308 with the same URL on https; paths under
+// /.well-known/acme-challenge/ are never redirected (ACME HTTP-01).
 type TLSRedirect struct {
 	// Set: the object decided (ssl-redirect); otherwise the global switch
-	// applies.
+	// applies. Enabled redirects only on hosts with a certificate of their
+	// own, since there is nothing to redirect to otherwise.
 	Set, Enabled bool
 	// Force redirects even when fairway holds no certificate for the host
-	// (TLS ends before fairway).
+	// (TLS ends before fairway); it wins over Set with Enabled false, as
+	// force-ssl-redirect wins over ssl-redirect in ingress-nginx.
 	Force bool
 }
 

@@ -46,7 +46,7 @@ var (
 	uServices   = []string{"web", "api", "db", "dns", "ext"}
 	uIngresses  = []string{"i1", "i2", "i3", "i4", "i5", "i6"}
 	uHosts      = []string{"", "x.com", "y.com", "*.w.com", "p.w.com", "*.q.w.com"}
-	uPaths      = []string{"/", "/a", "/a/", "/a/b", "/b", "/ab", "/a(/|$)(.*)"}
+	uPaths      = []string{"/", "/a", "/a/", "/a/b", "/b", "/ab", "/a(/|$)(.*)", "/.well-known/acme-challenge/t"}
 	uSecrets    = []string{"s1", "s2", "s3"}
 	uNodes      = []string{"n1", "n2", "n3"}
 )
@@ -169,7 +169,28 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 		}
 		ing.Spec.TLS = append(ing.Spec.TLS, tls)
 	}
+	u.tlsRedirect(ing)
 	return ing
+}
+
+// tlsRedirect sets the plain-HTTP annotations now and then: a redirect
+// plan follows both the Ingress and the certificates of its hosts.
+func (u *Universe) tlsRedirect(ing *networkingv1.Ingress) {
+	key, value := "", ""
+	switch u.r.IntN(6) {
+	case 0:
+		key, value = "nginx.ingress.kubernetes.io/ssl-redirect", "true"
+	case 1:
+		key, value = "nginx.ingress.kubernetes.io/ssl-redirect", "false"
+	case 2:
+		key, value = "fairway.dev/force-ssl-redirect", "true"
+	default:
+		return
+	}
+	if ing.Annotations == nil {
+		ing.Annotations = map[string]string{}
+	}
+	ing.Annotations[key] = value
 }
 
 func (u *Universe) secret(ns, name string) *corev1.Secret {
