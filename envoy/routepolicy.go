@@ -20,6 +20,8 @@ type RoutePolicy struct {
 	// Regex, when set, replaces the path match: the whole path (without
 	// the query) must match this RE2 expression.
 	Regex string
+	// Paths: rewrites, the upstream host, redirects (route_paths.go).
+	Paths PathPolicy
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a

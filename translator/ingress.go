@@ -65,6 +65,10 @@ type ingressState struct {
 	served   bool        // ours, and within the Limits
 	ours     bool        // of fairway's IngressClass
 	hosts    []hostPaths // usually one; a slice costs less than a map
+	// wwwHosts are the names this Ingress answers with a redirect to
+	// their www-less or www form (from-to-www-redirect), unless another
+	// Ingress serves them.
+	wwwHosts []string
 	problems []Problem   // of the parse: ObjectTooLarge, *Annotation, InvalidHost, InvalidPath
 	// policy is what the annotations ask of every route of the Ingress;
 	// nil when it has none.
@@ -124,6 +128,7 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 	}
 	st.served = true
 	regexLimit := opts.RegexProgramSizeLimit
+	regex := st.policy != nil && st.policy.Match.Regex
 	for ri, rule := range ing.Spec.Rules {
 		if rule.Host != "" {
 			if err := validateHost(rule.Host); err != nil {
@@ -142,14 +147,21 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		}
 		for pi, p := range rule.HTTP.Paths {
 			field := fieldPath{rule: int32(ri), path: int32(pi)}
-			m, err := parsePath(p)
+			m, err := parsePath(p, regex)
 			if err != nil {
 				ps.add(st.ref, InvalidPath, "%s: %v", field, err)
 				continue
 			}
+			if m.regex {
+				if reason, err := checkRegexRoute(m, st.policy, regexLimit); err != nil {
+					ps.add(st.ref, reason, "%s: %v; the path is not served", field, err)
+					continue
+				}
+			}
 			st.addPath(rule.Host, pathSpec{match: m, field: field, backend: p.Backend})
 		}
 	}
+	st.addHostNames(&ps, regexLimit)
 	st.problems = ps
 	return st
 }
@@ -212,16 +224,23 @@ func (e *Engine) contribute(k nsName, st *ingressState, add bool) {
 		return
 	}
 	for _, h := range st.hosts {
-		e.dirty.hosts[h.host] = true
-		if add {
-			e.contrib[h.host] = append(e.contrib[h.host], st)
-			continue
-		}
-		rest := slices.DeleteFunc(e.contrib[h.host], func(x *ingressState) bool { return x == st })
-		if len(rest) == 0 {
-			delete(e.contrib, h.host)
-		} else {
-			e.contrib[h.host] = rest
-		}
+		e.contributeHost(h.host, st, add)
+	}
+	for _, h := range st.wwwHosts {
+		e.contributeHost(h, st, add)
+	}
+}
+
+func (e *Engine) contributeHost(host string, st *ingressState, add bool) {
+	e.dirty.hosts[host] = true
+	if add {
+		e.contrib[host] = append(e.contrib[host], st)
+		return
+	}
+	rest := slices.DeleteFunc(e.contrib[host], func(x *ingressState) bool { return x == st })
+	if len(rest) == 0 {
+		delete(e.contrib, host)
+	} else {
+		e.contrib[host] = rest
 	}
 }

@@ -1,0 +1,243 @@
+package translator
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// e2eIngress is an Ingress as ingress-nginx's e2e framework builds it
+// (framework.NewSingleIngress): one host, one path to the echo Service.
+type e2eIngress struct {
+	name, host, path string
+	pathType         networkingv1.PathType // Prefix when empty
+	annotations      map[string]string
+	age              int // minutes after the first; older wins duplicates
+}
+
+func (e e2eIngress) object() *networkingv1.Ingress {
+	class, pt := "fairway", e.pathType
+	if pt == "" {
+		pt = networkingv1.PathTypePrefix
+	}
+	ann := map[string]string{}
+	for k, v := range e.annotations {
+		ann["nginx.ingress.kubernetes.io/"+k] = v
+	}
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Name: e.name, Namespace: "e2e", Annotations: ann,
+			CreationTimestamp: metav1.Date(2026, 1, 1, 0, e.age, 0, 0, metav1.Now().UTC().Location())},
+		Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{
+			Host: e.host,
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+				Path: e.path, PathType: &pt,
+				Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "echo", Port: networkingv1.ServiceBackendPort{Number: 80}}},
+			}}}},
+		}}},
+	}
+}
+
+// translateE2E translates the Ingresses beside the echo Service and
+// fails on any Problem: every e2e case is valid input.
+func translateE2E(t *testing.T, ings ...e2eIngress) Result {
+	t.Helper()
+	in := Input{
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "fairway"}, Spec: networkingv1.IngressClassSpec{Controller: DefaultIngressController}}},
+		Services:       []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "echo", Namespace: "e2e"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}},
+	}
+	for _, i := range ings {
+		in.Ingresses = append(in.Ingresses, i.object())
+	}
+	res := Translate(in, Options{})
+	if len(res.Problems) > 0 {
+		t.Fatalf("problems: %v", res.Problems)
+	}
+	return res
+}
+
+const echo = "e2e/echo/80"
+
+// want is the part of an outcome an e2e case checks.
+type want struct {
+	status          int // 0: forwarded to the echo Service
+	location        string
+	path, host      string // as the backend sees them; "" is not checked
+	upstreamHeaders map[string]string
+}
+
+func checkOutcome(t *testing.T, what string, got outcome, w want) {
+	t.Helper()
+	if got.status != w.status || (w.status == 0 && got.cluster != echo) {
+		t.Errorf("%s: status %d cluster %q, want status %d (0: to %s)", what, got.status, got.cluster, w.status, echo)
+		return
+	}
+	if got.location != w.location {
+		t.Errorf("%s: Location %q, want %q", what, got.location, w.location)
+	}
+	if w.path != "" && got.path != w.path {
+		t.Errorf("%s: upstream path %q, want %q", what, got.path, w.path)
+	}
+	if w.host != "" && got.host != w.host {
+		t.Errorf("%s: upstream host %q, want %q", what, got.host, w.host)
+	}
+	for k, v := range w.upstreamHeaders {
+		if got.upstreamHeaders[k] != v {
+			t.Errorf("%s: upstream header %s = %q, want %q (all: %v)", what, k, got.upstreamHeaders[k], v, got.upstreamHeaders)
+		}
+	}
+	if w.upstreamHeaders == nil && len(got.upstreamHeaders) > 0 {
+		t.Errorf("%s: unexpected upstream headers %v", what, slices.Sorted(maps.Keys(got.upstreamHeaders)))
+	}
+}
+
+// TestNginxE2EPaths ports the request and response expectations of
+// ingress-nginx's test/e2e/annotations cases for the paths group, asserted
+// through the route table fairway emits.
+func TestNginxE2EPaths(t *testing.T) {
+	type req struct {
+		host, path string
+		want       want
+	}
+	cases := []struct {
+		from string // the e2e file and case
+		ings []e2eIngress
+		reqs []req
+	}{
+		{
+			from: `rewrite.go: "should rewrite request URL"`,
+			ings: []e2eIngress{{name: "rewrite", host: "rewrite.foo.com", path: "/something", annotations: map[string]string{"rewrite-target": "/"}}},
+			reqs: []req{
+				{"rewrite.foo.com", "/something", want{path: "/"}},
+				{"rewrite.foo.com", "/SomeThing", want{path: "/"}}, // mixed case: the regex is case-insensitive
+			},
+		},
+		{
+			from: `rewrite.go: "should write rewrite logs" (the request part)`,
+			ings: []e2eIngress{{name: "rewrite", host: "rewrite.bar.com", path: "/something", annotations: map[string]string{"rewrite-target": "/"}}},
+			reqs: []req{{"rewrite.bar.com", "/something", want{path: "/"}}},
+		},
+		{
+			from: `rewrite.go: "should use correct longest path match"`,
+			ings: []e2eIngress{
+				{name: "kube-lego", host: "rewrite.bar.com", path: "/.well-known/acme/challenge"},
+				{name: "rewrite-index", host: "rewrite.bar.com", path: "/", annotations: map[string]string{"rewrite-target": "/new/backend"}, age: 1},
+			},
+			reqs: []req{
+				{"rewrite.bar.com", "/.well-known/acme/challenge", want{path: "/.well-known/acme/challenge"}},
+				{"rewrite.bar.com", "/other", want{path: "/new/backend"}},
+			},
+		},
+		{
+			from: `rewrite.go: the documented capture-group example (path /something(/|$)(.*), target /$2)`,
+			ings: []e2eIngress{{name: "rewrite", host: "rewrite.bar.com", path: "/something(/|$)(.*)", pathType: networkingv1.PathTypeImplementationSpecific, annotations: map[string]string{"rewrite-target": "/$2", "use-regex": "true"}}},
+			reqs: []req{
+				{"rewrite.bar.com", "/something", want{path: "/"}},
+				{"rewrite.bar.com", "/something/", want{path: "/"}},
+				{"rewrite.bar.com", "/something/new?q=1", want{path: "/new?q=1"}},
+				{"rewrite.bar.com", "/somethingelse", want{status: 404}},
+			},
+		},
+		{
+			from: `approot.go: "should redirect to /foo"`,
+			ings: []e2eIngress{{name: "approot", host: "approot.bar.com", path: "/", annotations: map[string]string{"app-root": "/foo"}}},
+			reqs: []req{
+				{"approot.bar.com", "/", want{status: 302, location: "http://approot.bar.com/foo"}},
+				{"approot.bar.com", "/foo", want{path: "/foo"}},
+			},
+		},
+		{
+			from: `xforwardedprefix.go: "should set the X-Forwarded-Prefix to the annotation value"`,
+			ings: []e2eIngress{{name: "xfp", host: "xfp.baz.com", path: "/", annotations: map[string]string{"x-forwarded-prefix": "/test/value", "rewrite-target": "/foo"}}},
+			reqs: []req{{"xfp.baz.com", "/", want{path: "/foo", upstreamHeaders: map[string]string{"x-forwarded-prefix": "/test/value"}}}},
+		},
+		{
+			from: `xforwardedprefix.go: "should not add X-Forwarded-Prefix if the annotation value is empty"`,
+			ings: []e2eIngress{{name: "xfp", host: "noxfp.baz.com", path: "/", annotations: map[string]string{"rewrite-target": "/foo"}}},
+			reqs: []req{{"noxfp.baz.com", "/", want{path: "/foo"}}},
+		},
+		{
+			from: `upstreamvhost.go: "set host to upstreamvhost.bar.com"`,
+			ings: []e2eIngress{{name: "vhost", host: "upstreamvhost.foo.com", path: "/", annotations: map[string]string{"upstream-vhost": "upstreamvhost.bar.com"}}},
+			reqs: []req{{"upstreamvhost.foo.com", "/", want{path: "/", host: "upstreamvhost.bar.com"}}},
+		},
+		{
+			from: `redirect.go: "should respond with a standard redirect code"`,
+			ings: []e2eIngress{{name: "redirect", host: "redirect", path: "/something", annotations: map[string]string{"permanent-redirect": "http://redirect.example.com"}}},
+			// nginx answers "http://redirect.example.com"; Envoy writes the
+			// empty path as "/", the same URL.
+			reqs: []req{{"redirect", "/something", want{status: 301, location: "http://redirect.example.com/"}}},
+		},
+		{
+			from: `redirect.go: "should respond with a custom redirect code"`,
+			ings: []e2eIngress{{name: "redirect", host: "redirect", path: "/something", annotations: map[string]string{"permanent-redirect": "http://redirect.example.com", "permanent-redirect-code": "302"}}},
+			reqs: []req{{"redirect", "/something?a=b", want{status: 302, location: "http://redirect.example.com/"}}},
+		},
+		{
+			from: `redirect.go (temporal-redirect, as documented): default 302, temporal wins over permanent`,
+			ings: []e2eIngress{{name: "redirect", host: "redirect", path: "/something", annotations: map[string]string{"permanent-redirect": "https://a.example.com/x", "temporal-redirect": "https://b.example.com:8443/y?z=1"}}},
+			reqs: []req{{"redirect", "/something", want{status: 302, location: "https://b.example.com:8443/y?z=1"}}},
+		},
+		{
+			from: `fromtowwwredirect.go: "should redirect from www HTTP to HTTP"`,
+			ings: []e2eIngress{{name: "www", host: "fromtowwwredirect.bar.com", path: "/", annotations: map[string]string{"from-to-www-redirect": "true"}}},
+			reqs: []req{
+				{"www.fromtowwwredirect.bar.com", "/foo", want{status: 308, location: "http://fromtowwwredirect.bar.com/foo"}},
+				{"fromtowwwredirect.bar.com", "/foo", want{path: "/foo"}},
+			},
+		},
+		{
+			from: `fromtowwwredirect.go: "should redirect from www HTTPS to HTTPS" (the www host named, the bare one redirected)`,
+			ings: []e2eIngress{{name: "www", host: "www.example.nip.io", path: "/", annotations: map[string]string{"from-to-www-redirect": "true"}}},
+			reqs: []req{
+				{"example.nip.io", "/", want{status: 308, location: "http://www.example.nip.io/"}},
+				{"www.example.nip.io", "/", want{path: "/"}},
+			},
+		},
+		{
+			from: `alias.go: "should return status code 200 for host 'foo' and 404 for 'bar'"`,
+			ings: []e2eIngress{{name: "foo", host: "foo", path: "/"}},
+			reqs: []req{{"foo", "/", want{path: "/"}}, {"bar", "/", want{status: 404}}},
+		},
+		{
+			from: `alias.go: "should return status code 200 for host 'foo' and 'bar'"`,
+			ings: []e2eIngress{{name: "foo", host: "foo", path: "/", annotations: map[string]string{"server-alias": "bar"}}},
+			reqs: []req{{"foo", "/", want{path: "/"}}, {"bar", "/", want{path: "/"}}},
+		},
+		{
+			from: `alias.go: "should return status code 200 for hosts defined in two ingresses, different path with one alias"`,
+			ings: []e2eIngress{
+				{name: "app-a", host: "foo", path: "/app-a", annotations: map[string]string{"server-alias": "bar"}},
+				{name: "app-b", host: "foo", path: "/app-b", age: 1},
+			},
+			reqs: []req{
+				{"foo", "/app-a", want{path: "/app-a"}}, {"foo", "/app-b", want{path: "/app-b"}},
+				{"bar", "/app-a", want{path: "/app-a"}},
+				// fairway's aliases carry the Ingress's own paths only
+				{"bar", "/app-b", want{status: 404}},
+			},
+		},
+		{
+			from: `rewrite.go/"use-regex" (documented): case-insensitive, anchored at the start only`,
+			ings: []e2eIngress{{name: "regex", host: "regex.foo.com", path: "/foo/bar/[A-Z0-9]{3}", pathType: networkingv1.PathTypeImplementationSpecific, annotations: map[string]string{"use-regex": "true"}}},
+			reqs: []req{
+				{"regex.foo.com", "/foo/bar/bar", want{path: "/foo/bar/bar"}},
+				{"regex.foo.com", "/FOO/bar/a1B/more", want{path: "/FOO/bar/a1B/more"}},
+				{"regex.foo.com", "/x/foo/bar/bar", want{status: 404}},
+				{"regex.foo.com", "/foo/bar/ba", want{status: 404}},
+			},
+		},
+	}
+	for _, c := range cases {
+		rc := translateE2E(t, c.ings...).Routes[0]
+		for _, r := range c.reqs {
+			what := fmt.Sprintf("%s: GET %s%s", c.from, r.host, r.path)
+			checkOutcome(t, what, evaluate(t, rc, request{authority: r.host, path: r.path}), r.want)
+		}
+	}
+}
