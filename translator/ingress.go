@@ -60,16 +60,16 @@ func (f backendField) String() string {
 // ingressState is an Ingress as the engine keeps it: parsed once per
 // object, its paths grouped by host ("" for rules without one).
 type ingressState struct {
-	obj      *networkingv1.Ingress
-	ref      ObjectRef
-	served   bool        // ours, and within the Limits
-	ours     bool        // of fairway's IngressClass
-	hosts    []hostPaths // usually one; a slice costs less than a map
+	obj    *networkingv1.Ingress
+	ref    ObjectRef
+	served bool        // ours, and within the Limits
+	ours   bool        // of fairway's IngressClass
+	hosts  []hostPaths // usually one; a slice costs less than a map
 	// wwwHosts are the names this Ingress answers with a redirect to
 	// their www-less or www form (from-to-www-redirect), unless another
 	// Ingress serves them.
 	wwwHosts []string
-	problems []Problem   // of the parse: ObjectTooLarge, *Annotation, InvalidHost, InvalidPath
+	problems []Problem // of the parse: ObjectTooLarge, *Annotation, InvalidHost, InvalidPath
 	// policy is what the annotations ask of every route of the Ingress;
 	// nil when it has none.
 	policy *policy.Route

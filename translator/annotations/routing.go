@@ -71,9 +71,11 @@ func parseAppRoot(value string, r *policy.Route) error {
 	return nil
 }
 
+// parseXForwardedPrefix takes the header's value; an empty one sends no
+// header, as in ingress-nginx.
 func parseXForwardedPrefix(value string, r *policy.Route) error {
 	if value == "" {
-		return fmt.Errorf("empty")
+		return nil
 	}
 	if err := checkHeaderValue(value); err != nil {
 		return err
