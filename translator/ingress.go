@@ -126,6 +126,11 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		st.problems = ps
 		return st
 	}
+	if msg := opts.Limits.aliasesTooLarge(ing, st.policy); msg != "" {
+		ps.add(st.ref, ObjectTooLarge, "%s", msg)
+		st.problems = ps
+		return st
+	}
 	st.served = true
 	regexLimit := opts.RegexProgramSizeLimit
 	regex := st.policy != nil && st.policy.Match.Regex

@@ -1,8 +1,11 @@
 package translator
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/translator/annotations"
 	"github.com/fairwayhq/fairway/translator/policy"
@@ -106,4 +109,26 @@ func wwwRedirect(host string, contributors []*ingressState) []*httpRoute {
 		}
 	}
 	return nil
+}
+
+// aliasesTooLarge holds an Ingress with aliases to the paths limit over
+// all its names: each alias serves every path again, so a few hundred
+// bytes of server-alias could otherwise multiply a thousand paths into
+// hundreds of thousands of routes. Over the limit, the Ingress is refused
+// whole, as for its own paths.
+func (l Limits) aliasesTooLarge(ing *networkingv1.Ingress, pol *policy.Route) string {
+	if pol == nil || len(pol.Hosts.Aliases) == 0 {
+		return ""
+	}
+	paths := 0
+	for _, r := range ing.Spec.Rules {
+		if r.Host != "" && r.HTTP != nil {
+			paths += len(r.HTTP.Paths)
+		}
+	}
+	if n := paths * (1 + len(pol.Hosts.Aliases)); n > l.IngressPaths {
+		return fmt.Sprintf("metadata.annotations[%s]: %d aliases serve the %d paths of the named rules again, %d paths in all, more than the limit of %d; the Ingress is not served",
+			annotations.WrittenKey(ing.Annotations, "server-alias"), len(pol.Hosts.Aliases), paths, n, l.IngressPaths)
+	}
+	return ""
 }
