@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -144,6 +145,32 @@ func TestNginxE2EPaths(t *testing.T) {
 			},
 		},
 		{
+			from: `rewrite.go: "should use ~* location modifier if regex annotation is present"`,
+			ings: []e2eIngress{
+				{name: "foo", host: "rewrite.bar.com", path: "/foo"},
+				{name: "regex", host: "rewrite.bar.com", path: "/foo.+", annotations: map[string]string{"use-regex": "true", "rewrite-target": "/new/backend"}, age: 1},
+			},
+			reqs: []req{
+				{"rewrite.bar.com", "/foo", want{path: "/foo"}},
+				{"rewrite.bar.com", "/foo/bar", want{path: "/new/backend"}},
+			},
+		},
+		{
+			from: `rewrite.go: "should fail to use longest match for documented warning"`,
+			ings: []e2eIngress{
+				{name: "foo", host: "rewrite.bar.com", path: "/foo/bar/bar"},
+				{name: "regex", host: "rewrite.bar.com", path: "/foo/bar/[a-z]{3}", annotations: map[string]string{"use-regex": "true", "rewrite-target": "/new/backend"}, age: 1},
+			},
+			// the longer regex text ranks first, though the literal path is
+			// the closer match: the behaviour ingress-nginx documents
+			reqs: []req{{"rewrite.bar.com", "/foo/bar/bar", want{path: "/new/backend"}}},
+		},
+		{
+			from: `rewrite.go: "should allow for custom rewrite parameters"`,
+			ings: []e2eIngress{{name: "regex", host: "rewrite.bar.com", path: "/foo/bar/(.+)", annotations: map[string]string{"use-regex": "true", "rewrite-target": "/new/backend/$1"}}},
+			reqs: []req{{"rewrite.bar.com", "/foo/bar/bar", want{path: "/new/backend/bar"}}},
+		},
+		{
 			from: `approot.go: "should redirect to /foo"`,
 			ings: []e2eIngress{{name: "approot", host: "approot.bar.com", path: "/", annotations: map[string]string{"app-root": "/foo"}}},
 			reqs: []req{
@@ -179,7 +206,7 @@ func TestNginxE2EPaths(t *testing.T) {
 			reqs: []req{{"redirect", "/something?a=b", want{status: 302, location: "http://redirect.example.com/"}}},
 		},
 		{
-			from: `temporal-redirect as documented (annotations.md, "Redirect"): default 302; it wins over permanent-redirect`,
+			from: `temporal-redirect as documented (annotations.md, "Temporal Redirect"): default 302; it wins over permanent-redirect, as in ingress-nginx's parser`,
 			ings: []e2eIngress{{name: "redirect", host: "redirect", path: "/something", annotations: map[string]string{"permanent-redirect": "https://a.example.com/x", "temporal-redirect": "https://b.example.com:8443/y?z=1"}}},
 			reqs: []req{{"redirect", "/something", want{status: 302, location: "https://b.example.com:8443/y?z=1"}}},
 		},
@@ -192,10 +219,17 @@ func TestNginxE2EPaths(t *testing.T) {
 			},
 		},
 		{
-			from: `fromtowwwredirect.go: "should redirect from www HTTPS to HTTPS" (the www host named, the bare one redirected)`,
+			from: `fromtowwwredirect.go: "should redirect from www HTTPS to HTTPS" (the redirect's scheme; the https table itself is TLS's)`,
+			ings: []e2eIngress{{name: "www", host: "example.nip.io", path: "/", annotations: map[string]string{"from-to-www-redirect": "true"}}},
+			reqs: []req{
+				{"www.example.nip.io", "https:/", want{status: 308, location: "https://example.nip.io/"}},
+			},
+		},
+		{
+			from: `from-to-www-redirect as documented (annotations.md, "Redirect from/to www"): a www host redirects its bare name`,
 			ings: []e2eIngress{{name: "www", host: "www.example.nip.io", path: "/", annotations: map[string]string{"from-to-www-redirect": "true"}}},
 			reqs: []req{
-				{"example.nip.io", "/", want{status: 308, location: "http://www.example.nip.io/"}},
+				{"example.nip.io", "/x?y=1", want{status: 308, location: "http://www.example.nip.io/x?y=1"}},
 				{"www.example.nip.io", "/", want{path: "/"}},
 			},
 		},
@@ -212,17 +246,17 @@ func TestNginxE2EPaths(t *testing.T) {
 		{
 			from: `alias.go: "should return status code 200 for hosts defined in two ingresses, different path with one alias"`,
 			ings: []e2eIngress{
-				{name: "app-a", host: "foo", path: "/app-a", annotations: map[string]string{"server-alias": "bar"}},
-				{name: "app-b", host: "foo", path: "/app-b", age: 1},
+				{name: "app-a", host: "foo", path: "/app-a"},
+				{name: "app-b", host: "foo", path: "/app-b", annotations: map[string]string{"server-alias": "bar"}, age: 1},
 			},
 			reqs: []req{
-				{"foo", "/app-a", want{path: "/app-a"}}, {"foo", "/app-b", want{path: "/app-b"}},
-				{"bar", "/app-a", want{path: "/app-a"}},
-				// A deviation: ingress-nginx answers 200 here, its alias
+				{"foo", "/app-a", want{path: "/app-a"}},
+				// A deviation: ingress-nginx answers 200 here, as its alias
 				// names the whole merged server. fairway's annotations
 				// apply to the Ingress's own routes only (README, Moving
-				// from ingress-nginx), so the alias has /app-a alone.
-				{"bar", "/app-b", want{status: 404}},
+				// from ingress-nginx), so bar carries app-b's path alone.
+				{"bar", "/app-a", want{status: 404}},
+				{"bar", "/app-b", want{path: "/app-b"}},
 			},
 		},
 		{
@@ -239,8 +273,13 @@ func TestNginxE2EPaths(t *testing.T) {
 	for _, c := range cases {
 		rc := translateE2E(t, c.ings...).Routes[0]
 		for _, r := range c.reqs {
-			what := fmt.Sprintf("%s: GET %s%s", c.from, r.host, r.path)
-			checkOutcome(t, what, evaluate(t, rc, request{authority: r.host, path: r.path}), r.want)
+			// a path written "https:/..." is a request over https
+			scheme, path := "http", r.path
+			if p, ok := strings.CutPrefix(r.path, "https:"); ok {
+				scheme, path = "https", p
+			}
+			what := fmt.Sprintf("%s: GET %s://%s%s", c.from, scheme, r.host, path)
+			checkOutcome(t, what, evaluate(t, rc, request{scheme: scheme, authority: r.host, path: path}), r.want)
 		}
 	}
 }
