@@ -39,8 +39,12 @@ func checkRegexPath(path string) error {
 			return fmt.Errorf("path %q contains %q; paths cannot hold spaces or control characters", path, c)
 		}
 	}
-	if _, err := syntax.Parse(pathRegex(path), syntax.Perl); err != nil {
-		return fmt.Errorf("path %q is not an RE2 regular expression (the Ingress's paths are regexes, by use-regex or rewrite-target): %v", path, err)
+	// The path must parse on its own: grouped, an unbalanced "a)|(b"
+	// would parse and change what the regex means.
+	for _, re := range []string{path, pathRegex(path)} {
+		if _, err := syntax.Parse(re, syntax.Perl); err != nil {
+			return fmt.Errorf("path %q is not an RE2 regular expression (the Ingress's paths are regexes, by use-regex or rewrite-target): %v", path, err)
+		}
 	}
 	return nil
 }

@@ -71,12 +71,10 @@ func setRedirectCode(value string, r *policy.Route, temporal bool, redirectKey s
 	if err != nil || !slices.Contains(redirectCodes, code) {
 		return fmt.Errorf("not one of the redirect codes 301, 302, 303, 307, 308")
 	}
-	switch {
-	case r.Redirect == nil:
+	if r.Redirect == nil || r.Redirect.Temporal != temporal {
 		return fmt.Errorf("%s is not set (or is invalid), so there is no redirect to give this code to", redirectKey)
-	case r.Redirect.Temporal == temporal:
-		r.Redirect.Code = code
 	}
+	r.Redirect.Code = code
 	return nil
 }
 

@@ -66,6 +66,12 @@ func TestRedirectParsers(t *testing.T) {
 			t.Errorf("%s=%q: got %v, want one Invalid finding that does not block", c.key, c.value, found)
 		}
 	}
+	// a temporal code with an invalid temporal-redirect is reported, though
+	// a permanent redirect is set
+	r, found := Parse(map[string]string{NginxPrefix + "permanent-redirect": "https://a.example.com/", NginxPrefix + "temporal-redirect": "ftp://x/", NginxPrefix + "temporal-redirect-code": "307"})
+	if len(found) != 2 || found[1].Key != NginxPrefix+"temporal-redirect-code" || r.Redirect == nil || r.Redirect.Code != 301 || r.Redirect.Temporal {
+		t.Errorf("temporal code without a valid temporal-redirect: got %+v, %v", r.Redirect, found)
+	}
 	for _, code := range []string{"300", "304", "305", "306", "200", "309", "abc", ""} {
 		r, found := Parse(map[string]string{NginxPrefix + "permanent-redirect": "https://a.example.com/", NginxPrefix + "permanent-redirect-code": code})
 		if len(found) != 1 || found[0].Key != NginxPrefix+"permanent-redirect-code" || r.Redirect == nil || r.Redirect.Code != 301 {
