@@ -1,7 +1,13 @@
 package tests
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +91,60 @@ spec:
 		t.Errorf("/shop.Old/Get: reached %q; a redirect route must fail the call", got)
 	}
 	assertNoGRPCNACKs(t, f)
+}
+
+// TestGRPCJSRegexRoute: grpc-js-xds, whose regex engine is RE2 in
+// WebAssembly rather than Go's, takes a proxyless table with a use-regex
+// route (and the rewrites the proxyless table leaves out), matches it
+// case-insensitively, and ranks it before a shorter literal prefix.
+func TestGRPCJSRegexRoute(t *testing.T) {
+	node := ensureGRPCJS(t)
+	a, b := startNamedBackend(t, "a"), startNamedBackend(t, "b")
+	dir := manifestDir(t)
+	writeFile(t, filepath.Join(dir, "grpcjs-paths.yaml"), grpcServiceYAML("grpcjs", "a", a)+"---\n"+
+		grpcServiceYAML("grpcjs", "b", b)+`---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: regex
+  namespace: grpcjs
+  annotations:
+    nginx.ingress.kubernetes.io/use-regex: "true"
+    nginx.ingress.kubernetes.io/rewrite-target: /grpc.health.v1.Health/$1
+    nginx.ingress.kubernetes.io/upstream-vhost: health.internal
+spec:
+  ingressClassName: fairway
+  rules:
+  - host: grpcjs.paths.example.com
+    http:
+      paths:
+      - {path: "/GRPC\\.HEALTH\\.v1\\.health/(check|watch)$", pathType: ImplementationSpecific, backend: {service: {name: a, port: {name: grpc}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: plain, namespace: grpcjs}
+spec:
+  ingressClassName: fairway
+  rules:
+  - host: grpcjs.paths.example.com
+    http:
+      paths:
+      - {path: /grpc.health.v1.Health, pathType: Prefix, backend: {service: {name: b, port: {name: grpc}}}}
+`)
+	f := startFairway(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "client.js", "xds:///grpcjs.paths.example.com", "3")
+	cmd.Dir = grpcjsDir
+	cmd.Env = append(withoutEnv(os.Environ(), "GRPC_XDS_BOOTSTRAP", "GRPC_XDS_BOOTSTRAP_CONFIG"),
+		"GRPC_XDS_BOOTSTRAP_CONFIG="+string(grpcBootstrap(t, f.xds, "grpcjs-paths")))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("grpc-js through the regex route: %v\n%s", err, stderr.String())
+	}
+	if got := strings.Fields(string(out)); !slices.Equal(got, []string{"a", "a", "a"}) {
+		t.Errorf("Health/Check went to %v; want the regex route's backend a each time", got)
+	}
 }
