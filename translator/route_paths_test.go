@@ -43,7 +43,7 @@ func pathEffects(t *testing.T, _ *routev3.VirtualHost, r *routev3.Route, req req
 		if out.upstreamHeaders == nil {
 			out.upstreamHeaders = map[string]string{}
 		}
-		out.upstreamHeaders["x-forwarded-prefix"] = unformatHeader(t, h.GetHeader().GetValue())
+		out.upstreamHeaders["x-forwarded-prefix"] = unformatPrefixHeader(t, h.GetHeader().GetValue())
 	}
 }
 
@@ -77,11 +77,11 @@ func regexRewrite(t *testing.T, pattern, sub, full string) string {
 	return out
 }
 
-// unformatHeader reads a request_headers_to_add value as Envoy's header
+// unformatPrefixHeader reads a request_headers_to_add value as Envoy's header
 // formatter does, for values fairway writes: "%%" is "%", and any other
 // "%" would be a command operator, which fairway never emits from user
 // text.
-func unformatHeader(t *testing.T, v string) string {
+func unformatPrefixHeader(t *testing.T, v string) string {
 	t.Helper()
 	var b strings.Builder
 	for i := 0; i < len(v); i++ {
@@ -185,7 +185,7 @@ func TestPathAnnotationOutcomes(t *testing.T) {
 				w.host = c.req.authority
 			}
 			if got.status != w.status || got.location != w.location || got.cluster != w.cluster ||
-				(w.status == 0 && (got.path != w.path || got.host != w.host)) || !sameHeaders(got.upstreamHeaders, w.upstreamHeaders) {
+				(w.status == 0 && (got.path != w.path || got.host != w.host)) || !samePathHeaders(got.upstreamHeaders, w.upstreamHeaders) {
 				t.Errorf("%s: %s %s%s: got status %d location %q cluster %q path %q host %q headers %v; want %d %q %q %q %q %v",
 					name, c.req.scheme, c.req.authority, c.req.path, got.status, got.location, got.cluster, got.path, got.host, got.upstreamHeaders,
 					w.status, w.location, w.cluster, w.path, w.host, w.upstreamHeaders)
@@ -194,7 +194,7 @@ func TestPathAnnotationOutcomes(t *testing.T) {
 	}
 }
 
-func sameHeaders(a, b map[string]string) bool {
+func samePathHeaders(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false
 	}

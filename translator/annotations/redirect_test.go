@@ -61,7 +61,7 @@ func TestRedirectParsers(t *testing.T) {
 		{"server-alias", "a.com b.com"},
 	}
 	for _, c := range bad {
-		_, found := parseOne(t, c.key, c.value)
+		_, found := parsePathsKey(t, c.key, c.value)
 		if len(found) != 1 || found[0].Kind != Invalid || found[0].Blocks {
 			t.Errorf("%s=%q: got %v, want one Invalid finding that does not block", c.key, c.value, found)
 		}
@@ -81,12 +81,12 @@ func TestRedirectParsers(t *testing.T) {
 }
 
 func TestHostNameParsers(t *testing.T) {
-	r, found := parseOne(t, "server-alias", " B.example.com,a.example.com ,, a.example.com,*.c.example.com")
+	r, found := parsePathsKey(t, "server-alias", " B.example.com,a.example.com ,, a.example.com,*.c.example.com")
 	if len(found) != 0 || len(r.Hosts.Aliases) != 3 || r.Hosts.Aliases[0] != "*.c.example.com" || r.Hosts.Aliases[1] != "a.example.com" || r.Hosts.Aliases[2] != "b.example.com" {
 		t.Errorf("server-alias: got %q, %v; want the names lowercased, sorted, without repeats", r.Hosts.Aliases, found)
 	}
 	for value, want := range map[string]bool{"true": true, "false": false, "1": true} {
-		r, found := parseOne(t, "from-to-www-redirect", value)
+		r, found := parsePathsKey(t, "from-to-www-redirect", value)
 		if len(found) != 0 || r.Hosts.FromToWWW != want {
 			t.Errorf("from-to-www-redirect=%q: got %v, %v", value, r.Hosts.FromToWWW, found)
 		}

@@ -6,8 +6,8 @@ import (
 	"github.com/fairwayhq/fairway/translator/policy"
 )
 
-// parseOne runs one key's parser on a fresh Route, then the checks.
-func parseOne(t *testing.T, key, value string) (*policy.Route, []Finding) {
+// parsePathsKey runs one key's parser on a fresh Route, then the checks.
+func parsePathsKey(t *testing.T, key, value string) (*policy.Route, []Finding) {
 	t.Helper()
 	return Parse(map[string]string{NginxPrefix + key: value})
 }
@@ -31,7 +31,7 @@ func TestRoutingParsers(t *testing.T) {
 		{"upstream-vhost", "[::1]:80", func(r *policy.Route) bool { return r.Rewrite.Host == "[::1]:80" }},
 	}
 	for _, c := range good {
-		r, found := parseOne(t, c.key, c.value)
+		r, found := parsePathsKey(t, c.key, c.value)
 		if len(found) != 0 || !c.check(r) {
 			t.Errorf("%s=%q: got %+v, %v", c.key, c.value, r, found)
 		}
@@ -64,7 +64,7 @@ func TestRoutingParsers(t *testing.T) {
 		{"upstream-vhost", "[zz]"},
 	}
 	for _, c := range bad {
-		r, found := parseOne(t, c.key, c.value)
+		r, found := parsePathsKey(t, c.key, c.value)
 		if len(found) != 1 || found[0].Kind != Invalid || found[0].Blocks || found[0].Key != NginxPrefix+c.key {
 			t.Errorf("%s=%q: got %v, want one Invalid finding that does not block", c.key, c.value, found)
 			continue
