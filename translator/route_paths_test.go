@@ -98,84 +98,93 @@ func unformatPrefixHeader(t *testing.T, v string) string {
 	return b.String()
 }
 
+// pathCheck is a request and what it must get: status, location,
+// cluster, path, host and upstream headers are compared.
+type pathCheck struct {
+	req  request
+	want outcome
+}
+
+const pathsWeb, pathsAPI = "default/web/80", "default/api/80"
+
+// forwardedTo is a request forwarded to cluster with path.
+func forwardedTo(cluster, path string) outcome { return outcome{cluster: cluster, path: path} }
+
+// pathGoldenOutcomes are requests through the paths group's goldens, by
+// case.
+var pathGoldenOutcomes = map[string][]pathCheck{
+	"annotation-use-regex": {
+		{request{authority: "shop.example.com", path: "/api/v1/orders/7"}, forwardedTo(pathsWeb, "/api/v1/orders/7")}, // the longer literal prefix ranks first
+		{request{authority: "shop.example.com", path: "/API/V2/orders"}, forwardedTo(pathsAPI, "/API/V2/orders")},     // case-insensitive
+		{request{authority: "shop.example.com", path: "/api/v2"}, outcome{status: 404}},                               // the regex needs its trailing "/"
+		{request{authority: "shop.example.com", path: "/x/api/v2/"}, outcome{status: 404}},                            // anchored at the start
+		{request{authority: "shop.example.com", path: "/css/site.css"}, forwardedTo(pathsWeb, "/css/site.css")},       // the alternation stays grouped
+		{request{authority: "shop.example.com", path: "/img|/css/x"}, forwardedTo(pathsWeb, "/img|/css/x")},           // the plain Ingress's literal prefix
+		{request{authority: "shop.example.com", path: "/exact"}, forwardedTo(pathsWeb, "/exact")},                     // "$" ends the path
+		{request{authority: "shop.example.com", path: "/exact/more"}, outcome{status: 404}},                           // ... and nothing may follow
+		{request{authority: "shop.example.com", path: "/EXACT?q=1"}, forwardedTo(pathsWeb, "/EXACT?q=1")},             // the query is not matched
+	},
+	"annotation-rewrite-target": {
+		{request{authority: "shop.example.com", path: "/something/a/b?q=1"}, forwardedTo(pathsAPI, "/a/b$x?q=1")},
+		{request{authority: "shop.example.com", path: "/SOMETHING"}, forwardedTo(pathsAPI, "/$x")},
+		{request{authority: "shop.example.com", path: "/legacy/page"}, forwardedTo(pathsWeb, "/")},
+		{request{authority: "shop.example.com", path: "/Legacyish"}, forwardedTo(pathsWeb, "/")}, // a regex, not a segment prefix
+	},
+	"annotation-rewrite-target-invalid": {
+		{request{authority: "shop.example.com", path: "/two/x"}, forwardedTo(pathsAPI, "/x")},
+		{request{authority: "shop.example.com", path: "/one/x"}, outcome{status: 404}},
+		{request{authority: "other.example.com", path: "/old/x"}, forwardedTo(pathsWeb, "/old/x")},
+	},
+	"annotation-app-root": {
+		{request{authority: "shop.example.com", path: "/?utm=1"}, outcome{status: 302, location: "http://shop.example.com/app1"}},
+		{request{authority: "shop.example.com", path: "/app1"}, forwardedTo(pathsWeb, "/app1")},
+		{request{authority: "shop.example.com", path: "/api"}, forwardedTo(pathsAPI, "/api")},
+	},
+	"annotation-x-forwarded-prefix": {
+		{request{authority: "shop.example.com", path: "/api/x"}, outcome{cluster: pathsAPI, path: "/api/x", upstreamHeaders: map[string]string{"x-forwarded-prefix": "/shop%DOWNSTREAM_REMOTE_ADDRESS%"}}},
+		{request{authority: "elsewhere.example.com", path: "/"}, outcome{cluster: pathsWeb, path: "/", upstreamHeaders: map[string]string{"x-forwarded-prefix": "/shop%DOWNSTREAM_REMOTE_ADDRESS%"}}},
+	},
+	"annotation-upstream-vhost": {
+		{request{authority: "shop.example.com", path: "/api"}, outcome{cluster: pathsAPI, path: "/api", host: "internal.example.com:8080"}},
+	},
+	"annotation-permanent-redirect": {
+		{request{authority: "old.example.com", path: "/any/path?x=1"}, outcome{status: 301, location: "https://new.example.com:8443/shop?from=old"}},
+		{request{authority: "redirect", path: "/something?x=1"}, outcome{status: 308, location: "http://redirect.example.com/"}},
+		{request{authority: "redirect", path: "/other"}, outcome{status: 404}},
+	},
+	"annotation-permanent-redirect-invalid": {
+		{request{authority: "a.example.com", path: "/x"}, forwardedTo(pathsWeb, "/x")},
+		{request{authority: "b.example.com", path: "/x"}, outcome{status: 301, location: "https://new.example.com/"}},
+	},
+	"annotation-temporal-redirect": {
+		{request{authority: "shop.example.com", path: "/checkout?cart=1", scheme: "https"}, outcome{status: 307, location: "https://shop.example.com/maintenance.html"}},
+	},
+	"annotation-from-to-www-redirect": {
+		{request{authority: "www.a.example.com", path: "/p?q=1"}, outcome{status: 308, location: "http://a.example.com/p?q=1"}},
+		{request{authority: "www.a.example.com", path: "/p", scheme: "https"}, outcome{status: 308, location: "https://a.example.com/p"}},
+		{request{authority: "c.example.com:8080", path: "/"}, outcome{status: 308, location: "http://www.c.example.com/"}},
+		{request{authority: "www.b.example.com", path: "/"}, forwardedTo(pathsAPI, "/")}, // served by another Ingress: not redirected
+		{request{authority: "a.example.com", path: "/"}, forwardedTo(pathsWeb, "/")},
+		{request{authority: "www.x.d.example.com", path: "/"}, outcome{status: 404}}, // a wildcard has no twin
+	},
+	"annotation-server-alias": {
+		{request{authority: "store.example.com", path: "/"}, forwardedTo(pathsWeb, "/")},           // the alias gets the shop's "/"
+		{request{authority: "store.example.com", path: "/api/x"}, forwardedTo(pathsWeb, "/api/x")}, // ... but the older store Ingress keeps /api
+		{request{authority: "shop.example.com", path: "/api/x"}, forwardedTo(pathsAPI, "/api/x")},
+		{request{authority: "a.shop.example.org", path: "/api"}, forwardedTo(pathsAPI, "/api")}, // a wildcard alias takes one label
+		{request{authority: "a.b.shop.example.org", path: "/api"}, outcome{status: 404}},
+	},
+	"annotation-server-alias-invalid": {
+		{request{authority: "ok.example.com", path: "/"}, forwardedTo(pathsWeb, "/")},
+		{request{authority: "bad_name.example.com", path: "/"}, outcome{status: 404}},
+	},
+}
+
 // TestPathAnnotationOutcomes follows requests through the route tables of
 // the paths group's goldens: what each annotation does to a request, not
 // only the shape it emits.
 func TestPathAnnotationOutcomes(t *testing.T) {
-	const web, api = "default/web/80", "default/api/80"
-	type check struct {
-		req  request
-		want outcome // status, location, cluster, path, host, upstreamHeaders are compared
-	}
-	fwd := func(cluster, path string) outcome { return outcome{cluster: cluster, path: path} }
-	cases := map[string][]check{
-		"annotation-use-regex": {
-			{request{authority: "shop.example.com", path: "/api/v1/orders/7"}, fwd(web, "/api/v1/orders/7")}, // the longer literal prefix ranks first
-			{request{authority: "shop.example.com", path: "/API/V2/orders"}, fwd(api, "/API/V2/orders")},     // case-insensitive
-			{request{authority: "shop.example.com", path: "/api/v2"}, outcome{status: 404}},                  // the regex needs its trailing "/"
-			{request{authority: "shop.example.com", path: "/x/api/v2/"}, outcome{status: 404}},               // anchored at the start
-			{request{authority: "shop.example.com", path: "/css/site.css"}, fwd(web, "/css/site.css")},       // the alternation stays grouped
-			{request{authority: "shop.example.com", path: "/img|/css/x"}, fwd(web, "/img|/css/x")},           // the plain Ingress's literal prefix
-			{request{authority: "shop.example.com", path: "/exact"}, fwd(web, "/exact")},                     // "$" ends the path
-			{request{authority: "shop.example.com", path: "/exact/more"}, outcome{status: 404}},              // ... and nothing may follow
-			{request{authority: "shop.example.com", path: "/EXACT?q=1"}, fwd(web, "/EXACT?q=1")},             // the query is not matched
-		},
-		"annotation-rewrite-target": {
-			{request{authority: "shop.example.com", path: "/something/a/b?q=1"}, fwd(api, "/a/b$x?q=1")},
-			{request{authority: "shop.example.com", path: "/SOMETHING"}, fwd(api, "/$x")},
-			{request{authority: "shop.example.com", path: "/legacy/page"}, fwd(web, "/")},
-			{request{authority: "shop.example.com", path: "/Legacyish"}, fwd(web, "/")}, // a regex, not a segment prefix
-		},
-		"annotation-rewrite-target-invalid": {
-			{request{authority: "shop.example.com", path: "/two/x"}, fwd(api, "/x")},
-			{request{authority: "shop.example.com", path: "/one/x"}, outcome{status: 404}},
-			{request{authority: "other.example.com", path: "/old/x"}, fwd(web, "/old/x")},
-		},
-		"annotation-app-root": {
-			{request{authority: "shop.example.com", path: "/?utm=1"}, outcome{status: 302, location: "http://shop.example.com/app1"}},
-			{request{authority: "shop.example.com", path: "/app1"}, fwd(web, "/app1")},
-			{request{authority: "shop.example.com", path: "/api"}, fwd(api, "/api")},
-		},
-		"annotation-x-forwarded-prefix": {
-			{request{authority: "shop.example.com", path: "/api/x"}, outcome{cluster: api, path: "/api/x", upstreamHeaders: map[string]string{"x-forwarded-prefix": "/shop%DOWNSTREAM_REMOTE_ADDRESS%"}}},
-			{request{authority: "elsewhere.example.com", path: "/"}, outcome{cluster: web, path: "/", upstreamHeaders: map[string]string{"x-forwarded-prefix": "/shop%DOWNSTREAM_REMOTE_ADDRESS%"}}},
-		},
-		"annotation-upstream-vhost": {
-			{request{authority: "shop.example.com", path: "/api"}, outcome{cluster: api, path: "/api", host: "internal.example.com:8080"}},
-		},
-		"annotation-permanent-redirect": {
-			{request{authority: "old.example.com", path: "/any/path?x=1"}, outcome{status: 301, location: "https://new.example.com:8443/shop?from=old"}},
-			{request{authority: "redirect", path: "/something?x=1"}, outcome{status: 308, location: "http://redirect.example.com/"}},
-			{request{authority: "redirect", path: "/other"}, outcome{status: 404}},
-		},
-		"annotation-permanent-redirect-invalid": {
-			{request{authority: "a.example.com", path: "/x"}, fwd(web, "/x")},
-			{request{authority: "b.example.com", path: "/x"}, outcome{status: 301, location: "https://new.example.com/"}},
-		},
-		"annotation-temporal-redirect": {
-			{request{authority: "shop.example.com", path: "/checkout?cart=1", scheme: "https"}, outcome{status: 307, location: "https://shop.example.com/maintenance.html"}},
-		},
-		"annotation-from-to-www-redirect": {
-			{request{authority: "www.a.example.com", path: "/p?q=1"}, outcome{status: 308, location: "http://a.example.com/p?q=1"}},
-			{request{authority: "www.a.example.com", path: "/p", scheme: "https"}, outcome{status: 308, location: "https://a.example.com/p"}},
-			{request{authority: "c.example.com:8080", path: "/"}, outcome{status: 308, location: "http://www.c.example.com/"}},
-			{request{authority: "www.b.example.com", path: "/"}, fwd(api, "/")}, // served by another Ingress: not redirected
-			{request{authority: "a.example.com", path: "/"}, fwd(web, "/")},
-			{request{authority: "www.x.d.example.com", path: "/"}, outcome{status: 404}}, // a wildcard has no twin
-		},
-		"annotation-server-alias": {
-			{request{authority: "store.example.com", path: "/"}, fwd(web, "/")},           // the alias gets the shop's "/"
-			{request{authority: "store.example.com", path: "/api/x"}, fwd(web, "/api/x")}, // ... but the older store Ingress keeps /api
-			{request{authority: "shop.example.com", path: "/api/x"}, fwd(api, "/api/x")},
-			{request{authority: "a.shop.example.org", path: "/api"}, fwd(api, "/api")}, // a wildcard alias takes one label
-			{request{authority: "a.b.shop.example.org", path: "/api"}, outcome{status: 404}},
-		},
-		"annotation-server-alias-invalid": {
-			{request{authority: "ok.example.com", path: "/"}, fwd(web, "/")},
-			{request{authority: "bad_name.example.com", path: "/"}, outcome{status: 404}},
-		},
-	}
-	for name, checks := range cases {
+	for name, checks := range pathGoldenOutcomes {
 		in := readGoldenInput(t, "testdata/"+name+"/input.yaml")
 		rc := Translate(in.Input, in.Options).Routes[0]
 		for _, c := range checks {
