@@ -60,19 +60,19 @@ func (f backendField) String() string {
 // ingressState is an Ingress as the engine keeps it: parsed once per
 // object, its paths grouped by host ("" for rules without one).
 type ingressState struct {
-	obj    *networkingv1.Ingress
-	ref    ObjectRef
-	served bool        // ours, and within the Limits
-	ours   bool        // of fairway's IngressClass
-	hosts  []hostPaths // usually one; a slice costs less than a map
+	obj      *networkingv1.Ingress
+	ref      ObjectRef
+	served   bool        // ours, and within the Limits
+	ours     bool        // of fairway's IngressClass
+	hosts    []hostPaths // usually one; a slice costs less than a map
+	problems []Problem   // of the parse: ObjectTooLarge, *Annotation, InvalidHost, InvalidPath
+	// policy is what the annotations ask of every route of the Ingress;
+	// nil when it has none.
+	policy *policy.Route
 	// wwwHosts are the names this Ingress answers with a redirect to
 	// their www-less or www form (from-to-www-redirect), unless another
 	// Ingress serves them.
 	wwwHosts []string
-	problems []Problem // of the parse: ObjectTooLarge, *Annotation, InvalidHost, InvalidPath
-	// policy is what the annotations ask of every route of the Ingress;
-	// nil when it has none.
-	policy *policy.Route
 }
 
 type hostPaths struct {
@@ -147,28 +147,34 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 				}
 			}
 		}
-		if rule.HTTP == nil {
-			continue
-		}
-		for pi, p := range rule.HTTP.Paths {
-			field := fieldPath{rule: int32(ri), path: int32(pi)}
-			m, err := parsePath(p, regex)
-			if err != nil {
-				ps.add(st.ref, InvalidPath, "%s: %v", field, err)
-				continue
-			}
-			if m.regex {
-				if reason, err := checkRegexRoute(m, st.policy, regexLimit); err != nil {
-					ps.add(st.ref, reason, "%s: %v; the path is not served", field, err)
-					continue
-				}
-			}
-			st.addPath(rule.Host, pathSpec{match: m, field: field, backend: p.Backend})
+		if rule.HTTP != nil {
+			st.parsePaths(&ps, ri, rule, regex, regexLimit)
 		}
 	}
 	st.addHostNames(&ps, regexLimit)
 	st.problems = ps
 	return st
+}
+
+// parsePaths adds a rule's valid paths; an invalid one is a Problem and
+// is not served. With regex, a path whose regex Envoy would refuse (too
+// large, or short of the rewrite's capture groups) is not served either.
+func (st *ingressState) parsePaths(ps *problems, ri int, rule networkingv1.IngressRule, regex bool, regexLimit int) {
+	for pi, p := range rule.HTTP.Paths {
+		field := fieldPath{rule: int32(ri), path: int32(pi)}
+		m, err := parsePath(p, regex)
+		if err != nil {
+			ps.add(st.ref, InvalidPath, "%s: %v", field, err)
+			continue
+		}
+		if m.regex {
+			if reason, err := checkRegexRoute(m, st.policy, regexLimit); err != nil {
+				ps.add(st.ref, reason, "%s: %v; the path is not served", field, err)
+				continue
+			}
+		}
+		st.addPath(rule.Host, pathSpec{match: m, field: field, backend: p.Backend})
+	}
 }
 
 // parseAnnotations reads the Ingress's annotations into its policy and
