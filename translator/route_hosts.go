@@ -49,6 +49,10 @@ func (st *ingressState) addAliases(aliases []string, ps *problems, regexLimit in
 		}
 	}
 	key := annotations.WrittenKey(st.obj.Annotations, "server-alias")
+	if len(named) == 0 {
+		ps.add(st.ref, InvalidAnnotation, "metadata.annotations[%s]: the Ingress has no rule with a host and a valid path, so its aliases have nothing to serve; they are not served", key)
+		return
+	}
 	for _, a := range aliases {
 		if err := validateHost(a); err != nil {
 			ps.add(st.ref, InvalidAnnotation, "metadata.annotations[%s]: alias %v; the alias is not served", key, err)
