@@ -25,6 +25,8 @@ type RoutePolicy struct {
 	// HTTPSPort is the port of that URL; 443 (or 0) leaves it out.
 	HTTPSRedirect bool
 	HTTPSPort     uint32
+	// Paths: rewrites, the upstream host, redirects (route_paths.go).
+	Paths PathPolicy
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a

@@ -62,6 +62,9 @@ func (r RouteSpec) Routes() []*routev3.Route { return r.routes(true) }
 // (EdgeRoute) to the routes that forward; proxyless routes go without.
 func (r RouteSpec) routes(edge bool) []*routev3.Route {
 	var out []*routev3.Route
+	if root := appRootRoute(r, edge); root != nil {
+		out = append(out, root)
+	}
 	for _, f := range r.forms() {
 		var m *routev3.RouteMatch
 		switch f.field {

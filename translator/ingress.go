@@ -73,6 +73,10 @@ type ingressState struct {
 	// policy is what the annotations ask of every route of the Ingress;
 	// nil when it has none.
 	policy *policy.Route
+	// wwwHosts are the names this Ingress answers with a redirect to
+	// their www-less or www form (from-to-www-redirect), unless another
+	// Ingress serves them.
+	wwwHosts []string
 }
 
 type hostPaths struct {
@@ -126,8 +130,14 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		st.problems = ps
 		return st
 	}
+	if msg := opts.Limits.aliasesTooLarge(ing, st.policy); msg != "" {
+		ps.add(st.ref, ObjectTooLarge, "%s", msg)
+		st.problems = ps
+		return st
+	}
 	st.served = true
 	regexLimit := opts.RegexProgramSizeLimit
+	regex := st.policy != nil && st.policy.Match.Regex
 	for ri, rule := range ing.Spec.Rules {
 		if rule.Host != "" {
 			if err := validateHost(rule.Host); err != nil {
@@ -141,21 +151,34 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 				}
 			}
 		}
-		if rule.HTTP == nil {
-			continue
-		}
-		for pi, p := range rule.HTTP.Paths {
-			field := fieldPath{rule: int32(ri), path: int32(pi)}
-			m, err := parsePath(p)
-			if err != nil {
-				ps.add(st.ref, InvalidPath, "%s: %v", field, err)
-				continue
-			}
-			st.addPath(rule.Host, pathSpec{match: m, field: field, backend: p.Backend})
+		if rule.HTTP != nil {
+			st.parsePaths(&ps, ri, rule, regex, regexLimit)
 		}
 	}
+	st.addHostNames(&ps, regexLimit)
 	st.problems = ps
 	return st
+}
+
+// parsePaths adds a rule's valid paths; an invalid one is a Problem and
+// is not served. With regex, a path whose regex Envoy would refuse (too
+// large, or short of the rewrite's capture groups) is not served either.
+func (st *ingressState) parsePaths(ps *problems, ri int, rule networkingv1.IngressRule, regex bool, regexLimit int) {
+	for pi, p := range rule.HTTP.Paths {
+		field := fieldPath{rule: int32(ri), path: int32(pi)}
+		m, err := parsePath(p, regex)
+		if err != nil {
+			ps.add(st.ref, InvalidPath, "%s: %v", field, err)
+			continue
+		}
+		if m.regex {
+			if reason, err := checkRegexRoute(m, st.policy, regexLimit); err != nil {
+				ps.add(st.ref, reason, "%s: %v; the path is not served", field, err)
+				continue
+			}
+		}
+		st.addPath(rule.Host, pathSpec{match: m, field: field, backend: p.Backend})
+	}
 }
 
 // parseAnnotations reads the Ingress's annotations into its policy and
@@ -216,16 +239,23 @@ func (e *Engine) contribute(k nsName, st *ingressState, add bool) {
 		return
 	}
 	for _, h := range st.hosts {
-		e.dirty.hosts[h.host] = true
-		if add {
-			e.contrib[h.host] = append(e.contrib[h.host], st)
-			continue
-		}
-		rest := slices.DeleteFunc(e.contrib[h.host], func(x *ingressState) bool { return x == st })
-		if len(rest) == 0 {
-			delete(e.contrib, h.host)
-		} else {
-			e.contrib[h.host] = rest
-		}
+		e.contributeHost(h.host, st, add)
+	}
+	for _, h := range st.wwwHosts {
+		e.contributeHost(h, st, add)
+	}
+}
+
+func (e *Engine) contributeHost(host string, st *ingressState, add bool) {
+	e.dirty.hosts[host] = true
+	if add {
+		e.contrib[host] = append(e.contrib[host], st)
+		return
+	}
+	rest := slices.DeleteFunc(e.contrib[host], func(x *ingressState) bool { return x == st })
+	if len(rest) == 0 {
+		delete(e.contrib, host)
+	} else {
+		e.contrib[host] = rest
 	}
 }

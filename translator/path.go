@@ -12,10 +12,16 @@ import (
 // requests compare equal.
 type pathMatch struct {
 	exact bool
+	// regex: path is an RE2 expression as written (use-regex,
+	// rewrite-target), matched case-insensitively from the start.
+	regex bool
 	path  string
 }
 
 func (m pathMatch) String() string {
+	if m.regex {
+		return fmt.Sprintf("%q (regex)", m.path)
+	}
 	if m.exact {
 		return fmt.Sprintf("%q (Exact)", m.path)
 	}
@@ -30,8 +36,10 @@ var unreachableSequences = []string{"//", "/./", "/../"}
 var encodedSlashes = []string{"%2f", "%2F"}
 
 // parsePath turns an Ingress path into a pathMatch. Prefix paths lose their
-// trailing slashes: "/foo/" matches exactly what "/foo" does.
-func parsePath(p networkingv1.HTTPIngressPath) (pathMatch, error) {
+// trailing slashes: "/foo/" matches exactly what "/foo" does. With regex
+// (the Ingress's paths are regexes), every path type is a regex kept as
+// written, as ingress-nginx's "location ~*" takes it.
+func parsePath(p networkingv1.HTTPIngressPath, regex bool) (pathMatch, error) {
 	if p.PathType == nil {
 		return pathMatch{}, fmt.Errorf("pathType is required (Exact, Prefix or ImplementationSpecific)")
 	}
@@ -44,6 +52,15 @@ func parsePath(p networkingv1.HTTPIngressPath) (pathMatch, error) {
 		}
 	default:
 		return pathMatch{}, fmt.Errorf("pathType %q is not one of Exact, Prefix, ImplementationSpecific", *p.PathType)
+	}
+	if regex {
+		if path == "" {
+			path = "/"
+		}
+		if err := checkRegexPath(path); err != nil {
+			return pathMatch{}, err
+		}
+		return pathMatch{regex: true, path: path}, nil
 	}
 	if err := checkPath(path); err != nil {
 		return pathMatch{}, err

@@ -69,7 +69,7 @@ func TestPrecedenceFirstMatchIsBest(t *testing.T) {
 			if r.IntN(2) == 0 {
 				pt = &exact
 			}
-			m, err := parsePath(networkingv1.HTTPIngressPath{Path: randomPath(r), PathType: pt})
+			m, err := parsePath(networkingv1.HTTPIngressPath{Path: randomPath(r), PathType: pt}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +113,7 @@ func TestParsePathNormalises(t *testing.T) {
 		{"/x/", &impl, pathMatch{path: "/x"}},
 	}
 	for _, c := range cases {
-		got, err := parsePath(networkingv1.HTTPIngressPath{Path: c.path, PathType: c.pt})
+		got, err := parsePath(networkingv1.HTTPIngressPath{Path: c.path, PathType: c.pt}, false)
 		if err != nil || got != c.want {
 			t.Errorf("parsePath(%q, %s) = %v, %v; want %v", c.path, *c.pt, got, err, c.want)
 		}

@@ -90,7 +90,9 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 	}
 	sortByPrecedence(own)
 	if len(own) == 0 && host != "" { // the catch-all stays: it may serve the default backend
-		return nil, nil
+		if own = wwwRedirect(host, contributors); own == nil {
+			return nil, nil
+		}
 	}
 	return &hostState{own: own, services: t.referenced, clusters: t.clusters}, t.problems
 }

@@ -43,10 +43,11 @@ type Match struct {
 
 // Rewrite changes the request on its way to the backend.
 type Rewrite struct {
-	// Target replaces the matched path; $1..$9 are the path regex's
-	// capture groups. "" leaves the path alone.
+	// Target replaces the whole matched path; $1..$9 are the path regex's
+	// capture groups. "" leaves the path alone. Setting it makes the
+	// object's paths regexes, as in ingress-nginx.
 	Target string
-	// AppRoot redirects a request for "/" to this path.
+	// AppRoot redirects a request for exactly "/" to this path (302).
 	AppRoot string
 	// XForwardedPrefix is sent as X-Forwarded-Prefix.
 	XForwardedPrefix string
@@ -54,10 +55,21 @@ type Rewrite struct {
 	Host string
 }
 
-// Redirect answers every request of the route with a redirect to URL.
+// Redirect answers every request of the route with a redirect instead of
+// forwarding it. The URL is held parsed, so that the back end builds the
+// Location from checked parts and never pastes user text: an empty part
+// keeps the request's own.
 type Redirect struct {
-	URL  string
-	Code int // 3xx
+	Scheme string // "http" or "https"; "" keeps the request's
+	Host   string // without the port; "" keeps the request's
+	Port   uint32 // 0: the scheme's default
+	// Path replaces the request's path, and Query (without "?") its
+	// query; with Path "" both are the request's own.
+	Path, Query string
+	Code        int // 301, 302, 303, 307 or 308
+	// Temporal: from temporal-redirect, which wins over
+	// permanent-redirect and takes its code from temporal-redirect-code.
+	Temporal bool
 }
 
 // TLSRedirect is a route's plain-HTTP to https rule, against the global

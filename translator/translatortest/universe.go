@@ -160,6 +160,7 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 		}
 		ing.Spec.Rules = append(ing.Spec.Rules, rule)
 	}
+	u.annotatePaths(ing)
 	for range u.r.IntN(2) {
 		tls := networkingv1.IngressTLS{SecretName: u.pick(uSecrets)}
 		for range u.r.IntN(3) {
