@@ -29,7 +29,7 @@ func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat) *liste
 			ConfigSource:    adsSource(),
 			RouteConfigName: routeConfig,
 		}},
-		HttpFilters:               routerOnly(),
+		HttpFilters:               edgeHTTPFilters(),
 		AccessLog:                 stdoutJSONLog(log),
 		UseRemoteAddress:          wrapperspb.Bool(true),
 		NormalizePath:             wrapperspb.Bool(true),

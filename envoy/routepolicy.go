@@ -2,6 +2,7 @@ package envoy
 
 import (
 	"fmt"
+	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -20,6 +21,21 @@ type RoutePolicy struct {
 	// Regex, when set, replaces the path match: the whole path (without
 	// the query) must match this RE2 expression.
 	Regex string
+
+	// IdleTimeout, when not zero, replaces the connection manager's
+	// stream idle timeout for this route (RouteAction.idle_timeout).
+	IdleTimeout time.Duration
+	// Retries, when set, is the route's own number of retries of
+	// RouteRetryOn failures, replacing the virtual host's policy.
+	Retries *uint32
+	// MaxRequestBytes, when not zero, answers 413 to a request whose body
+	// is larger (body_size_limit, per route through filter_chain).
+	MaxRequestBytes uint64
+	// Access admits clients by address (RBAC per route); nil admits all.
+	Access *SourceAccess
+	// CORS answers preflights and decorates responses (the CORS filter's
+	// per-route policy); nil is no CORS.
+	CORS *CORSPolicy
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
