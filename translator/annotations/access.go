@@ -36,7 +36,7 @@ var accessEntries = []Entry{
 	}},
 	{Key: "cors-allow-origin", Parse: func(v string, r *policy.Route) error {
 		origins, err := parseOrigins(v)
-		if err == nil {
+		if origins != nil {
 			cors(r).AllowOrigins = origins
 		}
 		return err
@@ -217,27 +217,33 @@ func parseTokens(v string, re *regexp.Regexp, want string) ([]string, error) {
 	return out, nil
 }
 
-// parseOrigins reads cors-allow-origin: "*" or a comma-separated list of
-// origins. One malformed origin makes the whole value invalid, rather than
-// quietly allowing the rest.
+// parseOrigins reads cors-allow-origin: a comma-separated list of
+// origins, or "*" (anywhere in the list, as in ingress-nginx, where it
+// allows every origin). A malformed origin is left out and reported, and
+// the others apply: dropping one only narrows what is allowed. When none
+// is well-formed, the value is invalid.
 func parseOrigins(v string) ([]string, error) {
-	if strings.TrimSpace(v) == "*" {
-		return []string{"*"}, nil
-	}
-	var out []string
+	var out, bad []string
 	for _, f := range strings.Split(v, ",") {
 		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
+		switch {
+		case f == "":
+		case f == "*":
+			return []string{"*"}, nil
+		case originPattern.MatchString(f):
+			out = append(out, strings.ToLower(f))
+		default:
+			bad = append(bad, strconv.Quote(f))
 		}
-		if !originPattern.MatchString(f) {
-			return nil, fmt.Errorf(`%q is not an origin; want "*" or scheme://host[:port], the host optionally starting with "*."`, f)
-		}
-		out = append(out, strings.ToLower(f))
 	}
+	const want = `want "*" or scheme://host[:port], the host optionally starting with "*."`
 	if len(out) == 0 {
-		return nil, errors.New(`empty; want "*" or a list of origins`)
+		return nil, errors.New("no origin in it; " + want)
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	out = slices.Compact(out)
+	if len(bad) > 0 {
+		return out, partialError{fmt.Errorf("%s: not an origin, left out (%s)", strings.Join(bad, ", "), want)}
+	}
+	return out, nil
 }

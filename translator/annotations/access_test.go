@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
@@ -77,6 +78,7 @@ func TestParseOrigins(t *testing.T) {
 	cases := map[string][]string{
 		"*":                                  {"*"},
 		" * ":                                {"*"},
+		"*, foo.bar.com":                     {"*"},
 		"https://origin.cors.com:8080":       {"https://origin.cors.com:8080"},
 		"https://B.com, http://a.com,":       {"http://a.com", "https://b.com"},
 		"https://*.foo.com":                  {"https://*.foo.com"},
@@ -90,11 +92,22 @@ func TestParseOrigins(t *testing.T) {
 			t.Errorf("parseOrigins(%q) = %v, %v; want %v", v, got, err, want)
 		}
 	}
-	for _, v := range []string{"", "foo.com", "https://", "https://a.com/path", "https://*.*.foo.com", "https://a*.foo.com",
-		"https://a.com:123456", "https://a.com, *", "https://a.com;more_set_headers", "https://$host"} {
-		if got, err := parseOrigins(v); err == nil {
-			t.Errorf("parseOrigins(%q) = %v; want an error", v, got)
+	for _, v := range []string{"", ",", "foo.com", "https://", "https://a.com/path", "https://*.*.foo.com", "https://a*.foo.com",
+		"https://a.com:123456", "https://a.com;more_set_headers", "https://$host"} {
+		if got, err := parseOrigins(v); err == nil || got != nil || errors.As(err, new(partialError)) {
+			t.Errorf("parseOrigins(%q) = %v, %v; want nothing and an error", v, got, err)
 		}
+	}
+	// A malformed origin among good ones is left out, and said so.
+	got, err := parseOrigins("origin.cors.com:8080, https://origin2.cors.com, https://origin.com")
+	if !slices.Equal(got, []string{"https://origin.com", "https://origin2.cors.com"}) || !errors.As(err, new(partialError)) ||
+		!strings.Contains(err.Error(), `"origin.cors.com:8080"`) {
+		t.Errorf("a bad origin among good ones: %v, %v", got, err)
+	}
+	r, found := Parse(map[string]string{NginxPrefix + "enable-cors": "true", NginxPrefix + "cors-allow-origin": "bad, https://good.com"})
+	if len(found) != 1 || found[0].Kind != Invalid || found[0].Blocks || !strings.Contains(found[0].Message, "the rest of the value applies") ||
+		!slices.Equal(r.CORS.AllowOrigins, []string{"https://good.com"}) {
+		t.Errorf("Parse with a bad origin: %+v, %+v", r.CORS, found)
 	}
 }
 
