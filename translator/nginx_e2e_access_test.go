@@ -105,10 +105,15 @@ func idleTimeout(want time.Duration) func(t *testing.T, out outcome) {
 	}
 }
 
+const corsOrigin = "https://origin.cors.com:8080"
+
 func e2eAccessRows() []e2eRow {
-	const origin = "https://origin.cors.com:8080"
+	return slices.Concat(e2eProxyRows(), e2eSourceRangeRows(), e2eCORSRows())
+}
+
+// e2eProxyRows: test/e2e/annotations/proxy.go.
+func e2eProxyRows() []e2eRow {
 	return []e2eRow{
-		// test/e2e/annotations/proxy.go
 		{from: `proxy.go: "should set valid proxy timeouts"`, annotations: nginx("proxy-send-timeout", "20", "proxy-read-timeout", "20"),
 			req: get("/"), check: idleTimeout(20 * time.Second)},
 		{from: `proxy.go: "should not set invalid proxy timeouts"`, annotations: nginx("proxy-send-timeout", "20k", "proxy-read-timeout", "20k"),
@@ -126,7 +131,13 @@ func e2eAccessRows() []e2eRow {
 					t.Errorf("retry policy %v, want 4 retries of fairway's safe failures", rp)
 				}
 			}},
-		// test/e2e/annotations/ipwhitelist.go, ipallowlist.go
+	}
+}
+
+// e2eSourceRangeRows: test/e2e/annotations/ipwhitelist.go, ipallowlist.go
+// and ipdenylist.go.
+func e2eSourceRangeRows() []e2eRow {
+	return []e2eRow{
 		{from: `ipwhitelist.go: "should set valid ip whitelist range"`, annotations: nginx("whitelist-source-range", "18.0.0.0/8, 56.0.0.0/8"),
 			req: from(get("/"), "18.1.2.3")},
 		{from: `ipwhitelist.go: "should set valid ip whitelist range" (another client)`, annotations: nginx("whitelist-source-range", "18.0.0.0/8, 56.0.0.0/8"),
@@ -135,7 +146,6 @@ func e2eAccessRows() []e2eRow {
 			req: from(get("/"), "56.0.0.9")},
 		{from: `ipallowlist.go: "should set valid ip allowlist range" (another client)`, annotations: nginx("allowlist-source-range", "18.0.0.0/8, 56.0.0.0/8"),
 			req: from(get("/"), "57.0.0.1"), status: 403},
-		// test/e2e/annotations/ipdenylist.go
 		{from: `ipdenylist.go: "should set valid ip denylist range when whitelist"`, annotations: nginx("denylist-source-range", "18.0.0.0/8, 56.0.0.0/8"),
 			req: from(get("/"), "18.0.0.1"), status: 403},
 		{from: `ipdenylist.go: "should set valid ip denylist range when whitelist" (another client)`, annotations: nginx("denylist-source-range", "18.0.0.0/8, 56.0.0.0/8"),
@@ -149,7 +159,13 @@ func e2eAccessRows() []e2eRow {
 		{from: `ipdenylist.go: "should set valid ip denylist range when whitelist is set" (deny all else)`,
 			annotations: nginx("denylist-source-range", "18.0.0.0/8, 56.0.0.0/8", "whitelist-source-range", "17.0.0.0/8, 55.0.0.0/8"),
 			req:         from(get("/"), "10.0.0.1"), status: 403},
-		// test/e2e/annotations/cors.go
+	}
+}
+
+// e2eCORSRows: test/e2e/annotations/cors.go.
+func e2eCORSRows() []e2eRow {
+	const origin = corsOrigin
+	return []e2eRow{
 		{from: `cors.go: "should enable cors"`, annotations: nginx("enable-cors", "true"), req: preflight(origin), status: 200,
 			headers: map[string]string{
 				"Access-Control-Allow-Origin":  origin,
