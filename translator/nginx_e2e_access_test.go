@@ -11,6 +11,8 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"sigs.k8s.io/yaml"
+
+	"github.com/fairwayhq/fairway/translator/annotations"
 )
 
 // accessInput is one Ingress for host with the given annotations, as
@@ -65,15 +67,14 @@ type e2eRow struct {
 	check       func(t *testing.T, out outcome)
 }
 
+// nginx is annotations under ingress-nginx's prefix, as key, value pairs.
 func nginx(kv ...string) map[string]string {
 	m := map[string]string{}
 	for i := 0; i < len(kv); i += 2 {
-		m[NginxPrefixForTest+kv[i]] = kv[i+1]
+		m[annotations.NginxPrefix+kv[i]] = kv[i+1]
 	}
 	return m
 }
-
-const NginxPrefixForTest = "nginx.ingress.kubernetes.io/"
 
 func get(path string, headers ...string) request {
 	r := request{authority: "e2e.foo.com", path: path, client: netip.MustParseAddr("10.0.0.1"), headers: map[string]string{}}
