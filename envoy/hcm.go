@@ -30,7 +30,7 @@ func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat, ca Cli
 			ConfigSource:    adsSource(),
 			RouteConfigName: routeConfig,
 		}},
-		HttpFilters:               routerOnly(),
+		HttpFilters:               edgeHTTPFilters(),
 		AccessLog:                 stdoutJSONLog(log),
 		UseRemoteAddress:          wrapperspb.Bool(true),
 		XffNumTrustedHops:         ca.XFFTrustedHops,

@@ -2,6 +2,7 @@ package envoy
 
 import (
 	"fmt"
+	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -27,12 +28,33 @@ type RoutePolicy struct {
 	HTTPSPort     uint32
 	// Paths: rewrites, the upstream host, redirects (route_paths.go).
 	Paths PathPolicy
+	// IdleTimeout, when not zero, replaces the connection manager's
+	// stream idle timeout for this route (RouteAction.idle_timeout).
+	IdleTimeout time.Duration
+	// Retries, when set, is the route's own number of retries of
+	// RouteRetryOn failures, replacing the virtual host's policy.
+	Retries *uint32
+	// MaxRequestBytes, when not zero, answers 413 to a request whose body
+	// is larger (body_size_limit, per route through filter_chain).
+	MaxRequestBytes uint64
+	// Access admits clients by address (RBAC per route); nil admits all.
+	Access *SourceAccess
+	// CORS answers preflights and decorates responses (the CORS filter's
+	// per-route policy); nil is no CORS.
+	CORS *CORSPolicy
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
-// proxyless gRPC client (!edge) gets. They run in order; a proxyless
-// route gets only what gRPC implements, or what it may ignore.
-var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){}
+// proxyless gRPC client (!edge) gets, in this order: the order is part of
+// the meaning, since some replace the route's action. A path redirect
+// replaces forwarding; the https redirect of a plain-HTTP route replaces
+// that in turn (http goes to https first, as with ingress-nginx); limits
+// apply to what still forwards; access comes last, so that a proxyless
+// route with source ranges ends as the 403 it must be whatever came
+// before (on the fleet, RBAC answers before any action).
+var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
+	applyPathPolicy, applyHTTPSRedirect, applyLimits, applyAccess,
+}
 
 // apply sets the policy on r.
 func (p *RoutePolicy) apply(r *routev3.Route, edge bool) {

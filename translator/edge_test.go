@@ -122,7 +122,9 @@ func TestSSLRedirectOutcomes(t *testing.T) {
 		if rc == nil {
 			t.Fatalf("%s: no route configuration %s", c.golden, c.table)
 		}
-		out := evaluate(t, rc, request{authority: c.authority, path: c.path})
+		// cert-manager's solver Ingress carries a whitelist-source-range
+		// that admits every address: a client from anywhere.
+		out := evaluate(t, rc, request{authority: c.authority, path: c.path, client: netip.MustParseAddr("203.0.113.9")})
 		if out.status != c.status || out.location != c.location || out.cluster != c.cluster {
 			t.Errorf("%s %s %s%s: got %d %q %q, want %d %q %q", c.golden, c.table, c.authority, c.path,
 				out.status, out.location, out.cluster, c.status, c.location, c.cluster)

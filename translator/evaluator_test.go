@@ -18,6 +18,7 @@ type request struct {
 	method    string // GET when empty
 	headers   map[string]string
 	client    netip.Addr // the client address Envoy trusts
+	bodySize  int64      // the request body's length in bytes
 }
 
 // outcome is what Envoy does with a request, as far as the route table

@@ -14,7 +14,6 @@ import (
 // half of the annotations in translator/annotations/routing.go and
 // redirect.go.
 
-func init() { routePolicyFields = append(routePolicyFields, pathPolicy) }
 
 // pathRegex is the safe_regex of a regex path. nginx's "location ~*
 // ^path" matches case-insensitively from the start and leaves the rest of

@@ -16,6 +16,7 @@
 package annotations
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -117,6 +118,9 @@ func Parse(annotations map[string]string) (*policy.Route, []Finding) {
 		}
 		if err := e.Parse(value, r); err != nil {
 			f := Finding{Key: full, Kind: Invalid, Blocks: e.Guards, Message: fmt.Sprintf("%q: %v; the annotation is ignored", value, err)}
+			if errors.As(err, new(partialError)) && !e.Guards {
+				f.Message = fmt.Sprintf("%q: %v; the rest of the value applies", value, err)
+			}
 			if e.Guards {
 				f.Message = fmt.Sprintf("%q: %v; it guards access, so the Ingress is not served", value, err)
 			}
@@ -157,5 +161,10 @@ func check(r *policy.Route) []Finding {
 	return found
 }
 
+// partialError is a parse error of a list value whose malformed items
+// were left out while the rest was applied, as ingress-nginx does for
+// lists where dropping an item narrows what is allowed (CORS origins).
+type partialError struct{ error }
+
 // checks are the cross-annotation rules, each beside its group's entries.
-var checks []func(r *policy.Route) []Finding
+var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable}

@@ -19,7 +19,6 @@ var routingEntries = []Entry{
 	{Key: "upstream-vhost", Parse: parseUpstreamVhost},
 }
 
-func init() { checks = append(checks, rewriteImpliesRegex) }
 
 // rewriteImpliesRegex: a rewrite-target makes the object's paths regexes,
 // as ingress-nginx does, since its capture groups need one.
@@ -28,15 +27,6 @@ func rewriteImpliesRegex(r *policy.Route) []Finding {
 		r.Match.Regex = true
 	}
 	return nil
-}
-
-// parseBool reads a boolean as ingress-nginx does (Go's strconv forms).
-func parseBool(value string) (bool, error) {
-	b, err := strconv.ParseBool(strings.TrimSpace(value))
-	if err != nil {
-		return false, fmt.Errorf("not a boolean (true or false)")
-	}
-	return b, nil
 }
 
 func parseUseRegex(value string, r *policy.Route) error {

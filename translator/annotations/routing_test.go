@@ -19,7 +19,7 @@ func TestRoutingParsers(t *testing.T) {
 	}{
 		{"use-regex", "true", func(r *policy.Route) bool { return r.Match.Regex }},
 		{"use-regex", "false", func(r *policy.Route) bool { return !r.Match.Regex }},
-		{"use-regex", " True ", func(r *policy.Route) bool { return r.Match.Regex }},
+		{"use-regex", "True", func(r *policy.Route) bool { return r.Match.Regex }},
 		{"rewrite-target", "/$2", func(r *policy.Route) bool { return r.Rewrite.Target == "/$2" && r.Match.Regex }},
 		{"rewrite-target", "/", func(r *policy.Route) bool { return r.Rewrite.Target == "/" && r.Match.Regex }},
 		{"app-root", "/app", func(r *policy.Route) bool { return r.Rewrite.AppRoot == "/app" }},
@@ -39,6 +39,7 @@ func TestRoutingParsers(t *testing.T) {
 	bad := []struct{ key, value string }{
 		{"use-regex", "yes please"},
 		{"use-regex", ""},
+		{"use-regex", " true"},
 		{"rewrite-target", ""},
 		{"rewrite-target", "relative/$1"},
 		{"rewrite-target", "/a b"},

@@ -1,9 +1,6 @@
 package annotations
 
 import (
-	"fmt"
-	"strconv"
-
 	"github.com/fairwayhq/fairway/translator/policy"
 )
 
@@ -19,7 +16,7 @@ var tlsEntries = []Entry{
 // switch (--ssl-redirect) would: redirect plain HTTP to https on hosts
 // with a certificate, or not.
 func parseSSLRedirect(value string, r *policy.Route) error {
-	on, err := tlsBool(value)
+	on, err := parseBool(value)
 	if err != nil {
 		return err
 	}
@@ -30,21 +27,10 @@ func parseSSLRedirect(value string, r *policy.Route) error {
 // parseForceSSLRedirect redirects even without a certificate, for TLS that
 // ends before fairway; "false" is the default and asks nothing.
 func parseForceSSLRedirect(value string, r *policy.Route) error {
-	on, err := tlsBool(value)
+	on, err := parseBool(value)
 	if err != nil {
 		return err
 	}
 	r.TLSRedirect.Force = on
 	return nil
-}
-
-// tlsBool takes what ingress-nginx's boolean annotations take (Go's
-// strconv.ParseBool: true, True, TRUE, t, T, 1, and the same forms of
-// false).
-func tlsBool(value string) (bool, error) {
-	b, err := strconv.ParseBool(value)
-	if err != nil {
-		return false, fmt.Errorf("not a boolean (true or false)")
-	}
-	return b, nil
 }

@@ -112,14 +112,24 @@ type Retries struct {
 	Attempts uint32
 }
 
-// CORS answers preflights and decorates responses for browsers.
+// CORS answers preflights and decorates responses for browsers. Nil and
+// empty fields are ingress-nginx's defaults, which the back end fills in.
 type CORS struct {
-	AllowOrigins     []string // "*" or scheme://host[:port] patterns
-	AllowMethods     []string
-	AllowHeaders     []string
-	ExposeHeaders    []string
-	AllowCredentials bool
-	MaxAge           time.Duration
+	// Enabled: the object asked for CORS (enable-cors). The other fields
+	// alone do nothing, as in ingress-nginx; they are kept until then so
+	// that the front end can report them.
+	Enabled bool
+	// AllowOrigins are "*", or scheme://host[:port] where the host may
+	// start with "*." for exactly one extra DNS label.
+	AllowOrigins  []string
+	AllowMethods  []string
+	AllowHeaders  []string
+	ExposeHeaders []string
+	// AllowCredentials and MaxAge are pointers since their defaults
+	// (true, 1728000 s) are not their zero values, and "false" and "0"
+	// are values a user may write.
+	AllowCredentials *bool
+	MaxAge           *time.Duration
 }
 
 // Access admits requests by client address: the address is admitted when
