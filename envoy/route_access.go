@@ -36,7 +36,6 @@ const SourceRangePolicy = "source-ranges"
 // ForbiddenStatus is what a refused client gets.
 const ForbiddenStatus = 403
 
-
 // applyAccess sets a route's source ranges and CORS policy. A proxyless
 // gRPC client cannot check its own address against a source range, so a
 // guarded route fails closed there: a 403 direct response, which gRPC

@@ -19,7 +19,6 @@ import (
 // Envoy's retry back-off.
 const RouteMaxTries = 10
 
-
 // applyLimits sets a route's idle timeout, retries and body limit. They
 // are the fleet's alone: a proxyless client applies its own deadlines and
 // retries (from its service config), and the body it sends is its own.

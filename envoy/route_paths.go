@@ -45,7 +45,6 @@ type Redirect struct {
 	Code        int // 301, 302, 303, 307 or 308
 }
 
-
 func applyPathPolicy(p *RoutePolicy, r *routev3.Route, edge bool) {
 	pp := &p.Paths
 	if pp.Redirect != nil {

@@ -4,7 +4,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 )
 
-
 // applyHTTPSRedirect replaces a fleet route's action with the redirect to
 // https, 308 as ingress-nginx answers (a 308 keeps the method and body,
 // where a 301 lets clients turn a POST into a GET). Envoy's https_redirect

@@ -11,7 +11,6 @@ import (
 	"github.com/fairwayhq/fairway/translator/policy"
 )
 
-
 // ingress-nginx's CORS defaults, which apply to what enable-cors: "true"
 // leaves unset.
 const (

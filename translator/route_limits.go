@@ -4,7 +4,6 @@ import (
 	"github.com/fairwayhq/fairway/envoy"
 )
 
-
 // limitsPolicy maps an Ingress's timeouts, retries and body limit.
 //
 // nginx's proxy_read_timeout and proxy_send_timeout bound the wait

@@ -14,7 +14,6 @@ import (
 // half of the annotations in translator/annotations/routing.go and
 // redirect.go.
 
-
 // pathRegex is the safe_regex of a regex path. nginx's "location ~*
 // ^path" matches case-insensitively from the start and leaves the rest of
 // the path free; Envoy's safe_regex must match the whole path, so the

@@ -80,7 +80,6 @@ var accessEntries = []Entry{
 	}},
 }
 
-
 // corsWithoutEnable drops cors-* settings of an object that did not set
 // enable-cors: "true", as ingress-nginx ignores them, and says so.
 func corsWithoutEnable(r *policy.Route) []Finding {

@@ -19,7 +19,6 @@ var routingEntries = []Entry{
 	{Key: "upstream-vhost", Parse: parseUpstreamVhost},
 }
 
-
 // rewriteImpliesRegex: a rewrite-target makes the object's paths regexes,
 // as ingress-nginx does, since its capture groups need one.
 func rewriteImpliesRegex(r *policy.Route) []Finding {
