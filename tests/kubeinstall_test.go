@@ -16,6 +16,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
@@ -31,6 +32,8 @@ import (
 	"github.com/fairwayhq/fairway/pki"
 	"github.com/fairwayhq/fairway/source/kube"
 	"github.com/fairwayhq/fairway/tests/kubeapi"
+
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 const system = "fairway-system"
@@ -129,6 +132,26 @@ func fetchListeners(addr string, creds credentials.TransportCredentials) (*disco
 	return stream.Recv()
 }
 
+// checkInstallListeners: the installed fairway serves the listener of the
+// test's LoadBalancer Service (port 5433) and the http listener, which
+// exists while the install's IngressClass does, so that a request that
+// matches no Ingress gets a 404.
+func checkInstallListeners(t *testing.T, resp *discoveryv3.DiscoveryResponse) {
+	t.Helper()
+	var names []string
+	for _, a := range resp.GetResources() {
+		l := &listenerv3.Listener{}
+		if err := a.UnmarshalTo(l); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, l.GetName())
+	}
+	slices.Sort(names)
+	if want := []string{envoy.HTTPListenerName, envoy.TCPListenerName(5433)}; !slices.Equal(names, want) {
+		t.Fatalf("the installed fairway serves listeners %v, want %v", names, want)
+	}
+}
+
 // installed is fairway run as the install runs it, against the test API
 // server.
 type installed struct {
@@ -218,9 +241,10 @@ func TestKubeInstallServesXDSOnlyOverMTLS(t *testing.T) {
 	in := startInstalled(t)
 	fleet := in.fleetTLS(t)
 	resp, err := fetchListeners(in.f.xds, credentials.NewTLS(fleet))
-	if err != nil || len(resp.GetResources()) != 1 {
-		t.Fatalf("the fleet's certificate: %v, %d listeners, want the Service's", err, len(resp.GetResources()))
+	if err != nil {
+		t.Fatalf("the fleet's certificate: %v", err)
 	}
+	checkInstallListeners(t, resp)
 	if _, err := fetchListeners(in.f.xds, insecure.NewCredentials()); err == nil {
 		t.Error("a plaintext client got listeners")
 	}
@@ -262,9 +286,11 @@ func TestKubeInstallRenewal(t *testing.T) {
 	if fresh.Certificates[0].Leaf.Equal(old.Certificates[0].Leaf) {
 		t.Fatal("the fleet's certificate was not renewed")
 	}
-	if resp, err := fetchListeners(in.f.xds, credentials.NewTLS(fresh)); err != nil || len(resp.GetResources()) != 1 {
+	resp, err := fetchListeners(in.f.xds, credentials.NewTLS(fresh))
+	if err != nil {
 		t.Fatalf("the fleet's renewed certificate: %v", err)
 	}
+	checkInstallListeners(t, resp)
 }
 
 // servedCert is the certificate fairway presents to a client with cfg.
