@@ -46,7 +46,7 @@ func wantBufferLimit(t *testing.T, l *listenerv3.Listener) {
 func TestHTTPConnectionManagerEdgeDefaults(t *testing.T) {
 	for _, l := range []*listenerv3.Listener{
 		HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
-		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}}, DefaultHTTPLogFormat, ClientAddress{}),
+		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}}, DefaultHTTPLogFormat, ClientAddress{}),
 	} {
 		wantBufferLimit(t, l)
 		hcm := unpack(t, l.FilterChains[0].Filters[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})

@@ -12,22 +12,23 @@ import (
 // TestValidateFlagsRepeatedChainNames: a listener whose filter chains
 // share a name (Envoy rejects it whole) fails validation, and the chains
 // the translator builds for one Secret that is both the default
-// certificate and a host's do not.
+// certificate and two hosts' do not.
 func TestValidateFlagsRepeatedChainNames(t *testing.T) {
-	chains := []envoy.TLSChain{{Secret: "ns/cert", ServerNames: []string{"a.example.com"}}, {Secret: "ns/cert"}}
-	bad := envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains, nil, envoy.ClientAddress{})
+	c := &tlsConfig{hostSecret: map[string]string{"a.example.com": "ns/cert", "b.example.com": "ns/cert"}, defaultSecret: "ns/cert"}
+	chains := c.chains()
+	bad := envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, chains, nil, envoy.ClientAddress{})
 	for _, fc := range bad.GetFilterChains() {
 		fc.Name = "ns/cert"
 	}
 	errs := uniqueChainNames(bad)
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `filter_chains[1]: name "ns/cert" is not unique`) {
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), `filter_chains[1]: name "ns/cert" is not unique`) {
 		t.Errorf("repeated chain names: errors = %v", errs)
 	}
 	res := Result{Listeners: []*listenerv3.Listener{bad}}
 	if err := res.Validate(); err == nil || !strings.Contains(err.Error(), "not unique within the listener") {
 		t.Errorf("Validate = %v, want the repeated chain name flagged", err)
 	}
-	if errs := uniqueChainNames(envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, envoy.HTTPSRouteConfig, chains, nil, envoy.ClientAddress{})); len(errs) != 0 {
+	if errs := uniqueChainNames(envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, chains, nil, envoy.ClientAddress{})); len(errs) != 0 {
 		t.Errorf("the translator's chains: %v", errs)
 	}
 }

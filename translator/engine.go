@@ -40,7 +40,7 @@ type Engine struct {
 	hostPos     map[string]int
 	hostStates  []*hostState // e.hosts in hostOrder
 	httpTable   routeTable
-	httpsTable  routeTable
+	https       map[string]*chainTable     // TLS host ("" the default chain) -> its table
 	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
 	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
 	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
@@ -90,7 +90,8 @@ func NewEngine(opts Options) *Engine {
 	}
 	e.logs = e.opts.accessLogs()
 	e.clusters.init()
-	e.httpTable.name, e.httpsTable.name = envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig
+	e.httpTable.name = envoy.HTTPRouteConfig
+	e.https = map[string]*chainTable{}
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
 	// The first Output builds what depends on no particular object.

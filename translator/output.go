@@ -107,34 +107,26 @@ func (e *Engine) encodeHosts(all, wildcards bool) []string {
 
 // composeRouteConfigs rebuilds the http table (every virtual host, while
 // the http listener exists, in its plain-HTTP form where it redirects) and
-// the https table (the hosts with a certificate, while the https listener
-// exists).
+// the tables of the https listener's chains (the hosts with a certificate,
+// while the https listener exists; httpstables.go).
 func (e *Engine) composeRouteConfigs() {
 	states := e.hostTable()
-	var all, secure []*Resource
-	for i, st := range states {
-		if st == nil || st.vhost == nil {
-			continue
-		}
-		if st.plain != nil {
-			all = append(all, st.plain)
-		} else {
-			all = append(all, st.vhost)
-		}
-		if e.tls.config != nil && e.tls.config.covers(e.hostOrder[i]) {
-			secure = append(secure, st.vhost)
-		}
-	}
 	if e.claims.httpWon {
+		all := make([]*Resource, 0, len(states))
+		for _, st := range states {
+			switch {
+			case st == nil || st.vhost == nil:
+			case st.plain != nil:
+				all = append(all, st.plain)
+			default:
+				all = append(all, st.vhost)
+			}
+		}
 		e.envoy.put(KindRoute, e.httpTable.compose(all))
 	} else {
 		e.envoy.remove(KindRoute, envoy.HTTPRouteConfig)
 	}
-	if e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
-		e.envoy.put(KindRoute, e.httpsTable.compose(secure))
-	} else {
-		e.envoy.remove(KindRoute, envoy.HTTPSRouteConfig)
-	}
+	e.composeHTTPSTables(e.hostOrder, states)
 }
 
 // problems gathers every piece's Problems, sorted.
