@@ -41,6 +41,8 @@ type Engine struct {
 	hostStates  []*hostState // e.hosts in hostOrder
 	httpTable   routeTable
 	https       map[string]*chainTable     // TLS host ("" the default chain) -> its table
+	landed      map[string]bool            // TLS hosts whose table has a landing virtual host
+	httpsStale  bool                       // the chains changed: every https table is composed again
 	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
 	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
 	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
@@ -91,7 +93,7 @@ func NewEngine(opts Options) *Engine {
 	e.logs = e.opts.accessLogs()
 	e.clusters.init()
 	e.httpTable.name = envoy.HTTPRouteConfig
-	e.https = map[string]*chainTable{}
+	e.https, e.landed = map[string]*chainTable{}, map[string]bool{}
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
 	// The first Output builds what depends on no particular object.

@@ -83,50 +83,132 @@ func (c *tlsConfig) hostsUnder() map[string][]string {
 	return under
 }
 
-// composeHTTPSTables rebuilds the tables of the https listener's chains
-// from the covered virtual hosts (states, in host order): each virtual
-// host goes to the table of the chain its name picks. Only the tables
-// whose virtual hosts changed are composed again.
-func (e *Engine) composeHTTPSTables(order []string, states []*hostState) {
+// composeHTTPSTables brings the tables of the https listener's chains up
+// to date after the virtual hosts of changed (hosts re-encoded, added or
+// removed) moved: each virtual host with a certificate sits in the table
+// of the chain its name picks. Only the tables those hosts reach are
+// composed again, so an Ingress change costs its own host's table; all of
+// them when the chains themselves changed (e.httpsStale).
+func (e *Engine) composeHTTPSTables(changed []string) {
 	c := e.tls.config
 	if c == nil || e.envoy.Get(KindListener, envoy.HTTPSListenerName) == nil {
 		e.dropHTTPSTables(nil)
 		return
 	}
-	members := map[string][]*Resource{}
-	for i, st := range states {
-		if host := order[i]; st != nil && st.vhost != nil && c.covers(host) {
-			chain := c.chainOf(host)
-			members[chain] = append(members[chain], st.vhost)
+	if e.httpsStale || len(e.https) == 0 {
+		e.rebuildHTTPSTables()
+		return
+	}
+	dirty := map[string]bool{}
+	for _, host := range changed {
+		dirty[c.chainOf(host)] = true
+		if host == "" || isWildcard(host) { // what hosts without a virtual host land on
+			for chain := range e.landed {
+				dirty[chain] = true
+			}
 		}
 	}
-	under := c.hostsUnder()
-	live := make(map[string]bool, len(e.tls.chains))
-	for _, ch := range e.tls.chains {
-		host := ""
-		if len(ch.ServerNames) > 0 {
-			host = ch.ServerNames[0]
+	var shared []string // wildcard and default chains: many hosts each
+	for chain := range dirty {
+		if t := e.https[chain]; t != nil && chain != "" && !isWildcard(chain) {
+			e.composeChain(chain, t, e.ownVirtualHost(chain))
+		} else if t != nil {
+			shared = append(shared, chain)
 		}
+	}
+	if len(shared) > 0 {
+		members := e.httpsMembers(shared)
+		for _, chain := range shared {
+			e.composeChain(chain, e.https[chain], members[chain])
+		}
+	}
+}
+
+// rebuildHTTPSTables composes the table of every chain, and drops those of
+// chains gone.
+func (e *Engine) rebuildHTTPSTables() {
+	e.httpsStale = false
+	under := e.tls.config.hostsUnder()
+	live := make(map[string]bool, len(e.tls.chains))
+	var shared []string
+	for _, ch := range e.tls.chains {
+		host := chainHost(ch)
 		live[host] = true
 		t := e.https[host]
 		if t == nil {
 			t = &chainTable{table: routeTable{name: ch.RouteConfig}}
 			e.https[host] = t
 		}
-		var parts []*Resource
-		if host != "" && (e.hosts[host] == nil || e.hosts[host].vhost == nil) {
-			parts = append(parts, t.land(host, e.landing(host)))
+		t.misdirected(e.misdirectedDomains(host, under))
+		if host == "" || isWildcard(host) {
+			shared = append(shared, host)
+		} else {
+			e.composeChain(host, t, e.ownVirtualHost(host))
 		}
-		parts = append(parts, members[host]...)
-		if m := t.misdirected(e.misdirectedDomains(host, under)); m != nil {
-			parts = append(parts, m)
-		}
-		if t.table.res != nil && slices.Equal(parts, t.table.parts) && e.envoy.Get(KindRoute, ch.RouteConfig) == t.table.res {
-			continue
-		}
-		e.envoy.put(KindRoute, t.table.compose(parts))
+	}
+	members := e.httpsMembers(shared)
+	for _, host := range shared {
+		e.composeChain(host, e.https[host], members[host])
 	}
 	e.dropHTTPSTables(live)
+}
+
+func chainHost(ch envoy.TLSChain) string {
+	if len(ch.ServerNames) == 0 {
+		return ""
+	}
+	return ch.ServerNames[0]
+}
+
+// ownVirtualHost is an exact TLS host's table's one member: its own
+// virtual host, if it has one.
+func (e *Engine) ownVirtualHost(host string) []*Resource {
+	if st := e.hosts[host]; st != nil && st.vhost != nil {
+		return []*Resource{st.vhost}
+	}
+	return nil
+}
+
+// httpsMembers are, for each of the chains, the covered virtual hosts
+// whose names pick it, in host order.
+func (e *Engine) httpsMembers(chains []string) map[string][]*Resource {
+	want := make(map[string]bool, len(chains))
+	for _, ch := range chains {
+		want[ch] = true
+	}
+	c := e.tls.config
+	members := map[string][]*Resource{}
+	states := e.hostTable()
+	for i, st := range states {
+		host := e.hostOrder[i]
+		if st == nil || st.vhost == nil || !c.covers(host) {
+			continue
+		}
+		if chain := c.chainOf(host); want[chain] {
+			members[chain] = append(members[chain], st.vhost)
+		}
+	}
+	return members
+}
+
+// composeChain puts a chain's table if its parts changed: the landing
+// virtual host of a TLS host without one of its own, the members, the 421
+// virtual host.
+func (e *Engine) composeChain(host string, t *chainTable, members []*Resource) {
+	var parts []*Resource
+	delete(e.landed, host)
+	if host != "" && (e.hosts[host] == nil || e.hosts[host].vhost == nil) {
+		parts = append(parts, t.land(host, e.landing(host)))
+		e.landed[host] = true
+	}
+	parts = append(parts, members...)
+	if t.misdirect != nil {
+		parts = append(parts, t.misdirect)
+	}
+	if t.table.res != nil && slices.Equal(parts, t.table.parts) && e.envoy.Get(KindRoute, t.table.name) == t.table.res {
+		return
+	}
+	e.envoy.put(KindRoute, t.table.compose(parts))
 }
 
 // dropHTTPSTables removes the tables of the chains not live.
@@ -135,6 +217,7 @@ func (e *Engine) dropHTTPSTables(live map[string]bool) {
 		if !live[host] {
 			e.envoy.remove(KindRoute, t.table.name)
 			delete(e.https, host)
+			delete(e.landed, host)
 		}
 	}
 }

@@ -73,7 +73,13 @@ func (e *Engine) recompute() error {
 	}
 	e.encodePlainHosts(encodedHosts, tlsMoved)
 	if encoded || e.dirty.claims || e.dirty.tls {
-		e.composeRouteConfigs()
+		changed := encodedHosts
+		for host := range e.dirty.hosts {
+			if e.hosts[host] == nil {
+				changed = append(changed, host) // removed: its table loses it
+			}
+		}
+		e.composeRouteConfigs(changed)
 	}
 	if err := e.updateClusters(); err != nil {
 		return err
@@ -108,8 +114,9 @@ func (e *Engine) encodeHosts(all, wildcards bool) []string {
 // composeRouteConfigs rebuilds the http table (every virtual host, while
 // the http listener exists, in its plain-HTTP form where it redirects) and
 // the tables of the https listener's chains (the hosts with a certificate,
-// while the https listener exists; httpstables.go).
-func (e *Engine) composeRouteConfigs() {
+// while the https listener exists; httpstables.go), where changed hosts'
+// virtual hosts moved.
+func (e *Engine) composeRouteConfigs(changed []string) {
 	states := e.hostTable()
 	if e.claims.httpWon {
 		all := make([]*Resource, 0, len(states))
@@ -126,7 +133,7 @@ func (e *Engine) composeRouteConfigs() {
 	} else {
 		e.envoy.remove(KindRoute, envoy.HTTPRouteConfig)
 	}
-	e.composeHTTPSTables(e.hostOrder, states)
+	e.composeHTTPSTables(changed)
 }
 
 // problems gathers every piece's Problems, sorted.

@@ -219,6 +219,7 @@ func (e *Engine) recomputeTLS() error {
 	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
 		return nil
 	}
+	e.httpsStale = true
 	refs := make([]Ref, 0, 2*len(next.chains))
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindRoute, c.RouteConfig}, Ref{KindSecret, c.Secret})
