@@ -23,7 +23,11 @@ const (
 // WebSocket upgrades on every route, and logs each request in log's format.
 // Behind other proxies, ca says how many X-Forwarded-For hops to trust.
 func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat, ca ClientAddress) *listenerv3.Filter {
-	hcm := &hcmv3.HttpConnectionManager{
+	return hcmNetworkFilter(httpConnectionManager(statPrefix, routeConfig, log, ca))
+}
+
+func httpConnectionManager(statPrefix, routeConfig string, log LogFormat, ca ClientAddress) *hcmv3.HttpConnectionManager {
+	return &hcmv3.HttpConnectionManager{
 		StatPrefix: statPrefix,
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
@@ -43,7 +47,6 @@ func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat, ca Cli
 		Http2ProtocolOptions:      edgeHTTP2Options(),
 		UpgradeConfigs:            []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: websocket}},
 	}
-	return hcmNetworkFilter(hcm)
 }
 
 // hcmNetworkFilter is a connection manager as a listener's network filter.

@@ -224,11 +224,9 @@ func (e *Engine) recomputeTLS() error {
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindRoute, c.RouteConfig}, Ref{KindSecret, c.Secret})
 	}
-	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, next.chains, e.logs.HTTP, e.opts.clientAddress()), refs)
-	if err != nil {
-		return err
-	}
-	e.envoy.put(KindListener, r)
+	// A chain per TLS host: encoded from the parts every chain shares.
+	x := envoy.NewHTTPSListenerEncoder(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, e.logs.HTTP, e.opts.clientAddress())
+	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.Append(nil, next.chains), refs))
 	return nil
 }
 

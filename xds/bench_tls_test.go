@@ -99,3 +99,21 @@ func BenchmarkTLSHostChange(b *testing.B) {
 	out = e.Output()
 	b.ReportMetric(float64(len(out.Envoy.Get(translator.KindListener, envoy.HTTPSListenerName).Bytes)-listener), "listener-B/host-added")
 }
+
+// BenchmarkTLSCold is a cold translation and publication of the large TLS
+// workload with --ssl-redirect: the https listener has a chain per host.
+func BenchmarkTLSCold(b *testing.B) {
+	in := tlsWorkload(b, workload.Large)
+	opts := benchOptions
+	opts.SSLRedirect = true
+	b.ReportAllocs()
+	for b.Loop() {
+		e := translator.NewEngine(opts)
+		e.Sync(in)
+		out := e.Output()
+		if out.Err != nil {
+			b.Fatal(out.Err)
+		}
+		NewCache(GroupByNone).Apply(out.Envoy, out.Proxyless, out.Envoy.TakeChanges(), out.Proxyless.TakeChanges())
+	}
+}
