@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -30,5 +31,24 @@ func TestValidateFlagsRepeatedChainNames(t *testing.T) {
 	}
 	if errs := uniqueChainNames(envoy.HTTPSListener(envoy.HTTPSListenerName, "0.0.0.0", 443, chains, nil, envoy.ClientAddress{})); len(errs) != 0 {
 		t.Errorf("the translator's chains: %v", errs)
+	}
+}
+
+// TestValidateFlagsRepeatedDomains: a route configuration with two virtual
+// hosts of one domain or one name (Envoy rejects it whole) fails
+// validation, naming the table and the domain.
+func TestValidateFlagsRepeatedDomains(t *testing.T) {
+	rc := &routev3.RouteConfiguration{Name: "https/a.example.com", VirtualHosts: []*routev3.VirtualHost{
+		{Name: "a.example.com", Domains: []string{"a.example.com"}},
+		{Name: envoy.MisdirectedVirtualHost, Domains: []string{"A.example.com", "*"}},
+		{Name: envoy.MisdirectedVirtualHost, Domains: []string{"b.example.com"}},
+	}}
+	errs := uniqueVirtualHosts(rc)
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), `domain "A.example.com" is not unique`) || !strings.Contains(errs[1].Error(), `name "*misdirected" is not unique`) {
+		t.Errorf("errors = %v", errs)
+	}
+	res := Result{Routes: []*routev3.RouteConfiguration{rc}}
+	if err := res.Validate(); err == nil || !strings.Contains(err.Error(), "is not unique") {
+		t.Errorf("Validate = %v, want the repeated domain flagged", err)
 	}
 }
