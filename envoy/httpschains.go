@@ -39,40 +39,69 @@ func NewHTTPSListenerEncoder(name, address string, port uint32, log LogFormat, c
 
 // Append appends the listener's encoding with chains.
 func (x *HTTPSListenerEncoder) Append(b []byte, chains []TLSChain) []byte {
-	// Room for every chain up front: the listener of ten thousand hosts
-	// is megabytes, and growing it step by step copies it over and over.
-	perChain := len(x.hcmHead) + len(x.rdsHead) + len(hcmTypeURL) + len(hcmFilter) + 64
-	for _, s := range x.sockets {
-		perChain += len(s)
-		break
+	sizes := make([]chainSizes, len(chains))
+	total := len(x.head) + len(x.tail)
+	for i, c := range chains {
+		sizes[i] = x.sizes(c)
+		total += sizeMessage(3, sizes[i].chain)
 	}
-	b = slices.Grow(b, len(x.head)+len(x.tail)+len(chains)*(perChain+128))
+	b = slices.Grow(b, total) // the listener of ten thousand hosts is megabytes: no regrowth
 	b = append(b, x.head...)
-	var fc []byte
-	for _, c := range chains {
-		fc = x.appendChain(fc[:0], c)
-		b = appendBytesField(b, 3, fc)
+	for i, c := range chains {
+		b = x.appendChain(b, c, sizes[i])
 	}
 	return append(b, x.tail...)
 }
 
-// appendChain appends a FilterChain's fields: filter_chain_match (1),
-// filters (3), transport_socket (6), name (7).
-func (x *HTTPSListenerEncoder) appendChain(b []byte, c TLSChain) []byte {
-	if len(c.ServerNames) > 0 {
-		var m []byte
-		for _, n := range c.ServerNames {
-			m = appendString(m, 11, n) // FilterChainMatch.server_names
-		}
-		b = appendBytesField(b, 1, m)
+// chainSizes are the lengths of a chain's nested messages, which precede
+// them on the wire.
+type chainSizes struct{ match, rds, hcm, typed, filter, chain int }
+
+func (x *HTTPSListenerEncoder) sizes(c TLSChain) chainSizes {
+	var z chainSizes
+	for _, n := range c.ServerNames {
+		z.match += sizeString(11, n)
 	}
-	rds := appendString(append([]byte(nil), x.rdsHead...), 2, c.RouteConfig)
-	hcm := appendBytesField(append(make([]byte, 0, len(x.hcmHead)+len(rds)+8), x.hcmHead...), 3, rds)
-	typed := appendBytesField(appendString(nil, 1, hcmTypeURL), 2, hcm)
-	filter := appendBytesField(appendString(nil, 1, hcmFilter), 4, typed)
-	b = appendBytesField(b, 3, filter)
-	b = appendBytesField(b, 6, x.socket(c.Secret))
+	z.rds = len(x.rdsHead) + sizeString(2, c.RouteConfig)
+	z.hcm = len(x.hcmHead) + sizeMessage(3, z.rds)
+	z.typed = sizeString(1, hcmTypeURL) + sizeMessage(2, z.hcm)
+	z.filter = sizeString(1, hcmFilter) + sizeMessage(4, z.typed)
+	z.chain = sizeMessage(3, z.filter) + sizeMessage(6, len(x.socket(c.Secret))) + sizeString(7, FilterChainName(c))
+	if len(c.ServerNames) > 0 {
+		z.chain += sizeMessage(1, z.match)
+	}
+	return z
+}
+
+// appendChain appends one filter_chains field: a FilterChain of
+// filter_chain_match (1: server_names, 11), filters (3: the connection
+// manager naming c's route configuration), transport_socket (6), name (7).
+func (x *HTTPSListenerEncoder) appendChain(b []byte, c TLSChain, z chainSizes) []byte {
+	b = appendTagLen(b, 3, z.chain)
+	if len(c.ServerNames) > 0 {
+		b = appendTagLen(b, 1, z.match)
+		for _, n := range c.ServerNames {
+			b = appendString(b, 11, n)
+		}
+	}
+	b = appendTagLen(b, 3, z.filter)
+	b = appendString(b, 1, hcmFilter)
+	b = appendTagLen(b, 4, z.typed)
+	b = appendString(b, 1, hcmTypeURL)
+	b = appendTagLen(b, 2, z.hcm)
+	b = append(b, x.hcmHead...)
+	b = appendTagLen(b, 3, z.rds)
+	b = append(b, x.rdsHead...)
+	b = appendString(b, 2, c.RouteConfig)
+	socket := x.socket(c.Secret)
+	b = appendTagLen(b, 6, len(socket))
+	b = append(b, socket...)
 	return appendString(b, 7, FilterChainName(c))
+}
+
+// appendTagLen starts a length-delimited field of n bytes.
+func appendTagLen(b []byte, num wire, n int) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.BytesType), uint64(n))
 }
 
 // socket is the encoded downstream TLS transport socket of a secret, one
@@ -84,11 +113,6 @@ func (x *HTTPSListenerEncoder) socket(secret string) []byte {
 		x.sockets[secret] = s
 	}
 	return s
-}
-
-func appendBytesField(b []byte, num wire, v []byte) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, v)
 }
 
 // splitAfter splits an encoded message after its leading fields numbered

@@ -243,12 +243,19 @@ func (t *chainTable) misdirected(domains []string) *Resource {
 		t.misdirect, t.domains = nil, nil
 		return nil
 	}
-	if t.misdirect == nil || !slices.Equal(domains, t.domains) {
+	switch {
+	case len(domains) == 1 && domains[0] == "*":
+		t.misdirect, t.domains = misdirectAny, nil
+	case t.misdirect == nil || t.misdirect == misdirectAny || !slices.Equal(domains, t.domains):
 		t.misdirect = newResource(envoy.MisdirectedVirtualHost, envoy.AppendMisdirectedVirtualHost(nil, domains), nil)
 		t.domains = domains
 	}
 	return t.misdirect
 }
+
+// misdirectAny is the 421 virtual host of every exact TLS host's table,
+// which takes any other name: one encoding for ten thousand tables.
+var misdirectAny = newResource(envoy.MisdirectedVirtualHost, envoy.AppendMisdirectedVirtualHost(nil, []string{"*"}), nil)
 
 // landing finds the virtual host that a name without one of its own fell
 // to in the single https table: the longest covered wildcard over it,
