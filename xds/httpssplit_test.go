@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator"
 	"github.com/fairwayhq/fairway/translator/translatortest"
 )
 
@@ -99,6 +100,55 @@ func TestTLSHostChangeSendsItsTable(t *testing.T) {
 		t.Errorf("delta RDS after a's path change: %v, want only %s", names, a)
 	}
 	none(t, heldLDS, "a path change on a TLS host")
+}
+
+// TestTLSHostMakeBeforeBreak: a TLS host added has its route
+// configuration served as soon as the listener that names it; a host
+// removed keeps its route configuration served while a stream holds the
+// listener that still names it un-ACKed, and loses it once the stream
+// ACKs the listener without it.
+func TestTLSHostMakeBeforeBreak(t *testing.T) {
+	e, in := engineFor(t, tlsHosts)
+	pair := translatortest.MustCertPair(t, "*.example.com")
+	secret := &corev1.Secret{Type: corev1.SecretTypeTLS, Data: map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1]}}
+	secret.Name, secret.Namespace = "wildcard", "shop"
+	if err := e.Upsert(secret); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	key := streamKey{id: 1}
+	lds, _ := boundRequest(c, key, resourcev3.ListenerType, "")
+	first := receive(t, lds)
+	c.answered(key, resourcev3.ListenerType, c.views[envoyView].order.round, true)
+	lds, _ = boundRequest(c, key, resourcev3.ListenerType, first.GetVersionInfo())
+
+	added := in.Ingresses[1].DeepCopy()
+	added.Name, added.Spec.Rules[0].Host, added.Spec.TLS[0].Hosts = "c", "c.example.com", []string{"c.example.com"}
+	if err := e.Upsert(added); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	receive(t, lds) // the listener with c's chain
+	if !c.serves(translator.KindRoute, envoy.HTTPSHostRouteConfig("c.example.com")) {
+		t.Fatal("the listener naming https/c.example.com is served without it")
+	}
+	c.answered(key, resourcev3.ListenerType, c.views[envoyView].order.round, true)
+	lds, _ = boundRequest(c, key, resourcev3.ListenerType, "2")
+
+	if err := e.Delete(in.Ingresses[1]); err != nil { // b
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	receive(t, lds) // the listener without b's chain, not yet ACKed
+	b := envoy.HTTPSHostRouteConfig("b.example.com")
+	if !c.serves(translator.KindRoute, b) {
+		t.Fatal("b's route configuration was removed while the stream holds a listener that names it")
+	}
+	c.answered(key, resourcev3.ListenerType, c.views[envoyView].order.round, true)
+	if c.serves(translator.KindRoute, b) {
+		t.Error("b's route configuration is still served after the stream ACKed the listener without it")
+	}
 }
 
 func routeNames(t *testing.T, resources []*anypb.Any) []string {
