@@ -102,6 +102,48 @@ func TestTLSHostChangeSendsItsTable(t *testing.T) {
 	none(t, heldLDS, "a path change on a TLS host")
 }
 
+// TestProxylessHostChangeSendsItsListener: a proxyless gRPC client whose
+// delta stream subscribes to two hosts' API listeners (their route tables
+// are inline) is sent only the changed host's after a path change on it.
+// (Over SotW, listeners go whole to what the stream names, and grpc-go
+// names one per stream: the channel's target.)
+func TestProxylessHostChangeSendsItsListener(t *testing.T) {
+	e, in := engineFor(t, tlsHosts) // proxyless on
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	names := []string{"a.example.com", "b.example.com"}
+	ch := make(chan cachev3.DeltaResponse, 1)
+	sub := streamv3.NewDeltaSubscription(names, nil, nil, false)
+	req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "grpc", UserAgentName: "gRPC Go"}, TypeUrl: resourcev3.ListenerType}
+	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+		t.Fatal(err)
+	}
+	if first, _ := (<-ch).GetDeltaDiscoveryResponse(); len(first.GetResources()) != 2 {
+		t.Fatalf("proxyless delta LDS: %d listeners, want 2", len(first.GetResources()))
+	}
+	req.ResponseNonce = "1"
+	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+		t.Fatal(err)
+	}
+	moved := in.Ingresses[0].DeepCopy()
+	moved.Spec.Rules[0].HTTP.Paths[0].Path = "/moved"
+	if err := e.Upsert(moved); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+	next, err := (<-ch).GetDeltaDiscoveryResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent []string
+	for _, r := range next.GetResources() {
+		sent = append(sent, r.GetName())
+	}
+	if !slices.Equal(sent, []string{"a.example.com"}) {
+		t.Errorf("proxyless delta LDS after a's path change: %v, want only a.example.com", sent)
+	}
+}
+
 // TestTLSHostMakeBeforeBreak: a TLS host added has its route
 // configuration served as soon as the listener that names it; a host
 // removed keeps its route configuration served while a stream holds the
