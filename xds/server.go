@@ -31,6 +31,9 @@ type ServerConfig struct {
 	// MaxConcurrentStreams bounds the streams of one connection. An Envoy
 	// needs one (ADS); a gRPC client one per target.
 	MaxConcurrentStreams uint32
+	// MaxStreams bounds the open xDS streams of the whole server, over all
+	// connections; 0 is no bound. See streamCap.
+	MaxStreams int
 	// ShutdownTimeout bounds how long open streams may hold up shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -60,6 +63,7 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	}
 	opts := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		grpc.StreamInterceptor(newStreamCap(cfg.MaxStreams, logger, nodes.metrics).intercept),
 		// Ping idle connections so a vanished Envoy's streams are closed.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// Envoy pings every 30 s by the bootstrap; allow that and more,

@@ -1,0 +1,181 @@
+package xds
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// shopWithAPI is shop plus a LoadBalancer Service: one more cluster.
+var shopWithAPI = strings.Replace(shop, "services:\n", `services:
+- metadata: {name: api, namespace: shop}
+  spec: {type: LoadBalancer, ports: [{port: 9000}]}
+`, 1)
+
+// TestMaxStreams: with a cap of 3, SotW and delta streams count together;
+// a 4th stream, of either kind, is refused with ResourceExhausted naming
+// the cap and the flag, and counted; the 3 admitted streams keep being
+// served (a change after the refusals reaches each); when one ends its
+// slot frees at once, for a per-type stream too, which counts as well.
+func TestMaxStreams(t *testing.T) {
+	p, srv, ready := startServer(t, ServerConfig{MaxConcurrentStreams: DefaultMaxConcurrentStreams, MaxStreams: 3})
+	e, _ := engineFor(t, shop)
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	conn := dialServer(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	admitted := make([]*adsStream, 3)
+	var firstCtx context.Context
+	var closeFirst context.CancelFunc
+	for i := range admitted {
+		sctx := ctx
+		if i == 0 {
+			firstCtx, closeFirst = context.WithCancel(ctx)
+			sctx = firstCtx
+		}
+		admitted[i] = openStream(sctx, t, conn, i == 1)
+		admitted[i].ack(admitted[i].subscribe(resourcev3.ClusterType, nil))
+	}
+	awaitWatch(t, p.Cache(), resourcev3.ClusterType)
+	refusedSotW := sotwCode(ctx, t, conn)
+	refusedDelta := deltaCode(ctx, t, conn)
+	for kind, err := range map[string]error{"SotW": refusedSotW, "delta": refusedDelta} {
+		checkRefusedOverCap(t, kind, err, 3)
+	}
+	if got := counterValue(t, p.metrics.RefusedStreams.WithLabelValues("max_streams")); got != 2 {
+		t.Errorf(`fairway_xds_refused_streams_total{reason="max_streams"} = %v, want 2`, got)
+	}
+	_, withAPI := engineFor(t, shopWithAPI)
+	e.Sync(withAPI)
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range admitted {
+		if r := s.next(5 * time.Second); !slices.Contains(r.names, "shop/api/9000") {
+			t.Errorf("admitted stream %d after the refusals: got %v, want the new cluster shop/api/9000", i, r.names)
+		}
+	}
+	closeFirst()
+	if err := perTypeCode(ctx, t, conn); err != nil {
+		t.Fatalf("a CDS stream after an ADS stream ended: %v, want it admitted", err)
+	}
+	// The CDS stream above ended with its context; hold one open to fill
+	// the freed slot, and the next ADS stream is refused again.
+	cds, err := clusterservice.NewClusterDiscoveryServiceClient(conn).StreamClusters(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cds.Send(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "cds"}, TypeUrl: resourcev3.ClusterType}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cds.Recv(); err != nil {
+		t.Fatalf("a held CDS stream: %v", err)
+	}
+	checkRefusedOverCap(t, "SotW after a CDS stream took the freed slot", sotwCode(ctx, t, conn), 3)
+}
+
+func checkRefusedOverCap(t *testing.T, what string, err error, cap int) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	if st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "--max-streams") || !strings.Contains(st.Message(), "maximum of 3 ") {
+		t.Errorf("%s stream over a cap of %d: %v, want ResourceExhausted naming the cap and --max-streams", what, cap, err)
+	}
+}
+
+// sotwCode opens an ADS SotW stream, asks for clusters and returns the
+// error of its first receive (nil: it was served).
+func sotwCode(ctx context.Context, t *testing.T, conn *grpc.ClientConn) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.Send(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "over"}, TypeUrl: resourcev3.ClusterType}); err != nil {
+		_, err = s.Recv() // a send fails once the stream is ended; the status is on Recv
+		return err
+	}
+	_, err = s.Recv()
+	return err
+}
+
+func deltaCode(ctx context.Context, t *testing.T, conn *grpc.ClientConn) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.Send(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "over"}, TypeUrl: resourcev3.ClusterType}); err != nil {
+		_, err = s.Recv()
+		return err
+	}
+	_, err = s.Recv()
+	return err
+}
+
+func perTypeCode(ctx context.Context, t *testing.T, conn *grpc.ClientConn) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := clusterservice.NewClusterDiscoveryServiceClient(conn).StreamClusters(ctx)
+	if err != nil {
+		return err
+	}
+	if err := s.Send(&discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "cds"}, TypeUrl: resourcev3.ClusterType}); err != nil {
+		_, err = s.Recv()
+		return err
+	}
+	_, err = s.Recv()
+	return err
+}
+
+// TestMaxStreamsLogsABurstOnce: refusals are counted one by one but logged
+// once per minute at most, with the count since the last line.
+func TestMaxStreamsLogsABurstOnce(t *testing.T) {
+	var buf bytes.Buffer
+	m := NewMetrics()
+	c := newStreamCap(1, hclog.New(&hclog.LoggerOptions{Output: &buf}), m)
+	now := time.Unix(1_000_000, 0)
+	c.now = func() time.Time { return now }
+	if !c.acquire("/ads") {
+		t.Fatal("the first stream was refused under a cap of 1")
+	}
+	for range 5 {
+		if c.acquire("/ads") {
+			t.Fatal("a stream over the cap was admitted")
+		}
+	}
+	now = now.Add(refusalLogEvery)
+	for range 3 {
+		c.acquire("/ads")
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "refused_since_last_log=1") || !strings.Contains(lines[1], "refused_since_last_log=5") {
+		t.Errorf("log after 5 refusals, a minute, 3 more: %q, want two lines, counting 1 then the 5 since it (4 + the first of the next minute)", lines)
+	}
+	if got := counterValue(t, m.RefusedStreams.WithLabelValues("max_streams")); got != 8 {
+		t.Errorf("refused counter = %v, want 8", got)
+	}
+	c.release()
+	if !c.acquire("/ads") {
+		t.Error("a stream after the only one ended was refused")
+	}
+}
