@@ -2,7 +2,9 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -11,7 +13,9 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 const (
@@ -33,6 +37,9 @@ type client struct {
 	id    int
 	delta bool
 	node  *corev3.Node
+
+	// refused is set when fairway refused the stream at its cap.
+	refused bool
 
 	mu     sync.Mutex
 	synced bool
@@ -64,12 +71,12 @@ func (c *client) run(ctx context.Context, addr string, ready func()) error {
 	order := []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
 	for _, typeURL := range order {
 		if err := s.subscribe(typeURL); err != nil {
-			return err
+			return s.ended(err)
 		}
 		for {
 			r, err := s.recv()
 			if err != nil {
-				return err
+				return s.ended(err)
 			}
 			if err := s.ack(r); err != nil {
 				return err
@@ -98,6 +105,22 @@ func (c *client) run(ctx context.Context, addr string, ready func()) error {
 			return err
 		}
 	}
+}
+
+// ended returns why the stream ended before its initial fetch was done,
+// and marks a refusal at fairway's cap. A send on an ended stream fails
+// with io.EOF; the status is what the next receive returns.
+func (s *adsState) ended(err error) error {
+	if errors.Is(err, io.EOF) {
+		var m rawMessage
+		if rerr := s.stream.RecvMsg(&m); rerr != nil {
+			err = rerr
+		}
+	}
+	if status.Code(err) == codes.ResourceExhausted {
+		s.refused = true
+	}
+	return err
 }
 
 // since returns the events from t on.

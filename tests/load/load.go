@@ -40,13 +40,22 @@ type Config struct {
 	// CPUProfile, when set, is where fairway's CPU profile over the
 	// changes is written (from its /debug/pprof).
 	CPUProfile string
+	// MaxStreams is fairway's --max-streams. 0 is no cap: the bench
+	// measures one replica holding every stream. Streams over a cap are
+	// refused, counted in the report, and left out of the measurements.
+	MaxStreams int
 }
 
 // Report is what a run measured.
 type Report struct {
 	Streams, Delta int
-	Ingress        Convergence
-	Endpoint       Convergence
+	// Refused is how many streams fairway refused at its cap (their
+	// clients saw RESOURCE_EXHAUSTED); ServerRefused is what fairway's
+	// fairway_xds_refused_streams_total{reason="max_streams"} counted. The
+	// changes are measured on the streams admitted, Streams - Refused.
+	Refused, ServerRefused int
+	Ingress                Convergence
+	Endpoint               Convergence
 	// RSSMiB is fairway's resident set with every stream connected and
 	// synced; PeakRSSMiB its high-water mark over the run.
 	RSSMiB, PeakRSSMiB float64
@@ -80,7 +89,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	start := time.Now()
-	fw, err := startFairway(cfg.FairwayBin, dir, cfg.Log)
+	fw, err := startFairway(cfg.FairwayBin, dir, cfg.MaxStreams, cfg.Log)
 	if err != nil {
 		return rep, err
 	}
@@ -90,10 +99,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	rep.Startup = time.Since(start)
+	// A copy: DeleteFunc clears the tail, which the clients' goroutines
+	// still read.
+	clients = slices.DeleteFunc(slices.Clone(clients), func(c *client) bool { return c.refused })
+	rep.Refused = cfg.Streams - len(clients)
 	for _, c := range clients {
 		if c.delta {
 			rep.Delta++
 		}
+	}
+	if rep.ServerRefused, err = fw.refusedAtCap(); err != nil {
+		return rep, err
 	}
 	rep.RSSMiB = fw.rssMiB("VmRSS")
 	cpu0 := fw.cpuSeconds()
@@ -127,8 +143,8 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	return rep, nil
 }
 
-// connect starts the clients and waits until all have their initial
-// config.
+// connect starts the clients and waits until each has its initial config
+// or was refused at fairway's cap.
 func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
 	clients := make([]*client, cfg.Streams)
 	var synced sync.WaitGroup
@@ -139,7 +155,7 @@ func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
 		go func() {
 			var once sync.Once
 			done := func() { once.Do(synced.Done) }
-			if err := clients[i].run(ctx, addr, done); err != nil {
+			if err := clients[i].run(ctx, addr, done); err != nil && !clients[i].refused {
 				errc <- fmt.Errorf("stream %d: %w", i, err)
 			}
 			done()
@@ -243,8 +259,9 @@ func (c *convergence) result() Convergence {
 // fairway is the serve process under load.
 type fairway struct{ *serveproc.Process }
 
-func startFairway(bin, dir string, logw io.Writer) (*fairway, error) {
-	p, err := serveproc.Start(bin, []string{"--manifests", dir}, 5*time.Minute, func(line string) {
+func startFairway(bin, dir string, maxStreams int, logw io.Writer) (*fairway, error) {
+	args := []string{"--manifests", dir, "--max-streams", strconv.Itoa(maxStreams)}
+	p, err := serveproc.Start(bin, args, 5*time.Minute, func(line string) {
 		var e struct {
 			Level string `json:"@level"`
 		}
@@ -275,6 +292,27 @@ func (f *fairway) profile(path string, d time.Duration) error {
 	defer out.Close()
 	_, err = io.Copy(out, resp.Body)
 	return err
+}
+
+// refusedAtCap reads fairway's count of streams refused at its cap.
+func (f *fairway) refusedAtCap() (int, error) {
+	resp, err := http.Get("http://" + f.Admin + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	const series = `fairway_xds_refused_streams_total{reason="max_streams"} `
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return int(n), err
+		}
+	}
+	return 0, fmt.Errorf("/metrics has no %s", strings.TrimSpace(series))
 }
 
 func (f *fairway) stop() { _, _ = f.Stop(15 * time.Second) }

@@ -19,6 +19,7 @@ func main() {
 	deltaEvery := flag.Int("delta-every", 2, "make every n-th stream delta (0: all SotW)")
 	scale := flag.String("scale", "large", "workload scale: small or large")
 	changes := flag.Int("changes", 5, "Ingress changes and endpoint changes to make")
+	maxStreams := flag.Int("max-streams", 0, "fairway's --max-streams; streams over it are refused and reported (0: no cap)")
 	cpuProfile := flag.String("cpuprofile", "", "write fairway's CPU profile over the changes (30 s) here")
 	flag.Parse()
 	s := workload.Large
@@ -26,7 +27,7 @@ func main() {
 		s = workload.Small
 	}
 	rep, err := load.Run(context.Background(), load.Config{
-		FairwayBin: *bin, Scale: s, Streams: *streams, DeltaEvery: *deltaEvery, Changes: *changes, Log: os.Stderr, CPUProfile: *cpuProfile,
+		FairwayBin: *bin, Scale: s, Streams: *streams, DeltaEvery: *deltaEvery, Changes: *changes, Log: os.Stderr, CPUProfile: *cpuProfile, MaxStreams: *maxStreams,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fairway-load:", err)
