@@ -52,6 +52,8 @@ type Server struct {
 	log  hclog.Logger
 	grpc *grpc.Server
 	lis  net.Listener
+	// streams is the stream cap; nil without one.
+	streams *streamCap
 }
 
 // NewServer binds the address at once, so that a port taken is an error at
@@ -63,7 +65,6 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	}
 	opts := []grpc.ServerOption{
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
-		grpc.StreamInterceptor(newStreamCap(cfg.MaxStreams, logger, nodes.metrics).intercept),
 		// Ping idle connections so a vanished Envoy's streams are closed.
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		// Envoy pings every 30 s by the bootstrap; allow that and more,
@@ -72,6 +73,12 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	}
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
+	var streams *streamCap
+	if cfg.MaxStreams > 0 {
+		streams = newStreamCap(cfg.MaxStreams, logger, nodes.metrics)
+		opts = append(opts, grpc.StreamInterceptor(streams.intercept))
+		lis = streams.listen(lis)
 	}
 	// Responses that carry a type's shared resource list reuse its
 	// encoding instead of marshalling it per stream.
@@ -84,7 +91,7 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	clusterservice.RegisterClusterDiscoveryServiceServer(gs, srv)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, srv)
 	secretservice.RegisterSecretDiscoveryServiceServer(gs, srv)
-	return &Server{cfg: cfg, log: logger, grpc: gs, lis: lis}, nil
+	return &Server{cfg: cfg, log: logger, grpc: gs, lis: lis, streams: streams}, nil
 }
 
 // Addr is the bound address.

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"net"
 	"sync"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -22,20 +24,35 @@ const DefaultMaxStreams = 300
 // retrying against a full replica would otherwise log a line per retry.
 const refusalLogEvery = time.Minute
 
+// refusedConnCloseAfter is how long a connection that holds no admitted
+// stream stays open after a refusal: long enough for the status to be
+// written, short of Envoy's first retry (0.5 s base backoff).
+const refusedConnCloseAfter = 200 * time.Millisecond
+
+// refusedMaxStreams is the refused-streams reason of the cap.
+const refusedMaxStreams = "max_streams"
+
 // streamCap holds a replica to at most max open xDS streams, SotW, delta
 // and per-type together. It refuses in a gRPC interceptor, before
 // go-control-plane's handler runs, so a refused stream opens no watch and
 // registers nothing in Nodes: the cap bounds per-stream state, which is
-// what grows a replica's memory. Envoy retries a refused stream with
-// backoff; behind the Service a new connection may land on another replica.
+// what grows a replica's memory.
+//
+// A client retries a refused stream on the connection it has, which would
+// reach this replica again for as long as the connection lives. So a
+// connection that holds no admitted stream is closed shortly after a
+// refusal: the client dials again, and behind a Service the new connection
+// may land on another replica. A connection that carries admitted streams
+// (a gRPC client's several targets) is never closed for a refusal.
 type streamCap struct {
-	max     int // 0: no cap
+	max     int
 	log     hclog.Logger
 	refused prometheus.Counter
 	now     func() time.Time
 
-	mu   sync.Mutex
-	open int
+	mu    sync.Mutex
+	open  int
+	conns map[string]*cappedConn // by remote address
 	// unlogged counts the refusals since the last log line, written at
 	// loggedAt: a burst of refusals is one line, and a fleet that keeps
 	// retrying against a full replica one line a minute.
@@ -44,28 +61,36 @@ type streamCap struct {
 }
 
 func newStreamCap(max int, log hclog.Logger, m *Metrics) *streamCap {
-	return &streamCap{max: max, log: log, refused: m.RefusedStreams.WithLabelValues(refusedMaxStreams), now: time.Now}
+	return &streamCap{
+		max: max, log: log, refused: m.RefusedStreams.WithLabelValues(refusedMaxStreams), now: time.Now,
+		conns: map[string]*cappedConn{},
+	}
 }
-
-// refusedMaxStreams is the refused-streams reason of the cap.
-const refusedMaxStreams = "max_streams"
 
 // intercept admits a stream under the cap and frees its slot as soon as
 // the handler returns, whether the client or the server ended it.
 func (c *streamCap) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	if !c.acquire(info.FullMethod) {
+	var from string
+	if p, ok := peer.FromContext(ss.Context()); ok && p.Addr != nil {
+		from = p.Addr.String()
+	}
+	if !c.acquire(from, info.FullMethod) {
 		return status.Errorf(codes.ResourceExhausted,
 			"fairway: this replica holds its maximum of %d xDS streams (--max-streams); retry, or connect to another replica", c.max)
 	}
-	defer c.release()
+	defer c.release(from)
 	return handler(srv, ss)
 }
 
-func (c *streamCap) acquire(method string) bool {
+func (c *streamCap) acquire(from, method string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.max <= 0 || c.open < c.max {
+	conn := c.conns[from]
+	if c.open < c.max {
 		c.open++
+		if conn != nil {
+			conn.admitted++
+		}
 		return true
 	}
 	c.refused.Inc()
@@ -75,11 +100,82 @@ func (c *streamCap) acquire(method string) bool {
 			"max_streams", c.max, "method", method, "refused_since_last_log", c.unlogged)
 		c.loggedAt, c.unlogged = now, 0
 	}
+	if conn != nil && conn.admitted == 0 && !conn.closing {
+		conn.closing = true
+		time.AfterFunc(refusedConnCloseAfter, func() { c.closeIfIdle(from) })
+	}
 	return false
 }
 
-func (c *streamCap) release() {
+func (c *streamCap) release(from string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.open--
+	if conn := c.conns[from]; conn != nil {
+		conn.admitted--
+	}
+}
+
+// admitted is the number of open streams.
+func (c *streamCap) admitted() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open
+}
+
+// closeIfIdle closes a refused client's connection unless a stream was
+// admitted on it meanwhile.
+func (c *streamCap) closeIfIdle(from string) {
+	c.mu.Lock()
+	conn := c.conns[from]
+	idle := conn != nil && conn.admitted == 0
+	if conn != nil {
+		conn.closing = false
+	}
 	c.mu.Unlock()
+	if idle {
+		conn.Close()
+	}
+}
+
+// listen wraps the server's listener so that the cap knows each
+// connection by the address that gRPC reports as the stream's peer.
+func (c *streamCap) listen(l net.Listener) net.Listener { return &capListener{Listener: l, cap: c} }
+
+type capListener struct {
+	net.Listener
+	cap *streamCap
+}
+
+func (l *capListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	cc := &cappedConn{Conn: conn, cap: l.cap, from: conn.RemoteAddr().String()}
+	l.cap.mu.Lock()
+	l.cap.conns[cc.from] = cc
+	l.cap.mu.Unlock()
+	return cc, nil
+}
+
+// cappedConn is a connection with its count of admitted streams.
+type cappedConn struct {
+	net.Conn
+	cap      *streamCap
+	from     string
+	once     sync.Once
+	admitted int  // under cap.mu
+	closing  bool // a close is scheduled; under cap.mu
+}
+
+func (cc *cappedConn) Close() error {
+	cc.once.Do(func() {
+		cc.cap.mu.Lock()
+		if cc.cap.conns[cc.from] == cc {
+			delete(cc.cap.conns, cc.from)
+		}
+		cc.cap.mu.Unlock()
+	})
+	return cc.Conn.Close()
 }

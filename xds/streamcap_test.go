@@ -3,6 +3,7 @@ package xds
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 )
 
@@ -71,11 +73,13 @@ func TestMaxStreams(t *testing.T) {
 		}
 	}
 	closeFirst()
+	waitAdmitted(t, srv, 2)
 	if err := perTypeCode(ctx, t, conn); err != nil {
 		t.Fatalf("a CDS stream after an ADS stream ended: %v, want it admitted", err)
 	}
 	// The CDS stream above ended with its context; hold one open to fill
 	// the freed slot, and the next ADS stream is refused again.
+	waitAdmitted(t, srv, 2)
 	cds, err := clusterservice.NewClusterDiscoveryServiceClient(conn).StreamClusters(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -89,10 +93,21 @@ func TestMaxStreams(t *testing.T) {
 	checkRefusedOverCap(t, "SotW after a CDS stream took the freed slot", sotwCode(ctx, t, conn), 3)
 }
 
+// waitAdmitted waits until the server has seen streams end, down to n
+// open: a client's cancel reaches it a moment later.
+func waitAdmitted(t *testing.T, srv *Server, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); srv.streams.admitted() > n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server holds %d streams 5 s after some ended, want %d", srv.streams.admitted(), n)
+		}
+	}
+}
+
 func checkRefusedOverCap(t *testing.T, what string, err error, cap int) {
 	t.Helper()
 	st, _ := status.FromError(err)
-	if st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "--max-streams") || !strings.Contains(st.Message(), "maximum of 3 ") {
+	if st.Code() != codes.ResourceExhausted || !strings.Contains(st.Message(), "--max-streams") || !strings.Contains(st.Message(), fmt.Sprintf("maximum of %d ", cap)) {
 		t.Errorf("%s stream over a cap of %d: %v, want ResourceExhausted naming the cap and --max-streams", what, cap, err)
 	}
 }
@@ -155,17 +170,17 @@ func TestMaxStreamsLogsABurstOnce(t *testing.T) {
 	c := newStreamCap(1, hclog.New(&hclog.LoggerOptions{Output: &buf}), m)
 	now := time.Unix(1_000_000, 0)
 	c.now = func() time.Time { return now }
-	if !c.acquire("/ads") {
+	if !c.acquire("", "/ads") {
 		t.Fatal("the first stream was refused under a cap of 1")
 	}
 	for range 5 {
-		if c.acquire("/ads") {
+		if c.acquire("", "/ads") {
 			t.Fatal("a stream over the cap was admitted")
 		}
 	}
 	now = now.Add(refusalLogEvery)
 	for range 3 {
-		c.acquire("/ads")
+		c.acquire("", "/ads")
 	}
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	if len(lines) != 2 || !strings.Contains(lines[0], "refused_since_last_log=1") || !strings.Contains(lines[1], "refused_since_last_log=5") {
@@ -174,8 +189,46 @@ func TestMaxStreamsLogsABurstOnce(t *testing.T) {
 	if got := counterValue(t, m.RefusedStreams.WithLabelValues("max_streams")); got != 8 {
 		t.Errorf("refused counter = %v, want 8", got)
 	}
-	c.release()
-	if !c.acquire("/ads") {
+	c.release("")
+	if !c.acquire("", "/ads") {
 		t.Error("a stream after the only one ended was refused")
+	}
+}
+
+// TestMaxStreamsClosesARefusedConnection: a connection whose only stream
+// was refused is closed, so that the client dials again (behind a Service,
+// possibly to another replica); a connection that holds an admitted stream
+// stays, and its stream is still served.
+func TestMaxStreamsClosesARefusedConnection(t *testing.T) {
+	p, srv, ready := startServer(t, ServerConfig{MaxConcurrentStreams: DefaultMaxConcurrentStreams, MaxStreams: 1})
+	e, _ := engineFor(t, shop)
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	holder, refusedConn := dialServer(t, srv), dialServer(t, srv)
+	held := openStream(ctx, t, holder, false)
+	held.ack(held.subscribe(resourcev3.ClusterType, nil))
+	awaitWatch(t, p.Cache(), resourcev3.ClusterType)
+	checkRefusedOverCap(t, "SotW on a second connection", sotwCode(ctx, t, refusedConn), 1)
+	waitCtx, stop := context.WithTimeout(ctx, 5*time.Second)
+	defer stop()
+	for s := refusedConn.GetState(); s == connectivity.Ready; s = refusedConn.GetState() {
+		if !refusedConn.WaitForStateChange(waitCtx, s) {
+			t.Fatal("the connection whose only stream was refused is still open after 5 s")
+		}
+	}
+	if s := holder.GetState(); s != connectivity.Ready {
+		t.Errorf("the connection holding the admitted stream: %v, want it still Ready", s)
+	}
+	_, withAPI := engineFor(t, shopWithAPI)
+	e.Sync(withAPI)
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	if r := held.next(5 * time.Second); !slices.Contains(r.names, "shop/api/9000") {
+		t.Errorf("the admitted stream after the refusal: got %v, want the new cluster", r.names)
 	}
 }
