@@ -26,7 +26,8 @@ const refusalLogEvery = time.Minute
 
 // refusedConnCloseAfter is how long a connection that holds no admitted
 // stream stays open after a refusal: long enough for the status to be
-// written, short of Envoy's first retry (0.5 s base backoff).
+// written. Envoy's retries back off from 500 ms, jittered, so most come
+// after the close and dial again.
 const refusedConnCloseAfter = 200 * time.Millisecond
 
 // refusedMaxStreams is the refused-streams reason of the cap.
