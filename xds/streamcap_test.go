@@ -28,9 +28,10 @@ var shopWithAPI = strings.Replace(shop, "services:\n", `services:
 
 // TestMaxStreams: with a cap of 3, SotW and delta streams count together;
 // a 4th stream, of either kind, is refused with ResourceExhausted naming
-// the cap and the flag, and counted; the 3 admitted streams keep being
-// served (a change after the refusals reaches each); when one ends its
-// slot frees at once, for a per-type stream too, which counts as well.
+// the cap and the flag, and counted, without ever reaching
+// go-control-plane's callbacks; the 3 admitted streams keep being served
+// (a change after the refusals reaches each); when one ends, its slot
+// frees at once, and a per-type stream takes it and counts as well.
 func TestMaxStreams(t *testing.T) {
 	p, srv, ready := startServer(t, ServerConfig{MaxConcurrentStreams: DefaultMaxConcurrentStreams, MaxStreams: 3})
 	e, _ := engineFor(t, shop)
@@ -61,6 +62,12 @@ func TestMaxStreams(t *testing.T) {
 	}
 	if got := counterValue(t, p.metrics.RefusedStreams.WithLabelValues("max_streams")); got != 2 {
 		t.Errorf(`fairway_xds_refused_streams_total{reason="max_streams"} = %v, want 2`, got)
+	}
+	// Refused before go-control-plane saw them: Nodes registered only the
+	// admitted streams (2 SotW, 1 delta).
+	sotw, delta := counterValue(t, p.metrics.Streams.WithLabelValues("sotw")), counterValue(t, p.metrics.Streams.WithLabelValues("delta"))
+	if sotw != 2 || delta != 1 {
+		t.Errorf("streams registered: %v SotW, %v delta; want 2 and 1, the refused ones never opened", sotw, delta)
 	}
 	_, withAPI := engineFor(t, shopWithAPI)
 	e.Sync(withAPI)
