@@ -75,15 +75,18 @@ func (c *streamCap) intercept(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 	if p, ok := peer.FromContext(ss.Context()); ok && p.Addr != nil {
 		from = p.Addr.String()
 	}
-	if !c.acquire(from, info.FullMethod) {
+	conn, ok := c.acquire(from, info.FullMethod)
+	if !ok {
 		return status.Errorf(codes.ResourceExhausted,
 			"fairway: this replica holds its maximum of %d xDS streams (--max-streams); retry, or connect to another replica", c.max)
 	}
-	defer c.release(from)
+	defer c.release(conn)
 	return handler(srv, ss)
 }
 
-func (c *streamCap) acquire(from, method string) bool {
+// acquire takes a slot for a stream from the peer address from, and
+// returns the connection it is on (nil when unknown), for release.
+func (c *streamCap) acquire(from, method string) (*cappedConn, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	conn := c.conns[from]
@@ -92,7 +95,7 @@ func (c *streamCap) acquire(from, method string) bool {
 		if conn != nil {
 			conn.admitted++
 		}
-		return true
+		return conn, true
 	}
 	c.refused.Inc()
 	c.unlogged++
@@ -103,16 +106,18 @@ func (c *streamCap) acquire(from, method string) bool {
 	}
 	if conn != nil && conn.admitted == 0 && !conn.closing {
 		conn.closing = true
-		time.AfterFunc(refusedConnCloseAfter, func() { c.closeIfIdle(from) })
+		time.AfterFunc(refusedConnCloseAfter, func() { c.closeIfIdle(conn) })
 	}
-	return false
+	return nil, false
 }
 
-func (c *streamCap) release(from string) {
+// release frees a stream's slot. It counts on the connection the stream
+// was admitted on, not on whatever holds that address now.
+func (c *streamCap) release(conn *cappedConn) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.open--
-	if conn := c.conns[from]; conn != nil {
+	if conn != nil {
 		conn.admitted--
 	}
 }
@@ -126,13 +131,10 @@ func (c *streamCap) admitted() int {
 
 // closeIfIdle closes a refused client's connection unless a stream was
 // admitted on it meanwhile.
-func (c *streamCap) closeIfIdle(from string) {
+func (c *streamCap) closeIfIdle(conn *cappedConn) {
 	c.mu.Lock()
-	conn := c.conns[from]
-	idle := conn != nil && conn.admitted == 0
-	if conn != nil {
-		conn.closing = false
-	}
+	idle := conn.admitted == 0
+	conn.closing = false
 	c.mu.Unlock()
 	if idle {
 		conn.Close()
