@@ -11,8 +11,11 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -51,6 +54,21 @@ func (g *generator) wildcardSecrets() []*corev1.Secret {
 		})
 	}
 	return out
+}
+
+// AddedTLSHost is a new Ingress beside orig, a TLS Ingress of the
+// workload: the n-th host added to orig's wildcard group, served by the
+// group's Secret, with orig's paths. It is what a team deploying one more
+// site does, and what the benchmarks add to measure a TLS host's cost.
+func AddedTLSHost(orig *networkingv1.Ingress, n int) *networkingv1.Ingress {
+	ing := orig.DeepCopy()
+	_, domain, _ := strings.Cut(orig.Spec.Rules[0].Host, ".")
+	host := fmt.Sprintf("added-%d.%s", n, domain)
+	ing.Name = fmt.Sprintf("%s-added-%d", orig.Name, n)
+	ing.CreationTimestamp = metav1.NewTime(orig.CreationTimestamp.AddDate(1, 0, 0).Add(time.Duration(n) * time.Second))
+	ing.Spec.Rules[0].Host = host
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: orig.Spec.TLS[0].SecretName}}
+	return ing
 }
 
 // issuer makes certificates that are the same on every run, so that the

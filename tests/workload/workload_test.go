@@ -2,6 +2,7 @@ package workload
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/fairwayhq/fairway/translator"
@@ -97,5 +98,33 @@ func TestGenerateIsDeterministic(t *testing.T) {
 	s := Scale{Name: "tiny-tls", Services: 50, Ingresses: 50, EndpointsPerService: 2, LoadBalancers: 2, Namespaces: 5}.WithTLS()
 	if a, b := Generate(s), Generate(s); !reflect.DeepEqual(a, b) {
 		t.Error("two generations of the same scale differ")
+	}
+}
+
+// TestAddedTLSHostIsServed: the host the benchmarks add is served under
+// its group's certificate, beside the host it was copied from.
+func TestAddedTLSHostIsServed(t *testing.T) {
+	s := Scale{Name: "tiny-tls", Services: 20, Ingresses: 20, EndpointsPerService: 1, Namespaces: 2}.WithTLS()
+	in := Generate(s)
+	orig := in.Ingresses[7]
+	added := AddedTLSHost(orig, 3)
+	in.Ingresses = append(in.Ingresses, added)
+	res := translator.Translate(in, translator.Options{SSLRedirect: true})
+	if len(res.Problems) != 0 {
+		t.Fatalf("problems after adding %s: %v", added.Spec.Rules[0].Host, res.Problems)
+	}
+	if got, want := added.Spec.Rules[0].Host, "added-3.g1.example.com"; got != want {
+		t.Errorf("added host = %s, want %s (orig %s)", got, want, orig.Spec.Rules[0].Host)
+	}
+	served := 0
+	for _, rc := range res.Routes {
+		for _, vh := range rc.VirtualHosts {
+			if slices.Contains(vh.Domains, added.Spec.Rules[0].Host) {
+				served++
+			}
+		}
+	}
+	if served < 2 {
+		t.Errorf("added host is in %d route tables, want http (redirect) and https", served)
 	}
 }
