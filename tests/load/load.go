@@ -44,9 +44,13 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
+	Scale          string
 	Streams, Delta int
 	Ingress        Convergence
 	Endpoint       Convergence
+	// TLSHost (TLS scales) is one Ingress added with a new host under an
+	// existing wildcard certificate.
+	TLSHost Convergence
 	// RSSMiB is fairway's resident set with every stream connected and
 	// synced; PeakRSSMiB its high-water mark over the run.
 	RSSMiB, PeakRSSMiB float64
@@ -67,7 +71,7 @@ type Convergence struct {
 
 // Run performs one load run.
 func Run(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{Streams: cfg.Streams}
+	rep := Report{Scale: cfg.Scale.Name, Streams: cfg.Streams}
 	dir, err := os.MkdirTemp("", "fairway-load")
 	if err != nil {
 		return rep, err
@@ -80,7 +84,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	start := time.Now()
-	fw, err := startFairway(cfg.FairwayBin, dir, cfg.Log)
+	args := []string{"--manifests", dir}
+	if cfg.Scale.SSLRedirect {
+		args = append(args, "--ssl-redirect")
+	}
+	fw, err := startFairway(cfg.FairwayBin, args, cfg.Log)
 	if err != nil {
 		return rep, err
 	}
@@ -103,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	} else {
 		profiled <- nil
 	}
-	var ingress, endpoint convergence
+	var ingress, endpoint, tlsHost convergence
 	for i := range cfg.Changes {
 		edited := ing.DeepCopy()
 		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
@@ -117,13 +125,22 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
 			return rep, fmt.Errorf("endpoint change %d: %w", i, err)
 		}
+		if cfg.Scale.HostsPerSecret == 0 {
+			continue
+		}
+		// A new host ends with its route table: after the listener, when
+		// the listener names a table of its own.
+		added := filepath.Join(dir, fmt.Sprintf("added-%d.json", i))
+		if err := measure(clients, added, workload.AddedTLSHost(ing, i), resourcev3.RouteType, &tlsHost); err != nil {
+			return rep, fmt.Errorf("TLS host addition %d: %w", i, err)
+		}
 	}
 	rep.CPUSeconds = fw.cpuSeconds() - cpu0
 	if err := <-profiled; err != nil {
 		return rep, fmt.Errorf("cpu profile: %w", err)
 	}
 	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
-	rep.Ingress, rep.Endpoint = ingress.result(), endpoint.result()
+	rep.Ingress, rep.Endpoint, rep.TLSHost = ingress.result(), endpoint.result(), tlsHost.result()
 	return rep, nil
 }
 
@@ -243,8 +260,8 @@ func (c *convergence) result() Convergence {
 // fairway is the serve process under load.
 type fairway struct{ *serveproc.Process }
 
-func startFairway(bin, dir string, logw io.Writer) (*fairway, error) {
-	p, err := serveproc.Start(bin, []string{"--manifests", dir}, 5*time.Minute, func(line string) {
+func startFairway(bin string, args []string, logw io.Writer) (*fairway, error) {
+	p, err := serveproc.Start(bin, args, 5*time.Minute, func(line string) {
 		var e struct {
 			Level string `json:"@level"`
 		}
