@@ -47,6 +47,9 @@ func render(r results) string {
 	b.WriteString("\n![convergence against streams](convergence.svg)\n\n### large-tls (`--ssl-redirect`)\n\n")
 	fanOutTable(&b, r.loads["tls"])
 	b.WriteString("\n![convergence against streams, TLS workload](convergence-tls.svg)\n")
+	for _, why := range r.failed {
+		fmt.Fprintf(&b, "\n**This load run failed twice and has no figures:** %s\n", why)
+	}
 	for _, why := range r.retried {
 		fmt.Fprintf(&b, "\nThis load run failed once and was run again: %s\n", why)
 	}
