@@ -21,6 +21,7 @@ import (
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/tests/serveproc"
@@ -111,6 +112,21 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	} else {
 		profiled <- nil
 	}
+	if err := makeChanges(clients, dir, cfg, ing, slice, &rep); err != nil {
+		return rep, err
+	}
+	rep.CPUSeconds = fw.cpuSeconds() - cpu0
+	if err := <-profiled; err != nil {
+		return rep, fmt.Errorf("cpu profile: %w", err)
+	}
+	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
+	return rep, nil
+}
+
+// makeChanges makes cfg.Changes rounds of changes and measures each: a
+// path added to ing, an endpoint of slice moved, and on the TLS scales a
+// host added under ing's wildcard certificate.
+func makeChanges(clients []*client, dir string, cfg Config, ing *networkingv1.Ingress, slice *discoveryv1.EndpointSlice, rep *Report) error {
 	var ingress, endpoint, tlsHost convergence
 	for i := range cfg.Changes {
 		edited := ing.DeepCopy()
@@ -118,12 +134,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
 		})
 		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
-			return rep, fmt.Errorf("ingress change %d: %w", i, err)
+			return fmt.Errorf("ingress change %d: %w", i, err)
 		}
 		moved := slice.DeepCopy()
 		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
 		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
-			return rep, fmt.Errorf("endpoint change %d: %w", i, err)
+			return fmt.Errorf("endpoint change %d: %w", i, err)
 		}
 		if cfg.Scale.HostsPerSecret == 0 {
 			continue
@@ -132,16 +148,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		// the listener names a table of its own.
 		added := filepath.Join(dir, fmt.Sprintf("added-%d.json", i))
 		if err := measure(clients, added, workload.AddedTLSHost(ing, i), resourcev3.RouteType, &tlsHost); err != nil {
-			return rep, fmt.Errorf("TLS host addition %d: %w", i, err)
+			return fmt.Errorf("TLS host addition %d: %w", i, err)
 		}
 	}
-	rep.CPUSeconds = fw.cpuSeconds() - cpu0
-	if err := <-profiled; err != nil {
-		return rep, fmt.Errorf("cpu profile: %w", err)
-	}
-	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
 	rep.Ingress, rep.Endpoint, rep.TLSHost = ingress.result(), endpoint.result(), tlsHost.result()
-	return rep, nil
+	return nil
 }
 
 // connect starts the clients and waits until all have their initial
