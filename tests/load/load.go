@@ -21,6 +21,7 @@ import (
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/tests/serveproc"
@@ -48,6 +49,7 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
+	Scale          string
 	Streams, Delta int
 	// Refused is how many streams fairway refused at its cap (their
 	// clients saw RESOURCE_EXHAUSTED); ServerRefused is what fairway's
@@ -56,6 +58,9 @@ type Report struct {
 	Refused, ServerRefused int
 	Ingress                Convergence
 	Endpoint               Convergence
+	// TLSHost (TLS scales) is one Ingress added with a new host under an
+	// existing wildcard certificate.
+	TLSHost Convergence
 	// RSSMiB is fairway's resident set with every stream connected and
 	// synced; PeakRSSMiB its high-water mark over the run.
 	RSSMiB, PeakRSSMiB float64
@@ -76,7 +81,7 @@ type Convergence struct {
 
 // Run performs one load run.
 func Run(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{Streams: cfg.Streams}
+	rep := Report{Scale: cfg.Scale.Name, Streams: cfg.Streams}
 	dir, err := os.MkdirTemp("", "fairway-load")
 	if err != nil {
 		return rep, err
@@ -89,7 +94,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	start := time.Now()
-	fw, err := startFairway(cfg.FairwayBin, dir, cfg.MaxStreams, cfg.Log)
+	args := []string{"--manifests", dir, "--max-streams", strconv.Itoa(cfg.MaxStreams)}
+	if cfg.Scale.SSLRedirect {
+		args = append(args, "--ssl-redirect")
+	}
+	fw, err := startFairway(cfg.FairwayBin, args, cfg.Log)
 	if err != nil {
 		return rep, err
 	}
@@ -119,28 +128,47 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	} else {
 		profiled <- nil
 	}
-	var ingress, endpoint convergence
-	for i := range cfg.Changes {
-		edited := ing.DeepCopy()
-		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
-			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
-		})
-		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
-			return rep, fmt.Errorf("ingress change %d: %w", i, err)
-		}
-		moved := slice.DeepCopy()
-		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
-		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
-			return rep, fmt.Errorf("endpoint change %d: %w", i, err)
-		}
+	if err := makeChanges(clients, dir, cfg, ing, slice, &rep); err != nil {
+		return rep, err
 	}
 	rep.CPUSeconds = fw.cpuSeconds() - cpu0
 	if err := <-profiled; err != nil {
 		return rep, fmt.Errorf("cpu profile: %w", err)
 	}
 	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
-	rep.Ingress, rep.Endpoint = ingress.result(), endpoint.result()
 	return rep, nil
+}
+
+// makeChanges makes cfg.Changes rounds of changes and measures each: a
+// path added to ing, an endpoint of slice moved, and on the TLS scales a
+// host added under ing's wildcard certificate.
+func makeChanges(clients []*client, dir string, cfg Config, ing *networkingv1.Ingress, slice *discoveryv1.EndpointSlice, rep *Report) error {
+	var ingress, endpoint, tlsHost convergence
+	for i := range cfg.Changes {
+		edited := ing.DeepCopy()
+		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
+			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
+		})
+		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
+			return fmt.Errorf("ingress change %d: %w", i, err)
+		}
+		moved := slice.DeepCopy()
+		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
+		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
+			return fmt.Errorf("endpoint change %d: %w", i, err)
+		}
+		if cfg.Scale.HostsPerSecret == 0 {
+			continue
+		}
+		// A new host ends with its route table: after the listener, when
+		// the listener names a table of its own.
+		added := filepath.Join(dir, fmt.Sprintf("added-%d.json", i))
+		if err := measure(clients, added, workload.AddedTLSHost(ing, i), resourcev3.RouteType, &tlsHost); err != nil {
+			return fmt.Errorf("TLS host addition %d: %w", i, err)
+		}
+	}
+	rep.Ingress, rep.Endpoint, rep.TLSHost = ingress.result(), endpoint.result(), tlsHost.result()
+	return nil
 }
 
 // connect starts the clients and waits until each has its initial config
@@ -259,8 +287,7 @@ func (c *convergence) result() Convergence {
 // fairway is the serve process under load.
 type fairway struct{ *serveproc.Process }
 
-func startFairway(bin, dir string, maxStreams int, logw io.Writer) (*fairway, error) {
-	args := []string{"--manifests", dir, "--max-streams", strconv.Itoa(maxStreams)}
+func startFairway(bin string, args []string, logw io.Writer) (*fairway, error) {
 	p, err := serveproc.Start(bin, args, 5*time.Minute, func(line string) {
 		var e struct {
 			Level string `json:"@level"`

@@ -90,3 +90,26 @@ func testLog() io.Writer {
 	}
 	return io.Discard
 }
+
+// TestLoadRunSmallTLS runs the TLS workload (every host under a wildcard
+// certificate, --ssl-redirect): an Ingress change, which lands in the
+// https route table the clients follow from the listener, and a TLS host
+// added must both reach every stream.
+func TestLoadRunSmallTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs fairway with 1k TLS Ingresses; skipped with -short")
+	}
+	bin := buildFairway(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{FairwayBin: bin, Scale: workload.Small.WithTLS(), Streams: 10, DeltaEvery: 2, Changes: 1, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]Convergence{"Ingress change": rep.Ingress, "TLS host added": rep.TLSHost} {
+		if c.Max <= 0 || c.Max > 30*time.Second || c.SotWBytesPerStream <= 0 || c.DeltaBytesPerStream <= 0 {
+			t.Errorf("%s: max %v, bytes per stream %.0f SotW / %.0f delta: want it to reach every stream within 30 s",
+				name, c.Max, c.SotWBytesPerStream, c.DeltaBytesPerStream)
+		}
+	}
+}
