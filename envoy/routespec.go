@@ -226,20 +226,11 @@ const (
 // Listener{name=1, api_listener=19{api_listener=1: Any{type_url=1,
 // value=2: HttpConnectionManager{stat_prefix=2, http_filters=5,
 // oneof{route_config=4: RouteConfiguration{name=1, virtual_hosts=2}}}}}}.
-// Sizes are computed first, so it writes straight into one buffer.
+// The virtual host is encoded first, once, and its length sizes the
+// messages around it.
 func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
-	vh := sizeString(1, name) + sizeString(2, "*")
-	for _, r := range routes {
-		if r.Policy != nil {
-			for _, enc := range r.policyRoutes(false) {
-				vh += sizeMessage(3, len(enc))
-			}
-			continue
-		}
-		for _, f := range r.forms() {
-			vh += sizeMessage(3, sizeRoute(r, f, false))
-		}
-	}
+	vhost := appendVirtualHost(nil, name, []string{"*"}, routes, false)
+	vh := len(vhost)
 	rc := sizeString(1, name) + sizeMessage(2, vh)
 	hcm := sizeString(2, name) + len(routerFilterField) + sizeMessage(4, rc)
 	anyHCM := sizeString(1, hcmTypeURL) + sizeMessage(2, hcm)
@@ -254,7 +245,7 @@ func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
 	b = protowire.AppendVarint(protowire.AppendTag(b, 4, protowire.BytesType), uint64(rc))
 	b = appendString(b, 1, name)
 	b = protowire.AppendVarint(protowire.AppendTag(b, 2, protowire.BytesType), uint64(vh))
-	return appendVirtualHost(b, name, []string{"*"}, routes, false)
+	return append(b, vhost...)
 }
 
 // routerFilterField is http_filters=5: HttpFilter{name=1: router,
