@@ -84,10 +84,14 @@ DURATION ?= 1h
 soak:
 	FAIRWAY_SOAK_DURATION=$(DURATION) $(GO) test -count=1 -v -timeout 0 -run '^TestChurnSoak$$' ./tests
 
-## bench: the publish benchmarks and the fan-out load test; prints the targets
-## beside the measurements and writes bench/results.md and bench/convergence.svg
+## bench: the publish benchmarks and the fan-out load test, on the large workload
+## and on the large TLS one (--ssl-redirect); prints the targets beside the
+## measurements and writes bench/results.md and bench/convergence*.svg.
+## SCALE=huge also runs the publish benchmarks at 100k Services, 100k Ingresses
+## and 1M endpoints and reports them beside the 10k figures (a few GB, minutes)
+SCALE ?=
 bench: build
-	$(GO) run ./tests/benchreport -fairway $(BIN) -out bench
+	$(GO) run ./tests/benchreport -fairway $(BIN) -out bench $(if $(SCALE),-scale $(SCALE))
 
 ## fuzz: run FuzzTranslate for FUZZTIME (default 60s)
 fuzz:

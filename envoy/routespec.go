@@ -226,15 +226,18 @@ const (
 // Listener{name=1, api_listener=19{api_listener=1: Any{type_url=1,
 // value=2: HttpConnectionManager{stat_prefix=2, http_filters=5,
 // oneof{route_config=4: RouteConfiguration{name=1, virtual_hosts=2}}}}}}.
-// Sizes are computed first, so it writes straight into one buffer.
+// Plain routes are sized first, so they are written straight into one
+// buffer; a table with a policy route (built as messages and marshalled)
+// is encoded once into a buffer of its own and sized by its length, so
+// that no route is marshalled twice.
 func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
+	var vhost []byte
 	vh := sizeString(1, name) + sizeString(2, "*")
 	for _, r := range routes {
 		if r.Policy != nil {
-			for _, enc := range r.policyRoutes(false) {
-				vh += sizeMessage(3, len(enc))
-			}
-			continue
+			vhost = appendVirtualHost(nil, name, []string{"*"}, routes, false)
+			vh = len(vhost)
+			break
 		}
 		for _, f := range r.forms() {
 			vh += sizeMessage(3, sizeRoute(r, f, false))
@@ -254,6 +257,9 @@ func AppendAPIListener(b []byte, name string, routes []RouteSpec) []byte {
 	b = protowire.AppendVarint(protowire.AppendTag(b, 4, protowire.BytesType), uint64(rc))
 	b = appendString(b, 1, name)
 	b = protowire.AppendVarint(protowire.AppendTag(b, 2, protowire.BytesType), uint64(vh))
+	if vhost != nil {
+		return append(b, vhost...)
+	}
 	return appendVirtualHost(b, name, []string{"*"}, routes, false)
 }
 

@@ -43,7 +43,10 @@ func TestReconnectStorm(t *testing.T) {
 		t.Skip("the storm connects 1,000 streams twice")
 	}
 	dir := manifestDir(t)
-	first := startFairway(t, dir)
+	// The storm is one replica holding the whole fleet: its cap is the
+	// storm's size, above the default.
+	capArg := fmt.Sprint("--max-streams=", stormStreams)
+	first := startFairway(t, dir, capArg)
 	conns := stormConnections(t, first.xds)
 	streams := make([]*faultStream, stormStreams)
 	for i := range streams {
@@ -68,7 +71,7 @@ func TestReconnectStorm(t *testing.T) {
 		c.Close()
 	}
 
-	second := startFairway(t, dir, "--xds-address", first.xds)
+	second := startFairway(t, dir, capArg, "--xds-address", first.xds)
 	readiness := watchReadiness(second.admin)
 	cpu0 := procCPUSeconds(t, second.Cmd.Process.Pid)
 	conns = stormConnections(t, second.xds)

@@ -9,39 +9,58 @@ import (
 	"github.com/hashicorp/go-hclog"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/fairwayhq/fairway/envoy"
 	"github.com/fairwayhq/fairway/tests/workload"
 	"github.com/fairwayhq/fairway/translator"
 )
 
-// benchOptions are serve's defaults.
-var benchOptions = translator.Options{Proxyless: os.Getenv("BENCH_NO_PROXYLESS") == ""}
+// benchOptions are serve's defaults, with the flags the scale runs with.
+func benchOptions(s workload.Scale) translator.Options {
+	return translator.Options{Proxyless: os.Getenv("BENCH_NO_PROXYLESS") == "", SSLRedirect: s.SSLRedirect}
+}
+
+// benchScales are the workloads measured: small, large and large with TLS
+// everywhere; BENCH_SCALE=huge measures the ten times larger ones instead
+// (make bench SCALE=huge), which need a few GB and minutes.
+func benchScales() []workload.Scale {
+	if os.Getenv("BENCH_SCALE") == "huge" {
+		return []workload.Scale{workload.Huge, workload.HugeTLS}
+	}
+	return []workload.Scale{workload.Small, workload.Large, workload.LargeTLS}
+}
 
 // BenchmarkPublish measures what serve does per change, translation and
 // publication to the xDS cache together, at both scales of the workload:
 //   - cold: a new engine translates everything and publishes it;
 //   - ingress: one Ingress changes (a path added), and the new snapshot
 //     is published;
-//   - endpoint: one endpoint of one Service changes, and EDS is published.
+//   - endpoint: one endpoint of one Service changes, and EDS is published;
+//   - tlshost (TLS scales): one Ingress with a new host under an existing
+//     wildcard certificate is added, and the new snapshot is published.
 //
 // cold also reports live-heap-MiB: the heap after a collection, with the
 // input, the engine and the published cache held, which is what a running
-// fairway keeps.
+// fairway keeps; on the TLS scales also https-listener-B, the size of the
+// https listener, which a TLS host added or removed may re-send.
 func BenchmarkPublish(b *testing.B) {
-	for _, scale := range []workload.Scale{workload.Small, workload.Large} {
+	for _, scale := range benchScales() {
 		in := workload.Generate(scale)
 		b.Run(scale.Name+"/cold", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				coldPublish(b, in)
+				coldPublish(b, scale, in)
 			}
-			e, p := coldPublish(b, in)
+			e, p := coldPublish(b, scale, in)
 			b.ReportMetric(float64(liveHeap())/(1<<20), "live-heap-MiB")
+			if scale.HostsPerSecret > 0 {
+				b.ReportMetric(float64(len(e.Output().Envoy.Get(translator.KindListener, envoy.HTTPSListenerName).Bytes)), "https-listener-B")
+			}
 			runtime.KeepAlive(e)
 			runtime.KeepAlive(p)
 			runtime.KeepAlive(in)
 		})
 		b.Run(scale.Name+"/ingress", func(b *testing.B) {
-			e, p := coldPublish(b, in)
+			e, p := coldPublish(b, scale, in)
 			orig := in.Ingresses[len(in.Ingresses)/2]
 			b.ReportAllocs()
 			i := 0
@@ -55,7 +74,7 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		})
 		b.Run(scale.Name+"/endpoint", func(b *testing.B) {
-			e, p := coldPublish(b, in)
+			e, p := coldPublish(b, scale, in)
 			orig := in.EndpointSlices[len(in.EndpointSlices)/2]
 			b.ReportAllocs()
 			i := 0
@@ -66,11 +85,23 @@ func BenchmarkPublish(b *testing.B) {
 				publishChange(b, e, p, es)
 			}
 		})
+		if scale.HostsPerSecret > 0 {
+			b.Run(scale.Name+"/tlshost", func(b *testing.B) {
+				e, p := coldPublish(b, scale, in)
+				orig := in.Ingresses[len(in.Ingresses)/2]
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					publishChange(b, e, p, workload.AddedTLSHost(orig, i))
+					i++
+				}
+			})
+		}
 	}
 }
 
-func coldPublish(b testing.TB, in translator.Input) (*translator.Engine, *Publisher) {
-	e := translator.NewEngine(benchOptions)
+func coldPublish(b testing.TB, scale workload.Scale, in translator.Input) (*translator.Engine, *Publisher) {
+	e := translator.NewEngine(benchOptions(scale))
 	e.Sync(in)
 	p := NewPublisher(GroupByNone, hclog.NewNullLogger(), NewMetrics())
 	if err := p.Publish(e.Output()); err != nil {

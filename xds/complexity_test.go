@@ -30,8 +30,8 @@ func TestChangesCostWhatTheyTouch(t *testing.T) {
 	}
 	in := workload.Generate(workload.Large)
 	var cold uint64
-	e, p := coldPublish(t, in) // warm the runtime's caches first
-	cold = mallocs(func() { e, p = coldPublish(t, in) })
+	e, p := coldPublish(t, workload.Large, in) // warm the runtime's caches first
+	cold = mallocs(func() { e, p = coldPublish(t, workload.Large, in) })
 
 	ing := in.Ingresses[len(in.Ingresses)/2].DeepCopy()
 	ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{

@@ -70,7 +70,7 @@ func NewMetrics() *Metrics {
 		}, []string{"reason"}),
 		RefusedStreams: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairway_xds_refused_streams_total",
-			Help: "xDS streams ended with PermissionDenied, by reason: no_identity, unknown_identity, group (a node group the identity may not join), secret (SDS for a non-fleet identity).",
+			Help: "xDS streams refused, by reason: with PermissionDenied no_identity, unknown_identity, group (a node group the identity may not join), secret (SDS for a non-fleet identity); with ResourceExhausted max_streams (over --max-streams).",
 		}, []string{"reason"}),
 	}
 	m.Registry.MustRegister(m.RefusedStreams)
@@ -81,7 +81,7 @@ func NewMetrics() *Metrics {
 	for _, r := range []string{"published", "failed"} {
 		m.Publications.WithLabelValues(r)
 	}
-	for _, r := range []string{"no_identity", "unknown_identity", "group", "secret"} {
+	for _, r := range []string{"no_identity", "unknown_identity", "group", "secret", refusedMaxStreams} {
 		m.RefusedStreams.WithLabelValues(r)
 	}
 	for _, k := range []string{"sotw", "delta"} {

@@ -31,6 +31,9 @@ type ServerConfig struct {
 	// MaxConcurrentStreams bounds the streams of one connection. An Envoy
 	// needs one (ADS); a gRPC client one per target.
 	MaxConcurrentStreams uint32
+	// MaxStreams bounds the open xDS streams of the whole server, over all
+	// connections; 0 is no bound. See streamCap.
+	MaxStreams int
 	// ShutdownTimeout bounds how long open streams may hold up shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -49,6 +52,8 @@ type Server struct {
 	log  hclog.Logger
 	grpc *grpc.Server
 	lis  net.Listener
+	// streams is the stream cap; nil without one.
+	streams *streamCap
 }
 
 // NewServer binds the address at once, so that a port taken is an error at
@@ -69,6 +74,12 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
+	var streams *streamCap
+	if cfg.MaxStreams > 0 {
+		streams = newStreamCap(cfg.MaxStreams, logger, nodes.metrics)
+		opts = append(opts, grpc.StreamInterceptor(streams.intercept))
+		lis = streams.listen(lis)
+	}
 	// Responses that carry a type's shared resource list reuse its
 	// encoding instead of marshalling it per stream.
 	opts = append(opts, grpc.ForceServerCodecV2(newSharedCodec(&p.Cache().lists)))
@@ -80,7 +91,7 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	clusterservice.RegisterClusterDiscoveryServiceServer(gs, srv)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, srv)
 	secretservice.RegisterSecretDiscoveryServiceServer(gs, srv)
-	return &Server{cfg: cfg, log: logger, grpc: gs, lis: lis}, nil
+	return &Server{cfg: cfg, log: logger, grpc: gs, lis: lis, streams: streams}, nil
 }
 
 // Addr is the bound address.

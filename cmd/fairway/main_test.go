@@ -253,3 +253,12 @@ func TestTranslateClientAndRedirectFlags(t *testing.T) {
 		t.Errorf("without the flags: exit %d, and the output has their settings", code)
 	}
 }
+
+// TestServeRefusesANegativeStreamCap: --max-streams below 0 (0 is no cap)
+// is a usage error before anything is bound.
+func TestServeRefusesANegativeStreamCap(t *testing.T) {
+	code, _, stderr := runCLI(t, "serve", "--manifests", examples, "--max-streams", "-1")
+	if code != exitUsage || !strings.Contains(stderr, "--max-streams -1") {
+		t.Errorf("serve --max-streams -1: exit %d, stderr %q; want exit %d naming the flag", code, stderr, exitUsage)
+	}
+}

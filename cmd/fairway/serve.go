@@ -31,7 +31,8 @@ type serveConfig struct {
 	tlsCert, tlsKey, tlsClientCA string
 	trustDomain                  string
 	insecure                     bool
-	maxStreams                   uint32
+	maxConnStreams               uint32
+	maxStreams                   int
 	shutdownTimeout              time.Duration
 	proxyless                    bool
 	kube                         kubeConfig
@@ -70,7 +71,9 @@ probes and scrapes from outside the pod.`,
 	f.StringVar(&c.tlsClientCA, "xds-tls-client-ca", "", "require client certificates signed by this CA (mTLS); their SPIFFE identity decides what each stream gets")
 	f.StringVar(&c.trustDomain, "trust-domain", xds.DefaultTrustDomain, "SPIFFE trust domain of the client identities spiffe://<td>/fleet[/<group>] and spiffe://<td>/proxyless/<namespace>")
 	f.BoolVar(&c.insecure, "xds-insecure", false, "serve xDS without client authentication on a non-loopback --xds-address: anyone who reaches it gets every secret (demos only)")
-	f.Uint32Var(&c.maxStreams, "max-concurrent-streams", xds.DefaultMaxConcurrentStreams, "most concurrent streams per xDS connection")
+	f.Uint32Var(&c.maxConnStreams, "max-concurrent-streams", xds.DefaultMaxConcurrentStreams, "most concurrent streams per xDS connection")
+	f.IntVar(&c.maxStreams, "max-streams", xds.DefaultMaxStreams,
+		"most open xDS streams of this replica, over all connections (SotW, delta and per-type); one more is refused with RESOURCE_EXHAUSTED, and the client retries, behind a Service possibly on another replica; 0: no cap")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", xds.DefaultShutdownTimeout, "how long open xDS streams may delay shutdown")
 	f.BoolVar(&c.proxyless, "proxyless", true, "also serve proxyless gRPC clients and servers (API listeners per Service port and Ingress host, server listeners for appProtocol grpc pods)")
 	addKubeFlags(f, &c.kube)
@@ -98,8 +101,8 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	if err := checkXDSAuth(c); err != nil {
 		return usageError(err)
 	}
-	serverCfg := xds.ServerConfig{Address: c.xdsAddress, MaxConcurrentStreams: c.maxStreams, ShutdownTimeout: c.shutdownTimeout}
-	if serverCfg.TLS, err = serverTLS(c); err != nil {
+	serverCfg, err := xdsServerConfig(c)
+	if err != nil {
 		return usageError(err)
 	}
 	if c.tlsClientCA == "" && !isLoopback(c.xdsAddress) {
@@ -180,6 +183,17 @@ func newInput(c serveConfig, opts translator.Options, metrics *xds.Metrics, log 
 		name = "kubernetes, namespace " + c.kube.namespace
 	}
 	return input{name: name, source: k.src, run: k.Run, synced: k.synced, onPublish: k.onPublish}, nil
+}
+
+func xdsServerConfig(c serveConfig) (xds.ServerConfig, error) {
+	if c.maxStreams < 0 {
+		return xds.ServerConfig{}, fmt.Errorf("--max-streams %d: must be 0 (no cap) or more", c.maxStreams)
+	}
+	tlsCfg, err := serverTLS(c)
+	return xds.ServerConfig{
+		Address: c.xdsAddress, TLS: tlsCfg, ShutdownTimeout: c.shutdownTimeout,
+		MaxConcurrentStreams: c.maxConnStreams, MaxStreams: c.maxStreams,
+	}, err
 }
 
 func serverTLS(c serveConfig) (*tls.Config, error) {

@@ -8,8 +8,9 @@ import (
 )
 
 // chart draws convergence latency (p50 and p99, Ingress and endpoint
-// changes) against the number of streams, as SVG.
-func chart(loads []load.Report) string {
+// changes) against the number of streams, as SVG; workload names the
+// workload in the title.
+func chart(loads []load.Report, workload string) string {
 	const w, h, left, right, top, bottom = 640, 360, 70, 170, 30, 50
 	maxY := 1.0
 	maxX := 1
@@ -23,7 +24,7 @@ func chart(loads []load.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
-	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14">fairway: time until every stream has a change (large workload)</text>`+"\n", left)
+	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14">fairway: time until every stream has a change (%s workload)</text>`+"\n", left, workload)
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", left, h-bottom, w-right, h-bottom)
 	fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>`+"\n", left, top, left, h-bottom)
 	for i := 0; i <= 4; i++ {

@@ -20,6 +20,7 @@ func TestHelmLint(t *testing.T) {
 			"fleet":         map[string]any{"nodeGroups": []any{map[string]any{"name": "a"}, map[string]any{"name": "b"}}},
 		},
 		"cert-manager": {"certificates": map[string]any{"source": "cert-manager"}},
+		"a stream cap": {"fairway": map[string]any{"maxStreams": 500}},
 	} {
 		result := lint.All(chartDir, values, namespace, false)
 		for _, m := range result.Messages {

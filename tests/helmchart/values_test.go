@@ -3,6 +3,7 @@ package helmchart
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -154,6 +155,24 @@ func TestOneNodeGroup(t *testing.T) {
 	solo := find[appsv1.DaemonSet](t, one, "DaemonSet", namespace, "fairway-envoy-solo")
 	if solo.Spec.Template.Spec.NodeSelector["fairway.dev/edge"] != "true" {
 		t.Errorf("a node group with no nodeSelector: %v, want fleet.nodeSelector", solo.Spec.Template.Spec.NodeSelector)
+	}
+}
+
+// TestMaxStreams: fairway.maxStreams passes serve's --max-streams, 0 (no
+// cap) included; the default leaves serve's own default (the kustomize
+// install's args), and a negative value fails the render.
+func TestMaxStreams(t *testing.T) {
+	if v, ok := arg(serveArgs(t, render(t, nil)), "--max-streams"); ok {
+		t.Errorf("default values pass --max-streams=%s, want serve's default", v)
+	}
+	for _, n := range []int{0, 500} {
+		args := serveArgs(t, render(t, map[string]any{"fairway": map[string]any{"maxStreams": n}}))
+		if v, _ := arg(args, "--max-streams"); v != strconv.Itoa(n) {
+			t.Errorf("maxStreams %d: serve's args %v, want --max-streams=%d", n, args, n)
+		}
+	}
+	if _, err := Render(chartDir, releaseNamespace, map[string]any{"fairway": map[string]any{"maxStreams": -1}}); err == nil || !strings.Contains(err.Error(), "maxStreams") {
+		t.Errorf("maxStreams -1: render error %v, want one naming maxStreams", err)
 	}
 }
 

@@ -2,7 +2,9 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -11,7 +13,9 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 const (
@@ -27,12 +31,16 @@ type event struct {
 }
 
 // client is one Envoy-like ADS stream: it fetches clusters, then their
-// endpoints by name, then listeners, then the http route table, ACKs every
-// response with the names it wants, and records what arrives.
+// endpoints by name, then listeners, then the route tables the listeners
+// name (and follows them as listeners change), ACKs every response with
+// the names it wants, and records what arrives.
 type client struct {
 	id    int
 	delta bool
 	node  *corev3.Node
+
+	// refused is set when fairway refused the stream at its cap.
+	refused bool
 
 	mu     sync.Mutex
 	synced bool
@@ -60,18 +68,21 @@ func (c *client) run(ctx context.Context, addr string, ready func()) error {
 	if err != nil {
 		return err
 	}
-	s := &adsState{client: c, stream: stream, names: map[string][]string{}}
+	s := &adsState{client: c, stream: stream, names: map[string][]string{}, listenerRoutes: map[string][]string{}}
 	order := []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
 	for _, typeURL := range order {
 		if err := s.subscribe(typeURL); err != nil {
-			return err
+			return s.ended(err)
 		}
 		for {
 			r, err := s.recv()
 			if err != nil {
-				return err
+				return s.ended(err)
 			}
 			if err := s.ack(r); err != nil {
+				return err
+			}
+			if err := s.followRoutes(); err != nil {
 				return err
 			}
 			if r.typeURL == typeURL {
@@ -97,7 +108,26 @@ func (c *client) run(ctx context.Context, addr string, ready func()) error {
 		if err := s.ack(r); err != nil {
 			return err
 		}
+		if err := s.followRoutes(); err != nil {
+			return err
+		}
 	}
+}
+
+// ended returns why the stream ended before its initial fetch was done,
+// and marks a refusal at fairway's cap. A send on an ended stream fails
+// with io.EOF; the status is what the next receive returns.
+func (s *adsState) ended(err error) error {
+	if errors.Is(err, io.EOF) {
+		var m rawMessage
+		if rerr := s.stream.RecvMsg(&m); rerr != nil {
+			err = rerr
+		}
+	}
+	if status.Code(err) == codes.ResourceExhausted {
+		s.refused = true
+	}
+	return err
 }
 
 // since returns the events from t on.
@@ -113,14 +143,23 @@ type adsState struct {
 	*client
 	stream grpc.ClientStream
 	names  map[string][]string // type -> names subscribed (nil: wildcard)
+	// listenerRoutes are the route tables each listener names.
+	listenerRoutes map[string][]string
+	// routesWanted, when set, are route names a listener update asks for
+	// that are not subscribed yet.
+	routesWanted []string
+	// routeVersion and routeNonce are the last route response's, for a
+	// SotW request that changes the names.
+	routeVersion, routeNonce string
+	routesSubscribed         bool
 }
 
 func (s *adsState) subscribe(typeURL string) error {
 	switch typeURL {
+	case resourcev3.RouteType:
+		s.routesSubscribed = true
 	case resourcev3.EndpointType:
 		s.names[typeURL] = s.names[resourcev3.ClusterType+"/names"]
-	case resourcev3.RouteType:
-		s.names[typeURL] = []string{"http"}
 	}
 	if s.delta {
 		return s.stream.SendMsg(&discoveryv3.DeltaDiscoveryRequest{Node: s.node, TypeUrl: typeURL, ResourceNamesSubscribe: s.names[typeURL]})
@@ -140,8 +179,17 @@ func (s *adsState) recv() (response, error) {
 	if err != nil {
 		return r, err
 	}
-	if r.typeURL == resourcev3.ClusterType {
+	switch r.typeURL {
+	case resourcev3.ClusterType:
 		s.trackClusters(r)
+	case resourcev3.RouteType:
+		s.routeVersion, s.routeNonce = r.version, r.nonce
+	case resourcev3.ListenerType:
+		names, err := s.trackListeners(r, m.b)
+		if err != nil {
+			return r, err
+		}
+		s.wantRoutes(names)
 	}
 	return r, nil
 }
@@ -172,4 +220,27 @@ func (s *adsState) ack(r response) error {
 		names = s.names[resourcev3.ClusterType+"/names"]
 	}
 	return s.stream.SendMsg(&discoveryv3.DiscoveryRequest{Node: s.node, TypeUrl: r.typeURL, ResourceNames: names, VersionInfo: r.version, ResponseNonce: r.nonce})
+}
+
+// wantRoutes notes the route names the listeners name now: before the
+// route tables are first asked for they are simply what will be asked;
+// after, a change is asked for once the listener response is ACKed, as
+// Envoy does.
+func (s *adsState) wantRoutes(names []string) {
+	switch {
+	case !s.routesSubscribed:
+		s.names[resourcev3.RouteType] = names
+	case !slices.Equal(names, s.names[resourcev3.RouteType]):
+		s.routesWanted = names
+	}
+}
+
+// followRoutes sends the route subscription a listener update asked for.
+func (s *adsState) followRoutes() error {
+	if s.routesWanted == nil {
+		return nil
+	}
+	names := s.routesWanted
+	s.routesWanted = nil
+	return s.resubscribeRoutes(names)
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/tests/serveproc"
@@ -40,13 +41,26 @@ type Config struct {
 	// CPUProfile, when set, is where fairway's CPU profile over the
 	// changes is written (from its /debug/pprof).
 	CPUProfile string
+	// MaxStreams is fairway's --max-streams. 0 is no cap: the bench
+	// measures one replica holding every stream. Streams over a cap are
+	// refused, counted in the report, and left out of the measurements.
+	MaxStreams int
 }
 
 // Report is what a run measured.
 type Report struct {
+	Scale          string
 	Streams, Delta int
-	Ingress        Convergence
-	Endpoint       Convergence
+	// Refused is how many streams fairway refused at its cap (their
+	// clients saw RESOURCE_EXHAUSTED); ServerRefused is what fairway's
+	// fairway_xds_refused_streams_total{reason="max_streams"} counted. The
+	// changes are measured on the streams admitted, Streams - Refused.
+	Refused, ServerRefused int
+	Ingress                Convergence
+	Endpoint               Convergence
+	// TLSHost (TLS scales) is one Ingress added with a new host under an
+	// existing wildcard certificate.
+	TLSHost Convergence
 	// RSSMiB is fairway's resident set with every stream connected and
 	// synced; PeakRSSMiB its high-water mark over the run.
 	RSSMiB, PeakRSSMiB float64
@@ -67,7 +81,7 @@ type Convergence struct {
 
 // Run performs one load run.
 func Run(ctx context.Context, cfg Config) (Report, error) {
-	rep := Report{Streams: cfg.Streams}
+	rep := Report{Scale: cfg.Scale.Name, Streams: cfg.Streams}
 	dir, err := os.MkdirTemp("", "fairway-load")
 	if err != nil {
 		return rep, err
@@ -80,7 +94,11 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	start := time.Now()
-	fw, err := startFairway(cfg.FairwayBin, dir, cfg.Log)
+	args := []string{"--manifests", dir, "--max-streams", strconv.Itoa(cfg.MaxStreams)}
+	if cfg.Scale.SSLRedirect {
+		args = append(args, "--ssl-redirect")
+	}
+	fw, err := startFairway(cfg.FairwayBin, args, cfg.Log)
 	if err != nil {
 		return rep, err
 	}
@@ -90,10 +108,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		return rep, err
 	}
 	rep.Startup = time.Since(start)
+	// A copy: DeleteFunc clears the tail, which the clients' goroutines
+	// still read.
+	clients = slices.DeleteFunc(slices.Clone(clients), func(c *client) bool { return c.refused })
+	rep.Refused = cfg.Streams - len(clients)
 	for _, c := range clients {
 		if c.delta {
 			rep.Delta++
 		}
+	}
+	if rep.ServerRefused, err = fw.refusedAtCap(); err != nil {
+		return rep, err
 	}
 	rep.RSSMiB = fw.rssMiB("VmRSS")
 	cpu0 := fw.cpuSeconds()
@@ -103,32 +128,51 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	} else {
 		profiled <- nil
 	}
-	var ingress, endpoint convergence
-	for i := range cfg.Changes {
-		edited := ing.DeepCopy()
-		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
-			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
-		})
-		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
-			return rep, fmt.Errorf("ingress change %d: %w", i, err)
-		}
-		moved := slice.DeepCopy()
-		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
-		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
-			return rep, fmt.Errorf("endpoint change %d: %w", i, err)
-		}
+	if err := makeChanges(clients, dir, cfg, ing, slice, &rep); err != nil {
+		return rep, err
 	}
 	rep.CPUSeconds = fw.cpuSeconds() - cpu0
 	if err := <-profiled; err != nil {
 		return rep, fmt.Errorf("cpu profile: %w", err)
 	}
 	rep.PeakRSSMiB = fw.rssMiB("VmHWM")
-	rep.Ingress, rep.Endpoint = ingress.result(), endpoint.result()
 	return rep, nil
 }
 
-// connect starts the clients and waits until all have their initial
-// config.
+// makeChanges makes cfg.Changes rounds of changes and measures each: a
+// path added to ing, an endpoint of slice moved, and on the TLS scales a
+// host added under ing's wildcard certificate.
+func makeChanges(clients []*client, dir string, cfg Config, ing *networkingv1.Ingress, slice *discoveryv1.EndpointSlice, rep *Report) error {
+	var ingress, endpoint, tlsHost convergence
+	for i := range cfg.Changes {
+		edited := ing.DeepCopy()
+		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
+			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
+		})
+		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
+			return fmt.Errorf("ingress change %d: %w", i, err)
+		}
+		moved := slice.DeepCopy()
+		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
+		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
+			return fmt.Errorf("endpoint change %d: %w", i, err)
+		}
+		if cfg.Scale.HostsPerSecret == 0 {
+			continue
+		}
+		// A new host ends with its route table: after the listener, when
+		// the listener names a table of its own.
+		added := filepath.Join(dir, fmt.Sprintf("added-%d.json", i))
+		if err := measure(clients, added, workload.AddedTLSHost(ing, i), resourcev3.RouteType, &tlsHost); err != nil {
+			return fmt.Errorf("TLS host addition %d: %w", i, err)
+		}
+	}
+	rep.Ingress, rep.Endpoint, rep.TLSHost = ingress.result(), endpoint.result(), tlsHost.result()
+	return nil
+}
+
+// connect starts the clients and waits until each has its initial config
+// or was refused at fairway's cap.
 func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
 	clients := make([]*client, cfg.Streams)
 	var synced sync.WaitGroup
@@ -139,7 +183,7 @@ func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
 		go func() {
 			var once sync.Once
 			done := func() { once.Do(synced.Done) }
-			if err := clients[i].run(ctx, addr, done); err != nil {
+			if err := clients[i].run(ctx, addr, done); err != nil && !clients[i].refused {
 				errc <- fmt.Errorf("stream %d: %w", i, err)
 			}
 			done()
@@ -243,8 +287,8 @@ func (c *convergence) result() Convergence {
 // fairway is the serve process under load.
 type fairway struct{ *serveproc.Process }
 
-func startFairway(bin, dir string, logw io.Writer) (*fairway, error) {
-	p, err := serveproc.Start(bin, []string{"--manifests", dir}, 5*time.Minute, func(line string) {
+func startFairway(bin string, args []string, logw io.Writer) (*fairway, error) {
+	p, err := serveproc.Start(bin, args, 5*time.Minute, func(line string) {
 		var e struct {
 			Level string `json:"@level"`
 		}
@@ -275,6 +319,27 @@ func (f *fairway) profile(path string, d time.Duration) error {
 	defer out.Close()
 	_, err = io.Copy(out, resp.Body)
 	return err
+}
+
+// refusedAtCap reads fairway's count of streams refused at its cap.
+func (f *fairway) refusedAtCap() (int, error) {
+	resp, err := http.Get("http://" + f.Admin + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	const series = `fairway_xds_refused_streams_total{reason="max_streams"} `
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return int(n), err
+		}
+	}
+	return 0, fmt.Errorf("/metrics has no %s", strings.TrimSpace(series))
 }
 
 func (f *fairway) stop() { _, _ = f.Stop(15 * time.Second) }

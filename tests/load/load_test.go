@@ -21,19 +21,10 @@ func TestLoadRunSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs fairway with 1k Services; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "fairway")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/fairway")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatalf("building fairway: %v", err)
-	}
+	bin := buildFairway(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var log io.Writer = io.Discard
-	if testing.Verbose() {
-		log = os.Stderr
-	}
-	rep, err := Run(ctx, Config{FairwayBin: bin, Scale: workload.Small, Streams: 20, DeltaEvery: 2, Changes: 2, Log: log})
+	rep, err := Run(ctx, Config{FairwayBin: bin, Scale: workload.Small, Streams: 20, DeltaEvery: 2, Changes: 2, Log: testLog()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,5 +47,69 @@ func TestLoadRunSmall(t *testing.T) {
 	}
 	if rep.RSSMiB <= 0 || rep.CPUSeconds <= 0 {
 		t.Errorf("RSS %.1f MiB, CPU %.2f s: fairway's resources were not measured", rep.RSSMiB, rep.CPUSeconds)
+	}
+}
+
+// TestLoadRunCapped: issue 15's "a cap reached in the load test leaves the
+// existing streams served". 12 streams against --max-streams 8: 4 are
+// refused, as fairway's metric counts too, and every change still reaches
+// each of the 8 admitted (Run fails if one does not get it).
+func TestLoadRunCapped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs fairway with 1k Services; skipped with -short")
+	}
+	bin := buildFairway(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{FairwayBin: bin, Scale: workload.Small, Streams: 12, DeltaEvery: 2, Changes: 2, MaxStreams: 8, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Refused != 4 || rep.ServerRefused != 4 {
+		t.Errorf("refused: %d by the clients' count, %d by fairway's metric; want 4 and 4", rep.Refused, rep.ServerRefused)
+	}
+	if rep.Ingress.Max <= 0 || rep.Endpoint.Max <= 0 {
+		t.Errorf("changes after the cap was reached: Ingress max %v, endpoint max %v; want both measured on the admitted streams", rep.Ingress.Max, rep.Endpoint.Max)
+	}
+}
+
+func buildFairway(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "fairway")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/fairway")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("building fairway: %v", err)
+	}
+	return bin
+}
+
+func testLog() io.Writer {
+	if testing.Verbose() {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+// TestLoadRunSmallTLS runs the TLS workload (every host under a wildcard
+// certificate, --ssl-redirect): an Ingress change, which lands in the
+// https route table the clients follow from the listener, and a TLS host
+// added must both reach every stream.
+func TestLoadRunSmallTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs fairway with 1k TLS Ingresses; skipped with -short")
+	}
+	bin := buildFairway(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Config{FairwayBin: bin, Scale: workload.Small.WithTLS(), Streams: 10, DeltaEvery: 2, Changes: 1, Log: testLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]Convergence{"Ingress change": rep.Ingress, "TLS host added": rep.TLSHost} {
+		if c.Max <= 0 || c.Max > 30*time.Second || c.SotWBytesPerStream <= 0 || c.DeltaBytesPerStream <= 0 {
+			t.Errorf("%s: max %v, bytes per stream %.0f SotW / %.0f delta: want it to reach every stream within 30 s",
+				name, c.Max, c.SotWBytesPerStream, c.DeltaBytesPerStream)
+		}
 	}
 }

@@ -40,6 +40,9 @@ func writeManifests(dir string, in translator.Input, changing []any) error {
 	for _, o := range in.EndpointSlices {
 		add("discovery.k8s.io/v1", "EndpointSlice", o)
 	}
+	for _, o := range in.Secrets {
+		add("v1", "Secret", o)
+	}
 	for _, o := range in.Ingresses {
 		add("networking.k8s.io/v1", "Ingress", o)
 	}

@@ -1,6 +1,8 @@
 // Package workload generates synthetic clusters of the shape the benchmarks
 // and load tests measure: many Services with EndpointSlices, an Ingress per
 // host with two Prefix paths, and LoadBalancer Services on distinct ports.
+// The TLS scales give every Ingress a certificate, as most real clusters
+// do (see tls.go).
 package workload
 
 import (
@@ -29,6 +31,15 @@ type Scale struct {
 	// LoadBalancers are LoadBalancer Services on distinct ports.
 	LoadBalancers int
 	Namespaces    int
+	// HostsPerSecret, when set, gives every Ingress a spec.tls entry: the
+	// hosts of a namespace are grouped by this many, and each group shares
+	// one wildcard certificate, *.g<k>.example.com, as clusters that buy
+	// or issue wildcard certificates per team do. The hosts are then
+	// h<i>.g<k>.example.com.
+	HostsPerSecret int
+	// SSLRedirect is how such a cluster runs fairway: --ssl-redirect
+	// (translator Options.SSLRedirect), so plain HTTP to a TLS host is a 308.
+	SSLRedirect bool
 }
 
 var (
@@ -36,7 +47,27 @@ var (
 	Small = Scale{Name: "small", Services: 1000, Ingresses: 1000, EndpointsPerService: 10, LoadBalancers: 50, Namespaces: 50}
 	// Large is 10k Services and Ingresses with 100k endpoints.
 	Large = Scale{Name: "large", Services: 10000, Ingresses: 10000, EndpointsPerService: 10, LoadBalancers: 500, Namespaces: 50}
+	// LargeTLS is Large with a certificate on every Ingress: 100 wildcard
+	// Secrets of 100 hosts each, served with --ssl-redirect.
+	LargeTLS = Large.WithTLS()
+	// Huge is ten times Large: 100k Services and Ingresses, 1M endpoints
+	// (make bench SCALE=huge; it needs a few GB).
+	Huge = Scale{Name: "huge", Services: 100000, Ingresses: 100000, EndpointsPerService: 10, LoadBalancers: 5000, Namespaces: 500}
+	// HugeTLS is Huge with a certificate on every Ingress (1,000 Secrets).
+	HugeTLS = Huge.WithTLS()
 )
+
+// tlsGroup is how many hosts share a wildcard certificate in the TLS
+// scales: a team's or a product's hosts under one name.
+const tlsGroup = 100
+
+// WithTLS is the scale with every Ingress under a shared wildcard
+// certificate, run with --ssl-redirect.
+func (s Scale) WithTLS() Scale {
+	s.Name += "-tls"
+	s.HostsPerSecret, s.SSLRedirect = tlsGroup, true
+	return s
+}
 
 // IngressClass is the class every generated Ingress uses.
 const IngressClass = "fairway"
@@ -71,6 +102,9 @@ func Generate(s Scale) translator.Input {
 	}
 	for i := range s.Ingresses {
 		in.Ingresses = append(in.Ingresses, g.ingress(i))
+	}
+	if s.HostsPerSecret > 0 {
+		in.Secrets = g.wildcardSecrets()
 	}
 	return in
 }
@@ -130,16 +164,24 @@ func (g *generator) ingress(i int) *networkingv1.Ingress {
 			Service: &networkingv1.IngressServiceBackend{Name: fmt.Sprintf("svc-%d", svc), Port: networkingv1.ServiceBackendPort{Name: "http"}},
 		}}
 	}
-	return &networkingv1.Ingress{
+	host := fmt.Sprintf("h%d.example.com", i)
+	if g.scale.HostsPerSecret > 0 {
+		host = fmt.Sprintf("h%d.g%d.example.com", i, g.group(i))
+	}
+	ing := &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("ing-%d", i), Namespace: g.namespace(root), CreationTimestamp: created(i)},
 		Spec: networkingv1.IngressSpec{
 			IngressClassName: &class,
 			Rules: []networkingv1.IngressRule{{
-				Host: fmt.Sprintf("h%d.example.com", i),
+				Host: host,
 				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
 					Paths: []networkingv1.HTTPIngressPath{path("/", root), path("/api", api)},
 				}},
 			}},
 		},
 	}
+	if g.scale.HostsPerSecret > 0 {
+		ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{host}, SecretName: secretName(g.group(i))}}
+	}
+	return ing
 }
