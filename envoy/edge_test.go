@@ -53,8 +53,9 @@ func TestHTTPConnectionManagerEdgeDefaults(t *testing.T) {
 		if got := hcm.RequestHeadersTimeout.AsDuration(); got != 10*time.Second {
 			t.Errorf("%s: request_headers_timeout %v", l.Name, got)
 		}
-		if got := hcm.StreamIdleTimeout.AsDuration(); got != 5*time.Minute {
-			t.Errorf("%s: stream_idle_timeout %v", l.Name, got)
+		if hcm.StreamIdleTimeout != nil || StreamIdleTimeout != 5*time.Minute {
+			// Unset is Envoy's default of 5 min, which is what the fleet relies on.
+			t.Errorf("%s: stream_idle_timeout %v (want unset: Envoy's default, %v)", l.Name, hcm.StreamIdleTimeout, StreamIdleTimeout)
 		}
 		if got := hcm.MaxRequestHeadersKb.GetValue(); got != 60 {
 			t.Errorf("%s: max_request_headers_kb %d", l.Name, got)

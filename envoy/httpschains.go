@@ -65,7 +65,7 @@ func (x *HTTPSListenerEncoder) sizes(c TLSChain) chainSizes {
 	z.rds = len(x.rdsHead) + sizeString(2, c.RouteConfig)
 	z.hcm = len(x.hcmHead) + sizeMessage(3, z.rds)
 	z.typed = sizeString(1, hcmTypeURL) + sizeMessage(2, z.hcm)
-	z.filter = sizeString(1, hcmFilter) + sizeMessage(4, z.typed)
+	z.filter = sizeString(1, edgeHCMFilter) + sizeMessage(4, z.typed)
 	z.chain = sizeMessage(3, z.filter) + sizeMessage(6, len(x.socket(c.Secret))) + sizeString(7, FilterChainName(c))
 	if len(c.ServerNames) > 0 {
 		z.chain += sizeMessage(1, z.match)
@@ -85,7 +85,7 @@ func (x *HTTPSListenerEncoder) appendChain(b []byte, c TLSChain, z chainSizes) [
 		}
 	}
 	b = appendTagLen(b, 3, z.filter)
-	b = appendString(b, 1, hcmFilter)
+	b = appendString(b, 1, edgeHCMFilter)
 	b = appendTagLen(b, 4, z.typed)
 	b = appendString(b, 1, hcmTypeURL)
 	b = appendTagLen(b, 2, z.hcm)

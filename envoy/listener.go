@@ -149,7 +149,7 @@ func downstreamTLS(secret string) *corev3.TransportSocket {
 		}},
 	}}
 	return &corev3.TransportSocket{
-		Name:       tlsTransportSocket,
+		Name:       edgeTLSSocket,
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
 	}
 }
