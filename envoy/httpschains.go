@@ -54,8 +54,11 @@ func (x *HTTPSListenerEncoder) Append(b []byte, chains []TLSChain) []byte {
 }
 
 // chainSizes are the lengths of a chain's nested messages, which precede
-// them on the wire.
-type chainSizes struct{ match, rds, hcm, typed, filter, chain int }
+// them on the wire, and its encoded TLS socket, looked up once.
+type chainSizes struct {
+	match, rds, hcm, typed, filter, chain int
+	socket                                []byte
+}
 
 func (x *HTTPSListenerEncoder) sizes(c TLSChain) chainSizes {
 	var z chainSizes
@@ -66,7 +69,8 @@ func (x *HTTPSListenerEncoder) sizes(c TLSChain) chainSizes {
 	z.hcm = len(x.hcmHead) + sizeMessage(3, z.rds)
 	z.typed = sizeString(1, hcmTypeURL) + sizeMessage(2, z.hcm)
 	z.filter = sizeString(1, edgeHCMFilter) + sizeMessage(4, z.typed)
-	z.chain = sizeMessage(3, z.filter) + sizeMessage(6, len(x.socket(c.Secret))) + sizeString(7, FilterChainName(c))
+	z.socket = x.socket(c.Secret)
+	z.chain = sizeMessage(3, z.filter) + sizeMessage(6, len(z.socket)) + sizeString(7, FilterChainName(c))
 	if len(c.ServerNames) > 0 {
 		z.chain += sizeMessage(1, z.match)
 	}
@@ -93,9 +97,8 @@ func (x *HTTPSListenerEncoder) appendChain(b []byte, c TLSChain, z chainSizes) [
 	b = appendTagLen(b, 3, z.rds)
 	b = append(b, x.rdsHead...)
 	b = appendString(b, 2, c.RouteConfig)
-	socket := x.socket(c.Secret)
-	b = appendTagLen(b, 6, len(socket))
-	b = append(b, socket...)
+	b = appendTagLen(b, 6, len(z.socket))
+	b = append(b, z.socket...)
 	return appendString(b, 7, FilterChainName(c))
 }
 

@@ -128,6 +128,9 @@ func (e *Engine) composeHTTPSTables(changed []string) {
 // chains gone.
 func (e *Engine) rebuildHTTPSTables() {
 	e.httpsStale = false
+	if len(e.https) == 0 { // the first build: ten thousand tables, no regrowth
+		e.https = make(map[string]*chainTable, len(e.tls.chains))
+	}
 	under := e.tls.config.hostsUnder()
 	live := make(map[string]bool, len(e.tls.chains))
 	var shared []string
@@ -233,8 +236,12 @@ func (e *Engine) misdirectedDomains(host string, under map[string][]string) []st
 	case isWildcard(host):
 		return append(slices.Clip(under[host]), "*")
 	}
-	return []string{"*"}
+	return anyOtherName
 }
+
+// anyOtherName is an exact TLS host's misdirected domains: every name but
+// its own, which its own virtual host takes first. Shared; read-only.
+var anyOtherName = []string{"*"}
 
 // misdirected is the table's 421 virtual host over domains, encoded again
 // only when they change; nil for none.

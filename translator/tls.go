@@ -220,9 +220,13 @@ func (e *Engine) recomputeTLS() error {
 		return nil
 	}
 	e.httpsStale = true
-	refs := make([]Ref, 0, 2*len(next.chains))
+	refs := make([]Ref, 0, len(next.chains)+len(next.config.secrets))
 	for _, c := range next.chains {
-		refs = append(refs, Ref{KindRoute, c.RouteConfig}, Ref{KindSecret, c.Secret})
+		refs = append(refs, Ref{KindRoute, c.RouteConfig})
+	}
+	// A Secret once, though a wildcard's hosts each have a chain with it.
+	for _, name := range slices.Sorted(maps.Keys(next.config.secrets)) {
+		refs = append(refs, Ref{KindSecret, name})
 	}
 	// A chain per TLS host: encoded from the parts every chain shares.
 	x := envoy.NewHTTPSListenerEncoder(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, e.logs.HTTP, e.opts.clientAddress())
