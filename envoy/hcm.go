@@ -19,9 +19,9 @@ const (
 // extension by its config's type URL and keeps the name as an opaque
 // label, so these are short: each is repeated in every chain of the https
 // listener, one chain per TLS host, and a host added re-sends them all.
-// The names gRPC's clients read (its listeners' connection manager, the
-// upstream TLS socket, which grpc-go checks by name) and the HTTP filters'
-// (routes key their per-filter configs by them) stay canonical.
+// The names gRPC's clients read (its listeners' connection manager and
+// router, the upstream TLS socket, which grpc-go checks by name) stay
+// canonical. The edge's HTTP filters are short too (httpfilters.go).
 const (
 	edgeHCMFilter    = "hcm"
 	edgeTLSSocket    = "tls"
