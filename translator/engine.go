@@ -35,22 +35,23 @@ type Engine struct {
 	slices    map[nsName]*discoveryv1.EndpointSlice
 	ours      classSelection
 
-	hosts       map[string]*hostState
-	hostOrder   []string // sorted, "" (the catch-all) first; nil when stale
-	hostPos     map[string]int
-	hostStates  []*hostState // e.hosts in hostOrder
-	httpTable   routeTable
-	httpsTable  routeTable
-	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
-	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
-	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
-	defaults    defaultState
-	claims      claimsState
-	tls         tlsState
-	clusters    clusterState
-	proxyless   map[nsName]*proxylessState
-	servers     serverListeners
-	envoy, grpc *ResourceSet
+	hosts         map[string]*hostState
+	hostOrder     []string // sorted, "" (the catch-all) first; nil when stale
+	hostPos       map[string]int
+	hostStates    []*hostState // e.hosts in hostOrder
+	httpTable     routeTable
+	httpsTable    routeTable
+	contrib       map[string][]*ingressState // host -> the served Ingresses with rules for it
+	redirecting   map[string]bool            // hosts with a redirect plan (sslredirect.go)
+	redirectHosts redirectHosts              // the http table's shared redirect (redirecttable.go)
+	svcHosts      map[nsName][]string        // Service -> hosts whose routes name it
+	defaults      defaultState
+	claims        claimsState
+	tls           tlsState
+	clusters      clusterState
+	proxyless     map[nsName]*proxylessState
+	servers       serverListeners
+	envoy, grpc   *ResourceSet
 
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.

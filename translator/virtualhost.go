@@ -24,6 +24,10 @@ type hostState struct {
 	// between the http and https tables.
 	redirect *redirectPlan
 	plain    *Resource
+	// redirectOnly: every plain-HTTP request for the host is redirected
+	// to https, by the shared redirect virtual host (redirecttable.go);
+	// the host has no virtual host of its own in the http table.
+	redirectOnly bool
 	// api is the host's proxyless API listener, for gRPC clients that dial
 	// xds:///<host>: exact hosts only, since a client dials a name, not a
 	// pattern, and the catch-all has no name to dial.
