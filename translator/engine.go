@@ -35,23 +35,22 @@ type Engine struct {
 	slices    map[nsName]*discoveryv1.EndpointSlice
 	ours      classSelection
 
-	hosts         map[string]*hostState
-	hostOrder     []string // sorted, "" (the catch-all) first; nil when stale
-	hostPos       map[string]int
-	hostStates    []*hostState // e.hosts in hostOrder
-	httpTable     routeTable
-	httpsTable    routeTable
-	contrib       map[string][]*ingressState // host -> the served Ingresses with rules for it
-	redirecting   map[string]bool            // hosts with a redirect plan (sslredirect.go)
-	redirectHosts redirectHosts              // the http table's shared redirect (redirecttable.go)
-	svcHosts      map[nsName][]string        // Service -> hosts whose routes name it
-	defaults      defaultState
-	claims        claimsState
-	tls           tlsState
-	clusters      clusterState
-	proxyless     map[nsName]*proxylessState
-	servers       serverListeners
-	envoy, grpc   *ResourceSet
+	hosts       map[string]*hostState
+	hostOrder   []string // sorted, "" (the catch-all) first; nil when stale
+	hostPos     map[string]int
+	hostStates  []*hostState // e.hosts in hostOrder
+	httpTable   routeTable
+	httpsTable  routeTable
+	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
+	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
+	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
+	defaults    defaultState
+	claims      claimsState
+	tls         tlsState
+	clusters    clusterState
+	proxyless   map[nsName]*proxylessState
+	servers     serverListeners
+	envoy, grpc *ResourceSet
 
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.
@@ -60,8 +59,17 @@ type Engine struct {
 	// problemSlots holds the Problems of the pieces that have any.
 	problemSlots map[slot][]Problem
 
+	// redirectHosts is the http table's shared redirect virtual host
+	// (redirecttable.go).
+	redirectHosts redirectHosts
+
 	dirty dirtySet
 	err   error
+
+	// perPathPlain keeps every redirecting host's plain side per path, as
+	// before the compact forms: for the test that holds both to the same
+	// answers.
+	perPathPlain bool
 }
 
 // dirtySet is what the next Output must recompute.

@@ -119,7 +119,7 @@ func (e *Engine) composeRouteConfigs() {
 			continue
 		}
 		switch {
-		case st.redirectOnly:
+		case st.form == plainFormRedirect:
 			redirectOnly = append(redirectOnly, e.hostOrder[i])
 		case st.plain != nil:
 			all = append(all, st.plain)

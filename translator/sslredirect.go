@@ -92,7 +92,7 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 		} else {
 			delete(e.redirecting, host)
 			if st != nil {
-				st.plain, st.redirectOnly = nil, false
+				st.plain, st.form = nil, plainFormPerPath
 			}
 		}
 	}
@@ -111,7 +111,7 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 		if p := st.redirect; !p.built || (tlsMoved && p.withCert != withCert) {
 			todo = append(todo, st)
 			certs = append(certs, withCert)
-			compact = append(compact, host != "" && !isWildcard(host))
+			compact = append(compact, !e.perPathPlain && host != "" && !isWildcard(host))
 		}
 	}
 	forEach(len(todo), func(i int) { todo[i].encodePlain(certs[i], compact[i], uint32(e.opts.HTTPSPort)) })
@@ -125,11 +125,11 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 func (st *hostState) encodePlain(withCert, compact bool, httpsPort uint32) {
 	p := st.redirect
 	p.built, p.withCert = true, withCert
-	st.plain, st.redirectOnly = nil, false
+	st.plain, st.form = nil, plainFormPerPath
 	if compact {
-		switch form, acme := compactForm(p, withCert); form {
+		var acme *envoy.RouteSpec
+		switch st.form, acme = compactForm(p, withCert); st.form {
 		case plainFormRedirect:
-			st.redirectOnly = true
 			return
 		case plainFormACME:
 			st.plain = encodeACMERedirect(p, *acme, httpsPort)
