@@ -245,3 +245,16 @@ func virtualHostDomains(rc *routev3.RouteConfiguration, name string) []string {
 	}
 	return nil
 }
+
+// TestHTTPSRedirectNameIsNoHost: the shared redirect virtual host's name
+// can never be a host's (every host is validated, and from-to-www twins
+// are hosts with a "www." label), nor the catch-all's, so the http table
+// never holds two virtual hosts of one name.
+func TestHTTPSRedirectNameIsNoHost(t *testing.T) {
+	if err := validateHost(envoy.HTTPSRedirectVirtualHost); err == nil {
+		t.Fatalf("%q passes as an Ingress host", envoy.HTTPSRedirectVirtualHost)
+	}
+	if envoy.HTTPSRedirectVirtualHost == envoy.CatchAllVirtualHost {
+		t.Fatal("the shared redirect is named as the catch-all")
+	}
+}
