@@ -102,6 +102,9 @@ func BenchmarkPublish(b *testing.B) {
 					publishChange(b, e, p, workload.AddedTLSHost(orig, i))
 					i++
 				}
+				resent, http := resentBytes(b, e, p, workload.AddedTLSHost(orig, i))
+				b.ReportMetric(float64(resent), "resent-B")
+				b.ReportMetric(float64(http), "resent-http-B")
 			})
 		}
 	}
