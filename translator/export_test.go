@@ -13,3 +13,18 @@ func CompareOutputs(a, b Output) string { return compareOutputs(a, b) }
 
 // CheckAll is the full reference check that Check's counting stands for.
 func CheckAll(s *ResourceSet) error { return s.checkAll() }
+
+// RedirectForms counts the hosts whose plain side is compact: those in
+// the shared redirect virtual host, and those that keep only the ACME
+// challenges and one redirect.
+func RedirectForms(o Output) (shared, acme int) {
+	for _, st := range o.engine.hosts {
+		switch st.form {
+		case plainFormRedirect:
+			shared++
+		case plainFormACME:
+			acme++
+		}
+	}
+	return shared, acme
+}

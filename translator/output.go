@@ -106,24 +106,32 @@ func (e *Engine) encodeHosts(all, wildcards bool) []string {
 }
 
 // composeRouteConfigs rebuilds the http table (every virtual host, while
-// the http listener exists, in its plain-HTTP form where it redirects) and
+// the http listener exists, in its plain-HTTP form where it redirects,
+// and last the shared redirect virtual host of the redirect-only hosts) and
 // the https table (the hosts with a certificate, while the https listener
 // exists).
 func (e *Engine) composeRouteConfigs() {
 	states := e.hostTable()
 	var all, secure []*Resource
+	var redirectOnly []string
 	for i, st := range states {
 		if st == nil || st.vhost == nil {
 			continue
 		}
-		if st.plain != nil {
+		switch {
+		case st.form == plainFormRedirect:
+			redirectOnly = append(redirectOnly, e.hostOrder[i])
+		case st.plain != nil:
 			all = append(all, st.plain)
-		} else {
+		default:
 			all = append(all, st.vhost)
 		}
 		if e.tls.config != nil && e.tls.config.covers(e.hostOrder[i]) {
 			secure = append(secure, st.vhost)
 		}
+	}
+	if vh := e.redirectHosts.virtualHost(redirectOnly, uint32(e.opts.HTTPSPort)); vh != nil {
+		all = append(all, vh)
 	}
 	if e.claims.httpWon {
 		e.envoy.put(KindRoute, e.httpTable.compose(all))
