@@ -21,6 +21,12 @@ const (
 	// CatchAllVirtualHost is the name of the virtual host that serves requests
 	// whose Host matches no named virtual host.
 	CatchAllVirtualHost = "*"
+	// HTTPSRedirectVirtualHost names the http table's virtual host (and its
+	// one route) that redirects every request for its domains to https:
+	// the hosts whose plain-HTTP routes would all be that redirect. An
+	// Ingress host holds a "*" only as a leading "*." label, so no host's
+	// virtual host, nor the catch-all "*", can take this name.
+	HTTPSRedirectVirtualHost = "*https-redirect"
 )
 
 // ClusterName names the cluster (and its EDS assignment) for one Service port:

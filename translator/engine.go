@@ -61,8 +61,17 @@ type Engine struct {
 	// problemSlots holds the Problems of the pieces that have any.
 	problemSlots map[slot][]Problem
 
+	// redirectHosts is the http table's shared redirect virtual host
+	// (redirecttable.go).
+	redirectHosts redirectHosts
+
 	dirty dirtySet
 	err   error
+
+	// perPathPlain keeps every redirecting host's plain side per path, as
+	// before the compact forms: for the test that holds both to the same
+	// answers.
+	perPathPlain bool
 }
 
 // dirtySet is what the next Output must recompute.

@@ -20,6 +20,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		seeds = 60
 	}
 	certs := [2][2][]byte{translatortest.MustCertPair(t, "x.com"), translatortest.MustCertPair(t, "y.com")}
+	sharedRedirects, acmeRedirects := 0, 0 // steps with a compact plain side
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -61,6 +62,11 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			if warm.Err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, warm.Err)
 			}
+			if shared, acme := translator.RedirectForms(warm); shared > 0 {
+				sharedRedirects++
+			} else if acme > 0 {
+				acmeRedirects++
+			}
 			for _, set := range []*translator.ResourceSet{warm.Envoy, warm.Proxyless} {
 				if fast, slow := set.Check(), translator.CheckAll(set); (fast == nil) != (slow == nil) {
 					t.Fatalf("seed %d step %d: counted check %v, full check %v", seed, step, fast, slow)
@@ -73,4 +79,10 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			}
 		}
 	}
+	// The random universe must reach the compact plain forms, so that the
+	// steps above hold them to a from-scratch translation too.
+	if sharedRedirects == 0 || acmeRedirects == 0 {
+		t.Fatalf("steps with a shared redirect: %d, with only the ACME routes and a redirect: %d; the universe never reaches one", sharedRedirects, acmeRedirects)
+	}
+	t.Logf("steps with a shared redirect: %d, with an ACME redirect (and no shared one): %d", sharedRedirects, acmeRedirects)
 }

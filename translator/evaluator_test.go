@@ -80,6 +80,15 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 		default:
 			t.Fatalf("route %s: an action this evaluator does not know: %T", r.GetName(), a)
 		}
+		if out.status != 0 {
+			// The route's HTTP filters run before the router: source
+			// ranges, a CORS preflight or a body limit answer first,
+			// whatever the route's redirect or direct response would.
+			first := outcome{route: r, path: req.path, host: req.authority}
+			if followPerFilterConfig(t, vh, r, req, &first); first.status != 0 {
+				return first
+			}
+		}
 		for _, effect := range routeEffects {
 			if out.status != 0 && out.status != 200 {
 				break

@@ -21,3 +21,18 @@ func CheckAll(s *ResourceSet) error { return s.checkAll() }
 func CheckHTTPSSplit(t *testing.T, label string, in Input, opts Options) int {
 	return checkSplit(t, label, in, opts)
 }
+
+// RedirectForms counts the hosts whose plain side is compact: those in
+// the shared redirect virtual host, and those that keep only the ACME
+// challenges and one redirect.
+func RedirectForms(o Output) (shared, acme int) {
+	for _, st := range o.engine.hosts {
+		switch st.form {
+		case plainFormRedirect:
+			shared++
+		case plainFormACME:
+			acme++
+		}
+	}
+	return shared, acme
+}

@@ -112,22 +112,29 @@ func (e *Engine) encodeHosts(all, wildcards bool) []string {
 }
 
 // composeRouteConfigs rebuilds the http table (every virtual host, while
-// the http listener exists, in its plain-HTTP form where it redirects) and
+// the http listener exists, in its plain-HTTP form where it redirects,
+// and last the shared redirect virtual host of the redirect-only hosts) and
 // the tables of the https listener's chains (the hosts with a certificate,
 // while the https listener exists; httpstables.go), where changed hosts'
 // virtual hosts moved.
 func (e *Engine) composeRouteConfigs(changed []string) {
-	states := e.hostTable()
 	if e.claims.httpWon {
+		states := e.hostTable()
 		all := make([]*Resource, 0, len(states))
-		for _, st := range states {
+		var redirectOnly []string
+		for i, st := range states {
 			switch {
 			case st == nil || st.vhost == nil:
+			case st.form == plainFormRedirect:
+				redirectOnly = append(redirectOnly, e.hostOrder[i])
 			case st.plain != nil:
 				all = append(all, st.plain)
 			default:
 				all = append(all, st.vhost)
 			}
+		}
+		if vh := e.redirectHosts.virtualHost(redirectOnly, uint32(e.opts.HTTPSPort)); vh != nil {
+			all = append(all, vh)
 		}
 		e.envoy.put(KindRoute, e.httpTable.compose(all))
 	} else {

@@ -22,6 +22,9 @@ type routeTable struct {
 // encoding for parts that are the same Resources as before. The bytes are
 // those of encoding the whole RouteConfiguration message.
 func (t *routeTable) compose(parts []*Resource) *Resource {
+	if t.res != nil && slices.Equal(parts, t.parts) {
+		return t.res // the same virtual hosts: the same bytes, not copied again
+	}
 	head, tail := routeConfigParts(t.name)
 	size := len(head) + len(tail)
 	for _, vh := range parts {

@@ -92,7 +92,7 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 		} else {
 			delete(e.redirecting, host)
 			if st != nil {
-				st.plain = nil
+				st.plain, st.form = nil, plainFormPerPath
 			}
 		}
 	}
@@ -100,7 +100,7 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 		return
 	}
 	var todo []*hostState
-	var certs []bool
+	var certs, compact []bool
 	for host := range e.redirecting {
 		st := e.hosts[host]
 		if st == nil || st.redirect == nil {
@@ -111,16 +111,31 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 		if p := st.redirect; !p.built || (tlsMoved && p.withCert != withCert) {
 			todo = append(todo, st)
 			certs = append(certs, withCert)
+			compact = append(compact, !e.perPathPlain && host != "" && !isWildcard(host))
 		}
 	}
-	forEach(len(todo), func(i int) { todo[i].encodePlain(certs[i], uint32(e.opts.HTTPSPort)) })
+	forEach(len(todo), func(i int) { todo[i].encodePlain(certs[i], compact[i], uint32(e.opts.HTTPSPort)) })
 }
 
-// encodePlain builds the host's plain-HTTP virtual host: nil when no route
-// redirects after all (a certificate it waits for is missing).
-func (st *hostState) encodePlain(withCert bool, httpsPort uint32) {
+// encodePlain builds the host's plain-HTTP side: nil when no route
+// redirects after all (a certificate it waits for is missing). A named
+// host whose routes all redirect gets the compact forms (redirecttable.go);
+// the catch-all and wildcards keep theirs per path, since a request that
+// no route of theirs matches falls to other rules or to a 404.
+func (st *hostState) encodePlain(withCert, compact bool, httpsPort uint32) {
 	p := st.redirect
 	p.built, p.withCert = true, withCert
+	st.plain, st.form = nil, plainFormPerPath
+	if compact {
+		var acme *envoy.RouteSpec
+		switch st.form, acme = compactForm(p, withCert); st.form {
+		case plainFormRedirect:
+			return
+		case plainFormACME:
+			st.plain = encodeACMERedirect(p, *acme, httpsPort)
+			return
+		}
+	}
 	var specs []envoy.RouteSpec
 	redirects := false
 	for i, s := range p.table {
@@ -137,7 +152,6 @@ func (st *hostState) encodePlain(withCert bool, httpsPort uint32) {
 		specs = append(specs, redirected(s, httpsPort))
 		redirects = true
 	}
-	st.plain = nil
 	if redirects {
 		st.plain = newResource(p.name, envoy.AppendVirtualHost(nil, p.name, []string{p.domain}, specs), p.refs)
 	}

@@ -24,6 +24,11 @@ type hostState struct {
 	// between the http and https tables.
 	redirect *redirectPlan
 	plain    *Resource
+	// form is the shape of the plain side (redirecttable.go): with
+	// plainFormRedirect, the shared redirect virtual host answers every
+	// plain-HTTP request for the host, which has no virtual host of its
+	// own in the http table.
+	form plainForm
 	// api is the host's proxyless API listener, for gRPC clients that dial
 	// xds:///<host>: exact hosts only, since a client dials a name, not a
 	// pattern, and the catch-all has no name to dial.

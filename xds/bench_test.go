@@ -55,6 +55,7 @@ func BenchmarkPublish(b *testing.B) {
 			if scale.HostsPerSecret > 0 {
 				b.ReportMetric(float64(len(e.Output().Envoy.Get(translator.KindListener, envoy.HTTPSListenerName).Bytes)), "https-listener-B")
 			}
+			b.ReportMetric(float64(len(e.Output().Envoy.Get(translator.KindRoute, envoy.HTTPRouteConfig).Bytes)), "http-table-B")
 			runtime.KeepAlive(e)
 			runtime.KeepAlive(p)
 			runtime.KeepAlive(in)
@@ -62,16 +63,22 @@ func BenchmarkPublish(b *testing.B) {
 		b.Run(scale.Name+"/ingress", func(b *testing.B) {
 			e, p := coldPublish(b, scale, in)
 			orig := in.Ingresses[len(in.Ingresses)/2]
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
+			pathAdded := func(i int) *networkingv1.Ingress {
 				ing := orig.DeepCopy()
 				ing.Spec.Rules[0].HTTP.Paths = append(ing.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
 					Path: fmt.Sprintf("/v%d", i), PathType: orig.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: orig.Spec.Rules[0].HTTP.Paths[0].Backend,
 				})
-				i++
-				publishChange(b, e, p, ing)
+				return ing
 			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				publishChange(b, e, p, pathAdded(i))
+				i++
+			}
+			resent, http := resentBytes(b, e, p, pathAdded(i))
+			b.ReportMetric(float64(resent), "resent-B")
+			b.ReportMetric(float64(http), "resent-http-B")
 		})
 		b.Run(scale.Name+"/endpoint", func(b *testing.B) {
 			e, p := coldPublish(b, scale, in)
@@ -95,6 +102,9 @@ func BenchmarkPublish(b *testing.B) {
 					publishChange(b, e, p, workload.AddedTLSHost(orig, i))
 					i++
 				}
+				resent, http := resentBytes(b, e, p, workload.AddedTLSHost(orig, i))
+				b.ReportMetric(float64(resent), "resent-B")
+				b.ReportMetric(float64(http), "resent-http-B")
 			})
 		}
 	}
@@ -117,6 +127,32 @@ func publishChange(b testing.TB, e *translator.Engine, p *Publisher, obj any) {
 	if err := p.Publish(e.Output()); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// resentBytes publishes one more change and measures the fleet resources
+// whose bytes it changed: what a stream that holds them all is sent again
+// (the resources' own bytes, without the response's envelope), and of
+// that the http route table's.
+func resentBytes(b testing.TB, e *translator.Engine, p *Publisher, obj any) (total, http int) {
+	before := map[translator.Kind]map[string]*translator.Resource{}
+	for k := range translator.NumKinds {
+		before[k] = map[string]*translator.Resource{}
+		for _, r := range e.Output().Envoy.Sorted(k) {
+			before[k][r.Name] = r
+		}
+	}
+	publishChange(b, e, p, obj)
+	for k := range translator.NumKinds {
+		for _, r := range e.Output().Envoy.Sorted(k) {
+			if old := before[k][r.Name]; old == nil || old.Hash != r.Hash || string(old.Bytes) != string(r.Bytes) {
+				total += len(r.Bytes)
+				if k == translator.KindRoute && r.Name == envoy.HTTPRouteConfig {
+					http = len(r.Bytes)
+				}
+			}
+		}
+	}
+	return total, http
 }
 
 // liveHeap is the heap in use after a collection.
