@@ -9,8 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 )
 
-const stdoutAccessLogger = "envoy.access_loggers.stdout"
-
 // LogFormat is a JSON access log line: each key is a field of the line,
 // each value an Envoy format string (command operators such as
 // %RESPONSE_CODE%). A nil or empty format logs nothing.
@@ -101,7 +99,7 @@ func stdoutJSONLog(format LogFormat) []*accesslogv3.AccessLog {
 		Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: fields}},
 	}}}
 	return []*accesslogv3.AccessLog{{
-		Name:       stdoutAccessLogger,
+		Name:       edgeStdoutLogger,
 		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(logger)},
 	}}
 }

@@ -26,10 +26,10 @@ func TestProxyProtocolListeners(t *testing.T) {
 		want []string
 	}{
 		{HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil, on), []string{proxyProtocolFilter}},
-		{HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}}, nil, on), []string{proxyProtocolFilter, tlsInspectorFilter}},
+		{HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}}, nil, on), []string{proxyProtocolFilter, tlsInspectorFilter}},
 		{TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", nil, on), []string{proxyProtocolFilter}},
 		{HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil, off), nil},
-		{HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}}, nil, off), []string{tlsInspectorFilter}},
+		{HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}}, nil, off), []string{tlsInspectorFilter}},
 		{TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", nil, off), nil},
 	} {
 		got := listenerFilterNames(c.l)
@@ -51,7 +51,7 @@ func TestXFFTrustedHops(t *testing.T) {
 	ca := ClientAddress{XFFTrustedHops: 2}
 	for _, l := range []*listenerv3.Listener{
 		HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil, ca),
-		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}, {Secret: "a/c", ServerNames: []string{"c"}}}, nil, ca),
+		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}, {Secret: "a/c", ServerNames: []string{"c"}, RouteConfig: HTTPSHostRouteConfig("c")}}, nil, ca),
 	} {
 		for _, fc := range l.FilterChains {
 			hcm := unpack(t, fc.Filters[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})

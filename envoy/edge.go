@@ -25,9 +25,10 @@ const (
 	// for as long as the connection idles.
 	RequestHeadersTimeout = 10 * time.Second
 	// StreamIdleTimeout resets a request (or a WebSocket) on which no byte
-	// moved for this long, in either direction. It is Envoy's default,
-	// written out, since it is what stops a stalled stream and routes have
-	// no overall timeout.
+	// moved for this long, in either direction: what stops a stalled
+	// stream, since routes have no overall timeout. It is Envoy's default
+	// (and no runtime key moves it), so it is left unset: written out, it
+	// was 5 bytes in every chain of the https listener.
 	StreamIdleTimeout = 5 * time.Minute
 	// ConnectionIdleTimeout closes a downstream connection with no request
 	// in flight. Envoy's default is an hour, which lets idle keep-alive

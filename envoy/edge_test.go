@@ -46,15 +46,16 @@ func wantBufferLimit(t *testing.T, l *listenerv3.Listener) {
 func TestHTTPConnectionManagerEdgeDefaults(t *testing.T) {
 	for _, l := range []*listenerv3.Listener{
 		HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
-		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b"}}, DefaultHTTPLogFormat, ClientAddress{}),
+		HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}}, DefaultHTTPLogFormat, ClientAddress{}),
 	} {
 		wantBufferLimit(t, l)
 		hcm := unpack(t, l.FilterChains[0].Filters[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})
 		if got := hcm.RequestHeadersTimeout.AsDuration(); got != 10*time.Second {
 			t.Errorf("%s: request_headers_timeout %v", l.Name, got)
 		}
-		if got := hcm.StreamIdleTimeout.AsDuration(); got != 5*time.Minute {
-			t.Errorf("%s: stream_idle_timeout %v", l.Name, got)
+		if hcm.StreamIdleTimeout != nil || StreamIdleTimeout != 5*time.Minute {
+			// Unset is Envoy's default of 5 min, which is what the fleet relies on.
+			t.Errorf("%s: stream_idle_timeout %v (want unset: Envoy's default, %v)", l.Name, hcm.StreamIdleTimeout, StreamIdleTimeout)
 		}
 		if got := hcm.MaxRequestHeadersKb.GetValue(); got != 60 {
 			t.Errorf("%s: max_request_headers_kb %d", l.Name, got)

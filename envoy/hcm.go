@@ -15,6 +15,19 @@ const (
 	websocket    = "websocket"
 )
 
+// Names of the extension instances only Envoy reads. Envoy selects an
+// extension by its config's type URL and keeps the name as an opaque
+// label, so these are short: each is repeated in every chain of the https
+// listener, one chain per TLS host, and a host added re-sends them all.
+// The names gRPC's clients read (its listeners' connection manager and
+// router, the upstream TLS socket, which grpc-go checks by name) stay
+// canonical. The edge's HTTP filters are short too (httpfilters.go).
+const (
+	edgeHCMFilter    = "hcm"
+	edgeTLSSocket    = "tls"
+	edgeStdoutLogger = "stdout"
+)
+
 // HTTPConnectionManager is the network filter of the fleet's HTTP listeners.
 // The fleet is the edge, so it trusts no X-Forwarded-For from clients
 // (use_remote_address) and normalises paths (RFC 3986, merged slashes) before
@@ -23,7 +36,14 @@ const (
 // WebSocket upgrades on every route, and logs each request in log's format.
 // Behind other proxies, ca says how many X-Forwarded-For hops to trust.
 func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat, ca ClientAddress) *listenerv3.Filter {
-	hcm := &hcmv3.HttpConnectionManager{
+	return &listenerv3.Filter{
+		Name:       edgeHCMFilter,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(httpConnectionManager(statPrefix, routeConfig, log, ca))},
+	}
+}
+
+func httpConnectionManager(statPrefix, routeConfig string, log LogFormat, ca ClientAddress) *hcmv3.HttpConnectionManager {
+	return &hcmv3.HttpConnectionManager{
 		StatPrefix: statPrefix,
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
@@ -37,13 +57,11 @@ func HTTPConnectionManager(statPrefix, routeConfig string, log LogFormat, ca Cli
 		NormalizePath:             wrapperspb.Bool(true),
 		MergeSlashes:              true,
 		RequestHeadersTimeout:     durationpb.New(RequestHeadersTimeout),
-		StreamIdleTimeout:         durationpb.New(StreamIdleTimeout),
 		MaxRequestHeadersKb:       wrapperspb.UInt32(MaxRequestHeadersKB),
 		CommonHttpProtocolOptions: edgeHTTPProtocolOptions(),
 		Http2ProtocolOptions:      edgeHTTP2Options(),
 		UpgradeConfigs:            []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: websocket}},
 	}
-	return hcmNetworkFilter(hcm)
 }
 
 // hcmNetworkFilter is a connection manager as a listener's network filter.

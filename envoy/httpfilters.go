@@ -4,16 +4,24 @@ import (
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	filterchainv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/filter_chain/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/proto"
 )
 
 // The fleet's HTTP filters, by the names routes key their per-route
-// configuration with.
+// configuration with (Envoy looks a route's per-filter config up by the
+// filter's name in the connection manager). Short, like the other names
+// only Envoy reads (hcm.go): the filter list is repeated in every chain of
+// the https listener. TestPerFilterConfigKeysNameEdgeFilters holds the
+// keys a route sets to names in the list, since a key naming no filter
+// would leave e.g. a route's source ranges unapplied. The body limit
+// filter sits in a route's own filter chain, not in the list.
 const (
-	rbacFilter          = "envoy.filters.http.rbac"
-	corsFilter          = "envoy.filters.http.cors"
-	filterChainFilter   = "envoy.filters.http.filter_chain"
+	rbacFilter          = "rbac"
+	corsFilter          = "cors"
+	filterChainFilter   = "filter_chain"
+	edgeRouterFilter    = "router"
 	bodySizeLimitFilter = "envoy.filters.http.body_size_limit"
 )
 
@@ -30,11 +38,12 @@ const (
 // before any body is read; then the body limit, which counts the body as
 // it streams to the router; the router last, as Envoy requires.
 func edgeHTTPFilters() []*hcmv3.HttpFilter {
-	return append([]*hcmv3.HttpFilter{
+	return []*hcmv3.HttpFilter{
 		httpFilter(rbacFilter, &rbacv3.RBAC{}),
 		httpFilter(corsFilter, &corsv3.Cors{}),
 		httpFilter(filterChainFilter, &filterchainv3.FilterChainConfig{}),
-	}, routerOnly()...)
+		httpFilter(edgeRouterFilter, &routerv3.Router{}),
+	}
 }
 
 func httpFilter(name string, config proto.Message) *hcmv3.HttpFilter {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	rbacconfigv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	filterchainv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/filter_chain/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
@@ -42,7 +43,7 @@ func TestEdgeHTTPFilters(t *testing.T) {
 			t.Errorf("%s: disabled or optional", f.GetName())
 		}
 	}
-	want := []string{rbacFilter, corsFilter, filterChainFilter, routerFilter}
+	want := []string{rbacFilter, corsFilter, filterChainFilter, edgeRouterFilter}
 	if !slices.Equal(names, want) {
 		t.Errorf("filters %v, want %v", names, want)
 	}
@@ -93,5 +94,47 @@ func TestProxylessAccessFailsClosed(t *testing.T) {
 	}
 	if err := edge.ValidateAll(); err != nil {
 		t.Errorf("edge route does not validate: %v", err)
+	}
+}
+
+// TestPerFilterConfigKeysNameEdgeFilters: Envoy finds a route's per-filter
+// config by the filter's name in the connection manager, so every key a
+// route with every policy sets must name a filter of the edge list, with
+// a config of that filter's kind; otherwise the route's source ranges,
+// CORS or body limit would silently not apply.
+func TestPerFilterConfigKeysNameEdgeFilters(t *testing.T) {
+	hcm := &hcmv3.HttpConnectionManager{}
+	if err := HTTPConnectionManager("https", "https/a.example.com", LogFormat{}, ClientAddress{}).GetTypedConfig().UnmarshalTo(hcm); err != nil {
+		t.Fatal(err)
+	}
+	perRouteType := map[string]string{}
+	for _, f := range hcm.GetHttpFilters() {
+		switch f.GetTypedConfig().GetTypeUrl() {
+		case "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC":
+			perRouteType[f.GetName()] = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute"
+		case "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors":
+			perRouteType[f.GetName()] = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy"
+		case "type.googleapis.com/envoy.extensions.filters.http.filter_chain.v3.FilterChainConfig":
+			perRouteType[f.GetName()] = "type.googleapis.com/envoy.extensions.filters.http.filter_chain.v3.FilterChainConfigPerRoute"
+		}
+	}
+	p := &RoutePolicy{
+		Access:          &SourceAccess{Allow: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}},
+		CORS:            &CORSPolicy{Origins: []string{"https://a.example.com"}},
+		MaxRequestBytes: 1 << 20,
+	}
+	r := &routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{}}}
+	applyAccess(p, r, true)
+	applyLimits(p, r, true)
+	if len(r.GetTypedPerFilterConfig()) != 3 {
+		t.Fatalf("per-filter configs %v, want source ranges, CORS and the body limit", r.GetTypedPerFilterConfig())
+	}
+	for key, cfg := range r.GetTypedPerFilterConfig() {
+		want, ok := perRouteType[key]
+		if !ok {
+			t.Errorf("per-filter config %q names no filter of the edge list %v", key, hcm.GetHttpFilters())
+		} else if cfg.GetTypeUrl() != want {
+			t.Errorf("per-filter config %q is a %s, want %s", key, cfg.GetTypeUrl(), want)
+		}
 	}
 }

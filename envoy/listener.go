@@ -102,17 +102,19 @@ func HTTPListener(name, address string, port uint32, routeConfig string, log Log
 	}
 }
 
-// TLSChain is one certificate and the SNI names it serves. No server names
-// makes it the default chain, used when a client's SNI matches no other.
+// TLSChain is one certificate, the SNI names it serves and the route
+// configuration their requests are routed by. No server names makes it the
+// default chain, used when a client's SNI matches no other.
 type TLSChain struct {
 	Secret      string
 	ServerNames []string
+	RouteConfig string
 }
 
-// HTTPSListener terminates TLS on port, picking the certificate by SNI (read
-// by tls_inspector, after the PROXY header when ca takes one), and serves
-// HTTP from the named route configuration.
-func HTTPSListener(name, address string, port uint32, routeConfig string, chains []TLSChain, log LogFormat, ca ClientAddress) *listenerv3.Listener {
+// HTTPSListener terminates TLS on port, picking the chain by SNI (read by
+// tls_inspector, after the PROXY header when ca takes one): each chain has
+// its certificate and serves HTTP from its own route configuration.
+func HTTPSListener(name, address string, port uint32, chains []TLSChain, log LogFormat, ca ClientAddress) *listenerv3.Listener {
 	l := &listenerv3.Listener{
 		Name:                          name,
 		Address:                       listenAddress(address, port, false),
@@ -125,7 +127,7 @@ func HTTPSListener(name, address string, port uint32, routeConfig string, chains
 	for _, c := range chains {
 		fc := &listenerv3.FilterChain{
 			Name:            FilterChainName(c),
-			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, routeConfig, log, ca)},
+			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, c.RouteConfig, log, ca)},
 			TransportSocket: downstreamTLS(c.Secret),
 		}
 		if len(c.ServerNames) > 0 {
@@ -147,7 +149,7 @@ func downstreamTLS(secret string) *corev3.TransportSocket {
 		}},
 	}}
 	return &corev3.TransportSocket{
-		Name:       tlsTransportSocket,
+		Name:       edgeTLSSocket,
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},
 	}
 }

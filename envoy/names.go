@@ -102,21 +102,32 @@ func GRPCServerListenerName(address string, port uint32) string {
 	return GRPCServerListenerPrefix + net.JoinHostPort(address, strconv.FormatUint(uint64(port), 10))
 }
 
+// HTTPSHostRouteConfig names the route configuration of one TLS host's
+// filter chain on the https listener: https/<host> ("https/*.foo.com" for
+// a wildcard host). Each TLS host has its own, so an Ingress change on
+// that host sends that one table, not the whole of https. A host never
+// holds a "/", so the name cannot meet HTTPSRouteConfig or another host's.
+func HTTPSHostRouteConfig(host string) string { return HTTPSRouteConfig + "/" + host }
+
 // DefaultFilterChainName names the https listener's default filter chain,
 // the one without server names that serves clients whose SNI matches no
-// host: "*", like the catch-all virtual host. An SNI chain's name is a
-// Secret's <namespace>/<name>, which always holds a "/", so the two never
-// meet (not even for a Secret in the namespace "default").
+// host: "*", like the catch-all virtual host. An SNI chain is named after
+// its host, which is a DNS name or "*.<name>", so the two never meet.
 const DefaultFilterChainName = "*"
 
-// FilterChainName names a TLS filter chain: an SNI chain is named after
-// its Secret (there is one per Secret), the default chain is
-// DefaultFilterChainName. Naming both by the Secret would give a listener
-// two chains of one name when a Secret is both the default certificate
-// and a host's, and Envoy rejects a listener whose chain names repeat.
+// FilterChainName names a TLS filter chain: an SNI chain after its host
+// (there is one per TLS host, even when hosts share a Secret), the default
+// chain DefaultFilterChainName. Envoy rejects a listener whose chain names
+// repeat, and hosts are unique where Secrets are not.
 func FilterChainName(c TLSChain) string {
 	if len(c.ServerNames) == 0 {
 		return DefaultFilterChainName
 	}
-	return c.Secret
+	return c.ServerNames[0]
 }
+
+// MisdirectedVirtualHost names the virtual host of an https route
+// configuration that answers 421 Misdirected Request: for a Host that
+// another filter chain serves. "*" then letters is no Ingress host (a
+// wildcard host is "*." and a name), so it meets no host's virtual host.
+const MisdirectedVirtualHost = "*misdirected"

@@ -16,6 +16,10 @@ func TestNames(t *testing.T) {
 		SecretName("shop", "shop-tls"):            "shop/shop-tls",
 		GRPCServerListenerName("10.0.0.7", 50051): "grpc/server?xds.resource.listening_address=10.0.0.7:50051",
 		GRPCServerListenerName("fd00::7", 50051):  "grpc/server?xds.resource.listening_address=[fd00::7]:50051",
+		HTTPSHostRouteConfig("shop.example.com"):  "https/shop.example.com",
+		HTTPSHostRouteConfig("*.example.com"):     "https/*.example.com",
+		FilterChainName(TLSChain{Secret: "a/wild", ServerNames: []string{"shop.example.com"}}): "shop.example.com",
+		FilterChainName(TLSChain{Secret: "a/wild"}):                                            DefaultFilterChainName,
 	} {
 		if got != want {
 			t.Errorf("got %q, want %q", got, want)
@@ -31,7 +35,7 @@ func TestConstructorsValidate(t *testing.T) {
 		"tcp listener":   TCPProxyListener("tcp-5432", "::", 5432, "shop/db/5432", DefaultTCPLogFormat, ClientAddress{}),
 		"udp listener":   UDPProxyListener("udp-53", DefaultListenAddress, 53, "infra/dns/53/udp", DefaultUDPLogFormat),
 		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
-		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, HTTPSRouteConfig, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}}, {Secret: "a/c"}}, nil, ClientAddress{}),
+		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}, RouteConfig: HTTPSHostRouteConfig("x.example.com")}, {Secret: "a/c", RouteConfig: HTTPSRouteConfig}}, nil, ClientAddress{}),
 		"cluster":        EDSCluster("shop/web/80"),
 		"endpoints":      ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{"10.0.0.1", 8080}}}, {Endpoints: []Endpoint{{"fd00::1", 8080}}}}),
 		"route config":   RouteConfiguration(HTTPRouteConfig, nil),

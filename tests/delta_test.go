@@ -90,7 +90,7 @@ func TestDeltaStream(t *testing.T) {
 	if got := deltaNames(listeners); !slices.Equal(got, []string{"http", "https", "tcp-5432"}) {
 		t.Fatalf("listeners %v", got)
 	}
-	c.subscribe(resourcev3.RouteType, []string{"http", "https"})
+	c.subscribe(resourcev3.RouteType, []string{"http", "https/api.example.com", "https/shop.example.com"})
 	c.subscribe(resourcev3.SecretType, []string{"shop/shop-tls"})
 
 	editFile(t, filepath.Join(dir, "endpointslices.yaml"), "10.244.2.22", "10.244.2.99")

@@ -29,7 +29,7 @@ func TestInitialFetchInADSOrder(t *testing.T) {
 		resourcev3.ClusterType:  {"shop/api/8080", "shop/cart/50051/h2c", "shop/postgres/5432", "shop/web/80"},
 		resourcev3.EndpointType: nil, // checked below by count
 		resourcev3.ListenerType: {"http", "https", "tcp-5432"},
-		resourcev3.RouteType:    {"http", "https"},
+		resourcev3.RouteType:    {"http", "https/api.example.com", "https/shop.example.com"},
 		resourcev3.SecretType:   {"shop/shop-tls"},
 	}
 	for typeURL, resp := range got {

@@ -88,28 +88,28 @@ func TestSSLRedirectOutcomes(t *testing.T) {
 		status                         int
 		location, cluster              string
 	}{
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "shop.example.com", "/a/b?x=1&y=2", 308, "https://shop.example.com/a/b?x=1&y=2", ""},
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "SHOP.example.com", "/", 308, "https://SHOP.example.com/", ""},
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "shop.example.com:80", "/", 308, "https://shop.example.com/", ""},
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "shop.example.com:8080", "/", 308, "https://shop.example.com:8080/", ""},
-		{"ssl-redirect-global", envoy.HTTPSRouteConfig, "shop.example.com", "/a", 0, "", web},
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "plain.example.com", "/a", 0, "", web},
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "api.example.com", "/a", 0, "", web},
-		{"ssl-redirect-global", envoy.HTTPRouteConfig, "unknown.example.com", "/a", 404, "", ""},
-		{"ssl-redirect-https-port", envoy.HTTPRouteConfig, "shop.example.com:8080", "/a?q", 308, "https://shop.example.com:8443/a?q", ""},
-		{"ssl-redirect-https-port", envoy.HTTPRouteConfig, "shop.example.com", "/", 308, "https://shop.example.com:8443/", ""},
-		{"annotation-ssl-redirect", envoy.HTTPRouteConfig, "shop.example.com", "/x", 308, "https://shop.example.com/x", ""},
-		{"annotation-ssl-redirect", envoy.HTTPRouteConfig, "shop.example.com", "/legacy/x", 0, "", legacy},
-		{"annotation-ssl-redirect", envoy.HTTPRouteConfig, "nocert.example.com", "/x", 0, "", web},
-		{"annotation-ssl-redirect-invalid", envoy.HTTPRouteConfig, "shop.example.com", "/x", 0, "", web},
-		{"annotation-force-ssl-redirect", envoy.HTTPRouteConfig, "forced.example.com", "/x?a", 308, "https://forced.example.com/x?a", ""},
-		{"annotation-force-ssl-redirect", envoy.HTTPRouteConfig, "both.example.com", "/", 308, "https://both.example.com/", ""},
-		{"annotation-force-ssl-redirect-invalid", envoy.HTTPRouteConfig, "forced.example.com", "/x", 0, "", web},
-		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", token, 0, "", solver},
-		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", "/.well-known/acme-challenge/other", 0, "", web},
-		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", "/.well-known/other", 308, "https://shop.example.com/.well-known/other", ""},
-		{"ssl-redirect-acme", envoy.HTTPRouteConfig, "shop.example.com", "/shop", 308, "https://shop.example.com/shop", ""},
-		{"ssl-redirect-acme", envoy.HTTPSRouteConfig, "shop.example.com", token, 0, "", solver},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "shop.example.com", "/a/b?x=1&y=2", 308, "https://shop.example.com/a/b?x=1&y=2", ""},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "SHOP.example.com", "/", 308, "https://SHOP.example.com/", ""},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "shop.example.com:80", "/", 308, "https://shop.example.com/", ""},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "shop.example.com:8080", "/", 308, "https://shop.example.com:8080/", ""},
+		{"ssl-redirect-global", envoy.HTTPSListenerName, "shop.example.com", "/a", 0, "", web},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "plain.example.com", "/a", 0, "", web},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "api.example.com", "/a", 0, "", web},
+		{"ssl-redirect-global", envoy.HTTPListenerName, "unknown.example.com", "/a", 404, "", ""},
+		{"ssl-redirect-https-port", envoy.HTTPListenerName, "shop.example.com:8080", "/a?q", 308, "https://shop.example.com:8443/a?q", ""},
+		{"ssl-redirect-https-port", envoy.HTTPListenerName, "shop.example.com", "/", 308, "https://shop.example.com:8443/", ""},
+		{"annotation-ssl-redirect", envoy.HTTPListenerName, "shop.example.com", "/x", 308, "https://shop.example.com/x", ""},
+		{"annotation-ssl-redirect", envoy.HTTPListenerName, "shop.example.com", "/legacy/x", 0, "", legacy},
+		{"annotation-ssl-redirect", envoy.HTTPListenerName, "nocert.example.com", "/x", 0, "", web},
+		{"annotation-ssl-redirect-invalid", envoy.HTTPListenerName, "shop.example.com", "/x", 0, "", web},
+		{"annotation-force-ssl-redirect", envoy.HTTPListenerName, "forced.example.com", "/x?a", 308, "https://forced.example.com/x?a", ""},
+		{"annotation-force-ssl-redirect", envoy.HTTPListenerName, "both.example.com", "/", 308, "https://both.example.com/", ""},
+		{"annotation-force-ssl-redirect-invalid", envoy.HTTPListenerName, "forced.example.com", "/x", 0, "", web},
+		{"ssl-redirect-acme", envoy.HTTPListenerName, "shop.example.com", token, 0, "", solver},
+		{"ssl-redirect-acme", envoy.HTTPListenerName, "shop.example.com", "/.well-known/acme-challenge/other", 0, "", web},
+		{"ssl-redirect-acme", envoy.HTTPListenerName, "shop.example.com", "/.well-known/other", 308, "https://shop.example.com/.well-known/other", ""},
+		{"ssl-redirect-acme", envoy.HTTPListenerName, "shop.example.com", "/shop", 308, "https://shop.example.com/shop", ""},
+		{"ssl-redirect-acme", envoy.HTTPSListenerName, "shop.example.com", token, 0, "", solver},
 	}
 	results := map[string]Result{}
 	for _, c := range cases {
@@ -118,7 +118,7 @@ func TestSSLRedirectOutcomes(t *testing.T) {
 			res = translateGolden(t, c.golden)
 			results[c.golden] = res
 		}
-		rc := routeConfig(res, c.table)
+		rc := tableFor(t, res, c.table, c.authority)
 		if rc == nil {
 			t.Fatalf("%s: no route configuration %s", c.golden, c.table)
 		}
@@ -206,8 +206,8 @@ func trustedClient(req request) netip.Addr {
 func TestRealIP(t *testing.T) {
 	res := translateGolden(t, "ssl-redirect-global")
 	client := netip.MustParseAddr("203.0.113.7")
-	for _, table := range []string{envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig} {
-		rc := routeConfig(res, table)
+	for _, table := range []string{envoy.HTTPListenerName, envoy.HTTPSListenerName} {
+		rc := tableFor(t, res, table, "api.example.com")
 		out := evaluate(t, rc, request{authority: "api.example.com", path: "/", client: client, headers: map[string]string{"x-real-ip": "10.6.6.6"}})
 		if out.cluster == "" || out.upstreamHeaders[envoy.RealIPHeader] != "203.0.113.7" {
 			t.Errorf("%s: forwarded to %q with X-Real-IP %q, want 203.0.113.7", table, out.cluster, out.upstreamHeaders[envoy.RealIPHeader])

@@ -40,7 +40,9 @@ type Engine struct {
 	hostPos     map[string]int
 	hostStates  []*hostState // e.hosts in hostOrder
 	httpTable   routeTable
-	httpsTable  routeTable
+	https       map[string]*chainTable     // TLS host ("" the default chain) -> its table
+	landed      map[string]bool            // TLS hosts whose table has a landing virtual host
+	httpsStale  bool                       // the chains changed: every https table is composed again
 	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
 	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
 	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
@@ -99,7 +101,8 @@ func NewEngine(opts Options) *Engine {
 	}
 	e.logs = e.opts.accessLogs()
 	e.clusters.init()
-	e.httpTable.name, e.httpsTable.name = envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig
+	e.httpTable.name = envoy.HTTPRouteConfig
+	e.https, e.landed = map[string]*chainTable{}, map[string]bool{}
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
 	// The first Output builds what depends on no particular object.

@@ -29,9 +29,9 @@ type perFilterEffect struct {
 // of a filter not named here fails the test: a concern that adds one adds
 // its effect here.
 var perFilterEffects = []perFilterEffect{
-	{"envoy.filters.http.rbac", rbacEffect},
-	{"envoy.filters.http.cors", corsEffect},
-	{"envoy.filters.http.filter_chain", filterChainEffect},
+	{"rbac", rbacEffect},
+	{"cors", corsEffect},
+	{"filter_chain", filterChainEffect},
 }
 
 func init() { routeEffects = append(routeEffects, followPerFilterConfig) }

@@ -224,12 +224,30 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	if prev.hasDefault() || next.hasDefault() {
 		e.dirty.defaults = true
 	}
-	if prev.hasTLS() || next.hasTLS() {
+	if tlsAffected(prev, next) {
 		e.dirty.tls = true
 	}
 	if e.claimsAffected(prev, next) {
 		e.dirty.claims = true
 	}
+}
+
+// tlsAffected reports whether an Ingress change can move certificates:
+// they are assigned from the served Ingresses' spec.tls, oldest first, so
+// a change that keeps whether it is served, its age and its spec.tls (a
+// path edited, a backend moved) leaves them, and the listener, as they
+// were, and costs no walk over every Ingress with TLS.
+func tlsAffected(prev, next *ingressState) bool {
+	switch {
+	case !prev.hasTLS() && !next.hasTLS():
+		return false
+	case prev == nil || next == nil:
+		return true
+	}
+	return prev.served != next.served || !prev.obj.CreationTimestamp.Equal(&next.obj.CreationTimestamp) ||
+		!slices.EqualFunc(prev.obj.Spec.TLS, next.obj.Spec.TLS, func(a, b networkingv1.IngressTLS) bool {
+			return a.SecretName == b.SecretName && slices.Equal(a.Hosts, b.Hosts)
+		})
 }
 
 // contribute adds or removes an Ingress's hosts from the host index and

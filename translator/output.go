@@ -73,7 +73,13 @@ func (e *Engine) recompute() error {
 	}
 	e.encodePlainHosts(encodedHosts, tlsMoved)
 	if encoded || e.dirty.claims || e.dirty.tls {
-		e.composeRouteConfigs()
+		changed := encodedHosts
+		for host := range e.dirty.hosts {
+			if e.hosts[host] == nil {
+				changed = append(changed, host) // removed: its table loses it
+			}
+		}
+		e.composeRouteConfigs(changed)
 	}
 	if err := e.updateClusters(); err != nil {
 		return err
@@ -108,41 +114,33 @@ func (e *Engine) encodeHosts(all, wildcards bool) []string {
 // composeRouteConfigs rebuilds the http table (every virtual host, while
 // the http listener exists, in its plain-HTTP form where it redirects,
 // and last the shared redirect virtual host of the redirect-only hosts) and
-// the https table (the hosts with a certificate, while the https listener
-// exists).
-func (e *Engine) composeRouteConfigs() {
-	states := e.hostTable()
-	var all, secure []*Resource
-	var redirectOnly []string
-	for i, st := range states {
-		if st == nil || st.vhost == nil {
-			continue
-		}
-		switch {
-		case st.form == plainFormRedirect:
-			redirectOnly = append(redirectOnly, e.hostOrder[i])
-		case st.plain != nil:
-			all = append(all, st.plain)
-		default:
-			all = append(all, st.vhost)
-		}
-		if e.tls.config != nil && e.tls.config.covers(e.hostOrder[i]) {
-			secure = append(secure, st.vhost)
-		}
-	}
-	if vh := e.redirectHosts.virtualHost(redirectOnly, uint32(e.opts.HTTPSPort)); vh != nil {
-		all = append(all, vh)
-	}
+// the tables of the https listener's chains (the hosts with a certificate,
+// while the https listener exists; httpstables.go), where changed hosts'
+// virtual hosts moved.
+func (e *Engine) composeRouteConfigs(changed []string) {
 	if e.claims.httpWon {
+		states := e.hostTable()
+		all := make([]*Resource, 0, len(states))
+		var redirectOnly []string
+		for i, st := range states {
+			switch {
+			case st == nil || st.vhost == nil:
+			case st.form == plainFormRedirect:
+				redirectOnly = append(redirectOnly, e.hostOrder[i])
+			case st.plain != nil:
+				all = append(all, st.plain)
+			default:
+				all = append(all, st.vhost)
+			}
+		}
+		if vh := e.redirectHosts.virtualHost(redirectOnly, uint32(e.opts.HTTPSPort)); vh != nil {
+			all = append(all, vh)
+		}
 		e.envoy.put(KindRoute, e.httpTable.compose(all))
 	} else {
 		e.envoy.remove(KindRoute, envoy.HTTPRouteConfig)
 	}
-	if e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
-		e.envoy.put(KindRoute, e.httpsTable.compose(secure))
-	} else {
-		e.envoy.remove(KindRoute, envoy.HTTPSRouteConfig)
-	}
+	e.composeHTTPSTables(changed)
 }
 
 // problems gathers every piece's Problems, sorted.

@@ -165,7 +165,7 @@ func probePaths(tables ...*routev3.RouteConfiguration) []string {
 
 // TestRedirectOnlyPathChangeKeepsHTTPTable: with --ssl-redirect, a path
 // added to a redirect-only host and to a host whose "/" forwards only the
-// ACME challenges changes the https table but leaves the http table's
+// ACME challenges changes their https tables but leaves the http table's
 // bytes as they were, so no stream is sent http again; a host that joins
 // the redirect-only set changes it (its domains). Each step equals a
 // from-scratch translation.
@@ -193,8 +193,8 @@ func TestRedirectOnlyPathChangeKeepsHTTPTable(t *testing.T) {
 	if !slices.Equal(http.Bytes, http2.Bytes) {
 		t.Errorf("a path added to redirect-only hosts changed the http table (%d -> %d bytes)", len(http.Bytes), len(http2.Bytes))
 	}
-	if slices.Equal(https.Bytes, https2.Bytes) {
-		t.Fatalf("the https table did not change: the path was not added")
+	if slices.Equal(https, https2) {
+		t.Fatalf("the hosts' https tables did not change: the path was not added")
 	}
 	sameAsCold(t, e, in.Input)
 
@@ -215,15 +215,23 @@ func TestRedirectOnlyPathChangeKeepsHTTPTable(t *testing.T) {
 	sameAsCold(t, e, in.Input)
 }
 
-func tables(t *testing.T, e *Engine) (http, https *Resource) {
+// tables are the http table and the https tables (https/<host>, their
+// chains') of the two hosts the test adds a path to, one after the other.
+func tables(t *testing.T, e *Engine) (http *Resource, https []byte) {
 	t.Helper()
 	out := e.Output()
 	if out.Err != nil {
 		t.Fatal(out.Err)
 	}
-	http, https = out.Envoy.Get(KindRoute, envoy.HTTPRouteConfig), out.Envoy.Get(KindRoute, envoy.HTTPSRouteConfig)
-	if http == nil || https == nil {
-		t.Fatalf("route tables http %v, https %v", http != nil, https != nil)
+	if http = out.Envoy.Get(KindRoute, envoy.HTTPRouteConfig); http == nil {
+		t.Fatal("no http table")
+	}
+	for _, host := range []string{"a.example.com", "root.example.com"} {
+		r := out.Envoy.Get(KindRoute, envoy.HTTPSHostRouteConfig(host))
+		if r == nil {
+			t.Fatalf("no https table of %s", host)
+		}
+		https = append(https, r.Bytes...)
 	}
 	return http, https
 }

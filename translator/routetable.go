@@ -33,7 +33,7 @@ func (t *routeTable) compose(parts []*Resource) *Resource {
 	b := make([]byte, 0, size)
 	b = append(b, head...)
 	ends := make([]int, len(parts))
-	prev := map[*Resource]int{}
+	var prev map[*Resource]int // nil for a new table: no previous encoding to reuse
 	if t.res != nil && len(t.parts) > 0 {
 		prev = make(map[*Resource]int, len(t.parts))
 		for i, p := range t.parts {

@@ -1,9 +1,9 @@
 package translator
 
 import (
-	"cmp"
 	"crypto/tls"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -141,21 +141,18 @@ func checkSecret(s *corev1.Secret, namespace, name string) secretCheck {
 	return secretCheck{secret: envoy.TLSSecret(envoy.SecretName(namespace, name), cert, key)}
 }
 
-// chains groups the TLS hosts by certificate: one SNI filter chain per
-// Secret, plus the default chain. Sorted, so the listener is stable.
+// chains gives every TLS host its own SNI filter chain, even when hosts
+// share a Secret, each routed by the host's own route configuration
+// (https/<host>), plus the default chain with the https table. Sorted by
+// host, so the listener is stable.
 func (c *tlsConfig) chains() []envoy.TLSChain {
-	bySecret := map[string][]string{}
-	for host, secret := range c.hostSecret {
-		bySecret[secret] = append(bySecret[secret], host)
+	hosts := slices.Sorted(maps.Keys(c.hostSecret))
+	out := make([]envoy.TLSChain, 0, len(hosts)+1)
+	for _, host := range hosts {
+		out = append(out, envoy.TLSChain{Secret: c.hostSecret[host], ServerNames: []string{host}, RouteConfig: envoy.HTTPSHostRouteConfig(host)})
 	}
-	out := make([]envoy.TLSChain, 0, len(bySecret)+1)
-	for secret, hosts := range bySecret {
-		slices.Sort(hosts)
-		out = append(out, envoy.TLSChain{Secret: secret, ServerNames: hosts})
-	}
-	slices.SortFunc(out, func(a, b envoy.TLSChain) int { return cmp.Compare(a.Secret, b.Secret) })
 	if c.defaultSecret != "" {
-		out = append(out, envoy.TLSChain{Secret: c.defaultSecret})
+		out = append(out, envoy.TLSChain{Secret: c.defaultSecret, RouteConfig: envoy.HTTPSRouteConfig})
 	}
 	return out
 }
@@ -222,20 +219,23 @@ func (e *Engine) recomputeTLS() error {
 	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
 		return nil
 	}
-	refs := []Ref{{KindRoute, envoy.HTTPSRouteConfig}}
+	e.httpsStale = true
+	refs := make([]Ref, 0, len(next.chains)+len(next.config.secrets))
 	for _, c := range next.chains {
-		refs = append(refs, Ref{KindSecret, c.Secret})
+		refs = append(refs, Ref{KindRoute, c.RouteConfig})
 	}
-	r, err := encode(envoy.HTTPSListenerName, envoy.HTTPSListener(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, envoy.HTTPSRouteConfig, next.chains, e.logs.HTTP, e.opts.clientAddress()), refs)
-	if err != nil {
-		return err
+	// A Secret once, though a wildcard's hosts each have a chain with it.
+	for _, name := range slices.Sorted(maps.Keys(next.config.secrets)) {
+		refs = append(refs, Ref{KindSecret, name})
 	}
-	e.envoy.put(KindListener, r)
+	// A chain per TLS host: encoded from the parts every chain shares.
+	x := envoy.NewHTTPSListenerEncoder(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, e.logs.HTTP, e.opts.clientAddress())
+	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.Append(nil, next.chains), refs))
 	return nil
 }
 
 func sameChain(a, b envoy.TLSChain) bool {
-	return a.Secret == b.Secret && slices.Equal(a.ServerNames, b.ServerNames)
+	return a.Secret == b.Secret && a.RouteConfig == b.RouteConfig && slices.Equal(a.ServerNames, b.ServerNames)
 }
 
 // replaceSecrets puts the secrets the chains use, encoding only those whose

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -74,6 +75,7 @@ func validateSet(listeners []*listenerv3.Listener, routes []*routev3.RouteConfig
 	}
 	for _, rc := range routes {
 		check("route configuration", have.routes, rc.GetName(), rc)
+		errs = append(errs, uniqueVirtualHosts(rc)...)
 	}
 	for _, c := range clusters {
 		check("cluster", have.clusters, c.GetName(), c)
@@ -103,6 +105,29 @@ func uniqueChainNames(l *listenerv3.Listener) []error {
 			errs = append(errs, fmt.Errorf("listener %q: filter_chains[%d]: name %q is not unique within the listener", l.GetName(), i, name))
 		}
 		seen[name] = true
+	}
+	return errs
+}
+
+// uniqueVirtualHosts reports virtual hosts of one route configuration
+// that share a name or a domain: Envoy rejects the whole configuration
+// ("Only unique values for domains are permitted"), every host in it. The
+// https tables mix virtual hosts of several origins (a host's own, a
+// renamed landing, the 421 one), so this is checked, not assumed.
+func uniqueVirtualHosts(rc *routev3.RouteConfiguration) []error {
+	var errs []error
+	names, domains := map[string]bool{}, map[string]bool{}
+	for i, vh := range rc.GetVirtualHosts() {
+		if names[vh.GetName()] {
+			errs = append(errs, fmt.Errorf("route configuration %q: virtual_hosts[%d]: name %q is not unique", rc.GetName(), i, vh.GetName()))
+		}
+		names[vh.GetName()] = true
+		for _, d := range vh.GetDomains() {
+			if domains[strings.ToLower(d)] {
+				errs = append(errs, fmt.Errorf("route configuration %q: virtual_hosts[%d]: domain %q is not unique", rc.GetName(), i, d))
+			}
+			domains[strings.ToLower(d)] = true
+		}
 	}
 	return errs
 }

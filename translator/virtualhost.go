@@ -261,15 +261,24 @@ func hostOrAny(host string) string {
 }
 
 // routeConfigParts are what an encoded envoy.RouteConfiguration holds
-// around its virtual hosts (field 2).
+// around its virtual hosts (field 2): its name before, and after them the
+// table-wide fields, which are the same for every table. With a table per
+// TLS host there are ten thousand tables to compose, so the tail is
+// encoded once rather than from a message per table.
 func routeConfigParts(name string) (head, tail []byte) {
+	return protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), name), routeConfigTail
+}
+
+// routeConfigTail is the encoding of envoy.RouteConfiguration's fields
+// after virtual_hosts; read-only.
+var routeConfigTail = func() []byte {
+	const name = "t"
 	full, err := marshalOptions.Marshal(envoy.RouteConfiguration(name, nil))
 	if err != nil {
-		panic(fmt.Sprintf("encode route configuration head: %v", err))
+		panic(fmt.Sprintf("encode route configuration tail: %v", err))
 	}
-	nameOnly := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), name)
-	return nameOnly, full[len(nameOnly):]
-}
+	return slices.Clip(full[protowire.SizeTag(1)+protowire.SizeBytes(len(name)):])
+}()
 
 // composeRouteConfig encodes a route configuration from encoded virtual
 // hosts: a repeated field's encoding is its elements' encodings in a row,

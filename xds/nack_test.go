@@ -70,7 +70,7 @@ func nackCases() []nackCase {
 			es.ResourceVersion = fmt.Sprint(n)
 			in.EndpointSlices[1] = es
 		}},
-		{resourcev3.RouteType, []string{"http", "https"}, func(t *testing.T, in *translator.Input, n int) {
+		{resourcev3.RouteType, []string{"http", "https/a.example.com", "https/b.example.com"}, func(t *testing.T, in *translator.Input, n int) {
 			ing := in.Ingresses[0].DeepCopy() // a plain host: http only
 			ing.Spec.Rules[0].HTTP.Paths[0].Path = fmt.Sprint("/moved", n)
 			ing.ResourceVersion = fmt.Sprint(n)

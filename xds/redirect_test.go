@@ -17,10 +17,10 @@ import (
 
 // TestRedirectHostPathChangeSendsNoHTTPTable: on the TLS workload (every
 // host under a certificate, --ssl-redirect), a path added to one Ingress
-// re-sends the https table but not the http table, whose hosts' plain
-// side is only their redirect (and the ACME challenges of their "/"):
-// neither a SotW stream that names http nor a delta stream subscribed to
-// both tables is sent http again.
+// re-sends the host's own https table (https/<host>, its chain's) but not
+// the http table, whose hosts' plain side is only their redirect (and the
+// ACME challenges of their "/"): neither a SotW stream that names http nor
+// a delta stream subscribed to both tables is sent http again.
 func TestRedirectHostPathChangeSendsNoHTTPTable(t *testing.T) {
 	scale := workload.Small.WithTLS()
 	in := workload.Generate(scale)
@@ -28,14 +28,16 @@ func TestRedirectHostPathChangeSendsNoHTTPTable(t *testing.T) {
 	e.Sync(in)
 	c := NewCache(GroupByNone)
 	publishTo(c, e)
+	changed := in.Ingresses[len(in.Ingresses)/2]
+	table := envoy.HTTPSHostRouteConfig(changed.Spec.Rules[0].Host)
 
 	plain := receive(t, answered(sotwRequest(c, resourcev3.RouteType, "", envoy.HTTPRouteConfig)))
 	httpWatch, _ := sotwRequest(c, resourcev3.RouteType, plain.GetVersionInfo(), envoy.HTTPRouteConfig)
-	secure := receive(t, answered(sotwRequest(c, resourcev3.RouteType, "", envoy.HTTPSRouteConfig)))
-	httpsWatch, _ := sotwRequest(c, resourcev3.RouteType, secure.GetVersionInfo(), envoy.HTTPSRouteConfig)
+	secure := receive(t, answered(sotwRequest(c, resourcev3.RouteType, "", table)))
+	httpsWatch, _ := sotwRequest(c, resourcev3.RouteType, secure.GetVersionInfo(), table)
 
 	delta := make(chan cachev3.DeltaResponse, 1)
-	names := []string{envoy.HTTPRouteConfig, envoy.HTTPSRouteConfig}
+	names := []string{envoy.HTTPRouteConfig, table}
 	sub := streamv3.NewDeltaSubscription(names, nil, nil, false)
 	req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.RouteType, ResourceNamesSubscribe: names}
 	if _, err := c.CreateDeltaWatch(req, sub, delta); err != nil {
@@ -49,7 +51,7 @@ func TestRedirectHostPathChangeSendsNoHTTPTable(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ing := in.Ingresses[len(in.Ingresses)/2].DeepCopy()
+	ing := changed.DeepCopy()
 	paths := &ing.Spec.Rules[0].HTTP.Paths
 	*paths = append(*paths, networkingv1.HTTPIngressPath{Path: "/added", PathType: (*paths)[0].PathType, Backend: (*paths)[0].Backend})
 	if err := e.Upsert(ing); err != nil {
@@ -59,18 +61,18 @@ func TestRedirectHostPathChangeSendsNoHTTPTable(t *testing.T) {
 
 	none(t, httpWatch, "a path added to a redirecting TLS host, on the http table")
 	if got := receive(t, httpsWatch); len(got.GetResources()) != 1 {
-		t.Fatalf("https watch: %d resources, want the https table", len(got.GetResources()))
+		t.Fatalf("https watch: %d resources, want %s", len(got.GetResources()), table)
 	}
 	got, err := (<-delta).GetDeltaDiscoveryResponse()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.GetResources()) != 1 || got.GetResources()[0].GetName() != envoy.HTTPSRouteConfig {
+	if len(got.GetResources()) != 1 || got.GetResources()[0].GetName() != table {
 		var sent []string
 		for _, r := range got.GetResources() {
 			sent = append(sent, r.GetName())
 		}
-		t.Fatalf("delta stream was sent %v, want only %s", sent, envoy.HTTPSRouteConfig)
+		t.Fatalf("delta stream was sent %v, want only %s", sent, table)
 	}
 }
 

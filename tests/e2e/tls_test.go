@@ -41,10 +41,13 @@ func TestIngressTLS(t *testing.T) {
 	}
 
 	t.Run("route table", func(t *testing.T) {
-		// The catch-all's rules are served over TLS too; a host without a
-		// certificate is not, even on a connection with a valid SNI.
-		wantBackend(t, s.do(secure, s.httpsBase(), "other.test", "/shared"), "shared", "other.test", "/shared")
-		wantEnvoyStatus(t, s.do(secure, s.httpsBase(), exactHost, "/"), http.StatusNotFound, exactHost, "/")
+		// A connection whose SNI picked the secure host's chain answers
+		// only for that host: any other Host, one without a certificate or
+		// one that only the catch-all's rules serve, gets 421 Misdirected
+		// Request (the client retries on a connection of its own), never
+		// another host's routes.
+		wantEnvoyStatus(t, s.do(secure, s.httpsBase(), "other.test", "/shared"), http.StatusMisdirectedRequest, "other.test", "/shared")
+		wantEnvoyStatus(t, s.do(secure, s.httpsBase(), exactHost, "/"), http.StatusMisdirectedRequest, exactHost, "/")
 	})
 	t.Run("other server names", func(t *testing.T) {
 		// Verification is off: a handshake that completes with any

@@ -21,10 +21,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"sigs.k8s.io/yaml"
 
-	// Every extension type fairway's bootstrap names (resource monitors,
-	// the health and stats listeners' filters) is registered by the
-	// package that builds it.
-	_ "github.com/fairwayhq/fairway/envoy"
+	// Also every extension type fairway's bootstrap names (resource
+	// monitors, the health and stats listeners' filters) is registered by
+	// the package that builds it.
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 // TestE2EFixturesValid needs no Envoy and always runs: it holds everything
@@ -45,7 +45,7 @@ func TestE2EFixturesValid(t *testing.T) {
 		if stderr != "" {
 			t.Errorf("translate wrote to stderr (Problems or notes):\n%s", stderr)
 		}
-		checkTranslation(t, fx, out)
+		checkTranslation(t, fx, out, secureHost)
 	})
 	t.Run("translate fallbacks", func(t *testing.T) {
 		t.Parallel()
@@ -98,14 +98,20 @@ func translate(t *testing.T, fx *fixture, files map[string]string) (*published, 
 }
 
 // checkTranslation: one listener per Ingress port and LoadBalancer port,
-// one cluster per Service port, each with its backend's real address.
-func checkTranslation(t *testing.T, fx *fixture, out *published) {
+// one cluster per Service port, each with its backend's real address, and
+// a route table per TLS host beside http.
+func checkTranslation(t *testing.T, fx *fixture, out *published, tlsHosts ...string) {
 	t.Helper()
 	lb := "tcp-" + strconv.Itoa(fx.lbPort)
 	if got, want := names(out.Listeners, nameOf), []string{"http", "https", lb}; !slices.Equal(got, want) {
 		t.Errorf("listeners %v, want %v", got, want)
 	}
-	if got, want := names(out.Routes, nameOf), []string{"http", "https"}; !slices.Equal(got, want) {
+	routes := []string{envoy.HTTPRouteConfig}
+	for _, h := range tlsHosts {
+		routes = append(routes, envoy.HTTPSHostRouteConfig(h))
+	}
+	slices.Sort(routes)
+	if got, want := names(out.Routes, nameOf), routes; !slices.Equal(got, want) {
 		t.Errorf("route tables %v, want %v", got, want)
 	}
 	if got, want := names(out.Secrets, nameOf), []string{namespace + "/" + tlsSecret}; !slices.Equal(got, want) {
@@ -159,7 +165,7 @@ func checkServeAndEdit(t *testing.T, fx *fixture) {
 	if len(before.Problems) > 0 {
 		t.Fatalf("fairway serve has Problems:%s", describeProblems(before.Problems))
 	}
-	checkTranslation(t, fx, before)
+	checkTranslation(t, fx, before, secureHost)
 	for _, typ := range []string{"listener", "route", "cluster", "endpoint", "secret"} {
 		if before.envoyVersion(typ) == "" {
 			t.Errorf("no published %s version in %v", typ, before.Versions)
@@ -176,7 +182,7 @@ func checkServeAndEdit(t *testing.T, fx *fixture) {
 			t.Errorf("the edit changed the %s version: %v, want %v", typ, changed, want)
 		}
 	}
-	checkTranslation(t, fx, after)
+	checkTranslation(t, fx, after, secureHost, secureHost2)
 }
 
 // checkBootstrap runs `fairway bootstrap` as newStack does, for an xDS

@@ -11,6 +11,10 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/tests/workload"
+	"github.com/fairwayhq/fairway/translator"
 )
 
 func rdsFilter(t *testing.T, route string) *listenerv3.Filter {
@@ -101,5 +105,42 @@ func TestTrackListenersFollowsRemovals(t *testing.T) {
 	}
 	if names, err = sotw.trackListeners(response{}, b); err != nil || !slices.Equal(names, []string{"http"}) {
 		t.Errorf("SotW: %v, %v, want [http]", names, err)
+	}
+}
+
+// TestListenerRoutesOfSplitHTTPS: the https listener fairway builds for a
+// TLS workload has a chain per host, and the load clients must read from
+// it every https/<host> table, or a path change on a TLS host would never
+// reach them. (The workload has no default certificate, so there is no
+// default chain and no https table to follow.)
+func TestListenerRoutesOfSplitHTTPS(t *testing.T) {
+	scale := workload.Small.WithTLS()
+	in := workload.Generate(scale)
+	e := translator.NewEngine(translator.Options{SSLRedirect: scale.SSLRedirect})
+	e.Sync(in)
+	out := e.Output()
+	if out.Err != nil {
+		t.Fatal(out.Err)
+	}
+	l := out.Envoy.Get(translator.KindListener, envoy.HTTPSListenerName)
+	if l == nil {
+		t.Fatal("no https listener")
+	}
+	resp, err := proto.Marshal(&discoveryv3.DiscoveryResponse{TypeUrl: resourcev3.ListenerType, Resources: []*anypb.Any{{TypeUrl: resourcev3.ListenerType, Value: l.Bytes}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := listenerRoutes(resp, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, ing := range in.Ingresses {
+		want = append(want, envoy.HTTPSHostRouteConfig(ing.Spec.Rules[0].Host))
+	}
+	slices.Sort(want)
+	names := slices.Sorted(slices.Values(got[envoy.HTTPSListenerName]))
+	if !slices.Equal(names, want) {
+		t.Errorf("the https listener names %d tables, want %d (https/<host> per TLS host); first: %v", len(names), len(want), names[:min(3, len(names))])
 	}
 }
