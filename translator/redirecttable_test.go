@@ -174,6 +174,7 @@ func TestRedirectOnlyPathChangeKeepsHTTPTable(t *testing.T) {
 	e := NewEngine(in.Options)
 	e.Sync(in.Input)
 	http, https := tables(t, e)
+	composed := e.httpTable.res
 
 	apps := in.Input.Ingresses[0].DeepCopy()
 	if apps.Name != "apps" {
@@ -192,6 +193,10 @@ func TestRedirectOnlyPathChangeKeepsHTTPTable(t *testing.T) {
 	http2, https2 := tables(t, e)
 	if !slices.Equal(http.Bytes, http2.Bytes) {
 		t.Errorf("a path added to redirect-only hosts changed the http table (%d -> %d bytes)", len(http.Bytes), len(http2.Bytes))
+	} else if e.httpTable.res != composed {
+		// root.example.com's plain side (its ACME challenges and one
+		// redirect) came out the same: the table must not be copied again.
+		t.Errorf("a path added to redirect-only hosts composed the http table again (same bytes, new copy)")
 	}
 	if slices.Equal(https, https2) {
 		t.Fatalf("the hosts' https tables did not change: the path was not added")

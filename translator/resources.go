@@ -73,6 +73,18 @@ func newResource(name string, b []byte, references []Ref) *Resource {
 	return &Resource{Name: name, Bytes: b, Hash: xxhash.Sum64(b), Refs: references}
 }
 
+// sameOr is prev when next has its bytes, else next. A host's virtual
+// host re-encoded with the same bytes (a path changed that its plain side
+// does not show, or another host of the same Ingress changed) then keeps
+// its Resource, so a route table whose parts are all the same Resources
+// is not composed again.
+func sameOr(prev, next *Resource) *Resource {
+	if prev != nil && next != nil && prev.Hash == next.Hash && string(prev.Bytes) == string(next.Bytes) {
+		return prev
+	}
+	return next
+}
+
 // ResourceSet holds the resources of one snapshot (Envoy's or proxyless
 // clients'), by kind and name, and what changed since it was last taken.
 type ResourceSet struct {

@@ -123,6 +123,13 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 // the catch-all and wildcards keep theirs per path, since a request that
 // no route of theirs matches falls to other rules or to a 404.
 func (st *hostState) encodePlain(withCert, compact bool, httpsPort uint32) {
+	prev := st.plain
+	st.encodePlainSide(withCert, compact, httpsPort)
+	st.plain = sameOr(prev, st.plain)
+}
+
+// encodePlainSide builds the plain side afresh from the redirect plan.
+func (st *hostState) encodePlainSide(withCert, compact bool, httpsPort uint32) {
 	p := st.redirect
 	p.built, p.withCert = true, withCert
 	st.plain, st.form = nil, plainFormPerPath

@@ -127,6 +127,11 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 		}
 		return
 	}
+	if old != nil && next.vhost == nil && next.plain == nil {
+		// encodeHost and encodePlain keep them if their bytes come out
+		// the same.
+		next.vhost, next.plain = old.vhost, old.plain
+	}
 	e.clusters.acquire(next.clusters)
 	for _, k := range next.services {
 		if !slices.Contains(e.svcHosts[k], host) {
@@ -186,6 +191,7 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	if d := e.defaults.route; d != nil {
 		add(d.spec(), d.plain, e.tlsWant(d.policy, host != ""))
 	}
+	prev := st.vhost
 	st.vhost, st.api, st.redirect = nil, nil, nil
 	if len(table) == 0 {
 		return
@@ -194,7 +200,7 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	if host == "" {
 		name, domain = envoy.CatchAllVirtualHost, "*"
 	}
-	st.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs)
+	st.vhost = sameOr(prev, newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs))
 	st.redirect = wants.plan(name, domain, table, refs)
 	if e.opts.Proxyless && host != "" && !isWildcard(host) {
 		table, refs = proxylessTable(table, refs, plains)
