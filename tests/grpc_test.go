@@ -131,7 +131,8 @@ endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
 // gets the fleet's socket listeners and no API or gRPC server listener; a
 // node marked proxyless in its metadata (no gRPC user agent) that asks for
 // every listener gets API and gRPC server listeners and none of the fleet's
-// socket listeners.
+// socket listeners. API listeners are built on demand, so it first asks
+// for the Service's target by name, as a gRPC client does.
 func TestProxylessAndFleetViewsApart(t *testing.T) {
 	dir := manifestDir(t)
 	writeFile(t, filepath.Join(dir, "xds-server.yaml"), grpcServiceYAML("apps", "inventory", &namedBackend{name: "inventory", port: 50099}))
@@ -150,6 +151,16 @@ func TestProxylessAndFleetViewsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	proxyless.node.Metadata = meta
+	target := "inventory.apps.svc.cluster.local:50051"
+	proxyless.send(resourcev3.ListenerType, []string{target}, "", "", "")
+	named := proxyless.next(5 * time.Second)
+	if ls := named.GetResources(); len(ls) != 1 {
+		t.Fatalf("a named request for %s got %d listeners", target, len(ls))
+	}
+	// Another stream asks for every listener (an empty list after names
+	// would unsubscribe them all).
+	proxyless = newSotW(t, f.xds, "some-xds-library-2")
 	proxyless.node.Metadata = meta
 	proxyless.send(resourcev3.ListenerType, nil, "", "", "")
 	apis, servers := 0, 0
