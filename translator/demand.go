@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/fairwayhq/fairway/envoy"
 )
 
@@ -25,10 +27,13 @@ type demandState struct {
 	// apiServices are the Services each published host API listener
 	// names, to move the implied counts when it changes.
 	apiServices map[string][]nsName
+	// servers are the Services with a port of appProtocol grpc, whose
+	// server listeners are built whether asked for or not.
+	servers map[nsName]bool
 }
 
 func newDemandState() demandState {
-	return demandState{names: map[string]bool{}, services: map[nsName]int{}, hosts: map[string]bool{}, implied: map[nsName]int{}, apiServices: map[string][]nsName{}}
+	return demandState{names: map[string]bool{}, services: map[nsName]int{}, hosts: map[string]bool{}, implied: map[nsName]int{}, apiServices: map[string][]nsName{}, servers: map[nsName]bool{}}
 }
 
 // onDemand reports whether proxyless resources wait to be asked for.
@@ -204,5 +209,20 @@ func (e *Engine) rebuildHostAPIs(encoded []string) {
 			st.api = e.hostAPI(host, t)
 		}
 		e.publishHostAPI(host, st)
+	}
+}
+
+// noteServers keeps track of the Services that have gRPC server
+// listeners to build, when proxyless resources are built on demand.
+func (e *Engine) noteServers(k nsName, svc *corev1.Service) {
+	if !e.onDemand() {
+		return
+	}
+	if svc != nil && slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool {
+		return p.AppProtocol != nil && *p.AppProtocol == GRPCAppProtocol
+	}) {
+		e.demand.servers[k] = true
+	} else {
+		delete(e.demand.servers, k)
 	}
 }

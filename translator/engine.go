@@ -283,6 +283,7 @@ func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
 		e.dirty.claims = true
 	}
 	e.dirty.services[k] = true
+	e.noteServers(k, svc)
 }
 
 func (e *Engine) sliceChanged(k nsName, old, es *discoveryv1.EndpointSlice) {

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 
@@ -73,6 +74,13 @@ type proxylessBuild struct {
 // the cluster needs no node hop, so in pods mode they are the Envoys' very
 // bytes. Building is split across cores; storing is not.
 func (e *Engine) updateProxyless(keys []nsName) error {
+	if e.onDemand() {
+		// Only what may have something to build or remove: a cold
+		// build with no client then looks at no Service at all.
+		keys = slices.DeleteFunc(keys, func(k nsName) bool {
+			return !e.serviceWanted(k) && !e.demand.servers[k] && e.proxyless[k] == nil
+		})
+	}
 	builds := make([]proxylessBuild, len(keys))
 	var failed error
 	var mu sync.Mutex
