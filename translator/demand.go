@@ -109,13 +109,14 @@ func (e *Engine) setDemand(names []string, on bool) bool {
 
 // parseDemand tells what a proxyless name is the name of: a Service (by a
 // target it dials or the name of one of its plain clusters) or an exact
-// Ingress host. Server listener names, wildcards and names that are none
+// Ingress host. Server listener names, wildcards (a host pattern, or the
+// "*" of a delta wildcard subscription) and names that are none
 // of these are not demands: server listeners are always built (a gRPC
 // server must get its listener to serve at all), and nothing else is
 // built on demand.
 func parseDemand(name string) (svc nsName, host string, ok bool) {
 	switch {
-	case name == "" || strings.HasPrefix(name, envoy.GRPCServerListenerPrefix) || isWildcard(name):
+	case name == "" || strings.HasPrefix(name, envoy.GRPCServerListenerPrefix) || strings.Contains(name, "*"):
 		return nsName{}, "", false
 	case strings.Contains(name, "/"):
 		return parseClusterDemand(name)

@@ -60,6 +60,7 @@ func TestParseDemand(t *testing.T) {
 		"apps/web/80/udp":               "none",
 		"apps/web/x":                    "none",
 		"*.example.com":                 "none",
+		"*":                             "none",
 		"grpc/server?xds.resource.listening_address=10.0.0.1:80": "none",
 	} {
 		svc, host, ok := parseDemand(name)

@@ -223,3 +223,32 @@ func TestProxylessReleasedAfterGrace(t *testing.T) {
 		t.Fatalf("asked for again after release: %v", got)
 	}
 }
+
+// TestProxylessDeltaFirstSubscription: a delta stream that subscribes to a
+// name no one asked for before gets the resource in its first response.
+func TestProxylessDeltaFirstSubscription(t *testing.T) {
+	in := workload.Generate(workload.Scale{Name: "tiny", Services: 3, Ingresses: 3, EndpointsPerService: 2, Namespaces: 1})
+	svc := in.Services[1]
+	target := translator.ProxylessTargets(svc.Namespace, svc.Name, svc.Spec.Ports[0].Port)[2]
+	_, conn := startDemandLoop(t, in, time.Hour)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stream, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, err := structpb.NewStruct(map[string]any{ProxylessMetadataKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "grpc-delta", Metadata: meta}, TypeUrl: resourcev3.ListenerType, ResourceNamesSubscribe: []string{target}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs := resp.GetResources(); len(rs) != 1 || rs[0].GetName() != target {
+		t.Fatalf("the first delta response to %s carries %v", target, rs)
+	}
+}
