@@ -175,7 +175,16 @@ type hostRoutes struct {
 // catch-all's (guarded) for a wildcard, then the default backend.
 func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 	hostless := e.hosts[""]
-	var t hostRoutes
+	// Sized once: the lists are kept with the encoded virtual host, and
+	// growing them cost two allocations each per host in a cold build.
+	n := len(st.own)
+	if isWildcard(host) && hostless != nil {
+		n += len(hostless.own)
+	}
+	if e.defaults.route != nil {
+		n++
+	}
+	t := hostRoutes{table: make([]envoy.RouteSpec, 0, n), refs: make([]Ref, 0, n)}
 	add := func(r envoy.RouteSpec, plain string, want tlsWant) {
 		if plain != "" {
 			if t.plains == nil {
