@@ -52,10 +52,24 @@ func (e *Engine) recomputeHost(host string) {
 // resolved for winners only, so a losing rule never creates a cluster. It
 // only reads; nil means the host has no routes.
 func (e *Engine) computeHost(host string) (*hostState, problems) {
-	contributors := slices.Clone(e.contrib[host])
-	slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
+	contributors := e.contrib[host]
+	if len(contributors) > 1 { // one, as most hosts have, is in order as it is
+		contributors = slices.Clone(contributors)
+		slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
+	}
 	t := e.scope()
+	// The routes are allocated together and listed in a list sized once:
+	// at most every path wins, and these were three allocations a host
+	// of two paths in a cold build.
+	n := 0
+	for _, st := range contributors {
+		n += len(st.paths(host))
+	}
 	var own []*httpRoute
+	var routes []httpRoute
+	if n > 0 {
+		own, routes = make([]*httpRoute, 0, n), make([]httpRoute, 0, n)
+	}
 	var won map[pathMatch]*httpRoute // only for hosts with many routes; a scan is cheaper below
 	winner := func(m pathMatch) *httpRoute {
 		if won != nil {
@@ -75,7 +89,8 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 					p.field, hostOrAny(host), p.match, prev.field, prev.origin.NamespacedName())
 				continue
 			}
-			r := &httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy}
+			routes = append(routes, httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy})
+			r := &routes[len(routes)-1] // never moves: routes has room for every path
 			r.cluster, r.plain = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend, st.policy)
 			own = append(own, r)
 			if won != nil {
