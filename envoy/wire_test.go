@@ -32,7 +32,7 @@ func randomString(r *rand.Rand, n int) string {
 
 // TestAppendClusterLoadAssignment: the direct encoding equals the
 // marshalled message, for random localities (long names too, for
-// multi-byte lengths).
+// multi-byte lengths), in one allocation of the buffer.
 func TestAppendClusterLoadAssignment(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 500 {
@@ -48,6 +48,9 @@ func TestAppendClusterLoadAssignment(t *testing.T) {
 		want := mustMarshal(t, ClusterLoadAssignment(name, locs))
 		if got := AppendClusterLoadAssignment(nil, name, locs); !bytes.Equal(got, want) {
 			t.Fatalf("case %d: encodings differ\n got %x\nwant %x", i, got, want)
+		}
+		if n := testing.AllocsPerRun(3, func() { AppendClusterLoadAssignment(nil, name, locs) }); n != 1 {
+			t.Fatalf("case %d: %v allocations, want the buffer's one", i, n)
 		}
 	}
 }

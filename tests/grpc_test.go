@@ -67,7 +67,8 @@ func xdsClient(t *testing.T, fairwayAddr, nodeID, target string) *grpc.ClientCon
 // implementation of xDS validation, as the peer: an RPC through
 // xds:///echo.apps.svc.cluster.local:9000 reaches a real backend, and for
 // every Service of the example grpc-go ACKs fairway's listener, cluster and
-// endpoints without a single NACK.
+// endpoints without a single NACK. The first RPC's latency is logged and
+// bounded: the resources are built when grpc-go first asks for them.
 func TestGRPCProxylessClient(t *testing.T) {
 	port := grpcBackend(t)
 	dir := manifestDir(t)
@@ -86,12 +87,21 @@ endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
 `, port, port))
 	f := startFairway(t, dir)
 
+	// The first RPC waits for fairway to build echo's resources, which no
+	// one asked for before: from dialing to the answer, on a loaded
+	// machine, within a few seconds.
+	dialed := time.Now()
 	cc := xdsClient(t, f.xds, "grpc-echo", "echo.apps.svc.cluster.local:9000")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	resp, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{}, grpc.WaitForReady(true))
 	if err != nil {
 		t.Fatalf("RPC through xds:///echo.apps.svc.cluster.local:9000: %v", err)
+	}
+	firstRPC := time.Since(dialed)
+	t.Logf("first RPC through xds:///echo.apps.svc.cluster.local:9000, resources built on demand: %v after dialing", firstRPC)
+	if firstRPC > 5*time.Second {
+		t.Errorf("the first RPC took %v after dialing", firstRPC)
 	}
 	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health = %v", resp.GetStatus())
@@ -131,7 +141,8 @@ endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
 // gets the fleet's socket listeners and no API or gRPC server listener; a
 // node marked proxyless in its metadata (no gRPC user agent) that asks for
 // every listener gets API and gRPC server listeners and none of the fleet's
-// socket listeners.
+// socket listeners. API listeners are built on demand, so it first asks
+// for the Service's target by name, as a gRPC client does.
 func TestProxylessAndFleetViewsApart(t *testing.T) {
 	dir := manifestDir(t)
 	writeFile(t, filepath.Join(dir, "xds-server.yaml"), grpcServiceYAML("apps", "inventory", &namedBackend{name: "inventory", port: 50099}))
@@ -150,6 +161,16 @@ func TestProxylessAndFleetViewsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	proxyless.node.Metadata = meta
+	target := "inventory.apps.svc.cluster.local:50051"
+	proxyless.send(resourcev3.ListenerType, []string{target}, "", "", "")
+	named := proxyless.next(5 * time.Second)
+	if ls := named.GetResources(); len(ls) != 1 {
+		t.Fatalf("a named request for %s got %d listeners", target, len(ls))
+	}
+	// Another stream asks for every listener (an empty list after names
+	// would unsubscribe them all).
+	proxyless = newSotW(t, f.xds, "some-xds-library-2")
 	proxyless.node.Metadata = meta
 	proxyless.send(resourcev3.ListenerType, nil, "", "", "")
 	apis, servers := 0, 0

@@ -51,6 +51,7 @@ type Engine struct {
 	tls         tlsState
 	clusters    clusterState
 	proxyless   map[nsName]*proxylessState
+	demand      demandState
 	servers     serverListeners
 	envoy, grpc *ResourceSet
 
@@ -79,6 +80,11 @@ type dirtySet struct {
 	defaults, claims, tls bool
 	hosts                 map[string]bool
 	services              map[nsName]bool // endpoints and proxyless resources
+	apiHosts              map[string]bool // hosts whose proxyless demand changed
+}
+
+func cleanDirty() dirtySet {
+	return dirtySet{hosts: map[string]bool{}, services: map[nsName]bool{}, apiHosts: map[string]bool{}}
 }
 
 // NewEngine creates an empty engine.
@@ -94,6 +100,7 @@ func NewEngine(opts Options) *Engine {
 		contrib:      map[string][]*ingressState{},
 		svcHosts:     map[nsName][]string{},
 		proxyless:    map[nsName]*proxylessState{},
+		demand:       newDemandState(),
 		servers:      serverListeners{},
 		problemSlots: map[slot][]Problem{},
 		envoy:        newResourceSet(),
@@ -106,7 +113,8 @@ func NewEngine(opts Options) *Engine {
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
 	// The first Output builds what depends on no particular object.
-	e.dirty = dirtySet{defaults: true, claims: true, tls: true, hosts: map[string]bool{"": true}, services: map[nsName]bool{}}
+	e.dirty = cleanDirty()
+	e.dirty.defaults, e.dirty.claims, e.dirty.tls, e.dirty.hosts[""] = true, true, true, true
 	return e
 }
 
@@ -287,6 +295,7 @@ func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
 		e.dirty.claims = true
 	}
 	e.dirty.services[k] = true
+	e.noteServers(k, svc)
 }
 
 func (e *Engine) sliceChanged(k nsName, old, es *discoveryv1.EndpointSlice) {

@@ -1,7 +1,9 @@
 package translator_test
 
 import (
+	"maps"
 	mrand "math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/fairwayhq/fairway/translator"
@@ -36,10 +38,19 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		if seed%3 == 1 { // limits the random Ingresses cross now and then (no draw: the seeds' objects stay as they were)
 			opts.Limits = translator.Limits{AnnotationBytes: 30, IngressPaths: 3, IngressTLSHosts: 2}
 		}
+		// Proxyless on demand on some seeds (no draw): demands and
+		// releases come from a source of their own, between the
+		// objects' events, and the cold engine is given the same names.
+		opts.ProxylessOnDemand = opts.Proxyless && seed%5 < 3
+		dr := mrand.New(mrand.NewPCG(uint64(seed), 11))
+		demanded := map[string]bool{}
 		var in translator.Input
 		e := translator.NewEngine(opts)
 		events := seed%2 == 0
 		for step := range steps {
+			if opts.ProxylessOnDemand {
+				demandEvents(e, dr, demanded)
+			}
 			for range 1 + r.IntN(3) {
 				obj, remove := u.Mutate(&in)
 				if !events {
@@ -73,6 +84,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 				}
 			}
 			cold := translator.NewEngine(opts)
+			cold.Demand(slices.Sorted(maps.Keys(demanded)))
 			cold.Sync(in)
 			if diff := translator.CompareOutputs(warm, cold.Output()); diff != "" {
 				t.Fatalf("seed %d step %d: incremental differs from scratch:\n%s", seed, step, diff)
@@ -85,4 +97,19 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Fatalf("steps with a shared redirect: %d, with only the ACME routes and a redirect: %d; the universe never reaches one", sharedRedirects, acmeRedirects)
 	}
 	t.Logf("steps with a shared redirect: %d, with an ACME redirect (and no shared one): %d", sharedRedirects, acmeRedirects)
+}
+
+// demandEvents asks for and lets go of a few random proxyless names, as
+// the xds layer does when clients subscribe and go away.
+func demandEvents(e *translator.Engine, r *mrand.Rand, demanded map[string]bool) {
+	for range r.IntN(3) {
+		name := translatortest.DemandName(r)
+		if r.IntN(3) == 0 {
+			e.Release([]string{name})
+			delete(demanded, name)
+		} else {
+			e.Demand([]string{name})
+			demanded[name] = true
+		}
+	}
 }

@@ -20,7 +20,18 @@ var update = flag.Bool("update", false, "rewrite testdata/*/output.yaml from the
 // Input objects.
 type goldenInput struct {
 	Options Options `json:"options,omitempty"`
-	Input   `json:",inline"`
+	// Demand are the names proxyless clients asked for, with
+	// options.proxylessOnDemand (Engine.Demand).
+	Demand []string `json:"demand,omitempty"`
+	Input  `json:",inline"`
+}
+
+// translate is Translate after the case's demands.
+func (g goldenInput) translate(in Input) Result {
+	e := NewEngine(g.Options)
+	e.Demand(g.Demand)
+	e.Sync(in)
+	return e.Output().Result()
 }
 
 // goldenOutput is a case's output.yaml: the resources as `fairway
@@ -82,7 +93,7 @@ func TestGolden(t *testing.T) {
 		dir := filepath.Dir(inPath)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			in := readGoldenInput(t, inPath)
-			res := Translate(in.Input, in.Options)
+			res := in.translate(in.Input)
 			if err := res.Validate(); err != nil {
 				t.Fatalf("output does not validate:\n%v", err)
 			}
@@ -122,7 +133,7 @@ func assertOrderIndependent(t *testing.T, in goldenInput, want []byte) {
 		shuffled.IngressClasses = shuffle(r, in.IngressClasses)
 		shuffled.Secrets = shuffle(r, in.Secrets)
 		shuffled.Nodes = shuffle(r, in.Nodes)
-		if got := encodeGolden(t, Translate(shuffled, in.Options)); !bytes.Equal(got, want) {
+		if got := encodeGolden(t, in.translate(shuffled)); !bytes.Equal(got, want) {
 			t.Fatalf("output depends on input order (seed %d):\n%s", seed, cmp.Diff(string(want), string(got)))
 		}
 	}

@@ -72,6 +72,11 @@ type Options struct {
 	// Proxyless also builds the resources for gRPC clients that speak xDS
 	// themselves (Result.Proxyless).
 	Proxyless bool `json:"proxyless,omitempty"`
+	// ProxylessOnDemand builds a Service's or Ingress host's gRPC-only
+	// resources only once a client asks for one of its names
+	// (Engine.Demand), as serve does; without it every one is built, as
+	// translate prints them.
+	ProxylessOnDemand bool `json:"proxylessOnDemand,omitempty"`
 	// ListenAddress is the IP the fleet's listeners bind; "::" is dual-stack.
 	ListenAddress string `json:"listenAddress,omitempty"`
 	// RegexProgramSizeLimit is the largest RE2 program size the fleet's

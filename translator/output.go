@@ -34,7 +34,7 @@ func (e *Engine) Output() Output {
 	if err := e.recompute(); err != nil {
 		return Output{Envoy: e.envoy, Proxyless: e.grpc, Problems: e.problems(), Err: err, engine: e}
 	}
-	e.dirty = dirtySet{hosts: map[string]bool{}, services: map[nsName]bool{}}
+	e.dirty = cleanDirty()
 	return Output{Envoy: e.envoy, Proxyless: e.grpc, Problems: e.problems(), engine: e}
 }
 
@@ -58,6 +58,7 @@ func (e *Engine) recompute() error {
 	}
 	e.recomputeHosts(hosts)
 	encodedHosts := e.encodeHosts(encodeAll, hostlessChanged)
+	e.rebuildHostAPIs(encodedHosts)
 	encoded := len(encodedHosts) > 0 || len(e.dirty.hosts) > 0
 	httpsWon := e.claims.httpsWon
 	if e.dirty.claims {

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 
@@ -73,6 +74,13 @@ type proxylessBuild struct {
 // the cluster needs no node hop, so in pods mode they are the Envoys' very
 // bytes. Building is split across cores; storing is not.
 func (e *Engine) updateProxyless(keys []nsName) error {
+	if e.onDemand() {
+		// Only what may have something to build or remove: a cold
+		// build with no client then looks at no Service at all.
+		keys = slices.DeleteFunc(keys, func(k nsName) bool {
+			return !e.serviceWanted(k) && !e.demand.servers[k] && e.proxyless[k] == nil
+		})
+	}
 	builds := make([]proxylessBuild, len(keys))
 	var failed error
 	var mu sync.Mutex
@@ -95,6 +103,13 @@ func (e *Engine) updateProxyless(keys []nsName) error {
 }
 
 func (e *Engine) applyProxyless(b proxylessBuild) {
+	prev := e.proxyless[b.key]
+	if prev == nil && len(b.ports) == 0 && len(b.servers) == 0 {
+		// Not built, and nothing to build: with proxyless on demand,
+		// every Service no client asked for.
+		e.setProblems(slot{slotProxyless, b.key.namespace, b.key.name}, b.problems)
+		return
+	}
 	keep := map[string]bool{}
 	for i, p := range b.ports {
 		keep[p.cluster] = true
@@ -105,7 +120,7 @@ func (e *Engine) applyProxyless(b proxylessBuild) {
 		e.grpc.put(KindCluster, b.resources[i].cluster)
 		e.grpc.put(KindEndpoint, b.resources[i].load)
 	}
-	if prev := e.proxyless[b.key]; prev != nil {
+	if prev != nil {
 		for _, p := range prev.ports {
 			for _, target := range p.targets {
 				if !keep[target] {
@@ -119,11 +134,11 @@ func (e *Engine) applyProxyless(b proxylessBuild) {
 		}
 	}
 	var oldServers []string
-	if prev := e.proxyless[b.key]; prev != nil {
+	if prev != nil {
 		oldServers = prev.servers
 	}
 	e.servers.swap(e.grpc, oldServers, b.servers)
-	if len(b.ports) == 0 {
+	if len(b.ports) == 0 && len(b.servers) == 0 {
 		delete(e.proxyless, b.key)
 	} else {
 		st := &proxylessState{ports: b.ports}
@@ -136,16 +151,27 @@ func (e *Engine) applyProxyless(b proxylessBuild) {
 }
 
 // buildProxyless builds a Service's proxyless resources; it only reads.
+// Its server listeners are built whether or not a client asked for the
+// Service, since a gRPC server serves nothing until it has its listener.
 func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 	b := proxylessBuild{key: k}
 	svc := e.idx.services[k]
 	if !e.opts.Proxyless || svc == nil || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return b, nil
 	}
+	wanted := e.serviceWanted(k)
 	t := e.scope()
 	for i := range svc.Spec.Ports {
 		sp := &svc.Spec.Ports[i]
 		if protocolOf(sp) != corev1.ProtocolTCP || !validPort(sp.Port) {
+			continue
+		}
+		servers, err := t.grpcServerListeners(svc, sp, e.grpc)
+		if err != nil {
+			return b, err
+		}
+		b.servers = append(b.servers, servers...)
+		if !wanted {
 			continue
 		}
 		p := proxylessPort{targets: ProxylessTargets(svc.Namespace, svc.Name, sp.Port), cluster: envoy.ClusterName(svc.Namespace, svc.Name, sp.Port, false)}
@@ -161,11 +187,6 @@ func (e *Engine) buildProxyless(k nsName) (proxylessBuild, error) {
 		if cla == nil || e.opts.LBTarget != LBTargetPods {
 			cla = endpointsResource(p.cluster, byZone(t.podEndpoints(svc, sp)))
 		}
-		servers, err := t.grpcServerListeners(svc, sp, e.grpc)
-		if err != nil {
-			return b, err
-		}
-		b.servers = append(b.servers, servers...)
 		r.cluster, r.load = cl, cla
 		b.ports = append(b.ports, p)
 		b.resources = append(b.resources, r)

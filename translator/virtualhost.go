@@ -57,10 +57,24 @@ func (e *Engine) recomputeHost(host string) {
 // resolved for winners only, so a losing rule never creates a cluster. It
 // only reads; nil means the host has no routes.
 func (e *Engine) computeHost(host string) (*hostState, problems) {
-	contributors := slices.Clone(e.contrib[host])
-	slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
+	contributors := e.contrib[host]
+	if len(contributors) > 1 { // one, as most hosts have, is in order as it is
+		contributors = slices.Clone(contributors)
+		slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
+	}
 	t := e.scope()
+	// The routes are allocated together and listed in a list sized once:
+	// at most every path wins, and these were three allocations a host
+	// of two paths in a cold build.
+	n := 0
+	for _, st := range contributors {
+		n += len(st.paths(host))
+	}
 	var own []*httpRoute
+	var routes []httpRoute
+	if n > 0 {
+		own, routes = make([]*httpRoute, 0, n), make([]httpRoute, 0, n)
+	}
 	var won map[pathMatch]*httpRoute // only for hosts with many routes; a scan is cheaper below
 	winner := func(m pathMatch) *httpRoute {
 		if won != nil {
@@ -80,7 +94,8 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 					p.field, hostOrAny(host), p.match, prev.field, prev.origin.NamespacedName())
 				continue
 			}
-			r := &httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy}
+			routes = append(routes, httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy})
+			r := &routes[len(routes)-1] // never moves: routes has room for every path
 			r.cluster, r.plain = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend, st.policy)
 			own = append(own, r)
 			if won != nil {
@@ -158,22 +173,55 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 // single-label :authority check and carries the host-less routes with the
 // inverse check: a deeper name gets what the catch-all would give it.
 func (e *Engine) encodeHost(host string, st *hostState) {
+	t := e.routesOf(host, st)
+	prev := st.vhost
+	st.vhost, st.api, st.redirect = nil, nil, nil
+	if len(t.table) == 0 {
+		return
+	}
+	name, domain := host, host
+	if host == "" {
+		name, domain = envoy.CatchAllVirtualHost, "*"
+	}
+	st.vhost = sameOr(prev, newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, t.table), t.refs))
+	st.redirect = t.wants.plan(name, domain, t.table, t.refs)
+	st.api = e.hostAPI(host, t)
+}
+
+// hostRoutes is a host's route table as its virtual host and its API
+// listener are made from it.
+type hostRoutes struct {
+	table  []envoy.RouteSpec
+	refs   []Ref
+	plains map[int]string // table index -> plain cluster, for variants only
+	wants  tlsWants
+}
+
+// routesOf lists a host's routes in precedence order: its own, the
+// catch-all's (guarded) for a wildcard, then the default backend.
+func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 	hostless := e.hosts[""]
-	var table []envoy.RouteSpec
-	var refs []Ref
-	var plains map[int]string // table index -> plain cluster, for variants only
-	var wants tlsWants
+	// Sized once: the lists are kept with the encoded virtual host, and
+	// growing them cost two allocations each per host in a cold build.
+	n := len(st.own)
+	if isWildcard(host) && hostless != nil {
+		n += len(hostless.own)
+	}
+	if e.defaults.route != nil {
+		n++
+	}
+	t := hostRoutes{table: make([]envoy.RouteSpec, 0, n), refs: make([]Ref, 0, n)}
 	add := func(r envoy.RouteSpec, plain string, want tlsWant) {
 		if plain != "" {
-			if plains == nil {
-				plains = map[int]string{}
+			if t.plains == nil {
+				t.plains = map[int]string{}
 			}
-			plains[len(table)] = plain
+			t.plains[len(t.table)] = plain
 		}
-		wants.add(len(table), want)
-		table = append(table, r)
+		t.wants.add(len(t.table), want)
+		t.table = append(t.table, r)
 		if r.Cluster != "" {
-			refs = append(refs, Ref{Kind: KindCluster, Name: r.Cluster})
+			t.refs = append(t.refs, Ref{Kind: KindCluster, Name: r.Cluster})
 		}
 	}
 	for _, r := range st.own {
@@ -191,21 +239,17 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	if d := e.defaults.route; d != nil {
 		add(d.spec(), d.plain, e.tlsWant(d.policy, host != ""))
 	}
-	prev := st.vhost
-	st.vhost, st.api, st.redirect = nil, nil, nil
-	if len(table) == 0 {
-		return
+	return t
+}
+
+// hostAPI is an exact host's proxyless API listener, when proxyless
+// clients are served and (on demand) one asked for it; else nil.
+func (e *Engine) hostAPI(host string, t hostRoutes) *Resource {
+	if !e.opts.Proxyless || host == "" || isWildcard(host) || !e.hostWanted(host) {
+		return nil
 	}
-	name, domain := host, host
-	if host == "" {
-		name, domain = envoy.CatchAllVirtualHost, "*"
-	}
-	st.vhost = sameOr(prev, newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, table), refs))
-	st.redirect = wants.plan(name, domain, table, refs)
-	if e.opts.Proxyless && host != "" && !isWildcard(host) {
-		table, refs = proxylessTable(table, refs, plains)
-		st.api = newResource(host, envoy.AppendAPIListener(nil, host, table), refs)
-	}
+	table, refs := proxylessTable(t.table, t.refs, t.plains)
+	return newResource(host, envoy.AppendAPIListener(nil, host, table), refs)
 }
 
 // proxylessTable is a host's route table for proxyless clients: a gRPC
@@ -232,11 +276,16 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string) 
 
 // publishHostAPI puts or removes a host's proxyless API listener.
 func (e *Engine) publishHostAPI(host string, st *hostState) {
-	if st != nil && st.api != nil {
-		e.grpc.put(KindListener, st.api)
+	var api *Resource
+	if st != nil {
+		api = st.api
+	}
+	if api != nil {
+		e.grpc.put(KindListener, api)
 	} else if host != "" && !isWildcard(host) {
 		e.grpc.remove(KindListener, host)
 	}
+	e.implyServices(host, api)
 }
 
 // spec is the Envoy route: to the backend's cluster, or a 503 when the

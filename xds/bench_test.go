@@ -14,9 +14,13 @@ import (
 	"github.com/fairwayhq/fairway/translator"
 )
 
-// benchOptions are serve's defaults, with the flags the scale runs with.
+// benchOptions are serve's defaults, with the flags the scale runs with:
+// proxyless resources on demand, and no proxyless client asks.
+// BENCH_NO_PROXYLESS=1 measures without proxyless at all;
+// BENCH_PROXYLESS_ALL=1 with every proxyless resource built, as if a
+// client had asked for every Service and host.
 func benchOptions(s workload.Scale) translator.Options {
-	return translator.Options{Proxyless: os.Getenv("BENCH_NO_PROXYLESS") == "", SSLRedirect: s.SSLRedirect}
+	return translator.Options{Proxyless: os.Getenv("BENCH_NO_PROXYLESS") == "", ProxylessOnDemand: os.Getenv("BENCH_PROXYLESS_ALL") == "", SSLRedirect: s.SSLRedirect}
 }
 
 // benchScales are the workloads measured: small, large and large with TLS

@@ -47,6 +47,9 @@ type Cache struct {
 	// watch the server then creates for it.
 	bound map[any]streamKey
 	now   func() time.Time
+	// demand tracks proxyless names for resources built on demand
+	// (demand.go); nil when everything is built.
+	demand *demandTracker
 }
 
 const (

@@ -44,8 +44,17 @@ type Loop struct {
 	// round that published: the status and Event writers learn what was
 	// admitted and what is wrong. It must not block.
 	OnPublish func(translator.Output)
+	// ProxylessGrace is how long proxyless resources built on demand
+	// (Options.ProxylessOnDemand) stay after no stream asks for them;
+	// zero means DefaultProxylessGrace.
+	ProxylessGrace time.Duration
 
-	engine   *translator.Engine
+	engine *translator.Engine
+	// demands signals names proxyless clients newly asked for; sweep
+	// ticks the release of names no one asks for any more. Both nil
+	// unless proxyless resources are built on demand.
+	demands  <-chan struct{}
+	sweep    <-chan time.Time
 	problems map[translator.Problem]bool // last round's, to log only news
 	// sourceReasons are the non-translator reasons last reported, to zero.
 	sourceReasons []translator.Reason
@@ -55,6 +64,12 @@ type Loop struct {
 // ctx ends.
 func (l *Loop) Run(ctx context.Context) error {
 	l.engine = translator.NewEngine(l.Options)
+	if l.Options.Proxyless && l.Options.ProxylessOnDemand {
+		l.demands = l.Publisher.cache.TrackDemand()
+		t := time.NewTicker(l.sweepEvery())
+		defer t.Stop()
+		l.sweep = t.C
+	}
 	select {
 	case <-l.Source.Changed(): // the initial state, which this round reads
 	default:
@@ -64,6 +79,12 @@ func (l *Loop) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-l.demands:
+			l.round() // a client waits: no holdoff
+			continue
+		case <-l.sweep:
+			l.release()
+			continue
 		case <-l.Source.Changed():
 		}
 		if !l.settle(ctx) {
@@ -90,13 +111,23 @@ func (l *Loop) settle(ctx context.Context) bool {
 			return true
 		case <-l.Source.Changed():
 			quiet.Reset(l.Holdoff)
+		case <-l.demands:
+			return true // a client waits for its resources: publish now
 		}
 	}
 }
 
-// round brings the engine up to date and publishes what changed.
+// round brings the engine up to date, builds what proxyless clients newly
+// asked for, and publishes what changed; then the watches that waited for
+// those names are answered, published or not.
 func (l *Loop) round() {
 	start := time.Now()
+	demanded := l.Publisher.cache.TakeDemands()
+	defer l.Publisher.cache.Settle(demanded)
+	if len(demanded) > 0 {
+		l.engine.Demand(demanded)
+		l.Log.Debug("proxyless names asked for", "names", len(demanded))
+	}
 	sourceProblems := l.Source.Sync(l.engine)
 	out := l.engine.Output()
 	l.Metrics.TranslationSeconds.Observe(time.Since(start).Seconds())
@@ -109,6 +140,30 @@ func (l *Loop) round() {
 		if l.OnPublish != nil {
 			l.OnPublish(out)
 		}
+	}
+}
+
+// grace is ProxylessGrace or its default.
+func (l *Loop) grace() time.Duration {
+	if l.ProxylessGrace > 0 {
+		return l.ProxylessGrace
+	}
+	return DefaultProxylessGrace
+}
+
+// sweepEvery is how often names are looked at for release: a tenth of
+// the grace, so a name goes at most 10% after its grace ends.
+func (l *Loop) sweepEvery() time.Duration {
+	return max(l.grace()/10, 10*time.Millisecond)
+}
+
+// release drops the proxyless resources no stream asked for within the
+// grace, in a round of their own when that changes anything.
+func (l *Loop) release() {
+	names := l.Publisher.cache.Unwanted(l.grace())
+	if len(names) > 0 && l.engine.Release(names) {
+		l.Log.Debug("proxyless names released", "names", len(names))
+		l.round()
 	}
 }
 

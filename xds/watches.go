@@ -34,6 +34,9 @@ type sotwWatch struct {
 	// h is the stream's holder (nil when Nodes did not see the request).
 	h   *holder
 	key streamKey
+	// waiting: it names a proxyless resource being built on demand, and
+	// is answered when that is done (Cache.Settle), not before.
+	waiting bool
 }
 
 // partialTypes are the types whose SotW responses may carry only what
@@ -60,7 +63,8 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	if !sub.IsWildcard() {
 		w.names = sub.SubscribedResources()
 	}
-	if c.ready && w.respond(v, nil) {
+	w.waiting = c.noteDemand(v, ts, w.names)
+	if c.ready && !w.waiting && w.respond(v, nil) {
 		return nil, nil
 	}
 	ts.sotw[w] = struct{}{}
@@ -203,6 +207,9 @@ type deltaWatch struct {
 	first bool
 	h     *holder
 	key   streamKey
+	// waiting are the names to answer about once the proxyless resources
+	// it asked for are built (Cache.Settle); nil when it does not wait.
+	waiting []string
 }
 
 // CreateDeltaWatch sends what the node lacks or has stale, and what it has
@@ -234,7 +241,10 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 		// sends every resource it subscribes to.
 		sub.ReturnedResources()[resendKey] = "1"
 	}
-	if c.ready && w.respond(v, w.candidates(req), w.first) {
+	candidates := w.candidates(req)
+	if c.noteDemand(v, ts, sub.SubscribedResources()) {
+		w.waiting = append(make([]string, 0, len(candidates)), candidates...)
+	} else if c.ready && w.respond(v, candidates, w.first) {
 		return nil, nil
 	}
 	ts.delta[w] = struct{}{}
@@ -364,9 +374,14 @@ func trimmedDelta(req *cachev3.DeltaRequest) *cachev3.DeltaRequest {
 	return &discoveryv3.DeltaDiscoveryRequest{Node: req.GetNode(), TypeUrl: req.GetTypeUrl(), ResponseNonce: req.GetResponseNonce()}
 }
 
-// notify answers the open watches of the type that changed names concern.
+// notify answers the open watches of the type that changed names concern;
+// a watch waiting for a demand is answered once it is settled, with all
+// it asked for.
 func (ts *typeState) notify(v *view, names []string) {
 	for w := range ts.sotw {
+		if w.waiting {
+			continue
+		}
 		if !w.concerns(names) {
 			w.h.upToDate(v, ts.kind)
 		} else if w.respond(v, names) {
@@ -374,6 +389,9 @@ func (ts *typeState) notify(v *view, names []string) {
 		}
 	}
 	for w := range ts.delta {
+		if w.waiting != nil {
+			continue
+		}
 		if w.respond(v, slices.Clone(names), false) {
 			delete(ts.delta, w)
 		}

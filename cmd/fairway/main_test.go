@@ -262,3 +262,57 @@ func TestServeRefusesANegativeStreamCap(t *testing.T) {
 		t.Errorf("serve --max-streams -1: exit %d, stderr %q; want exit %d naming the flag", code, stderr, exitUsage)
 	}
 }
+
+// TestTranslateProxyless: with --proxyless, translate prints under
+// proxyless what gRPC clients get, every Service's as if each were asked
+// for (serve builds them on demand), the same in YAML and JSON, and the
+// fleet's part as without the flag.
+func TestTranslateProxyless(t *testing.T) {
+	_, plain, _ := runCLI(t, "translate", "-f", examples, "-o", "json")
+	code, j, stderr := runCLI(t, "translate", "-f", examples, "-o", "json", "--proxyless")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(j), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var proxyless map[string][]json.RawMessage
+	if err := json.Unmarshal(doc["proxyless"], &proxyless); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc["proxyless"]), `"web.shop.svc.cluster.local:80"`) || len(proxyless["clusters"]) == 0 {
+		t.Errorf("no proxyless listener for web.shop, or no clusters: %d listeners", len(proxyless["listeners"]))
+	}
+	delete(doc, "proxyless")
+	var fleet, without any
+	fleetJSON, _ := json.Marshal(doc)
+	if err := json.Unmarshal(fleetJSON, &fleet); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(plain), &without); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(fleet)
+	b, _ := json.Marshal(without)
+	if !bytes.Equal(a, b) {
+		t.Error("--proxyless changed the fleet's resources")
+	}
+	_, y, _ := runCLI(t, "translate", "-f", examples, "--proxyless")
+	fromYAML, err := yaml.YAMLToJSON([]byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var viaYAML, viaJSON any
+	if err := json.Unmarshal(fromYAML, &viaYAML); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(j), &viaJSON); err != nil {
+		t.Fatal(err)
+	}
+	a, _ = json.Marshal(viaYAML)
+	b, _ = json.Marshal(viaJSON)
+	if !bytes.Equal(a, b) {
+		t.Error("--proxyless: -o yaml and -o json carry different data")
+	}
+}

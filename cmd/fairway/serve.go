@@ -35,6 +35,7 @@ type serveConfig struct {
 	maxStreams                   int
 	shutdownTimeout              time.Duration
 	proxyless                    bool
+	proxylessGrace               time.Duration
 	kube                         kubeConfig
 }
 
@@ -76,12 +77,17 @@ probes and scrapes from outside the pod.`,
 		"most open xDS streams of this replica, over all connections (SotW, delta and per-type); one more is refused with RESOURCE_EXHAUSTED, and the client retries, behind a Service possibly on another replica; 0: no cap")
 	f.DurationVar(&c.shutdownTimeout, "shutdown-timeout", xds.DefaultShutdownTimeout, "how long open xDS streams may delay shutdown")
 	f.BoolVar(&c.proxyless, "proxyless", true, "also serve proxyless gRPC clients and servers (API listeners per Service port and Ingress host, server listeners for appProtocol grpc pods)")
+	f.DurationVar(&c.proxylessGrace, "proxyless-grace", xds.DefaultProxylessGrace,
+		"how long a Service's or Ingress host's proxyless resources, built when a client first asks for one of its names, stay after no client asks for them")
 	addKubeFlags(f, &c.kube)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if err := opts.Validate(); err != nil {
 			return usageError(err)
 		}
-		opts.Proxyless = c.proxyless
+		if c.proxylessGrace <= 0 {
+			return usageError(errors.New("--proxyless-grace must be positive"))
+		}
+		opts.Proxyless, opts.ProxylessOnDemand = c.proxyless, c.proxyless
 		ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		return serve(ctx, c, *opts, cmd)
@@ -134,7 +140,7 @@ func serve(ctx context.Context, c serveConfig, opts translator.Options, cmd *cob
 	}
 	loop := &xds.Loop{
 		Source: in.source, Options: opts, Publisher: publisher, Metrics: metrics, Log: log.Named("loop"),
-		Holdoff: c.holdoff, MaxDelay: c.maxDelay, OnPublish: in.onPublish,
+		Holdoff: c.holdoff, MaxDelay: c.maxDelay, OnPublish: in.onPublish, ProxylessGrace: c.proxylessGrace,
 	}
 	log.Info("starting", "version", version, "commit", buildCommit(), "source", in.name)
 	g, gctx := errgroup.WithContext(ctx)

@@ -18,6 +18,7 @@ func newTranslateCommand() *cobra.Command {
 		paths       []string
 		output      string
 		showSecrets bool
+		proxyless   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "translate -f FILE|DIR [-o yaml|json]",
@@ -34,6 +35,8 @@ be read or parsed, and 0 otherwise, Problems or not.`,
 	cmd.Flags().StringArrayVarP(&paths, "filename", "f", nil, "file or directory of Kubernetes YAML/JSON (repeatable)")
 	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
 	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print private keys instead of redacting them")
+	cmd.Flags().BoolVar(&proxyless, "proxyless", false,
+		"also print, under proxyless, what proxyless gRPC clients get: every Service's and Ingress host's, as if a client had asked for each (serve builds them when one does)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if len(paths) == 0 {
 			return usageError(errors.New("translate needs -f FILE|DIR"))
@@ -51,25 +54,35 @@ be read or parsed, and 0 otherwise, Problems or not.`,
 		if err != nil {
 			return usageError(err)
 		}
+		opts.Proxyless = proxyless
 		res := translator.Translate(in, *opts)
 		for _, p := range res.Problems {
 			fmt.Fprintf(cmd.ErrOrStderr(), "problem: %s\n", p)
 		}
-		return writeResources(cmd.OutOrStdout(), &res, output, showSecrets)
+		return writeResources(cmd.OutOrStdout(), &res, output, showSecrets, proxyless)
 	}
 	return cmd
 }
 
-// writeResources prints the resources in the translate JSON shape.
-func writeResources(w io.Writer, res *translator.Result, output string, showSecrets bool) error {
+// writeResources prints the resources in the translate JSON shape; with
+// proxyless, the proxyless ones follow under one more key, proxyless, so
+// that the fleet's part reads as it does without.
+func writeResources(w io.Writer, res *translator.Result, output string, showSecrets, proxyless bool) error {
 	resources, err := res.Resources(showSecrets)
 	if err != nil {
 		return err
 	}
-	if output == "yaml" {
-		return writeYAML(w, resources)
+	doc := translateDoc{Resources: resources}
+	if proxyless {
+		p := translator.Result{Listeners: res.Proxyless.Listeners, Clusters: res.Proxyless.Clusters, Endpoints: res.Proxyless.Endpoints}
+		if doc.Proxyless, err = p.Resources(false); err != nil {
+			return err
+		}
 	}
-	out, err := json.MarshalIndent(resources, "", "  ")
+	if output == "yaml" {
+		return writeYAML(w, doc)
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -77,9 +90,17 @@ func writeResources(w io.Writer, res *translator.Result, output string, showSecr
 	return err
 }
 
+// translateDoc is what translate prints.
+type translateDoc struct {
+	*translator.Resources
+	Proxyless *translator.Resources `json:"proxyless,omitempty"`
+}
+
 // writeYAML prints the sections in the JSON order (listeners first, as
-// Envoy reads them), which a single YAML encoding would sort away.
-func writeYAML(w io.Writer, r *translator.Resources) error {
+// Envoy reads them), which a single YAML encoding would sort away, then
+// the proxyless ones, if any.
+func writeYAML(w io.Writer, doc translateDoc) error {
+	r := doc.Resources
 	for _, section := range []struct {
 		key   string
 		items []json.RawMessage
@@ -99,5 +120,17 @@ func writeYAML(w io.Writer, r *translator.Resources) error {
 			return err
 		}
 	}
-	return nil
+	if doc.Proxyless == nil {
+		return nil
+	}
+	j, err := json.Marshal(map[string]*translator.Resources{"proxyless": doc.Proxyless})
+	if err != nil {
+		return err
+	}
+	y, err := yaml.JSONToYAML(j)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(y)
+	return err
 }

@@ -39,7 +39,10 @@ func main() {
 
 // results is everything one make bench measured.
 type results struct {
-	benches, plain, huge map[string]bench
+	// benches run serve's default (proxyless on demand, no client asks);
+	// plain without proxyless; subscribed with every proxyless resource
+	// built, as if clients had asked for every Service and host.
+	benches, plain, subscribed, huge map[string]bench
 	// loads are the fan-out runs per workload (plain, tls), by streams.
 	loads map[string][]load.Report
 	// retried are the load runs that failed once, and why.
@@ -64,6 +67,10 @@ func run(bin, outDir, streamList string, changes int, huge bool) error {
 	}
 	fmt.Fprintln(os.Stderr, "running them again without the proxyless resources...")
 	if r.plain, err = goBench([]string{"BENCH_NO_PROXYLESS=1"}, "10x"); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "running them again with every proxyless resource asked for...")
+	if r.subscribed, err = goBench([]string{"BENCH_PROXYLESS_ALL=1"}, "10x"); err != nil {
 		return err
 	}
 	if huge {

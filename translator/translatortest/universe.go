@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/fairwayhq/fairway/envoy"
 	"github.com/fairwayhq/fairway/translator"
 )
 
@@ -350,4 +351,24 @@ func (u *Universe) annotate(ing *networkingv1.Ingress) {
 		prefix := u.pick([]string{"nginx.ingress.kubernetes.io/", "fairway.dev/"})
 		ing.Annotations[prefix+a.key] = u.pick(a.values)
 	}
+}
+
+// DemandName is a name a proxyless client may subscribe to: one of a
+// Service port's targets or its cluster name, an Ingress host of the
+// universe (a wildcard or the empty one included, which name nothing), or
+// a name that is none of these. It draws from r, not the universe's own
+// source, so that drawing demands leaves the objects of a seed as they were.
+func DemandName(r *mrand.Rand) string {
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	ns, svc := pick(uNamespaces), pick(uServices)
+	port := []int32{80, 443, 53, 8080, 5432}[r.IntN(5)]
+	switch r.IntN(4) {
+	case 0:
+		return translator.ProxylessTargets(ns, svc, port)[r.IntN(3)]
+	case 1:
+		return envoy.ClusterName(ns, svc, port, false)
+	case 2:
+		return pick(uHosts)
+	}
+	return pick([]string{"nope:80", "a/b", "x.y.z:80", "web.a.svc.cluster.local:x", envoy.GRPCServerListenerPrefix + "10.0.0.1:80"})
 }
