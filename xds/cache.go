@@ -57,6 +57,9 @@ const (
 type view struct {
 	types [translator.NumKinds]*typeState
 	order *ordering
+	// bases are the delta streams' shared records of what they were
+	// sent (see sent.go).
+	bases map[baseKey]streamBase
 }
 
 // typeState is one resource type of one view.
@@ -83,6 +86,8 @@ type typeState struct {
 	sotw        map[*sotwWatch]struct{}
 	delta       map[*deltaWatch]struct{}
 	lists       *lists
+	// versionBase is the latest base made (see sent.go).
+	versionBase *versionBase
 }
 
 type changeLog struct {
@@ -155,7 +160,7 @@ var kindURLs = [translator.NumKinds]string{
 func NewCache(by GroupBy) *Cache {
 	c := &Cache{groups: groups{by: by}, bound: map[any]streamKey{}, now: time.Now}
 	for v := range c.views {
-		c.views[v] = &view{order: newOrdering()}
+		c.views[v] = &view{order: newOrdering(), bases: map[baseKey]streamBase{}}
 		for k := range translator.NumKinds {
 			ts := &typeState{kind: k, url: kindURLs[k], entries: map[string]*entry{},
 				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists}

@@ -188,6 +188,9 @@ func (c *Cache) closed(key streamKey) {
 				delete(v.order.stamps, req)
 			}
 		}
+		for k := range translator.NumKinds {
+			delete(v.bases, baseKey{key, k})
+		}
 		if _, ok := v.order.holders[key]; ok {
 			delete(v.order.holders, key)
 			v.sweep(c.now())

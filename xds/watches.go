@@ -203,6 +203,10 @@ type deltaWatch struct {
 	first bool
 	h     *holder
 	key   streamKey
+	// sent is what the stream has been sent; tracked streams (Nodes saw
+	// the request) share a base with the stream's node group.
+	sent    *sent
+	tracked bool
 }
 
 // CreateDeltaWatch sends what the node lacks or has stale, and what it has
@@ -214,6 +218,8 @@ type deltaWatch struct {
 // while no watch of the type is open: it cancels the watch (which takes
 // the cache's lock) before applying a request's subscription changes, and
 // this cache touches the map only under that lock while the watch is open.
+// Once it has grown large, a response hands back a small new map over a
+// base the stream shares (see sent.go).
 func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, ch chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -223,16 +229,20 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
-	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key,
-		first: sub.IsWildcard() && req.GetResponseNonce() == "" && len(req.GetInitialResourceVersions()) == 0}
+	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key, tracked: tracked,
+		first: sub.IsWildcard() && req.GetResponseNonce() == "" && len(req.GetInitialResourceVersions()) == 0,
+		sent:  &sent{own: sub.ReturnedResources(), sub: sub}}
 	if tracked {
 		w.h = v.order.watch(key, ts.kind)
+		w.sent.streamBase = v.bases[baseKey{key, ts.kind}]
+		w.sent.follow(req)
+		v.bases[baseKey{key, ts.kind}] = w.sent.streamBase
 	}
 	if req.GetErrorDetail() != nil {
 		// What the stream holds is older than its version map says: the
 		// next response (at the next change, not now: that would loop)
 		// sends every resource it subscribes to.
-		sub.ReturnedResources()[resendKey] = "1"
+		w.sent.own[resendKey] = "1"
 	}
 	if c.ready && w.respond(v, w.candidates(req), w.first) {
 		return nil, nil
@@ -260,10 +270,14 @@ const resendKey = "\x00fairway-resend"
 // cache: with the stream up to date as of a logged seq, what changed since
 // and what the request newly subscribes; otherwise everything.
 func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
-	ts, returned := w.ts, w.sub.ReturnedResources()
-	if at, err := strconv.ParseUint(returned[syncedKey], 10, 64); err == nil {
+	ts := w.ts
+	if slices.Contains(req.GetResourceNamesSubscribe(), "*") {
+		return w.allCandidates() // a turn to wildcard wants every name
+	}
+	if at, err := strconv.ParseUint(w.sent.own[syncedKey], 10, 64); err == nil {
 		if changed, ok := ts.changedSince(at); ok {
-			return append(slices.Clone(changed), req.GetResourceNamesSubscribe()...)
+			names := append(slices.Clone(changed), req.GetResourceNamesSubscribe()...)
+			return append(names, req.GetResourceNamesUnsubscribe()...)
 		}
 	}
 	return w.allCandidates()
@@ -271,10 +285,9 @@ func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
 
 // allCandidates are every name the node may have or want.
 func (w *deltaWatch) allCandidates() []string {
-	ts, returned := w.ts, w.sub.ReturnedResources()
-	names := slices.Collect(maps.Keys(ts.entries))
+	names := slices.Collect(maps.Keys(w.ts.entries))
 	names = append(names, slices.Collect(maps.Keys(w.sub.SubscribedResources()))...)
-	return append(names, slices.Collect(maps.Keys(returned))...)
+	return append(names, w.sent.names()...)
 }
 
 // respond sends the resources among names that the node lacks or has
@@ -286,15 +299,20 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 	if w.h.holdsBack(v, w.ts.kind, w) {
 		return false
 	}
-	ts, returned := w.ts, w.sub.ReturnedResources()
+	ts := w.ts
 	upd, removed := w.diff(names)
 	if len(upd) == 0 && len(removed) == 0 && !force {
 		w.h.upToDate(v, ts.kind)
 		return false
 	}
-	if _, resend := returned[resendKey]; resend {
-		delete(returned, resendKey)
+	if _, resend := w.sent.own[resendKey]; resend {
+		delete(w.sent.own, resendKey)
 		upd = w.everySubscribed()
+	}
+	next := w.sent.own
+	if w.tracked {
+		next = w.sent.rebase(ts)
+		v.bases[baseKey{w.key, ts.kind}] = w.sent.streamBase
 	}
 	if len(upd) == len(ts.entries) && len(upd) > 0 {
 		upd = ts.sortedDeltaResources() // the whole type: the shared list
@@ -304,7 +322,7 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 	slices.Sort(removed)
 	w.ch <- &cachev3.DeltaPassthroughResponse{
 		DeltaRequest:   w.req,
-		NextVersionMap: returned,
+		NextVersionMap: next,
 		DeltaDiscoveryResponse: &discoveryv3.DeltaDiscoveryResponse{
 			SystemVersionInfo: ts.version, Resources: upd, RemovedResources: removed, TypeUrl: ts.url,
 		},
@@ -316,25 +334,23 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 // diff finds, among names, what the node lacks or has stale and what it
 // has that is gone or unsubscribed, and records them as sent.
 func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed []string) {
-	ts, returned := w.ts, w.sub.ReturnedResources()
-	subscribed := w.sub.SubscribedResources()
-	returned[syncedKey] = strconv.FormatUint(ts.seq, 10)
+	ts, s := w.ts, w.sent
+	s.own[syncedKey] = strconv.FormatUint(ts.seq, 10)
 	for _, name := range names {
 		if name == syncedKey || name == resendKey {
 			continue
 		}
 		e := ts.entries[name]
-		_, wanted := subscribed[name]
-		have, had := returned[name]
+		have, had := s.get(name)
 		switch {
-		case e != nil && (wanted || w.sub.IsWildcard()):
+		case e != nil && s.wanted(name):
 			if d := e.deltaResource(); !had || have != d.GetVersion() {
 				upd = append(upd, d)
-				returned[name] = d.GetVersion()
+				s.set(name, d.GetVersion())
 			}
 		case had:
 			removed = append(removed, name)
-			delete(returned, name)
+			s.drop(name)
 		}
 	}
 	return upd, removed
@@ -342,13 +358,12 @@ func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed 
 
 // everySubscribed is every resource the stream subscribes to, as sent.
 func (w *deltaWatch) everySubscribed() []*discoveryv3.Resource {
-	returned := w.sub.ReturnedResources()
 	var upd []*discoveryv3.Resource
 	for name, e := range w.ts.entries {
-		if _, wanted := w.sub.SubscribedResources()[name]; wanted || w.sub.IsWildcard() {
+		if w.sent.wanted(name) {
 			d := e.deltaResource()
 			upd = append(upd, d)
-			returned[name] = d.GetVersion()
+			w.sent.set(name, d.GetVersion())
 		}
 	}
 	return upd

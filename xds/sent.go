@@ -1,0 +1,198 @@
+package xds
+
+import (
+	"maps"
+
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// What a delta stream has been sent is, for go-control-plane, a map of
+// resource name to version per stream and type: 20k entries, 1.2 MB, for
+// an Envoy that watches every cluster and endpoint assignment, and the
+// same on every Envoy of a node group. fairway keeps that map small: it
+// holds only where the stream differs from a shared record of the type's
+// versions as of some change (a versionBase), which every stream that
+// was up to date at that change shares.
+//
+// After every response the cache makes, the stream holds exactly the
+// type's current version of each resource it wants (the invariant the
+// cache's synced marker already rests on: a response brings every
+// candidate up to date). So when a stream's own map grows past a fraction
+// of its base, it is replaced by an empty one over the type's current
+// base: the stream then holds base ∩ what it wants, which is what it was
+// sent.
+
+// versionBase is a type's resource versions as of one change (seq),
+// shared by every stream that rebased there; never changed once made.
+type versionBase struct {
+	seq      uint64
+	versions map[string]string
+}
+
+// base is the type's versions now, made at most once per change.
+func (ts *typeState) base() *versionBase {
+	if ts.versionBase == nil || ts.versionBase.seq != ts.seq {
+		m := make(map[string]string, len(ts.entries))
+		for name, e := range ts.entries {
+			m[name] = e.deltaResource().GetVersion()
+		}
+		ts.versionBase = &versionBase{seq: ts.seq, versions: m}
+	}
+	return ts.versionBase
+}
+
+// gone marks, in a stream's own map, a resource of its base that the
+// stream no longer has (no version is empty-prefixed with a NUL).
+const gone = "\x00gone"
+
+// baseKey finds a delta stream's base: by stream and type.
+type baseKey struct {
+	stream streamKey
+	kind   translator.Kind
+}
+
+// streamBase is a stream's base, and whether the stream was a wildcard
+// one when it took it (then it was sent every resource of the base).
+type streamBase struct {
+	base     *versionBase
+	wildcard bool
+}
+
+// sent is one delta stream's record for one type: go-control-plane's map
+// (own) over the shared base. Only the cache's lock guards it.
+type sent struct {
+	own map[string]string
+	streamBase
+	sub cachev3.Subscription
+}
+
+// follow keeps the record exact across the subscription changes of req,
+// which go-control-plane has applied: a name newly subscribed was not
+// sent, though the base has it; a stream that turns wildcard was sent
+// only what it named, so its base is spelt out in its own map.
+func (s *sent) follow(req *cachev3.DeltaRequest) {
+	if s.base == nil {
+		return
+	}
+	if s.sub.IsWildcard() && !s.wildcard {
+		newly := map[string]bool{}
+		for _, name := range req.GetResourceNamesSubscribe() {
+			newly[name] = true
+		}
+		for name, v := range s.base.versions {
+			if _, own := s.own[name]; !own && !newly[name] && s.named(name) {
+				s.own[name] = v
+			}
+		}
+		s.streamBase = streamBase{}
+		return
+	}
+	if s.sub.IsWildcard() {
+		return
+	}
+	for _, name := range req.GetResourceNamesSubscribe() {
+		if _, own := s.own[name]; !own {
+			if _, inBase := s.base.versions[name]; inBase {
+				s.own[name] = gone
+			}
+		}
+	}
+}
+
+func (s *sent) named(name string) bool {
+	_, ok := s.sub.SubscribedResources()[name]
+	return ok
+}
+
+// wanted reports whether the stream subscribes to name.
+func (s *sent) wanted(name string) bool {
+	return s.sub.IsWildcard() || s.named(name)
+}
+
+// get is the version the stream has of name, if any. A base entry counts
+// only while the stream wants the resource: go-control-plane forgets an
+// unsubscribed name by deleting it from the stream's own map.
+func (s *sent) get(name string) (string, bool) {
+	if v, ok := s.own[name]; ok {
+		return v, v != gone
+	}
+	if s.base == nil || !s.wanted(name) {
+		return "", false
+	}
+	v, ok := s.base.versions[name]
+	return v, ok
+}
+
+// set records that the stream was sent version of name.
+func (s *sent) set(name, version string) {
+	if v, ok := s.base.lookup(name); ok && v == version && s.wanted(name) {
+		delete(s.own, name)
+		return
+	}
+	s.own[name] = version
+}
+
+// drop records that the stream was told name is gone.
+func (s *sent) drop(name string) {
+	if _, inBase := s.base.lookup(name); inBase && s.wanted(name) {
+		s.own[name] = gone
+		return
+	}
+	delete(s.own, name)
+}
+
+func (b *versionBase) lookup(name string) (string, bool) {
+	if b == nil {
+		return "", false
+	}
+	v, ok := b.versions[name]
+	return v, ok
+}
+
+// rebaseAt is how large a stream's own map may grow over a base of n
+// resources before it is replaced by the type's current base: a sixteenth
+// keeps the own maps small against the base, and rebasing rarely enough
+// that few bases are alive at once.
+func rebaseAt(n int) int { return 64 + n/16 }
+
+// rebase replaces a large own map, once the stream is up to date, by a
+// new one over the type's current base (keeping the cache's markers), and
+// returns the map the stream holds now.
+func (s *sent) rebase(ts *typeState) map[string]string {
+	if len(s.own) <= rebaseAt(len(s.base.entries())) {
+		return s.own
+	}
+	s.streamBase = streamBase{base: ts.base(), wildcard: s.sub.IsWildcard()}
+	own := make(map[string]string, 2)
+	for _, k := range []string{syncedKey, resendKey} {
+		if v, ok := s.own[k]; ok {
+			own[k] = v
+		}
+	}
+	s.own = own
+	return own
+}
+
+func (b *versionBase) entries() map[string]string {
+	if b == nil {
+		return nil
+	}
+	return b.versions
+}
+
+// names are every name the stream may have, for a full scan.
+func (s *sent) names() []string {
+	names := make([]string, 0, len(s.own)+len(s.base.entries()))
+	names = append(names, mapsKeys(s.own)...)
+	return append(names, mapsKeys(s.base.entries())...)
+}
+
+func mapsKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		keys = append(keys, k)
+	}
+	return keys
+}
