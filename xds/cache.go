@@ -46,7 +46,9 @@ type Cache struct {
 	// bound maps a request to the stream it came on, from Nodes to the
 	// watch the server then creates for it.
 	bound map[any]streamKey
-	now   func() time.Time
+	// sets are the name sets streams subscribe to (see namesets.go).
+	sets nameSets
+	now  func() time.Time
 }
 
 const (
@@ -158,7 +160,7 @@ var kindURLs = [translator.NumKinds]string{
 // NewCache creates an empty cache; it answers nothing before the first
 // Apply.
 func NewCache(by GroupBy) *Cache {
-	c := &Cache{groups: groups{by: by}, bound: map[any]streamKey{}, now: time.Now}
+	c := &Cache{groups: groups{by: by}, bound: map[any]streamKey{}, sets: newNameSets(), now: time.Now}
 	for v := range c.views {
 		c.views[v] = &view{order: newOrdering(), bases: map[baseKey]streamBase{}}
 		for k := range translator.NumKinds {

@@ -182,6 +182,7 @@ func (c *Cache) closed(key streamKey) {
 			delete(c.bound, req)
 		}
 	}
+	c.sets.closed(key)
 	for _, v := range c.views {
 		for req, s := range v.order.stamps {
 			if s.key == key {

@@ -66,19 +66,22 @@ type sent struct {
 	own map[string]string
 	streamBase
 	sub cachev3.Subscription
+	// subscribed are the names the stream subscribes to, resolved.
+	subscribed map[string]struct{}
 }
 
-// follow keeps the record exact across the subscription changes of req,
-// which go-control-plane has applied: a name newly subscribed was not
+// follow keeps the record exact across a request's subscription changes,
+// which go-control-plane has applied (added are the names it newly
+// subscribes): a name newly subscribed was not
 // sent, though the base has it; a stream that turns wildcard was sent
 // only what it named, so its base is spelt out in its own map.
-func (s *sent) follow(req *cachev3.DeltaRequest) {
+func (s *sent) follow(added []string) {
 	if s.base == nil {
 		return
 	}
 	if s.sub.IsWildcard() && !s.wildcard {
 		newly := map[string]bool{}
-		for _, name := range req.GetResourceNamesSubscribe() {
+		for _, name := range added {
 			newly[name] = true
 		}
 		for name, v := range s.base.versions {
@@ -92,7 +95,7 @@ func (s *sent) follow(req *cachev3.DeltaRequest) {
 	if s.sub.IsWildcard() {
 		return
 	}
-	for _, name := range req.GetResourceNamesSubscribe() {
+	for _, name := range added {
 		if _, own := s.own[name]; !own {
 			if _, inBase := s.base.versions[name]; inBase {
 				s.own[name] = gone
@@ -102,7 +105,7 @@ func (s *sent) follow(req *cachev3.DeltaRequest) {
 }
 
 func (s *sent) named(name string) bool {
-	_, ok := s.sub.SubscribedResources()[name]
+	_, ok := s.subscribed[name]
 	return ok
 }
 

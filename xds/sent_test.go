@@ -31,10 +31,12 @@ type deltaClient struct {
 	cancel func()
 	held   map[string]string
 	sends  int
+	// wants is what the client subscribes to ("*" for the wildcard).
+	wants map[string]bool
 }
 
 func newDeltaClient(t *testing.T, c *Cache, id int64) *deltaClient {
-	return &deltaClient{t: t, c: c, key: streamKey{delta: true, id: id}, ch: make(chan cachev3.DeltaResponse, 1), held: map[string]string{}}
+	return &deltaClient{t: t, c: c, key: streamKey{delta: true, id: id}, ch: make(chan cachev3.DeltaResponse, 1), held: map[string]string{}, wants: map[string]bool{}}
 }
 
 // request sends a delta request (the first one opens the subscription,
@@ -47,21 +49,28 @@ func (d *deltaClient) request(subscribe, unsubscribe []string, initial map[strin
 	}
 	req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d", Cluster: "fleet"}, TypeUrl: resourcev3.EndpointType,
 		ResourceNamesSubscribe: subscribe, ResourceNamesUnsubscribe: unsubscribe, InitialResourceVersions: initial}
-	if d.sub == nil {
-		sub := streamv3.NewDeltaSubscription(subscribe, unsubscribe, maps.Clone(initial), true)
-		d.sub = &sub
-		maps.Copy(d.held, initial)
-	} else {
+	for _, name := range subscribe {
+		d.wants[name] = true
+	}
+	for _, name := range unsubscribe {
+		delete(d.wants, name)
+		delete(d.held, name) // Envoy forgets what it no longer watches
+	}
+	if d.sub != nil {
 		req.ResponseNonce = strconv.Itoa(d.sends)
-		d.sub.UpdateResourceSubscriptions(subscribe, unsubscribe)
 	}
 	if nack {
 		req.ErrorDetail = &status.Status{Message: "rejected by the test"}
 	}
-	for _, name := range unsubscribe {
-		delete(d.held, name) // Envoy forgets what it no longer watches
+	d.c.bind(req, d.key) // as Nodes does, before the server sees the request
+	d.c.shareDelta(d.key, req)
+	if d.sub == nil {
+		sub := streamv3.NewDeltaSubscription(req.ResourceNamesSubscribe, req.ResourceNamesUnsubscribe, maps.Clone(initial), true)
+		d.sub = &sub
+		maps.Copy(d.held, initial)
+	} else {
+		d.sub.UpdateResourceSubscriptions(req.ResourceNamesSubscribe, req.ResourceNamesUnsubscribe)
 	}
-	d.c.bind(req, d.key)
 	cancel, err := d.c.CreateDeltaWatch(req, *d.sub, d.ch)
 	if err != nil {
 		d.t.Fatal(err)
@@ -98,7 +107,7 @@ func (d *deltaClient) exact(what string) {
 	d.take()
 	want := map[string]string{}
 	for _, r := range d.c.Resources(false)[translator.KindEndpoint] {
-		if _, ok := d.sub.SubscribedResources()[r.Name]; ok || d.sub.IsWildcard() {
+		if d.wants[r.Name] || d.wants["*"] {
 			want[r.Name] = strconv.FormatUint(r.Hash, 16)
 		}
 	}
@@ -147,6 +156,9 @@ func TestDeltaSharedBaseStaysExact(t *testing.T) {
 	}
 	if n := len(a.sub.ReturnedResources()); n > 2 {
 		t.Errorf("a stream that shares a base keeps %d versions of its own", n)
+	}
+	if n := len(a.sub.SubscribedResources()); n != 1 {
+		t.Errorf("go-control-plane holds %d names for a stream whose set is shared", n)
 	}
 
 	change := func(i int) {
@@ -203,4 +215,73 @@ func TestDeltaSharedBaseStaysExact(t *testing.T) {
 	a.ack()
 	change(190)
 	a.exact("as a wildcard stream, after a change")
+}
+
+// sotwOn is a SotW request on a stream as it reaches the cache: bound and
+// rewritten by Nodes, then made a subscription by the server.
+func sotwOn(c *Cache, id int64, typeURL string, names []string) chan cachev3.Response {
+	req := &discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "n", Cluster: "fleet"}, TypeUrl: typeURL, ResourceNames: slices.Clone(names)}
+	c.bind(req, streamKey{id: id})
+	c.shareSotW(streamKey{id: id}, req)
+	ch := make(chan cachev3.Response, 1)
+	if _, err := c.CreateWatch(req, streamv3.NewSotwSubscription(req.ResourceNames, true), ch); err != nil {
+		panic(err)
+	}
+	return ch
+}
+
+// TestSotWSharedNameSets: SotW streams that subscribe to the same names
+// share one set, and go-control-plane holds only its token; streams with
+// other names each get exactly their own; a set no stream holds any more
+// is dropped.
+func TestSotWSharedNameSets(t *testing.T) {
+	in := workload.Generate(workload.Scale{Name: "t", Services: 100, Ingresses: 100, EndpointsPerService: 1, Namespaces: 2})
+	e := translator.NewEngine(translator.Options{})
+	e.Sync(in)
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	names := resourceNames(c.Resources(false)[translator.KindEndpoint])
+	got := func(ch chan cachev3.Response) []string {
+		t.Helper()
+		var out []string
+		for _, a := range receive(t, ch).GetResources() {
+			name, _, err := nameOf(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, name)
+		}
+		return out
+	}
+	sets := []struct {
+		id    int64
+		names []string
+	}{{1, names[:40]}, {2, names[:40]}, {3, names[20:60]}, {4, names[:5]}}
+	for _, s := range sets {
+		if r := got(sotwOn(c, s.id, resourcev3.EndpointType, s.names)); !slices.Equal(r, s.names) {
+			t.Errorf("stream %d subscribed %d names, got %d: %v", s.id, len(s.names), len(r), r)
+		}
+	}
+	h1, h2, h3 := c.sets.held[heldKey{streamKey{id: 1}, resourcev3.EndpointType}], c.sets.held[heldKey{streamKey{id: 2}, resourcev3.EndpointType}], c.sets.held[heldKey{streamKey{id: 3}, resourcev3.EndpointType}]
+	if h1 == nil || h1 != h2 || h1 == h3 {
+		t.Fatalf("streams with the same names do not share one set, or streams with others do: %p %p %p", h1, h2, h3)
+	}
+	if h1.refs != 2 {
+		t.Errorf("a set held by two streams counts %d holders", h1.refs)
+	}
+	// The same names again (an ACK) keep the count; new names move it.
+	sotwOn(c, 1, resourcev3.EndpointType, names[:40])
+	sotwOn(c, 2, resourcev3.EndpointType, names[20:60])
+	if h1.refs != 1 || h3.refs != 2 {
+		t.Errorf("after an ACK and a move: holders %d and %d, want 1 and 2", h1.refs, h3.refs)
+	}
+	c.closed(streamKey{id: 1})
+	if _, ok := c.sets.byToken[h1.token]; ok {
+		t.Error("a set no stream holds is still registered")
+	}
+	c.closed(streamKey{id: 2})
+	c.closed(streamKey{id: 3})
+	if len(c.sets.byToken) != 0 || len(c.sets.held) != 0 {
+		t.Errorf("after every stream closed: %d sets, %d held", len(c.sets.byToken), len(c.sets.held))
+	}
 }

@@ -58,7 +58,7 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 		w.h = v.order.watch(key, ts.kind)
 	}
 	if !sub.IsWildcard() {
-		w.names = sub.SubscribedResources()
+		w.names = c.sets.resolve(sub.SubscribedResources())
 	}
 	if c.ready && w.respond(v, nil) {
 		return nil, nil
@@ -226,16 +226,17 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	v := c.viewFor(req.GetNode())
 	ts := typeFor(v, req.GetTypeUrl())
 	key, tracked := c.boundStream(req)
+	added := c.sets.takeAdded(req)
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
 	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key, tracked: tracked,
 		first: sub.IsWildcard() && req.GetResponseNonce() == "" && len(req.GetInitialResourceVersions()) == 0,
-		sent:  &sent{own: sub.ReturnedResources(), sub: sub}}
+		sent:  &sent{own: sub.ReturnedResources(), sub: sub, subscribed: c.sets.resolve(sub.SubscribedResources())}}
 	if tracked {
 		w.h = v.order.watch(key, ts.kind)
 		w.sent.streamBase = v.bases[baseKey{key, ts.kind}]
-		w.sent.follow(req)
+		w.sent.follow(added)
 		v.bases[baseKey{key, ts.kind}] = w.sent.streamBase
 	}
 	if req.GetErrorDetail() != nil {
@@ -244,7 +245,7 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 		// sends every resource it subscribes to.
 		w.sent.own[resendKey] = "1"
 	}
-	if c.ready && w.respond(v, w.candidates(req), w.first) {
+	if c.ready && w.respond(v, w.candidates(req, added), w.first) {
 		return nil, nil
 	}
 	ts.delta[w] = struct{}{}
@@ -269,14 +270,14 @@ const resendKey = "\x00fairway-resend"
 // candidates are the names that may differ between the node and the
 // cache: with the stream up to date as of a logged seq, what changed since
 // and what the request newly subscribes; otherwise everything.
-func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
+func (w *deltaWatch) candidates(req *cachev3.DeltaRequest, added []string) []string {
 	ts := w.ts
 	if slices.Contains(req.GetResourceNamesSubscribe(), "*") {
 		return w.allCandidates() // a turn to wildcard wants every name
 	}
 	if at, err := strconv.ParseUint(w.sent.own[syncedKey], 10, 64); err == nil {
 		if changed, ok := ts.changedSince(at); ok {
-			names := append(slices.Clone(changed), req.GetResourceNamesSubscribe()...)
+			names := append(slices.Clone(changed), added...)
 			return append(names, req.GetResourceNamesUnsubscribe()...)
 		}
 	}
@@ -286,7 +287,7 @@ func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
 // allCandidates are every name the node may have or want.
 func (w *deltaWatch) allCandidates() []string {
 	names := slices.Collect(maps.Keys(w.ts.entries))
-	names = append(names, slices.Collect(maps.Keys(w.sub.SubscribedResources()))...)
+	names = append(names, slices.Collect(maps.Keys(w.sent.subscribed))...)
 	return append(names, w.sent.names()...)
 }
 
@@ -337,7 +338,7 @@ func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed 
 	ts, s := w.ts, w.sent
 	s.own[syncedKey] = strconv.FormatUint(ts.seq, 10)
 	for _, name := range names {
-		if name == syncedKey || name == resendKey {
+		if internal(name) {
 			continue
 		}
 		e := ts.entries[name]
