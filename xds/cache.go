@@ -39,6 +39,9 @@ import (
 type Cache struct {
 	groups groups
 	lists  lists
+	// names are the resource names, for the codec to decode requests
+	// into (see intern.go).
+	names internTable
 
 	mu    sync.Mutex
 	views [2]*view
@@ -88,6 +91,7 @@ type typeState struct {
 	sotw        map[*sotwWatch]struct{}
 	delta       map[*deltaWatch]struct{}
 	lists       *lists
+	names       *internTable
 	// versionBase is the latest base made (see sent.go).
 	versionBase *versionBase
 }
@@ -165,7 +169,7 @@ func NewCache(by GroupBy) *Cache {
 		c.views[v] = &view{order: newOrdering(), bases: map[baseKey]streamBase{}}
 		for k := range translator.NumKinds {
 			ts := &typeState{kind: k, url: kindURLs[k], entries: map[string]*entry{},
-				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists}
+				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists, names: &c.names}
 			ts.version = versionString(0, 0)
 			c.views[v].types[k] = ts
 		}
@@ -295,6 +299,7 @@ func (ts *typeState) put(name string, r *translator.Resource) {
 		if r == nil {
 			ts.nameSum -= xxhash.Sum64String(name)
 			delete(ts.entries, name)
+			ts.names.remove(name)
 			ts.gen++
 			ts.invalidate()
 			return
@@ -306,6 +311,7 @@ func (ts *typeState) put(name string, r *translator.Resource) {
 	if old == nil {
 		ts.gen++
 		ts.nameSum += xxhash.Sum64String(name)
+		ts.names.add(name)
 	}
 	e := &entry{res: r, any: &anypb.Any{TypeUrl: ts.url, Value: r.Bytes}, contrib: contribution(name, r.Hash)}
 	ts.entries[name] = e

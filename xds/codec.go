@@ -167,11 +167,12 @@ func (ls *lists) find(anys []*anypb.Any) *sharedList {
 // The bytes are exactly those of marshalling the message.
 type sharedCodec struct {
 	lists *lists
+	names *internTable
 	proto encoding.CodecV2
 }
 
-func newSharedCodec(ls *lists) *sharedCodec {
-	return &sharedCodec{lists: ls, proto: encoding.GetCodecV2("proto")}
+func newSharedCodec(ls *lists, names *internTable) *sharedCodec {
+	return &sharedCodec{lists: ls, names: names, proto: encoding.GetCodecV2("proto")}
 }
 
 func (c *sharedCodec) Name() string { return "proto" }
@@ -222,4 +223,11 @@ func (c *sharedCodec) marshalDelta(d *discoveryv3.DeltaDiscoveryResponse) (mem.B
 	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(list.bytes()), mem.SliceBuffer(tail)}, nil
 }
 
-func (c *sharedCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
+// Unmarshal decodes discovery requests with their resource names interned
+// (see intern.go), anything else as protobuf.
+func (c *sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if ok, err := c.names.unmarshalRequest(data, v); ok {
+		return err
+	}
+	return c.proto.Unmarshal(data, v)
+}

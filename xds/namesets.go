@@ -75,15 +75,47 @@ func (c *Cache) shareSotW(key streamKey, req *discoveryv3.DiscoveryRequest) {
 		c.mu.Unlock()
 		return
 	}
-	set := map[string]struct{}{}
+	var sum uint64
 	for _, name := range names {
-		set[name] = struct{}{}
+		sum += xxhash.Sum64String(name)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s := c.sets.acquire(c.typeURLNames(req.GetTypeUrl()), set)
+	// Every ACK lists the names again: the set is found without a map.
+	s := c.sets.find(sum, names)
+	if s != nil {
+		s.refs++
+	} else {
+		set := make(map[string]struct{}, len(names))
+		for _, name := range names {
+			set[name] = struct{}{}
+		}
+		s = c.sets.acquire(c.typeURLNames(req.GetTypeUrl()), set)
+	}
 	c.sets.hold(heldKey{key, req.GetTypeUrl()}, s)
 	req.ResourceNames = withWildcard([]string{s.token}, wildcard)
+}
+
+// find is the registered set that is exactly the listed names (sum is
+// their hashes' sum; the list is taken to hold each name once, as a set
+// of as many names with the same sum that holds them all must be it).
+func (ns *nameSets) find(sum uint64, names []string) *nameSet {
+	for _, s := range ns.bySum[sum] {
+		if len(s.names) != len(names) {
+			continue
+		}
+		all := true
+		for _, name := range names {
+			if _, ok := s.names[name]; !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			return s
+		}
+	}
+	return nil
 }
 
 // shareDelta applies a delta request's changes to the stream's set and

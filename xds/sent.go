@@ -1,8 +1,7 @@
 package xds
 
 import (
-	"maps"
-
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 
 	"github.com/fairwayhq/fairway/translator"
@@ -160,11 +159,19 @@ func (b *versionBase) lookup(name string) (string, bool) {
 // that few bases are alive at once.
 func rebaseAt(n int) int { return 64 + n/16 }
 
-// rebase replaces a large own map, once the stream is up to date, by a
-// new one over the type's current base (keeping the cache's markers), and
-// returns the map the stream holds now.
-func (s *sent) rebase(ts *typeState) map[string]string {
-	if len(s.own) <= rebaseAt(len(s.base.entries())) {
+// record notes a response's updates and removals, and returns the map
+// the stream holds now. A response is made only once the stream is up to
+// date, so when the own map would grow large a stream that may rebase
+// (rebasing) is moved onto the type's current base instead, without
+// writing a name: the response of a first fetch leaves nothing per name.
+func (s *sent) record(ts *typeState, upd []*discoveryv3.Resource, removed []string, rebasing bool) map[string]string {
+	if !rebasing || len(s.own)+len(upd)+len(removed) <= rebaseAt(len(s.base.entries())) {
+		for _, d := range upd {
+			s.set(d.GetName(), d.GetVersion())
+		}
+		for _, name := range removed {
+			s.drop(name)
+		}
 		return s.own
 	}
 	s.streamBase = streamBase{base: ts.base(), wildcard: s.sub.IsWildcard()}
@@ -185,17 +192,3 @@ func (b *versionBase) entries() map[string]string {
 	return b.versions
 }
 
-// names are every name the stream may have, for a full scan.
-func (s *sent) names() []string {
-	names := make([]string, 0, len(s.own)+len(s.base.entries()))
-	names = append(names, mapsKeys(s.own)...)
-	return append(names, mapsKeys(s.base.entries())...)
-}
-
-func mapsKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range maps.Keys(m) {
-		keys = append(keys, k)
-	}
-	return keys
-}

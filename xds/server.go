@@ -82,7 +82,7 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	}
 	// Responses that carry a type's shared resource list reuse its
 	// encoding instead of marshalling it per stream.
-	opts = append(opts, grpc.ForceServerCodecV2(newSharedCodec(&p.Cache().lists)))
+	opts = append(opts, grpc.ForceServerCodecV2(newSharedCodec(&p.Cache().lists, &p.Cache().names)))
 	gs := grpc.NewServer(opts...)
 	srv := serverv3.NewServer(ctx, p.Cache(), nodes, sotw.WithOrderedADS())
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, srv)

@@ -43,7 +43,9 @@ import (
 //	STREAMMEM_N=500 STREAMMEM_SCALE=large-tls STREAMMEM_PROFILE=/tmp/heap.pprof \
 //	  go test -run TestStreamMemory -v ./xds/
 //
-// then go tool pprof -sample_index=inuse_space -top /tmp/heap.pprof.
+// then go tool pprof -sample_index=inuse_space -top /tmp/heap.pprof, and
+// -sample_index=alloc_space -diff_base /tmp/heap.pprof.base for what the
+// fetch allocated.
 func TestStreamMemory(t *testing.T) {
 	if os.Getenv("STREAMMEM_CHILD") != "" {
 		streamMemClients(t)
@@ -68,6 +70,9 @@ func TestStreamMemory(t *testing.T) {
 	srv := startMeasuredServer(t, p)
 
 	before := liveHeapBytes()
+	if path := os.Getenv("STREAMMEM_PROFILE"); path != "" {
+		writeHeapProfile(t, path+".base") // for -diff_base: what the fetch allocated
+	}
 	peak := newPeakSampler()
 	child, synced := startStreamMemClients(t, srv.Addr().String(), n, names)
 	start := time.Now()

@@ -2,7 +2,7 @@ package xds
 
 import (
 	"cmp"
-	"maps"
+	"iter"
 	"slices"
 	"strconv"
 
@@ -270,7 +270,7 @@ const resendKey = "\x00fairway-resend"
 // candidates are the names that may differ between the node and the
 // cache: with the stream up to date as of a logged seq, what changed since
 // and what the request newly subscribes; otherwise everything.
-func (w *deltaWatch) candidates(req *cachev3.DeltaRequest, added []string) []string {
+func (w *deltaWatch) candidates(req *cachev3.DeltaRequest, added []string) iter.Seq[string] {
 	ts := w.ts
 	if slices.Contains(req.GetResourceNamesSubscribe(), "*") {
 		return w.allCandidates() // a turn to wildcard wants every name
@@ -278,17 +278,38 @@ func (w *deltaWatch) candidates(req *cachev3.DeltaRequest, added []string) []str
 	if at, err := strconv.ParseUint(w.sent.own[syncedKey], 10, 64); err == nil {
 		if changed, ok := ts.changedSince(at); ok {
 			names := append(slices.Clone(changed), added...)
-			return append(names, req.GetResourceNamesUnsubscribe()...)
+			names = append(names, req.GetResourceNamesUnsubscribe()...)
+			slices.Sort(names)
+			return slices.Values(slices.Compact(names))
 		}
 	}
 	return w.allCandidates()
 }
 
-// allCandidates are every name the node may have or want.
-func (w *deltaWatch) allCandidates() []string {
-	names := slices.Collect(maps.Keys(w.ts.entries))
-	names = append(names, slices.Collect(maps.Keys(w.sent.subscribed))...)
-	return append(names, w.sent.names()...)
+// allCandidates are every name the node may have or want, each once and
+// without a list of them (a stream's first fetch goes through all): the
+// resources, and the names the stream has that are gone.
+func (w *deltaWatch) allCandidates() iter.Seq[string] {
+	entries, own, base := w.ts.entries, w.sent.own, w.sent.base.entries()
+	return func(yield func(string) bool) {
+		for name := range entries {
+			if !yield(name) {
+				return
+			}
+		}
+		for name := range own {
+			if _, ok := entries[name]; !ok && !yield(name) {
+				return
+			}
+		}
+		for name := range base {
+			_, inEntries := entries[name]
+			_, inOwn := own[name]
+			if !inEntries && !inOwn && !yield(name) {
+				return
+			}
+		}
+	}
 }
 
 // respond sends the resources among names that the node lacks or has
@@ -296,7 +317,7 @@ func (w *deltaWatch) allCandidates() []string {
 // sends even when there are none. After a NACK, a response sends every
 // resource the stream subscribes to. Listeners and routes wait while the
 // stream's clusters lag. It reports whether it sent.
-func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
+func (w *deltaWatch) respond(v *view, names iter.Seq[string], force bool) bool {
 	if w.h.holdsBack(v, w.ts.kind, w) {
 		return false
 	}
@@ -310,9 +331,8 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 		delete(w.sent.own, resendKey)
 		upd = w.everySubscribed()
 	}
-	next := w.sent.own
+	next := w.sent.record(ts, upd, removed, w.tracked)
 	if w.tracked {
-		next = w.sent.rebase(ts)
 		v.bases[baseKey{w.key, ts.kind}] = w.sent.streamBase
 	}
 	if len(upd) == len(ts.entries) && len(upd) > 0 {
@@ -332,12 +352,12 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 	return true
 }
 
-// diff finds, among names, what the node lacks or has stale and what it
-// has that is gone or unsubscribed, and records them as sent.
-func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed []string) {
+// diff finds, among names (each once), what the node lacks or has stale
+// and what it has that is gone or unsubscribed.
+func (w *deltaWatch) diff(names iter.Seq[string]) (upd []*discoveryv3.Resource, removed []string) {
 	ts, s := w.ts, w.sent
 	s.own[syncedKey] = strconv.FormatUint(ts.seq, 10)
-	for _, name := range names {
+	for name := range names {
 		if internal(name) {
 			continue
 		}
@@ -347,11 +367,9 @@ func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed 
 		case e != nil && s.wanted(name):
 			if d := e.deltaResource(); !had || have != d.GetVersion() {
 				upd = append(upd, d)
-				s.set(name, d.GetVersion())
 			}
 		case had:
 			removed = append(removed, name)
-			s.drop(name)
 		}
 	}
 	return upd, removed
@@ -362,9 +380,7 @@ func (w *deltaWatch) everySubscribed() []*discoveryv3.Resource {
 	var upd []*discoveryv3.Resource
 	for name, e := range w.ts.entries {
 		if w.sent.wanted(name) {
-			d := e.deltaResource()
-			upd = append(upd, d)
-			w.sent.set(name, d.GetVersion())
+			upd = append(upd, e.deltaResource())
 		}
 	}
 	return upd
@@ -390,7 +406,7 @@ func (ts *typeState) notify(v *view, names []string) {
 		}
 	}
 	for w := range ts.delta {
-		if w.respond(v, slices.Clone(names), false) {
+		if w.respond(v, slices.Values(names), false) {
 			delete(ts.delta, w)
 		}
 	}
