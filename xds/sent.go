@@ -191,4 +191,3 @@ func (b *versionBase) entries() map[string]string {
 	}
 	return b.versions
 }
-
