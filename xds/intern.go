@@ -58,8 +58,11 @@ func (t *internTable) remove(name string) {
 // strings decodes the repeated string field num of a message into the
 // table's strings, and returns the rest of the message.
 func (t *internTable) strings(b []byte, nums ...protowire.Number) (map[protowire.Number][]string, []byte, error) {
-	found := map[protowire.Number][]string{}
-	rest := make([]byte, 0, 256)
+	found, restLen, err := countFields(b, nums)
+	if err != nil {
+		return nil, nil, err
+	}
+	rest := make([]byte, 0, restLen)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for len(b) > 0 {
@@ -84,6 +87,35 @@ func (t *internTable) strings(b []byte, nums ...protowire.Number) (map[protowire
 		b = b[n+m:]
 	}
 	return found, rest, nil
+}
+
+// countFields makes room for the strings of the fields nums, each list
+// its exact size (ten thousand names are not appended one by one), and
+// counts the bytes of the other fields.
+func countFields(b []byte, nums []protowire.Number) (map[protowire.Number][]string, int, error) {
+	counts := map[protowire.Number]int{}
+	restLen := 0
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, 0, protowire.ParseError(n)
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, 0, protowire.ParseError(m)
+		}
+		if typ == protowire.BytesType && isOneOf(num, nums) {
+			counts[num]++
+		} else {
+			restLen += n + m
+		}
+		b = b[n+m:]
+	}
+	found := make(map[protowire.Number][]string, len(counts))
+	for num, n := range counts {
+		found[num] = make([]string, 0, n)
+	}
+	return found, restLen, nil
 }
 
 func isOneOf(num protowire.Number, nums []protowire.Number) bool {

@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -130,27 +131,15 @@ func (c *Cache) shareDelta(key streamKey, req *discoveryv3.DeltaDiscoveryRequest
 	defer c.mu.Unlock()
 	hk := heldKey{key, req.GetTypeUrl()}
 	old := c.sets.held[hk]
-	set := make(map[string]struct{}, len(old.members())+len(subs))
-	for name := range old.members() {
-		set[name] = struct{}{}
-	}
-	var added, dropped []string
-	for _, name := range subs {
-		if _, ok := set[name]; !ok {
-			added = append(added, name)
-			set[name] = struct{}{}
-		}
-	}
-	for _, name := range unsubs {
-		if _, ok := old.members()[name]; ok {
-			dropped = append(dropped, name)
-		}
-		delete(set, name)
-	}
+	added, dropped := deltaChange(old.members(), subs, unsubs)
 	var s *nameSet
 	subscribe, unsubscribe := dropped, unsubs
-	if len(set) > 0 {
-		s = c.sets.acquire(c.typeURLNames(req.GetTypeUrl()), set)
+	if size := len(old.members()) + len(added) - len(dropped); size > 0 {
+		if s = c.sets.findChanged(old, added, dropped, size); s != nil {
+			s.refs++
+		} else {
+			s = c.sets.acquire(c.typeURLNames(req.GetTypeUrl()), changedSet(old.members(), added, dropped))
+		}
 		subscribe = append([]string{s.token}, dropped...)
 	}
 	if old != nil {
@@ -160,6 +149,95 @@ func (c *Cache) shareDelta(key streamKey, req *discoveryv3.DeltaDiscoveryRequest
 	req.ResourceNamesSubscribe = withWildcard(subscribe, subWildcard)
 	req.ResourceNamesUnsubscribe = withWildcard(unsubscribe, unsubWildcard)
 	c.sets.added[req] = added
+}
+
+// deltaChange are the names a delta request adds to a set and the names
+// it drops from it. A list is taken to name each once, as Envoy's do (a
+// name listed twice only makes findChanged miss, and changedSet counts it
+// once).
+func deltaChange(set map[string]struct{}, subs, unsubs []string) (added, dropped []string) {
+	unsub := make(map[string]bool, len(unsubs))
+	for _, name := range unsubs {
+		if _, ok := set[name]; ok && !unsub[name] {
+			dropped = append(dropped, name)
+		}
+		unsub[name] = true
+	}
+	for _, name := range subs {
+		if _, ok := set[name]; !ok && !unsub[name] {
+			added = append(added, name)
+		}
+	}
+	return added, dropped
+}
+
+func changedSet(old map[string]struct{}, added, dropped []string) map[string]struct{} {
+	set := make(map[string]struct{}, len(old)+len(added))
+	for name := range old {
+		set[name] = struct{}{}
+	}
+	for _, name := range added {
+		set[name] = struct{}{}
+	}
+	for _, name := range dropped {
+		delete(set, name)
+	}
+	return set
+}
+
+// findChanged is the registered set that is old with added and without
+// dropped (size names), found without making that set.
+func (ns *nameSets) findChanged(old *nameSet, added, dropped []string, size int) *nameSet {
+	sum := old.sumOf()
+	for _, name := range added {
+		sum += xxhash.Sum64String(name)
+	}
+	for _, name := range dropped {
+		sum -= xxhash.Sum64String(name)
+	}
+	for _, s := range ns.bySum[sum] {
+		if len(s.names) == size && holdsAll(s.names, added) && holdsKept(s.names, old, dropped) {
+			return s
+		}
+	}
+	return nil
+}
+
+func (s *nameSet) sumOf() uint64 {
+	if s == nil {
+		return 0
+	}
+	return s.sum
+}
+
+func holdsAll(set map[string]struct{}, names []string) bool {
+	for _, name := range names {
+		if _, ok := set[name]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// holdsKept reports whether set holds every name of old that dropped
+// does not drop.
+func holdsKept(set map[string]struct{}, old *nameSet, dropped []string) bool {
+	var drop map[string]bool
+	if len(dropped) > 8 {
+		drop = make(map[string]bool, len(dropped))
+		for _, name := range dropped {
+			drop[name] = true
+		}
+	}
+	for name := range old.members() {
+		if drop[name] || (drop == nil && slices.Contains(dropped, name)) {
+			continue
+		}
+		if _, ok := set[name]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *nameSet) members() map[string]struct{} {

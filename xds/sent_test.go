@@ -285,3 +285,43 @@ func TestSotWSharedNameSets(t *testing.T) {
 		t.Errorf("after every stream closed: %d sets, %d held", len(c.sets.byToken), len(c.sets.held))
 	}
 }
+
+// TestDeltaSharedNameSets: delta streams that come to subscribe the same
+// names, in any steps, hold one set; go-control-plane holds one token per
+// stream; what a request adds is what the watch is told it adds.
+func TestDeltaSharedNameSets(t *testing.T) {
+	c := NewCache(GroupByNone)
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("ns/svc-%03d/80", i)
+	}
+	var added []string
+	request := func(id int64, sub, unsub []string) *nameSet {
+		req := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResourceNamesSubscribe: slices.Clone(sub), ResourceNamesUnsubscribe: slices.Clone(unsub)}
+		c.shareDelta(streamKey{delta: true, id: id}, req)
+		added = c.sets.takeAdded(req)
+		return c.sets.held[heldKey{streamKey{delta: true, id: id}, resourcev3.EndpointType}]
+	}
+	request(1, names[:50], nil)
+	one := request(1, names[40:80], nil)
+	if !slices.Equal(added, names[50:80]) {
+		t.Errorf("the second request adds %v, want the 30 names not held yet", added)
+	}
+	two := request(2, names[:80], nil)
+	if one == nil || one != two || one.refs != 2 || len(one.names) != 80 {
+		t.Fatalf("streams subscribing the same names in other steps hold %p and %p", one, two)
+	}
+	request(3, names[:90], nil)
+	three := request(3, []string{"*"}, names[80:90])
+	if three != one {
+		t.Fatalf("a stream that subscribed more and dropped it holds %p, not the shared %p", three, one)
+	}
+	c.closed(streamKey{delta: true, id: 1})
+	c.closed(streamKey{delta: true, id: 2})
+	if one.refs != 1 {
+		t.Errorf("after two of three holders closed the set counts %d", one.refs)
+	}
+	if request(3, nil, names[:80]) != nil || len(c.sets.byToken) != 0 {
+		t.Errorf("a stream that dropped every name still holds a set (%d registered)", len(c.sets.byToken))
+	}
+}

@@ -353,10 +353,25 @@ func (w *deltaWatch) respond(v *view, names iter.Seq[string], force bool) bool {
 }
 
 // diff finds, among names (each once), what the node lacks or has stale
-// and what it has that is gone or unsubscribed.
+// and what it has that is gone or unsubscribed. When that is the whole
+// type and nothing gone (a first fetch), it is the type's shared list,
+// found by counting first: no list per stream is made.
 func (w *deltaWatch) diff(names iter.Seq[string]) (upd []*discoveryv3.Resource, removed []string) {
+	ts := w.ts
+	w.sent.own[syncedKey] = strconv.FormatUint(ts.seq, 10)
+	updates, removals := 0, 0
+	w.compare(names, func(*discoveryv3.Resource) { updates++ }, func(string) { removals++ })
+	if removals == 0 && updates == len(ts.entries) && updates > 0 {
+		return ts.sortedDeltaResources(), nil
+	}
+	w.compare(names, func(d *discoveryv3.Resource) { upd = append(upd, d) }, func(name string) { removed = append(removed, name) })
+	return upd, removed
+}
+
+// compare calls update for each of names the node lacks or has stale, and
+// remove for each it has that is gone or unsubscribed.
+func (w *deltaWatch) compare(names iter.Seq[string], update func(*discoveryv3.Resource), remove func(string)) {
 	ts, s := w.ts, w.sent
-	s.own[syncedKey] = strconv.FormatUint(ts.seq, 10)
 	for name := range names {
 		if internal(name) {
 			continue
@@ -366,13 +381,12 @@ func (w *deltaWatch) diff(names iter.Seq[string]) (upd []*discoveryv3.Resource, 
 		switch {
 		case e != nil && s.wanted(name):
 			if d := e.deltaResource(); !had || have != d.GetVersion() {
-				upd = append(upd, d)
+				update(d)
 			}
 		case had:
-			removed = append(removed, name)
+			remove(name)
 		}
 	}
-	return upd, removed
 }
 
 // everySubscribed is every resource the stream subscribes to, as sent.
@@ -405,8 +419,10 @@ func (ts *typeState) notify(v *view, names []string) {
 			delete(ts.sotw, w)
 		}
 	}
+	// Delta responses compare each name once.
+	unique := slices.Compact(slices.Sorted(slices.Values(names)))
 	for w := range ts.delta {
-		if w.respond(v, slices.Values(names), false) {
+		if w.respond(v, slices.Values(unique), false) {
 			delete(ts.delta, w)
 		}
 	}
