@@ -43,6 +43,10 @@ import (
 //	STREAMMEM_N=500 STREAMMEM_SCALE=large-tls STREAMMEM_PROFILE=/tmp/heap.pprof \
 //	  go test -run TestStreamMemory -v ./xds/
 //
+// STREAMMEM_PARTIAL=1 subscribes to all endpoint assignments and route
+// tables but one, so that every response is encoded for its stream, and
+// STREAMMEM_FULLSENDS sets the bound on those (-1: none).
+//
 // then go tool pprof -sample_index=inuse_space -top /tmp/heap.pprof, and
 // -sample_index=alloc_space -diff_base /tmp/heap.pprof.base for what the
 // fetch allocated.
@@ -66,6 +70,11 @@ func TestStreamMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	names := subscribedNames(p.Cache())
+	if os.Getenv("STREAMMEM_PARTIAL") != "" {
+		// All but one: no response is a type's shared list, each is
+		// encoded for its stream (what the full-send bound is for).
+		names.Endpoints, names.Routes = names.Endpoints[1:], names.Routes[1:]
+	}
 	e = nil
 	srv := startMeasuredServer(t, p)
 
@@ -128,7 +137,8 @@ func startMeasuredServer(t *testing.T, p *Publisher) *Server {
 	t.Helper()
 	nodes := NewNodes(p, hclog.NewNullLogger(), p.metrics)
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := NewServer(ctx, ServerConfig{Address: "127.0.0.1:0", ShutdownTimeout: time.Second}, p, nodes, hclog.NewNullLogger())
+	full, _ := strconv.Atoi(os.Getenv("STREAMMEM_FULLSENDS")) // 0: the default, -1: no bound
+	srv, err := NewServer(ctx, ServerConfig{Address: "127.0.0.1:0", ShutdownTimeout: time.Second, MaxFullSends: full}, p, nodes, hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
