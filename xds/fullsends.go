@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/mem"
@@ -19,13 +20,16 @@ import (
 // send of at least largeSendBytes waits for a slot before it is encoded
 // and gives the slot back when gRPC frees the encoding, that is once the
 // transport has written it (or the stream ended). Smaller sends, the
-// steady state of single changes, never wait. A slot is held by a slow
-// reader only up to fullSendWait: after that a send goes ahead without
-// one, so readers that do not read cannot stall every other stream's
-// fetch; the bound is then exceeded by those sends alone.
+// steady state of single changes, never wait. A send waits in its own
+// stream's goroutine, which holds no lock the cache or another stream
+// needs. A slow reader holds its slot only for fullSendHold: then the slot
+// is given back though the encoding is still alive, so readers that do
+// not read cannot stall every other stream's fetch; the bound is then
+// exceeded by one encoding per such reader (gRPC lets a stream have one
+// message queued), not by the number of streams waiting.
 type fullSends struct {
 	slots chan struct{}
-	wait  time.Duration
+	hold  time.Duration
 }
 
 // Defaults of the bound (see README "Sizing").
@@ -37,15 +41,16 @@ const (
 	// largeSendBytes is the size from which a send counts as large: a
 	// type sent whole at the large scale is MBs, a single change KBs.
 	largeSendBytes = 256 << 10
-	// fullSendWait bounds how long a send waits for a slot.
-	fullSendWait = 2 * time.Second
+	// fullSendHold bounds how long a send holds its slot: a large type
+	// takes tens of ms to write to a reader that reads.
+	fullSendHold = 2 * time.Second
 )
 
 func newFullSends(n int) *fullSends {
 	if n <= 0 {
 		return nil
 	}
-	return &fullSends{slots: make(chan struct{}, n), wait: fullSendWait}
+	return &fullSends{slots: make(chan struct{}, n), hold: fullSendHold}
 }
 
 // marshal encodes a large message within a slot, a small one as proto
@@ -64,25 +69,18 @@ func (f *fullSends) marshal(m proto.Message, small func() (mem.BufferSlice, erro
 	return mem.BufferSlice{mem.NewBuffer(&b, slotRelease(release))}, nil
 }
 
-// acquire takes a slot, or none after the wait; it returns what gives it
-// back.
+// acquire waits for a slot; it returns what gives it back (once, at the
+// latest after the hold).
 func (f *fullSends) acquire() func() {
-	select {
-	case f.slots <- struct{}{}:
-		return f.release
-	default:
-	}
-	t := time.NewTimer(f.wait)
-	defer t.Stop()
-	select {
-	case f.slots <- struct{}{}:
-		return f.release
-	case <-t.C:
-		return func() {}
+	f.slots <- struct{}{}
+	var once sync.Once
+	release := func() { once.Do(func() { <-f.slots }) }
+	t := time.AfterFunc(f.hold, release)
+	return func() {
+		t.Stop()
+		release()
 	}
 }
-
-func (f *fullSends) release() { <-f.slots }
 
 // slotRelease is the "pool" gRPC returns an encoding to when it has freed
 // it: it gives the slot back, and the bytes to the garbage collector.

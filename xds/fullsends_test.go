@@ -11,12 +11,12 @@ import (
 )
 
 // TestFullSendsBound: at most n large encodings are alive at once: one
-// more waits until gRPC frees one (the transport wrote it), and goes ahead
-// without a slot after the wait; small sends never wait; the bytes are
-// those of proto marshalling.
+// more waits until gRPC frees one (the transport wrote it), or until one
+// was held past the hold (a reader that does not read); small sends never
+// wait; the bytes are those of proto marshalling.
 func TestFullSendsBound(t *testing.T) {
 	f := newFullSends(2)
-	f.wait = 300 * time.Millisecond
+	f.hold = 400 * time.Millisecond
 	large := &discoveryv3.DiscoveryResponse{VersionInfo: "1", Resources: []*anypb.Any{{TypeUrl: "t", Value: make([]byte, largeSendBytes)}}}
 	small := &discoveryv3.DiscoveryResponse{VersionInfo: "1", Resources: []*anypb.Any{{TypeUrl: "t", Value: []byte("x")}}}
 	want, _ := proto.Marshal(large)
@@ -53,17 +53,17 @@ func TestFullSendsBound(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("a freed encoding did not give its slot back")
 	}
-	// Two alive again (second, and a fourth): a fifth waits out the
-	// wait, then goes ahead without a slot.
+	// Two alive again (second, and a fourth): a fifth waits until the
+	// second has held its slot for the hold, though it is not freed.
 	fourth := marshal(large)
 	start = time.Now()
 	fifth := marshal(large)
-	if d := time.Since(start); d < f.wait {
-		t.Errorf("a send with every slot taken went ahead after %v, before the wait", d)
+	if d := time.Since(start); d > 2*f.hold {
+		t.Errorf("a send waited %v for slots held past the hold of %v", d, f.hold)
 	}
-	fifth.Free()
-	second.Free()
+	second.Free() // after its slot was taken back: no second release
 	fourth.Free()
+	fifth.Free()
 	if len(f.slots) != 0 {
 		t.Errorf("%d slots still taken after every encoding was freed", len(f.slots))
 	}
