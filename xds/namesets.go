@@ -156,6 +156,10 @@ func (c *Cache) shareDelta(key streamKey, req *discoveryv3.DeltaDiscoveryRequest
 // name listed twice only makes findChanged miss, and changedSet counts it
 // once).
 func deltaChange(set map[string]struct{}, subs, unsubs []string) (added, dropped []string) {
+	if len(set) == 0 && len(unsubs) == 0 {
+		return subs, nil // a first subscription adds all it names
+	}
+	added = make([]string, 0, len(subs))
 	unsub := make(map[string]bool, len(unsubs))
 	for _, name := range unsubs {
 		if _, ok := set[name]; ok && !unsub[name] {
