@@ -61,12 +61,16 @@ func (f *fullSends) marshal(m proto.Message, small func() (mem.BufferSlice, erro
 		return small()
 	}
 	release := f.acquire()
-	b, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), m)
+	pool := mem.DefaultBufferPool()
+	buf := pool.Get(size)
+	b, err := proto.MarshalOptions{}.MarshalAppend((*buf)[:0], m)
 	if err != nil {
+		pool.Put(buf)
 		release()
 		return nil, err
 	}
-	return mem.BufferSlice{mem.NewBuffer(&b, slotRelease(release))}, nil
+	*buf = b
+	return mem.BufferSlice{mem.NewBuffer(buf, slotRelease{release, pool})}, nil
 }
 
 // acquire waits for a slot; it returns what gives it back (once, at the
@@ -82,10 +86,18 @@ func (f *fullSends) acquire() func() {
 	}
 }
 
-// slotRelease is the "pool" gRPC returns an encoding to when it has freed
-// it: it gives the slot back, and the bytes to the garbage collector.
-type slotRelease func()
+// slotRelease is the pool gRPC returns an encoding to when it has freed
+// it: it gives the slot back, and the bytes to gRPC's pool, for the next
+// large send (a reconnect's sends, one after another, reuse a few buffers
+// instead of leaving garbage for the collector).
+type slotRelease struct {
+	release func()
+	pool    mem.BufferPool
+}
 
-func (r slotRelease) Get(int) *[]byte { panic("fullSends: a slot is no pool to take from") }
+func (r slotRelease) Get(n int) *[]byte { return r.pool.Get(n) }
 
-func (r slotRelease) Put(*[]byte) { r() }
+func (r slotRelease) Put(b *[]byte) {
+	r.pool.Put(b)
+	r.release()
+}
