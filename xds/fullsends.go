@@ -61,16 +61,12 @@ func (f *fullSends) marshal(m proto.Message, small func() (mem.BufferSlice, erro
 		return small()
 	}
 	release := f.acquire()
-	pool := mem.DefaultBufferPool()
-	buf := pool.Get(size)
-	b, err := proto.MarshalOptions{}.MarshalAppend((*buf)[:0], m)
+	b, err := proto.MarshalOptions{}.MarshalAppend(make([]byte, 0, size), m)
 	if err != nil {
-		pool.Put(buf)
 		release()
 		return nil, err
 	}
-	*buf = b
-	return mem.BufferSlice{mem.NewBuffer(buf, slotRelease{release, pool})}, nil
+	return mem.BufferSlice{mem.NewBuffer(&b, slotRelease(release))}, nil
 }
 
 // acquire waits for a slot; it returns what gives it back (once, at the
@@ -86,18 +82,10 @@ func (f *fullSends) acquire() func() {
 	}
 }
 
-// slotRelease is the pool gRPC returns an encoding to when it has freed
-// it: it gives the slot back, and the bytes to gRPC's pool, for the next
-// large send (a reconnect's sends, one after another, reuse a few buffers
-// instead of leaving garbage for the collector).
-type slotRelease struct {
-	release func()
-	pool    mem.BufferPool
-}
+// slotRelease is the "pool" gRPC returns an encoding to when it has freed
+// it: it gives the slot back, and the bytes to the garbage collector.
+type slotRelease func()
 
-func (r slotRelease) Get(n int) *[]byte { return r.pool.Get(n) }
+func (r slotRelease) Get(int) *[]byte { panic("fullSends: a slot is no pool to take from") }
 
-func (r slotRelease) Put(b *[]byte) {
-	r.pool.Put(b)
-	r.release()
-}
+func (r slotRelease) Put(*[]byte) { r() }
