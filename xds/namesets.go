@@ -54,8 +54,14 @@ type nameSets struct {
 	// held is each stream's current set per type.
 	held map[heldKey]*nameSet
 	// added are the names a rewritten delta request newly subscribes, by
-	// request, for the watch the server then creates for it.
-	added map[any][]string
+	// request, for the watch the server then creates for it (dropped with
+	// the stream if the server refuses the request instead).
+	added map[any]addedNames
+}
+
+type addedNames struct {
+	stream streamKey
+	names  []string
 }
 
 type heldKey struct {
@@ -64,7 +70,7 @@ type heldKey struct {
 }
 
 func newNameSets() nameSets {
-	return nameSets{bySum: map[uint64][]*nameSet{}, byToken: map[string]*nameSet{}, held: map[heldKey]*nameSet{}, added: map[any][]string{}}
+	return nameSets{bySum: map[uint64][]*nameSet{}, byToken: map[string]*nameSet{}, held: map[heldKey]*nameSet{}, added: map[any]addedNames{}}
 }
 
 // shareSotW swaps a SotW request's names for its set's token.
@@ -148,7 +154,7 @@ func (c *Cache) shareDelta(key streamKey, req *discoveryv3.DeltaDiscoveryRequest
 	c.sets.hold(hk, s)
 	req.ResourceNamesSubscribe = withWildcard(subscribe, subWildcard)
 	req.ResourceNamesUnsubscribe = withWildcard(unsubscribe, unsubWildcard)
-	c.sets.added[req] = added
+	c.sets.added[req] = addedNames{key, added}
 }
 
 // deltaChange are the names a delta request adds to a set and the names
@@ -369,6 +375,11 @@ func (ns *nameSets) closed(key streamKey) {
 			delete(ns.held, k)
 		}
 	}
+	for req, a := range ns.added {
+		if a.stream == key {
+			delete(ns.added, req)
+		}
+	}
 }
 
 // resolve is a subscription's names: the shared set its token names,
@@ -405,7 +416,7 @@ func (ns *nameSets) resolve(m map[string]struct{}) map[string]struct{} {
 func (ns *nameSets) takeAdded(req *discoveryv3.DeltaDiscoveryRequest) []string {
 	if added, ok := ns.added[req]; ok {
 		delete(ns.added, req)
-		return added
+		return added.names
 	}
 	subs, _ := withoutWildcard(req.GetResourceNamesSubscribe())
 	return subs
