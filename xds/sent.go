@@ -18,10 +18,11 @@ import (
 // After every response the cache makes, the stream holds exactly the
 // type's current version of each resource it wants (the invariant the
 // cache's synced marker already rests on: a response brings every
-// candidate up to date). So when a stream's own map grows past a fraction
-// of its base, it is replaced by an empty one over the type's current
-// base: the stream then holds base ∩ what it wants, which is what it was
-// sent.
+// candidate up to date). So when a stream's own map would grow past a
+// fraction of its base, it is replaced by an empty one over the type's
+// current base (see record): the stream then holds base ∩ what it wants,
+// which is what it was sent. A name it subscribes to later is marked as
+// not held until it is sent (see follow).
 
 // versionBase is a type's resource versions as of one change (seq),
 // shared by every stream that rebased there; never changed once made.
@@ -43,7 +44,7 @@ func (ts *typeState) base() *versionBase {
 }
 
 // gone marks, in a stream's own map, a resource of its base that the
-// stream no longer has (no version is empty-prefixed with a NUL).
+// stream does not have (no version starts with a NUL byte).
 const gone = "\x00gone"
 
 // baseKey finds a delta stream's base: by stream and type.
