@@ -113,9 +113,36 @@ func countFields(b []byte, nums []protowire.Number) (map[protowire.Number][]stri
 	}
 	found := make(map[protowire.Number][]string, len(counts))
 	for num, n := range counts {
-		found[num] = make([]string, 0, n)
+		found[num] = nameList(n)
 	}
 	return found, restLen, nil
+}
+
+// nameLists are lists of request names that Nodes handed back once it
+// swapped them for a shared set's token (see namesets.go): a SotW Envoy's
+// every ACK lists its ten thousand names again, and the list is reused
+// rather than left for the collector.
+var nameLists sync.Pool
+
+// nameList is an empty list with room for n names.
+func nameList(n int) []string {
+	if p, ok := nameLists.Get().(*[]string); ok {
+		if cap(*p) >= n {
+			return (*p)[:0]
+		}
+		nameLists.Put(p)
+	}
+	return make([]string, 0, n)
+}
+
+// recycleNames hands back a list no one reads any more.
+func recycleNames(names []string) {
+	if cap(names) < minSharedNames {
+		return
+	}
+	clear(names[:cap(names)]) // hold no strings
+	names = names[:0]
+	nameLists.Put(&names)
 }
 
 func isOneOf(num protowire.Number, nums []protowire.Number) bool {

@@ -100,7 +100,11 @@ func (c *Cache) shareSotW(key streamKey, req *discoveryv3.DiscoveryRequest) {
 		s = c.sets.acquire(c.typeURLNames(req.GetTypeUrl()), set)
 	}
 	c.sets.hold(heldKey{key, req.GetTypeUrl()}, s)
+	listed := req.ResourceNames
 	req.ResourceNames = withWildcard([]string{s.token}, wildcard)
+	// The server reads only the new list from here on, and nothing else
+	// holds the decoded one: it goes back for the next request.
+	recycleNames(listed)
 }
 
 // find is the registered set that is exactly the listed names (sum is
