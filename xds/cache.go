@@ -39,6 +39,9 @@ import (
 type Cache struct {
 	groups groups
 	lists  lists
+	// names are the resource names, for the codec to decode requests
+	// into (see intern.go).
+	names internTable
 
 	mu    sync.Mutex
 	views [2]*view
@@ -50,6 +53,8 @@ type Cache struct {
 	// demand tracks proxyless names for resources built on demand
 	// (demand.go); nil when everything is built.
 	demand *demandTracker
+	// sets are the name sets streams subscribe to (see namesets.go).
+	sets nameSets
 }
 
 const (
@@ -60,6 +65,9 @@ const (
 type view struct {
 	types [translator.NumKinds]*typeState
 	order *ordering
+	// bases are the delta streams' shared records of what they were
+	// sent (see sent.go).
+	bases map[baseKey]streamBase
 }
 
 // typeState is one resource type of one view.
@@ -86,6 +94,9 @@ type typeState struct {
 	sotw        map[*sotwWatch]struct{}
 	delta       map[*deltaWatch]struct{}
 	lists       *lists
+	names       *internTable
+	// versionBase is the latest base made (see sent.go).
+	versionBase *versionBase
 }
 
 type changeLog struct {
@@ -156,12 +167,12 @@ var kindURLs = [translator.NumKinds]string{
 // NewCache creates an empty cache; it answers nothing before the first
 // Apply.
 func NewCache(by GroupBy) *Cache {
-	c := &Cache{groups: groups{by: by}, bound: map[any]streamKey{}, now: time.Now}
+	c := &Cache{groups: groups{by: by}, bound: map[any]streamKey{}, sets: newNameSets(), now: time.Now}
 	for v := range c.views {
-		c.views[v] = &view{order: newOrdering()}
+		c.views[v] = &view{order: newOrdering(), bases: map[baseKey]streamBase{}}
 		for k := range translator.NumKinds {
 			ts := &typeState{kind: k, url: kindURLs[k], entries: map[string]*entry{},
-				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists}
+				sotw: map[*sotwWatch]struct{}{}, delta: map[*deltaWatch]struct{}{}, lists: &c.lists, names: &c.names}
 			ts.version = versionString(0, 0)
 			c.views[v].types[k] = ts
 		}
@@ -291,6 +302,7 @@ func (ts *typeState) put(name string, r *translator.Resource) {
 		if r == nil {
 			ts.nameSum -= xxhash.Sum64String(name)
 			delete(ts.entries, name)
+			ts.names.remove(name)
 			ts.gen++
 			ts.invalidate()
 			return
@@ -302,6 +314,7 @@ func (ts *typeState) put(name string, r *translator.Resource) {
 	if old == nil {
 		ts.gen++
 		ts.nameSum += xxhash.Sum64String(name)
+		ts.names.add(name)
 	}
 	e := &entry{res: r, any: &anypb.Any{TypeUrl: ts.url, Value: r.Bytes}, contrib: contribution(name, r.Hash)}
 	ts.entries[name] = e

@@ -167,11 +167,23 @@ func (ls *lists) find(anys []*anypb.Any) *sharedList {
 // The bytes are exactly those of marshalling the message.
 type sharedCodec struct {
 	lists *lists
+	names *internTable
+	// full bounds the large encodings of other responses (nil: no bound).
+	full  *fullSends
 	proto encoding.CodecV2
 }
 
-func newSharedCodec(ls *lists) *sharedCodec {
-	return &sharedCodec{lists: ls, proto: encoding.GetCodecV2("proto")}
+func newSharedCodec(ls *lists, names *internTable) *sharedCodec {
+	return &sharedCodec{lists: ls, names: names, proto: encoding.GetCodecV2("proto")}
+}
+
+// marshalOwn encodes a response that carries no shared list.
+func (c *sharedCodec) marshalOwn(v any) (mem.BufferSlice, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return c.proto.Marshal(v)
+	}
+	return c.full.marshal(m, func() (mem.BufferSlice, error) { return c.proto.Marshal(v) })
 }
 
 func (c *sharedCodec) Name() string { return "proto" }
@@ -182,11 +194,11 @@ func (c *sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	resp, ok := v.(*discoveryv3.DiscoveryResponse)
 	if !ok {
-		return c.proto.Marshal(v)
+		return c.marshalOwn(v)
 	}
 	list := c.lists.find(resp.GetResources())
 	if list == nil {
-		return c.proto.Marshal(v)
+		return c.marshalOwn(v)
 	}
 	head, err := proto.Marshal(&discoveryv3.DiscoveryResponse{VersionInfo: resp.GetVersionInfo()})
 	if err != nil {
@@ -206,7 +218,7 @@ func (c *sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
 func (c *sharedCodec) marshalDelta(d *discoveryv3.DeltaDiscoveryResponse) (mem.BufferSlice, error) {
 	list := c.lists.findDelta(d.GetResources())
 	if list == nil {
-		return c.proto.Marshal(d)
+		return c.marshalOwn(d)
 	}
 	head, err := proto.Marshal(&discoveryv3.DeltaDiscoveryResponse{SystemVersionInfo: d.GetSystemVersionInfo()})
 	if err != nil {
@@ -222,4 +234,11 @@ func (c *sharedCodec) marshalDelta(d *discoveryv3.DeltaDiscoveryResponse) (mem.B
 	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(list.bytes()), mem.SliceBuffer(tail)}, nil
 }
 
-func (c *sharedCodec) Unmarshal(data mem.BufferSlice, v any) error { return c.proto.Unmarshal(data, v) }
+// Unmarshal decodes discovery requests with their resource names interned
+// (see intern.go), anything else as protobuf.
+func (c *sharedCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if ok, err := c.names.unmarshalRequest(data, v); ok {
+		return err
+	}
+	return c.proto.Unmarshal(data, v)
+}

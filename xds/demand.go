@@ -124,10 +124,10 @@ func (c *Cache) Settle(names []string) {
 			}
 		}
 		for w := range ts.delta {
-			if w.waiting != nil && !d.waits(w.sub.SubscribedResources()) {
+			if w.waiting != nil && !d.waits(w.sent.subscribed) {
 				names := w.waiting
 				w.waiting = nil
-				if w.respond(v, names, w.first) {
+				if w.respond(v, slices.Values(names), w.first) {
 					delete(ts.delta, w)
 				}
 			}
@@ -156,7 +156,7 @@ func (c *Cache) Unwanted(grace time.Duration) []string {
 			d.markSeen(w.names, now)
 		}
 		for w := range ts.delta {
-			d.markSeen(w.sub.SubscribedResources(), now)
+			d.markSeen(w.sent.subscribed, now)
 		}
 	}
 	var gone []string

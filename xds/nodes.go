@@ -248,6 +248,7 @@ func (n *Nodes) OnStreamRequest(id int64, req *discoveryv3.DiscoveryRequest) err
 	if rejected := n.request(streamKey{id: id}, req, req.GetNode(), req.GetTypeUrl(), req.GetResponseNonce(), nack); rejected != "" {
 		req.VersionInfo = rejected
 	}
+	n.publisher.cache.shareSotW(streamKey{id: id}, req)
 	return nil
 }
 
@@ -279,6 +280,7 @@ func (n *Nodes) OnStreamDeltaRequest(id int64, req *discoveryv3.DeltaDiscoveryRe
 	}
 	nack := nackOf(req.GetErrorDetail(), n.now())
 	n.request(key, req, node, req.GetTypeUrl(), req.GetResponseNonce(), nack)
+	n.publisher.cache.shareDelta(key, req)
 	return nil
 }
 

@@ -182,11 +182,15 @@ func (c *Cache) closed(key streamKey) {
 			delete(c.bound, req)
 		}
 	}
+	c.sets.closed(key)
 	for _, v := range c.views {
 		for req, s := range v.order.stamps {
 			if s.key == key {
 				delete(v.order.stamps, req)
 			}
+		}
+		for k := range translator.NumKinds {
+			delete(v.bases, baseKey{key, k})
 		}
 		if _, ok := v.order.holders[key]; ok {
 			delete(v.order.holders, key)

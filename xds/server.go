@@ -1,6 +1,7 @@
 package xds
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -34,6 +35,9 @@ type ServerConfig struct {
 	// MaxStreams bounds the open xDS streams of the whole server, over all
 	// connections; 0 is no bound. See streamCap.
 	MaxStreams int
+	// MaxFullSends bounds the large per-stream encodings alive at once
+	// (see fullSends); 0 is DefaultMaxFullSends, negative no bound.
+	MaxFullSends int
 	// ShutdownTimeout bounds how long open streams may hold up shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -82,7 +86,9 @@ func NewServer(ctx context.Context, cfg ServerConfig, p *Publisher, nodes *Nodes
 	}
 	// Responses that carry a type's shared resource list reuse its
 	// encoding instead of marshalling it per stream.
-	opts = append(opts, grpc.ForceServerCodecV2(newSharedCodec(&p.Cache().lists)))
+	codec := newSharedCodec(&p.Cache().lists, &p.Cache().names)
+	codec.full = newFullSends(cmp.Or(cfg.MaxFullSends, DefaultMaxFullSends))
+	opts = append(opts, grpc.ForceServerCodecV2(codec))
 	gs := grpc.NewServer(opts...)
 	srv := serverv3.NewServer(ctx, p.Cache(), nodes, sotw.WithOrderedADS())
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, srv)

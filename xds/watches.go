@@ -2,7 +2,7 @@ package xds
 
 import (
 	"cmp"
-	"maps"
+	"iter"
 	"slices"
 	"strconv"
 
@@ -61,7 +61,7 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 		w.h = v.order.watch(key, ts.kind)
 	}
 	if !sub.IsWildcard() {
-		w.names = sub.SubscribedResources()
+		w.names = c.sets.resolve(sub.SubscribedResources())
 	}
 	w.waiting = c.noteDemand(v, ts, w.names)
 	if c.ready && !w.waiting && w.respond(v, nil) {
@@ -210,6 +210,10 @@ type deltaWatch struct {
 	// waiting are the names to answer about once the proxyless resources
 	// it asked for are built (Cache.Settle); nil when it does not wait.
 	waiting []string
+	// sent is what the stream has been sent; tracked streams (Nodes saw
+	// the request) share a base with the stream's node group.
+	sent    *sent
+	tracked bool
 }
 
 // CreateDeltaWatch sends what the node lacks or has stale, and what it has
@@ -221,29 +225,36 @@ type deltaWatch struct {
 // while no watch of the type is open: it cancels the watch (which takes
 // the cache's lock) before applying a request's subscription changes, and
 // this cache touches the map only under that lock while the watch is open.
+// Once it has grown large, a response hands back a small new map over a
+// base the stream shares (see sent.go).
 func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, ch chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := c.viewFor(req.GetNode())
 	ts := typeFor(v, req.GetTypeUrl())
 	key, tracked := c.boundStream(req)
+	added := c.sets.takeAdded(req)
 	if ts == nil {
 		return nil, nil // a type fairway does not serve: never answered
 	}
-	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key,
-		first: sub.IsWildcard() && req.GetResponseNonce() == "" && len(req.GetInitialResourceVersions()) == 0}
+	w := &deltaWatch{req: trimmedDelta(req), sub: sub, ch: ch, ts: ts, key: key, tracked: tracked,
+		first: sub.IsWildcard() && req.GetResponseNonce() == "" && len(req.GetInitialResourceVersions()) == 0,
+		sent:  &sent{own: sub.ReturnedResources(), sub: sub, subscribed: c.sets.resolve(sub.SubscribedResources())}}
 	if tracked {
 		w.h = v.order.watch(key, ts.kind)
+		w.sent.streamBase = v.bases[baseKey{key, ts.kind}]
+		w.sent.follow(added)
+		v.bases[baseKey{key, ts.kind}] = w.sent.streamBase
 	}
 	if req.GetErrorDetail() != nil {
 		// What the stream holds is older than its version map says: the
 		// next response (at the next change, not now: that would loop)
 		// sends every resource it subscribes to.
-		sub.ReturnedResources()[resendKey] = "1"
+		w.sent.own[resendKey] = "1"
 	}
-	candidates := w.candidates(req)
-	if c.noteDemand(v, ts, sub.SubscribedResources()) {
-		w.waiting = append(make([]string, 0, len(candidates)), candidates...)
+	candidates := w.candidates(req, added)
+	if c.noteDemand(v, ts, w.sent.subscribed) {
+		w.waiting = slices.Collect(candidates)
 	} else if c.ready && w.respond(v, candidates, w.first) {
 		return nil, nil
 	}
@@ -269,22 +280,46 @@ const resendKey = "\x00fairway-resend"
 // candidates are the names that may differ between the node and the
 // cache: with the stream up to date as of a logged seq, what changed since
 // and what the request newly subscribes; otherwise everything.
-func (w *deltaWatch) candidates(req *cachev3.DeltaRequest) []string {
-	ts, returned := w.ts, w.sub.ReturnedResources()
-	if at, err := strconv.ParseUint(returned[syncedKey], 10, 64); err == nil {
+func (w *deltaWatch) candidates(req *cachev3.DeltaRequest, added []string) iter.Seq[string] {
+	ts := w.ts
+	if slices.Contains(req.GetResourceNamesSubscribe(), "*") {
+		return w.allCandidates() // a turn to wildcard wants every name
+	}
+	if at, err := strconv.ParseUint(w.sent.own[syncedKey], 10, 64); err == nil {
 		if changed, ok := ts.changedSince(at); ok {
-			return append(slices.Clone(changed), req.GetResourceNamesSubscribe()...)
+			names := append(slices.Clone(changed), added...)
+			names = append(names, req.GetResourceNamesUnsubscribe()...)
+			slices.Sort(names)
+			return slices.Values(slices.Compact(names))
 		}
 	}
 	return w.allCandidates()
 }
 
-// allCandidates are every name the node may have or want.
-func (w *deltaWatch) allCandidates() []string {
-	ts, returned := w.ts, w.sub.ReturnedResources()
-	names := slices.Collect(maps.Keys(ts.entries))
-	names = append(names, slices.Collect(maps.Keys(w.sub.SubscribedResources()))...)
-	return append(names, slices.Collect(maps.Keys(returned))...)
+// allCandidates are every name the node may have or want, each once and
+// without a list of them (a stream's first fetch goes through all): the
+// resources, and the names the stream has that are gone.
+func (w *deltaWatch) allCandidates() iter.Seq[string] {
+	entries, own, base := w.ts.entries, w.sent.own, w.sent.base.entries()
+	return func(yield func(string) bool) {
+		for name := range entries {
+			if !yield(name) {
+				return
+			}
+		}
+		for name := range own {
+			if _, ok := entries[name]; !ok && !yield(name) {
+				return
+			}
+		}
+		for name := range base {
+			_, inEntries := entries[name]
+			_, inOwn := own[name]
+			if !inEntries && !inOwn && !yield(name) {
+				return
+			}
+		}
+	}
 }
 
 // respond sends the resources among names that the node lacks or has
@@ -292,19 +327,23 @@ func (w *deltaWatch) allCandidates() []string {
 // sends even when there are none. After a NACK, a response sends every
 // resource the stream subscribes to. Listeners and routes wait while the
 // stream's clusters lag. It reports whether it sent.
-func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
+func (w *deltaWatch) respond(v *view, names iter.Seq[string], force bool) bool {
 	if w.h.holdsBack(v, w.ts.kind, w) {
 		return false
 	}
-	ts, returned := w.ts, w.sub.ReturnedResources()
+	ts := w.ts
 	upd, removed := w.diff(names)
 	if len(upd) == 0 && len(removed) == 0 && !force {
 		w.h.upToDate(v, ts.kind)
 		return false
 	}
-	if _, resend := returned[resendKey]; resend {
-		delete(returned, resendKey)
+	if _, resend := w.sent.own[resendKey]; resend {
+		delete(w.sent.own, resendKey)
 		upd = w.everySubscribed()
+	}
+	next := w.sent.record(ts, upd, removed, w.tracked)
+	if w.tracked {
+		v.bases[baseKey{w.key, ts.kind}] = w.sent.streamBase
 	}
 	if len(upd) == len(ts.entries) && len(upd) > 0 {
 		upd = ts.sortedDeltaResources() // the whole type: the shared list
@@ -314,7 +353,7 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 	slices.Sort(removed)
 	w.ch <- &cachev3.DeltaPassthroughResponse{
 		DeltaRequest:   w.req,
-		NextVersionMap: returned,
+		NextVersionMap: next,
 		DeltaDiscoveryResponse: &discoveryv3.DeltaDiscoveryResponse{
 			SystemVersionInfo: ts.version, Resources: upd, RemovedResources: removed, TypeUrl: ts.url,
 		},
@@ -323,42 +362,49 @@ func (w *deltaWatch) respond(v *view, names []string, force bool) bool {
 	return true
 }
 
-// diff finds, among names, what the node lacks or has stale and what it
-// has that is gone or unsubscribed, and records them as sent.
-func (w *deltaWatch) diff(names []string) (upd []*discoveryv3.Resource, removed []string) {
-	ts, returned := w.ts, w.sub.ReturnedResources()
-	subscribed := w.sub.SubscribedResources()
-	returned[syncedKey] = strconv.FormatUint(ts.seq, 10)
-	for _, name := range names {
-		if name == syncedKey || name == resendKey {
+// diff finds, among names (each once), what the node lacks or has stale
+// and what it has that is gone or unsubscribed. When that is the whole
+// type and nothing gone (a first fetch), it is the type's shared list,
+// found by counting first: no list per stream is made.
+func (w *deltaWatch) diff(names iter.Seq[string]) (upd []*discoveryv3.Resource, removed []string) {
+	ts := w.ts
+	w.sent.own[syncedKey] = strconv.FormatUint(ts.seq, 10)
+	updates, removals := 0, 0
+	w.compare(names, func(*discoveryv3.Resource) { updates++ }, func(string) { removals++ })
+	if removals == 0 && updates == len(ts.entries) && updates > 0 {
+		return ts.sortedDeltaResources(), nil
+	}
+	w.compare(names, func(d *discoveryv3.Resource) { upd = append(upd, d) }, func(name string) { removed = append(removed, name) })
+	return upd, removed
+}
+
+// compare calls update for each of names the node lacks or has stale, and
+// remove for each it has that is gone or unsubscribed.
+func (w *deltaWatch) compare(names iter.Seq[string], update func(*discoveryv3.Resource), remove func(string)) {
+	ts, s := w.ts, w.sent
+	for name := range names {
+		if internal(name) {
 			continue
 		}
 		e := ts.entries[name]
-		_, wanted := subscribed[name]
-		have, had := returned[name]
+		have, had := s.get(name)
 		switch {
-		case e != nil && (wanted || w.sub.IsWildcard()):
+		case e != nil && s.wanted(name):
 			if d := e.deltaResource(); !had || have != d.GetVersion() {
-				upd = append(upd, d)
-				returned[name] = d.GetVersion()
+				update(d)
 			}
 		case had:
-			removed = append(removed, name)
-			delete(returned, name)
+			remove(name)
 		}
 	}
-	return upd, removed
 }
 
 // everySubscribed is every resource the stream subscribes to, as sent.
 func (w *deltaWatch) everySubscribed() []*discoveryv3.Resource {
-	returned := w.sub.ReturnedResources()
 	var upd []*discoveryv3.Resource
 	for name, e := range w.ts.entries {
-		if _, wanted := w.sub.SubscribedResources()[name]; wanted || w.sub.IsWildcard() {
-			d := e.deltaResource()
-			upd = append(upd, d)
-			returned[name] = d.GetVersion()
+		if w.sent.wanted(name) {
+			upd = append(upd, e.deltaResource())
 		}
 	}
 	return upd
@@ -388,11 +434,13 @@ func (ts *typeState) notify(v *view, names []string) {
 			delete(ts.sotw, w)
 		}
 	}
+	// Delta responses compare each name once.
+	unique := slices.Compact(slices.Sorted(slices.Values(names)))
 	for w := range ts.delta {
 		if w.waiting != nil {
 			continue
 		}
-		if w.respond(v, slices.Clone(names), false) {
+		if w.respond(v, slices.Values(unique), false) {
 			delete(ts.delta, w)
 		}
 	}
