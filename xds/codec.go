@@ -210,7 +210,7 @@ func (c *sharedCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if err != nil {
 		return nil, err
 	}
-	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(list.bytes()), mem.SliceBuffer(tail)}, nil
+	return mem.BufferSlice{mem.SliceBuffer(head), c.full.shared(list.bytes()), mem.SliceBuffer(tail)}, nil
 }
 
 // marshalDelta is Marshal for delta responses: system_version_info=1, the
@@ -231,7 +231,7 @@ func (c *sharedCodec) marshalDelta(d *discoveryv3.DeltaDiscoveryResponse) (mem.B
 	if err != nil {
 		return nil, err
 	}
-	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(list.bytes()), mem.SliceBuffer(tail)}, nil
+	return mem.BufferSlice{mem.SliceBuffer(head), c.full.shared(list.bytes()), mem.SliceBuffer(tail)}, nil
 }
 
 // Unmarshal decodes discovery requests with their resource names interned

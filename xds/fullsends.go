@@ -69,6 +69,23 @@ func (f *fullSends) marshal(m proto.Message, small func() (mem.BufferSlice, erro
 	return mem.BufferSlice{mem.NewBuffer(&b, slotRelease(release))}, nil
 }
 
+// shared is a type's shared list as one send's buffer. The bytes cost
+// fairway nothing per stream, but each client assembles the whole message
+// before it reads any of it, and HTTP/2 interleaves the streams fairly:
+// a listener of many MB sent to a thousand streams at once has every
+// client holding most of it until all are nearly done, and has each Envoy
+// wait for the last byte of the last stream. Within the slots, a few
+// streams at a time get the whole of it, one after the other; the time
+// to the last stream is the same, the time to the others shorter. Small
+// lists, the steady state, never wait.
+func (f *fullSends) shared(b []byte) mem.Buffer {
+	if f == nil || len(b) < largeSendBytes {
+		return mem.SliceBuffer(b)
+	}
+	release := f.acquire()
+	return mem.NewBuffer(&b, slotRelease(release))
+}
+
 // acquire waits for a slot; it returns what gives it back (once, at the
 // latest after the hold).
 func (f *fullSends) acquire() func() {

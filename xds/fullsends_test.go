@@ -68,3 +68,52 @@ func TestFullSendsBound(t *testing.T) {
 		t.Errorf("%d slots still taken after every encoding was freed", len(f.slots))
 	}
 }
+
+// TestSharedListSendsBound: a large shared list goes to at most n streams
+// at once, each send's bytes those of proto marshalling; the next waits
+// until the transport wrote one; a small shared list never waits.
+func TestSharedListSendsBound(t *testing.T) {
+	c := newSharedCodec(&lists{}, nil)
+	c.full = newFullSends(1)
+	large := []*anypb.Any{{TypeUrl: "t", Value: make([]byte, largeSendBytes)}}
+	small := []*anypb.Any{{TypeUrl: "t", Value: []byte("x")}}
+	c.lists.add(large)
+	c.lists.add(small)
+	resp := func(anys []*anypb.Any) *discoveryv3.DiscoveryResponse {
+		return &discoveryv3.DiscoveryResponse{VersionInfo: "1", Resources: anys, TypeUrl: "t", Nonce: "n"}
+	}
+	marshal := func(anys []*anypb.Any) mem.BufferSlice {
+		bs, err := c.Marshal(resp(anys))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bs
+	}
+	first := marshal(large)
+	want, _ := proto.MarshalOptions{Deterministic: true}.Marshal(resp(large))
+	if string(first.Materialize()) != string(want) {
+		t.Fatal("a shared list's send differs from proto marshalling")
+	}
+	start := time.Now()
+	marshal(small).Free()
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("a small shared list waited %v with the slot taken", d)
+	}
+	done := make(chan mem.BufferSlice)
+	go func() { done <- marshal(large) }()
+	select {
+	case <-done:
+		t.Fatal("a second large shared send went out with one slot taken")
+	case <-time.After(100 * time.Millisecond):
+	}
+	first.Free()
+	select {
+	case second := <-done:
+		second.Free()
+	case <-time.After(time.Second):
+		t.Fatal("a written shared send did not give its slot back")
+	}
+	if len(c.full.slots) != 0 {
+		t.Errorf("%d slots still taken after every send was freed", len(c.full.slots))
+	}
+}
