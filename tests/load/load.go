@@ -163,7 +163,7 @@ func makeChanges(clients []*client, dir string, cfg Config, ing *networkingv1.In
 		// A new host ends with its route table: after the listener, when
 		// the listener names a table of its own.
 		added := filepath.Join(dir, fmt.Sprintf("added-%d.json", i))
-		if err := measure(clients, added, workload.AddedTLSHost(ing, i), resourcev3.RouteType, &tlsHost); err != nil {
+		if err := measure(clients, added, workload.AddedTLSHost(ing, i), afterListener, &tlsHost); err != nil {
 			return fmt.Errorf("TLS host addition %d: %w", i, err)
 		}
 	}
@@ -206,6 +206,14 @@ func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
 	return clients, nil
 }
 
+// afterListener, as measure's type, waits for a route response that
+// follows a listener response: a host added is served once the listener
+// with its chain and then the chain's table are in. Any route response
+// would not do: the http table changes too, and reaches a stream before
+// the (much larger) listener does, so the step would end, and the next
+// one start, while listeners are still on their way.
+const afterListener = "listener, then " + resourcev3.RouteType
+
 // measure writes a change and waits until every client has had a response
 // of typeURL since, then a quiet second for the bytes that follow it.
 func measure(clients []*client, path string, obj any, typeURL string, conv *convergence) error {
@@ -245,6 +253,14 @@ func measure(clients []*client, path string, obj any, typeURL string, conv *conv
 }
 
 func firstOf(events []event, typeURL string) (time.Time, bool) {
+	if typeURL == afterListener {
+		for i, e := range events {
+			if e.typeURL == resourcev3.ListenerType {
+				return firstOf(events[i+1:], resourcev3.RouteType)
+			}
+		}
+		return time.Time{}, false
+	}
 	for _, e := range events {
 		if e.typeURL == typeURL {
 			return e.at, true

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
 	"github.com/fairwayhq/fairway/tests/workload"
 )
 
@@ -111,5 +113,24 @@ func TestLoadRunSmallTLS(t *testing.T) {
 			t.Errorf("%s: max %v, bytes per stream %.0f SotW / %.0f delta: want it to reach every stream within 30 s",
 				name, c.Max, c.SotWBytesPerStream, c.DeltaBytesPerStream)
 		}
+	}
+}
+
+// TestHostAddedEndsAfterTheListener: a TLS host added counts as arrived at
+// the first route response after a listener response, not at the http
+// table's update that overtakes the listener.
+func TestHostAddedEndsAfterTheListener(t *testing.T) {
+	t0 := time.Now()
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	early := []event{{typeURL: resourcev3.RouteType, at: at(1)}}
+	if _, ok := firstOf(early, afterListener); ok {
+		t.Fatal("a route response with no listener before it ended the step")
+	}
+	full := append(early, event{typeURL: resourcev3.ListenerType, at: at(2)}, event{typeURL: resourcev3.RouteType, at: at(3)})
+	if got, ok := firstOf(full, afterListener); !ok || !got.Equal(at(3)) {
+		t.Fatalf("got %v %v, want the route response after the listener", got, ok)
+	}
+	if got, _ := firstOf(full, resourcev3.RouteType); !got.Equal(at(1)) {
+		t.Fatalf("a plain route wait got %v, want the first route response", got)
 	}
 }
