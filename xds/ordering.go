@@ -85,6 +85,10 @@ type holder struct {
 	// held are its listener and route watches that wait for its clusters
 	// to catch up.
 	held []heldWatch
+	// subscribed are, per partial type, the names of its last SotW watch:
+	// a request that adds names to them, from a stream up to date on
+	// them, is sent the added ones only (sotwWatch.addedSince).
+	subscribed [translator.NumKinds]map[string]struct{}
 }
 
 // removal is one round's deferred removals: need is, per reference kind,

@@ -105,3 +105,46 @@ func moveEndpoint(t *testing.T, in *translator.Input, name string) {
 	}
 	t.Fatalf("no EndpointSlice for %s", name)
 }
+
+// TestSotWAddedNamesOnly: a SotW stream up to date on its endpoint
+// assignments that asks for more (as Envoy asks for one route table more
+// when a listener gains a chain) is sent the added ones only; one that
+// asks for more while behind on what it had, or after rejecting the last
+// response, is sent everything it names.
+func TestSotWAddedNamesOnly(t *testing.T) {
+	in := workload.Generate(workload.Scale{Name: "t", Services: 60, Ingresses: 60, EndpointsPerService: 1, Namespaces: 2})
+	e := translator.NewEngine(translator.Options{})
+	e.Sync(in)
+	p, srv, ready := startServer(t, ServerConfig{})
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	names := resourceNames(p.Cache().Resources(false)[translator.KindEndpoint])
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := openStream(ctx, t, dialServer(t, srv), false)
+	first := s.subscribe(resourcev3.EndpointType, names[:20])
+	if len(first.names) != 20 {
+		t.Fatalf("first response: %d names, want 20", len(first.names))
+	}
+	s.names = names[:22]
+	s.send(first.version, first.nonce, nil, "")
+	grown := s.next(2 * time.Second)
+	if !slices.Equal(grown.names, names[20:22]) {
+		t.Fatalf("an up-to-date stream that added 2 names was sent %d: %v", len(grown.names), grown.names)
+	}
+
+	// Behind: an assignment it holds changed before it asks for more.
+	moveEndpoint(t, &in, names[0])
+	e.Sync(in)
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	s.quiet(300 * time.Millisecond) // no open watch: nothing comes
+	s.names = names[:25]
+	s.send(grown.version, grown.nonce, nil, "")
+	if all := s.next(2 * time.Second); len(all.names) != 25 {
+		t.Fatalf("a stream behind on its names that added 3 was sent %d, want all 25", len(all.names))
+	}
+}

@@ -60,11 +60,13 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	if tracked {
 		w.h = v.order.watch(key, ts.kind)
 	}
+	var added []string
 	if !sub.IsWildcard() {
 		w.names = c.sets.resolve(sub.SubscribedResources())
+		added = w.addedSince()
 	}
 	w.waiting = c.noteDemand(v, ts, w.names)
-	if c.ready && !w.waiting && w.respond(v, nil) {
+	if c.ready && !w.waiting && w.respond(v, added) {
 		return nil, nil
 	}
 	ts.sotw[w] = struct{}{}
@@ -74,6 +76,45 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 		delete(v.order.stamps, w.req)
 		c.mu.Unlock()
 	}, nil
+}
+
+// addedSince returns the names the watch adds to the stream's last
+// subscription of a partial type, when the stream is up to date on that
+// subscription (its version is the sum over those names as they are now)
+// and did not reject the last response: then the added resources are all
+// it lacks. An Envoy whose listener gained a chain asks for the route
+// tables again with one name more, and gets that table, not ten thousand.
+// Otherwise nil: it gets everything it asks for.
+func (w *sotwWatch) addedSince() []string {
+	if w.h == nil || !partialTypes[w.ts.kind] {
+		return nil
+	}
+	prev := w.h.subscribed[w.ts.kind]
+	w.h.subscribed[w.ts.kind] = w.names
+	if prev == nil || w.nacked || len(w.names) <= len(prev) {
+		return nil
+	}
+	var sum uint64
+	n := 0
+	for name := range prev {
+		if _, kept := w.names[name]; !kept {
+			return nil
+		}
+		if e := w.ts.entries[name]; e != nil {
+			sum += e.contrib
+			n++
+		}
+	}
+	if versionString(sum, n) != w.req.GetVersionInfo() {
+		return nil
+	}
+	added := make([]string, 0, len(w.names)-len(prev))
+	for name := range w.names {
+		if _, had := prev[name]; !had {
+			added = append(added, name)
+		}
+	}
+	return added
 }
 
 // respond sends the watch its resources if their version differs from the
