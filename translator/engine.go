@@ -65,6 +65,11 @@ type Engine struct {
 	// redirectHosts is the http table's shared redirect virtual host
 	// (redirecttable.go).
 	redirectHosts redirectHosts
+	// httpScratch are composeRouteConfigs' lists, reused across changes.
+	httpScratch struct {
+		parts        []*Resource
+		redirectOnly []string
+	}
 
 	dirty dirtySet
 	err   error

@@ -100,9 +100,17 @@ func ownRoutes(st *hostState) []*httpRoute {
 // the default backend changed. It returns the hosts it encoded.
 func (e *Engine) encodeHosts(all, wildcards bool) []string {
 	var todo []string
-	for host := range e.hosts {
-		if all || e.dirty.hosts[host] || (wildcards && isWildcard(host)) {
-			todo = append(todo, host)
+	if all || wildcards {
+		for host := range e.hosts {
+			if all || e.dirty.hosts[host] || (wildcards && isWildcard(host)) {
+				todo = append(todo, host)
+			}
+		}
+	} else {
+		for host := range e.dirty.hosts { // a change costs its hosts, not a walk over all
+			if e.hosts[host] != nil {
+				todo = append(todo, host)
+			}
 		}
 	}
 	forEach(len(todo), func(i int) { e.encodeHost(todo[i], e.hosts[todo[i]]) })
@@ -121,8 +129,10 @@ func (e *Engine) encodeHosts(all, wildcards bool) []string {
 func (e *Engine) composeRouteConfigs(changed []string) {
 	if e.claims.httpWon {
 		states := e.hostTable()
-		all := make([]*Resource, 0, len(states))
-		var redirectOnly []string
+		// Gathered into scratch lists kept across changes: a change that
+		// leaves every part as it was (a path on a redirecting host)
+		// then allocates nothing here, at 100k hosts as at 10k.
+		all, redirectOnly := e.httpScratch.parts[:0], e.httpScratch.redirectOnly[:0]
 		for i, st := range states {
 			switch {
 			case st == nil || st.vhost == nil:
@@ -137,7 +147,12 @@ func (e *Engine) composeRouteConfigs(changed []string) {
 		if vh := e.redirectHosts.virtualHost(redirectOnly, uint32(e.opts.HTTPSPort)); vh != nil {
 			all = append(all, vh)
 		}
-		e.envoy.put(KindRoute, e.httpTable.compose(all))
+		e.httpScratch.parts, e.httpScratch.redirectOnly = all, redirectOnly
+		table := e.httpTable.res
+		if table == nil || !slices.Equal(all, e.httpTable.parts) {
+			table = e.httpTable.compose(slices.Clone(all))
+		}
+		e.envoy.put(KindRoute, table)
 	} else {
 		e.envoy.remove(KindRoute, envoy.HTTPRouteConfig)
 	}

@@ -106,7 +106,7 @@ func (r *redirectHosts) virtualHost(domains []string, httpsPort uint32) *Resourc
 		return r.vhost
 	}
 	name := envoy.HTTPSRedirectVirtualHost
-	r.domains = domains
+	r.domains = slices.Clone(domains) // the caller reuses its list
 	r.vhost = newResource(name, envoy.AppendVirtualHost(nil, name, domains, []envoy.RouteSpec{redirectAll(httpsPort)}), nil)
 	return r.vhost
 }

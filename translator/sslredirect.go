@@ -1,6 +1,8 @@
 package translator
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -99,9 +101,20 @@ func (e *Engine) encodePlainHosts(encoded []string, tlsMoved bool) {
 	if len(e.redirecting) == 0 {
 		return
 	}
+	// Only the hosts just encoded have new plans; every host with a plan
+	// is looked at only when the certificates moved. A change costs its
+	// hosts, not a walk over every redirecting host (100k at the huge
+	// scale).
+	candidates := encoded
+	if tlsMoved {
+		candidates = slices.Collect(maps.Keys(e.redirecting))
+	}
 	var todo []*hostState
 	var certs, compact []bool
-	for host := range e.redirecting {
+	for _, host := range candidates {
+		if !e.redirecting[host] {
+			continue
+		}
 		st := e.hosts[host]
 		if st == nil || st.redirect == nil {
 			delete(e.redirecting, host)

@@ -137,6 +137,7 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 	if next == nil {
 		if old != nil {
 			e.publishHostAPI(host, nil)
+			delete(e.redirecting, host)
 			delete(e.hosts, host)
 			e.hostOrder = nil // rebuilt when next needed
 		}
