@@ -19,14 +19,7 @@ import (
 // across both protocols) each get exactly the endpoint assignments they
 // name, at first and when one of them changes.
 func TestSharedSubscriptionsOverGRPC(t *testing.T) {
-	in := workload.Generate(workload.Scale{Name: "t", Services: 100, Ingresses: 100, EndpointsPerService: 1, Namespaces: 2})
-	e := translator.NewEngine(translator.Options{})
-	e.Sync(in)
-	p, srv, ready := startServer(t, ServerConfig{})
-	if err := p.Publish(e.Output()); err != nil {
-		t.Fatal(err)
-	}
-	close(ready)
+	in, e, p, srv := servedWorkload(t, 100)
 	names := resourceNames(p.Cache().Resources(false)[translator.KindEndpoint])
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -75,6 +68,21 @@ func TestSharedSubscriptionsOverGRPC(t *testing.T) {
 	}
 }
 
+// servedWorkload serves a workload of n Services and Ingresses, one
+// endpoint each, from a real server.
+func servedWorkload(t *testing.T, n int) (translator.Input, *translator.Engine, *Publisher, *Server) {
+	t.Helper()
+	in := workload.Generate(workload.Scale{Name: "t", Services: n, Ingresses: n, EndpointsPerService: 1, Namespaces: 2})
+	e := translator.NewEngine(translator.Options{})
+	e.Sync(in)
+	p, srv, ready := startServer(t, ServerConfig{})
+	if err := p.Publish(e.Output()); err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	return in, e, p, srv
+}
+
 // awaitWatches waits until n watches of a type are open.
 func awaitWatches(t *testing.T, c *Cache, typeURL string, n int) {
 	t.Helper()
@@ -112,14 +120,7 @@ func moveEndpoint(t *testing.T, in *translator.Input, name string) {
 // asks for more while behind on what it had, or after rejecting the last
 // response, is sent everything it names.
 func TestSotWAddedNamesOnly(t *testing.T) {
-	in := workload.Generate(workload.Scale{Name: "t", Services: 60, Ingresses: 60, EndpointsPerService: 1, Namespaces: 2})
-	e := translator.NewEngine(translator.Options{})
-	e.Sync(in)
-	p, srv, ready := startServer(t, ServerConfig{})
-	if err := p.Publish(e.Output()); err != nil {
-		t.Fatal(err)
-	}
-	close(ready)
+	in, e, p, srv := servedWorkload(t, 60)
 	names := resourceNames(p.Cache().Resources(false)[translator.KindEndpoint])
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
