@@ -36,3 +36,7 @@ func RedirectForms(o Output) (shared, acme int) {
 	}
 	return shared, acme
 }
+
+// CheckSplitSameHost holds the https split's per-host tables to the single
+// table's answers, for the workload test in package translator_test.
+var CheckSplitSameHost = checkSplitSameHost
