@@ -120,8 +120,14 @@ func serveSnapshot(w http.ResponseWriter, p *Publisher) {
 		http.Error(w, "no snapshot published yet", http.StatusServiceUnavailable)
 		return
 	}
-	res := translator.Decode(p.cache.Resources(false), p.cache.Resources(true))
-	res.Problems = p.Problems()
+	// One read of the cache (and of the Problems published with it): a
+	// publish between reads would pair new versions with old resources.
+	p.mu.Lock()
+	envoyAll, proxylessAll, versions := p.cache.Snapshot()
+	problems := p.problems
+	p.mu.Unlock()
+	res := translator.Decode(envoyAll, proxylessAll)
+	res.Problems = problems
 	envoyRes, err := res.Resources(false)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -133,11 +139,10 @@ func serveSnapshot(w http.ResponseWriter, p *Publisher) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	problems := res.Problems
 	if problems == nil {
 		problems = []translator.Problem{}
 	}
-	writeJSON(w, snapshotView{Resources: envoyRes, Versions: p.Versions(), Proxyless: proxylessRes, Problems: problems})
+	writeJSON(w, snapshotView{Resources: envoyRes, Versions: versions, Proxyless: proxylessRes, Problems: problems})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

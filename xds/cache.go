@@ -376,6 +376,10 @@ func (c *Cache) Fetch(context.Context, *cachev3.Request) (cachev3.Response, erro
 func (c *Cache) Resources(proxyless bool) [translator.NumKinds][]*translator.Resource {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.resources(proxyless)
+}
+
+func (c *Cache) resources(proxyless bool) [translator.NumKinds][]*translator.Resource {
 	v := c.views[envoyView]
 	if proxyless {
 		v = c.views[proxylessView]
@@ -394,6 +398,19 @@ func (c *Cache) Resources(proxyless bool) [translator.NumKinds][]*translator.Res
 func (c *Cache) Versions() map[string]map[string]string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.versions()
+}
+
+// Snapshot is Resources of both views and Versions read at once: a
+// publish cannot fall between them, so the versions are those of the
+// resources.
+func (c *Cache) Snapshot() (envoy, proxyless [translator.NumKinds][]*translator.Resource, versions map[string]map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.resources(false), c.resources(true), c.versions()
+}
+
+func (c *Cache) versions() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for i, name := range []string{"envoy", "proxyless"} {
 		out[name] = map[string]string{}
