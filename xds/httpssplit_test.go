@@ -65,19 +65,7 @@ func TestTLSHostChangeSendsItsTable(t *testing.T) {
 	heldRDS, _ := sotwRequest(c, resourcev3.RouteType, first.GetVersionInfo(), a, b)
 	heldLDS, _ := sotwRequest(c, resourcev3.ListenerType, listeners.GetVersionInfo())
 
-	delta := make(chan cachev3.DeltaResponse, 1)
-	sub := streamv3.NewDeltaSubscription([]string{a, b}, nil, nil, false)
-	req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "d"}, TypeUrl: resourcev3.RouteType}
-	if _, err := c.CreateDeltaWatch(req, sub, delta); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := (<-delta).GetDeltaDiscoveryResponse(); len(got.GetResources()) != 2 {
-		t.Fatalf("initial delta RDS: %d resources, want 2", len(got.GetResources()))
-	}
-	req.ResponseNonce = "1"
-	if _, err := c.CreateDeltaWatch(req, sub, delta); err != nil {
-		t.Fatal(err)
-	}
+	delta := ackedDeltaWatch(t, c, &corev3.Node{Id: "d"}, resourcev3.RouteType, []string{a, b})
 
 	moved := in.Ingresses[0].DeepCopy()
 	moved.Spec.Rules[0].HTTP.Paths[0].Path = "/moved"
@@ -88,18 +76,46 @@ func TestTLSHostChangeSendsItsTable(t *testing.T) {
 	if got := routeNames(t, receive(t, heldRDS).GetResources()); !slices.Equal(got, []string{a}) {
 		t.Errorf("SotW RDS after a's path change: %v, want only %s", got, a)
 	}
-	next, err := (<-delta).GetDeltaDiscoveryResponse()
+	if names := nextDeltaNames(t, delta); !slices.Equal(names, []string{a}) {
+		t.Errorf("delta RDS after a's path change: %v, want only %s", names, a)
+	}
+	none(t, heldLDS, "a path change on a TLS host")
+}
+
+// ackedDeltaWatch opens a delta watch of names for node, checks that its
+// first response carries every one, and opens the next watch as the ACK
+// would: the channel then gets the next response.
+func ackedDeltaWatch(t *testing.T, c *Cache, node *corev3.Node, typeURL string, names []string) chan cachev3.DeltaResponse {
+	t.Helper()
+	ch := make(chan cachev3.DeltaResponse, 1)
+	sub := streamv3.NewDeltaSubscription(names, nil, nil, false)
+	req := &discoveryv3.DeltaDiscoveryRequest{Node: node, TypeUrl: typeURL, ResourceNamesSubscribe: names}
+	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+		t.Fatal(err)
+	}
+	if got := nextDeltaNames(t, ch); len(got) != len(names) {
+		t.Fatalf("initial delta %s: %v, want %v", typeName(typeURL), got, names)
+	}
+	req = &discoveryv3.DeltaDiscoveryRequest{Node: node, TypeUrl: typeURL, ResponseNonce: "1"}
+	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// nextDeltaNames waits for a delta response and returns the names of the
+// resources it carries.
+func nextDeltaNames(t *testing.T, ch chan cachev3.DeltaResponse) []string {
+	t.Helper()
+	resp, err := (<-ch).GetDeltaDiscoveryResponse()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, r := range next.GetResources() {
+	for _, r := range resp.GetResources() {
 		names = append(names, r.GetName())
 	}
-	if !slices.Equal(names, []string{a}) {
-		t.Errorf("delta RDS after a's path change: %v, want only %s", names, a)
-	}
-	none(t, heldLDS, "a path change on a TLS host")
+	return names
 }
 
 // TestProxylessHostChangeSendsItsListener: a proxyless gRPC client whose
@@ -111,35 +127,14 @@ func TestProxylessHostChangeSendsItsListener(t *testing.T) {
 	e, in := engineFor(t, tlsHosts) // proxyless on
 	c := NewCache(GroupByNone)
 	publishTo(c, e)
-	names := []string{"a.example.com", "b.example.com"}
-	ch := make(chan cachev3.DeltaResponse, 1)
-	sub := streamv3.NewDeltaSubscription(names, nil, nil, false)
-	req := &discoveryv3.DeltaDiscoveryRequest{Node: &corev3.Node{Id: "grpc", UserAgentName: "gRPC Go"}, TypeUrl: resourcev3.ListenerType}
-	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
-		t.Fatal(err)
-	}
-	if first, _ := (<-ch).GetDeltaDiscoveryResponse(); len(first.GetResources()) != 2 {
-		t.Fatalf("proxyless delta LDS: %d listeners, want 2", len(first.GetResources()))
-	}
-	req.ResponseNonce = "1"
-	if _, err := c.CreateDeltaWatch(req, sub, ch); err != nil {
-		t.Fatal(err)
-	}
+	ch := ackedDeltaWatch(t, c, &corev3.Node{Id: "grpc", UserAgentName: "gRPC Go"}, resourcev3.ListenerType, []string{"a.example.com", "b.example.com"})
 	moved := in.Ingresses[0].DeepCopy()
 	moved.Spec.Rules[0].HTTP.Paths[0].Path = "/moved"
 	if err := e.Upsert(moved); err != nil {
 		t.Fatal(err)
 	}
 	publishTo(c, e)
-	next, err := (<-ch).GetDeltaDiscoveryResponse()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var sent []string
-	for _, r := range next.GetResources() {
-		sent = append(sent, r.GetName())
-	}
-	if !slices.Equal(sent, []string{"a.example.com"}) {
+	if sent := nextDeltaNames(t, ch); !slices.Equal(sent, []string{"a.example.com"}) {
 		t.Errorf("proxyless delta LDS after a's path change: %v, want only a.example.com", sent)
 	}
 }

@@ -149,12 +149,12 @@ func makeChanges(clients []*client, dir string, cfg Config, ing *networkingv1.In
 		edited.Spec.Rules[0].HTTP.Paths = append(edited.Spec.Rules[0].HTTP.Paths, networkingv1.HTTPIngressPath{
 			Path: fmt.Sprintf("/load-%d", i), PathType: ing.Spec.Rules[0].HTTP.Paths[0].PathType, Backend: ing.Spec.Rules[0].HTTP.Paths[0].Backend,
 		})
-		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, resourcev3.RouteType, &ingress); err != nil {
+		if err := measure(clients, filepath.Join(dir, "change-0.json"), edited, firstOf(resourcev3.RouteType), &ingress); err != nil {
 			return fmt.Errorf("ingress change %d: %w", i, err)
 		}
 		moved := slice.DeepCopy()
 		moved.Endpoints[0].Addresses[0] = fmt.Sprintf("172.31.%d.%d", i/250, i%250+1)
-		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, resourcev3.EndpointType, &endpoint); err != nil {
+		if err := measure(clients, filepath.Join(dir, "change-1.json"), moved, firstOf(resourcev3.EndpointType), &endpoint); err != nil {
 			return fmt.Errorf("endpoint change %d: %w", i, err)
 		}
 		if cfg.Scale.HostsPerSecret == 0 {
@@ -163,7 +163,7 @@ func makeChanges(clients []*client, dir string, cfg Config, ing *networkingv1.In
 		// A new host ends with its route table: after the listener, when
 		// the listener names a table of its own.
 		added := filepath.Join(dir, fmt.Sprintf("added-%d.json", i))
-		if err := measure(clients, added, workload.AddedTLSHost(ing, i), afterListener, &tlsHost); err != nil {
+		if err := measure(clients, added, workload.AddedTLSHost(ing, i), routeAfterListener, &tlsHost); err != nil {
 			return fmt.Errorf("TLS host addition %d: %w", i, err)
 		}
 	}
@@ -206,17 +206,13 @@ func connect(ctx context.Context, addr string, cfg Config) ([]*client, error) {
 	return clients, nil
 }
 
-// afterListener, as measure's type, waits for a route response that
-// follows a listener response: a host added is served once the listener
-// with its chain and then the chain's table are in. Any route response
-// would not do: the http table changes too, and reaches a stream before
-// the (much larger) listener does, so the step would end, and the next
-// one start, while listeners are still on their way.
-const afterListener = "listener, then " + resourcev3.RouteType
+// arrival finds, in a stream's events since a change, when the change
+// reached it.
+type arrival func(events []event) (time.Time, bool)
 
-// measure writes a change and waits until every client has had a response
-// of typeURL since, then a quiet second for the bytes that follow it.
-func measure(clients []*client, path string, obj any, typeURL string, conv *convergence) error {
+// measure writes a change and waits until it has arrived at every client,
+// then a quiet second for the bytes that follow it.
+func measure(clients []*client, path string, obj any, arrived arrival, conv *convergence) error {
 	t0 := time.Now()
 	if err := writeObject(path, obj); err != nil {
 		return err
@@ -225,12 +221,12 @@ func measure(clients []*client, path string, obj any, typeURL string, conv *conv
 	latencies := make([]time.Duration, len(clients))
 	for i, c := range clients {
 		for {
-			if at, ok := firstOf(c.since(t0), typeURL); ok {
+			if at, ok := arrived(c.since(t0)); ok {
 				latencies[i] = at.Sub(t0)
 				break
 			}
 			if time.Now().After(deadline) {
-				return fmt.Errorf("stream %d did not get %s within 2 minutes", i, typeURL)
+				return fmt.Errorf("stream %d did not get the change within 2 minutes", i)
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
@@ -252,18 +248,28 @@ func measure(clients []*client, path string, obj any, typeURL string, conv *conv
 	return nil
 }
 
-func firstOf(events []event, typeURL string) (time.Time, bool) {
-	if typeURL == afterListener {
-		for i, e := range events {
-			if e.typeURL == resourcev3.ListenerType {
-				return firstOf(events[i+1:], resourcev3.RouteType)
+// firstOf: the change arrived with the first response of typeURL.
+func firstOf(typeURL string) arrival {
+	return func(events []event) (time.Time, bool) {
+		for _, e := range events {
+			if e.typeURL == typeURL {
+				return e.at, true
 			}
 		}
 		return time.Time{}, false
 	}
-	for _, e := range events {
-		if e.typeURL == typeURL {
-			return e.at, true
+}
+
+// routeAfterListener: a host added is served once the listener with its
+// chain and then the chain's table are in, so it arrived with the first
+// route response after a listener response. Any route response would not
+// do: the http table changes too, and reaches a stream before the (much
+// larger) listener does, so the step would end, and the next one start,
+// while listeners are still on their way.
+func routeAfterListener(events []event) (time.Time, bool) {
+	for i, e := range events {
+		if e.typeURL == resourcev3.ListenerType {
+			return firstOf(resourcev3.RouteType)(events[i+1:])
 		}
 	}
 	return time.Time{}, false

@@ -123,14 +123,14 @@ func TestHostAddedEndsAfterTheListener(t *testing.T) {
 	t0 := time.Now()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	early := []event{{typeURL: resourcev3.RouteType, at: at(1)}}
-	if _, ok := firstOf(early, afterListener); ok {
+	if _, ok := routeAfterListener(early); ok {
 		t.Fatal("a route response with no listener before it ended the step")
 	}
 	full := append(early, event{typeURL: resourcev3.ListenerType, at: at(2)}, event{typeURL: resourcev3.RouteType, at: at(3)})
-	if got, ok := firstOf(full, afterListener); !ok || !got.Equal(at(3)) {
+	if got, ok := routeAfterListener(full); !ok || !got.Equal(at(3)) {
 		t.Fatalf("got %v %v, want the route response after the listener", got, ok)
 	}
-	if got, _ := firstOf(full, resourcev3.RouteType); !got.Equal(at(1)) {
+	if got, _ := firstOf(resourcev3.RouteType)(full); !got.Equal(at(1)) {
 		t.Fatalf("a plain route wait got %v, want the first route response", got)
 	}
 }
