@@ -27,10 +27,10 @@ func TestProxyProtocolListeners(t *testing.T) {
 	}{
 		{HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil, on), []string{proxyProtocolFilter}},
 		{HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}}, nil, on), []string{proxyProtocolFilter, tlsInspectorFilter}},
-		{TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", nil, on), []string{proxyProtocolFilter}},
+		{TCPProxyListener(L4Listener{Name: "tcp-5432", Address: DefaultListenAddress, Port: 5432, Cluster: "db/pg/5432", ClientAddress: on}), []string{proxyProtocolFilter}},
 		{HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, nil, off), nil},
 		{HTTPSListener(HTTPSListenerName, DefaultListenAddress, 443, []TLSChain{{Secret: "a/b", RouteConfig: HTTPSRouteConfig}}, nil, off), []string{tlsInspectorFilter}},
-		{TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", nil, off), nil},
+		{TCPProxyListener(L4Listener{Name: "tcp-5432", Address: DefaultListenAddress, Port: 5432, Cluster: "db/pg/5432", ClientAddress: off}), nil},
 	} {
 		got := listenerFilterNames(c.l)
 		if len(got) != len(c.want) {

@@ -106,13 +106,13 @@ func TestClusterEdgeDefaults(t *testing.T) {
 // TestL4EdgeDefaults: TCP retries another pod on connect failure; UDP
 // takes datagrams up to 9000 bytes both ways; both log.
 func TestL4EdgeDefaults(t *testing.T) {
-	tl := TCPProxyListener("tcp-5432", DefaultListenAddress, 5432, "db/pg/5432", DefaultTCPLogFormat, ClientAddress{})
+	tl := TCPProxyListener(L4Listener{Name: "tcp-5432", Address: DefaultListenAddress, Port: 5432, Cluster: "db/pg/5432", Log: DefaultTCPLogFormat})
 	wantBufferLimit(t, tl)
 	tcp := unpack(t, tl.FilterChains[0].Filters[0].GetTypedConfig(), &tcpproxyv3.TcpProxy{})
 	if tcp.MaxConnectAttempts.GetValue() != 3 || tcp.IdleTimeout.AsDuration() != time.Hour || len(tcp.AccessLog) != 1 {
 		t.Errorf("tcp_proxy: max_connect_attempts %v, idle_timeout %v, %d access logs", tcp.MaxConnectAttempts, tcp.IdleTimeout, len(tcp.AccessLog))
 	}
-	ul := UDPProxyListener("udp-53", DefaultListenAddress, 53, "infra/dns/53/udp", DefaultUDPLogFormat)
+	ul := UDPProxyListener(L4Listener{Name: "udp-53", Address: DefaultListenAddress, Port: 53, Cluster: "infra/dns/53/udp", Log: DefaultUDPLogFormat})
 	wantBufferLimit(t, ul)
 	want := &corev3.UdpSocketConfig{MaxRxDatagramSize: wrapperspb.UInt64(9000)}
 	wantProto(t, "udp listener socket", ul.UdpListenerConfig.DownstreamSocketConfig, want)

@@ -34,23 +34,37 @@ const DefaultListenAddress = "0.0.0.0"
 // Envoy's default; named here so the output says what it relies on.
 const UDPSessionIdleTimeout = time.Minute
 
-// TCPProxyListener passes every connection on port straight to cluster,
-// trying another pod when one refuses, and logs each connection in log's
-// format. With ca's PROXY protocol it reads (and drops) the header first,
-// so the log shows the client.
-func TCPProxyListener(name, address string, port uint32, cluster string, log LogFormat, ca ClientAddress) *listenerv3.Listener {
+// L4Listener is what a LoadBalancer Service port's listener is built
+// from: where it binds, where it sends, and the settings of the Service
+// that shape the connection.
+type L4Listener struct {
+	Name    string
+	Address string
+	Port    uint32
+	Cluster string
+	// Log is the access log format of the listener's protocol.
+	Log LogFormat
+	// ClientAddress is the fleet's PROXY protocol setting (TCP only).
+	ClientAddress ClientAddress
+}
+
+// TCPProxyListener passes every connection on l's port straight to its
+// cluster, trying another pod when one refuses, and logs each connection
+// in its format. With the PROXY protocol it reads (and drops) the header
+// first, so the log shows the client.
+func TCPProxyListener(l L4Listener) *listenerv3.Listener {
 	proxy := &tcpproxyv3.TcpProxy{
-		StatPrefix:         name,
-		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster},
+		StatPrefix:         l.Name,
+		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: l.Cluster},
 		IdleTimeout:        durationpb.New(TCPIdleTimeout),
-		AccessLog:          stdoutJSONLog(log),
+		AccessLog:          stdoutJSONLog(l.Log),
 		MaxConnectAttempts: wrapperspb.UInt32(TCPMaxConnectAttempts),
 	}
 	return &listenerv3.Listener{
-		Name:                          name,
-		Address:                       listenAddress(address, port, false),
+		Name:                          l.Name,
+		Address:                       listenAddress(l.Address, l.Port, false),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
-		ListenerFilters:               ca.listenerFilters(),
+		ListenerFilters:               l.ClientAddress.listenerFilters(),
 		FilterChains: []*listenerv3.FilterChain{{
 			Filters: []*listenerv3.Filter{{
 				Name:       tcpProxyFilter,
@@ -60,28 +74,28 @@ func TCPProxyListener(name, address string, port uint32, cluster string, log Log
 	}
 }
 
-// UDPProxyListener forwards datagrams on port to cluster, one upstream per
-// client session, and logs each session in log's format. It routes with the
-// matcher form, since the plain cluster field is deprecated. Datagrams up to
-// UDPMaxDatagramSize pass both ways.
-func UDPProxyListener(name, address string, port uint32, cluster string, log LogFormat) *listenerv3.Listener {
+// UDPProxyListener forwards datagrams on l's port to its cluster, one
+// upstream per client session, and logs each session in its format. It
+// routes with the matcher form, since the plain cluster field is
+// deprecated. Datagrams up to UDPMaxDatagramSize pass both ways.
+func UDPProxyListener(l L4Listener) *listenerv3.Listener {
 	proxy := &udpproxyv3.UdpProxyConfig{
-		StatPrefix:           name,
+		StatPrefix:           l.Name,
 		IdleTimeout:          durationpb.New(UDPSessionIdleTimeout),
 		UpstreamSocketConfig: udpSocketConfig(),
-		AccessLog:            stdoutJSONLog(log),
+		AccessLog:            stdoutJSONLog(l.Log),
 		RouteSpecifier: &udpproxyv3.UdpProxyConfig_Matcher{Matcher: &xdsmatcherv3.Matcher{
 			OnNoMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
 				Action: &xdscorev3.TypedExtensionConfig{
 					Name:        udpProxyRoute,
-					TypedConfig: mustAny(&udpproxyv3.Route{Cluster: cluster}),
+					TypedConfig: mustAny(&udpproxyv3.Route{Cluster: l.Cluster}),
 				},
 			}},
 		}},
 	}
 	return &listenerv3.Listener{
-		Name:                          name,
-		Address:                       listenAddress(address, port, true),
+		Name:                          l.Name,
+		Address:                       listenAddress(l.Address, l.Port, true),
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
 		UdpListenerConfig:             &listenerv3.UdpListenerConfig{DownstreamSocketConfig: udpSocketConfig()},
 		ListenerFilters: []*listenerv3.ListenerFilter{{

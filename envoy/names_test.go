@@ -32,8 +32,8 @@ func TestNames(t *testing.T) {
 func TestConstructorsValidate(t *testing.T) {
 	type validator interface{ ValidateAll() error }
 	for name, m := range map[string]validator{
-		"tcp listener":   TCPProxyListener("tcp-5432", "::", 5432, "shop/db/5432", DefaultTCPLogFormat, ClientAddress{}),
-		"udp listener":   UDPProxyListener("udp-53", DefaultListenAddress, 53, "infra/dns/53/udp", DefaultUDPLogFormat),
+		"tcp listener":   TCPProxyListener(L4Listener{Name: "tcp-5432", Address: "::", Port: 5432, Cluster: "shop/db/5432", Log: DefaultTCPLogFormat}),
+		"udp listener":   UDPProxyListener(L4Listener{Name: "udp-53", Address: DefaultListenAddress, Port: 53, Cluster: "infra/dns/53/udp", Log: DefaultUDPLogFormat}),
 		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
 		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}, RouteConfig: HTTPSHostRouteConfig("x.example.com")}, {Secret: "a/c", RouteConfig: HTTPSRouteConfig}}, nil, ClientAddress{}),
 		"cluster":        EDSCluster("shop/web/80"),

@@ -105,6 +105,11 @@ type Options struct {
 	// tcp-<port>) expect a PROXY protocol header from a load balancer in
 	// front, and take the client address from it.
 	ProxyProtocol bool `json:"proxyProtocol,omitempty"`
+	// LBAddressPools turns on a dedicated address per LoadBalancer
+	// Service (--lb-address-pool): each entry is a CIDR or a FIRST-LAST
+	// range, IPv4 or IPv6. Empty: every Service listens on the fleet's
+	// addresses, first come, first served.
+	LBAddressPools []string `json:"lbAddressPools,omitempty"`
 }
 
 // WithDefaults fills unset fields with their defaults.

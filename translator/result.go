@@ -65,6 +65,14 @@ type Admitted struct {
 type ServiceAdmission struct {
 	ObjectRef `json:",inline"`
 	Ports     []PortAdmission `json:"ports"`
+	// Addresses are the Service's own addresses when fairway allocates
+	// them from Options.LBAddressPools; the status writer publishes
+	// exactly these. Empty without a pool: the Service gets the fleet's.
+	Addresses []string `json:"addresses,omitempty"`
+	// Families are the IP families ("IPv4", "IPv6") the Service listens
+	// on without a pool: the status writer gives it only the fleet's
+	// addresses of these families. Empty means every family.
+	Families []string `json:"families,omitempty"`
 }
 
 // PortAdmission is one Service port and whether it got its listener.

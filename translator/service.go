@@ -71,7 +71,9 @@ func (t *translation) loadBalancerPorts(services []*corev1.Service) []*lbPort {
 }
 
 // listenerSpec is what a fleet listener is built from; equal specs encode
-// equally, so an unchanged listener is not encoded again.
+// equally, so an unchanged listener is not encoded again. It stays
+// comparable: a Service's settings that shape its listener are fields of
+// their own here, never pointers or slices.
 type listenerSpec struct {
 	name    string
 	port    uint32
@@ -85,10 +87,13 @@ func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, erro
 		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig, logs.HTTP, ca), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
 	}
 	refs := []Ref{{KindCluster, s.cluster}}
+	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster}
 	if s.udp {
-		return encode(s.name, envoy.UDPProxyListener(s.name, address, s.port, s.cluster, logs.UDP), refs)
+		l.Log = logs.UDP
+		return encode(s.name, envoy.UDPProxyListener(l), refs)
 	}
-	return encode(s.name, envoy.TCPProxyListener(s.name, address, s.port, s.cluster, logs.TCP, ca), refs)
+	l.Log, l.ClientAddress = logs.TCP, ca
+	return encode(s.name, envoy.TCPProxyListener(l), refs)
 }
 
 // layer4 turns the settled Service ports into listener specs and
