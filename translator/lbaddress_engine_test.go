@@ -45,7 +45,9 @@ func TestAllocationEvents(t *testing.T) {
 			t.Errorf("%s: differs from scratch:\n%s", what, diff)
 		}
 	}
-	gone := func(name string) *corev1.Service { return lbService(name, 0, nil, func(s *corev1.Service) { s.Spec.Type = "" }) }
+	gone := func(name string) *corev1.Service {
+		return lbService(name, 0, nil, func(s *corev1.Service) { s.Spec.Type = "" })
+	}
 	a, b := lbService("a", 1, []int32{443}), lbService("b", 2, []int32{443})
 	step("two Services", []string{"tcp-192.0.2.1-443", "tcp-192.0.2.2-443"}, a, b)
 	step("the status writer writes their addresses back", nil,
