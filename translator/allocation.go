@@ -325,9 +325,12 @@ func (al *allocator) take(a *addressing, addr netip.Addr) {
 	a.addrs = append(a.addrs, addr)
 }
 
-// release frees what a failed Service took.
+// release frees what a failed Service took. The freed address may lie
+// behind a family's cursor, so that walk starts over, and the next
+// Service still gets the lowest free address.
 func (al *allocator) release(a *addressing) {
 	for _, addr := range a.addrs {
+		delete(al.cursors, familyOf(addr))
 		al.users[addr] = slices.DeleteFunc(al.users[addr], func(u *addressing) bool { return u == a })
 		if len(al.users[addr]) == 0 {
 			delete(al.users, addr)

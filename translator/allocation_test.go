@@ -188,3 +188,22 @@ func TestAllocationStable(t *testing.T) {
 		}
 	}
 }
+
+// TestAllocationReleaseBehindTheWalk: a Service that held an address in
+// its status and then fails frees it for the next Service, even when the
+// walk of the pool is already past it.
+func TestAllocationReleaseBehindTheWalk(t *testing.T) {
+	pools := []string{"192.0.2.1-192.0.2.4", "2001:db8::1/128"}
+	both := withFamilies(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol)
+	got := outcomes(t, pools,
+		lbService("first", 1, []int32{80}),
+		lbService("second", 2, []int32{80}), // the walk skips .2, held by "loser", to .3
+		lbService("v6", 3, []int32{80}, withIP("2001:db8::1")),
+		// holds .2 in its status, and also names the IPv6 address "v6" took
+		lbService("loser", 4, []int32{80}, withStatus("192.0.2.2"), withAnnotation("metallb.io/loadBalancerIPs", "192.0.2.2,2001:db8::1"), both),
+		lbService("late", 5, []int32{80}),
+	)
+	if want := "first=192.0.2.1 late=192.0.2.2 loser!AddressTaken second=192.0.2.3 v6=2001:db8::1"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
