@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -15,6 +17,7 @@ import (
 type lbPort struct {
 	svc   *corev1.Service
 	sp    corev1.ServicePort
+	l4    *serviceL4 // the Service's settings, shared by its ports
 	claim *portClaim // nil when the port itself is invalid
 	// invalid is why the port cannot be a listener, when it cannot.
 	invalid Reason
@@ -44,8 +47,9 @@ func (t *translation) loadBalancerPorts(services []*corev1.Service) []*lbPort {
 	var out []*lbPort
 	for _, svc := range services {
 		ref := ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+		l4 := t.readServiceL4(svc, ref)
 		for i, sp := range svc.Spec.Ports {
-			p := &lbPort{svc: svc, sp: sp, field: fmt.Sprintf("spec.ports[%d]", i)}
+			p := &lbPort{svc: svc, sp: sp, l4: l4, field: fmt.Sprintf("spec.ports[%d]", i)}
 			out = append(out, p)
 			proto := protocolOf(&sp)
 			switch {
@@ -58,8 +62,8 @@ func (t *translation) loadBalancerPorts(services []*corev1.Service) []*lbPort {
 				t.problems.add(ref, UnsupportedProtocol, "%s.protocol: %s is not supported; fairway proxies TCP and UDP", p.field, proto)
 				continue
 			}
-			if t.opts.LBTarget == LBTargetNodes && !validPort(sp.NodePort) {
-				t.problems.add(ref, NoNodePort, "%s.nodePort: %d is not a usable node port (allocateLoadBalancerNodePorts is false?); sending to pod endpoints instead of nodes", p.field, sp.NodePort)
+			if l4.nodes && !validPort(sp.NodePort) {
+				t.problems.add(ref, NoNodePort, "%s.nodePort: %d is not a usable node port; sending to pod endpoints instead of nodes", p.field, sp.NodePort)
 			}
 			p.claim = &portClaim{
 				port: sp.Port, protocol: proto, since: &svc.ObjectMeta, ref: ref, seq: i,
@@ -79,6 +83,11 @@ type listenerSpec struct {
 	port    uint32
 	cluster string
 	udp     bool
+	// sourceRanges are the allowed client CIDRs, comma-joined ("" lets
+	// every client in); hashSourceIP and idleTimeout as in envoy.L4Listener.
+	sourceRanges string
+	hashSourceIP bool
+	idleTimeout  time.Duration
 }
 
 func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, error) {
@@ -87,12 +96,15 @@ func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, erro
 		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig, logs.HTTP, ca), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
 	}
 	refs := []Ref{{KindCluster, s.cluster}}
-	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster}
+	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster, HashSourceIP: s.hashSourceIP}
+	if s.sourceRanges != "" {
+		l.SourceRanges = strings.Split(s.sourceRanges, ",")
+	}
 	if s.udp {
 		l.Log = logs.UDP
 		return encode(s.name, envoy.UDPProxyListener(l), refs)
 	}
-	l.Log, l.ClientAddress = logs.TCP, ca
+	l.Log, l.ClientAddress, l.IdleTimeout = logs.TCP, ca, s.idleTimeout
 	return encode(s.name, envoy.TCPProxyListener(l), refs)
 }
 
@@ -114,6 +126,10 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 			case !p.claim.won():
 				pa.Error = string(PortConflict)
 				t.problems.add(p.claim.ref, PortConflict, "%s", p.claim.conflictMessage())
+			case p.l4.blocked != "":
+				// The claim holds the port, so fixing the Service gets
+				// it back; nothing listens meanwhile.
+				pa.Error = string(p.l4.blocked)
 			default:
 				won = true
 				spec := t.portListener(p)
@@ -132,12 +148,17 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 // portListener is the listener of a winning port.
 func (t *translation) portListener(p *lbPort) listenerSpec {
 	udp := p.claim.protocol == corev1.ProtocolUDP
-	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp})
+	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp, l4: p.l4.upstream(udp)})
 	name := envoy.TCPListenerName(p.sp.Port)
 	if udp {
 		name = envoy.UDPListenerName(p.sp.Port)
 	}
-	return listenerSpec{name: name, port: uint32(p.sp.Port), cluster: cluster, udp: udp}
+	spec := listenerSpec{name: name, port: uint32(p.sp.Port), cluster: cluster, udp: udp,
+		sourceRanges: strings.Join(p.l4.sourceRanges, ","), hashSourceIP: p.l4.affinity}
+	if !udp {
+		spec.idleTimeout = p.l4.idleTimeout
+	}
+	return spec
 }
 
 // handledServices lists the LoadBalancer Services fairway handles, sorted.
