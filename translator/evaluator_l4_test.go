@@ -265,8 +265,10 @@ func (f *l4Fleet) udpMatch(m *xdsmatcherv3.Matcher, src netip.Addr) *xdsmatcherv
 func (f *l4Fleet) upstream(out l4Outcome, client, local netip.AddrPort, hashSource, udp bool) l4Outcome {
 	f.t.Helper()
 	cl := f.cluster(out.cluster)
+	// Outlier detection ejects endpoints that refuse connections; in
+	// this model every endpoint accepts, so it never ejects one.
 	onlyFields(f.t, "cluster "+out.cluster, cl, "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy",
-		"circuit_breakers", "per_connection_buffer_limit_bytes", "transport_socket", "health_checks", "common_lb_config")
+		"circuit_breakers", "per_connection_buffer_limit_bytes", "transport_socket", "health_checks", "common_lb_config", "outlier_detection")
 	hosts := f.eligible(cl)
 	if len(hosts) == 0 {
 		out.refused = "no healthy upstream"
