@@ -9,6 +9,7 @@ import (
 	rawbufferv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/raw_buffer/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -136,7 +137,35 @@ func ServiceCluster(name string, u L4Upstream) *clusterv3.Cluster {
 			c.CommonLbConfig.HealthyPanicThreshold = &typev3.Percent{Value: 0}
 		}
 	}
+	plainHealthChecks(c)
 	return c
+}
+
+// healthCheckSocket is the key and value a health check names to pick
+// the plain socket of transport_socket_matches; no endpoint carries it,
+// so the Service's own connections keep the cluster's socket.
+const healthCheckSocket = "health-check"
+
+// plainHealthChecks makes a PROXY protocol cluster's health checks
+// connect without the header: kube-proxy's /healthz would answer a
+// request that starts with "PROXY ..." with 400 and take every node out,
+// and a pod's listener has no client to be told of.
+func plainHealthChecks(c *clusterv3.Cluster) {
+	if c.TransportSocket == nil || len(c.HealthChecks) == 0 {
+		return
+	}
+	criteria := &structpb.Struct{Fields: map[string]*structpb.Value{healthCheckSocket: structpb.NewStringValue("plain")}}
+	c.TransportSocketMatches = []*clusterv3.Cluster_TransportSocketMatch{{Name: healthCheckSocket, Match: criteria, TransportSocket: rawBuffer()}}
+	for _, hc := range c.HealthChecks {
+		hc.TransportSocketMatchCriteria = criteria
+	}
+}
+
+func rawBuffer() *corev3.TransportSocket {
+	return &corev3.TransportSocket{
+		Name:       rawBufferSocket,
+		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(&rawbufferv3.RawBuffer{})},
+	}
 }
 
 // healthCheck is the active check h describes.
@@ -165,10 +194,7 @@ func upstreamProxyProtocol(version uint8) *corev3.TransportSocket {
 	if version == 2 {
 		v = corev3.ProxyProtocolConfig_V2
 	}
-	inner := &corev3.TransportSocket{
-		Name:       rawBufferSocket,
-		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(&rawbufferv3.RawBuffer{})},
-	}
+	inner := rawBuffer()
 	return &corev3.TransportSocket{
 		Name: upstreamProxyProtocolSocket,
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(&proxyprotocolv3.ProxyProtocolUpstreamTransport{

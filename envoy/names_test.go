@@ -6,6 +6,7 @@ import (
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestNames(t *testing.T) {
@@ -115,5 +116,29 @@ func TestRedactSecret(t *testing.T) {
 	}
 	if string(r.GetTlsCertificate().GetCertificateChain().GetInlineBytes()) != "cert" {
 		t.Error("the certificate chain is public and stays")
+	}
+}
+
+// TestProxyProtocolHealthChecksPlain: the health checks of a PROXY
+// protocol cluster pick a plain socket by criteria no endpoint carries,
+// so the checks (kube-proxy's /healthz above all) get no header while the
+// Service's connections keep theirs.
+func TestProxyProtocolHealthChecksPlain(t *testing.T) {
+	for _, h := range []HealthCheck{{KubeProxy: true}, {TCP: true}} {
+		c := ServiceCluster("c", L4Upstream{ProxyProtocol: 2, HealthCheck: h})
+		if c.GetTransportSocket().GetName() != upstreamProxyProtocolSocket {
+			t.Fatalf("%+v: the cluster's socket is %s", h, c.GetTransportSocket().GetName())
+		}
+		m := c.GetTransportSocketMatches()
+		if len(m) != 1 || m[0].GetTransportSocket().GetName() != rawBufferSocket {
+			t.Fatalf("%+v: socket matches %v, want one plain socket", h, m)
+		}
+		got := c.GetHealthChecks()[0].GetTransportSocketMatchCriteria()
+		if !proto.Equal(got, m[0].GetMatch()) || len(got.GetFields()) == 0 {
+			t.Errorf("%+v: health check criteria %v, socket match %v", h, got, m[0].GetMatch())
+		}
+	}
+	if c := ServiceCluster("c", L4Upstream{HealthCheck: HealthCheck{TCP: true}}); c.GetTransportSocketMatches() != nil {
+		t.Errorf("no PROXY protocol: socket matches %v", c.GetTransportSocketMatches())
 	}
 }

@@ -268,7 +268,10 @@ func (f *l4Fleet) upstream(out l4Outcome, client, local netip.AddrPort, hashSour
 	// Outlier detection ejects endpoints that refuse connections; in
 	// this model every endpoint accepts, so it never ejects one.
 	onlyFields(f.t, "cluster "+out.cluster, cl, "name", "type", "eds_cluster_config", "connect_timeout", "lb_policy",
-		"circuit_breakers", "per_connection_buffer_limit_bytes", "transport_socket", "health_checks", "common_lb_config", "outlier_detection")
+		"circuit_breakers", "per_connection_buffer_limit_bytes", "transport_socket", "health_checks", "common_lb_config", "outlier_detection", "transport_socket_matches")
+	if len(cl.GetTransportSocketMatches()) > 0 {
+		f.plainForHealthChecksOnly(cl)
+	}
 	hosts := f.eligible(cl)
 	if len(hosts) == 0 {
 		out.refused = "no healthy upstream"
@@ -332,6 +335,22 @@ func (f *l4Fleet) eligible(cl *clusterv3.Cluster) []netip.AddrPort {
 		return all // panic: Envoy sends to every host
 	}
 	return healthy
+}
+
+// plainForHealthChecksOnly holds that a cluster's socket matches serve
+// its health checks alone: no endpoint carries match metadata, so every
+// connection keeps the cluster's own socket.
+func (f *l4Fleet) plainForHealthChecksOnly(cl *clusterv3.Cluster) {
+	f.t.Helper()
+	for _, cla := range f.res.Endpoints {
+		for _, loc := range cla.GetEndpoints() {
+			for _, lb := range loc.GetLbEndpoints() {
+				if cla.GetClusterName() == cl.GetName() && lb.GetMetadata() != nil {
+					f.t.Fatalf("cluster %s: endpoint metadata %v picks a socket, which this evaluator does not follow", cl.GetName(), lb.GetMetadata())
+				}
+			}
+		}
+	}
 }
 
 func (f *l4Fleet) cluster(name string) *clusterv3.Cluster {
@@ -549,6 +568,10 @@ func TestL4HealthChecks(t *testing.T) {
 	local.unhealthy[ap("192.168.0.1:30801")] = true
 	if out := local.connect(tcpTo("192.0.2.100:8001", "203.0.113.5:40000")); out.refused != "no healthy upstream" {
 		t.Errorf("kube-proxy says no: %+v, want no upstream", out)
+	}
+	// With the PROXY protocol too, connections carry the header.
+	if out := local.connect(tcpTo("192.0.2.100:8003", "203.0.113.5:40000")); out.endpoint != ap("192.168.0.2:30804") || out.sent == nil || out.sent.version != 1 {
+		t.Errorf("Local with PROXY v1: %+v (sent %+v)", out, out.sent)
 	}
 	// The Cluster-policy Service has no check: a failing node stays.
 	local.unhealthy[ap("192.168.0.2:30803")] = true
