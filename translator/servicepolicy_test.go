@@ -67,3 +67,36 @@ func TestServiceSettingsChangeRebuilds(t *testing.T) {
 		t.Fatalf("fixed source range: listeners %v", r.Listeners)
 	}
 }
+
+// TestSourceRanges: the field wins over the annotation, host bits are
+// masked, an IPv4-mapped range is its IPv4 one, duplicates go, and
+// anything that is not a CIDR (a bare address, a zone, an empty item) is
+// an error naming the field it came from.
+func TestSourceRanges(t *testing.T) {
+	const key = corev1.AnnotationLoadBalancerSourceRangesKey
+	for _, c := range []struct {
+		field []string
+		ann   string
+		want  []string
+		from  string
+		bad   bool
+	}{
+		{from: key},
+		{ann: "  ", from: key},
+		{field: []string{"10.0.0.1/8"}, ann: "not-a-cidr", want: []string{"10.0.0.0/8"}, from: "spec.loadBalancerSourceRanges"},
+		{ann: "192.0.2.9/24, ::ffff:10.1.2.3/104 ,192.0.2.0/24", want: []string{"10.0.0.0/8", "192.0.2.0/24"}, from: key},
+		{field: []string{"2001:db8::1/32", "0.0.0.0/0"}, want: []string{"0.0.0.0/0", "2001:db8::/32"}, from: "spec.loadBalancerSourceRanges"},
+		{field: []string{"192.0.2.7"}, from: "spec.loadBalancerSourceRanges", bad: true},
+		{field: []string{"fe80::1%eth0/64"}, from: "spec.loadBalancerSourceRanges", bad: true},
+		{ann: "10.0.0.0/8,", from: key, bad: true},
+	} {
+		svc := &corev1.Service{Spec: corev1.ServiceSpec{LoadBalancerSourceRanges: c.field}}
+		if c.ann != "" {
+			svc.Annotations = map[string]string{key: c.ann}
+		}
+		got, from, err := sourceRanges(svc)
+		if (err != nil) != c.bad || from != c.from || !slices.Equal(got, c.want) {
+			t.Errorf("field %q annotation %q: %v from %s (error %v), want %v from %s (error %v)", c.field, c.ann, got, from, err, c.want, c.from, c.bad)
+		}
+	}
+}
