@@ -569,6 +569,10 @@ func TestL4HealthChecks(t *testing.T) {
 	if out := local.connect(tcpTo("192.0.2.100:8001", "203.0.113.5:40000")); out.refused != "no healthy upstream" {
 		t.Errorf("kube-proxy says no: %+v, want no upstream", out)
 	}
+	// A port without a nodePort goes to the pod, with no node to ask.
+	if out := local.connect(tcpTo("192.0.2.100:8005", "203.0.113.5:40000")); out.endpoint != ap("10.1.0.2:8005") {
+		t.Errorf("Local, port without nodePort: %+v, want the pod", out)
+	}
 	// With the PROXY protocol too, connections carry the header.
 	if out := local.connect(tcpTo("192.0.2.100:8003", "203.0.113.5:40000")); out.endpoint != ap("192.168.0.2:30804") || out.sent == nil || out.sent.version != 1 {
 		t.Errorf("Local with PROXY v1: %+v (sent %+v)", out, out.sent)

@@ -148,7 +148,7 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 // portListener is the listener of a winning port.
 func (t *translation) portListener(p *lbPort) listenerSpec {
 	udp := p.claim.protocol == corev1.ProtocolUDP
-	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp, l4: p.l4.upstream(udp)})
+	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp, l4: p.l4.upstream(&p.sp)})
 	name := envoy.TCPListenerName(p.sp.Port)
 	if udp {
 		name = envoy.UDPListenerName(p.sp.Port)

@@ -87,14 +87,16 @@ func allocatesNodePorts(svc *corev1.Service) bool {
 // upstream is the cluster variant of one of the Service's ports. UDP
 // takes no PROXY header (udp_proxy has no upstream transport socket) and
 // no TCP connect check; the kube-proxy check is HTTP to the node, so it
-// serves a UDP port too, and replaces the connect check.
-func (l4 *serviceL4) upstream(udp bool) envoy.L4Upstream {
+// serves a UDP port too, and replaces the connect check, but only for a
+// port that goes through the nodes (one without a nodePort goes to the
+// pods, which have no kube-proxy to ask).
+func (l4 *serviceL4) upstream(sp *corev1.ServicePort) envoy.L4Upstream {
 	u := l4.up
-	if udp {
+	if protocolOf(sp) == corev1.ProtocolUDP {
 		u.ProxyProtocol = 0
 		u.HealthCheck.TCP = false
 	}
-	if l4.kubeProxyHealth {
+	if l4.kubeProxyHealth && validPort(sp.NodePort) {
 		u.HealthCheck = envoy.HealthCheck{KubeProxy: true}
 	}
 	return u.Normal()
