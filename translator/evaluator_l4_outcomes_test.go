@@ -227,3 +227,23 @@ func TestL4MaxConnections(t *testing.T) {
 		t.Errorf("invalid: max connections %d, want 100000", out.maxConnections)
 	}
 }
+
+// TestL4AllocateNodePortsFalse: in nodes mode, a Service without node
+// ports is reached at its pods, even on a port that kept a nodePort; a
+// Service with node ports through the node. An unsupported annotation
+// changes nothing of that.
+func TestL4AllocateNodePortsFalse(t *testing.T) {
+	f := l4FromGolden(t, "lb-allocate-node-ports-false", nil)
+	for dest, want := range map[string]string{
+		"192.0.2.100:8001": "10.1.0.2:8001",
+		"192.0.2.100:8002": "10.1.0.2:8002",
+		"192.0.2.100:8003": "192.168.0.1:30803",
+	} {
+		if out := f.connect(tcpTo(dest, "203.0.113.5:40000")); out.endpoint != ap(want) {
+			t.Errorf("%s: %+v, want %s", dest, out, want)
+		}
+	}
+	if out := l4FromGolden(t, "lb-annotation-unsupported", nil).connect(tcpTo("192.0.2.100:5432", "203.0.113.5:40000")); out.refused != "" || out.sent != nil {
+		t.Errorf("unsupported annotation: %+v, want served as plain", out)
+	}
+}
