@@ -101,6 +101,17 @@ func TestClusterEdgeDefaults(t *testing.T) {
 	if got := c.ConnectTimeout.AsDuration(); got != 5*time.Second {
 		t.Errorf("connect_timeout %v", got)
 	}
+	// Connect failures eject; HTTP answers (5xx, success rate) do not.
+	wantProto(t, "outlier_detection", c.OutlierDetection, &clusterv3.OutlierDetection{
+		Interval:                        durationpb.New(10 * time.Second),
+		BaseEjectionTime:                durationpb.New(30 * time.Second),
+		MaxEjectionPercent:              wrapperspb.UInt32(50),
+		SplitExternalLocalOriginErrors:  true,
+		ConsecutiveLocalOriginFailure:   wrapperspb.UInt32(5),
+		EnforcingConsecutive_5Xx:        wrapperspb.UInt32(0),
+		EnforcingSuccessRate:            wrapperspb.UInt32(0),
+		EnforcingLocalOriginSuccessRate: wrapperspb.UInt32(0),
+	})
 }
 
 // TestL4EdgeDefaults: TCP retries another pod on connect failure; UDP

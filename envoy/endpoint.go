@@ -10,6 +10,10 @@ import (
 type Endpoint struct {
 	Address string
 	Port    uint32
+	// HealthCheckPort is where the cluster's active health check asks
+	// about this endpoint, when not at Port: a node's kube-proxy answers
+	// for a Service on its healthCheckNodePort. 0 is Port.
+	HealthCheckPort uint32
 }
 
 // Locality is a group of endpoints in one zone ("" when unknown).
@@ -59,6 +63,9 @@ func lbEndpoints(eps []Endpoint) []*endpointv3.LbEndpoint {
 		sockets[i].SocketAddress = &socketAddrs[i]
 		addrs[i].Address = &sockets[i]
 		endpoints[i].Address = &addrs[i]
+		if ep.HealthCheckPort != 0 {
+			endpoints[i].HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{PortValue: ep.HealthCheckPort}
+		}
 		hosts[i].Endpoint = &endpoints[i]
 		lbs[i].HostIdentifier = &hosts[i]
 		out[i] = &lbs[i]

@@ -1,16 +1,16 @@
 package envoy
 
 import (
+	"cmp"
 	"time"
 
-	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
-	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	udpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/udp/udp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -53,6 +53,14 @@ type L4Listener struct {
 	// IPv6Only keeps the IPv6 wildcard "::" from taking IPv4 too (no
 	// ipv4_compat): a Service that asks for IPv6 alone.
 	IPv6Only bool
+	// SourceRanges are the only client CIDRs let in (canonical, masked:
+	// "10.0.0.0/8"); none lets every client in.
+	SourceRanges []string
+	// HashSourceIP feeds the client's address to the cluster's
+	// consistent hash: one client, one endpoint.
+	HashSourceIP bool
+	// IdleTimeout replaces TCPIdleTimeout (TCP only); 0 keeps it.
+	IdleTimeout time.Duration
 }
 
 // address is where l binds, and freebind its IP_FREEBIND setting (nil,
@@ -72,14 +80,18 @@ func (l L4Listener) address(udp bool) (*corev3.Address, *wrapperspb.BoolValue) {
 // TCPProxyListener passes every connection on l's port straight to its
 // cluster, trying another pod when one refuses, and logs each connection
 // in its format. With the PROXY protocol it reads (and drops) the header
-// first, so the log shows the client.
+// first, so the log shows the client and the source ranges are matched
+// against it.
 func TCPProxyListener(l L4Listener) *listenerv3.Listener {
 	proxy := &tcpproxyv3.TcpProxy{
 		StatPrefix:         l.Name,
 		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: l.Cluster},
-		IdleTimeout:        durationpb.New(TCPIdleTimeout),
+		IdleTimeout:        durationpb.New(cmp.Or(l.IdleTimeout, TCPIdleTimeout)),
 		AccessLog:          stdoutJSONLog(l.Log),
 		MaxConnectAttempts: wrapperspb.UInt32(TCPMaxConnectAttempts),
+	}
+	if l.HashSourceIP {
+		proxy.HashPolicy = []*typev3.HashPolicy{{PolicySpecifier: &typev3.HashPolicy_SourceIp_{SourceIp: &typev3.HashPolicy_SourceIp{}}}}
 	}
 	address, freebind := l.address(false)
 	return &listenerv3.Listener{
@@ -89,6 +101,7 @@ func TCPProxyListener(l L4Listener) *listenerv3.Listener {
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
 		ListenerFilters:               l.ClientAddress.listenerFilters(),
 		FilterChains: []*listenerv3.FilterChain{{
+			FilterChainMatch: sourceChainMatch(l.SourceRanges),
 			Filters: []*listenerv3.Filter{{
 				Name:       tcpProxyFilter,
 				ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(proxy)},
@@ -100,21 +113,18 @@ func TCPProxyListener(l L4Listener) *listenerv3.Listener {
 // UDPProxyListener forwards datagrams on l's port to its cluster, one
 // upstream per client session, and logs each session in its format. It
 // routes with the matcher form, since the plain cluster field is
-// deprecated. Datagrams up to UDPMaxDatagramSize pass both ways.
+// deprecated; the matcher also drops datagrams from sources outside
+// l.SourceRanges. Datagrams up to UDPMaxDatagramSize pass both ways.
 func UDPProxyListener(l L4Listener) *listenerv3.Listener {
 	proxy := &udpproxyv3.UdpProxyConfig{
 		StatPrefix:           l.Name,
 		IdleTimeout:          durationpb.New(UDPSessionIdleTimeout),
 		UpstreamSocketConfig: udpSocketConfig(),
 		AccessLog:            stdoutJSONLog(l.Log),
-		RouteSpecifier: &udpproxyv3.UdpProxyConfig_Matcher{Matcher: &xdsmatcherv3.Matcher{
-			OnNoMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{
-				Action: &xdscorev3.TypedExtensionConfig{
-					Name:        udpProxyRoute,
-					TypedConfig: mustAny(&udpproxyv3.Route{Cluster: l.Cluster}),
-				},
-			}},
-		}},
+		RouteSpecifier:       &udpproxyv3.UdpProxyConfig_Matcher{Matcher: udpRouteMatcher(l.Cluster, l.SourceRanges)},
+	}
+	if l.HashSourceIP {
+		proxy.HashPolicies = []*udpproxyv3.UdpProxyConfig_HashPolicy{{PolicySpecifier: &udpproxyv3.UdpProxyConfig_HashPolicy_SourceIp{SourceIp: true}}}
 	}
 	address, freebind := l.address(true)
 	return &listenerv3.Listener{

@@ -78,6 +78,48 @@ func UpstreamClusterName(namespace, service string, port int32, u Upstream) stri
 	return name
 }
 
+// ServiceClusterName names the cluster of a LoadBalancer Service port
+// reached as its own listener's settings say: the plain ClusterName for
+// the plain L4Upstream, so an Ingress route to the same port keeps its
+// cluster, else that name plus one readable suffix per setting, in a
+// fixed order: "/affinity" (client IP), "/proxy-v1" or "/proxy-v2",
+// "/max-connections-<n>", then the health check, "/health-tcp" or
+// "/health-kube-proxy", followed by each value that is not the default
+// ("-every-5s", "-timeout-2s", "-healthy-2", "-unhealthy-3"). None is an
+// UpstreamClusterName suffix, so the two kinds of variant never meet.
+func ServiceClusterName(namespace, service string, port int32, udp bool, u L4Upstream) string {
+	name := ClusterName(namespace, service, port, udp)
+	u = u.Normal()
+	if u.ClientIPAffinity {
+		name += "/affinity"
+	}
+	if u.ProxyProtocol != 0 {
+		name += "/proxy-v" + strconv.Itoa(int(u.ProxyProtocol))
+	}
+	if u.MaxConnections != 0 {
+		name += "/max-connections-" + strconv.FormatUint(uint64(u.MaxConnections), 10)
+	}
+	if h := u.HealthCheck; h.On() {
+		name += "/health-tcp"
+		if h.KubeProxy {
+			name = strings.TrimSuffix(name, "tcp") + "kube-proxy"
+		}
+		if h.Interval != 0 {
+			name += "-every-" + h.Interval.String()
+		}
+		if h.Timeout != 0 {
+			name += "-timeout-" + h.Timeout.String()
+		}
+		if h.Healthy != 0 {
+			name += "-healthy-" + strconv.FormatUint(uint64(h.Healthy), 10)
+		}
+		if h.Unhealthy != 0 {
+			name += "-unhealthy-" + strconv.FormatUint(uint64(h.Unhealthy), 10)
+		}
+	}
+	return name
+}
+
 // TCPListenerName names the passthrough listener of a TCP port: tcp-<port>.
 func TCPListenerName(port int32) string { return "tcp-" + strconv.FormatInt(int64(port), 10) }
 

@@ -4,15 +4,25 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 func TestNames(t *testing.T) {
 	for got, want := range map[string]string{
-		ClusterName("shop", "web", 80, false):     "shop/web/80",
-		ClusterName("infra", "dns", 53, true):     "infra/dns/53/udp",
-		TCPListenerName(5432):                     "tcp-5432",
+		ClusterName("shop", "web", 80, false):                       "shop/web/80",
+		ClusterName("infra", "dns", 53, true):                       "infra/dns/53/udp",
+		TCPListenerName(5432):                                       "tcp-5432",
+		ServiceClusterName("shop", "db", 5432, false, L4Upstream{}): "shop/db/5432",
+		ServiceClusterName("shop", "db", 5432, false, L4Upstream{MaxConnections: ClusterMaxConnections}):                                                                  "shop/db/5432",
+		ServiceClusterName("shop", "db", 5432, false, L4Upstream{ClientIPAffinity: true, ProxyProtocol: 2}):                                                               "shop/db/5432/affinity/proxy-v2",
+		ServiceClusterName("infra", "dns", 53, true, L4Upstream{ClientIPAffinity: true}):                                                                                  "infra/dns/53/udp/affinity",
+		ServiceClusterName("shop", "db", 5432, false, L4Upstream{MaxConnections: 100}):                                                                                    "shop/db/5432/max-connections-100",
+		ServiceClusterName("shop", "db", 5432, false, L4Upstream{HealthCheck: HealthCheck{TCP: true}}):                                                                    "shop/db/5432/health-tcp",
+		ServiceClusterName("shop", "db", 5432, false, L4Upstream{HealthCheck: HealthCheck{TCP: true, Interval: HealthCheckInterval, Timeout: time.Second, Unhealthy: 5}}): "shop/db/5432/health-tcp-timeout-1s-unhealthy-5",
+		ServiceClusterName("shop", "web", 80, false, L4Upstream{HealthCheck: HealthCheck{KubeProxy: true, TCP: true}}):                                                    "shop/web/80/health-kube-proxy",
 		UDPListenerName(53):                       "udp-53",
 		SecretName("shop", "shop-tls"):            "shop/shop-tls",
 		GRPCServerListenerName("10.0.0.7", 50051): "grpc/server?xds.resource.listening_address=10.0.0.7:50051",
@@ -38,15 +48,19 @@ func TestConstructorsValidate(t *testing.T) {
 		"http listener":  HTTPListener(HTTPListenerName, DefaultListenAddress, 80, HTTPRouteConfig, DefaultHTTPLogFormat, ClientAddress{}),
 		"https listener": HTTPSListener(HTTPSListenerName, "fd00::1", 443, []TLSChain{{Secret: "a/b", ServerNames: []string{"x.example.com"}, RouteConfig: HTTPSHostRouteConfig("x.example.com")}, {Secret: "a/c", RouteConfig: HTTPSRouteConfig}}, nil, ClientAddress{}),
 		"cluster":        EDSCluster("shop/web/80"),
-		"endpoints":      ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{"10.0.0.1", 8080}}}, {Endpoints: []Endpoint{{"fd00::1", 8080}}}}),
-		"route config":   RouteConfiguration(HTTPRouteConfig, nil),
-		"route":          ClusterRoute("r", WithAuthorityRegex(PrefixMatch("/api/"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
-		"root route":     DirectResponseRoute("r", PrefixMatch("/"), 503),
-		"exact route":    ClusterRoute("r", ExactPathMatch("/x/"), "c"),
-		"edge route":     EdgeRoute(ClusterRoute("r", PrefixMatch("/"), "c")),
-		"api listener":   APIListener("web.shop.svc.cluster.local:80", ServiceRoute("web.shop.svc.cluster.local:80", "shop/web/80")),
-		"grpc server":    GRPCServerListener(GRPCServerListenerName("fd00::1", 50051), "fd00::1", 50051),
-		"secret":         TLSSecret("a/b", []byte("cert"), []byte("key")),
+		"tcp listener, source ranges and affinity": TCPProxyListener(L4Listener{Name: "tcp-22", Address: "::", Port: 22, Cluster: "c", SourceRanges: []string{"10.0.0.0/8", "fd00::/8"}, HashSourceIP: true, IdleTimeout: time.Minute}),
+		"udp listener, source ranges and affinity": UDPProxyListener(L4Listener{Name: "udp-53", Address: DefaultListenAddress, Port: 53, Cluster: "c", SourceRanges: []string{"192.0.2.7/32"}, HashSourceIP: true}),
+		"service cluster, every setting":           ServiceCluster("c", L4Upstream{ClientIPAffinity: true, ProxyProtocol: 2, MaxConnections: 10, HealthCheck: HealthCheck{TCP: true, Interval: time.Second, Healthy: 1}}),
+		"service cluster, kube-proxy check":        ServiceCluster("c", L4Upstream{ProxyProtocol: 1, HealthCheck: HealthCheck{KubeProxy: true}}),
+		"endpoints":                                ClusterLoadAssignment("shop/web/80", []Locality{{Zone: "a", Endpoints: []Endpoint{{Address: "10.0.0.1", Port: 8080}}}, {Endpoints: []Endpoint{{Address: "fd00::1", Port: 8080, HealthCheckPort: 31000}}}}),
+		"route config":                             RouteConfiguration(HTTPRouteConfig, nil),
+		"route":                                    ClusterRoute("r", WithAuthorityRegex(PrefixMatch("/api/"), "(?i)^[^.]+\\.foo\\.com$", true), "c"),
+		"root route":                               DirectResponseRoute("r", PrefixMatch("/"), 503),
+		"exact route":                              ClusterRoute("r", ExactPathMatch("/x/"), "c"),
+		"edge route":                               EdgeRoute(ClusterRoute("r", PrefixMatch("/"), "c")),
+		"api listener":                             APIListener("web.shop.svc.cluster.local:80", ServiceRoute("web.shop.svc.cluster.local:80", "shop/web/80")),
+		"grpc server":                              GRPCServerListener(GRPCServerListenerName("fd00::1", 50051), "fd00::1", 50051),
+		"secret":                                   TLSSecret("a/b", []byte("cert"), []byte("key")),
 	} {
 		if err := m.ValidateAll(); err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -139,5 +153,29 @@ func TestL4ListenerNamesNeverCollide(t *testing.T) {
 				add(L4ListenerName(netip.MustParseAddr(a).String(), port, udp), a)
 			}
 		}
+	}
+}
+
+// TestProxyProtocolHealthChecksPlain: the health checks of a PROXY
+// protocol cluster pick a plain socket by criteria no endpoint carries,
+// so the checks (kube-proxy's /healthz above all) get no header while the
+// Service's connections keep theirs.
+func TestProxyProtocolHealthChecksPlain(t *testing.T) {
+	for _, h := range []HealthCheck{{KubeProxy: true}, {TCP: true}} {
+		c := ServiceCluster("c", L4Upstream{ProxyProtocol: 2, HealthCheck: h})
+		if c.GetTransportSocket().GetName() != upstreamProxyProtocolSocket {
+			t.Fatalf("%+v: the cluster's socket is %s", h, c.GetTransportSocket().GetName())
+		}
+		m := c.GetTransportSocketMatches()
+		if len(m) != 1 || m[0].GetTransportSocket().GetName() != rawBufferSocket {
+			t.Fatalf("%+v: socket matches %v, want one plain socket", h, m)
+		}
+		got := c.GetHealthChecks()[0].GetTransportSocketMatchCriteria()
+		if !proto.Equal(got, m[0].GetMatch()) || len(got.GetFields()) == 0 {
+			t.Errorf("%+v: health check criteria %v, socket match %v", h, got, m[0].GetMatch())
+		}
+	}
+	if c := ServiceCluster("c", L4Upstream{HealthCheck: HealthCheck{TCP: true}}); c.GetTransportSocketMatches() != nil {
+		t.Errorf("no PROXY protocol: socket matches %v", c.GetTransportSocketMatches())
 	}
 }

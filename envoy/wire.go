@@ -90,21 +90,35 @@ func appendLocality(b []byte, loc Locality) []byte {
 	return appendMessage(b, 3, sizeVarint(1, weight), func(b []byte) []byte { return appendVarint(b, 1, weight) })
 }
 
-// LbEndpoint{endpoint: Endpoint{address: Address{socket_address: {address, port_value}}}}
+// LbEndpoint{endpoint: Endpoint{address: Address{socket_address: {address, port_value}},
+// health_check_config: {port_value}}}; the check's port only when set.
 func socketSize(ep Endpoint) int { return sizeString(2, ep.Address) + sizeVarint(3, uint64(ep.Port)) }
 
+func healthCheckSize(ep Endpoint) int {
+	if ep.HealthCheckPort == 0 {
+		return 0
+	}
+	return sizeMessage(2, sizeVarint(1, uint64(ep.HealthCheckPort)))
+}
+
 func sizeLbEndpoint(ep Endpoint) int {
-	return sizeMessage(1, sizeMessage(1, sizeMessage(1, socketSize(ep))))
+	return sizeMessage(1, sizeMessage(1, sizeMessage(1, socketSize(ep)))+healthCheckSize(ep))
 }
 
 func appendLbEndpoint(b []byte, ep Endpoint) []byte {
 	s := socketSize(ep)
 	b = protowire.AppendTag(b, 1, protowire.BytesType) // endpoint
-	b = protowire.AppendVarint(b, uint64(sizeMessage(1, sizeMessage(1, s))))
+	b = protowire.AppendVarint(b, uint64(sizeMessage(1, sizeMessage(1, s))+healthCheckSize(ep)))
 	b = protowire.AppendTag(b, 1, protowire.BytesType) // address
 	b = protowire.AppendVarint(b, uint64(sizeMessage(1, s)))
 	b = protowire.AppendTag(b, 1, protowire.BytesType) // socket_address
 	b = protowire.AppendVarint(b, uint64(s))
 	b = appendString(b, 2, ep.Address)
-	return appendVarint(b, 3, uint64(ep.Port))
+	b = appendVarint(b, 3, uint64(ep.Port))
+	if ep.HealthCheckPort != 0 {
+		b = protowire.AppendTag(b, 2, protowire.BytesType) // health_check_config
+		b = protowire.AppendVarint(b, uint64(sizeVarint(1, uint64(ep.HealthCheckPort))))
+		b = appendVarint(b, 1, uint64(ep.HealthCheckPort))
+	}
+	return b
 }

@@ -32,7 +32,8 @@ func randomString(r *rand.Rand, n int) string {
 
 // TestAppendClusterLoadAssignment: the direct encoding equals the
 // marshalled message, for random localities (long names too, for
-// multi-byte lengths), in one allocation of the buffer.
+// multi-byte lengths; endpoints with and without a health check port), in
+// one allocation of the buffer.
 func TestAppendClusterLoadAssignment(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 500 {
@@ -40,7 +41,11 @@ func TestAppendClusterLoadAssignment(t *testing.T) {
 		for range r.IntN(4) {
 			loc := Locality{Zone: randomString(r, r.IntN(3)*5)}
 			for range r.IntN(20) {
-				loc.Endpoints = append(loc.Endpoints, Endpoint{Address: fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), r.IntN(256)), Port: uint32(1 + r.IntN(65535))})
+				ep := Endpoint{Address: fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), r.IntN(256)), Port: uint32(1 + r.IntN(65535))}
+				if r.IntN(3) == 0 { // a node behind externalTrafficPolicy: Local
+					ep.HealthCheckPort = uint32(1 + r.IntN(65535))
+				}
+				loc.Endpoints = append(loc.Endpoints, ep)
 			}
 			locs = append(locs, loc)
 		}

@@ -20,9 +20,15 @@ type clusterKey struct {
 	// up is how HTTP routes speak to the port; zero for the plain
 	// cluster, and always for UDP.
 	up envoy.Upstream
+	// l4 is how a LoadBalancer Service's own listener reaches the port
+	// (servicepolicy.go); zero for the plain cluster and for routes.
+	l4 envoy.L4Upstream
 }
 
 func (k clusterKey) name() string {
+	if !k.l4.Plain() {
+		return envoy.ServiceClusterName(k.namespace, k.service, k.port, k.udp, k.l4)
+	}
 	if k.udp || k.up.Plain() {
 		return envoy.ClusterName(k.namespace, k.service, k.port, k.udp)
 	}

@@ -20,6 +20,9 @@ type podEndpoint struct {
 	port uint32
 	zone string
 	node string
+	// healthPort is where the cluster's health check asks (a node's
+	// kube-proxy); 0 is port.
+	healthPort uint32
 }
 
 // loadAssignment encodes the endpoints of one cluster. A Service or port
@@ -34,8 +37,8 @@ func (t *translation) loadAssignment(k clusterKey, name string) *Resource {
 	var locs []envoy.Locality
 	if sp != nil {
 		eps := t.podEndpoints(svc, sp)
-		if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && t.handlesService(svc) {
-			eps = t.nodeEndpoints(svc, sp, eps)
+		if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && allocatesNodePorts(svc) && t.handlesService(svc) {
+			eps = t.nodeEndpoints(svc, sp, eps, k.l4.HealthCheck.KubeProxy)
 		}
 		locs = byZone(eps)
 	}
@@ -171,7 +174,7 @@ func byZone(eps []podEndpoint) []envoy.Locality {
 		if text == "" {
 			text = ep.addr.String()
 		}
-		all[i] = envoy.Endpoint{Address: text, Port: ep.port}
+		all[i] = envoy.Endpoint{Address: text, Port: ep.port, HealthCheckPort: ep.healthPort}
 		if i+1 == len(eps) || eps[i+1].zone != ep.zone {
 			out = append(out, envoy.Locality{Zone: ep.zone, Endpoints: all[start : i+1 : i+1]})
 			start = i + 1

@@ -15,8 +15,16 @@ const excludeFromLBLabel = corev1.LabelNodeExcludeBalancers
 // NodePort → pod chain of a cloud load balancer. With
 // externalTrafficPolicy: Local, kube-proxy drops traffic on nodes without a
 // local endpoint, so only nodes that host one of pods are used, which also
-// keeps the client's source address intact for the pod.
-func (t *translation) nodeEndpoints(svc *corev1.Service, sp *corev1.ServicePort, pods []podEndpoint) []podEndpoint {
+// keeps the client's source address intact for the pod. With kubeProxy,
+// each node also carries the Service's healthCheckNodePort, where the
+// cluster's health check asks the node's kube-proxy whether it still
+// has a ready endpoint: it knows sooner than the EndpointSlices reach
+// fairway, and it answers for the node's own forwarding.
+func (t *translation) nodeEndpoints(svc *corev1.Service, sp *corev1.ServicePort, pods []podEndpoint, kubeProxy bool) []podEndpoint {
+	var healthPort uint32
+	if kubeProxy {
+		healthPort = uint32(svc.Spec.HealthCheckNodePort)
+	}
 	var hosting map[string]bool
 	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
 		hosting = make(map[string]bool, len(pods))
@@ -33,7 +41,7 @@ func (t *translation) nodeEndpoints(svc *corev1.Service, sp *corev1.ServicePort,
 		if !ok {
 			continue
 		}
-		out = append(out, podEndpoint{addr: addr, port: uint32(sp.NodePort), zone: n.Labels[corev1.LabelTopologyZone], node: n.Name})
+		out = append(out, podEndpoint{addr: addr, port: uint32(sp.NodePort), zone: n.Labels[corev1.LabelTopologyZone], node: n.Name, healthPort: healthPort})
 	}
 	return out
 }

@@ -46,8 +46,12 @@ const (
 	UnsupportedProtocol Reason = "UnsupportedProtocol"
 	// InvalidEndpoint: an EndpointSlice entry fairway cannot use.
 	InvalidEndpoint Reason = "InvalidEndpoint"
-	// NoNodePort: nodes mode, but the Service port has no nodePort.
+	// NoNodePort: nodes mode, but the Service port has no nodePort, or
+	// the Service says allocateLoadBalancerNodePorts: false.
 	NoNodePort Reason = "NoNodePort"
+	// InvalidSourceRange: spec.loadBalancerSourceRanges holds something
+	// that is not a CIDR; the Service's listeners are not opened.
+	InvalidSourceRange Reason = "InvalidSourceRange"
 	// ObjectTooLarge: an object over one of the Limits, refused whole.
 	ObjectTooLarge Reason = "ObjectTooLarge"
 	// UnsupportedAnnotation: an annotation under fairway's or
@@ -83,7 +87,7 @@ const (
 var Reasons = []Reason{
 	BackendNotFound, InvalidBackend, UnsupportedBackend, PortConflict, DuplicatePath, DefaultBackendConflict,
 	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
-	InvalidEndpoint, NoNodePort, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
+	InvalidEndpoint, NoNodePort, InvalidSourceRange, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
 }
 

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -15,6 +17,7 @@ import (
 type lbPort struct {
 	svc *corev1.Service
 	sp  corev1.ServicePort
+	l4  *serviceL4 // the Service's settings, shared by its ports
 	// claims are one per address the port listens on (one, the fleet's,
 	// without a pool); none when the port itself is invalid.
 	claims []*portClaim
@@ -51,8 +54,9 @@ func (t *translation) loadBalancerPorts(services []*corev1.Service, at map[nsNam
 			continue
 		}
 		ref := ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+		l4 := t.readServiceL4(svc, ref)
 		for i, sp := range svc.Spec.Ports {
-			p := &lbPort{svc: svc, sp: sp, at: sa, field: fmt.Sprintf("spec.ports[%d]", i)}
+			p := &lbPort{svc: svc, sp: sp, l4: l4, at: sa, field: fmt.Sprintf("spec.ports[%d]", i)}
 			out = append(out, p)
 			proto := protocolOf(&sp)
 			switch {
@@ -65,8 +69,8 @@ func (t *translation) loadBalancerPorts(services []*corev1.Service, at map[nsNam
 				t.problems.add(ref, UnsupportedProtocol, "%s.protocol: %s is not supported; fairway proxies TCP and UDP", p.field, proto)
 				continue
 			}
-			if t.opts.LBTarget == LBTargetNodes && !validPort(sp.NodePort) {
-				t.problems.add(ref, NoNodePort, "%s.nodePort: %d is not a usable node port (allocateLoadBalancerNodePorts is false?); sending to pod endpoints instead of nodes", p.field, sp.NodePort)
+			if l4.nodes && !validPort(sp.NodePort) {
+				t.problems.add(ref, NoNodePort, "%s.nodePort: %d is not a usable node port; sending to pod endpoints instead of nodes", p.field, sp.NodePort)
 			}
 			p.claims = portClaims(sa, &portClaim{
 				port: sp.Port, protocol: proto, since: &svc.ObjectMeta, ref: ref, seq: i,
@@ -107,6 +111,11 @@ type listenerSpec struct {
 	address  string
 	freebind bool
 	v6only   bool
+	// sourceRanges are the allowed client CIDRs, comma-joined ("" lets
+	// every client in); hashSourceIP and idleTimeout as in envoy.L4Listener.
+	sourceRanges string
+	hashSourceIP bool
+	idleTimeout  time.Duration
 }
 
 func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, error) {
@@ -118,12 +127,15 @@ func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, erro
 		address = s.address
 	}
 	refs := []Ref{{KindCluster, s.cluster}}
-	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster, Freebind: s.freebind, IPv6Only: s.v6only}
+	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster, Freebind: s.freebind, IPv6Only: s.v6only, HashSourceIP: s.hashSourceIP}
+	if s.sourceRanges != "" {
+		l.SourceRanges = strings.Split(s.sourceRanges, ",")
+	}
 	if s.udp {
 		l.Log = logs.UDP
 		return encode(s.name, envoy.UDPProxyListener(l), refs)
 	}
-	l.Log, l.ClientAddress = logs.TCP, ca
+	l.Log, l.ClientAddress, l.IdleTimeout = logs.TCP, ca, s.idleTimeout
 	return encode(s.name, envoy.TCPProxyListener(l), refs)
 }
 
@@ -148,6 +160,12 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 					t.problems.add(c.ref, PortConflict, "%s", c.conflictMessage())
 					continue
 				}
+				if p.l4.blocked != "" {
+					// The claim holds the port, so fixing the Service
+					// gets it back; nothing listens meanwhile.
+					pa.Error = string(p.l4.blocked)
+					continue
+				}
 				won = true
 				spec := t.portListener(p, c)
 				if pa.Listener == "" {
@@ -167,8 +185,12 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 // portListener is the listener of a port's winning claim c.
 func (t *translation) portListener(p *lbPort, c *portClaim) listenerSpec {
 	udp := c.protocol == corev1.ProtocolUDP
-	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp})
-	spec := listenerSpec{port: uint32(p.sp.Port), cluster: cluster, udp: udp}
+	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp, l4: p.l4.upstream(&p.sp)})
+	spec := listenerSpec{port: uint32(p.sp.Port), cluster: cluster, udp: udp,
+		sourceRanges: strings.Join(p.l4.sourceRanges, ","), hashSourceIP: p.l4.affinity}
+	if !udp {
+		spec.idleTimeout = p.l4.idleTimeout
+	}
 	switch {
 	case c.address != "":
 		spec.name, spec.address, spec.freebind = envoy.L4ListenerName(c.address, p.sp.Port, udp), c.address, true

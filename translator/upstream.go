@@ -50,6 +50,9 @@ func appProtocolOf(sp *corev1.ServicePort) policy.Protocol {
 // clusterResource encodes the cluster of k: the plain ones by the fast
 // template (encodeCluster), the variants, which are few, by marshalling.
 func clusterResource(name string, k clusterKey) (*Resource, error) {
+	if !k.l4.Plain() {
+		return encode(name, envoy.ServiceCluster(name, k.l4), []Ref{{KindEndpoint, name}})
+	}
 	if k.up.Plain() {
 		return encodeCluster(name)
 	}

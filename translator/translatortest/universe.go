@@ -78,6 +78,7 @@ func (u *Universe) service(ns, name string) *corev1.Service {
 		if u.r.IntN(3) == 0 {
 			svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
 		}
+		u.layer4Settings(svc)
 	case 2:
 		svc.Spec.Type = corev1.ServiceTypeExternalName
 		svc.Spec.ExternalName = "example.org"
@@ -380,3 +381,47 @@ func DemandName(r *mrand.Rand) string {
 	}
 	return pick([]string{"nope:80", "a/b", "x.y.z:80", "web.a.svc.cluster.local:x", envoy.GRPCServerListenerPrefix + "10.0.0.1:80"})
 }
+
+// layer4Settings gives a LoadBalancer Service some of its own layer-4
+// settings: source ranges (valid, or malformed, which closes it),
+// affinity, node port allocation, a health check port and fairway.dev/
+// annotations, so that changing them is held to a from-scratch
+// translation. They come from a source of their own, seeded by the
+// generation, so the universe's other objects stay as they were.
+func (u *Universe) layer4Settings(svc *corev1.Service) {
+	r := mrand.New(mrand.NewPCG(uint64(u.gen), 13))
+	switch r.IntN(5) {
+	case 0:
+		svc.Spec.LoadBalancerSourceRanges = []string{"10.0.0.0/8", "2001:db8::1/32"}
+	case 1:
+		svc.Annotations = map[string]string{corev1.AnnotationLoadBalancerSourceRangesKey: "192.0.2.0/24,not-a-cidr"}
+	case 2:
+		svc.Annotations = map[string]string{corev1.AnnotationLoadBalancerSourceRangesKey: "192.0.2.0/24"}
+	}
+	if r.IntN(3) == 0 {
+		svc.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
+	}
+	if r.IntN(4) == 0 {
+		svc.Spec.AllocateLoadBalancerNodePorts = new(false)
+	}
+	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal && r.IntN(2) == 0 {
+		svc.Spec.HealthCheckNodePort = 31999
+	}
+	for _, kv := range [][2]string{
+		{"fairway.dev/proxy-protocol", u.pickFrom(r, "v1", "v2", "v9")},
+		{"fairway.dev/health-check", "tcp"},
+		{"fairway.dev/health-check-interval", u.pickFrom(r, "5s", "10s", "never")},
+		{"fairway.dev/max-connections", u.pickFrom(r, "100", "0")},
+		{"fairway.dev/tcp-idle-timeout", "10m"},
+		{"fairway.dev/unknown", "x"},
+	} {
+		if r.IntN(4) == 0 {
+			if svc.Annotations == nil {
+				svc.Annotations = map[string]string{}
+			}
+			svc.Annotations[kv[0]] = kv[1]
+		}
+	}
+}
+
+func (u *Universe) pickFrom(r *mrand.Rand, s ...string) string { return s[r.IntN(len(s))] }
