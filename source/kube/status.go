@@ -56,6 +56,12 @@ type StatusWriter struct {
 	// ours are the addresses this process has published, so that status it
 	// wrote before the fleet moved is still recognised as its own.
 	ours map[Address]bool
+	// pools are the --lb-address-pool ranges: an address of theirs in a
+	// Service's status is fairway's own even when this process never wrote
+	// it (a restart, a new leader), so a Service that lost its allocation
+	// or stopped being a LoadBalancer has it cleared and the address can
+	// go to another.
+	pools poolMembers
 }
 
 // NewStatusWriter watches for status changes on the source's informers.
@@ -64,6 +70,7 @@ func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses,
 	w := &StatusWriter{
 		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
 		handles:   opts.HandlesLoadBalancerClass,
+		pools:     newPoolMembers(opts.LBAddressPools),
 		services:  src.Informer(KindService).GetStore(),
 		ingresses: src.Informer(KindIngress).GetStore(),
 	}
@@ -144,7 +151,9 @@ func (w *StatusWriter) reconcile() {
 		ingresses[r] = true
 	}
 	failed := 0
-	for _, obj := range w.services.List() {
+	all := w.services.List()
+	held := statusHolders(all)
+	for _, obj := range all {
 		svc := obj.(*corev1.Service)
 		if term.Err() != nil {
 			return
@@ -154,7 +163,14 @@ func (w *StatusWriter) reconcile() {
 		}
 		adm, ok := services[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
 		next, manage := w.serviceWant(svc.Status.LoadBalancer.Ingress, adm, ok, addrs)
-		if manage && !equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) && !w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
+		if !manage || equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) {
+			continue
+		}
+		if len(adm.Addresses) > 0 && held.heldElsewhere(svc, next) {
+			w.log.Debug("address still in another Service's status; waiting for it to be cleared", "namespace", svc.Namespace, "name", svc.Name)
+			continue
+		}
+		if w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
 			failed++
 		}
 	}
@@ -196,13 +212,14 @@ func (w *StatusWriter) pruneAwaiting() {
 // when nothing else kicks the writer first.
 const statusRetry = 5 * time.Second
 
-// isOurs: every entry is one of fairway's addresses (and, for Services,
-// in proxy mode, as fairway writes them).
+// isOurs: every entry is one of fairway's addresses, published by this
+// process or from a pool (and, for Services, in proxy mode, as fairway
+// writes them).
 func (w *StatusWriter) isOurs(entries []Address, proxy bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range entries {
-		if !w.ours[Address{IP: e.IP, Hostname: e.Hostname}] {
+		if !w.ours[Address{IP: e.IP, Hostname: e.Hostname}] && !w.pools.contains(e.IP) {
 			return false
 		}
 	}
@@ -210,10 +227,14 @@ func (w *StatusWriter) isOurs(entries []Address, proxy bool) bool {
 }
 
 // serviceWant is the status a Service should have, and whether fairway
-// manages it at all.
+// manages it at all. With a pool the Service shows exactly its own
+// addresses; without, the fleet's of the families it listens on.
 func (w *StatusWriter) serviceWant(current []corev1.LoadBalancerIngress, adm translator.ServiceAdmission, admitted bool, addrs []Address) ([]corev1.LoadBalancerIngress, bool) {
+	if admitted && len(adm.Addresses) > 0 {
+		return serviceStatus(ownAddresses(adm.Addresses), adm.Ports), true
+	}
 	if admitted {
-		return serviceStatus(addrs, adm.Ports), true
+		return serviceStatus(ofFamilies(addrs, adm.Families), adm.Ports), true
 	}
 	return nil, w.isOurs(serviceAddresses(current), allProxy(current))
 }

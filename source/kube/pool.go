@@ -1,0 +1,143 @@
+package kube
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// addressRange is one --lb-address-pool entry, both ends included.
+type addressRange struct{ first, last netip.Addr }
+
+// poolMembers tells whether an address lies in one of the pools. The
+// status writer needs only membership: which address a Service gets is
+// the translator's decision, handed over in ServiceAdmission.Addresses.
+// An entry that does not parse is skipped here; the flag's own parsing
+// refuses it before serve starts.
+type poolMembers []addressRange
+
+func newPoolMembers(pools []string) poolMembers {
+	var out poolMembers
+	for _, p := range pools {
+		if r, ok := parseAddressRange(strings.TrimSpace(p)); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func parseAddressRange(s string) (addressRange, bool) {
+	if prefix, err := netip.ParsePrefix(s); err == nil {
+		prefix = prefix.Masked()
+		return addressRange{prefix.Addr(), lastOf(prefix)}, true
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return addressRange{}, false
+	}
+	first, err1 := netip.ParseAddr(strings.TrimSpace(a))
+	last, err2 := netip.ParseAddr(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil || first.Is4() != last.Is4() || last.Less(first) {
+		return addressRange{}, false
+	}
+	return addressRange{first.Unmap(), last.Unmap()}, true
+}
+
+// lastOf is the highest address of a prefix: the host bits all set.
+func lastOf(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	last, _ := netip.AddrFromSlice(b)
+	return last
+}
+
+// contains: ip is an address of some pool. A hostname never is.
+func (m poolMembers) contains(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	return slices.ContainsFunc(m, func(r addressRange) bool {
+		return a.Is4() == r.first.Is4() && !a.Less(r.first) && !r.last.Less(a)
+	})
+}
+
+// ownAddresses are the status entries of a Service's admission when
+// fairway allocates from a pool: exactly the translator's addresses.
+func ownAddresses(ips []string) []Address {
+	out := make([]Address, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, Address{IP: ip})
+	}
+	return normalize(out)
+}
+
+// ofFamilies keeps the fleet's addresses of the Service's IP families.
+// A hostname stays: its family is whatever the client's resolver picks,
+// and dropping it could leave a Service with no address at all.
+func ofFamilies(addrs []Address, families []string) []Address {
+	if len(families) == 0 {
+		return addrs
+	}
+	out := make([]Address, 0, len(addrs))
+	for _, a := range addrs {
+		if a.IP == "" {
+			out = append(out, a)
+			continue
+		}
+		ip, err := netip.ParseAddr(a.IP)
+		if err != nil {
+			continue
+		}
+		family := string(corev1.IPv6Protocol)
+		if ip.Unmap().Is4() {
+			family = string(corev1.IPv4Protocol)
+		}
+		if slices.Contains(families, family) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// holders maps each IP in a Service's status to the Services showing it,
+// as the informer's cache has them.
+type holders map[string][]objectKey
+
+func statusHolders(services []any) holders {
+	h := holders{}
+	for _, obj := range services {
+		svc := obj.(*corev1.Service)
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			if in.IP != "" {
+				h[in.IP] = append(h[in.IP], objectKey{KindService, svc.Namespace, svc.Name})
+			}
+		}
+	}
+	return h
+}
+
+// heldElsewhere: an address next would add to svc's status (one it does
+// not show yet) is still in another Service's status. The write waits: the other Service's status is
+// cleared first (its echo kicks the writer again), so no moment shows one
+// address in two Services' status, which clients and other controllers
+// would read as a double allocation.
+func (h holders) heldElsewhere(svc *corev1.Service, next []corev1.LoadBalancerIngress) bool {
+	self := objectKey{KindService, svc.Namespace, svc.Name}
+	for _, in := range next {
+		if in.IP == "" || slices.ContainsFunc(svc.Status.LoadBalancer.Ingress, func(c corev1.LoadBalancerIngress) bool { return c.IP == in.IP }) {
+			continue
+		}
+		for _, k := range h[in.IP] {
+			if k != self {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,140 @@
+package kube
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// TestPoolMembers: CIDRs and FIRST-LAST ranges include both ends, the
+// families never mix, and a hostname is never a pool address.
+func TestPoolMembers(t *testing.T) {
+	m := newPoolMembers([]string{"192.0.2.8/29", " 198.51.100.10-198.51.100.12", "2001:db8::/126", "not-a-pool", "10.0.0.9-10.0.0.1"})
+	for ip, want := range map[string]bool{
+		"192.0.2.8": true, "192.0.2.15": true, "192.0.2.16": false, "192.0.2.7": false,
+		"198.51.100.10": true, "198.51.100.12": true, "198.51.100.13": false,
+		"2001:db8::3": true, "2001:db8::4": false, "::ffff:192.0.2.9": true,
+		"10.0.0.5": false, "lb.example.com": false, "": false,
+	} {
+		if got := m.contains(ip); got != want {
+			t.Errorf("contains(%q) = %v, want %v", ip, got, want)
+		}
+	}
+}
+
+// TestServiceWantPool: with a pool a Service shows exactly its own
+// addresses; without, the fleet's of its families; and a pool address
+// in the status of a Service fairway no longer admits is cleared, even
+// though this process never wrote it (a restart, a new leader).
+func TestServiceWantPool(t *testing.T) {
+	w := &StatusWriter{ours: map[Address]bool{}, pools: newPoolMembers([]string{"192.0.2.0/28"})}
+	fleet := []Address{{IP: "2001:db8::7"}, {IP: "203.0.113.1"}, {Hostname: "lb.example.com"}}
+	ports := []translator.PortAdmission{{Port: 443, Protocol: "TCP", Listener: "tcp-192.0.2.2-443"}}
+	proxy := corev1.LoadBalancerIPModeProxy
+	own := []corev1.LoadBalancerIngress{{IP: "192.0.2.2", IPMode: &proxy, Ports: []corev1.PortStatus{{Port: 443, Protocol: "TCP"}}}}
+
+	got, manage := w.serviceWant(nil, translator.ServiceAdmission{Ports: ports, Addresses: []string{"192.0.2.2"}}, true, fleet)
+	if d := cmp.Diff(own, got); d != "" || !manage {
+		t.Errorf("own address (manage %v, -want +got):\n%s", manage, d)
+	}
+	got, _ = w.serviceWant(nil, translator.ServiceAdmission{Ports: ports, Families: []string{"IPv6"}}, true, fleet)
+	if ips := serviceAddresses(got); !cmp.Equal(ips, []Address{{IP: "2001:db8::7"}, {Hostname: "lb.example.com"}}) {
+		t.Errorf("IPv6 only: %v", ips)
+	}
+	got, _ = w.serviceWant(nil, translator.ServiceAdmission{Ports: ports}, true, fleet)
+	if len(got) != 3 {
+		t.Errorf("no families means every family: %v", serviceAddresses(got))
+	}
+	if got, manage := w.serviceWant(own, translator.ServiceAdmission{}, false, fleet); !manage || got != nil {
+		t.Errorf("a pool address of a Service no longer admitted: want it cleared, got %v (manage %v)", got, manage)
+	}
+	foreign := []corev1.LoadBalancerIngress{{IP: "198.51.100.4", IPMode: &proxy}}
+	if _, manage := w.serviceWant(foreign, translator.ServiceAdmission{}, false, fleet); manage {
+		t.Error("an address outside the pools that fairway never wrote was taken over")
+	}
+}
+
+// TestReconcileNeverShowsAnAddressTwice: an address moving from one
+// Service to another is cleared from the first before the second gets it,
+// and a Service of another loadBalancerClass is never written, even with
+// a pool address in its status.
+func TestReconcileNeverShowsAnAddressTwice(t *testing.T) {
+	proxy := corev1.LoadBalancerIPModeProxy
+	class := "other.example/lb"
+	svc := func(name string, typ corev1.ServiceType, ip string) *corev1.Service {
+		s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: name, ResourceVersion: "1"}, Spec: corev1.ServiceSpec{Type: typ}}
+		if ip != "" {
+			s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: ip, IPMode: &proxy}}
+		}
+		return s
+	}
+	old := svc("old", corev1.ServiceTypeClusterIP, "192.0.2.1") // was a LoadBalancer, holds .1 still
+	next := svc("next", corev1.ServiceTypeLoadBalancer, "")
+	other := svc("other", corev1.ServiceTypeLoadBalancer, "192.0.2.5")
+	other.Spec.LoadBalancerClass = &class
+	store := cache.NewStore(cache.MetaNamespaceKeyFunc)
+	for _, s := range []*corev1.Service{old, next, other} {
+		_ = store.Add(s)
+	}
+	client := fake.NewClientset(old, next, other)
+	opts := translator.Options{LBAddressPools: []string{"192.0.2.0/29"}}.WithDefaults()
+	w := &StatusWriter{
+		client: client, services: store, ingresses: cache.NewStore(cache.MetaNamespaceKeyFunc),
+		addrs: &Addresses{spec: PublishAddress{Static: []Address{{IP: "203.0.113.1"}}}}, log: hclog.NewNullLogger(),
+		metrics: NewMetrics(prometheus.NewRegistry()), kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
+		handles: opts.HandlesLoadBalancerClass, pools: newPoolMembers(opts.LBAddressPools),
+		term: context.Background(),
+		admitted: &translator.Admitted{Services: []translator.ServiceAdmission{{
+			ObjectRef: translator.ObjectRef{Kind: "Service", Namespace: "app", Name: "next"},
+			Ports:     []translator.PortAdmission{{Port: 443, Protocol: "TCP", Listener: "tcp-192.0.2.1-443"}},
+			Addresses: []string{"192.0.2.1"},
+		}}},
+	}
+	w.reconcile()
+	if got := patched(t, client); !cmp.Equal(got, map[string][]string{"old": nil}) {
+		t.Fatalf("first pass wrote %v, want only old's status cleared", got)
+	}
+	cleared := old.DeepCopy()
+	cleared.ResourceVersion, cleared.Status = "2", corev1.ServiceStatus{}
+	_ = store.Update(cleared)
+	client.ClearActions()
+	w.reconcile()
+	if got := patched(t, client); !cmp.Equal(got, map[string][]string{"next": {"192.0.2.1"}}) {
+		t.Fatalf("after the clear's echo wrote %v, want next given 192.0.2.1", got)
+	}
+}
+
+// patched is the status IPs each Service patch wrote.
+func patched(t *testing.T, client *fake.Clientset) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, a := range client.Actions() {
+		p, ok := a.(k8stesting.PatchAction)
+		if !ok || p.GetSubresource() != "status" {
+			continue
+		}
+		var body struct {
+			Status corev1.ServiceStatus `json:"status"`
+		}
+		if err := json.Unmarshal(p.GetPatch(), &body); err != nil {
+			t.Fatal(err)
+		}
+		ips := statusIPs(&corev1.Service{Status: body.Status})
+		if len(ips) == 0 {
+			ips = nil
+		}
+		out[p.GetName()] = ips
+	}
+	return out
+}
