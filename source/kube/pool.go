@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/fairwayhq/fairway/translator"
 )
 
 // addressRange is one --lb-address-pool entry, both ends included.
@@ -123,18 +125,21 @@ func statusHolders(services []any) holders {
 }
 
 // heldElsewhere: an address next would add to svc's status (one it does
-// not show yet) is still in another Service's status. The write waits: the other Service's status is
+// not show yet) is still in the status of another Service that is not
+// meant to keep it (Services that share an address by a sharing key are
+// each admitted with it). The write waits: the other Service's status is
 // cleared first (its echo kicks the writer again), so no moment shows one
-// address in two Services' status, which clients and other controllers
-// would read as a double allocation.
-func (h holders) heldElsewhere(svc *corev1.Service, next []corev1.LoadBalancerIngress) bool {
+// address in two Services' status that do not share it, which clients
+// and other controllers would read as a double allocation.
+func (h holders) heldElsewhere(svc *corev1.Service, next []corev1.LoadBalancerIngress, admitted map[translator.ObjectRef]translator.ServiceAdmission) bool {
 	self := objectKey{KindService, svc.Namespace, svc.Name}
 	for _, in := range next {
 		if in.IP == "" || slices.ContainsFunc(svc.Status.LoadBalancer.Ingress, func(c corev1.LoadBalancerIngress) bool { return c.IP == in.IP }) {
 			continue
 		}
 		for _, k := range h[in.IP] {
-			if k != self {
+			holder := admitted[translator.ObjectRef{Kind: KindService, Namespace: k.namespace, Name: k.name}]
+			if k != self && !slices.Contains(holder.Addresses, in.IP) {
 				return true
 			}
 		}

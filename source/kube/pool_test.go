@@ -115,6 +115,31 @@ func TestReconcileNeverShowsAnAddressTwice(t *testing.T) {
 	}
 }
 
+// TestHeldElsewhereSharing: Services admitted with one address (a sharing
+// key) do not wait for each other; a holder not admitted with it does.
+func TestHeldElsewhereSharing(t *testing.T) {
+	proxy := corev1.LoadBalancerIPModeProxy
+	entry := []corev1.LoadBalancerIngress{{IP: "192.0.2.3", IPMode: &proxy}}
+	dns := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "dns-udp"}, Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: entry}}}
+	joining := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "dns-tcp"}}
+	h := statusHolders([]any{dns, joining})
+	ref := func(name string) translator.ObjectRef { return translator.ObjectRef{Kind: "Service", Namespace: "app", Name: name} }
+	sharing := map[translator.ObjectRef]translator.ServiceAdmission{
+		ref("dns-udp"): {ObjectRef: ref("dns-udp"), Addresses: []string{"192.0.2.3"}},
+		ref("dns-tcp"): {ObjectRef: ref("dns-tcp"), Addresses: []string{"192.0.2.3"}},
+	}
+	if h.heldElsewhere(joining, entry, sharing) {
+		t.Error("a Service sharing an address waited for the other sharer")
+	}
+	delete(sharing, ref("dns-udp"))
+	if !h.heldElsewhere(joining, entry, sharing) {
+		t.Error("an address still shown by a Service that lost it was written to another")
+	}
+	if h.heldElsewhere(dns, entry, sharing) {
+		t.Error("a Service waited for its own address")
+	}
+}
+
 // patched is the status IPs each Service patch wrote.
 func patched(t *testing.T, client *fake.Clientset) map[string][]string {
 	t.Helper()

@@ -166,7 +166,7 @@ func (w *StatusWriter) reconcile() {
 		if !manage || equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) {
 			continue
 		}
-		if len(adm.Addresses) > 0 && held.heldElsewhere(svc, next) {
+		if len(adm.Addresses) > 0 && held.heldElsewhere(svc, next, services) {
 			w.log.Debug("address still in another Service's status; waiting for it to be cleared", "namespace", svc.Namespace, "name", svc.Name)
 			continue
 		}
