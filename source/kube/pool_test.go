@@ -123,7 +123,9 @@ func TestHeldElsewhereSharing(t *testing.T) {
 	dns := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "dns-udp"}, Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: entry}}}
 	joining := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "app", Name: "dns-tcp"}}
 	h := statusHolders([]any{dns, joining})
-	ref := func(name string) translator.ObjectRef { return translator.ObjectRef{Kind: "Service", Namespace: "app", Name: name} }
+	ref := func(name string) translator.ObjectRef {
+		return translator.ObjectRef{Kind: "Service", Namespace: "app", Name: name}
+	}
 	sharing := map[translator.ObjectRef]translator.ServiceAdmission{
 		ref("dns-udp"): {ObjectRef: ref("dns-udp"), Addresses: []string{"192.0.2.3"}},
 		ref("dns-tcp"): {ObjectRef: ref("dns-tcp"), Addresses: []string{"192.0.2.3"}},
