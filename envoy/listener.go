@@ -46,6 +46,27 @@ type L4Listener struct {
 	Log LogFormat
 	// ClientAddress is the fleet's PROXY protocol setting (TCP only).
 	ClientAddress ClientAddress
+	// Freebind binds Address even while the node does not hold it
+	// (IP_FREEBIND): a Service's own address from a pool, which the
+	// network may route to the node only later.
+	Freebind bool
+	// IPv6Only keeps the IPv6 wildcard "::" from taking IPv4 too (no
+	// ipv4_compat): a Service that asks for IPv6 alone.
+	IPv6Only bool
+}
+
+// address is where l binds, and freebind its IP_FREEBIND setting (nil,
+// Envoy's "leave the socket alone", unless asked, so listeners without it
+// encode as before).
+func (l L4Listener) address(udp bool) (*corev3.Address, *wrapperspb.BoolValue) {
+	a := listenAddress(l.Address, l.Port, udp)
+	if l.IPv6Only {
+		a = socketAddress(l.Address, l.Port, udp)
+	}
+	if l.Freebind {
+		return a, wrapperspb.Bool(true)
+	}
+	return a, nil
 }
 
 // TCPProxyListener passes every connection on l's port straight to its
@@ -60,9 +81,11 @@ func TCPProxyListener(l L4Listener) *listenerv3.Listener {
 		AccessLog:          stdoutJSONLog(l.Log),
 		MaxConnectAttempts: wrapperspb.UInt32(TCPMaxConnectAttempts),
 	}
+	address, freebind := l.address(false)
 	return &listenerv3.Listener{
 		Name:                          l.Name,
-		Address:                       listenAddress(l.Address, l.Port, false),
+		Address:                       address,
+		Freebind:                      freebind,
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
 		ListenerFilters:               l.ClientAddress.listenerFilters(),
 		FilterChains: []*listenerv3.FilterChain{{
@@ -93,9 +116,11 @@ func UDPProxyListener(l L4Listener) *listenerv3.Listener {
 			}},
 		}},
 	}
+	address, freebind := l.address(true)
 	return &listenerv3.Listener{
 		Name:                          l.Name,
-		Address:                       listenAddress(l.Address, l.Port, true),
+		Address:                       address,
+		Freebind:                      freebind,
 		PerConnectionBufferLimitBytes: wrapperspb.UInt32(BufferLimitBytes),
 		UdpListenerConfig:             &listenerv3.UdpListenerConfig{DownstreamSocketConfig: udpSocketConfig()},
 		ListenerFilters: []*listenerv3.ListenerFilter{{

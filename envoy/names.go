@@ -84,6 +84,20 @@ func TCPListenerName(port int32) string { return "tcp-" + strconv.FormatInt(int6
 // UDPListenerName names the proxy listener of a UDP port: udp-<port>.
 func UDPListenerName(port int32) string { return "udp-" + strconv.FormatInt(int64(port), 10) }
 
+// L4ListenerName names the listener of a Service port on the Service's
+// own address (from an address pool): tcp-<address>-<port> or
+// udp-<address>-<port>, the address as Go's net/netip writes it
+// ("tcp-10.0.0.7-443", "tcp-fd00::7-443"). An address holds a "." or a
+// ":", so the name never meets tcp-<port>, udp-<port>, http or https,
+// and the port after the last "-" keeps two ports of one address apart.
+func L4ListenerName(address string, port int32, udp bool) string {
+	proto := "tcp-"
+	if udp {
+		proto = "udp-"
+	}
+	return proto + address + "-" + strconv.FormatInt(int64(port), 10)
+}
+
 // SecretName names the SDS secret for a Kubernetes TLS Secret:
 // <namespace>/<name>. Secrets are namespaced in Kubernetes, so the namespace
 // keeps two Ingresses' certificates apart.

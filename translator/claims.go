@@ -30,15 +30,13 @@ type claimsState struct {
 func (e *Engine) recomputeClaims() error {
 	t := e.scope()
 	handled := e.handledServices(t)
-	lbPorts := t.loadBalancerPorts(handled)
+	lbPorts := t.loadBalancerPorts(handled, t.addressServices(handled))
 	oldestTLS := e.oldestServedTLS()
 	httpClaim := e.httpClaim()
 	httpsClaim := ingressClaim(oldestTLS, e.opts.HTTPSPort, envoy.HTTPSListenerName)
 	claims := make([]*portClaim, 0, len(lbPorts)+2)
 	for _, p := range lbPorts {
-		if p.claim != nil {
-			claims = append(claims, p.claim)
-		}
+		claims = append(claims, p.claims...)
 	}
 	for _, c := range []*portClaim{httpClaim, httpsClaim} {
 		if c != nil {

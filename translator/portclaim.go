@@ -9,9 +9,15 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// portClaim is one request for a (port, protocol) on the fleet's addresses:
-// a LoadBalancer Service port, or the Ingress http or https listener.
+// portClaim is one request for an (address, port, protocol): a
+// LoadBalancer Service port, or the Ingress http or https listener.
 type portClaim struct {
+	// address is a Service's own address from a pool; empty for the
+	// fleet's addresses (the Ingress listeners, and every Service without
+	// a pool). A Service's own address and the fleet's wildcard on one
+	// port do not claim against each other: the kernel sends a
+	// connection to the most specific bound socket (see the README).
+	address  string
 	port     int32
 	protocol corev1.Protocol
 	// since dates the claim: the claiming object's metadata. The http
@@ -30,7 +36,7 @@ type portClaim struct {
 
 func (c *portClaim) won() bool { return c.heldBy == nil }
 
-// settleClaims decides every (port, protocol) first come, first served: the
+// settleClaims decides every (address, port, protocol) first come, first served: the
 // oldest claim wins and holds it. Newer claims lose and say who holds the
 // port. Age is the only criterion, so adding an object never takes a port
 // from traffic that already flows; nothing else changes when one loses.
@@ -38,6 +44,7 @@ func settleClaims(claims []*portClaim) {
 	sorted := slices.Clone(claims)
 	slices.SortFunc(sorted, func(a, b *portClaim) int {
 		return cmp.Or(
+			cmp.Compare(a.address, b.address),
 			cmp.Compare(a.port, b.port),
 			cmp.Compare(a.protocol, b.protocol),
 			compareAge(a.since, b.since),
@@ -47,7 +54,7 @@ func settleClaims(claims []*portClaim) {
 	})
 	var holder *portClaim
 	for _, c := range sorted {
-		if holder != nil && holder.port == c.port && holder.protocol == c.protocol {
+		if holder != nil && holder.address == c.address && holder.port == c.port && holder.protocol == c.protocol {
 			c.heldBy = holder
 			continue
 		}
@@ -57,7 +64,11 @@ func settleClaims(claims []*portClaim) {
 
 // conflictMessage says why c lost, naming the holder.
 func (c *portClaim) conflictMessage() string {
-	return fmt.Sprintf("%s: port %d/%s is already held by %s, which is older", c.what, c.port, c.protocol, c.heldBy.holderName())
+	where := ""
+	if c.address != "" {
+		where = " on " + c.address
+	}
+	return fmt.Sprintf("%s: port %d/%s%s is already held by %s, which is older", c.what, c.port, c.protocol, where, c.heldBy.holderName())
 }
 
 func (c *portClaim) holderName() string {

@@ -60,6 +60,22 @@ const (
 	// InvalidAnnotation: a malformed annotation value. It is ignored,
 	// unless it guards access: then the Ingress is not served.
 	InvalidAnnotation Reason = "InvalidAnnotation"
+	// AddressPoolExhausted: a LoadBalancer Service needs an address and
+	// the address pools have no free one of its family.
+	AddressPoolExhausted Reason = "AddressPoolExhausted"
+	// AddressNotInPool: a Service names an address (spec.loadBalancerIP
+	// or an address annotation) outside every address pool, or there is
+	// no pool at all.
+	AddressNotInPool Reason = "AddressNotInPool"
+	// AddressTaken: the address a Service names is held by another
+	// Service it may not share with.
+	AddressTaken Reason = "AddressTaken"
+	// InvalidAddress: a malformed spec.loadBalancerIP or address
+	// annotation.
+	InvalidAddress Reason = "InvalidAddress"
+	// UnsupportedIPFamily: a Service's spec.ipFamilies asks for a family
+	// that the fleet (without a pool) or the pools cannot serve.
+	UnsupportedIPFamily Reason = "UnsupportedIPFamily"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -68,6 +84,7 @@ var Reasons = []Reason{
 	BackendNotFound, InvalidBackend, UnsupportedBackend, PortConflict, DuplicatePath, DefaultBackendConflict,
 	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
 	InvalidEndpoint, NoNodePort, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
+	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

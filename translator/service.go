@@ -13,9 +13,12 @@ import (
 
 // lbPort is one port of a LoadBalancer Service that fairway handles.
 type lbPort struct {
-	svc   *corev1.Service
-	sp    corev1.ServicePort
-	claim *portClaim // nil when the port itself is invalid
+	svc *corev1.Service
+	sp  corev1.ServicePort
+	// claims are one per address the port listens on (one, the fleet's,
+	// without a pool); none when the port itself is invalid.
+	claims []*portClaim
+	at     serviceAddress
 	// invalid is why the port cannot be a listener, when it cannot.
 	invalid Reason
 	field   string
@@ -38,14 +41,18 @@ func (o Options) HandlesLoadBalancerClass(class *string) bool {
 }
 
 // loadBalancerPorts lists the ports of the handled LoadBalancer Services
-// (sorted), each with its port claim. Ports that cannot become listeners get
-// a Problem and no claim.
-func (t *translation) loadBalancerPorts(services []*corev1.Service) []*lbPort {
+// that have somewhere to listen (sorted), each with its port claims.
+// Ports that cannot become listeners get a Problem and no claim.
+func (t *translation) loadBalancerPorts(services []*corev1.Service, at map[nsName]serviceAddress) []*lbPort {
 	var out []*lbPort
 	for _, svc := range services {
+		sa, ok := at[keyOf(&svc.ObjectMeta)]
+		if !ok {
+			continue
+		}
 		ref := ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
 		for i, sp := range svc.Spec.Ports {
-			p := &lbPort{svc: svc, sp: sp, field: fmt.Sprintf("spec.ports[%d]", i)}
+			p := &lbPort{svc: svc, sp: sp, at: sa, field: fmt.Sprintf("spec.ports[%d]", i)}
 			out = append(out, p)
 			proto := protocolOf(&sp)
 			switch {
@@ -61,11 +68,26 @@ func (t *translation) loadBalancerPorts(services []*corev1.Service) []*lbPort {
 			if t.opts.LBTarget == LBTargetNodes && !validPort(sp.NodePort) {
 				t.problems.add(ref, NoNodePort, "%s.nodePort: %d is not a usable node port (allocateLoadBalancerNodePorts is false?); sending to pod endpoints instead of nodes", p.field, sp.NodePort)
 			}
-			p.claim = &portClaim{
+			p.claims = portClaims(sa, &portClaim{
 				port: sp.Port, protocol: proto, since: &svc.ObjectMeta, ref: ref, seq: i,
 				what: fmt.Sprintf("%s (%d/%s)", p.field, sp.Port, proto),
-			}
+			})
 		}
+	}
+	return out
+}
+
+// portClaims are a port's claims: the fleet's (c itself) without a pool,
+// else one per address of the Service.
+func portClaims(sa serviceAddress, c *portClaim) []*portClaim {
+	if len(sa.own) == 0 {
+		return []*portClaim{c}
+	}
+	out := make([]*portClaim, len(sa.own))
+	for i, a := range sa.own {
+		ac := *c
+		ac.address = a.String()
+		out[i] = &ac
 	}
 	return out
 }
@@ -79,6 +101,12 @@ type listenerSpec struct {
 	port    uint32
 	cluster string
 	udp     bool
+	// address replaces the fleet's listen address: a Service's own
+	// address (freebind), or the wildcard of its one family (v6only for
+	// IPv6 without IPv4).
+	address  string
+	freebind bool
+	v6only   bool
 }
 
 func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, error) {
@@ -86,8 +114,11 @@ func (s listenerSpec) encode(o *Options, logs envoy.AccessLogs) (*Resource, erro
 	if s.cluster == "" {
 		return encode(s.name, envoy.HTTPListener(s.name, address, s.port, envoy.HTTPRouteConfig, logs.HTTP, ca), []Ref{{KindRoute, envoy.HTTPRouteConfig}})
 	}
+	if s.address != "" {
+		address = s.address
+	}
 	refs := []Ref{{KindCluster, s.cluster}}
-	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster}
+	l := envoy.L4Listener{Name: s.name, Address: address, Port: s.port, Cluster: s.cluster, Freebind: s.freebind, IPv6Only: s.v6only}
 	if s.udp {
 		l.Log = logs.UDP
 		return encode(s.name, envoy.UDPProxyListener(l), refs)
@@ -103,21 +134,25 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 	var admitted []ServiceAdmission
 	for i := 0; i < len(ports); {
 		svc := ports[i].svc
-		adm := ServiceAdmission{ObjectRef: ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}}
+		adm := ports[i].at.admission(svc)
 		won := false
 		for ; i < len(ports) && ports[i].svc == svc; i++ {
 			p := ports[i]
 			pa := PortAdmission{Port: p.sp.Port, Protocol: string(protocolOf(&p.sp))}
-			switch {
-			case p.claim == nil:
+			if len(p.claims) == 0 {
 				pa.Error = string(p.invalid)
-			case !p.claim.won():
-				pa.Error = string(PortConflict)
-				t.problems.add(p.claim.ref, PortConflict, "%s", p.claim.conflictMessage())
-			default:
+			}
+			for _, c := range p.claims {
+				if !c.won() {
+					pa.Error = string(PortConflict)
+					t.problems.add(c.ref, PortConflict, "%s", c.conflictMessage())
+					continue
+				}
 				won = true
-				spec := t.portListener(p)
-				pa.Listener = spec.name
+				spec := t.portListener(p, c)
+				if pa.Listener == "" {
+					pa.Listener = spec.name
+				}
 				specs = append(specs, spec)
 			}
 			adm.Ports = append(adm.Ports, pa)
@@ -129,15 +164,20 @@ func (t *translation) layer4(ports []*lbPort) ([]listenerSpec, []ServiceAdmissio
 	return specs, admitted
 }
 
-// portListener is the listener of a winning port.
-func (t *translation) portListener(p *lbPort) listenerSpec {
-	udp := p.claim.protocol == corev1.ProtocolUDP
+// portListener is the listener of a port's winning claim c.
+func (t *translation) portListener(p *lbPort, c *portClaim) listenerSpec {
+	udp := c.protocol == corev1.ProtocolUDP
 	cluster := t.useCluster(clusterKey{namespace: p.svc.Namespace, service: p.svc.Name, port: p.sp.Port, udp: udp})
-	name := envoy.TCPListenerName(p.sp.Port)
-	if udp {
-		name = envoy.UDPListenerName(p.sp.Port)
+	spec := listenerSpec{port: uint32(p.sp.Port), cluster: cluster, udp: udp}
+	switch {
+	case c.address != "":
+		spec.name, spec.address, spec.freebind = envoy.L4ListenerName(c.address, p.sp.Port, udp), c.address, true
+	case udp:
+		spec.name, spec.address, spec.v6only = envoy.UDPListenerName(p.sp.Port), p.at.bind, p.at.v6only
+	default:
+		spec.name, spec.address, spec.v6only = envoy.TCPListenerName(p.sp.Port), p.at.bind, p.at.v6only
 	}
-	return listenerSpec{name: name, port: uint32(p.sp.Port), cluster: cluster, udp: udp}
+	return spec
 }
 
 // handledServices lists the LoadBalancer Services fairway handles, sorted.
