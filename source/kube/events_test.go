@@ -34,8 +34,8 @@ func TestPoolProblemsBecomeEvents(t *testing.T) {
 	r.Lead(ctx)
 	ref := translator.ObjectRef{Kind: "Service", Namespace: "app", Name: "third"}
 	want := map[string]string{
-		"AddressPoolExhausted": "no free address in the pools 192.0.2.0/31",
-		"AddressNotInPool":     "spec.loadBalancerIP: 198.51.100.1 is in no pool",
+		string(translator.AddressPoolExhausted): "no free address in the pools 192.0.2.0/31",
+		string(translator.AddressNotInPool):     "spec.loadBalancerIP: 198.51.100.1 is in no pool",
 	}
 	var problems []translator.Problem
 	for reason, msg := range want {

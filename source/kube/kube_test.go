@@ -64,7 +64,7 @@ func TestServiceStatus(t *testing.T) {
 // TestIsOurs: status is fairway's only while every entry is an address it
 // published, in proxy mode; another controller's status is left alone.
 func TestIsOurs(t *testing.T) {
-	w := &StatusWriter{ours: map[Address]bool{{IP: "192.0.2.1"}: true, {Hostname: "lb.example.com"}: true}}
+	w := &StatusWriter{ours: map[Address]bool{{IP: "192.0.2.1"}: true, {Hostname: "lb.example.com"}: true}, inPool: translator.Options{}.AddressPoolMember()}
 	proxy, vip := corev1.LoadBalancerIPModeProxy, corev1.LoadBalancerIPModeVIP
 	for _, tc := range []struct {
 		name string

@@ -3,71 +3,11 @@ package kube
 import (
 	"net/netip"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/fairwayhq/fairway/translator"
 )
-
-// addressRange is one --lb-address-pool entry, both ends included.
-type addressRange struct{ first, last netip.Addr }
-
-// poolMembers tells whether an address lies in one of the pools. The
-// status writer needs only membership: which address a Service gets is
-// the translator's decision, handed over in ServiceAdmission.Addresses.
-// An entry that does not parse is skipped here; the flag's own parsing
-// refuses it before serve starts.
-type poolMembers []addressRange
-
-func newPoolMembers(pools []string) poolMembers {
-	var out poolMembers
-	for _, p := range pools {
-		if r, ok := parseAddressRange(strings.TrimSpace(p)); ok {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func parseAddressRange(s string) (addressRange, bool) {
-	if prefix, err := netip.ParsePrefix(s); err == nil {
-		prefix = prefix.Masked()
-		return addressRange{prefix.Addr(), lastOf(prefix)}, true
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return addressRange{}, false
-	}
-	first, err1 := netip.ParseAddr(strings.TrimSpace(a))
-	last, err2 := netip.ParseAddr(strings.TrimSpace(b))
-	if err1 != nil || err2 != nil || first.Is4() != last.Is4() || last.Less(first) {
-		return addressRange{}, false
-	}
-	return addressRange{first.Unmap(), last.Unmap()}, true
-}
-
-// lastOf is the highest address of a prefix: the host bits all set.
-func lastOf(p netip.Prefix) netip.Addr {
-	b := p.Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	last, _ := netip.AddrFromSlice(b)
-	return last
-}
-
-// contains: ip is an address of some pool. A hostname never is.
-func (m poolMembers) contains(ip string) bool {
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return false
-	}
-	a = a.Unmap()
-	return slices.ContainsFunc(m, func(r addressRange) bool {
-		return a.Is4() == r.first.Is4() && !a.Less(r.first) && !r.last.Less(a)
-	})
-}
 
 // ownAddresses are the status entries of a Service's admission when
 // fairway allocates from a pool: exactly the translator's addresses.

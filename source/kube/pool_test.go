@@ -17,28 +17,12 @@ import (
 	"github.com/fairwayhq/fairway/translator"
 )
 
-// TestPoolMembers: CIDRs and FIRST-LAST ranges include both ends, the
-// families never mix, and a hostname is never a pool address.
-func TestPoolMembers(t *testing.T) {
-	m := newPoolMembers([]string{"192.0.2.8/29", " 198.51.100.10-198.51.100.12", "2001:db8::/126", "not-a-pool", "10.0.0.9-10.0.0.1"})
-	for ip, want := range map[string]bool{
-		"192.0.2.8": true, "192.0.2.15": true, "192.0.2.16": false, "192.0.2.7": false,
-		"198.51.100.10": true, "198.51.100.12": true, "198.51.100.13": false,
-		"2001:db8::3": true, "2001:db8::4": false, "::ffff:192.0.2.9": true,
-		"10.0.0.5": false, "lb.example.com": false, "": false,
-	} {
-		if got := m.contains(ip); got != want {
-			t.Errorf("contains(%q) = %v, want %v", ip, got, want)
-		}
-	}
-}
-
 // TestServiceWantPool: with a pool a Service shows exactly its own
 // addresses; without, the fleet's of its families; and a pool address
 // in the status of a Service fairway no longer admits is cleared, even
 // though this process never wrote it (a restart, a new leader).
 func TestServiceWantPool(t *testing.T) {
-	w := &StatusWriter{ours: map[Address]bool{}, pools: newPoolMembers([]string{"192.0.2.0/28"})}
+	w := &StatusWriter{ours: map[Address]bool{}, inPool: translator.Options{LBAddressPools: []string{"192.0.2.0/28"}}.AddressPoolMember()}
 	fleet := []Address{{IP: "2001:db8::7"}, {IP: "203.0.113.1"}, {Hostname: "lb.example.com"}}
 	ports := []translator.PortAdmission{{Port: 443, Protocol: "TCP", Listener: "tcp-192.0.2.2-443"}}
 	proxy := corev1.LoadBalancerIPModeProxy
@@ -93,7 +77,7 @@ func TestReconcileNeverShowsAnAddressTwice(t *testing.T) {
 		client: client, services: store, ingresses: cache.NewStore(cache.MetaNamespaceKeyFunc),
 		addrs: &Addresses{spec: PublishAddress{Static: []Address{{IP: "203.0.113.1"}}}}, log: hclog.NewNullLogger(),
 		metrics: NewMetrics(prometheus.NewRegistry()), kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
-		handles: opts.HandlesLoadBalancerClass, pools: newPoolMembers(opts.LBAddressPools),
+		handles: opts.HandlesLoadBalancerClass, inPool: opts.AddressPoolMember(),
 		term: context.Background(),
 		admitted: &translator.Admitted{Services: []translator.ServiceAdmission{{
 			ObjectRef: translator.ObjectRef{Kind: "Service", Namespace: "app", Name: "next"},

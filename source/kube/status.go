@@ -56,12 +56,12 @@ type StatusWriter struct {
 	// ours are the addresses this process has published, so that status it
 	// wrote before the fleet moved is still recognised as its own.
 	ours map[Address]bool
-	// pools are the --lb-address-pool ranges: an address of theirs in a
+	// inPool tells the --lb-address-pool addresses: one of them in a
 	// Service's status is fairway's own even when this process never wrote
 	// it (a restart, a new leader), so a Service that lost its allocation
 	// or stopped being a LoadBalancer has it cleared and the address can
 	// go to another.
-	pools poolMembers
+	inPool func(ip string) bool
 }
 
 // NewStatusWriter watches for status changes on the source's informers.
@@ -70,7 +70,7 @@ func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses,
 	w := &StatusWriter{
 		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
 		handles:   opts.HandlesLoadBalancerClass,
-		pools:     newPoolMembers(opts.LBAddressPools),
+		inPool:    opts.AddressPoolMember(),
 		services:  src.Informer(KindService).GetStore(),
 		ingresses: src.Informer(KindIngress).GetStore(),
 	}
@@ -219,7 +219,7 @@ func (w *StatusWriter) isOurs(entries []Address, proxy bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range entries {
-		if !w.ours[Address{IP: e.IP, Hostname: e.Hostname}] && !w.pools.contains(e.IP) {
+		if !w.ours[Address{IP: e.IP, Hostname: e.Hostname}] && !w.inPool(e.IP) {
 			return false
 		}
 	}
