@@ -176,7 +176,7 @@ func (a *addressing) wantedFamilies(pools addressPools) ([]string, error) {
 				return nil, fmt.Errorf("%s: an %s address, but spec.ipFamilies is %s", a.field, f, strings.Join(req.families, ","))
 			}
 		}
-		return fams, nil
+		return slices.DeleteFunc(slices.Clone(req.families), func(f string) bool { return !slices.Contains(fams, f) }), nil
 	}
 	if !req.set {
 		return pools.families()[:1], nil

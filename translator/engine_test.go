@@ -22,7 +22,8 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		seeds = 60
 	}
 	certs := [2][2][]byte{translatortest.MustCertPair(t, "x.com"), translatortest.MustCertPair(t, "y.com")}
-	sharedRedirects, acmeRedirects := 0, 0 // steps with a compact plain side
+	sharedRedirects, acmeRedirects := 0, 0        // steps with a compact plain side
+	addressReasons := map[translator.Reason]int{} // steps with each allocation outcome
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -42,6 +43,18 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		// releases come from a source of their own, between the
 		// objects' events, and the cold engine is given the same names.
 		opts.ProxylessOnDemand = opts.Proxyless && seed%5 < 3
+		// Address pools, and Services that ask for addresses, on some
+		// seeds (no draw from r: their fields come from a source of
+		// their own); a dual-stack fleet on others, for spec.ipFamilies.
+		switch seed % 6 {
+		case 1, 4:
+			opts.LBAddressPools = translatortest.AddressPools
+		case 2:
+			opts.ListenAddress = "::"
+		}
+		if seed%6 != 0 {
+			u.WithAddressing(mrand.New(mrand.NewPCG(uint64(seed), 13)))
+		}
 		dr := mrand.New(mrand.NewPCG(uint64(seed), 11))
 		demanded := map[string]bool{}
 		var in translator.Input
@@ -83,6 +96,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 					t.Fatalf("seed %d step %d: counted check %v, full check %v", seed, step, fast, slow)
 				}
 			}
+			countAddressing(warm.Result(), addressReasons)
 			cold := translator.NewEngine(opts)
 			cold.Demand(slices.Sorted(maps.Keys(demanded)))
 			cold.Sync(in)
@@ -97,6 +111,36 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Fatalf("steps with a shared redirect: %d, with only the ACME routes and a redirect: %d; the universe never reaches one", sharedRedirects, acmeRedirects)
 	}
 	t.Logf("steps with a shared redirect: %d, with an ACME redirect (and no shared one): %d", sharedRedirects, acmeRedirects)
+	// And it must reach every outcome of the address allocation.
+	t.Logf("steps with each allocation outcome: %v", addressReasons)
+	for _, reason := range []translator.Reason{"Allocated", "Shared", translator.AddressPoolExhausted, translator.AddressTaken,
+		translator.AddressNotInPool, translator.InvalidAddress, translator.UnsupportedIPFamily} {
+		if addressReasons[reason] == 0 {
+			t.Errorf("no step reaches %s: %v", reason, addressReasons)
+		}
+	}
+}
+
+// countAddressing counts a step's allocation outcomes: Services with an
+// address ("Allocated"), two sharing one ("Shared"), and each Problem
+// reason of the allocation.
+func countAddressing(res translator.Result, seen map[translator.Reason]int) {
+	step := map[translator.Reason]bool{}
+	holders := map[string]int{}
+	for _, s := range res.Admitted.Services {
+		for _, a := range s.Addresses {
+			step["Allocated"] = true
+			if holders[a]++; holders[a] > 1 {
+				step["Shared"] = true
+			}
+		}
+	}
+	for _, p := range res.Problems {
+		step[p.Reason] = true
+	}
+	for r := range step {
+		seen[r]++
+	}
 }
 
 // demandEvents asks for and lets go of a few random proxyless names, as

@@ -2,6 +2,7 @@ package translator
 
 import (
 	"net/netip"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -61,7 +62,7 @@ func (t *translation) fleetAddress(svc *corev1.Service) (serviceAddress, bool) {
 	case err != nil:
 		t.problems.add(ref, InvalidAddress, "%s: %v; served on the fleet's addresses", field, err)
 	case len(explicit) > 0:
-		t.problems.add(ref, AddressNotInPool, "%s: %s cannot be honoured without an address pool (--lb-address-pool); served on the fleet's addresses", field, explicit[0])
+		t.problems.add(ref, AddressNotInPool, "%s: %s cannot be honoured without an address pool (--lb-address-pool); served on the fleet's addresses", field, addrList(explicit))
 	}
 	req := familiesOf(svc)
 	if !req.set {
@@ -84,4 +85,12 @@ func (sa serviceAddress) admission(svc *corev1.Service) ServiceAdmission {
 		adm.Addresses = append(adm.Addresses, a.String())
 	}
 	return adm
+}
+
+func addrList(addrs []netip.Addr) string {
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ",")
 }

@@ -80,6 +80,8 @@ type PortAdmission struct {
 	Port     int32  `json:"port"`
 	Protocol string `json:"protocol"`
 	// Listener is the listener serving the port; empty when it lost.
+	// A dual-stack Service's port has a listener per address: this is
+	// the one of its first address.
 	Listener string `json:"listener,omitempty"`
 	// Error is a Problem reason when the port got no listener.
 	Error string `json:"error,omitempty"`

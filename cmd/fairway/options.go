@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/yaml"
@@ -43,7 +45,24 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 		"number of proxies in front of the fleet whose X-Forwarded-For entries are trusted for the client address (ingress-nginx's use-forwarded-headers)")
 	fs.BoolVar(&o.ProxyProtocol, "proxy-protocol", false,
 		"the fleet's http, https and tcp-<port> listeners expect the PROXY protocol (v1 or v2) from a load balancer in front")
+	fs.Var((*lbAddressPoolFlag)(&o.LBAddressPools), "lb-address-pool",
+		"CIDR or FIRST-LAST (IPv4 or IPv6) of addresses to give LoadBalancer Services one each, instead of the fleet's addresses; repeatable, oldest Service first to the lowest free address")
 	return &o
+}
+
+// lbAddressPoolFlag collects --lb-address-pool values, checking each one
+// and its overlap with those before it as it is parsed.
+type lbAddressPoolFlag []string
+
+func (f *lbAddressPoolFlag) String() string { return strings.Join(*f, ",") }
+func (f *lbAddressPoolFlag) Type() string   { return "CIDR|FIRST-LAST" }
+func (f *lbAddressPoolFlag) Set(v string) error {
+	pools := append(slices.Clone(*f), v)
+	if err := (translator.Options{LBAddressPools: pools}).Validate(); err != nil {
+		return err
+	}
+	*f = pools
+	return nil
 }
 
 // accessLogFlag validates --access-log as it is parsed.

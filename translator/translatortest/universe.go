@@ -34,6 +34,9 @@ type Universe struct {
 	r     *mrand.Rand
 	certs [2][2][]byte // two valid cert/key pairs
 	gen   int
+	// ar, when set (WithAddressing), draws the Services' address fields;
+	// a source of its own keeps every seed's other objects as they were.
+	ar *mrand.Rand
 }
 
 // NewUniverse walks the space with r; certs are two valid cert/key pairs
@@ -98,6 +101,7 @@ func (u *Universe) service(ns, name string) *corev1.Service {
 		}
 		svc.Spec.Ports = append(svc.Spec.Ports, sp)
 	}
+	u.address(svc)
 	return svc
 }
 
@@ -237,7 +241,11 @@ func (u *Universe) Mutate(in *translator.Input) (obj any, remove bool) {
 		o := u.ingress(ns, u.pick(uIngresses))
 		in.Ingresses, obj = upsert(in.Ingresses, o, remove), o
 	case 2:
-		o := u.service(ns, u.pick(uServices))
+		name := u.pick(uServices)
+		o := u.service(ns, name)
+		if old := u.restatus(in.Services, ns, name); old != nil && !remove {
+			o = old
+		}
 		in.Services, obj = upsert(in.Services, o, remove), o
 	case 3:
 		o := u.slice(ns, u.pick(uServices), u.r.IntN(2))
