@@ -404,8 +404,11 @@ func TestKubePoolLoadBalancerIP(t *testing.T) {
 }
 
 // TestKubePoolAddressFreed: an address comes free when its Service is
-// deleted, and when the Service stops being a LoadBalancer: fairway clears
-// that status, drops the listener, and the next Service gets the address.
+// deleted; when the Service stops being a LoadBalancer (the API server
+// clears its status itself; fairway drops the listener and hands the
+// address on); and when the Service, still a LoadBalancer, asks for an
+// address it cannot have: then fairway clears the status it wrote, and
+// only after that does the next Service get the address.
 func TestKubePoolAddressFreed(t *testing.T) {
 	cs := poolClient(t)
 	ns := newNamespace(t, cs)
@@ -423,15 +426,7 @@ func TestKubePoolAddressFreed(t *testing.T) {
 		t.Errorf("after a's deletion c got %s, want %s", c, a)
 	}
 
-	create(t, func(ctx context.Context) error {
-		svc, err := cs.CoreV1().Services(ns).Get(ctx, "b", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		svc.Spec.Type = corev1.ServiceTypeClusterIP
-		_, err = cs.CoreV1().Services(ns).Update(ctx, svc, metav1.UpdateOptions{})
-		return err
-	})
+	updateService(t, cs, ns, "b", func(s *corev1.Service) { s.Spec.Type = corev1.ServiceTypeClusterIP })
 	eventually(t, 10*time.Second, "b's status cleared", func() bool { return len(serviceStatus(t, cs, ns, "b")) == 0 })
 	v.waitFor(10*time.Second, "b's listener gone", func() bool { return !v.has(resourcev3.ListenerType, poolListener(b)) })
 	createPoolService(t, cs, ns, "d", nil)
@@ -439,5 +434,30 @@ func TestKubePoolAddressFreed(t *testing.T) {
 		t.Errorf("after b became ClusterIP d got %s, want %s", d, b)
 	}
 	checkPoolListener(t, v, ns, "d", b)
+
+	updateService(t, cs, ns, "c", func(s *corev1.Service) { s.Spec.LoadBalancerIP = "203.0.113.50" })
+	eventually(t, 10*time.Second, "an AddressNotInPool Event on c", func() bool {
+		return slices.Contains(eventsFor(t, cs, ns, "Service", "c"), "AddressNotInPool")
+	})
+	eventually(t, 10*time.Second, "c's pool address cleared by fairway", func() bool { return len(serviceStatus(t, cs, ns, "c")) == 0 })
+	createPoolService(t, cs, ns, "e", nil)
+	if e := waitStatusIP(t, cs, ns, "e"); e != a {
+		t.Errorf("after c lost its address e got %s, want %s", e, a)
+	}
+	checkPoolListener(t, v, ns, "e", a)
 	w.check(t)
+}
+
+// updateService reads a Service, edits it and writes it back.
+func updateService(t *testing.T, cs kubernetes.Interface, ns, name string, edit func(*corev1.Service)) {
+	t.Helper()
+	create(t, func(ctx context.Context) error {
+		svc, err := cs.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		edit(svc)
+		_, err = cs.CoreV1().Services(ns).Update(ctx, svc, metav1.UpdateOptions{})
+		return err
+	})
 }
