@@ -59,6 +59,21 @@ func parseAddressPools(specs []string) (addressPools, error) {
 	return pools, nil
 }
 
+// validPools checks the pools as Options.Validate does. The fleet's own
+// listen address may not be in a pool: a Service given it would bind
+// the very address and port of the Ingress listeners, which Envoy
+// refuses as a duplicate listener address.
+func validPools(specs []string, listen string) error {
+	pools, err := parseAddressPools(specs)
+	if err != nil {
+		return err
+	}
+	if a, err := netip.ParseAddr(listen); err == nil && pools.contains(a) {
+		return fmt.Errorf("lb address pool (--lb-address-pool) holds the listen address %s (--listen-address): the fleet's own listeners bind it", a)
+	}
+	return nil
+}
+
 // parseAddressRange reads a CIDR or FIRST-LAST. An IPv4 CIDR shorter than
 // /31 leaves out its network and broadcast addresses: hosts on that
 // subnet treat them as the subnet itself and as "everyone" (a datagram to

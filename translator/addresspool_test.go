@@ -53,6 +53,9 @@ func TestAddressPoolsValidate(t *testing.T) {
 			t.Errorf("%v: %v, want an error with %q", c.pools, err, c.want)
 		}
 	}
+	if err := (Options{ListenAddress: "192.0.2.9", LBAddressPools: []string{"192.0.2.0/28"}}).Validate(); err == nil || !strings.Contains(err.Error(), "listen address 192.0.2.9") {
+		t.Errorf("a pool holding the listen address: %v", err)
+	}
 	if err := (Options{LBAddressPools: []string{"192.0.2.0/24", "198.51.100.1-198.51.100.9", "2001:db8::/64"}}).Validate(); err != nil {
 		t.Errorf("valid pools: %v", err)
 	}

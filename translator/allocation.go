@@ -51,6 +51,9 @@ type addressing struct {
 	message string
 	// note says which preferred family the Service went without.
 	note string
+	// settled is set once the Service reached the settling: a failure
+	// from then on is the settling's, and a new round clears it.
+	settled bool
 }
 
 type portKey struct {
@@ -205,29 +208,49 @@ type allocator struct {
 //     uses without a port collision, else the lowest free one.
 //
 // A Service that cannot get what it needs gets nothing and frees what it
-// held; nobody else moves.
+// held; nobody else moves. When a holder fails after all (its other
+// address was taken), its status no longer holds anything, and the
+// settling starts over without it, so nobody loses an address to a
+// Service that ends up not using it.
 func allocateAddresses(pools addressPools, services []*corev1.Service) []*addressing {
-	al := &allocator{pools: pools, users: map[netip.Addr][]*addressing{}, cursors: map[string]*poolCursor{}}
 	out := make([]*addressing, 0, len(services))
 	for _, svc := range services {
 		out = append(out, newAddressing(svc, pools))
 	}
 	byAge := slices.Clone(out)
 	slices.SortFunc(byAge, func(x, y *addressing) int { return compareAge(&x.svc.ObjectMeta, &y.svc.ObjectMeta) })
-	for _, a := range byAge {
-		if a.failure == "" {
-			al.keepHeld(a)
-		}
-	}
-	for _, a := range byAge {
-		if a.failure == "" {
-			al.settle(a)
-		}
-		if a.failure != "" {
-			al.release(a)
-		}
+	for settleOnce(pools, byAge) {
 	}
 	return out
+}
+
+// settleOnce settles every Service that newAddressing did not fail. It
+// reports whether a holder failed: its holding is dropped, and the
+// caller settles again. Each round drops at least one holding, so the
+// rounds end.
+func settleOnce(pools addressPools, byAge []*addressing) (again bool) {
+	al := &allocator{pools: pools, users: map[netip.Addr][]*addressing{}, cursors: map[string]*poolCursor{}}
+	var live []*addressing
+	for _, a := range byAge {
+		if a.failure == "" || a.settled {
+			a.addrs, a.failure, a.message, a.note, a.settled = nil, "", "", "", true
+			live = append(live, a)
+		}
+	}
+	for _, a := range live {
+		al.keepHeld(a)
+	}
+	for _, a := range live {
+		kept := len(a.addrs) > 0
+		al.settle(a)
+		if a.failure != "" {
+			al.release(a)
+			if kept {
+				a.held, again = nil, true
+			}
+		}
+	}
+	return again
 }
 
 // keepHeld gives a its status addresses that it still asks for, unless
@@ -325,9 +348,12 @@ func (al *allocator) take(a *addressing, addr netip.Addr) {
 	a.addrs = append(a.addrs, addr)
 }
 
-// release frees what a failed Service took.
+// release frees what a failed Service took. The freed address may lie
+// behind a family's cursor, so that walk starts over, and the next
+// Service still gets the lowest free address.
 func (al *allocator) release(a *addressing) {
 	for _, addr := range a.addrs {
+		delete(al.cursors, familyOf(addr))
 		al.users[addr] = slices.DeleteFunc(al.users[addr], func(u *addressing) bool { return u == a })
 		if len(al.users[addr]) == 0 {
 			delete(al.users, addr)

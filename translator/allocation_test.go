@@ -188,3 +188,40 @@ func TestAllocationStable(t *testing.T) {
 		}
 	}
 }
+
+// TestAllocationFailedHolder: a Service that held an address in its
+// status and then fails (its other address is taken) holds nothing: the
+// settling goes as if it had never held it, so an older Service naming
+// that address gets it, and the pool walk hands it out in order.
+func TestAllocationFailedHolder(t *testing.T) {
+	pools := []string{"192.0.2.1-192.0.2.4", "2001:db8::1/128"}
+	both := withFamilies(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol)
+	// "loser" holds .2 in its status and also names the IPv6 address
+	// that the older "v6" takes.
+	loser := lbService("loser", 4, []int32{80}, withStatus("192.0.2.2"), withAnnotation("metallb.io/loadBalancerIPs", "192.0.2.2,2001:db8::1"), both)
+	v6 := lbService("v6", 1, []int32{80}, withIP("2001:db8::1"))
+	got := outcomes(t, pools, lbService("first", 2, []int32{80}), lbService("second", 3, []int32{80}), v6, loser, lbService("late", 5, []int32{80}))
+	if want := "first=192.0.2.1 late=192.0.2.3 loser!AddressTaken second=192.0.2.2 v6=2001:db8::1"; got != want {
+		t.Errorf("pool walk: got  %s\nwant %s", got, want)
+	}
+	got = outcomes(t, pools, lbService("asker", 2, []int32{80}, withIP("192.0.2.2")), v6, loser)
+	if want := "asker=192.0.2.2 loser!AddressTaken v6=2001:db8::1"; got != want {
+		t.Errorf("an older request for the failed holder's address: got  %s\nwant %s", got, want)
+	}
+}
+
+// TestAllocationReleaseBehindTheWalk: an address that a Service takes
+// from the walk and gives back when its other family is used up goes to
+// the next Service.
+func TestAllocationReleaseBehindTheWalk(t *testing.T) {
+	pools := []string{"192.0.2.1-192.0.2.2", "2001:db8::1/128"}
+	both := withFamilies(corev1.IPFamilyPolicyRequireDualStack, corev1.IPv4Protocol, corev1.IPv6Protocol)
+	got := outcomes(t, pools,
+		lbService("v6", 1, []int32{80}, withFamilies(corev1.IPFamilyPolicySingleStack, corev1.IPv6Protocol)),
+		lbService("dual", 2, []int32{80}, both), // takes .1, finds no IPv6 address, gives .1 back
+		lbService("late", 3, []int32{80}),
+	)
+	if want := "dual!AddressPoolExhausted late=192.0.2.1 v6=2001:db8::1"; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

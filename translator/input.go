@@ -165,7 +165,7 @@ func (o Options) Validate() error {
 	if a, err := netip.ParseAddr(o.ListenAddress); err != nil || a.Zone() != "" {
 		return fmt.Errorf("listen address %q: must be an IP address, such as 0.0.0.0 or ::", o.ListenAddress)
 	}
-	if _, err := parseAddressPools(o.LBAddressPools); err != nil {
+	if err := validPools(o.LBAddressPools, o.ListenAddress); err != nil {
 		return err
 	}
 	return o.validAccessLog()

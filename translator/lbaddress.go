@@ -2,6 +2,7 @@ package translator
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -38,7 +39,10 @@ func (t *translation) addressServices(handled []*corev1.Service) map[nsName]serv
 		}
 		return out
 	}
-	for _, a := range allocateAddresses(pools, handled) {
+	// A Service without ports (file input; the API server requires one)
+	// would hold an address it never listens on.
+	withPorts := slices.DeleteFunc(slices.Clone(handled), func(s *corev1.Service) bool { return len(s.Spec.Ports) == 0 })
+	for _, a := range allocateAddresses(pools, withPorts) {
 		if a.failure != "" {
 			t.problems.add(a.ref, a.failure, "%s", a.message)
 			continue

@@ -36,8 +36,8 @@ type portClaim struct {
 
 func (c *portClaim) won() bool { return c.heldBy == nil }
 
-// settleClaims decides every (address, port, protocol) first come, first served: the
-// oldest claim wins and holds it. Newer claims lose and say who holds the
+// settleClaims decides every (address, port, protocol) first come, first
+// served: the oldest claim wins and holds it. Newer claims lose and say who holds the
 // port. Age is the only criterion, so adding an object never takes a port
 // from traffic that already flows; nothing else changes when one loses.
 func settleClaims(claims []*portClaim) {

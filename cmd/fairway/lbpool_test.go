@@ -32,6 +32,10 @@ func TestLBAddressPoolFlagErrors(t *testing.T) {
 			}
 		}
 	}
+	code, _, stderr := runCLI(t, "translate", "-f", examples, "--listen-address", "192.0.2.3", "--lb-address-pool", "192.0.2.0/29")
+	if code != 2 || !strings.Contains(stderr, "--lb-address-pool") || !strings.Contains(stderr, "listen address 192.0.2.3") {
+		t.Errorf("a pool holding the listen address: exit %d, stderr %q; want exit 2 naming --lb-address-pool", code, stderr)
+	}
 	code, stdout, stderr := runCLI(t, "translate", "-f", examples, "--lb-address-pool", "192.0.2.0/29", "--lb-address-pool", "2001:db8::/126")
 	if code != 0 || !strings.Contains(stdout, "freebind: true") {
 		t.Errorf("good pools: exit %d, stderr %q; want listeners with freebind", code, stderr)
