@@ -288,10 +288,12 @@ func TestKubePoolPersistence(t *testing.T) {
 	w.check(t)
 }
 
-// TestKubePoolLeaderChange: two replicas; the leader is killed while it
-// allocates, and more Services are created before the other takes over.
-// In the end every Service has a distinct pool address, and no moment
-// that the watch saw showed one address twice or a Service moved.
+// TestKubePoolLeaderChange: two replicas; the leader is killed just after
+// a Service is created, while it allocates (the log says whether its
+// status write made it), and more Services are created before the other
+// replica takes over. In the end every Service has a distinct pool
+// address, and no moment the watch saw showed one address in two
+// Services' status or a Service moved.
 func TestKubePoolLeaderChange(t *testing.T) {
 	cs := poolClient(t)
 	ns := newNamespace(t, cs)
@@ -303,17 +305,26 @@ func TestKubePoolLeaderChange(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "a leader", func() bool { return leaseHolder(t, cs, ns) != "" })
 	names := []string{"s1", "s2", "s3", "s4", "s5", "s6"}
-	for _, n := range names[:3] {
+	for _, n := range names[:2] {
 		createPoolService(t, cs, ns, n, nil)
+		waitStatusIP(t, cs, ns, n)
 	}
 	leader := leaseHolder(t, cs, ns)
 	follower := map[string]string{"a": "b", "b": "a"}[leader]
-	eventually(t, 10*time.Second, "the leader's first status write", func() bool { return replicas[leader].metric(statusWritten) >= 1 })
+	createPoolService(t, cs, ns, names[2], nil)
 	replicas[leader].kill()
+	t.Logf("leader %s killed; s3's status at that moment: %q", leader, statusIP(t, cs, ns, names[2]))
+	// What the follower serves before it leads: the old leader's choices
+	// for s1 and s2, and its own for s3, which it must then write.
+	v := watchADS(t, replicas[follower].xds, "envoy-0")
+	var before []string
+	v.waitFor(10*time.Second, "the follower serving s1 to s3", func() bool {
+		before = poolListeners(v)
+		return len(before) == 3
+	})
 	for _, n := range names[3:] {
 		createPoolService(t, cs, ns, n, nil)
 	}
-	v := watchADS(t, replicas[follower].xds, "envoy-0")
 	got := map[string]string{}
 	eventually(t, 20*time.Second, "every Service's address from the new leader", func() bool {
 		for _, n := range names {
@@ -330,6 +341,11 @@ func TestKubePoolLeaderChange(t *testing.T) {
 		}
 		seen[got[n]] = n
 		checkPoolListener(t, v, ns, n, got[n])
+	}
+	for _, n := range names[:3] {
+		if !slices.Contains(before, poolListener(got[n])) {
+			t.Errorf("%s got %s, which the follower did not serve before it led (%v)", n, got[n], before)
+		}
 	}
 	w.check(t)
 }
