@@ -71,18 +71,18 @@ func statusHolders(services []any) holders {
 // cleared first (its echo kicks the writer again), so no moment shows one
 // address in two Services' status that do not share it, which clients
 // and other controllers would read as a double allocation.
-func (h holders) heldElsewhere(svc *corev1.Service, next []corev1.LoadBalancerIngress, admitted map[translator.ObjectRef]translator.ServiceAdmission) bool {
+func (h holders) heldElsewhere(svc *corev1.Service, next []corev1.LoadBalancerIngress, admitted map[translator.ObjectRef]translator.ServiceAdmission) (holder objectKey, ip string, wait bool) {
 	self := objectKey{KindService, svc.Namespace, svc.Name}
 	for _, in := range next {
 		if in.IP == "" || slices.ContainsFunc(svc.Status.LoadBalancer.Ingress, func(c corev1.LoadBalancerIngress) bool { return c.IP == in.IP }) {
 			continue
 		}
 		for _, k := range h[in.IP] {
-			holder := admitted[translator.ObjectRef{Kind: KindService, Namespace: k.namespace, Name: k.name}]
-			if k != self && !slices.Contains(holder.Addresses, in.IP) {
-				return true
+			adm := admitted[translator.ObjectRef{Kind: KindService, Namespace: k.namespace, Name: k.name}]
+			if k != self && !slices.Contains(adm.Addresses, in.IP) {
+				return k, in.IP, true
 			}
 		}
 	}
-	return false
+	return objectKey{}, "", false
 }

@@ -50,9 +50,10 @@ func TestServiceWantPool(t *testing.T) {
 }
 
 // TestReconcileNeverShowsAnAddressTwice: an address moving from one
-// Service to another is cleared from the first before the second gets it,
-// and a Service of another loadBalancerClass is never written, even with
-// a pool address in its status.
+// Service to another is cleared from the first before the second gets it;
+// a Service of another loadBalancerClass is never written, even with a
+// pool address in its status, and a Service given that address waits,
+// with one warning.
 func TestReconcileNeverShowsAnAddressTwice(t *testing.T) {
 	proxy := corev1.LoadBalancerIPModeProxy
 	class := "other.example/lb"
@@ -67,22 +68,27 @@ func TestReconcileNeverShowsAnAddressTwice(t *testing.T) {
 	next := svc("next", corev1.ServiceTypeLoadBalancer, "")
 	other := svc("other", corev1.ServiceTypeLoadBalancer, "192.0.2.5")
 	other.Spec.LoadBalancerClass = &class
+	clash := svc("clash", corev1.ServiceTypeLoadBalancer, "")
 	store := cache.NewStore(cache.MetaNamespaceKeyFunc)
-	for _, s := range []*corev1.Service{old, next, other} {
+	for _, s := range []*corev1.Service{old, next, other, clash} {
 		_ = store.Add(s)
 	}
-	client := fake.NewClientset(old, next, other)
+	client := fake.NewClientset(old, next, other, clash)
 	opts := translator.Options{LBAddressPools: []string{"192.0.2.0/29"}}.WithDefaults()
 	w := &StatusWriter{
 		client: client, services: store, ingresses: cache.NewStore(cache.MetaNamespaceKeyFunc),
 		addrs: &Addresses{spec: PublishAddress{Static: []Address{{IP: "203.0.113.1"}}}}, log: hclog.NewNullLogger(),
-		metrics: NewMetrics(prometheus.NewRegistry()), kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
+		metrics: NewMetrics(prometheus.NewRegistry()), kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{}, warned: map[string]bool{},
 		handles: opts.HandlesLoadBalancerClass, inPool: opts.AddressPoolMember(),
 		term: context.Background(),
 		admitted: &translator.Admitted{Services: []translator.ServiceAdmission{{
 			ObjectRef: translator.ObjectRef{Kind: "Service", Namespace: "app", Name: "next"},
 			Ports:     []translator.PortAdmission{{Port: 443, Protocol: "TCP", Listener: "tcp-192.0.2.1-443"}},
 			Addresses: []string{"192.0.2.1"},
+		}, {
+			ObjectRef: translator.ObjectRef{Kind: "Service", Namespace: "app", Name: "clash"},
+			Ports:     []translator.PortAdmission{{Port: 443, Protocol: "TCP", Listener: "tcp-192.0.2.5-443"}},
+			Addresses: []string{"192.0.2.5"},
 		}}},
 	}
 	w.reconcile()
@@ -96,6 +102,9 @@ func TestReconcileNeverShowsAnAddressTwice(t *testing.T) {
 	w.reconcile()
 	if got := patched(t, client); !cmp.Equal(got, map[string][]string{"next": {"192.0.2.1"}}) {
 		t.Fatalf("after the clear's echo wrote %v, want next given 192.0.2.1", got)
+	}
+	if len(w.warned) != 1 {
+		t.Errorf("warnings %v, want one for clash waiting on other's 192.0.2.5", w.warned)
 	}
 }
 
@@ -114,14 +123,14 @@ func TestHeldElsewhereSharing(t *testing.T) {
 		ref("dns-udp"): {ObjectRef: ref("dns-udp"), Addresses: []string{"192.0.2.3"}},
 		ref("dns-tcp"): {ObjectRef: ref("dns-tcp"), Addresses: []string{"192.0.2.3"}},
 	}
-	if h.heldElsewhere(joining, entry, sharing) {
+	if _, _, wait := h.heldElsewhere(joining, entry, sharing); wait {
 		t.Error("a Service sharing an address waited for the other sharer")
 	}
 	delete(sharing, ref("dns-udp"))
-	if !h.heldElsewhere(joining, entry, sharing) {
-		t.Error("an address still shown by a Service that lost it was written to another")
+	if holder, ip, wait := h.heldElsewhere(joining, entry, sharing); !wait || holder.name != "dns-udp" || ip != "192.0.2.3" {
+		t.Errorf("an address still shown by a Service that lost it: wait %v for %v's %s, want a wait for dns-udp's 192.0.2.3", wait, holder, ip)
 	}
-	if h.heldElsewhere(dns, entry, sharing) {
+	if _, _, wait := h.heldElsewhere(dns, entry, sharing); wait {
 		t.Error("a Service waited for its own address")
 	}
 }

@@ -62,13 +62,16 @@ type StatusWriter struct {
 	// or stopped being a LoadBalancer has it cleared and the address can
 	// go to another.
 	inPool func(ip string) bool
+	// warned are the status writes held back by another controller's
+	// Service, each logged once.
+	warned map[string]bool
 }
 
 // NewStatusWriter watches for status changes on the source's informers.
 // opts are the translator's, for the loadBalancerClass fairway handles.
 func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses, opts translator.Options, metrics *Metrics, log hclog.Logger) (*StatusWriter, error) {
 	w := &StatusWriter{
-		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
+		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{}, warned: map[string]bool{},
 		handles:   opts.HandlesLoadBalancerClass,
 		inPool:    opts.AddressPoolMember(),
 		services:  src.Informer(KindService).GetStore(),
@@ -150,29 +153,9 @@ func (w *StatusWriter) reconcile() {
 	for _, r := range admitted.Ingresses {
 		ingresses[r] = true
 	}
-	failed := 0
-	all := w.services.List()
-	held := statusHolders(all)
-	for _, obj := range all {
-		svc := obj.(*corev1.Service)
-		if term.Err() != nil {
-			return
-		}
-		if !w.handles(svc.Spec.LoadBalancerClass) {
-			continue
-		}
-		adm, ok := services[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
-		next, manage := w.serviceWant(svc.Status.LoadBalancer.Ingress, adm, ok, addrs)
-		if !manage || equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) {
-			continue
-		}
-		if len(adm.Addresses) > 0 && held.heldElsewhere(svc, next, services) {
-			w.log.Debug("address still in another Service's status; waiting for it to be cleared", "namespace", svc.Namespace, "name", svc.Name)
-			continue
-		}
-		if w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
-			failed++
-		}
+	failed, done := w.reconcileServices(term, services, addrs)
+	if !done {
+		return
 	}
 	for _, obj := range w.ingresses.List() {
 		ing := obj.(*networkingv1.Ingress)
@@ -188,6 +171,60 @@ func (w *StatusWriter) reconcile() {
 	w.pruneAwaiting()
 	if failed > 0 {
 		time.AfterFunc(statusRetry, w.Kick)
+	}
+}
+
+// reconcileServices is reconcile's pass over the Services: it returns the
+// writes that failed, and false when the term ended midway.
+func (w *StatusWriter) reconcileServices(term context.Context, admitted map[translator.ObjectRef]translator.ServiceAdmission, addrs []Address) (int, bool) {
+	failed := 0
+	all := w.services.List()
+	held := statusHolders(all)
+	for _, obj := range all {
+		svc := obj.(*corev1.Service)
+		if term.Err() != nil {
+			return failed, false
+		}
+		if !w.handles(svc.Spec.LoadBalancerClass) {
+			continue
+		}
+		adm, ok := admitted[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
+		next, manage := w.serviceWant(svc.Status.LoadBalancer.Ingress, adm, ok, addrs)
+		if !manage || equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) {
+			continue
+		}
+		if len(adm.Addresses) > 0 {
+			if holder, ip, wait := held.heldElsewhere(svc, next, admitted); wait {
+				w.waitFor(svc, holder, ip)
+				continue
+			}
+		}
+		if w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
+			failed++
+		}
+	}
+	return failed, true
+}
+
+// waitFor notes a status write held back until holder's status no longer
+// shows ip. A holder fairway handles is cleared by this writer, so that is
+// a moment's wait. One of another loadBalancerClass is another
+// controller's, which fairway never writes: the wait lasts until that
+// controller lets the address go, so it is logged as a warning, once.
+func (w *StatusWriter) waitFor(svc *corev1.Service, holder objectKey, ip string) {
+	obj, ok, _ := w.services.GetByKey(holder.namespace + "/" + holder.name)
+	if !ok || w.handles(obj.(*corev1.Service).Spec.LoadBalancerClass) {
+		w.log.Debug("address still in another Service's status; waiting for it to be cleared", "namespace", svc.Namespace, "name", svc.Name, "address", ip, "holder", holder.namespace+"/"+holder.name)
+		return
+	}
+	key := svc.Namespace + "/" + svc.Name + " " + ip + " " + holder.namespace + "/" + holder.name
+	w.mu.Lock()
+	first := !w.warned[key]
+	w.warned[key] = true
+	w.mu.Unlock()
+	if first {
+		w.log.Warn("not writing a pool address to status: another controller's Service shows it (take it out of --lb-address-pool, or give the Service another)",
+			"namespace", svc.Namespace, "name", svc.Name, "address", ip, "holder", holder.namespace+"/"+holder.name)
 	}
 }
 
