@@ -65,34 +65,78 @@ func (a *addressing) fail(reason Reason, format string, args ...any) {
 	a.failure, a.message = reason, fmt.Sprintf(format, args...)
 }
 
-// explicitAddresses reads the address a Service names: spec.loadBalancerIP,
-// else the first address annotation present. It returns the field it
-// read, nothing when none is set, or an error naming what is malformed.
-func explicitAddresses(svc *corev1.Service) ([]netip.Addr, string, error) {
+// addressSource is one place a Service names its address: a field and
+// its value.
+type addressSource struct{ field, value string }
+
+// addressSources are the places that name svc's address and are set, in
+// the order they count: spec.loadBalancerIP, then the annotations.
+func addressSources(svc *corev1.Service) []addressSource {
+	var out []addressSource
 	if ip := strings.TrimSpace(svc.Spec.LoadBalancerIP); ip != "" {
-		a, err := parseServiceAddress(ip)
-		return []netip.Addr{a}, "spec.loadBalancerIP", err
+		out = append(out, addressSource{"spec.loadBalancerIP", ip})
 	}
 	for _, key := range addressAnnotations {
-		v, ok := svc.Annotations[key]
-		if !ok || strings.TrimSpace(v) == "" {
+		if v := strings.TrimSpace(svc.Annotations[key]); v != "" {
+			out = append(out, addressSource{fmt.Sprintf("metadata.annotations[%s]", key), v})
+		}
+	}
+	return out
+}
+
+// addresses parses the source: spec.loadBalancerIP is one address, an
+// annotation a comma-separated list with at most one per family.
+func (src addressSource) addresses() ([]netip.Addr, error) {
+	if src.field == "spec.loadBalancerIP" {
+		a, err := parseServiceAddress(src.value)
+		return []netip.Addr{a}, err
+	}
+	var out []netip.Addr
+	for _, s := range strings.Split(src.value, ",") {
+		a, err := parseServiceAddress(strings.TrimSpace(s))
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(out, func(b netip.Addr) bool { return b.BitLen() == a.BitLen() }) {
+			return nil, fmt.Errorf("%q names two %s addresses: at most one per IP family", src.value, familyOf(a))
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// explicitAddresses reads the address a Service names: the first of its
+// address sources. It returns the field it read, nothing when none is
+// set, or an error naming what is malformed.
+func explicitAddresses(svc *corev1.Service) ([]netip.Addr, string, error) {
+	srcs := addressSources(svc)
+	if len(srcs) == 0 {
+		return nil, "", nil
+	}
+	addrs, err := srcs[0].addresses()
+	return addrs, srcs[0].field, err
+}
+
+// ignoredSources says which of svc's later address sources ask for
+// something else than the one that counts, so that the one not honoured
+// is not silent (tools that write both, such as kube-vip's cloud
+// provider, write the same address, and that is no Problem).
+func ignoredSources(svc *corev1.Service) []string {
+	srcs := addressSources(svc)
+	if len(srcs) < 2 {
+		return nil
+	}
+	first, err := srcs[0].addresses()
+	var out []string
+	for _, src := range srcs[1:] {
+		addrs, errSrc := src.addresses()
+		slices.SortFunc(addrs, netip.Addr.Compare)
+		if err == nil && errSrc == nil && slices.Equal(addrs, slices.SortedFunc(slices.Values(first), netip.Addr.Compare)) {
 			continue
 		}
-		field := fmt.Sprintf("metadata.annotations[%s]", key)
-		var out []netip.Addr
-		for _, s := range strings.Split(v, ",") {
-			a, err := parseServiceAddress(strings.TrimSpace(s))
-			if err != nil {
-				return nil, field, err
-			}
-			if slices.ContainsFunc(out, func(b netip.Addr) bool { return b.BitLen() == a.BitLen() }) {
-				return nil, field, fmt.Errorf("%q names two %s addresses: at most one per IP family", v, familyOf(a))
-			}
-			out = append(out, a)
-		}
-		return out, field, nil
+		out = append(out, fmt.Sprintf("%s (%s) is ignored: %s comes first", src.field, src.value, srcs[0].field))
 	}
-	return nil, "", nil
+	return out
 }
 
 func parseServiceAddress(s string) (netip.Addr, error) {

@@ -225,3 +225,26 @@ func TestAllocationReleaseBehindTheWalk(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+// TestIgnoredAddressSources: a later address source that asks for
+// another address is named (so it is not silently ignored); one that
+// repeats the address that counts, as kube-vip's cloud provider writes
+// spec.loadBalancerIP and its annotation, is not.
+func TestIgnoredAddressSources(t *testing.T) {
+	for _, c := range []struct {
+		svc  *corev1.Service
+		want string
+	}{
+		{lbService("same", 1, nil, withIP("192.0.2.1"), withAnnotation("kube-vip.io/loadbalancerIPs", "192.0.2.1")), ""},
+		{lbService("dual", 1, nil, withAnnotation("metallb.io/loadBalancerIPs", "2001:db8::1,192.0.2.1"),
+			withAnnotation("kube-vip.io/loadbalancerIPs", "192.0.2.1, 2001:db8::1")), ""},
+		{lbService("other", 1, nil, withIP("192.0.2.1"), withAnnotation("metallb.io/loadBalancerIPs", "192.0.2.2")),
+			"metadata.annotations[metallb.io/loadBalancerIPs] (192.0.2.2) is ignored: spec.loadBalancerIP comes first"},
+		{lbService("bad", 1, nil, withAnnotation("metallb.io/loadBalancerIPs", "192.0.2.1"), withAnnotation("kube-vip.io/loadbalancerIPs", "x")),
+			"metadata.annotations[kube-vip.io/loadbalancerIPs] (x) is ignored: metadata.annotations[metallb.io/loadBalancerIPs] comes first"},
+	} {
+		if got := strings.Join(ignoredSources(c.svc), "; "); got != c.want {
+			t.Errorf("%s: %q, want %q", c.svc.Name, got, c.want)
+		}
+	}
+}

@@ -28,6 +28,11 @@ type serviceAddress struct {
 // result gets no listener: its Problem says why.
 func (t *translation) addressServices(handled []*corev1.Service) map[nsName]serviceAddress {
 	out := make(map[nsName]serviceAddress, len(handled))
+	for _, svc := range handled {
+		for _, msg := range ignoredSources(svc) {
+			t.problems.add(ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}, InvalidAnnotation, "%s", msg)
+		}
+	}
 	pools, err := parseAddressPools(t.opts.LBAddressPools)
 	if err != nil || len(pools) == 0 {
 		// An invalid pool fails Options.Validate; translating anyway
