@@ -477,3 +477,30 @@ func updateService(t *testing.T, cs kubernetes.Interface, ns, name string, edit 
 		return err
 	})
 }
+
+// TestKubeServiceFamiliesStatus: without a pool, a Service's status gets
+// the fleet's addresses of its IP families only. The API server fills
+// spec.ipFamilies (IPv4 on this single-stack cluster), so on a dual-stack
+// fleet the Service listens on IPv4 and its status leaves the IPv6
+// address out.
+func TestKubeServiceFamiliesStatus(t *testing.T) {
+	cs := poolClient(t)
+	ns := newNamespace(t, cs)
+	createPoolService(t, cs, ns, "v4", nil)
+	f := startKubeFairway(t, controlPlane.Kubeconfig(), ns, "--listen-address", "::", "--publish-address", "static=192.0.2.10,2001:db8::10")
+	v := watchADS(t, f.xds, "envoy-0")
+	name := fmt.Sprintf("tcp-%d", poolPort)
+	v.waitFor(10*time.Second, name, func() bool { return v.has(resourcev3.ListenerType, name) })
+	if a := v.listener(name).GetAddress().GetSocketAddress().GetAddress(); a != "0.0.0.0" {
+		t.Errorf("an IPv4 Service on a dual-stack fleet binds %q, want 0.0.0.0", a)
+	}
+	eventually(t, 10*time.Second, "the Service's status", func() bool { return len(serviceStatus(t, cs, ns, "v4")) > 0 })
+	time.Sleep(500 * time.Millisecond) // a second write, if any, would follow at once
+	var ips []string
+	for _, in := range serviceStatus(t, cs, ns, "v4") {
+		ips = append(ips, in.IP)
+	}
+	if !slices.Equal(ips, []string{"192.0.2.10"}) {
+		t.Errorf("status addresses %v, want only the fleet's IPv4 192.0.2.10", ips)
+	}
+}
