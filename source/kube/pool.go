@@ -10,13 +10,15 @@ import (
 )
 
 // ownAddresses are the status entries of a Service's admission when
-// fairway allocates from a pool: exactly the translator's addresses.
+// fairway allocates from a pool: exactly the translator's addresses, in
+// its order (that of spec.ipFamilies, so a dual-stack Service lists its
+// primary family first, as the Service API does everywhere else).
 func ownAddresses(ips []string) []Address {
 	out := make([]Address, 0, len(ips))
 	for _, ip := range ips {
 		out = append(out, Address{IP: ip})
 	}
-	return normalize(out)
+	return out
 }
 
 // ofFamilies keeps the fleet's addresses of the Service's IP families.

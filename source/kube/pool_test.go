@@ -32,6 +32,10 @@ func TestServiceWantPool(t *testing.T) {
 	if d := cmp.Diff(own, got); d != "" || !manage {
 		t.Errorf("own address (manage %v, -want +got):\n%s", manage, d)
 	}
+	got, _ = w.serviceWant(nil, translator.ServiceAdmission{Ports: ports, Addresses: []string{"2001:db8::2", "192.0.2.2"}}, true, fleet)
+	if ips := serviceAddresses(got); !cmp.Equal(ips, []Address{{IP: "2001:db8::2"}, {IP: "192.0.2.2"}}) {
+		t.Errorf("a dual-stack Service's own addresses, IPv6 first as the translator gave them: %v", ips)
+	}
 	got, _ = w.serviceWant(nil, translator.ServiceAdmission{Ports: ports, Families: []string{"IPv6"}}, true, fleet)
 	if ips := serviceAddresses(got); !cmp.Equal(ips, []Address{{IP: "2001:db8::7"}, {Hostname: "lb.example.com"}}) {
 		t.Errorf("IPv6 only: %v", ips)
