@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -503,4 +504,36 @@ func TestKubeServiceFamiliesStatus(t *testing.T) {
 	if !slices.Equal(ips, []string{"192.0.2.10"}) {
 		t.Errorf("status addresses %v, want only the fleet's IPv4 192.0.2.10", ips)
 	}
+}
+
+// TestKubePoolSharedAddress: two Services with one sharing key and ports
+// that do not collide (DNS over UDP and TCP) both show the one address
+// they share: the second joins after the first's status is written, and
+// the writer's rule against an address in two statuses does not hold it
+// back.
+func TestKubePoolSharedAddress(t *testing.T) {
+	cs := poolClient(t)
+	ns := newNamespace(t, cs)
+	f := startKubeFairway(t, controlPlane.Kubeconfig(), ns, poolArgs(poolFirst+"-"+poolLast)...)
+	v := watchADS(t, f.xds, "envoy-0")
+	for _, p := range []corev1.Protocol{corev1.ProtocolUDP, corev1.ProtocolTCP} {
+		name := "dns-" + strings.ToLower(string(p))
+		svc := lbService(ns, name, 53, p)
+		svc.Annotations = map[string]string{"fairway.dev/address-sharing-key": "dns"}
+		create(t, func(ctx context.Context) error {
+			if _, err := cs.CoreV1().Services(ns).Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+				return err
+			}
+			_, err := cs.DiscoveryV1().EndpointSlices(ns).Create(ctx, endpointSlice(ns, name, "main", 53, "10.0.0.53"), metav1.CreateOptions{})
+			return err
+		})
+		waitStatusIP(t, cs, ns, name)
+	}
+	udp, tcp := statusIP(t, cs, ns, "dns-udp"), statusIP(t, cs, ns, "dns-tcp")
+	if udp != tcp {
+		t.Errorf("dns-udp got %s and dns-tcp %s; with one sharing key and no port collision they share one", udp, tcp)
+	}
+	v.waitFor(10*time.Second, "both listeners on the shared address", func() bool {
+		return v.has(resourcev3.ListenerType, "udp-"+udp+"-53") && v.has(resourcev3.ListenerType, "tcp-"+udp+"-53")
+	})
 }
