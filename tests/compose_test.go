@@ -26,10 +26,12 @@ const composeDir = "../manifests/compose"
 // composeFile is the part of docker-compose.yaml the checks read.
 type composeFile struct {
 	Services map[string]struct {
-		Command  []string `json:"command"`
-		Volumes  []string `json:"volumes"`
-		Ports    []string `json:"ports"`
-		Networks map[string]struct {
+		Command     []string `json:"command"`
+		Volumes     []string `json:"volumes"`
+		Ports       []string `json:"ports"`
+		NetworkMode string   `json:"network_mode"`
+		CapAdd      []string `json:"cap_add"`
+		Networks    map[string]struct {
 			IPv4Address string `json:"ipv4_address"`
 		} `json:"networks"`
 	} `json:"services"`
@@ -55,15 +57,24 @@ func readCompose(t *testing.T) composeFile {
 
 // flagValue finds --name=value or --name value in a command.
 func flagValue(cmd []string, name string) string {
-	for i, a := range cmd {
-		if v, ok := strings.CutPrefix(a, name+"="); ok {
-			return v
-		}
-		if a == name && i+1 < len(cmd) {
-			return cmd[i+1]
-		}
+	if vs := flagValues(cmd, name); len(vs) > 0 {
+		return vs[0]
 	}
 	return ""
+}
+
+// flagValues finds every value of a repeatable flag, in order.
+func flagValues(cmd []string, name string) []string {
+	var out []string
+	for i, a := range cmd {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			out = append(out, v)
+		}
+		if a == name && i+1 < len(cmd) {
+			out = append(out, cmd[i+1])
+		}
+	}
+	return out
 }
 
 // TestComposeConfigValid: docker-compose accepts the demo's compose file.
@@ -155,14 +166,18 @@ func TestComposeBootstrapPointsAtFairway(t *testing.T) {
 }
 
 // TestComposeClusterTranslates: cluster/ translates with zero Problems
-// under the flags the compose file gives fairway; every listener's port is
-// one the Envoy container publishes; every endpoint is the fixed address
-// of a compose service on the demo subnet.
+// under the flags the compose file gives fairway (the address pools
+// included); every listener is reachable: one on the wildcard or on the
+// envoy container's own address has its port published, one on another
+// pool address has that address announced in the envoy container's
+// network namespace; two LoadBalancer Services share port 9000 on
+// addresses of their own; every endpoint is the fixed address of a
+// compose service on the demo subnet.
 func TestComposeClusterTranslates(t *testing.T) {
 	c := readCompose(t)
 	args := []string{"translate", "-f", filepath.Join(composeDir, "cluster"), "-o", "json"}
-	for _, f := range []string{"--http-port", "--https-port"} {
-		if v := flagValue(c.Services["fairway"].Command, f); v != "" {
+	for _, f := range []string{"--http-port", "--https-port", "--lb-address-pool"} {
+		for _, v := range flagValues(c.Services["fairway"].Command, f) {
 			args = append(args, f, v)
 		}
 	}
@@ -178,7 +193,8 @@ func TestComposeClusterTranslates(t *testing.T) {
 			Name    string `json:"name"`
 			Address struct {
 				SocketAddress struct {
-					PortValue int `json:"port_value"`
+					Address   string `json:"address"`
+					PortValue int    `json:"port_value"`
 				} `json:"socket_address"`
 			} `json:"address"`
 		} `json:"listeners"`
@@ -187,16 +203,26 @@ func TestComposeClusterTranslates(t *testing.T) {
 	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatal(err)
 	}
+	envoyIP := c.Services["envoy"].Networks["demo"].IPv4Address
+	announced := announcedAddresses(t, c)
 	var names []string
 	for _, l := range res.Listeners {
 		names = append(names, l.Name)
-		p := strconv.Itoa(l.Address.SocketAddress.PortValue)
-		if !slices.Contains(c.Services["envoy"].Ports, p+":"+p) {
-			t.Errorf("listener %s on port %s: the envoy service does not publish it (%v)", l.Name, p, c.Services["envoy"].Ports)
+		ip, p := l.Address.SocketAddress.Address, strconv.Itoa(l.Address.SocketAddress.PortValue)
+		switch {
+		case ip == "0.0.0.0" || ip == envoyIP:
+			if !slices.Contains(c.Services["envoy"].Ports, p+":"+p) {
+				t.Errorf("listener %s on port %s: the envoy service does not publish it (%v)", l.Name, p, c.Services["envoy"].Ports)
+			}
+		case !announced[ip]:
+			t.Errorf("listener %s binds %s, which nothing puts on the demo network (announced: %v)", l.Name, ip, announced)
 		}
 	}
-	if !slices.Contains(names, "http") || !slices.Contains(names, "tcp-9000") {
-		t.Errorf("listeners %v, want http and tcp-9000", names)
+	want := []string{"http", "tcp-" + envoyIP + "-9000", "tcp-172.28.0.100-9000"}
+	for _, w := range want {
+		if !slices.Contains(names, w) {
+			t.Errorf("listeners %v, want %v among them", names, want)
+		}
 	}
 	addresses := composeAddresses(t, c)
 	for _, e := range res.Endpoints {
@@ -206,6 +232,48 @@ func TestComposeClusterTranslates(t *testing.T) {
 			}
 		}
 	}
+}
+
+// announcedAddresses are the addresses the announce service adds to the
+// envoy container's interface. It must share that container's network
+// namespace with the capability to add them, and each must be a pool
+// address on the demo subnet that no container has as its own.
+func announcedAddresses(t *testing.T, c composeFile) map[string]bool {
+	t.Helper()
+	a, ok := c.Services["announce"]
+	if !ok || a.NetworkMode != "service:envoy" || !slices.Contains(a.CapAdd, "NET_ADMIN") {
+		t.Fatalf("the announce service must run in the envoy container's network namespace with NET_ADMIN: %+v", a)
+	}
+	subnet := netip.MustParsePrefix(c.Networks["demo"].IPAM.Config[0].Subnet)
+	own := composeAddresses(t, c)
+	pools := flagValues(c.Services["fairway"].Command, "--lb-address-pool")
+	out := map[string]bool{}
+	script := strings.Join(a.Command, " ")
+	loop := regexp.MustCompile(`for a in ([0-9. ]+);`).FindStringSubmatch(script)
+	if loop == nil || !strings.Contains(script, "ip addr add $$a/32 dev eth0") {
+		t.Fatalf("the announce command %q adds no addresses the test can read", script)
+	}
+	for _, ip := range strings.Fields(loop[1]) {
+		addr := netip.MustParseAddr(ip)
+		if !subnet.Contains(addr) || own[ip] || !inComposePool(addr, pools) {
+			t.Errorf("announced %s: want a pool address (%v) on the demo subnet %s that no container has", ip, pools, subnet)
+		}
+		out[ip] = true
+	}
+	return out
+}
+
+// inComposePool: a lies in one of the FIRST-LAST pools.
+func inComposePool(a netip.Addr, pools []string) bool {
+	for _, p := range pools {
+		first, last, ok := strings.Cut(p, "-")
+		f, err1 := netip.ParseAddr(first)
+		l, err2 := netip.ParseAddr(last)
+		if ok && err1 == nil && err2 == nil && !a.Less(f) && !l.Less(a) {
+			return true
+		}
+	}
+	return false
 }
 
 var regexpIPs = regexp.MustCompile(`\b\d+\.\d+\.\d+\.\d+\b`)

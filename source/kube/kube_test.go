@@ -64,7 +64,7 @@ func TestServiceStatus(t *testing.T) {
 // TestIsOurs: status is fairway's only while every entry is an address it
 // published, in proxy mode; another controller's status is left alone.
 func TestIsOurs(t *testing.T) {
-	w := &StatusWriter{ours: map[Address]bool{{IP: "192.0.2.1"}: true, {Hostname: "lb.example.com"}: true}}
+	w := &StatusWriter{ours: map[Address]bool{{IP: "192.0.2.1"}: true, {Hostname: "lb.example.com"}: true}, inPool: translator.Options{}.AddressPoolMember()}
 	proxy, vip := corev1.LoadBalancerIPModeProxy, corev1.LoadBalancerIPModeVIP
 	for _, tc := range []struct {
 		name string
@@ -135,6 +135,7 @@ func TestSameForTranslation(t *testing.T) {
 		t.Error("a label or spec change was missed")
 	}
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "1"}}
+	checkServiceStatusIsRead(t)
 	rotated := sec.DeepCopy()
 	rotated.ResourceVersion = "2"
 	if !sameForTranslation(sec, sec.DeepCopy()) || sameForTranslation(sec, rotated) {
@@ -142,5 +143,28 @@ func TestSameForTranslation(t *testing.T) {
 	}
 	if unwrap(cache.DeletedFinalStateUnknown{Key: "n/i", Obj: ing}) != ing {
 		t.Error("a tombstone was not unwrapped")
+	}
+}
+
+// checkServiceStatusIsRead: a Service's status IPs are its pool
+// allocation, so a change of them reaches the translator; ports and their
+// errors, which the translator itself decides, do not.
+func checkServiceStatusIsRead(t *testing.T) {
+	t.Helper()
+	proxy, conflict := corev1.LoadBalancerIPModeProxy, "PortConflict"
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "1"}}
+	allocated := svc.DeepCopy()
+	allocated.ResourceVersion = "2"
+	allocated.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1", IPMode: &proxy}}
+	portError := allocated.DeepCopy()
+	portError.ResourceVersion = "3"
+	portError.Status.LoadBalancer.Ingress[0].Ports = []corev1.PortStatus{{Port: 53, Protocol: "UDP", Error: &conflict}}
+	moved := allocated.DeepCopy()
+	moved.Status.LoadBalancer.Ingress[0].IP = "192.0.2.2"
+	if sameForTranslation(svc, allocated) || sameForTranslation(allocated, moved) || sameForTranslation(allocated, svc) {
+		t.Error("a Service's status address change did not reach the translator")
+	}
+	if !sameForTranslation(allocated, portError) {
+		t.Error("a Service's port status change counted as a change")
 	}
 }

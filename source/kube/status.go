@@ -56,14 +56,24 @@ type StatusWriter struct {
 	// ours are the addresses this process has published, so that status it
 	// wrote before the fleet moved is still recognised as its own.
 	ours map[Address]bool
+	// inPool tells the --lb-address-pool addresses: one of them in a
+	// Service's status is fairway's own even when this process never wrote
+	// it (a restart, a new leader), so a Service that lost its allocation
+	// or stopped being a LoadBalancer has it cleared and the address can
+	// go to another.
+	inPool func(ip string) bool
+	// warned are the status writes held back by another controller's
+	// Service, each logged once.
+	warned map[string]bool
 }
 
 // NewStatusWriter watches for status changes on the source's informers.
 // opts are the translator's, for the loadBalancerClass fairway handles.
 func NewStatusWriter(client kubernetes.Interface, src *Source, addrs *Addresses, opts translator.Options, metrics *Metrics, log hclog.Logger) (*StatusWriter, error) {
 	w := &StatusWriter{
-		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{},
+		client: client, addrs: addrs, log: log, metrics: metrics, kick: make(chan struct{}, 1), ours: map[Address]bool{}, awaiting: map[objectKey]string{}, warned: map[string]bool{},
 		handles:   opts.HandlesLoadBalancerClass,
+		inPool:    opts.AddressPoolMember(),
 		services:  src.Informer(KindService).GetStore(),
 		ingresses: src.Informer(KindIngress).GetStore(),
 	}
@@ -143,20 +153,9 @@ func (w *StatusWriter) reconcile() {
 	for _, r := range admitted.Ingresses {
 		ingresses[r] = true
 	}
-	failed := 0
-	for _, obj := range w.services.List() {
-		svc := obj.(*corev1.Service)
-		if term.Err() != nil {
-			return
-		}
-		if !w.handles(svc.Spec.LoadBalancerClass) {
-			continue
-		}
-		adm, ok := services[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
-		next, manage := w.serviceWant(svc.Status.LoadBalancer.Ingress, adm, ok, addrs)
-		if manage && !equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) && !w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
-			failed++
-		}
+	failed, done := w.reconcileServices(term, services, addrs)
+	if !done {
+		return
 	}
 	for _, obj := range w.ingresses.List() {
 		ing := obj.(*networkingv1.Ingress)
@@ -172,6 +171,60 @@ func (w *StatusWriter) reconcile() {
 	w.pruneAwaiting()
 	if failed > 0 {
 		time.AfterFunc(statusRetry, w.Kick)
+	}
+}
+
+// reconcileServices is reconcile's pass over the Services: it returns the
+// writes that failed, and false when the term ended midway.
+func (w *StatusWriter) reconcileServices(term context.Context, admitted map[translator.ObjectRef]translator.ServiceAdmission, addrs []Address) (int, bool) {
+	failed := 0
+	all := w.services.List()
+	held := statusHolders(all)
+	for _, obj := range all {
+		svc := obj.(*corev1.Service)
+		if term.Err() != nil {
+			return failed, false
+		}
+		if !w.handles(svc.Spec.LoadBalancerClass) {
+			continue
+		}
+		adm, ok := admitted[translator.ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}]
+		next, manage := w.serviceWant(svc.Status.LoadBalancer.Ingress, adm, ok, addrs)
+		if !manage || equalServiceStatus(svc.Status.LoadBalancer.Ingress, next) {
+			continue
+		}
+		if len(adm.Addresses) > 0 {
+			if holder, ip, wait := held.heldElsewhere(svc, next, admitted); wait {
+				w.waitFor(svc, holder, ip)
+				continue
+			}
+		}
+		if w.failed(w.patch(term, "Service", &svc.ObjectMeta, next)) {
+			failed++
+		}
+	}
+	return failed, true
+}
+
+// waitFor notes a status write held back until holder's status no longer
+// shows ip. A holder fairway handles is cleared by this writer, so that is
+// a moment's wait. One of another loadBalancerClass is another
+// controller's, which fairway never writes: the wait lasts until that
+// controller lets the address go, so it is logged as a warning, once.
+func (w *StatusWriter) waitFor(svc *corev1.Service, holder objectKey, ip string) {
+	obj, ok, _ := w.services.GetByKey(holder.namespace + "/" + holder.name)
+	if !ok || w.handles(obj.(*corev1.Service).Spec.LoadBalancerClass) {
+		w.log.Debug("address still in another Service's status; waiting for it to be cleared", "namespace", svc.Namespace, "name", svc.Name, "address", ip, "holder", holder.namespace+"/"+holder.name)
+		return
+	}
+	key := svc.Namespace + "/" + svc.Name + " " + ip + " " + holder.namespace + "/" + holder.name
+	w.mu.Lock()
+	first := !w.warned[key]
+	w.warned[key] = true
+	w.mu.Unlock()
+	if first {
+		w.log.Warn("not writing a pool address to status: another controller's Service shows it (take it out of --lb-address-pool, or give the Service another)",
+			"namespace", svc.Namespace, "name", svc.Name, "address", ip, "holder", holder.namespace+"/"+holder.name)
 	}
 }
 
@@ -196,13 +249,14 @@ func (w *StatusWriter) pruneAwaiting() {
 // when nothing else kicks the writer first.
 const statusRetry = 5 * time.Second
 
-// isOurs: every entry is one of fairway's addresses (and, for Services,
-// in proxy mode, as fairway writes them).
+// isOurs: every entry is one of fairway's addresses, published by this
+// process or from a pool (and, for Services, in proxy mode, as fairway
+// writes them).
 func (w *StatusWriter) isOurs(entries []Address, proxy bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range entries {
-		if !w.ours[Address{IP: e.IP, Hostname: e.Hostname}] {
+		if !w.ours[Address{IP: e.IP, Hostname: e.Hostname}] && !w.inPool(e.IP) {
 			return false
 		}
 	}
@@ -210,10 +264,14 @@ func (w *StatusWriter) isOurs(entries []Address, proxy bool) bool {
 }
 
 // serviceWant is the status a Service should have, and whether fairway
-// manages it at all.
+// manages it at all. With a pool the Service shows exactly its own
+// addresses; without, the fleet's of the families it listens on.
 func (w *StatusWriter) serviceWant(current []corev1.LoadBalancerIngress, adm translator.ServiceAdmission, admitted bool, addrs []Address) ([]corev1.LoadBalancerIngress, bool) {
+	if admitted && len(adm.Addresses) > 0 {
+		return serviceStatus(ownAddresses(adm.Addresses), adm.Ports), true
+	}
 	if admitted {
-		return serviceStatus(addrs, adm.Ports), true
+		return serviceStatus(ofFamilies(addrs, adm.Families), adm.Ports), true
 	}
 	return nil, w.isOurs(serviceAddresses(current), allProxy(current))
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"reflect"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -63,11 +64,20 @@ func trimNode(n *corev1.Node) {
 // sameForTranslation reports whether an update changes nothing the
 // translator reads: a resync, or a write of status fairway ignores (its own
 // status writes above all, which would otherwise come back as work).
+//
+// A Service's status IPs are read: with an address pool, an address kept
+// in status.loadBalancer.ingress is the Service's allocation (that is how
+// it survives restarts and leader changes), so a write there must reach
+// the translator. fairway's own write of the address the translator just
+// chose comes back as one more round that allocates the same and so
+// publishes and writes nothing. The rest of the status (ports and their
+// errors, ipMode) is the translator's own output and is not compared.
 func sameForTranslation(old, next any) bool {
 	switch n := next.(type) {
 	case *corev1.Service:
 		o, ok := old.(*corev1.Service)
-		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec)
+		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec) &&
+			slices.Equal(statusIPs(o), statusIPs(n))
 	case *networkingv1.Ingress:
 		o, ok := old.(*networkingv1.Ingress)
 		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec)
@@ -82,6 +92,15 @@ func sameForTranslation(old, next any) bool {
 		return ok && o.GetResourceVersion() == n.GetResourceVersion()
 	}
 	return false
+}
+
+// statusIPs are the IPs of a Service's LoadBalancer status, in order.
+func statusIPs(s *corev1.Service) []string {
+	out := make([]string, 0, len(s.Status.LoadBalancer.Ingress))
+	for _, in := range s.Status.LoadBalancer.Ingress {
+		out = append(out, in.IP)
+	}
+	return out
 }
 
 // sameMeta compares the metadata the translator reads.
