@@ -239,6 +239,10 @@ type allocator struct {
 	pools   addressPools
 	users   map[netip.Addr][]*addressing
 	cursors map[string]*poolCursor
+	// foreign are in-pool addresses that LoadBalancer Services of
+	// another loadBalancerClass show in their status: another
+	// controller handed them out, so fairway never does.
+	foreign map[netip.Addr]ObjectRef
 }
 
 // allocateAddresses gives each Service its addresses, oldest Service
@@ -256,14 +260,14 @@ type allocator struct {
 // address was taken), its status no longer holds anything, and the
 // settling starts over without it, so nobody loses an address to a
 // Service that ends up not using it.
-func allocateAddresses(pools addressPools, services []*corev1.Service) []*addressing {
+func allocateAddresses(pools addressPools, services []*corev1.Service, foreign map[netip.Addr]ObjectRef) []*addressing {
 	out := make([]*addressing, 0, len(services))
 	for _, svc := range services {
 		out = append(out, newAddressing(svc, pools))
 	}
 	byAge := slices.Clone(out)
 	slices.SortFunc(byAge, func(x, y *addressing) int { return compareAge(&x.svc.ObjectMeta, &y.svc.ObjectMeta) })
-	for settleOnce(pools, byAge) {
+	for settleOnce(&allocator{pools: pools, foreign: foreign}, byAge) {
 	}
 	return out
 }
@@ -272,8 +276,8 @@ func allocateAddresses(pools addressPools, services []*corev1.Service) []*addres
 // reports whether a holder failed: its holding is dropped, and the
 // caller settles again. Each round drops at least one holding, so the
 // rounds end.
-func settleOnce(pools addressPools, byAge []*addressing) (again bool) {
-	al := &allocator{pools: pools, users: map[netip.Addr][]*addressing{}, cursors: map[string]*poolCursor{}}
+func settleOnce(al *allocator, byAge []*addressing) (again bool) {
+	al.users, al.cursors = map[netip.Addr][]*addressing{}, map[string]*poolCursor{}
 	var live []*addressing
 	for _, a := range byAge {
 		if a.failure == "" || a.settled {
@@ -333,7 +337,7 @@ func (al *allocator) settle(a *addressing) {
 		}
 		addr, ok := al.shared(a, f)
 		if !ok {
-			addr, ok = al.cursor(f).nextFree(func(x netip.Addr) bool { return len(al.users[x]) > 0 })
+			addr, ok = al.cursor(f).nextFree(func(x netip.Addr) bool { _, theirs := al.foreign[x]; return theirs || len(al.users[x]) > 0 })
 		}
 		if ok {
 			al.take(a, addr)
@@ -373,7 +377,11 @@ func (al *allocator) shared(a *addressing, family string) (netip.Addr, bool) {
 
 // canJoin reports whether a may hold addr beside its users: it is free,
 // or every user has a's sharing key and no port of theirs is one of a's.
+// An address another controller's Service shows is never free.
 func (al *allocator) canJoin(a *addressing, addr netip.Addr) bool {
+	if _, theirs := al.foreign[addr]; theirs {
+		return false
+	}
 	for _, u := range al.users[addr] {
 		if a.key == "" || u.key != a.key {
 			return false
@@ -409,6 +417,9 @@ func (al *allocator) release(a *addressing) {
 // holders names the Services that hold addr, for a message.
 func (al *allocator) holders(addr netip.Addr) string {
 	var names []string
+	if ref, theirs := al.foreign[addr]; theirs {
+		names = append(names, "Service "+ref.NamespacedName()+" of another loadBalancerClass")
+	}
 	for _, u := range al.users[addr] {
 		n := "Service " + u.ref.NamespacedName()
 		if u.key != "" {

@@ -47,7 +47,7 @@ func (t *translation) addressServices(handled []*corev1.Service) map[nsName]serv
 	// A Service without ports (file input; the API server requires one)
 	// would hold an address it never listens on.
 	withPorts := slices.DeleteFunc(slices.Clone(handled), func(s *corev1.Service) bool { return len(s.Spec.Ports) == 0 })
-	for _, a := range allocateAddresses(pools, withPorts) {
+	for _, a := range allocateAddresses(pools, withPorts, t.foreignAddresses(pools)) {
 		if a.failure != "" {
 			t.problems.add(a.ref, a.failure, "%s", a.message)
 			continue
@@ -102,4 +102,35 @@ func addrList(addrs []netip.Addr) string {
 		s[i] = a.String()
 	}
 	return strings.Join(s, ",")
+}
+
+// foreignAddresses are the in-pool addresses in the status of
+// LoadBalancer Services that fairway does not handle (another
+// loadBalancerClass): a pool that overlaps another controller's range
+// must not hand out what that controller already gave, or two Services
+// would answer on one address. The oldest such Service names an address
+// in messages.
+func (t *translation) foreignAddresses(pools addressPools) map[netip.Addr]ObjectRef {
+	var out map[netip.Addr]ObjectRef
+	var since map[netip.Addr]*corev1.Service
+	for _, svc := range t.idx.services {
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer || t.handlesService(svc) {
+			continue
+		}
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			a, err := netip.ParseAddr(in.IP)
+			if err != nil || !pools.contains(a.Unmap()) {
+				continue
+			}
+			a = a.Unmap()
+			if out == nil {
+				out, since = map[netip.Addr]ObjectRef{}, map[netip.Addr]*corev1.Service{}
+			}
+			if old := since[a]; old == nil || compareAge(&svc.ObjectMeta, &old.ObjectMeta) < 0 {
+				since[a] = svc
+				out[a] = ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name}
+			}
+		}
+	}
+	return out
 }
