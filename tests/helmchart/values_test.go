@@ -186,3 +186,25 @@ func TestSSLRedirect(t *testing.T) {
 		t.Errorf("sslRedirect true does not pass --ssl-redirect: %v", args)
 	}
 }
+
+// TestLBAddressPools: each lbAddressPools entry passes one of serve's
+// --lb-address-pool, in order; the default passes none (every Service on
+// the fleet's addresses, as the kustomize install).
+func TestLBAddressPools(t *testing.T) {
+	if args := serveArgs(t, render(t, nil)); slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--lb-address-pool") }) {
+		t.Errorf("default values pass --lb-address-pool: %v", args)
+	}
+	args := serveArgs(t, render(t, map[string]any{"lbAddressPools": []any{"192.0.2.0/28", "2001:db8::10-2001:db8::1f"}}))
+	var pools []string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--lb-address-pool="); ok {
+			pools = append(pools, v)
+		}
+	}
+	if want := []string{"192.0.2.0/28", "2001:db8::10-2001:db8::1f"}; !slices.Equal(pools, want) {
+		t.Errorf("lbAddressPools: serve's pools %v, want %v", pools, want)
+	}
+	if _, err := Render(chartDir, releaseNamespace, map[string]any{"lbAddressPools": "192.0.2.0/28"}); err == nil {
+		t.Error("lbAddressPools as a string: rendered, want a schema error")
+	}
+}
