@@ -77,7 +77,7 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 		return nil, err
 	}
 	k := &kubeSide{synced: make(chan struct{})}
-	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes}
+	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0}
 	if k.src, err = kube.NewSource(client, cfg, log.Named("source")); err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func TestTrim(t *testing.T) {
 		return n
 	}
 	a, b := beat(1), beat(2)
-	if !sameForTranslation(a, b) {
+	if !sameForTranslation(a, b, true) {
 		t.Errorf("a kubelet heartbeat should not count as a change: %+v vs %+v", a.Status, b.Status)
 	}
 	if len(a.Status.Images) != 0 || len(a.Status.Conditions) != 1 || a.Spec.PodCIDR != "" {
@@ -128,17 +128,17 @@ func TestSameForTranslation(t *testing.T) {
 	class := "other"
 	reclassed := ing.DeepCopy()
 	reclassed.Spec.IngressClassName = &class
-	if !sameForTranslation(ing, withStatus) {
+	if !sameForTranslation(ing, withStatus, true) {
 		t.Error("a status write counted as a change")
 	}
-	if sameForTranslation(ing, relabelled) || sameForTranslation(ing, reclassed) {
+	if sameForTranslation(ing, relabelled, true) || sameForTranslation(ing, reclassed, true) {
 		t.Error("a label or spec change was missed")
 	}
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "1"}}
 	checkServiceStatusIsRead(t)
 	rotated := sec.DeepCopy()
 	rotated.ResourceVersion = "2"
-	if !sameForTranslation(sec, sec.DeepCopy()) || sameForTranslation(sec, rotated) {
+	if !sameForTranslation(sec, sec.DeepCopy(), true) || sameForTranslation(sec, rotated, true) {
 		t.Error("secrets compare by resourceVersion")
 	}
 	if unwrap(cache.DeletedFinalStateUnknown{Key: "n/i", Obj: ing}) != ing {
@@ -146,9 +146,10 @@ func TestSameForTranslation(t *testing.T) {
 	}
 }
 
-// checkServiceStatusIsRead: a Service's status IPs are its pool
-// allocation, so a change of them reaches the translator; ports and their
-// errors, which the translator itself decides, do not.
+// checkServiceStatusIsRead: with an address pool, a Service's status IPs
+// are its allocation, so a change of them reaches the translator; ports
+// and their errors, which the translator itself decides, do not. Without
+// a pool, nothing of status does.
 func checkServiceStatusIsRead(t *testing.T) {
 	t.Helper()
 	proxy, conflict := corev1.LoadBalancerIPModeProxy, "PortConflict"
@@ -161,10 +162,13 @@ func checkServiceStatusIsRead(t *testing.T) {
 	portError.Status.LoadBalancer.Ingress[0].Ports = []corev1.PortStatus{{Port: 53, Protocol: "UDP", Error: &conflict}}
 	moved := allocated.DeepCopy()
 	moved.Status.LoadBalancer.Ingress[0].IP = "192.0.2.2"
-	if sameForTranslation(svc, allocated) || sameForTranslation(allocated, moved) || sameForTranslation(allocated, svc) {
+	if sameForTranslation(svc, allocated, true) || sameForTranslation(allocated, moved, true) || sameForTranslation(allocated, svc, true) {
 		t.Error("a Service's status address change did not reach the translator")
 	}
-	if !sameForTranslation(allocated, portError) {
+	if !sameForTranslation(allocated, portError, true) {
 		t.Error("a Service's port status change counted as a change")
+	}
+	if !sameForTranslation(svc, allocated, false) || !sameForTranslation(allocated, moved, false) {
+		t.Error("without an address pool, a Service's status address change reached the translator, which does not read it")
 	}
 }

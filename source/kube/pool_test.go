@@ -154,7 +154,7 @@ func patched(t *testing.T, client *fake.Clientset) map[string][]string {
 		if err := json.Unmarshal(p.GetPatch(), &body); err != nil {
 			t.Fatal(err)
 		}
-		ips := statusIPs(&corev1.Service{Status: body.Status})
+		ips := serviceStatusIPs(&corev1.Service{Status: body.Status})
 		if len(ips) == 0 {
 			ips = nil
 		}

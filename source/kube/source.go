@@ -30,6 +30,10 @@ type SourceConfig struct {
 	Resync time.Duration
 	// Nodes watches Nodes too (the translator's nodes mode needs them).
 	Nodes bool
+	// ServiceStatus delivers changes of a Service's status IPs, which
+	// the translator reads with address pools (the allocation kept in
+	// status).
+	ServiceStatus bool
 }
 
 // Source feeds the event loop from informers. Handlers only record the
@@ -43,6 +47,8 @@ type Source struct {
 	informers map[string]cache.SharedIndexInformer // by kind
 	synced    *cacheWait
 	changed   chan struct{}
+	// serviceStatus: SourceConfig.ServiceStatus.
+	serviceStatus bool
 
 	mu      sync.Mutex
 	pending map[objectKey]change
@@ -67,7 +73,7 @@ const (
 
 // NewSource sets up the informers; Start runs them.
 func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) (*Source, error) {
-	s := &Source{log: log, changed: make(chan struct{}, 1), pending: map[objectKey]change{}, informers: map[string]cache.SharedIndexInformer{}}
+	s := &Source{log: log, changed: make(chan struct{}, 1), pending: map[objectKey]change{}, informers: map[string]cache.SharedIndexInformer{}, serviceStatus: cfg.ServiceStatus}
 	s.factory = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
 		informers.WithNamespace(cfg.Namespace), informers.WithTransform(trim))
 	// Only TLS Secrets: the others may be many and large, and hold
@@ -107,7 +113,7 @@ func (s *Source) handler(kind string) cache.ResourceEventHandlerFuncs {
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: func(obj any) { s.record(kind, obj, false) },
 		UpdateFunc: func(old, next any) {
-			if !sameForTranslation(old, next) {
+			if !sameForTranslation(old, next, s.serviceStatus) {
 				s.record(kind, next, false)
 			}
 		},

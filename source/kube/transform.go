@@ -65,19 +65,21 @@ func trimNode(n *corev1.Node) {
 // translator reads: a resync, or a write of status fairway ignores (its own
 // status writes above all, which would otherwise come back as work).
 //
-// A Service's status IPs are read: with an address pool, an address kept
-// in status.loadBalancer.ingress is the Service's allocation (that is how
-// it survives restarts and leader changes), so a write there must reach
-// the translator. fairway's own write of the address the translator just
+// With statusIPs (an address pool), a Service's status IPs are read too:
+// an address kept in status.loadBalancer.ingress is the Service's
+// allocation (that is how it survives restarts and leader changes), so a
+// write there must reach the translator. Without a pool the translator
+// never reads status, and each status write's echo would cost a round
+// for nothing. fairway's own write of the address the translator just
 // chose comes back as one more round that allocates the same and so
 // publishes and writes nothing. The rest of the status (ports and their
 // errors, ipMode) is the translator's own output and is not compared.
-func sameForTranslation(old, next any) bool {
+func sameForTranslation(old, next any, statusIPs bool) bool {
 	switch n := next.(type) {
 	case *corev1.Service:
 		o, ok := old.(*corev1.Service)
 		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec) &&
-			slices.Equal(statusIPs(o), statusIPs(n))
+			(!statusIPs || slices.Equal(serviceStatusIPs(o), serviceStatusIPs(n)))
 	case *networkingv1.Ingress:
 		o, ok := old.(*networkingv1.Ingress)
 		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec)
@@ -94,8 +96,9 @@ func sameForTranslation(old, next any) bool {
 	return false
 }
 
-// statusIPs are the IPs of a Service's LoadBalancer status, in order.
-func statusIPs(s *corev1.Service) []string {
+// serviceStatusIPs are the IPs of a Service's LoadBalancer status, in
+// order.
+func serviceStatusIPs(s *corev1.Service) []string {
 	out := make([]string, 0, len(s.Status.LoadBalancer.Ingress))
 	for _, in := range s.Status.LoadBalancer.Ingress {
 		out = append(out, in.IP)
