@@ -4,6 +4,7 @@ import (
 	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -14,8 +15,10 @@ type HashPolicy struct {
 	Cookie *AffinityCookie
 	// SourceIP hashes the client's address.
 	SourceIP bool
-	// Header hashes a request header (":path" for the request URI).
-	Header string
+	// Header hashes a request header (":path" for the request URI);
+	// WithoutQuery hashes it up to its first "?" (the path alone).
+	Header       string
+	WithoutQuery bool
 	// ClientCookie hashes a cookie the client sends; Envoy never issues
 	// it, and a request without it is balanced as if it had no hash.
 	ClientCookie string
@@ -54,9 +57,11 @@ func (h *HashPolicy) message() *routev3.RouteAction_HashPolicy {
 			ConnectionProperties: &routev3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true},
 		}}
 	case h.Header != "":
-		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_Header_{
-			Header: &routev3.RouteAction_HashPolicy_Header{HeaderName: h.Header},
-		}}
+		m := &routev3.RouteAction_HashPolicy_Header{HeaderName: h.Header}
+		if h.WithoutQuery {
+			m.RegexRewrite = &matcherv3.RegexMatchAndSubstitute{Pattern: &matcherv3.RegexMatcher{Regex: `\?.*`}}
+		}
+		return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_Header_{Header: m}}
 	}
 	return &routev3.RouteAction_HashPolicy{PolicySpecifier: &routev3.RouteAction_HashPolicy_Cookie_{
 		Cookie: &routev3.RouteAction_HashPolicy_Cookie{Name: h.ClientCookie},

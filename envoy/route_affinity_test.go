@@ -55,7 +55,13 @@ func TestHashPolicyForms(t *testing.T) {
 		want func(*routev3.RouteAction_HashPolicy) bool
 	}{
 		{HashPolicy{SourceIP: true}, func(p *routev3.RouteAction_HashPolicy) bool { return p.GetConnectionProperties().GetSourceIp() }},
-		{HashPolicy{Header: ":path"}, func(p *routev3.RouteAction_HashPolicy) bool { return p.GetHeader().GetHeaderName() == ":path" }},
+		{HashPolicy{Header: ":path"}, func(p *routev3.RouteAction_HashPolicy) bool {
+			return p.GetHeader().GetHeaderName() == ":path" && p.GetHeader().GetRegexRewrite() == nil
+		}},
+		{HashPolicy{Header: ":path", WithoutQuery: true}, func(p *routev3.RouteAction_HashPolicy) bool {
+			rw := p.GetHeader().GetRegexRewrite()
+			return p.GetHeader().GetHeaderName() == ":path" && rw.GetPattern().GetRegex() == `\?.*` && rw.GetSubstitution() == ""
+		}},
 		{HashPolicy{ClientCookie: "session"}, func(p *routev3.RouteAction_HashPolicy) bool {
 			return p.GetCookie().GetName() == "session" && p.GetCookie().GetTtl() == nil
 		}},

@@ -18,7 +18,7 @@ func affinityPolicy(r *httpRoute, out *envoy.RoutePolicy) bool {
 		out.Hash = &envoy.HashPolicy{Cookie: affinityCookie(a.Cookie, r.match)}
 	case a.HashBy != nil:
 		k := a.HashBy
-		out.Hash = &envoy.HashPolicy{SourceIP: k.SourceIP, Header: k.Header, ClientCookie: k.Cookie}
+		out.Hash = &envoy.HashPolicy{SourceIP: k.SourceIP, Header: k.Header, WithoutQuery: k.WithoutQuery, ClientCookie: k.Cookie}
 	default:
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -37,10 +38,14 @@ func hashEffect(t *testing.T, _ *routev3.VirtualHost, r *routev3.Route, req requ
 		}
 		out.hashKey = "ip:" + req.client.String()
 	case *routev3.RouteAction_HashPolicy_Header_:
-		if p.Header.GetRegexRewrite() != nil {
-			t.Fatalf("route %s: a header hash rewrite this evaluator does not follow", r.GetName())
+		v := requestHeader(req, p.Header.GetHeaderName())
+		if rw := p.Header.GetRegexRewrite(); rw != nil && rw.GetSubstitution() != "" {
+			t.Fatalf("route %s: a header hash substitution this evaluator does not follow: %v", r.GetName(), rw)
 		}
-		if v := requestHeader(req, p.Header.GetHeaderName()); v != "" {
+		if rw := p.Header.GetRegexRewrite(); rw != nil && v != "" {
+			v = regexp.MustCompile(rw.GetPattern().GetRegex()).ReplaceAllLiteralString(v, rw.GetSubstitution())
+		}
+		if v != "" {
 			out.hashKey = "header:" + v
 		}
 	default:
@@ -190,5 +195,21 @@ func checkAffinityCookie(t *testing.T, rc *routev3.RouteConfiguration, c affinit
 	back.headers = map[string]string{"cookie": c.cookie + "=another"}
 	if other := evaluate(t, rc, back); other.hashKey == first.hashKey || other.setCookie != "" {
 		t.Errorf("%s %s: another cookie value has the same key %q", c.golden, c.host, other.hashKey)
+	}
+}
+
+// TestHashByURI: $request_uri hashes the path with its query, $uri the
+// path alone, as nginx's variables are.
+func TestHashByURI(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-upstream-hash-by/input.yaml")
+	rc := Translate(in.Input, in.Options).Routes[0]
+	key := func(host, path string) string {
+		return evaluate(t, rc, request{authority: host, path: path, client: netip.MustParseAddr("203.0.113.7")}).hashKey
+	}
+	if a, b := key("uri.example.com", "/cart?item=1"), key("uri.example.com", "/cart?item=2"); a != b || a != "header:/cart" {
+		t.Errorf("$uri: keys %q and %q, want both header:/cart", a, b)
+	}
+	if a, b := key("request-uri.example.com", "/cart?item=1"), key("request-uri.example.com", "/cart?item=2"); a == b || a != "header:/cart?item=1" {
+		t.Errorf("$request_uri: keys %q and %q, want the query in each", a, b)
 	}
 }

@@ -201,8 +201,11 @@ func parseUpstreamHashBy(value string, r *policy.Route) error {
 	case "$remote_addr", "$binary_remote_addr":
 		r.Affinity.HashBy = &policy.HashKey{SourceIP: true}
 		return nil
-	case "$request_uri", "$uri":
+	case "$request_uri":
 		r.Affinity.HashBy = &policy.HashKey{Header: ":path"}
+		return nil
+	case "$uri":
+		r.Affinity.HashBy = &policy.HashKey{Header: ":path", WithoutQuery: true}
 		return nil
 	}
 	if name, ok := strings.CutPrefix(v, "$http_"); ok && httpVariableName(name) {

@@ -13,7 +13,7 @@ func TestParseUpstreamHashBy(t *testing.T) {
 		"$remote_addr":          {SourceIP: true},
 		" $binary_remote_addr ": {SourceIP: true},
 		"$request_uri":          {Header: ":path"},
-		"$uri":                  {Header: ":path"},
+		"$uri":                  {Header: ":path", WithoutQuery: true},
 		"$http_x_user_id":       {Header: "x-user-id"},
 		"$cookie_SESSION":       {Cookie: "SESSION"},
 	} {

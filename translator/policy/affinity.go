@@ -41,5 +41,8 @@ type HashKey struct {
 	// Cookie, names what is hashed.
 	SourceIP bool
 	Header   string // lower case; ":path" for the request URI
-	Cookie   string
+	// WithoutQuery hashes Header up to its first "?": nginx's $uri, the
+	// path without the query.
+	WithoutQuery bool
+	Cookie       string
 }
