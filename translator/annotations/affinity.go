@@ -26,7 +26,7 @@ var affinityEntries = []Entry{
 	{Key: "session-cookie-change-on-failure", Parse: parseChangeOnFailure},
 	{Key: "upstream-hash-by", Parse: parseUpstreamHashBy},
 	{Key: "upstream-hash-by-subset", Parse: parseUpstreamHashBySubset},
-	{Key: "upstream-hash-by-subset-size", Parse: parseUpstreamHashBySubset},
+	{Key: "upstream-hash-by-subset-size", Parse: parseUpstreamHashBySubsetSize},
 }
 
 func sessionCookie(r *policy.Route) *policy.SessionCookie {
@@ -188,8 +188,24 @@ func parseChangeOnFailure(value string, _ *policy.Route) error {
 	return nil
 }
 
+// parseUpstreamHashBySubset: "false" is ingress-nginx's default and what
+// fairway does; "true" hashes to a subset of endpoints and then balances
+// within it, which Envoy's hash balancers do not.
 func parseUpstreamHashBySubset(value string, _ *policy.Route) error {
-	return fmt.Errorf("fairway hashes over all the backend's endpoints, not subsets of them")
+	b, err := parseBool(value)
+	if err != nil {
+		return err
+	}
+	if b {
+		return fmt.Errorf("fairway hashes over all the backend's endpoints, not subsets of them")
+	}
+	return nil
+}
+
+// parseUpstreamHashBySubsetSize: the size of a subset, which fairway
+// never forms, so any value is reported unused.
+func parseUpstreamHashBySubsetSize(value string, _ *policy.Route) error {
+	return fmt.Errorf("fairway hashes over all the backend's endpoints, so a subset size is not used")
 }
 
 // parseUpstreamHashBy reads exactly one nginx variable that maps onto an

@@ -68,8 +68,8 @@ func TestParseSessionCookie(t *testing.T) {
 func TestAffinityProblems(t *testing.T) {
 	for key, value := range map[string]string{
 		"affinity-mode": "persistent", "affinity-canary-behavior": "sticky",
-		"session-cookie-conditional-samesite-none": "true", "session-cookie-change-on-failure": "true",
-		"upstream-hash-by-subset": "true", "upstream-hash-by-subset-size": "3",
+		"session-cookie-conditional-samesite-none": "true", "session-cookie-change-on-failure": "true", "upstream-hash-by-subset-size": "3",
+		"upstream-hash-by-subset": "true",
 	} {
 		r, found := Parse(map[string]string{NginxPrefix + "affinity": "cookie", NginxPrefix + key: value})
 		if len(found) != 1 || found[0].Key != NginxPrefix+key || found[0].Kind != Invalid {
@@ -77,6 +77,14 @@ func TestAffinityProblems(t *testing.T) {
 		}
 		if r.Affinity.Cookie == nil || !r.Affinity.Cookie.Enabled {
 			t.Errorf("%s=%q: the cookie affinity was dropped", key, value)
+		}
+	}
+	for key, value := range map[string]string{
+		"affinity-mode": "balanced", "session-cookie-conditional-samesite-none": "false",
+		"session-cookie-change-on-failure": "false", "upstream-hash-by-subset": "false",
+	} {
+		if r, found := Parse(map[string]string{NginxPrefix + "affinity": "cookie", NginxPrefix + key: value}); len(found) != 0 || r.Affinity.Cookie == nil {
+			t.Errorf("%s=%q (what fairway does): findings %+v", key, value, found)
 		}
 	}
 	r, found := Parse(map[string]string{NginxPrefix + "affinity": "ip", NginxPrefix + "session-cookie-name": "route"})
