@@ -52,7 +52,8 @@ func ClusterName(namespace, service string, port int32, udp bool) string {
 // clusters without annotations never move, else that name plus one
 // readable suffix per difference, in a fixed order: the protocol ("/h2c"
 // HTTP/2 in the clear, "/tls" HTTP/1.1 over TLS, "/h2" HTTP/2 over TLS),
-// "/least-request", then "/connect-<duration>" (Go's spelling: "10s",
+// "/least-request", "/maglev" (a consistent hash: session affinity),
+// then "/connect-<duration>" (Go's spelling: "10s",
 // "1m30s"). Each part has one spelling and none is a port or "udp", so
 // two different Upstreams never share a name.
 func UpstreamClusterName(namespace, service string, port int32, u Upstream) string {
@@ -71,6 +72,9 @@ func UpstreamClusterName(namespace, service string, port int32, u Upstream) stri
 	}
 	if u.LeastRequest {
 		name += "/least-request"
+	}
+	if u.ConsistentHash {
+		name += "/maglev"
 	}
 	if u.ConnectTimeout > 0 {
 		name += "/connect-" + u.ConnectTimeout.String()

@@ -42,6 +42,9 @@ type RoutePolicy struct {
 	// CORS answers preflights and decorates responses (the CORS filter's
 	// per-route policy); nil is no CORS.
 	CORS *CORSPolicy
+	// Hash picks the endpoint of a consistent-hash cluster (session
+	// affinity, route_affinity.go); nil is no hash policy.
+	Hash *HashPolicy
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -53,7 +56,7 @@ type RoutePolicy struct {
 // route with source ranges ends as the 403 it must be whatever came
 // before (on the fleet, RBAC answers before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyPathPolicy, applyHTTPSRedirect, applyLimits, applyAccess,
+	applyPathPolicy, applyHTTPSRedirect, applyLimits, applyHash, applyAccess,
 }
 
 // apply sets the policy on r.

@@ -25,6 +25,10 @@ type Upstream struct {
 	// LeastRequest picks the less loaded of two random endpoints instead
 	// of the next in the round robin.
 	LeastRequest bool
+	// ConsistentHash balances by the route's hash policy (session
+	// affinity) with Maglev, as ServiceCluster's client-IP affinity does;
+	// it wins over LeastRequest, which the translator then leaves off.
+	ConsistentHash bool
 	// ConnectTimeout bounds a connect; 0 (and ClusterConnectTimeout
 	// itself) is the plain cluster's.
 	ConnectTimeout time.Duration
@@ -56,6 +60,9 @@ func UpstreamCluster(name string, u Upstream) *clusterv3.Cluster {
 	}
 	if u.LeastRequest {
 		c.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
+	}
+	if u.ConsistentHash {
+		c.LbPolicy = clusterv3.Cluster_MAGLEV
 	}
 	if u.HTTP2 {
 		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{httpProtocolOptionsName: mustAny(upstreamHTTP2())}

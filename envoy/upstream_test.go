@@ -21,6 +21,8 @@ func TestUpstreamClusterNames(t *testing.T) {
 		{Upstream{TLS: true}, "shop/web/80/tls"},
 		{Upstream{TLS: true, HTTP2: true}, "shop/web/80/h2"},
 		{Upstream{LeastRequest: true}, "shop/web/80/least-request"},
+		{Upstream{ConsistentHash: true}, "shop/web/80/maglev"},
+		{Upstream{TLS: true, ConsistentHash: true, ConnectTimeout: 10 * time.Second}, "shop/web/80/tls/maglev/connect-10s"},
 		{Upstream{ConnectTimeout: 10 * time.Second}, "shop/web/80/connect-10s"},
 		{Upstream{ConnectTimeout: 90 * time.Second}, "shop/web/80/connect-1m30s"},
 		{Upstream{TLS: true, HTTP2: true, LeastRequest: true, ConnectTimeout: 50 * time.Second}, "shop/web/80/h2/least-request/connect-50s"},
@@ -43,14 +45,16 @@ func TestUpstreamClusterNamesDistinct(t *testing.T) {
 	for _, tls := range []bool{false, true} {
 		for _, h2 := range []bool{false, true} {
 			for _, lr := range []bool{false, true} {
-				for _, ct := range timeouts {
-					u := Upstream{TLS: tls, HTTP2: h2, LeastRequest: lr, ConnectTimeout: ct}
-					for _, port := range []int32{80, 8080} {
-						name := UpstreamClusterName("shop", "web", port, u)
-						if prev, dup := seen[name]; dup {
-							t.Errorf("%q names both %+v and %+v", name, prev, u)
+				for _, hash := range []bool{false, true} {
+					for _, ct := range timeouts {
+						u := Upstream{TLS: tls, HTTP2: h2, LeastRequest: lr, ConsistentHash: hash, ConnectTimeout: ct}
+						for _, port := range []int32{80, 8080} {
+							name := UpstreamClusterName("shop", "web", port, u)
+							if prev, dup := seen[name]; dup {
+								t.Errorf("%q names both %+v and %+v", name, prev, u)
+							}
+							seen[name] = u
 						}
-						seen[name] = u
 					}
 				}
 			}

@@ -35,7 +35,12 @@ type outcome struct {
 	// upstreamHeaders are headers the route adds to the forwarded request;
 	// responseHeaders are headers Envoy puts on the response (CORS).
 	upstreamHeaders, responseHeaders map[string]string
-	route                            *routev3.Route
+	// hashKey is what picks the endpoint of a consistent-hash cluster:
+	// requests with one key reach one endpoint; "" is no hash (any
+	// endpoint). setCookie is the affinity cookie Envoy issues with the
+	// response (route_affinity_test.go).
+	hashKey, setCookie string
+	route              *routev3.Route
 }
 
 // routeEffects follow a matched route's settings beyond its match and

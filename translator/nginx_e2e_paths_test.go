@@ -48,10 +48,7 @@ func (e pathsIngress) object() *networkingv1.Ingress {
 // fails on any Problem: every e2e case is valid input.
 func translatePaths(t *testing.T, ings ...pathsIngress) Result {
 	t.Helper()
-	in := Input{
-		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "fairway"}, Spec: networkingv1.IngressClassSpec{Controller: DefaultIngressController}}},
-		Services:       []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "echo", Namespace: "e2e"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}},
-	}
+	in := translatePathsInput()
 	for _, i := range ings {
 		in.Ingresses = append(in.Ingresses, i.object())
 	}
@@ -60,6 +57,15 @@ func translatePaths(t *testing.T, ings ...pathsIngress) Result {
 		t.Fatalf("problems: %v", res.Problems)
 	}
 	return res
+}
+
+// translatePathsInput is the e2e framework's cluster without Ingresses:
+// fairway's IngressClass and the echo Service.
+func translatePathsInput() Input {
+	return Input{
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: "fairway"}, Spec: networkingv1.IngressClassSpec{Controller: DefaultIngressController}}},
+		Services:       []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "echo", Namespace: "e2e"}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}},
+	}
 }
 
 const pathsEcho = "e2e/echo/80"

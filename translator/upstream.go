@@ -9,7 +9,8 @@ import (
 
 // upstreamOf is how a route reaches its Service port: the protocol its
 // policy names (backend-protocol), else the one the port's appProtocol
-// names; the balance and connect timeout of its policy. The result is
+// names; the balance (a consistent hash with affinity) and connect
+// timeout of its policy. The result is
 // normalised, so that one way of speaking is one cluster.
 func upstreamOf(pol *policy.Route, sp *corev1.ServicePort) envoy.Upstream {
 	var want policy.Upstream
@@ -21,6 +22,11 @@ func upstreamOf(pol *policy.Route, sp *corev1.ServicePort) envoy.Upstream {
 		proto = appProtocolOf(sp)
 	}
 	u := envoy.Upstream{LeastRequest: want.Balance == policy.LeastRequest, ConnectTimeout: want.ConnectTimeout}
+	// Affinity needs the hash balancer, which wins over load-balance as
+	// ingress-nginx's sticky and chash balancers win over its ewma.
+	if pol != nil && pol.Affinity.On() {
+		u.ConsistentHash, u.LeastRequest = true, false
+	}
 	switch proto {
 	case policy.HTTPS:
 		u.TLS = true

@@ -12,7 +12,8 @@
 // guards access, when it blocks the object too (fail closed).
 //
 // Adding an annotation is one Entry in one of the group files
-// (routing.go, redirect.go, limits.go, access.go, backend.go, tls.go).
+// (routing.go, redirect.go, limits.go, access.go, backend.go, tls.go,
+// affinity.go).
 package annotations
 
 import (
@@ -63,7 +64,7 @@ type Finding struct {
 }
 
 // groups are the Entries by concern, each in its own file.
-var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries}
+var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries}
 
 // table is every Entry by key.
 var table = func() map[string]Entry {
@@ -167,4 +168,4 @@ func check(r *policy.Route) []Finding {
 type partialError struct{ error }
 
 // checks are the cross-annotation rules, each beside its group's entries.
-var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable}
+var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity}

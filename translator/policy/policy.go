@@ -32,6 +32,8 @@ type Route struct {
 	CORS      *CORS
 	Access    *Access
 	Upstream  Upstream
+	// Affinity keeps a client on one endpoint (affinity.go).
+	Affinity Affinity
 }
 
 // Match changes how the object's paths match.
