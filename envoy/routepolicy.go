@@ -42,6 +42,11 @@ type RoutePolicy struct {
 	// CORS answers preflights and decorates responses (the CORS filter's
 	// per-route policy); nil is no CORS.
 	CORS *CORSPolicy
+	// Headers are request headers the route also requires, and Split
+	// replaces its cluster with two by weight: a canary's routes
+	// (route_canary.go).
+	Headers []HeaderCondition
+	Split   *Split
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -53,7 +58,7 @@ type RoutePolicy struct {
 // route with source ranges ends as the 403 it must be whatever came
 // before (on the fleet, RBAC answers before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyPathPolicy, applyHTTPSRedirect, applyLimits, applyAccess,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyAccess,
 }
 
 // apply sets the policy on r.

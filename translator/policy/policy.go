@@ -32,6 +32,8 @@ type Route struct {
 	CORS      *CORS
 	Access    *Access
 	Upstream  Upstream
+	// Canary: the object is, or asks to be, a canary (canary.go).
+	Canary *Canary
 }
 
 // Match changes how the object's paths match.
