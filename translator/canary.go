@@ -175,3 +175,12 @@ func (t *hostRoutes) addCanary(add func(envoy.RouteSpec, string, tlsWant), r *ht
 	}
 	add(main, plainOf(main.Cluster), want)
 }
+
+// sameCanary: two main routes' canaries send the same requests the same
+// way, so the virtual hosts carrying them need not be encoded again.
+func sameCanary(a, b *canaryRoute) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
