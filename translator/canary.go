@@ -45,11 +45,13 @@ func (t *translation) attachCanaries(canaries []*ingressState, host string, winn
 					p.field, hostOrAny(host), p.match, main.canary.origin.NamespacedName())
 				continue
 			}
-			if pat := st.policy.Canary.HeaderPattern; pat != "" && st.policy.Canary.HeaderValue == "" {
-				if err := checkRegexSize(headerSearch(pat), t.opts.RegexProgramSizeLimit); err != nil {
-					t.problems.add(st.ref, RegexTooLarge, "metadata.annotations[canary-by-header-pattern]: %v; the canary serves nothing", err)
-					continue
+			if key, err := canaryRegexSize(st.policy.Canary, t.opts.RegexProgramSizeLimit); err != nil {
+				full := annotations.NginxPrefix + key
+				if _, ok := st.obj.Annotations[annotations.FairwayPrefix+key]; ok {
+					full = annotations.FairwayPrefix + key
 				}
+				t.problems.add(st.ref, RegexTooLarge, "metadata.annotations[%s]: %v; the canary serves nothing", full, err)
+				continue
 			}
 			c := &canaryRoute{origin: st.ref, field: p.field, spec: st.policy.Canary}
 			c.cluster, c.plain = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend, main.policy)
@@ -59,6 +61,23 @@ func (t *translation) attachCanaries(canaries []*ingressState, host string, winn
 			main.canary = c
 		}
 	}
+}
+
+// canaryRegexSize checks the regexes a canary's routes match headers
+// with (its header pattern, its cookie), which Envoy would refuse, and
+// with them the whole route table, over the fleet's program size limit.
+func canaryRegexSize(c *policy.Canary, limit int) (key string, err error) {
+	if c.HeaderPattern != "" && c.HeaderValue == "" {
+		if err := checkRegexSize(headerSearch(c.HeaderPattern), limit); err != nil {
+			return "canary-by-header-pattern", err
+		}
+	}
+	if c.Cookie != "" {
+		if err := checkRegexSize(envoy.CookieCondition(c.Cookie, "always").Regex, limit); err != nil {
+			return "canary-by-cookie", err
+		}
+	}
+	return "", nil
 }
 
 // canaryIgnored reports a canary's annotations other than canary-*: the

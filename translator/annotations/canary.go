@@ -27,8 +27,11 @@ var canaryEntries = []Entry{
 // translator, which knows the limit.
 const maxCanaryPattern = 1024
 
-// cookieName: an RFC 6265 cookie name (a token).
-var cookieName = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+var (
+	// cookieName: an RFC 6265 cookie name (a token).
+	cookieName       = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	canaryHeaderName = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
+)
 
 func canary(r *policy.Route) *policy.Canary {
 	if r.Canary == nil {
@@ -66,9 +69,12 @@ func parseCanaryWeightTotal(value string, r *policy.Route) error {
 	return nil
 }
 
+// parseCanaryHeader takes a header name without '_': the fleet rejects
+// requests whose header names hold one (headers_with_underscores_action),
+// so such a header could never pick the canary.
 func parseCanaryHeader(value string, r *policy.Route) error {
-	if !headerToken.MatchString(value) || value == "*" {
-		return fmt.Errorf("not a header name (letters, digits, '-' and '_')")
+	if !canaryHeaderName.MatchString(value) {
+		return fmt.Errorf("not a header name of letters, digits and '-' (the fleet rejects requests with '_' in a header name)")
 	}
 	canary(r).Header = value
 	return nil

@@ -18,7 +18,7 @@ func TestCanaryParsers(t *testing.T) {
 		{map[string]string{on: "true", NginxPrefix + "canary-weight": "30", FairwayPrefix + "canary-weight-total": "1000"}, policy.Canary{Enabled: true, Weight: 30, WeightTotal: 1000}},
 		{map[string]string{on: "true", NginxPrefix + "canary-weight": "100"}, policy.Canary{Enabled: true, Weight: 100, WeightTotal: 100}},
 		{map[string]string{on: "true", NginxPrefix + "canary-by-header": "X-Canary", NginxPrefix + "canary-by-header-value": "beta"}, policy.Canary{Enabled: true, Header: "X-Canary", HeaderValue: "beta", WeightTotal: 100}},
-		{map[string]string{on: "true", NginxPrefix + "canary-by-header": "x_region", NginxPrefix + "canary-by-header-pattern": "^eu-.*"}, policy.Canary{Enabled: true, Header: "x_region", HeaderPattern: "^eu-.*", WeightTotal: 100}},
+		{map[string]string{on: "true", NginxPrefix + "canary-by-header": "x-region", NginxPrefix + "canary-by-header-pattern": "^eu-.*"}, policy.Canary{Enabled: true, Header: "x-region", HeaderPattern: "^eu-.*", WeightTotal: 100}},
 		{map[string]string{on: "true", NginxPrefix + "canary-by-cookie": "canary.v2"}, policy.Canary{Enabled: true, Cookie: "canary.v2", WeightTotal: 100}},
 	}
 	for _, c := range good {
@@ -35,6 +35,7 @@ func TestCanaryParsers(t *testing.T) {
 		{"canary-weight-total", "ten"},
 		{"canary-by-header", "X Canary"},
 		{"canary-by-header", "*"},
+		{"canary-by-header", "x_canary"},
 		{"canary-by-header-value", ""},
 		{"canary-by-header-value", "beta\n"},
 		{"canary-by-header-pattern", "(unclosed"},
