@@ -28,6 +28,23 @@ func (st *ingressState) isCanary() bool {
 	return st.policy != nil && st.policy.Canary != nil && st.policy.Canary.Enabled
 }
 
+// splitCanaries separates a host's canary Ingresses from the main ones,
+// keeping the order; without canaries, as most hosts are, it allocates
+// nothing.
+func splitCanaries(contributors []*ingressState) (mains, canaries []*ingressState) {
+	if !slices.ContainsFunc(contributors, (*ingressState).isCanary) {
+		return contributors, nil
+	}
+	for _, st := range contributors {
+		if st.isCanary() {
+			canaries = append(canaries, st)
+		} else {
+			mains = append(mains, st)
+		}
+	}
+	return mains, canaries
+}
+
 // attachCanaries adds each canary's paths to the main routes of the same
 // host, path and path type: the oldest canary of a route wins it, as
 // ingress-nginx does. canaries are oldest first.

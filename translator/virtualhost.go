@@ -87,12 +87,8 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 		}
 		return nil
 	}
-	var canaries []*ingressState
-	for _, st := range contributors {
-		if st.isCanary() {
-			canaries = append(canaries, st)
-			continue
-		}
+	mains, canaries := splitCanaries(contributors)
+	for _, st := range mains {
 		for _, p := range st.paths(host) {
 			if prev := winner(p.match); prev != nil {
 				t.problems.add(st.ref, DuplicatePath, "%s: host %q path %s is already routed by %s of Ingress %s, which is older",
