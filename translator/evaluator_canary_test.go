@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -96,6 +97,68 @@ func TestCanaryOutcomes(t *testing.T) {
 			if out.split[k] != v {
 				t.Errorf("%s %s %v: split %v, want %v", c.golden, c.authority, c.headers, out.split, c.want.split)
 			}
+		}
+	}
+}
+
+// TestProxylessCanaryNamesPlainClusters: with a backend protocol on the
+// main Ingress, the fleet's header route and split name the HTTP/2 variant
+// clusters (/h2c) (the canary's cluster follows the main route's policy), while
+// the proxyless table names the plain per-port clusters, which are all a
+// gRPC client has.
+func TestProxylessCanaryNamesPlainClusters(t *testing.T) {
+	src := `
+options: {proxyless: true}
+ingressClasses:
+- metadata: {name: fairway}
+  spec: {controller: fairway.dev/ingress-controller}
+services:
+- {metadata: {name: web, namespace: default}, spec: {ports: [{port: 80}]}}
+- {metadata: {name: web-canary, namespace: default}, spec: {ports: [{port: 80}]}}
+ingresses:
+- metadata: {name: web, namespace: default, creationTimestamp: "2026-01-01T00:00:00Z", annotations: {nginx.ingress.kubernetes.io/backend-protocol: GRPC}}
+  spec:
+    ingressClassName: fairway
+    rules:
+    - host: grpc.example.com
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+- metadata: {name: web-canary, namespace: default, creationTimestamp: "2026-01-02T00:00:00Z", annotations: {nginx.ingress.kubernetes.io/canary: "true", nginx.ingress.kubernetes.io/canary-weight: "25", nginx.ingress.kubernetes.io/canary-by-header: X-Canary}}
+  spec:
+    ingressClassName: fairway
+    rules:
+    - host: grpc.example.com
+      http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web-canary, port: {number: 80}}}}]}
+`
+	var in goldenInput
+	if err := yaml.UnmarshalStrict([]byte(src), &in); err != nil {
+		t.Fatal(err)
+	}
+	res := Translate(in.Input, in.Options)
+	const main, canary = "default/web/80", "default/web-canary/80"
+	fleet, proxyless := routeConfig(res, envoy.HTTPRouteConfig), proxylessRoutes(t, res, "grpc.example.com")
+	always := map[string]string{"x-canary": "always"}
+	for _, c := range []struct {
+		name          string
+		rc            *routev3.RouteConfiguration
+		suffix        string // the clusters' variant suffix
+		headers       map[string]string
+		cluster       string
+		mainW, canryW uint32
+	}{
+		{"fleet, always", fleet, "/h2c", always, canary, 0, 0},
+		{"fleet, split", fleet, "/h2c", nil, "", 75, 25},
+		{"proxyless, always", proxyless, "", always, canary, 0, 0},
+		{"proxyless, split", proxyless, "", nil, "", 75, 25},
+	} {
+		out := evaluate(t, c.rc, request{authority: "grpc.example.com", path: "/pkg.Svc/Call", headers: c.headers})
+		if c.cluster != "" {
+			if out.cluster != c.cluster+c.suffix || out.split != nil {
+				t.Errorf("%s: %+v, want cluster %s%s", c.name, out, c.cluster, c.suffix)
+			}
+			continue
+		}
+		if len(out.split) != 2 || out.split[main+c.suffix] != c.mainW || out.split[canary+c.suffix] != c.canryW {
+			t.Errorf("%s: split %v, want %s%s %d, %s%s %d", c.name, out.split, main, c.suffix, c.mainW, canary, c.suffix, c.canryW)
 		}
 	}
 }
