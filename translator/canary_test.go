@@ -45,9 +45,13 @@ func changedNames(a, b map[string]uint64) []string {
 // (the canary-argo-rollouts golden's objects) step by step through the
 // incremental engine: at weights 0, 20, 50 and 100 only the route table
 // moves, no listener, cluster or endpoint does, since both clusters exist
-// while both Ingresses do. At promotion the canary Ingress is deleted:
-// the route table goes back to the main route alone and the canary's
-// cluster (and its endpoints) go away, with no listener moving.
+// while both Ingresses do. Then promotion as Argo Rollouts does it
+// (rollout/trafficrouting.go, service.go): the stable Service is pointed
+// at the new pods, which moves only its endpoints; the weight goes back
+// to 0, which moves only the route table; and the canary Ingress is
+// deleted (the Rollout's traffic routing removed), which removes the
+// canary's cluster and endpoints and moves the route table back to the
+// main route alone, with no listener moving.
 func TestCanaryRolloutChangesOnlyRoutes(t *testing.T) {
 	in := readGoldenInput(t, "testdata/canary-argo-rollouts/input.yaml")
 	canaryAt := func(weight string) {
@@ -58,44 +62,47 @@ func TestCanaryRolloutChangesOnlyRoutes(t *testing.T) {
 		c.Annotations["nginx.ingress.kubernetes.io/canary-weight"] = weight
 		in.Input.Ingresses[1] = c
 	}
+	const stable, canary = "shop/shop-stable/80", "shop/shop-canary/80"
 	e := NewEngine(in.Options)
 	canaryAt("0")
 	e.Sync(in.Input)
 	prev := resourceHashes(t, e)
-	if _, ok := prev[KindCluster]["shop/shop-canary/80"]; !ok {
+	if _, ok := prev[KindCluster][canary]; !ok {
 		t.Fatalf("at weight 0 the canary's cluster is missing: %v", slices.Sorted(maps.Keys(prev[KindCluster])))
 	}
-	for _, w := range []string{"20", "50", "100"} {
-		canaryAt(w)
+	step := func(name string, want [NumKinds][]string) {
+		t.Helper()
 		e.Sync(in.Input)
 		next := resourceHashes(t, e)
 		for k := range NumKinds {
 			got := changedNames(prev[k], next[k])
-			if k == KindRoute {
+			if k == KindRoute && want[k] == nil {
 				if len(got) == 0 {
-					t.Errorf("weight %s: no route table changed", w)
+					t.Errorf("%s: no route table changed", name)
 				}
 				continue
 			}
-			if len(got) != 0 {
-				t.Errorf("weight %s: %s resources %v changed; only routes may", w, kindNames[k], got)
+			if !slices.Equal(got, want[k]) {
+				t.Errorf("%s: %s resources %v changed, want %v", name, kindNames[k], got, want[k])
 			}
 		}
 		sameAsCold(t, e, in.Input)
 		prev = next
 	}
+	for _, w := range []string{"20", "50", "100"} {
+		canaryAt(w)
+		step("weight "+w, [NumKinds][]string{})
+	}
 
-	in.Input.Ingresses = in.Input.Ingresses[:1] // promotion: the canary Ingress is deleted
-	e.Sync(in.Input)
-	next := resourceHashes(t, e)
-	if got := changedNames(prev[KindListener], next[KindListener]); len(got) != 0 {
-		t.Errorf("promotion: listeners %v changed", got)
+	slice := in.Input.EndpointSlices[0].DeepCopy() // the stable Service now selects the new pods
+	if slice.Labels["kubernetes.io/service-name"] != "shop-stable" {
+		t.Fatalf("first slice %s, want the stable Service's", slice.Name)
 	}
-	if got := changedNames(prev[KindCluster], next[KindCluster]); !slices.Equal(got, []string{"shop/shop-canary/80"}) {
-		t.Errorf("promotion: clusters %v changed, want only the canary's removed", got)
-	}
-	if len(changedNames(prev[KindRoute], next[KindRoute])) == 0 {
-		t.Errorf("promotion: the route table did not go back to the main route")
-	}
-	sameAsCold(t, e, in.Input)
+	slice.Endpoints = in.Input.EndpointSlices[1].Endpoints
+	in.Input.EndpointSlices[0] = slice
+	step("stable Service switched", [NumKinds][]string{KindEndpoint: {stable}, KindRoute: {}})
+	canaryAt("0")
+	step("weight back to 0", [NumKinds][]string{})
+	in.Input.Ingresses = in.Input.Ingresses[:1]
+	step("canary Ingress deleted", [NumKinds][]string{KindCluster: {canary}, KindEndpoint: {canary}})
 }
