@@ -246,7 +246,11 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			add(r.guarded(host, true), r.plain, e.tlsWant(r.policy, false))
+			if s, want := r.guarded(host, true), e.tlsWant(r.policy, false); r.canary != nil {
+				t.addCanary(add, r, s, want)
+			} else {
+				add(s, r.plain, want)
+			}
 		}
 	}
 	if d := e.defaults.route; d != nil {
