@@ -45,6 +45,11 @@ type RoutePolicy struct {
 	// Hash picks the endpoint of a consistent-hash cluster (session
 	// affinity, route_affinity.go); nil is no hash policy.
 	Hash *HashPolicy
+	// Headers are request headers the route also requires, and Split
+	// replaces its cluster with two by weight: a canary's routes
+	// (route_canary.go).
+	Headers []HeaderCondition
+	Split   *Split
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -56,7 +61,7 @@ type RoutePolicy struct {
 // route with source ranges ends as the 403 it must be whatever came
 // before (on the fleet, RBAC answers before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyPathPolicy, applyHTTPSRedirect, applyLimits, applyHash, applyAccess,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyHash, applyAccess,
 }
 
 // apply sets the policy on r.

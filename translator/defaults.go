@@ -48,5 +48,7 @@ func sameRoute(a, b *httpRoute) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return *a == *b
+	x, y := *a, *b
+	x.canary, y.canary = nil, nil // rebuilt with the route: compared by value
+	return x == y && sameCanary(a.canary, b.canary)
 }

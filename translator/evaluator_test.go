@@ -40,7 +40,10 @@ type outcome struct {
 	// endpoint). setCookie is the affinity cookie Envoy issues with the
 	// response (route_affinity_test.go).
 	hashKey, setCookie string
-	route              *routev3.Route
+	// split is a weighted_clusters action's weight per cluster (canary
+	// releases); nil for one cluster.
+	split map[string]uint32
+	route *routev3.Route
 }
 
 // routeEffects follow a matched route's settings beyond its match and
@@ -82,6 +85,7 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 			out.status, out.location = redirectOf(t, a.Redirect, req)
 		case *routev3.Route_Route:
 			out.cluster = a.Route.GetCluster()
+			out.split = weightedSplit(a.Route)
 		default:
 			t.Fatalf("route %s: an action this evaluator does not know: %T", r.GetName(), a)
 		}
@@ -170,13 +174,10 @@ func routeMatches(t *testing.T, m *routev3.RouteMatch, req request, path string)
 // headerMatches is one HeaderMatcher of the kinds fairway emits.
 func headerMatches(t *testing.T, h *routev3.HeaderMatcher, req request) bool {
 	t.Helper()
-	var value string
-	switch name := h.GetName(); name {
-	case ":authority":
-		value = req.authority
-	default:
-		t.Fatalf("unexpected header matcher %v", h)
+	if h.GetName() != ":authority" {
+		return requestHeaderMatches(t, h, req)
 	}
+	value := req.authority
 	re := h.GetStringMatch().GetSafeRegex().GetRegex()
 	if re == "" {
 		t.Fatalf("a header matcher this evaluator does not know: %v", h)

@@ -25,6 +25,8 @@ type httpRoute struct {
 	plain string
 	// policy is its Ingress's annotations, parsed; nil for none.
 	policy *policy.Route
+	// canary is the canary Ingress's backend added to it; nil for none.
+	canary *canaryRoute
 }
 
 // pathSpec is a parsed, valid Ingress path, before duplicates are settled.
@@ -193,6 +195,9 @@ func (st *ingressState) parseAnnotations(ps *problems) bool {
 		served = served && !f.Blocks
 	}
 	st.policy = pol
+	if st.isCanary() {
+		st.canaryIgnored(ps)
+	}
 	return served
 }
 

@@ -80,6 +80,14 @@ const (
 	// UnsupportedIPFamily: a Service's spec.ipFamilies asks for a family
 	// that the fleet (without a pool) or the pools cannot serve.
 	UnsupportedIPFamily Reason = "UnsupportedIPFamily"
+	// CanaryWithoutMain: a canary Ingress's host and path match no main
+	// Ingress's route, so it serves nothing.
+	CanaryWithoutMain Reason = "CanaryWithoutMain"
+	// DuplicateCanary: a main route already has an older canary.
+	DuplicateCanary Reason = "DuplicateCanary"
+	// IgnoredOnCanary: an annotation of a canary Ingress other than
+	// canary-*, which its requests do not follow (the main's do).
+	IgnoredOnCanary Reason = "IgnoredOnCanary"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -89,6 +97,7 @@ var Reasons = []Reason{
 	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
 	InvalidEndpoint, NoNodePort, InvalidSourceRange, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
+	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

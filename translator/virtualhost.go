@@ -87,7 +87,8 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 		}
 		return nil
 	}
-	for _, st := range contributors {
+	mains, canaries := splitCanaries(contributors)
+	for _, st := range mains {
 		for _, p := range st.paths(host) {
 			if prev := winner(p.match); prev != nil {
 				t.problems.add(st.ref, DuplicatePath, "%s: host %q path %s is already routed by %s of Ingress %s, which is older",
@@ -108,6 +109,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 			}
 		}
 	}
+	t.attachCanaries(canaries, host, winner)
 	sortByPrecedence(own)
 	if len(own) == 0 && host != "" { // the catch-all stays: it may serve the default backend
 		if own = wwwRedirect(host, contributors); own == nil {
@@ -195,6 +197,9 @@ type hostRoutes struct {
 	table  []envoy.RouteSpec
 	refs   []Ref
 	plains map[int]string // table index -> plain cluster, for variants only
+	// splits: table index -> a canary split between plain clusters, for
+	// variants only (canary.go).
+	splits map[int]envoy.Split
 	wants  tlsWants
 }
 
@@ -224,17 +229,28 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 		if r.Cluster != "" {
 			t.refs = append(t.refs, Ref{Kind: KindCluster, Name: r.Cluster})
 		}
+		if r.Policy != nil && r.Policy.Split != nil {
+			t.refs = append(t.refs, Ref{Kind: KindCluster, Name: r.Policy.Split.Canary})
+		}
 	}
 	for _, r := range st.own {
+		s, want := r.spec(), e.tlsWant(r.policy, host != "")
 		if isWildcard(host) {
-			add(r.guarded(host, false), r.plain, e.tlsWant(r.policy, true))
-		} else {
-			add(r.spec(), r.plain, e.tlsWant(r.policy, host != ""))
+			s, want = r.guarded(host, false), e.tlsWant(r.policy, true)
 		}
+		if r.canary != nil {
+			t.addCanary(add, r, s, want)
+			continue
+		}
+		add(s, r.plain, want)
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			add(r.guarded(host, true), r.plain, e.tlsWant(r.policy, false))
+			if s, want := r.guarded(host, true), e.tlsWant(r.policy, false); r.canary != nil {
+				t.addCanary(add, r, s, want)
+			} else {
+				add(s, r.plain, want)
+			}
 		}
 	}
 	if d := e.defaults.route; d != nil {
@@ -249,7 +265,7 @@ func (e *Engine) hostAPI(host string, t hostRoutes) *Resource {
 	if !e.opts.Proxyless || host == "" || isWildcard(host) || !e.hostWanted(host) {
 		return nil
 	}
-	table, refs := proxylessTable(t.table, t.refs, t.plains)
+	table, refs := proxylessTable(t.table, t.refs, t.plains, t.splits)
 	return newResource(host, envoy.AppendAPIListener(nil, host, table), refs)
 }
 
@@ -258,8 +274,8 @@ func (e *Engine) hostAPI(host string, t hostRoutes) *Resource {
 // clusters it is sent (proxyless.go), so a route to a variant (another
 // protocol or balance, which only Envoy has) names its plain cluster.
 // Without variants it is the fleet's table itself.
-func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string) ([]envoy.RouteSpec, []Ref) {
-	if len(plains) == 0 {
+func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, splits map[int]envoy.Split) ([]envoy.RouteSpec, []Ref) {
+	if len(plains) == 0 && len(splits) == 0 {
 		return table, refs
 	}
 	table = slices.Clone(table)
@@ -270,6 +286,12 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string) 
 		}
 		if c := table[i].Cluster; c != "" {
 			refs = append(refs, Ref{Kind: KindCluster, Name: c})
+		}
+		if sp, ok := splits[i]; ok {
+			p := *table[i].Policy
+			p.Split = &sp
+			table[i].Policy = &p
+			refs = append(refs, Ref{Kind: KindCluster, Name: sp.Canary})
 		}
 	}
 	return table, refs

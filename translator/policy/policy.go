@@ -34,6 +34,8 @@ type Route struct {
 	Upstream  Upstream
 	// Affinity keeps a client on one endpoint (affinity.go).
 	Affinity Affinity
+	// Canary: the object is, or asks to be, a canary (canary.go).
+	Canary *Canary
 }
 
 // Match changes how the object's paths match.
