@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"cmp"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -71,14 +72,6 @@ func zeroIf[T comparable](v, def T) T {
 	var zero T
 	if v == def {
 		return zero
-	}
-	return v
-}
-
-func orDefault[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
 	}
 	return v
 }
@@ -171,10 +164,10 @@ func rawBuffer() *corev3.TransportSocket {
 // healthCheck is the active check h describes.
 func healthCheck(h HealthCheck) *corev3.HealthCheck {
 	hc := &corev3.HealthCheck{
-		Timeout:            durationpb.New(orDefault(h.Timeout, HealthCheckTimeout)),
-		Interval:           durationpb.New(orDefault(h.Interval, HealthCheckInterval)),
-		HealthyThreshold:   wrapperspb.UInt32(orDefault(h.Healthy, uint32(HealthCheckHealthyThreshold))),
-		UnhealthyThreshold: wrapperspb.UInt32(orDefault(h.Unhealthy, uint32(HealthCheckUnhealthyThreshold))),
+		Timeout:            durationpb.New(cmp.Or(h.Timeout, HealthCheckTimeout)),
+		Interval:           durationpb.New(cmp.Or(h.Interval, HealthCheckInterval)),
+		HealthyThreshold:   wrapperspb.UInt32(cmp.Or(h.Healthy, uint32(HealthCheckHealthyThreshold))),
+		UnhealthyThreshold: wrapperspb.UInt32(cmp.Or(h.Unhealthy, uint32(HealthCheckUnhealthyThreshold))),
 	}
 	if h.KubeProxy {
 		hc.HealthChecker = &corev3.HealthCheck_HttpHealthCheck_{HttpHealthCheck: &corev3.HealthCheck_HttpHealthCheck{Path: KubeProxyHealthPath}}

@@ -1,6 +1,7 @@
 package annotations
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -159,48 +160,37 @@ func parseSessionCookieSecure(value string, r *policy.Route) error {
 	return nil
 }
 
-// parseConditionalSameSiteNone: ingress-nginx leaves SameSite=None out
-// for browsers that mishandle it, by their User-Agent. Envoy writes one
-// cookie for every client, so "true" cannot be honoured.
-func parseConditionalSameSiteNone(value string, _ *policy.Route) error {
-	b, err := parseBool(value)
-	if err != nil {
-		return err
+// onlyFalse parses a boolean whose "true" asks for what Envoy cannot
+// do: "false" (ingress-nginx's default, and what fairway does) applies,
+// "true" is reported with why.
+func onlyFalse(why string) func(string, *policy.Route) error {
+	return func(value string, _ *policy.Route) error {
+		b, err := parseBool(value)
+		if err != nil {
+			return err
+		}
+		if b {
+			return errors.New(why)
+		}
+		return nil
 	}
-	if b {
-		return fmt.Errorf("fairway sets the same cookie attributes for every browser; SameSite is sent as written")
-	}
-	return nil
 }
 
-// parseChangeOnFailure: ingress-nginx re-picks a pod and re-issues the
-// cookie when the request to the cookie's pod fails. Envoy's cookie hash
-// keeps the cookie; a retry after a failed connect goes to the next pod
-// of the hash for that request only, which is what "false" means.
-func parseChangeOnFailure(value string, _ *policy.Route) error {
-	b, err := parseBool(value)
-	if err != nil {
-		return err
-	}
-	if b {
-		return fmt.Errorf("fairway keeps the affinity cookie when its pod fails; the request alone goes to another pod")
-	}
-	return nil
-}
-
-// parseUpstreamHashBySubset: "false" is ingress-nginx's default and what
-// fairway does; "true" hashes to a subset of endpoints and then balances
-// within it, which Envoy's hash balancers do not.
-func parseUpstreamHashBySubset(value string, _ *policy.Route) error {
-	b, err := parseBool(value)
-	if err != nil {
-		return err
-	}
-	if b {
-		return fmt.Errorf("fairway hashes over all the backend's endpoints, not subsets of them")
-	}
-	return nil
-}
+// Booleans whose "true" fairway cannot honour:
+//   - conditional-samesite-none: ingress-nginx leaves SameSite=None out
+//     for browsers that mishandle it, by their User-Agent; Envoy writes
+//     one cookie for every client.
+//   - change-on-failure: ingress-nginx re-picks a pod and re-issues the
+//     cookie when the request to the cookie's pod fails; Envoy's cookie
+//     hash keeps the cookie, and a retry after a failed connect goes to
+//     the next pod of the hash for that request only ("false").
+//   - upstream-hash-by-subset: hashes to a subset of endpoints and then
+//     balances within it, which Envoy's hash balancers do not.
+var (
+	parseConditionalSameSiteNone = onlyFalse("fairway sets the same cookie attributes for every browser; SameSite is sent as written")
+	parseChangeOnFailure         = onlyFalse("fairway keeps the affinity cookie when its pod fails; the request alone goes to another pod")
+	parseUpstreamHashBySubset    = onlyFalse("fairway hashes over all the backend's endpoints, not subsets of them")
+)
 
 // parseUpstreamHashBySubsetSize: the size of a subset, which fairway
 // never forms, so any value is reported unused.
