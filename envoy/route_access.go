@@ -3,7 +3,6 @@ package envoy
 import (
 	"net/netip"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	rbacconfigv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
@@ -89,10 +88,7 @@ func SourceRangeRBAC(a SourceAccess) *rbacv3.RBACPerRoute {
 func anyRemoteIP(ps []netip.Prefix) *rbacconfigv3.Principal {
 	ids := make([]*rbacconfigv3.Principal, len(ps))
 	for i, p := range ps {
-		ids[i] = &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_RemoteIp{RemoteIp: &corev3.CidrRange{
-			AddressPrefix: p.Addr().String(),
-			PrefixLen:     wrapperspb.UInt32(uint32(p.Bits())),
-		}}}
+		ids[i] = &rbacconfigv3.Principal{Identifier: &rbacconfigv3.Principal_RemoteIp{RemoteIp: cidrRange(p)}}
 	}
 	if len(ids) == 1 {
 		return ids[0]

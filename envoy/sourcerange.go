@@ -25,10 +25,14 @@ const (
 func cidrRanges(cidrs []string) []*corev3.CidrRange {
 	out := make([]*corev3.CidrRange, len(cidrs))
 	for i, c := range cidrs {
-		p := netip.MustParsePrefix(c)
-		out[i] = &corev3.CidrRange{AddressPrefix: p.Addr().String(), PrefixLen: wrapperspb.UInt32(uint32(p.Bits()))}
+		out[i] = cidrRange(netip.MustParsePrefix(c))
 	}
 	return out
+}
+
+// cidrRange is p as Envoy writes a range: the address and its length.
+func cidrRange(p netip.Prefix) *corev3.CidrRange {
+	return &corev3.CidrRange{AddressPrefix: p.Addr().String(), PrefixLen: wrapperspb.UInt32(uint32(p.Bits()))}
 }
 
 // sourceChainMatch restricts a TCP listener's one filter chain to the

@@ -3,7 +3,6 @@ package translator
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -133,13 +132,7 @@ func sourceRanges(svc *corev1.Service) ([]string, string, error) {
 		}
 		prefixes = append(prefixes, p.Masked())
 	}
-	slices.SortFunc(prefixes, func(a, b netip.Prefix) int {
-		if c := a.Addr().Compare(b.Addr()); c != 0 {
-			return c
-		}
-		return a.Bits() - b.Bits()
-	})
-	prefixes = slices.Compact(prefixes)
+	prefixes = annotations.CanonicalPrefixes(prefixes)
 	out := make([]string, len(prefixes))
 	for i, p := range prefixes {
 		out[i] = p.String()

@@ -146,13 +146,20 @@ func parseRanges(v string) ([]netip.Prefix, error) {
 	if len(out) == 0 {
 		return nil, errors.New("want a comma-separated list of CIDRs such as 10.0.0.0/8,192.168.1.7")
 	}
-	slices.SortFunc(out, func(a, b netip.Prefix) int {
+	return CanonicalPrefixes(out), nil
+}
+
+// CanonicalPrefixes sorts ps by address, then length, and drops
+// duplicates, so that the same ranges, however written, give the same
+// config. A Service's source ranges use it too.
+func CanonicalPrefixes(ps []netip.Prefix) []netip.Prefix {
+	slices.SortFunc(ps, func(a, b netip.Prefix) int {
 		if c := a.Addr().Compare(b.Addr()); c != 0 {
 			return c
 		}
 		return a.Bits() - b.Bits()
 	})
-	return slices.Compact(out), nil
+	return slices.Compact(ps)
 }
 
 func parseRange(s string) (netip.Prefix, error) {
