@@ -124,8 +124,7 @@ func TestPerFilterConfigKeysNameEdgeFilters(t *testing.T) {
 		MaxRequestBytes: 1 << 20,
 	}
 	r := &routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{}}}
-	applyAccess(p, r, true)
-	applyLimits(p, r, true)
+	p.apply(r, true)
 	if len(r.GetTypedPerFilterConfig()) != 3 {
 		t.Fatalf("per-filter configs %v, want source ranges, CORS and the body limit", r.GetTypedPerFilterConfig())
 	}

@@ -4,7 +4,6 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	bodysizev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/body_size_limit/v3"
-	filterchainv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/filter_chain/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -34,24 +33,22 @@ func applyLimits(p *RoutePolicy, r *routev3.Route, edge bool) {
 			a.RetryPolicy = &routev3.RetryPolicy{RetryOn: RouteRetryOn, NumRetries: wrapperspb.UInt32(*p.Retries)}
 		}
 	}
-	if p.MaxRequestBytes > 0 {
-		setPerFilterConfig(r, filterChainFilter, BodyLimitConfig(p.MaxRequestBytes))
-	}
 }
 
-// BodyLimitConfig is a route's body limit: the body_size_limit filter in
-// the route's own filter chain. The filter streams: it answers 413 at
+// bodyLimitFilters are a route's body limit: the body_size_limit filter
+// in the route's own filter chain. The filter streams: it answers 413 at
 // once when Content-Length is over the limit, and otherwise counts the
 // body (chunked included) as it passes and answers 413 (or resets, once
 // the response has begun) when the count goes over, without buffering
 // it. It has no per-route configuration of its own; filter_chain is how
 // Envoy's documentation applies it per route.
-func BodyLimitConfig(maxBytes uint64) *filterchainv3.FilterChainConfigPerRoute {
-	return &filterchainv3.FilterChainConfigPerRoute{FilterChain: &filterchainv3.FilterChain{
-		Filters: []*corev3.TypedExtensionConfig{{
-			Name:        bodySizeLimitFilter,
-			TypedConfig: mustAny(&bodysizev3.BodySizeLimit{MaxRequestBytes: wrapperspb.UInt64(maxBytes)}),
-		}},
+func bodyLimitFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
+	if p.MaxRequestBytes == 0 {
+		return nil
+	}
+	return []*corev3.TypedExtensionConfig{{
+		Name:        bodySizeLimitFilter,
+		TypedConfig: mustAny(&bodysizev3.BodySizeLimit{MaxRequestBytes: wrapperspb.UInt64(p.MaxRequestBytes)}),
 	}}
 }
 

@@ -61,7 +61,7 @@ type RoutePolicy struct {
 // route with source ranges ends as the 403 it must be whatever came
 // before (on the fleet, RBAC answers before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyHash, applyAccess,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess,
 }
 
 // apply sets the policy on r.

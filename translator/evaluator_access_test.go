@@ -172,20 +172,36 @@ func corsEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 	}
 }
 
-// filterChainEffect runs a route's own filter chain; fairway puts only
-// the body size limit there: 413 for a body over it.
+// chainFilterEffects follow the filters of a route's own filter chain
+// (envoy/routechain.go) by name; a filter not named here fails the test.
+// Each concern that puts a filter there adds its effect, in its own file.
+var chainFilterEffects = map[string]func(t *testing.T, cfg *anypb.Any, req request, out *outcome){
+	"envoy.filters.http.body_size_limit": bodyLimitEffect,
+}
+
+// filterChainEffect runs a route's own filter chain in order, until one
+// filter answers the request itself.
 func filterChainEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 	t.Helper()
 	per := unpack(t, cfg, &filterchainv3.FilterChainConfigPerRoute{})
 	for _, f := range per.GetFilterChain().GetFilters() {
-		if f.GetName() != "envoy.filters.http.body_size_limit" {
+		effect, ok := chainFilterEffects[f.GetName()]
+		if !ok {
 			t.Fatalf("a filter in a route's chain this evaluator does not know: %v", f)
 		}
-		limit := unpack(t, f.GetTypedConfig(), &bodysizev3.BodySizeLimit{})
-		if max := limit.GetMaxRequestBytes().GetValue(); max > 0 && uint64(req.bodySize) > max {
-			out.status, out.cluster = 413, ""
+		effect(t, f.GetTypedConfig(), req, out)
+		if out.status != 0 {
 			return
 		}
+	}
+}
+
+// bodyLimitEffect is 413 for a body over the route's limit.
+func bodyLimitEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
+	t.Helper()
+	limit := unpack(t, cfg, &bodysizev3.BodySizeLimit{})
+	if max := limit.GetMaxRequestBytes().GetValue(); max > 0 && uint64(req.bodySize) > max {
+		out.status, out.cluster = 413, ""
 	}
 }
 
