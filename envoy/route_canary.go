@@ -23,6 +23,10 @@ type HeaderCondition struct {
 type Split struct {
 	Main, Canary             string
 	MainWeight, CanaryWeight uint32
+	// ByHash draws the split from the route's hash policy instead of at
+	// random (use_hash_policy): requests with one affinity cookie land on
+	// one side while the weights stand.
+	ByHash bool
 }
 
 // CookieCondition requires a cookie name=value among the request's
@@ -36,7 +40,7 @@ func CookieCondition(name, value string) HeaderCondition {
 // applyCanary adds the route's header conditions to its match and puts
 // the split in place of its cluster. It runs first, so that a redirect
 // or an access refusal later replaces the action whole.
-func applyCanary(p *RoutePolicy, r *routev3.Route, _ bool) {
+func applyCanary(p *RoutePolicy, r *routev3.Route, edge bool) {
 	for _, h := range p.Headers {
 		r.Match.Headers = append(r.Match.Headers, headerMatcher(h))
 	}
@@ -44,12 +48,16 @@ func applyCanary(p *RoutePolicy, r *routev3.Route, _ bool) {
 	if p.Split == nil || action == nil {
 		return
 	}
-	action.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{
+	wc := &routev3.WeightedCluster{
 		Clusters: []*routev3.WeightedCluster_ClusterWeight{
 			{Name: p.Split.Main, Weight: wrapperspb.UInt32(p.Split.MainWeight)},
 			{Name: p.Split.Canary, Weight: wrapperspb.UInt32(p.Split.CanaryWeight)},
 		},
-	}}
+	}
+	if p.Split.ByHash && edge {
+		wc.RandomValueSpecifier = &routev3.WeightedCluster_UseHashPolicy{UseHashPolicy: wrapperspb.Bool(true)}
+	}
+	action.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
 }
 
 func headerMatcher(h HeaderCondition) *routev3.HeaderMatcher {

@@ -182,6 +182,11 @@ func (r *httpRoute) withSplit(s envoy.RouteSpec) envoy.RouteSpec {
 		p = *s.Policy
 	}
 	p.Split = &envoy.Split{Main: r.cluster, Canary: c.cluster, MainWeight: c.spec.WeightTotal - c.spec.Weight, CanaryWeight: c.spec.Weight}
+	// ingress-nginx keeps a session on the canary side only for its
+	// cookie affinity (a sticky balancer), not for upstream-hash-by.
+	if r.policy != nil && r.policy.Affinity.Cookie != nil && r.policy.Affinity.Cookie.Enabled && !r.policy.Affinity.CanaryLegacy {
+		p.Split.ByHash = true
+	}
 	s.Policy = &p
 	return s
 }

@@ -35,17 +35,22 @@ func requestHeaderMatches(t *testing.T, h *routev3.HeaderMatcher, req request) b
 	return match != h.GetInvertMatch()
 }
 
-// weightedSplit is a weighted_clusters action's weights by cluster.
-func weightedSplit(a *routev3.RouteAction) map[string]uint32 {
+// weightedSplit is a weighted_clusters action's weights by cluster, and
+// whether the route's hash policy draws the split.
+func weightedSplit(t *testing.T, a *routev3.RouteAction) (map[string]uint32, bool) {
+	t.Helper()
 	wc := a.GetWeightedClusters()
 	if wc == nil {
-		return nil
+		return nil, false
+	}
+	if wc.GetHeaderName() != "" || wc.GetRuntimeKeyPrefix() != "" {
+		t.Fatalf("a weighted_clusters setting this evaluator does not know: %v", wc)
 	}
 	out := map[string]uint32{}
 	for _, c := range wc.GetClusters() {
 		out[c.GetName()] += c.GetWeight().GetValue()
 	}
-	return out
+	return out, wc.GetUseHashPolicy().GetValue()
 }
 
 // TestCanaryOutcomes follows requests through the canary goldens' http
@@ -165,6 +170,31 @@ ingresses:
 		}
 		if len(out.split) != 2 || out.split[main+c.suffix] != c.mainW || out.split[canary+c.suffix] != c.canryW {
 			t.Errorf("%s: split %v, want %s%s %d, %s%s %d", c.name, out.split, main, c.suffix, c.mainW, canary, c.suffix, c.canryW)
+		}
+	}
+}
+
+// TestCanaryStickySessions follows affinity-canary-behavior: with cookie
+// affinity the split is drawn from the affinity cookie's hash (sticky,
+// the default), so a request carrying the cookie lands on the side its
+// hash picks every time; legacy and upstream-hash-by draw at random.
+func TestCanaryStickySessions(t *testing.T) {
+	const main, canary = "default/web/80/maglev", "default/web-canary/80/maglev"
+	in := readGoldenInput(t, "testdata/annotation-affinity-canary-behavior/input.yaml")
+	rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+	for host, byHash := range map[string]bool{
+		"sticky.example.com": true, "default.example.com": true, "invalid.example.com": true,
+		"legacy.example.com": false, "hash.example.com": false,
+	} {
+		out := evaluate(t, rc, request{authority: host, path: "/x", headers: map[string]string{"Cookie": "INGRESSCOOKIE=abc"}})
+		if out.status != 0 || out.split[main] != 70 || out.split[canary] != 30 || len(out.split) != 2 {
+			t.Errorf("%s: status %d split %v, want %s 70 and %s 30", host, out.status, out.split, main, canary)
+		}
+		if out.splitByHash != byHash {
+			t.Errorf("%s: split drawn by the hash %v, want %v", host, out.splitByHash, byHash)
+		}
+		if byHash && out.hashKey != "cookie:abc" {
+			t.Errorf("%s: hash key %q, want the affinity cookie, which then draws the split", host, out.hashKey)
 		}
 	}
 }

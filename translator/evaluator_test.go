@@ -41,9 +41,12 @@ type outcome struct {
 	// response (route_affinity_test.go).
 	hashKey, setCookie string
 	// split is a weighted_clusters action's weight per cluster (canary
-	// releases); nil for one cluster.
-	split map[string]uint32
-	route *routev3.Route
+	// releases); nil for one cluster. splitByHash: the route's hash key
+	// draws the split (requests with one key land on one side), not a
+	// random number per request.
+	split       map[string]uint32
+	splitByHash bool
+	route       *routev3.Route
 }
 
 // routeEffects follow a matched route's settings beyond its match and
@@ -85,7 +88,7 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 			out.status, out.location = redirectOf(t, a.Redirect, req)
 		case *routev3.Route_Route:
 			out.cluster = a.Route.GetCluster()
-			out.split = weightedSplit(a.Route)
+			out.split, out.splitByHash = weightedSplit(t, a.Route)
 		default:
 			t.Fatalf("route %s: an action this evaluator does not know: %T", r.GetName(), a)
 		}

@@ -59,12 +59,18 @@ func parseAffinityMode(value string, _ *policy.Route) error {
 	return fmt.Errorf(`not "balanced" or "persistent"`)
 }
 
-// parseAffinityCanaryBehavior concerns only how a canary route keeps its
-// sessions, which fairway's canary does not read.
-func parseAffinityCanaryBehavior(value string, _ *policy.Route) error {
+// parseAffinityCanaryBehavior says whether the affinity cookie also
+// keeps a client on its side of a canary's weighted split ("sticky",
+// ingress-nginx's default) or the split is drawn anew for each request
+// ("legacy").
+func parseAffinityCanaryBehavior(value string, r *policy.Route) error {
 	switch strings.TrimSpace(value) {
-	case "sticky", "legacy":
-		return fmt.Errorf("fairway's canary split does not follow the affinity cookie")
+	case "sticky":
+		r.Affinity.CanaryLegacy = false
+		return nil
+	case "legacy":
+		r.Affinity.CanaryLegacy = true
+		return nil
 	}
 	return fmt.Errorf(`not "sticky" or "legacy"`)
 }

@@ -67,7 +67,7 @@ func TestParseSessionCookie(t *testing.T) {
 // never silently dropped, and the rest of the affinity still applies.
 func TestAffinityProblems(t *testing.T) {
 	for key, value := range map[string]string{
-		"affinity-mode": "persistent", "affinity-canary-behavior": "sticky",
+		"affinity-mode": "persistent", "affinity-canary-behavior": "always",
 		"session-cookie-conditional-samesite-none": "true", "session-cookie-change-on-failure": "true", "upstream-hash-by-subset-size": "3",
 		"upstream-hash-by-subset": "true",
 	} {

@@ -12,6 +12,11 @@ type Affinity struct {
 	// (upstream-hash-by); Cookie wins when both are set, as in
 	// ingress-nginx, whose sticky balancer is chosen before its chash one.
 	HashBy *HashKey
+	// CanaryLegacy: a canary's weighted split ignores the affinity
+	// cookie, drawn anew for each request (affinity-canary-behavior:
+	// legacy). By default the cookie's hash draws it, so that a session
+	// stays on its side of the split (sticky).
+	CanaryLegacy bool
 }
 
 // On reports whether the route balances by a hash at all.
