@@ -32,14 +32,15 @@ func parsePassthrough(value string, r *policy.Route) error {
 // layer 4; fairway says so per key, and never lets a guard quietly go:
 //   - honoured: ssl-passthrough itself, and the source ranges, which the
 //     connection's address can still be held to exactly;
-//   - blocks: an auth-* key, which a connection fairway never opens
-//     cannot be held to, so the object is not served (fail closed);
+//   - blocks: an auth-* key or any other guard, which a connection
+//     fairway never opens cannot be held to, so the object is not served
+//     (fail closed);
 //   - otherwise the key is ignored.
 func OnPassthrough(key string) (honoured, blocks bool) {
 	switch {
 	case key == PassthroughKey, key == "whitelist-source-range", key == "allowlist-source-range", key == "denylist-source-range":
 		return true, false
-	case strings.HasPrefix(key, "auth-"):
+	case strings.HasPrefix(key, "auth-"), table[key].Guards:
 		return false, true
 	}
 	return false, false
