@@ -154,7 +154,10 @@ func TestPassthroughOutcomes(t *testing.T) {
 		{"annotation-ssl-passthrough", "db.example.com", "", passedTo("default/db/5432")},
 		{"annotation-ssl-passthrough", "DB.example.com", "", passedTo("default/db/5432")},
 		{"annotation-ssl-passthrough", "web.example.com", "", terminatedBy("default/web-tls", "https/web.example.com")},
-		{"annotation-ssl-passthrough", "x.db.example.com", "", closedHello},
+		{"annotation-ssl-passthrough", "x.db.example.com", "", terminatedBy("default/web-tls", "https/*.example.com")},
+		{"annotation-ssl-passthrough", "x.example.com", "", terminatedBy("default/web-tls", "https/*.example.com")},
+		{"annotation-ssl-passthrough", "other.example.org", "", terminatedBy("default/web-tls", "https")},
+		{"ssl-passthrough-only", "other.example.org", "", closedHello},
 		{"annotation-ssl-passthrough-invalid", "db.example.com", "", closedHello},
 		{"ssl-passthrough-conflict-terminated", "db.example.com", "", passedTo("default/db/5432")},
 		{"ssl-passthrough-conflict-terminated", "web.example.com", "", terminatedBy("default/web-tls", "https/web.example.com")},
@@ -200,10 +203,20 @@ func TestPassthroughOutcomes(t *testing.T) {
 		}
 	}
 	// On plain HTTP a passthrough host has no virtual host: it gets what
-	// a name no rule has gets (here Envoy's 404), never its backend.
-	for golden, host := range map[string]string{"annotation-ssl-passthrough": "db.example.com", "ssl-passthrough-only": "db.example.com", "ssl-passthrough-conflict-terminated": "db.example.com"} {
-		if got := pick(t, routeConfig(results[golden], envoy.HTTPRouteConfig), host, "/"); got != "404" {
-			t.Errorf("%s: http://%s/ = %s, want 404", golden, host, got)
+	// a name no rule has gets (Envoy's 404, or a wildcard's routes that
+	// cover it), never its passthrough backend.
+	for golden, want := range map[string]string{"annotation-ssl-passthrough": "default/web/80", "ssl-passthrough-only": "404", "ssl-passthrough-conflict-terminated": "404"} {
+		if got := pick(t, routeConfig(results[golden], envoy.HTTPRouteConfig), "db.example.com", "/"); got != want {
+			t.Errorf("%s: http://db.example.com/ = %s, want %s", golden, got, want)
+		}
+	}
+	// A terminated connection reused for the passed-through host (its
+	// certificate may cover it) gets 421: the client retries on a
+	// connection of its own, whose SNI reaches the backend.
+	for _, table := range []string{"https/*.example.com", envoy.HTTPSRouteConfig, "https/web.example.com"} {
+		rc := routeConfig(results["annotation-ssl-passthrough"], table)
+		if got := evaluate(t, rc, request{scheme: "https", authority: "db.example.com", path: "/"}); got.status != envoy.MisdirectedStatus {
+			t.Errorf("%s: Host db.example.com: got %+v, want 421", table, got)
 		}
 	}
 	if got := pick(t, routeConfig(results["ssl-passthrough-conflict-terminated-older"], envoy.HTTPRouteConfig), "db.example.com", "/"); got != "default/web/80" {

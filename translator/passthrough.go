@@ -263,3 +263,22 @@ func (c *tlsConfig) dropUnusedSecrets() {
 func samePassChain(a, b envoy.PassthroughChain) bool {
 	return a.ServerName == b.ServerName && a.Cluster == b.Cluster && slices.Equal(a.SourceRanges, b.SourceRanges)
 }
+
+// withPassthrough adds to a chain's misdirected names (sorted) the
+// passed-through hosts whose SNI picks their own chain over it: every one
+// for the default chain (wildcard ""), those under a wildcard for its
+// chain, at any depth, as Envoy's server_names match them. A client that
+// reuses a terminated connection for such a host gets 421, and retries
+// on a connection of its own, which reaches the backend unopened.
+func (s *tlsState) withPassthrough(names []string, wildcard string) []string {
+	n := len(names)
+	for _, c := range s.pass {
+		if wildcard == "" || strings.HasSuffix(c.ServerName, wildcard[1:]) {
+			names = append(names, c.ServerName)
+		}
+	}
+	if len(names) > n {
+		slices.Sort(names)
+	}
+	return names
+}
