@@ -162,6 +162,7 @@ func TestPassthroughOutcomes(t *testing.T) {
 		{"ssl-passthrough-conflict-terminated", "db.example.com", "", passedTo("default/db/5432")},
 		{"ssl-passthrough-conflict-terminated", "web.example.com", "", terminatedBy("default/web-tls", "https/web.example.com")},
 		{"ssl-passthrough-conflict-terminated-older", "db.example.com", "", terminatedBy("default/web-tls", "https/db.example.com")},
+		{"ssl-passthrough-conflict-terminated-older", "mq.example.com", "", terminatedBy("default/web-tls", "https/mq.example.com")},
 		{"ssl-passthrough-two", "db.example.com", "", passedTo("a/db/5432")},
 		{"ssl-passthrough-two", "mq.example.com", "", passedTo("b/db/5432")},
 		{"ssl-passthrough-no-host", "db.example.com", "", passedTo("default/db/5432")},

@@ -250,6 +250,8 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	}
 	if tlsAffected(prev, next) {
 		e.dirty.tls = true
+		e.markPassthroughTLS(prev)
+		e.markPassthroughTLS(next)
 	}
 	if e.claimsAffected(prev, next) {
 		e.dirty.claims = true

@@ -155,14 +155,18 @@ func (st *ingressState) addPassHost(ps *problems, ri int, rule networkingv1.Ingr
 }
 
 // settlePassthrough decides a host that a passthrough Ingress names: the
-// oldest contributor's way wins. It returns the won passthrough, or the
-// contributors that route the host (all but the passthrough ones).
-// contributors are oldest first.
-func (t *translation) settlePassthrough(host string, contributors []*ingressState) (*passRoute, []*ingressState) {
+// oldest contributor's way wins, or an older Ingress that only lists the
+// host in spec.tls, which terminates it. It returns the won passthrough,
+// or the contributors that route the host (all but the passthrough
+// ones). contributors are oldest first. It only reads.
+func (e *Engine) settlePassthrough(t *translation, host string, contributors []*ingressState) (*passRoute, []*ingressState) {
 	if !slices.ContainsFunc(contributors, (*ingressState).isPassthrough) {
 		return nil, contributors
 	}
 	first := contributors[0]
+	if tls := e.olderTerminating(host, first); tls != nil {
+		first = tls
+	}
 	if first.isPassthrough() {
 		for _, st := range contributors[1:] {
 			t.problems.add(st.ref, PassthroughConflict, "host %q is passed through (ssl-passthrough) by Ingress %s, which is older; this Ingress's rules for it are not served", host, first.ref.NamespacedName())
@@ -174,12 +178,54 @@ func (t *translation) settlePassthrough(host string, contributors []*ingressStat
 	var rest []*ingressState
 	for _, st := range contributors {
 		if st.isPassthrough() {
-			t.problems.add(st.ref, PassthroughConflict, "host %q is routed by Ingress %s, which is older; it is not passed through", host, first.ref.NamespacedName())
+			t.problems.add(st.ref, PassthroughConflict, "host %q is routed or terminated by Ingress %s, which is older; it is not passed through", host, first.ref.NamespacedName())
 			continue
 		}
 		rest = append(rest, st)
 	}
 	return nil, rest
+}
+
+// olderTerminating is the oldest served Ingress, older than than, that
+// lists host in spec.tls without passing it through; nil for none. A walk
+// over the Ingresses, made only for hosts that a passthrough Ingress
+// names, which are few.
+func (e *Engine) olderTerminating(host string, than *ingressState) *ingressState {
+	var oldest *ingressState
+	for _, st := range e.ingresses {
+		if !st.served || st.isPassthrough() || !listsTLSHost(st, host) {
+			continue
+		}
+		if compareAge(&st.obj.ObjectMeta, &than.obj.ObjectMeta) < 0 && (oldest == nil || compareAge(&st.obj.ObjectMeta, &oldest.obj.ObjectMeta) < 0) {
+			oldest = st
+		}
+	}
+	return oldest
+}
+
+func listsTLSHost(st *ingressState, host string) bool {
+	for _, entry := range st.obj.Spec.TLS {
+		if slices.Contains(entry.Hosts, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// markPassthroughTLS marks for settling again the passed-through (or
+// contested) hosts that an Ingress's spec.tls names, when it changed: an
+// older terminating Ingress takes such a host back.
+func (e *Engine) markPassthroughTLS(st *ingressState) {
+	if st == nil {
+		return
+	}
+	for _, entry := range st.obj.Spec.TLS {
+		for _, host := range entry.Hosts {
+			if slices.ContainsFunc(e.contrib[host], (*ingressState).isPassthrough) {
+				e.dirty.hosts[host] = true
+			}
+		}
+	}
 }
 
 // notePassthrough keeps the index of passed-through hosts as a host's
@@ -208,28 +254,22 @@ func (e *Engine) notePassthrough(host string, old, next *hostState) {
 }
 
 // passthroughChains are the https listener's passthrough chains, sorted by
-// host, after the terminated hosts of c are settled against them: a host
-// in an older Ingress's spec.tls stays terminated, and the passthrough
-// gets a Problem; a newer Ingress's spec.tls for a passed-through host is
-// dropped with one. withTLS are oldest first.
+// host, after the terminated hosts of c are settled against them: a newer
+// Ingress's spec.tls entry for a passed-through host is dropped with a
+// Problem (an older one has already kept the host from being passed
+// through: settlePassthrough).
 func (t *translation) passthroughChains(pass map[string]*passRoute, c *tlsConfig, withTLS []*networkingv1.Ingress) []envoy.PassthroughChain {
 	if len(pass) == 0 {
 		return nil
 	}
-	lost := map[string]bool{}
 	for _, ing := range withTLS {
 		for ti, entry := range ing.Spec.TLS {
 			for hi, host := range entry.Hosts {
 				p := pass[host]
-				if p == nil || lost[host] || (ing.Namespace == p.origin.Namespace && ing.Name == p.origin.Name) {
+				if p == nil {
 					continue
 				}
 				ref := ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
-				if compareAge(&ing.ObjectMeta, p.since) < 0 {
-					lost[host] = true
-					t.problems.add(p.origin, PassthroughConflict, "host %q is terminated by spec.tls of Ingress %s, which is older; it is not passed through", host, ref.NamespacedName())
-					continue
-				}
 				if _, ok := c.hostSecret[host]; ok {
 					delete(c.hostSecret, host)
 					t.problems.add(ref, PassthroughConflict, "spec.tls[%d].hosts[%d]: host %q is passed through (ssl-passthrough) by Ingress %s, which is older; it is not terminated", ti, hi, host, p.origin.NamespacedName())
@@ -240,7 +280,7 @@ func (t *translation) passthroughChains(pass map[string]*passRoute, c *tlsConfig
 	c.dropUnusedSecrets()
 	var out []envoy.PassthroughChain
 	for _, host := range slices.Sorted(maps.Keys(pass)) {
-		if p := pass[host]; !lost[host] && p.cluster != "" {
+		if p := pass[host]; p.cluster != "" {
 			out = append(out, envoy.PassthroughChain{ServerName: host, Cluster: p.cluster, SourceRanges: p.sources})
 		}
 	}

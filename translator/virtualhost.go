@@ -66,7 +66,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 		slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
 	}
 	t := e.scope()
-	pass, contributors := t.settlePassthrough(host, contributors)
+	pass, contributors := e.settlePassthrough(t, host, contributors)
 	if pass != nil {
 		return &hostState{pass: pass, services: t.referenced, clusters: t.clusters}, t.problems
 	}
@@ -120,7 +120,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 	sortByPrecedence(own)
 	if len(own) == 0 && host != "" { // the catch-all stays: it may serve the default backend
 		if own = wwwRedirect(host, contributors); own == nil {
-			return nil, nil
+			return nil, t.problems // a host with no route keeps what made it so (a lost passthrough, a canary without main)
 		}
 	}
 	return &hostState{own: own, services: t.referenced, clusters: t.clusters}, t.problems
