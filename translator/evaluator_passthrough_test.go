@@ -2,6 +2,7 @@ package translator
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,9 @@ func hello(t *testing.T, res Result, sni string, client netip.Addr) helloOutcome
 	}
 	if https == nil {
 		return helloOutcome{closed: true}
+	}
+	if !slices.ContainsFunc(https.GetListenerFilters(), func(f *listenerv3.ListenerFilter) bool { return f.GetName() == "envoy.filters.listener.tls_inspector" }) {
+		t.Fatalf("the https listener has no tls_inspector: no chain's server_names could match")
 	}
 	fc := bySource(t, byServerName(t, https.GetFilterChains(), strings.ToLower(sni)), client)
 	if fc == nil {
@@ -93,7 +97,7 @@ func byServerName(t *testing.T, chains []*listenerv3.FilterChain, sni string) []
 	var out []*listenerv3.FilterChain
 	for _, fc := range chains {
 		names := fc.GetFilterChainMatch().GetServerNames()
-		if (best == "" && len(names) == 0) || (best != "" && contains(names, best)) {
+		if (best == "" && len(names) == 0) || (best != "" && slices.Contains(names, best)) {
 			out = append(out, fc)
 		}
 	}
@@ -117,15 +121,6 @@ func bySource(t *testing.T, chains []*listenerv3.FilterChain, client netip.Addr)
 		}
 	}
 	return best
-}
-
-func contains(names []string, n string) bool {
-	for _, x := range names {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // isPassthroughChain: the chain hands its connections on unopened, so it
