@@ -21,13 +21,13 @@ import (
 // type), else the Ingress's defaultBackend. Nothing of HTTP applies: the
 // host has no virtual host, on plain HTTP or https, and the Ingress's
 // other annotations are ignored, except its source ranges, which the
-// chain enforces on the connection's address, and auth-*, which cannot be
-// enforced and keep the Ingress from being served (fail closed).
+// chain enforces on the connection's address, and auth-* and the other
+// access guards, which cannot be enforced and keep the Ingress from being
+// served (fail closed).
 //
 // A host is contested by age, as paths are: the oldest Ingress naming it
-// (in a rule) decides whether it is passed through or routed, and the
-// others get PassthroughConflict. A host terminated by an older
-// Ingress's spec.tls stays terminated.
+// (in a rule, or in spec.tls to terminate it) decides whether it is passed
+// through or routed, and the others get PassthroughConflict.
 
 // passHost is a host a passthrough Ingress asks to pass through, and the
 // backend its root location names.
