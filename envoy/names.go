@@ -191,3 +191,12 @@ func FilterChainName(c TLSChain) string {
 // another filter chain serves. "*" then letters is no Ingress host (a
 // wildcard host is "*." and a name), so it meets no host's virtual host.
 const MisdirectedVirtualHost = "*misdirected"
+
+// PassthroughFilterChainName names a passthrough host's filter chain on
+// the https listener after its host, as a terminating chain is: a host is
+// passed through or terminated, never both, so the names stay unique.
+func PassthroughFilterChainName(host string) string { return host }
+
+// PassthroughStatPrefix is a passthrough chain's tcp_proxy stat prefix,
+// so its connections are counted per host apart from the L4 listeners'.
+func PassthroughStatPrefix(host string) string { return "passthrough/" + host }

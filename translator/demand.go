@@ -206,7 +206,7 @@ func (e *Engine) rebuildHostAPIs(encoded []string) {
 			continue
 		}
 		st.api = nil
-		if t := e.routesOf(host, st); len(t.table) > 0 {
+		if t := e.routesOf(host, st); len(t.table) > 0 && st.pass == nil { // a passed-through host has no routes, for gRPC clients either
 			st.api = e.hostAPI(host, t)
 		}
 		e.publishHostAPI(host, st)

@@ -44,6 +44,7 @@ type Engine struct {
 	landed      map[string]bool            // TLS hosts whose table has a landing virtual host
 	httpsStale  bool                       // the chains changed: every https table is composed again
 	contrib     map[string][]*ingressState // host -> the served Ingresses with rules for it
+	passHosts   map[string]*passRoute      // hosts passed through (passthrough.go)
 	redirecting map[string]bool            // hosts with a redirect plan (sslredirect.go)
 	svcHosts    map[nsName][]string        // Service -> hosts whose routes name it
 	defaults    defaultState
@@ -103,6 +104,7 @@ func NewEngine(opts Options) *Engine {
 		slices:       map[nsName]*discoveryv1.EndpointSlice{},
 		hosts:        map[string]*hostState{},
 		contrib:      map[string][]*ingressState{},
+		passHosts:    map[string]*passRoute{},
 		svcHosts:     map[nsName][]string{},
 		proxyless:    map[nsName]*proxylessState{},
 		demand:       newDemandState(),

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/fairwayhq/fairway/envoy"
 	"github.com/fairwayhq/fairway/translator"
 	"github.com/fairwayhq/fairway/translator/translatortest"
 )
@@ -24,6 +25,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	certs := [2][2][]byte{translatortest.MustCertPair(t, "x.com"), translatortest.MustCertPair(t, "y.com")}
 	sharedRedirects, acmeRedirects := 0, 0        // steps with a compact plain side
 	addressReasons := map[translator.Reason]int{} // steps with each allocation outcome
+	passSteps := 0                                // steps with a passthrough chain
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -97,6 +99,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 				}
 			}
 			countAddressing(warm.Result(), addressReasons)
+			passSteps += countPassthrough(warm.Result())
 			cold := translator.NewEngine(opts)
 			cold.Demand(slices.Sorted(maps.Keys(demanded)))
 			cold.Sync(in)
@@ -111,6 +114,11 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Fatalf("steps with a shared redirect: %d, with only the ACME routes and a redirect: %d; the universe never reaches one", sharedRedirects, acmeRedirects)
 	}
 	t.Logf("steps with a shared redirect: %d, with an ACME redirect (and no shared one): %d", sharedRedirects, acmeRedirects)
+	// And passthrough chains, so that their changes are held to it too.
+	if passSteps == 0 {
+		t.Errorf("no step has a passthrough chain on the https listener")
+	}
+	t.Logf("steps with a passthrough chain: %d", passSteps)
 	// And it must reach every outcome of the address allocation.
 	t.Logf("steps with each allocation outcome: %v", addressReasons)
 	for _, reason := range []translator.Reason{"Allocated", "Shared", translator.AddressPoolExhausted, translator.AddressTaken,
@@ -156,4 +164,17 @@ func demandEvents(e *translator.Engine, r *mrand.Rand, demanded map[string]bool)
 			demanded[name] = true
 		}
 	}
+}
+
+// countPassthrough is 1 when the https listener has a passthrough chain
+// (one without a transport socket), else 0.
+func countPassthrough(res translator.Result) int {
+	for _, l := range res.Listeners {
+		for _, fc := range l.GetFilterChains() {
+			if l.GetName() == envoy.HTTPSListenerName && fc.GetTransportSocket() == nil {
+				return 1
+			}
+		}
+	}
+	return 0
 }

@@ -228,13 +228,14 @@ func (e *Engine) dropHTTPSTables(live map[string]bool) {
 // misdirectedDomains are the names that a chain's table answers with 421:
 // for the default chain every TLS host (its catch-all would take them);
 // for a wildcard host the TLS hosts under it, and every other name; for an
-// exact host every other name.
+// exact host every other name. Passed-through hosts count as TLS hosts
+// here: their SNI picks a chain of their own too.
 func (e *Engine) misdirectedDomains(host string, under map[string][]string) []string {
 	switch {
 	case host == "":
-		return slices.Sorted(maps.Keys(e.tls.config.hostSecret))
+		return e.tls.withPassthrough(slices.Sorted(maps.Keys(e.tls.config.hostSecret)), "")
 	case isWildcard(host):
-		return append(slices.Clip(under[host]), "*")
+		return append(e.tls.withPassthrough(slices.Clip(under[host]), host), "*")
 	}
 	return anyOtherName
 }

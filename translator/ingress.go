@@ -79,6 +79,11 @@ type ingressState struct {
 	// their www-less or www form (from-to-www-redirect), unless another
 	// Ingress serves them.
 	wwwHosts []string
+	// passthrough are the hosts of a passthrough Ingress with their
+	// backends, and passSources the client ranges its chains admit
+	// (passthrough.go); such an Ingress has no paths.
+	passthrough []passHost
+	passSources []string
 }
 
 type hostPaths struct {
@@ -106,8 +111,17 @@ func (st *ingressState) addPath(host string, p pathSpec) {
 	st.hosts = append(st.hosts, hostPaths{host: host, paths: []pathSpec{p}})
 }
 
-func (st *ingressState) hasTLS() bool     { return st != nil && len(st.obj.Spec.TLS) > 0 }
-func (st *ingressState) hasDefault() bool { return st != nil && st.obj.Spec.DefaultBackend != nil }
+// hasTLS: the Ingress needs the https listener, to terminate TLS or to
+// pass it through.
+func (st *ingressState) hasTLS() bool {
+	return st != nil && (len(st.obj.Spec.TLS) > 0 || len(st.passthrough) > 0)
+}
+
+// hasDefault: the Ingress's defaultBackend serves plain and terminated
+// requests; a passthrough Ingress's is its hosts' backend, not that.
+func (st *ingressState) hasDefault() bool {
+	return st != nil && st.obj.Spec.DefaultBackend != nil && !st.isPassthrough()
+}
 
 // parseIngress validates an Ingress's hosts and paths once. An Ingress
 // over the Limits is not served at all. A wildcard host whose single-label
@@ -129,6 +143,11 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		return st
 	}
 	if !st.parseAnnotations(&ps) {
+		st.problems = ps
+		return st
+	}
+	if st.isPassthrough() {
+		st.served = st.parsePassthrough(&ps)
 		st.problems = ps
 		return st
 	}
@@ -195,7 +214,7 @@ func (st *ingressState) parseAnnotations(ps *problems) bool {
 		served = served && !f.Blocks
 	}
 	st.policy = pol
-	if st.isCanary() {
+	if st.isCanary() && !st.isPassthrough() { // passthrough reports them its own way
 		st.canaryIgnored(ps)
 	}
 	return served
@@ -231,6 +250,8 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	}
 	if tlsAffected(prev, next) {
 		e.dirty.tls = true
+		e.markPassthroughTLS(prev)
+		e.markPassthroughTLS(next)
 	}
 	if e.claimsAffected(prev, next) {
 		e.dirty.claims = true
@@ -266,6 +287,9 @@ func (e *Engine) contribute(k nsName, st *ingressState, add bool) {
 	}
 	for _, h := range st.wwwHosts {
 		e.contributeHost(h, st, add)
+	}
+	for _, p := range st.passthrough {
+		e.contributeHost(p.host, st, add)
 	}
 }
 

@@ -88,6 +88,18 @@ const (
 	// IgnoredOnCanary: an annotation of a canary Ingress other than
 	// canary-*, which its requests do not follow (the main's do).
 	IgnoredOnCanary Reason = "IgnoredOnCanary"
+	// PassthroughConflict: a host that one Ingress passes through
+	// (ssl-passthrough) and another routes or terminates, or two
+	// passthrough Ingresses name; the older wins.
+	PassthroughConflict Reason = "PassthroughConflict"
+	// IgnoredOnPassthrough: what a passthrough Ingress carries that a
+	// connection fairway never opens makes moot (annotations, spec.tls,
+	// paths other than "/").
+	IgnoredOnPassthrough Reason = "IgnoredOnPassthrough"
+	// InvalidPassthrough: a passthrough rule or Ingress that cannot be
+	// passed through (no host, a wildcard host, no backend, no source
+	// let in).
+	InvalidPassthrough Reason = "InvalidPassthrough"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -98,6 +110,7 @@ var Reasons = []Reason{
 	InvalidEndpoint, NoNodePort, InvalidSourceRange, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
 	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary,
+	PassthroughConflict, IgnoredOnPassthrough, InvalidPassthrough,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

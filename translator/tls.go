@@ -184,6 +184,7 @@ func (c *tlsConfig) covers(host string) bool {
 type tlsState struct {
 	config  *tlsConfig
 	chains  []envoy.TLSChain
+	pass    []envoy.PassthroughChain // passthrough.go
 	port    uint32
 	secrets map[string]*corev1.Secret // SDS name -> the object it came from
 }
@@ -194,7 +195,7 @@ type tlsState struct {
 func (e *Engine) recomputeTLS() error {
 	var withTLS []*networkingv1.Ingress
 	for _, st := range e.ingresses {
-		if st.served && st.hasTLS() {
+		if st.served && st.hasTLS() && !st.isPassthrough() {
 			withTLS = append(withTLS, st.obj)
 		}
 	}
@@ -203,6 +204,7 @@ func (e *Engine) recomputeTLS() error {
 	next := tlsState{secrets: map[string]*corev1.Secret{}}
 	if e.claims.httpsWon {
 		next.config = t.tlsHosts(withTLS, e.secretChecks)
+		next.pass = t.passthroughChains(e.passHosts, next.config, withTLS)
 		next.chains = next.config.chains()
 		next.port = uint32(e.opts.HTTPSPort)
 	}
@@ -212,17 +214,21 @@ func (e *Engine) recomputeTLS() error {
 	}
 	prev := e.tls
 	e.tls = next
-	if len(next.chains) == 0 {
+	if len(next.chains) == 0 && len(next.pass) == 0 {
 		e.envoy.remove(KindListener, envoy.HTTPSListenerName)
 		return nil
 	}
-	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
+	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && slices.EqualFunc(prev.pass, next.pass, samePassChain) &&
+		e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
 		return nil
 	}
 	e.httpsStale = true
-	refs := make([]Ref, 0, len(next.chains)+len(next.config.secrets))
+	refs := make([]Ref, 0, len(next.chains)+len(next.config.secrets)+len(next.pass))
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindRoute, c.RouteConfig})
+	}
+	for _, c := range next.pass {
+		refs = append(refs, Ref{KindCluster, c.Cluster})
 	}
 	// A Secret once, though a wildcard's hosts each have a chain with it.
 	for _, name := range slices.Sorted(maps.Keys(next.config.secrets)) {
@@ -230,7 +236,7 @@ func (e *Engine) recomputeTLS() error {
 	}
 	// A chain per TLS host: encoded from the parts every chain shares.
 	x := envoy.NewHTTPSListenerEncoder(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, e.logs.HTTP, e.opts.clientAddress())
-	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.Append(nil, next.chains), refs))
+	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.AppendWithPassthrough(nil, next.chains, next.pass, e.logs.TCP), refs))
 	return nil
 }
 

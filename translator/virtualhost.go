@@ -33,6 +33,9 @@ type hostState struct {
 	// xds:///<host>: exact hosts only, since a client dials a name, not a
 	// pattern, and the catch-all has no name to dial.
 	api *Resource
+	// pass is set when the host is passed through (passthrough.go): it
+	// then has no routes and no virtual host.
+	pass *passRoute
 }
 
 // recomputeHosts settles the routes of many hosts: computed across cores,
@@ -63,6 +66,10 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 		slices.SortFunc(contributors, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
 	}
 	t := e.scope()
+	pass, contributors := e.settlePassthrough(t, host, contributors)
+	if pass != nil {
+		return &hostState{pass: pass, services: t.referenced, clusters: t.clusters}, t.problems
+	}
 	// The routes are allocated together and listed in a list sized once:
 	// at most every path wins, and these were three allocations a host
 	// of two paths in a cold build.
@@ -113,7 +120,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 	sortByPrecedence(own)
 	if len(own) == 0 && host != "" { // the catch-all stays: it may serve the default backend
 		if own = wwwRedirect(host, contributors); own == nil {
-			return nil, nil
+			return nil, t.problems // a host with no route keeps what made it so (a lost passthrough, a canary without main)
 		}
 	}
 	return &hostState{own: own, services: t.referenced, clusters: t.clusters}, t.problems
@@ -126,6 +133,7 @@ func (e *Engine) storeHost(host string, st *hostState, ps problems) {
 
 // setHost replaces a host's state, keeping the indexes and cluster counts.
 func (e *Engine) setHost(host string, old, next *hostState) {
+	e.notePassthrough(host, old, next)
 	if old != nil {
 		e.clusters.release(old.clusters)
 		for _, k := range old.services {
@@ -145,7 +153,7 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 		}
 		return
 	}
-	if old != nil && next.vhost == nil && next.plain == nil {
+	if old != nil && next.vhost == nil && next.plain == nil && next.pass == nil {
 		// encodeHost and encodePlain keep them if their bytes come out
 		// the same.
 		next.vhost, next.plain = old.vhost, old.plain
@@ -176,6 +184,10 @@ func (e *Engine) setHost(host string, old, next *hostState) {
 // single-label :authority check and carries the host-less routes with the
 // inverse check: a deeper name gets what the catch-all would give it.
 func (e *Engine) encodeHost(host string, st *hostState) {
+	if st.pass != nil { // served at L4 only: no virtual host anywhere
+		st.vhost, st.api, st.redirect, st.plain = nil, nil, nil, nil
+		return
+	}
 	t := e.routesOf(host, st)
 	prev := st.vhost
 	st.vhost, st.api, st.redirect = nil, nil, nil

@@ -36,6 +36,9 @@ type Route struct {
 	Affinity Affinity
 	// Canary: the object is, or asks to be, a canary (canary.go).
 	Canary *Canary
+	// Passthrough: the object's hosts are passed through by SNI, not
+	// terminated (passthrough.go).
+	Passthrough *Passthrough
 }
 
 // Match changes how the object's paths match.
