@@ -36,6 +36,9 @@ type Route struct {
 	Affinity Affinity
 	// Canary: the object is, or asks to be, a canary (canary.go).
 	Canary *Canary
+	// RateLimit caps each client's request rate (ratelimit.go); nil is
+	// no limit.
+	RateLimit *RateLimit
 }
 
 // Match changes how the object's paths match.
