@@ -43,7 +43,10 @@ type outcome struct {
 	// split is a weighted_clusters action's weight per cluster (canary
 	// releases); nil for one cluster.
 	split map[string]uint32
-	route *routev3.Route
+	// rateLimits are the tokens a request asks of its client's buckets
+	// (evaluator_ratelimit_test.go); tokenBuckets.send takes them.
+	rateLimits []bucketTake
+	route      *routev3.Route
 }
 
 // routeEffects follow a matched route's settings beyond its match and
@@ -97,6 +100,7 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 			if followPerFilterConfig(t, vh, r, req, &first); first.status != 0 {
 				return first
 			}
+			out.rateLimits = first.rateLimits // the tokens it took on the way
 		}
 		for _, effect := range routeEffects {
 			if out.status != 0 && out.status != 200 {

@@ -1,0 +1,293 @@
+package translator
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/ratelimit/v3"
+	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+func init() { chainFilterEffects[envoy.LocalRateLimitFilter] = rateLimitEffect }
+
+// bucketTake is one token a request asks of one client's bucket: the
+// bucket's identity (the route's filter and the descriptor's values),
+// what it holds, how fast it refills, and the answer when it is empty.
+type bucketTake struct {
+	bucket    string
+	maxTokens uint32
+	perSecond float64
+	status    int
+}
+
+// rateLimitEffect is Envoy's local_ratelimit as fairway configures it: the
+// filter's own rate_limits build the request's descriptors, each matched
+// against the configured descriptors (an empty value matches any, one
+// bucket per value), and the request asks a token of each matched bucket.
+// One request alone always passes (every bucket holds at least one token);
+// takeTokens follows a bucket over many requests. Any other setting of
+// the filter fails the test.
+func rateLimitEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
+	t.Helper()
+	c := unpack(t, cfg, &localratelimitv3.LocalRateLimit{})
+	status := rateLimitStatus(t, c)
+	for _, rl := range c.GetRateLimits() {
+		entries, ok := descriptorOf(t, rl, req)
+		if !ok {
+			continue
+		}
+		i := slices.IndexFunc(c.GetDescriptors(), func(d *ratelimitv3.LocalRateLimitDescriptor) bool { return descriptorMatches(d, entries) })
+		if i < 0 {
+			continue
+		}
+		tb := c.GetDescriptors()[i].GetTokenBucket()
+		if tb.GetMaxTokens() == 0 || tb.GetFillInterval().AsDuration() < 50*time.Millisecond {
+			t.Fatalf("a token bucket Envoy would refuse: %v", tb)
+		}
+		out.rateLimits = append(out.rateLimits, bucketTake{
+			bucket:    fmt.Sprintf("%p/%d/%v", out.route, i, entries),
+			maxTokens: tb.GetMaxTokens(),
+			perSecond: float64(tb.GetTokensPerFill().GetValue()) / tb.GetFillInterval().AsDuration().Seconds(),
+			status:    status,
+		})
+	}
+}
+
+// rateLimitStatus checks the filter's settings against the ones fairway
+// means and this evaluator follows, and returns its answer when limited.
+func rateLimitStatus(t *testing.T, c *localratelimitv3.LocalRateLimit) int {
+	t.Helper()
+	rest := proto.Clone(c).(*localratelimitv3.LocalRateLimit)
+	always := func(p interface {
+		GetDefaultValue() *typev3.FractionalPercent
+		GetRuntimeKey() string
+	}) bool {
+		return p.GetDefaultValue().GetNumerator() == 100 && p.GetDefaultValue().GetDenominator() == typev3.FractionalPercent_HUNDRED && p.GetRuntimeKey() == ""
+	}
+	if !always(c.GetFilterEnabled()) || !always(c.GetFilterEnforced()) || c.GetStatus().GetCode() < 400 || c.GetStatPrefix() == "" {
+		t.Fatalf("local_ratelimit not enforced on every request, or with a status Envoy replaces: %v", c)
+	}
+	rest.StatPrefix, rest.Status, rest.FilterEnabled, rest.FilterEnforced = "", nil, nil, nil
+	rest.Descriptors, rest.RateLimits, rest.MaxDynamicDescriptors = nil, nil, nil
+	if !proto.Equal(rest, &localratelimitv3.LocalRateLimit{}) {
+		t.Fatalf("a local_ratelimit setting this evaluator does not know (a default bucket, per-connection buckets, headers, ...): %v", rest)
+	}
+	return int(c.GetStatus().GetCode())
+}
+
+// descriptorOf is the descriptor one rate_limits entry makes of a request,
+// or false when an action adds no entry (then it makes none).
+func descriptorOf(t *testing.T, rl *routev3.RateLimit, req request) ([][2]string, bool) {
+	t.Helper()
+	if !proto.Equal(rl, &routev3.RateLimit{Actions: rl.GetActions()}) {
+		t.Fatalf("a rate_limits setting this evaluator does not know: %v", rl)
+	}
+	var entries [][2]string
+	for _, a := range rl.GetActions() {
+		switch s := a.GetActionSpecifier().(type) {
+		case *routev3.RateLimit_Action_GenericKey_:
+			entries = append(entries, [2]string{cmpOr(s.GenericKey.GetDescriptorKey(), "generic_key"), s.GenericKey.GetDescriptorValue()})
+		case *routev3.RateLimit_Action_RemoteAddress_:
+			entries = append(entries, [2]string{"remote_address", clientOf(t, req).String()})
+		case *routev3.RateLimit_Action_RemoteAddressMatch_:
+			m := s.RemoteAddressMatch
+			if m.GetDefaultValue() != "" || m.GetAddressMatcher() == nil {
+				t.Fatalf("a remote_address_match this evaluator does not know: %v", m)
+			}
+			in := slices.ContainsFunc(m.GetAddressMatcher().GetRanges(), func(r *xdscorev3.CidrRange) bool {
+				return cidrContains(t, r.GetAddressPrefix(), r.GetPrefixLen().GetValue(), clientOf(t, req))
+			})
+			if in == m.GetAddressMatcher().GetInvertMatch() {
+				return nil, false
+			}
+			entries = append(entries, [2]string{cmpOr(m.GetDescriptorKey(), "remote_address_match"), m.GetDescriptorValue()})
+		default:
+			t.Fatalf("a rate limit action this evaluator does not know: %v", a)
+		}
+	}
+	return entries, true
+}
+
+// descriptorMatches: the same keys in the same order, and each value
+// equal or left empty in the configuration (one bucket per value).
+func descriptorMatches(d *ratelimitv3.LocalRateLimitDescriptor, entries [][2]string) bool {
+	if len(d.GetEntries()) != len(entries) {
+		return false
+	}
+	for i, e := range d.GetEntries() {
+		if e.GetKey() != entries[i][0] || (e.GetValue() != "" && e.GetValue() != entries[i][1]) {
+			return false
+		}
+	}
+	return true
+}
+
+func clientOf(t *testing.T, req request) netip.Addr {
+	t.Helper()
+	if !req.client.IsValid() {
+		t.Fatalf("a rate-limited route needs the request's client address")
+	}
+	return req.client.Unmap()
+}
+
+func cidrContains(t *testing.T, addr string, bits uint32, client netip.Addr) bool {
+	t.Helper()
+	p, err := netip.ParsePrefix(addr + "/" + strconv.Itoa(int(bits)))
+	if err != nil {
+		t.Fatalf("a range Envoy would refuse: %s/%d", addr, bits)
+	}
+	return p.Contains(client)
+}
+
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// tokenBuckets are the buckets of one instant: requests sent together,
+// with no time for a refill.
+type tokenBuckets map[string]uint32
+
+// send evaluates a request against the buckets, as Envoy's limiter takes
+// tokens (local_ratelimit_impl.cc): from each matched bucket in order of
+// slowest refill first, and stops at the first empty one, which answers
+// with its status (tokens taken before it stay taken).
+func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome {
+	t.Helper()
+	out := evaluate(t, rc, req)
+	takes := slices.Clone(out.rateLimits)
+	slices.SortStableFunc(takes, func(x, y bucketTake) int {
+		switch {
+		case x.perSecond < y.perSecond:
+			return -1
+		case x.perSecond > y.perSecond:
+			return 1
+		}
+		return 0
+	})
+	for _, take := range takes {
+		left, seen := b[take.bucket]
+		if !seen {
+			left = take.maxTokens
+		}
+		if left == 0 {
+			out.status, out.cluster = take.status, ""
+			return out
+		}
+		b[take.bucket] = left - 1
+	}
+	return out
+}
+
+// TestRateLimitOutcomes sends requests from one client address in one
+// instant through the limit goldens' http tables: the bucket lets exactly
+// burst+1 through (nginx's limit_req burst=B nodelay passes B+1 at once)
+// and answers the rest 503; another address has a bucket of its own; an
+// exempt address is never limited; a redirect is answered before any
+// limit, as nginx's rewrite phase answers before limit_req.
+func TestRateLimitOutcomes(t *testing.T) {
+	const web = "default/web/80"
+	unlimited := -1
+	cases := []struct {
+		golden, authority, client string
+		passed                    int // requests forwarded of 200; -1: all
+	}{
+		{"annotation-limit-rps", "app.example.com", "203.0.113.7", 51},
+		{"annotation-limit-rps", "app.example.com", "2001:db8:1::7", 51},
+		{"annotation-limit-rpm", "app.example.com", "203.0.113.7", 151},
+		{"annotation-limit-rpm", "zero.example.com", "203.0.113.7", unlimited},
+		{"annotation-limit-burst-multiplier", "app.example.com", "203.0.113.7", 7},
+		{"annotation-limit-burst-multiplier", "strict.example.com", "203.0.113.7", 1},
+		{"annotation-limit-burst-multiplier", "alone.example.com", "203.0.113.7", unlimited},
+		{"annotation-limit-rps-rpm", "app.example.com", "203.0.113.7", 26},
+		{"annotation-limit-whitelist", "app.example.com", "192.168.1.7", unlimited},
+		{"annotation-limit-whitelist", "app.example.com", "10.200.0.1", unlimited},
+		{"annotation-limit-whitelist", "app.example.com", "192.168.1.8", 26},
+		{"annotation-limit-whitelist", "app.example.com", "11.0.0.1", 26},
+		{"annotation-limit-whitelist-invalid", "app.example.com", "192.168.1.7", unlimited},
+		{"annotation-limit-whitelist-invalid", "app.example.com", "10.0.0.1", 26},
+		{"annotation-limit-whitelist-invalid", "none.example.com", "10.0.0.1", 26},
+		{"annotation-limit-allowlist", "app.example.com", "10.1.2.3", unlimited},
+		{"annotation-limit-allowlist", "app.example.com", "2001:db8::1", unlimited},
+		{"annotation-limit-allowlist", "app.example.com", "2001:db9::1", 26},
+		{"annotation-limit-allowlist", "app.example.com", "203.0.113.7", 26},
+		{"annotation-limit-allowlist", "both.example.com", "10.1.2.3", unlimited},
+		{"annotation-limit-allowlist", "both.example.com", "203.0.113.7", 26},
+	}
+	for _, c := range cases {
+		in := readGoldenInput(t, "testdata/"+c.golden+"/input.yaml")
+		rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+		buckets := tokenBuckets{}
+		// Another client first: its requests take nothing from c.client's bucket.
+		for range 200 {
+			buckets.send(t, rc, request{authority: c.authority, path: "/", client: netip.MustParseAddr("198.51.100.1")})
+		}
+		passed, limited := 0, 0
+		for range 200 {
+			out := buckets.send(t, rc, request{authority: c.authority, path: "/", client: netip.MustParseAddr(c.client)})
+			switch {
+			case out.status == 0 && out.cluster == web:
+				passed++
+			case out.status == 503 && out.cluster == "":
+				limited++
+			default:
+				t.Fatalf("%s %s from %s: %+v, want forwarded to %s or 503", c.golden, c.authority, c.client, out, web)
+			}
+		}
+		want := c.passed
+		if want == unlimited {
+			want = 200
+		}
+		if passed != want || limited != 200-want {
+			t.Errorf("%s %s from %s: %d forwarded, %d limited; want %d forwarded", c.golden, c.authority, c.client, passed, limited, want)
+		}
+	}
+}
+
+// TestRateLimitSkipsRedirects: a route that redirects answers every
+// request, however many, as nginx's return answers before limit_req.
+func TestRateLimitSkipsRedirects(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-limit-rps/input.yaml")
+	rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+	buckets := tokenBuckets{}
+	for _, host := range []string{"moved.example.com", "forced.example.com"} {
+		for range 100 {
+			out := buckets.send(t, rc, request{authority: host, path: "/api", client: netip.MustParseAddr("203.0.113.7")})
+			if out.status != 301 && out.status != 308 {
+				t.Fatalf("%s: %+v, want the redirect", host, out)
+			}
+		}
+	}
+}
+
+// TestRateLimitProxyless: a proxyless gRPC client runs no HTTP filters,
+// so its routes carry no limit, and still forward.
+func TestRateLimitProxyless(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-limit-rps/input.yaml")
+	in.Options.Proxyless = true
+	res := Translate(in.Input, in.Options)
+	rc := proxylessRoutes(t, res, "app.example.com")
+	for _, vh := range rc.GetVirtualHosts() {
+		for _, r := range vh.GetRoutes() {
+			if len(r.GetTypedPerFilterConfig()) != 0 {
+				t.Errorf("proxyless route %s has filter config %v", r.GetName(), r.GetTypedPerFilterConfig())
+			}
+		}
+	}
+	if out := evaluate(t, rc, request{authority: "app.example.com", path: "/", client: netip.MustParseAddr("203.0.113.7")}); out.status != 0 || out.cluster != "default/web/80" {
+		t.Errorf("proxyless: %+v, want forwarded", out)
+	}
+}
