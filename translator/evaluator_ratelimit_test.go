@@ -22,7 +22,9 @@ import (
 func init() { chainFilterEffects[envoy.LocalRateLimitFilter] = rateLimitEffect }
 
 // bucketTake is one token a request asks of one client's bucket: the
-// bucket's identity (the route's filter and the descriptor's values),
+// bucket's identity within the route's filter (the descriptor and its
+// values; tokenBuckets adds the route, since each route's filter has
+// buckets of its own),
 // what it holds, how fast it refills, and the answer when it is empty.
 type bucketTake struct {
 	bucket    string
@@ -56,7 +58,7 @@ func rateLimitEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 			t.Fatalf("a token bucket Envoy would refuse: %v", tb)
 		}
 		out.rateLimits = append(out.rateLimits, bucketTake{
-			bucket:    fmt.Sprintf("%p/%d/%v", out.route, i, entries),
+			bucket:    fmt.Sprintf("%d/%v", i, entries),
 			maxTokens: tb.GetMaxTokens(),
 			perSecond: float64(tb.GetTokensPerFill().GetValue()) / tb.GetFillInterval().AsDuration().Seconds(),
 			status:    status,
@@ -179,7 +181,8 @@ func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req req
 		return 0
 	})
 	for _, take := range takes {
-		left, seen := b[take.bucket]
+		bucket := fmt.Sprintf("%p/%s", out.route, take.bucket)
+		left, seen := b[bucket]
 		if !seen {
 			left = take.maxTokens
 		}
@@ -187,7 +190,7 @@ func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req req
 			out.status, out.cluster = take.status, ""
 			return out
 		}
-		b[take.bucket] = left - 1
+		b[bucket] = left - 1
 	}
 	return out
 }
