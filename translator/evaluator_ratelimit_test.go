@@ -166,7 +166,8 @@ type tokenBuckets map[string]uint32
 // send evaluates a request against the buckets, as Envoy's limiter takes
 // tokens (local_ratelimit_impl.cc): from each matched bucket in order of
 // slowest refill first, and stops at the first empty one, which answers
-// with its status (tokens taken before it stay taken).
+// with its status and x-envoy-ratelimited (tokens taken before it stay
+// taken).
 func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome {
 	t.Helper()
 	out := evaluate(t, rc, req)
@@ -188,6 +189,7 @@ func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req req
 		}
 		if left == 0 {
 			out.status, out.cluster = take.status, ""
+			setResponseHeader(&out, "x-envoy-ratelimited", "true")
 			return out
 		}
 		b[bucket] = left - 1
@@ -244,7 +246,7 @@ func TestRateLimitOutcomes(t *testing.T) {
 			switch {
 			case out.status == 0 && out.cluster == web:
 				passed++
-			case out.status == 503 && out.cluster == "":
+			case out.status == 503 && out.cluster == "" && out.responseHeaders["x-envoy-ratelimited"] == "true":
 				limited++
 			default:
 				t.Fatalf("%s %s from %s: %+v, want forwarded to %s or 503", c.golden, c.authority, c.client, out, web)
