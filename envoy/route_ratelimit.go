@@ -132,11 +132,12 @@ func clientActions(name string, exempt []netip.Prefix) []*routev3.RateLimit_Acti
 	return append(actions, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddress_{RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}})
 }
 
-// fillInterval spreads requests per period over the shortest interval
-// Envoy takes (50 ms) that still gives a whole number of tokens: 10 per
-// second is 1 every 100 ms, 7 per second 7 every second, 100 per second
-// 5 every 50 ms. The average rate is exact; finer refills are closer to
-// nginx, which lets a request through as soon as 1/rate has passed.
+// fillInterval writes requests per period as a token bucket Envoy takes:
+// a fill_interval of at least 50 ms with a whole number of tokens per
+// fill, the shortest such (10 per second is 1 every 100 ms, 7 per second
+// 7 every second, 100 per second 5 every 50 ms). Envoy's bucket refills
+// continuously at tokens_per_fill / fill_interval, as nginx drains its
+// excess continuously, so only that ratio matters, and it is exact.
 func fillInterval(requests uint32, period time.Duration) (time.Duration, uint32) {
 	ms := uint64(period / time.Millisecond)
 	d := gcd(uint64(requests), ms)

@@ -53,7 +53,11 @@ func rateLimitEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 		if i < 0 {
 			continue
 		}
-		tb := c.GetDescriptors()[i].GetTokenBucket()
+		d := c.GetDescriptors()[i]
+		if d.GetShadowMode() {
+			t.Fatalf("a descriptor in shadow mode, which this evaluator does not follow: %v", d)
+		}
+		tb := d.GetTokenBucket()
 		if tb.GetMaxTokens() == 0 || tb.GetFillInterval().AsDuration() < 50*time.Millisecond {
 			t.Fatalf("a token bucket Envoy would refuse: %v", tb)
 		}
