@@ -233,6 +233,8 @@ func TestRateLimitOutcomes(t *testing.T) {
 		{"annotation-limit-allowlist", "app.example.com", "2001:db8::1", unlimited},
 		{"annotation-limit-allowlist", "app.example.com", "2001:db9::1", 26},
 		{"annotation-limit-allowlist", "app.example.com", "203.0.113.7", 26},
+		{"annotation-limit-allowlist-invalid", "app.example.com", "10.1.2.3", unlimited},
+		{"annotation-limit-allowlist-invalid", "app.example.com", "203.0.113.7", 26},
 		{"annotation-limit-allowlist", "both.example.com", "10.1.2.3", unlimited},
 		{"annotation-limit-allowlist", "both.example.com", "203.0.113.7", 26},
 	}
