@@ -20,12 +20,13 @@ import (
 const LocalRateLimitFilter = "envoy.filters.http.local_ratelimit"
 
 // The descriptor entries of a client's bucket: which limit (RequestBucket
-// Name), that the client is not exempt, and the client's address.
+// Name), that the client is not exempt, and the client's address (the key
+// Envoy's remote_address action writes).
 const (
-	RateLimitKey          = "limit"
-	RateLimitLimitedKey   = "exempt"
-	RateLimitLimitedValue = "no"
-	RateLimitClientKey    = "remote_address"
+	rateLimitKey         = "limit"
+	rateLimitExemptKey   = "exempt"
+	rateLimitExemptValue = "no"
+	rateLimitClientKey   = "remote_address"
 )
 
 // RateLimitClients is how many client addresses one bucket of a route
@@ -34,7 +35,8 @@ const (
 // ingress-nginx's 5 MB limit_req zone holds: 81920 states of 64 bytes.
 const RateLimitClients = 81920
 
-// rateLimitStatPrefix names the filter's stats (local_rate_limit.<prefix>.*).
+// rateLimitStatPrefix roots the filter's stats, the same on every route
+// (<prefix>.http_local_rate_limit.*), so that they add up per Envoy.
 const rateLimitStatPrefix = "route_rate_limit"
 
 // minFillInterval is the shortest fill_interval Envoy takes.
@@ -101,11 +103,11 @@ func rateLimitFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
 // descriptor is the bucket's descriptor, with the client's address left
 // empty: one bucket per address.
 func (b RequestBucket) descriptor(exempt bool) *ratelimitv3.LocalRateLimitDescriptor {
-	entries := []*ratelimitv3.RateLimitDescriptor_Entry{{Key: RateLimitKey, Value: b.Name}}
+	entries := []*ratelimitv3.RateLimitDescriptor_Entry{{Key: rateLimitKey, Value: b.Name}}
 	if exempt {
-		entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: RateLimitLimitedKey, Value: RateLimitLimitedValue})
+		entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: rateLimitExemptKey, Value: rateLimitExemptValue})
 	}
-	entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: RateLimitClientKey})
+	entries = append(entries, &ratelimitv3.RateLimitDescriptor_Entry{Key: rateLimitClientKey})
 	interval, tokens := fillInterval(b.Requests, b.Period)
 	return &ratelimitv3.LocalRateLimitDescriptor{Entries: entries, TokenBucket: &typev3.TokenBucket{
 		MaxTokens:     b.MaxTokens,
@@ -116,7 +118,7 @@ func (b RequestBucket) descriptor(exempt bool) *ratelimitv3.LocalRateLimitDescri
 
 func clientActions(name string, exempt []netip.Prefix) []*routev3.RateLimit_Action {
 	actions := []*routev3.RateLimit_Action{{ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{
-		DescriptorKey: RateLimitKey, DescriptorValue: name,
+		DescriptorKey: rateLimitKey, DescriptorValue: name,
 	}}}}
 	if len(exempt) > 0 {
 		ranges := make([]*xdscorev3.CidrRange, len(exempt))
@@ -125,7 +127,7 @@ func clientActions(name string, exempt []netip.Prefix) []*routev3.RateLimit_Acti
 			ranges[i] = &xdscorev3.CidrRange{AddressPrefix: r.AddressPrefix, PrefixLen: r.PrefixLen}
 		}
 		actions = append(actions, &routev3.RateLimit_Action{ActionSpecifier: &routev3.RateLimit_Action_RemoteAddressMatch_{RemoteAddressMatch: &routev3.RateLimit_Action_RemoteAddressMatch{
-			DescriptorKey: RateLimitLimitedKey, DescriptorValue: RateLimitLimitedValue,
+			DescriptorKey: rateLimitExemptKey, DescriptorValue: rateLimitExemptValue,
 			AddressMatcher: &matcherv3.AddressMatcher{Ranges: ranges, InvertMatch: true},
 		}}})
 	}

@@ -72,7 +72,7 @@ func TestRateLimitRoute(t *testing.T) {
 		t.Errorf("filter = %v, want enforced on all, per Envoy, no default bucket, 503", &cfg)
 	}
 	d := cfg.GetDescriptors()
-	if len(d) != 1 || len(d[0].GetEntries()) != 3 || d[0].GetEntries()[2].GetKey() != RateLimitClientKey || d[0].GetEntries()[2].GetValue() != "" {
+	if len(d) != 1 || len(d[0].GetEntries()) != 3 || d[0].GetEntries()[2].GetKey() != rateLimitClientKey || d[0].GetEntries()[2].GetValue() != "" {
 		t.Errorf("descriptors = %v, want one per client", d)
 	}
 	if a := cfg.GetRateLimits(); len(a) != 1 || len(a[0].GetActions()) != 3 || !a[0].GetActions()[1].GetRemoteAddressMatch().GetAddressMatcher().GetInvertMatch() {
