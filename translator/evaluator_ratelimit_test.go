@@ -163,17 +163,31 @@ func cmpOr(v, def string) string {
 	return v
 }
 
-// tokenBuckets are the buckets of one instant: requests sent together,
-// with no time for a refill.
-type tokenBuckets map[string]uint32
+// tokenBuckets are the clients' buckets over time, as Envoy v1.40 keeps
+// them (RateLimitTokenBucket): a bucket starts full, refills continuously
+// at tokens_per_fill / fill_interval up to max_tokens, and a request
+// needs a whole token. now is the time requests are sent at; requests
+// sent without moving it arrive together.
+type tokenBuckets struct {
+	now     time.Duration
+	buckets map[string]*tokenBucket
+}
+
+type tokenBucket struct {
+	tokens float64
+	at     time.Duration
+}
 
 // send evaluates a request against the buckets, as Envoy's limiter takes
 // tokens (local_ratelimit_impl.cc): from each matched bucket in order of
 // slowest refill first, and stops at the first empty one, which answers
 // with its status and x-envoy-ratelimited (tokens taken before it stay
 // taken).
-func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome {
+func (b *tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome {
 	t.Helper()
+	if b.buckets == nil {
+		b.buckets = map[string]*tokenBucket{}
+	}
 	out := evaluate(t, rc, req)
 	takes := slices.Clone(out.rateLimits)
 	slices.SortStableFunc(takes, func(x, y bucketTake) int {
@@ -186,17 +200,20 @@ func (b tokenBuckets) send(t *testing.T, rc *routev3.RouteConfiguration, req req
 		return 0
 	})
 	for _, take := range takes {
-		bucket := fmt.Sprintf("%p/%s", out.route, take.bucket)
-		left, seen := b[bucket]
+		key := fmt.Sprintf("%p/%s", out.route, take.bucket)
+		bk, seen := b.buckets[key]
 		if !seen {
-			left = take.maxTokens
+			bk = &tokenBucket{tokens: float64(take.maxTokens), at: b.now}
+			b.buckets[key] = bk
 		}
-		if left == 0 {
+		bk.tokens = min(float64(take.maxTokens), bk.tokens+take.perSecond*(b.now-bk.at).Seconds())
+		bk.at = b.now
+		if bk.tokens < 1 {
 			out.status, out.cluster = take.status, ""
 			setResponseHeader(&out, "x-envoy-ratelimited", "true")
 			return out
 		}
-		b[bucket] = left - 1
+		bk.tokens--
 	}
 	return out
 }
@@ -241,7 +258,7 @@ func TestRateLimitOutcomes(t *testing.T) {
 	for _, c := range cases {
 		in := readGoldenInput(t, "testdata/"+c.golden+"/input.yaml")
 		rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
-		buckets := tokenBuckets{}
+		buckets := &tokenBuckets{}
 		// Another client first: its requests take nothing from c.client's bucket.
 		for range 200 {
 			buckets.send(t, rc, request{authority: c.authority, path: "/", client: netip.MustParseAddr("198.51.100.1")})
@@ -273,7 +290,7 @@ func TestRateLimitOutcomes(t *testing.T) {
 func TestRateLimitSkipsRedirects(t *testing.T) {
 	in := readGoldenInput(t, "testdata/annotation-limit-rps/input.yaml")
 	rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
-	buckets := tokenBuckets{}
+	buckets := &tokenBuckets{}
 	for _, host := range []string{"moved.example.com", "forced.example.com"} {
 		for range 100 {
 			out := buckets.send(t, rc, request{authority: host, path: "/api", client: netip.MustParseAddr("203.0.113.7")})
@@ -300,5 +317,54 @@ func TestRateLimitProxyless(t *testing.T) {
 	}
 	if out := evaluate(t, rc, request{authority: "app.example.com", path: "/", client: netip.MustParseAddr("203.0.113.7")}); out.status != 0 || out.cluster != "default/web/80" {
 		t.Errorf("proxyless: %+v, want forwarded", out)
+	}
+}
+
+// TestRateLimitRefills: after the burst, a client gets the rate back and
+// no more, as nginx drains its excess at the rate: 10 per second is one
+// request per 100 ms, 30 per minute one per 2 s; a quiet client is back
+// to its full burst, never beyond.
+func TestRateLimitRefills(t *testing.T) {
+	client := netip.MustParseAddr("203.0.113.7")
+	for _, c := range []struct {
+		golden   string
+		burst    int
+		interval time.Duration // between two requests at the rate
+	}{
+		{"annotation-limit-rps", 51, 100 * time.Millisecond},
+		{"annotation-limit-rpm", 151, 2 * time.Second},
+		{"annotation-limit-burst-multiplier", 7, 500 * time.Millisecond},
+	} {
+		in := readGoldenInput(t, "testdata/"+c.golden+"/input.yaml")
+		rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+		b := &tokenBuckets{}
+		passed := func(n int) int {
+			ok := 0
+			for range n {
+				if out := b.send(t, rc, request{authority: "app.example.com", path: "/", client: client}); out.status == 0 {
+					ok++
+				}
+			}
+			return ok
+		}
+		if got := passed(c.burst + 10); got != c.burst {
+			t.Errorf("%s: %d passed at once, want %d", c.golden, got, c.burst)
+		}
+		b.now += c.interval * 9 / 10
+		if got := passed(5); got != 0 {
+			t.Errorf("%s: %d passed before one interval, want 0", c.golden, got)
+		}
+		b.now += c.interval/10 + time.Millisecond
+		if got := passed(5); got != 1 {
+			t.Errorf("%s: %d passed after one interval, want 1", c.golden, got)
+		}
+		b.now += 4 * c.interval
+		if got := passed(20); got != min(4, c.burst) {
+			t.Errorf("%s: %d passed after four intervals, want %d", c.golden, got, min(4, c.burst))
+		}
+		b.now += time.Duration(c.burst*10) * c.interval
+		if got := passed(c.burst + 10); got != c.burst {
+			t.Errorf("%s: %d passed after a long quiet, want the burst %d", c.golden, got, c.burst)
+		}
 	}
 }
