@@ -50,6 +50,9 @@ type RoutePolicy struct {
 	// (route_canary.go).
 	Headers []HeaderCondition
 	Split   *Split
+	// RateLimit limits each client address's requests (local_ratelimit
+	// in the route's own chain, route_ratelimit.go); nil is no limit.
+	RateLimit *RateLimitPolicy
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a

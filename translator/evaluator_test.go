@@ -46,7 +46,10 @@ type outcome struct {
 	// random number per request.
 	split       map[string]uint32
 	splitByHash bool
-	route       *routev3.Route
+	// rateLimits are the tokens a request asks of its client's buckets
+	// (evaluator_ratelimit_test.go); tokenBuckets.send takes them.
+	rateLimits []bucketTake
+	route      *routev3.Route
 }
 
 // routeEffects follow a matched route's settings beyond its match and
@@ -100,6 +103,7 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 			if followPerFilterConfig(t, vh, r, req, &first); first.status != 0 {
 				return first
 			}
+			out.rateLimits = first.rateLimits // the tokens it took on the way
 		}
 		for _, effect := range routeEffects {
 			if out.status != 0 && out.status != 200 {

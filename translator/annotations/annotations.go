@@ -13,7 +13,7 @@
 //
 // Adding an annotation is one Entry in one of the group files
 // (routing.go, redirect.go, limits.go, access.go, backend.go, tls.go,
-// affinity.go, canary.go, passthrough.go).
+// affinity.go, canary.go, passthrough.go, ratelimit.go).
 package annotations
 
 import (
@@ -64,7 +64,7 @@ type Finding struct {
 }
 
 // groups are the Entries by concern, each in its own file.
-var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries, canaryEntries, passthroughEntries}
+var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries, canaryEntries, passthroughEntries, rateLimitEntries}
 
 // table is every Entry by key.
 var table = func() map[string]Entry {
@@ -168,4 +168,4 @@ func check(r *policy.Route) []Finding {
 type partialError struct{ error }
 
 // checks are the cross-annotation rules, each beside its group's entries.
-var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks}
+var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, rateWithoutLimit}

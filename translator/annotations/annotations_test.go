@@ -28,7 +28,7 @@ func TestParseRefusesSnippetsAndUnimplementedGuards(t *testing.T) {
 	for _, key := range []string{
 		"configuration-snippet", "server-snippet", "auth-snippet", "stream-snippet", "some-future-snippet",
 		"auth-url", "auth-type", "auth-tls-verify-client", "satisfy", "enable-modsecurity", "modsecurity-snippet",
-		"limit-rps",
+		"limit-connections",
 	} {
 		_, found := Parse(map[string]string{NginxPrefix + key: "on"})
 		if len(found) != 1 || found[0].Kind != Refused || !found[0].Blocks {

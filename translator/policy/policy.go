@@ -39,6 +39,9 @@ type Route struct {
 	// Passthrough: the object's hosts are passed through by SNI, not
 	// terminated (passthrough.go).
 	Passthrough *Passthrough
+	// RateLimit caps each client's request rate (ratelimit.go); nil is
+	// no limit.
+	RateLimit *RateLimit
 }
 
 // Match changes how the object's paths match.
