@@ -88,6 +88,13 @@ const (
 	// IgnoredOnCanary: an annotation of a canary Ingress other than
 	// canary-*, which its requests do not follow (the main's do).
 	IgnoredOnCanary Reason = "IgnoredOnCanary"
+	// ClientCertConflict: an older Ingress already sets the host's client
+	// certificate check (auth-tls-*) differently.
+	ClientCertConflict Reason = "ClientCertConflict"
+	// ClientCertUnavailable: a client certificate check that fairway
+	// cannot put on the TLS handshake of the Ingress's hosts (a rule
+	// without a host, a host without a certificate).
+	ClientCertUnavailable Reason = "ClientCertUnavailable"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -97,7 +104,7 @@ var Reasons = []Reason{
 	InvalidHost, RegexTooLarge, InvalidPath, SecretNotFound, SecretInvalid, TLSConflict, InvalidPort, UnsupportedProtocol,
 	InvalidEndpoint, NoNodePort, InvalidSourceRange, ObjectTooLarge, UnsupportedAnnotation, RefusedAnnotation, InvalidAnnotation,
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
-	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary,
+	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary, ClientCertConflict, ClientCertUnavailable,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

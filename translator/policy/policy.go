@@ -36,6 +36,9 @@ type Route struct {
 	Affinity Affinity
 	// Canary: the object is, or asks to be, a canary (canary.go).
 	Canary *Canary
+	// ClientCert asks the object's hosts' clients for a certificate
+	// (clientcert.go).
+	ClientCert *ClientCert
 }
 
 // Match changes how the object's paths match.
