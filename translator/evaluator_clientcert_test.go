@@ -403,3 +403,25 @@ func TestClientCertFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// TestClientCertSplitsTheWildcard: a checked host that only a wildcard
+// certificate covers gets its own chain with the check; the wildcard's
+// chain answers its name with 421, and other names under the wildcard
+// stay unchecked.
+func TestClientCertSplitsTheWildcard(t *testing.T) {
+	c := newClients(t)
+	res := translateWithCA(t, "annotation-auth-tls-secret-wildcard", c.ca)
+	if out := connect(t, res, request{authority: "secure.example.com", path: "/"}); !out.handshakeRefused {
+		t.Errorf("secure.example.com without a certificate: %+v", out)
+	}
+	if out := connect(t, res, request{authority: "secure.example.com", path: "/"}, c.good.cert); out.cluster != "default/other/80" {
+		t.Errorf("secure.example.com with alice's: %+v", out)
+	}
+	if out := connect(t, res, request{authority: "www.example.com", path: "/"}); out.handshakeRefused || out.cluster != "default/web/80" {
+		t.Errorf("www.example.com without a certificate: %+v", out)
+	}
+	wild := sniTable(t, res, "www.example.com")
+	if out := evaluate(t, wild, request{scheme: "https", authority: "secure.example.com", path: "/"}); out.status != 421 {
+		t.Errorf("secure.example.com over the wildcard's connection: %+v, want 421", out)
+	}
+}
