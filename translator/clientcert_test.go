@@ -1,8 +1,16 @@
 package translator
 
 import (
+	"bytes"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"maps"
+	"math/big"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -85,5 +93,49 @@ func TestClientCertIncremental(t *testing.T) {
 		if s.GetName() == envoy.CASecretName("default", "client-ca") {
 			t.Fatal("the CA secret is still sent after the check went")
 		}
+	}
+}
+
+// TestCASecret: what a CA Secret must hold for its hosts to be served:
+// ca.crt with PEM certificates (text between them is skipped, as Envoy
+// does), and a ca.crl, when present, of PEM revocation lists.
+func TestCASecret(t *testing.T) {
+	c := newClients(t)
+	crlDER, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: time.Now(), NextUpdate: time.Now().Add(time.Hour)}, c.ca.cert, c.ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crlDER})
+	bundle := append(append([]byte("# client CA\n"), c.ca.pem()...), c.intermediate.pem()...)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: []byte{1, 2, 3}})
+	junkCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")})
+	for _, tc := range []struct {
+		name   string
+		data   map[string][]byte
+		reason Reason
+	}{
+		{"a bundle with a comment", map[string][]byte{caCertKey: bundle}, ""},
+		{"with a CRL", map[string][]byte{caCertKey: c.ca.pem(), caCRLKey: crl}, ""},
+		{"no ca.crt", map[string][]byte{"tls.crt": c.ca.pem()}, SecretInvalid},
+		{"not PEM", map[string][]byte{caCertKey: []byte("not a certificate")}, SecretInvalid},
+		{"a key in ca.crt", map[string][]byte{caCertKey: append(c.ca.pem(), keyPEM...)}, SecretInvalid},
+		{"a certificate that does not parse", map[string][]byte{caCertKey: junkCert}, SecretInvalid},
+		{"a CRL that is a certificate", map[string][]byte{caCertKey: c.ca.pem(), caCRLKey: c.ca.pem()}, SecretInvalid},
+	} {
+		s := &corev1.Secret{Data: tc.data}
+		secret, reason, err := caSecret(s, "default", "ca")
+		if reason != tc.reason || (err == nil) != (tc.reason == "") {
+			t.Errorf("%s: reason %q, %v; want %q", tc.name, reason, err, tc.reason)
+			continue
+		}
+		if err == nil {
+			v := secret.GetValidationContext()
+			if secret.GetName() != "default/ca/ca" || !bytes.Equal(v.GetTrustedCa().GetInlineBytes(), tc.data[caCertKey]) || !bytes.Equal(v.GetCrl().GetInlineBytes(), tc.data[caCRLKey]) {
+				t.Errorf("%s: secret %v", tc.name, secret)
+			}
+		}
+	}
+	if _, reason, _ := caSecret(nil, "default", "ca"); reason != SecretNotFound {
+		t.Errorf("a missing Secret: %q, want SecretNotFound", reason)
 	}
 }
