@@ -393,7 +393,7 @@ func TestClientCertStaysOnItsHost(t *testing.T) {
 func TestClientCertFailsClosed(t *testing.T) {
 	for _, golden := range []string{"annotation-auth-tls-secret-missing", "annotation-auth-tls-secret-invalid"} {
 		res := translateGolden(t, golden)
-		for _, host := range []string{"shop.example.com", "admin.example.com", "bad.example.com"} {
+		for _, host := range []string{"shop.example.com", "admin.example.com", "bad.example.com", "nons.example.com"} {
 			if fc := sniChain(res, host); fc != nil {
 				t.Errorf("%s: %s has https chain %s", golden, host, fc.GetName())
 			}

@@ -30,14 +30,14 @@ func clientCert(r *policy.Route) *policy.ClientCert {
 	return r.ClientCert
 }
 
-// parseClientCertSecret reads "namespace/name", or "name" in the
-// Ingress's own namespace, which the translator fills in.
+// parseClientCertSecret reads "namespace/name"; ingress-nginx denies a
+// value without the namespace (k8s.ParseNameNS), and so does fairway.
 func parseClientCertSecret(value string, r *policy.Route) error {
 	ns, name, found := strings.Cut(value, "/")
 	if !found {
-		ns, name = "", value
+		return errors.New(`want "namespace/name" of a Secret`)
 	}
-	if found && !isDNSLabel(ns) {
+	if !isDNSLabel(ns) {
 		return fmt.Errorf("namespace %q is not a DNS label", ns)
 	}
 	if !isSecretName(name) {

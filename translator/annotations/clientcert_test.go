@@ -25,18 +25,17 @@ func TestParseClientCert(t *testing.T) {
 }
 
 // TestParseClientCertDefaults: the Secret alone is verify on, depth 1, no
-// certificate upstream; a name without a namespace is left for the
-// translator to put in the Ingress's.
+// certificate upstream.
 func TestParseClientCertDefaults(t *testing.T) {
-	r, found := Parse(map[string]string{NginxPrefix + "auth-tls-secret": "ca-secret"})
+	r, found := Parse(map[string]string{NginxPrefix + "auth-tls-secret": "apps/ca-secret"})
 	c := r.ClientCert
-	if len(found) != 0 || c == nil || c.SecretNamespace != "" || c.SecretName != "ca-secret" || c.Verify != policy.VerifyOn || c.PassCertificate {
+	if len(found) != 0 || c == nil || c.SecretNamespace != "apps" || c.SecretName != "ca-secret" || c.Verify != policy.VerifyOn || c.PassCertificate {
 		t.Fatalf("got %+v, %+v", c, found)
 	}
 	if !c.Asks() || c.MaxDepth() != 1 {
 		t.Errorf("Asks %v, MaxDepth %d; want true, 1", c.Asks(), c.MaxDepth())
 	}
-	off, _ := Parse(map[string]string{NginxPrefix + "auth-tls-secret": "ca-secret", NginxPrefix + "auth-tls-verify-client": "off"})
+	off, _ := Parse(map[string]string{NginxPrefix + "auth-tls-secret": "apps/ca-secret", NginxPrefix + "auth-tls-verify-client": "off"})
 	if off.ClientCert.Asks() {
 		t.Error("verify off asks for a certificate")
 	}
@@ -51,6 +50,7 @@ func TestParseClientCertMalformed(t *testing.T) {
 		blocks     bool
 	}{
 		{"auth-tls-secret", "", true},
+		{"auth-tls-secret", "ca-secret", true},
 		{"auth-tls-secret", "a/b/c", true},
 		{"auth-tls-secret", "Default/ca", true},
 		{"auth-tls-secret", "/ca", true},

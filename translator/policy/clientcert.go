@@ -8,7 +8,8 @@ type ClientCert struct {
 	// SecretNamespace and SecretName name the Secret holding the CA
 	// bundle (key ca.crt) and, optionally, a revocation list (ca.crl).
 	// An empty name means auth-tls-secret was not given, and the other
-	// fields do nothing, as in ingress-nginx.
+	// fields do nothing, as in ingress-nginx. An empty namespace is the
+	// object's own.
 	SecretNamespace, SecretName string
 	Verify                      ClientVerify
 	// Depth is the longest chain accepted, leaf excluded and trust anchor
