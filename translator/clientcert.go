@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -33,8 +32,11 @@ const (
 	caCRLKey  = "ca.crl"
 )
 
-// clientCertAnnotation is the key a client certificate Problem names.
-const clientCertAnnotation = annotations.NginxPrefix + "auth-tls-secret"
+// clientCertKey is the key a client certificate Problem names, as the
+// Ingress writes it.
+func (st *ingressState) clientCertKey() string {
+	return annotations.WrittenKey(st.obj.Annotations, "auth-tls-secret")
+}
 
 // clientCertHostless: a check on an Ingress with a rule or default
 // backend without a host cannot be put on a handshake (no SNI picks those
@@ -73,7 +75,7 @@ func (t *translation) clientCerts(ings []*ingressState, c *tlsConfig) {
 			case !taken:
 				claims[host] = hostClaim{cert: cert, owner: st}
 			case prev.cert != cert:
-				t.problems.add(st.ref, ClientCertConflict, "metadata.annotations[%s]: host %q already checks client certificates as Ingress %s sets, which is older; this Ingress's auth-tls-* annotations are ignored for it", clientCertAnnotation, host, prev.owner.ref.NamespacedName())
+				t.problems.add(st.ref, ClientCertConflict, "metadata.annotations[%s]: host %q already checks client certificates as Ingress %s sets, which is older; this Ingress's auth-tls-* annotations are ignored for it", st.clientCertKey(), host, prev.owner.ref.NamespacedName())
 			}
 		}
 	}
@@ -110,7 +112,7 @@ func (t *translation) putClientAuth(c *tlsConfig, host string, cl hostClaim, ca 
 	}
 	if secret == "" {
 		if cl.cert.Verify != policy.VerifyOff {
-			t.problems.add(cl.owner.ref, ClientCertUnavailable, "metadata.annotations[%s]: host %q has no certificate, so no TLS handshake can check its clients; it is not served over HTTPS, and plain HTTP redirects to https", clientCertAnnotation, host)
+			t.problems.add(cl.owner.ref, ClientCertUnavailable, "metadata.annotations[%s]: host %q has no certificate, so no TLS handshake can check its clients; it is not served over HTTPS, and plain HTTP redirects to https", cl.owner.clientCertKey(), host)
 		}
 		return
 	}
@@ -147,7 +149,7 @@ func (t *translation) checkCA(st *ingressState, cert policy.ClientCert, claims m
 		}
 	}
 	slices.Sort(owned)
-	t.problems.add(st.ref, reason, "metadata.annotations[%s]: %v; the client certificate check cannot be made, so %s", clientCertAnnotation, err, strings.TrimPrefix(noHTTPS(owned), "clients whose SNI matches no host get no default certificate"))
+	t.problems.add(st.ref, reason, "metadata.annotations[%s]: %v; the client certificate check cannot be made, so %s", st.clientCertKey(), err, noHTTPS(owned))
 	return nil
 }
 

@@ -397,6 +397,14 @@ func TestClientCertFailsClosed(t *testing.T) {
 			if fc := sniChain(res, host); fc != nil {
 				t.Errorf("%s: %s has https chain %s", golden, host, fc.GetName())
 			}
+			for _, rc := range res.Routes {
+				if rc.GetName() == envoy.HTTPRouteConfig {
+					continue
+				}
+				if vh := findVirtualHost(rc, host); vh != nil && vh.GetName() == host {
+					t.Errorf("%s: https table %s serves %s", golden, rc.GetName(), host)
+				}
+			}
 		}
 		if out := connect(t, res, request{authority: "api.example.com", path: "/"}); out.handshakeRefused || out.cluster == "" {
 			t.Errorf("%s: api.example.com lost its HTTPS: %+v", golden, out)
@@ -423,5 +431,14 @@ func TestClientCertSplitsTheWildcard(t *testing.T) {
 	wild := sniTable(t, res, "www.example.com")
 	if out := evaluate(t, wild, request{scheme: "https", authority: "secure.example.com", path: "/"}); out.status != 421 {
 		t.Errorf("secure.example.com over the wildcard's connection: %+v, want 421", out)
+	}
+	// broken.example.com's CA is missing: its SNI falls to the wildcard's
+	// chain, which answers as the wildcard, never with broken's backend.
+	out := connect(t, res, request{authority: "broken.example.com", path: "/"})
+	if out.cluster == "default/other/80" {
+		t.Errorf("broken.example.com (CA missing) reached its backend without a check: %+v", out)
+	}
+	if vh := findVirtualHost(wild, "broken.example.com"); vh != nil && vh.GetName() == "broken.example.com" {
+		t.Error("the wildcard's table serves broken.example.com's own virtual host")
 	}
 }

@@ -133,7 +133,7 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		return st
 	}
 	if clientCertHostless(st) {
-		ps.add(st.ref, ClientCertUnavailable, "metadata.annotations[%s]: the Ingress has a rule or default backend without a host, which no TLS handshake can check client certificates for; the Ingress is not served", clientCertAnnotation)
+		ps.add(st.ref, ClientCertUnavailable, "metadata.annotations[%s]: the Ingress has a rule or default backend without a host, which no TLS handshake can check client certificates for; the Ingress is not served", st.clientCertKey())
 		st.problems = ps
 		return st
 	}
