@@ -64,7 +64,7 @@ type hostClaim struct {
 func (t *translation) clientCerts(ings []*ingressState, c *tlsConfig) {
 	claims := map[string]hostClaim{}
 	for _, st := range ings {
-		cert := *st.policy.ClientCert
+		cert := *st.clientCert()
 		cert.ErrorPage = ""
 		if cert.SecretNamespace == "" {
 			cert.SecretNamespace = st.obj.Namespace
@@ -239,8 +239,11 @@ func clientCertChanged(prev, next *ingressState) bool {
 		!slices.Equal(prev.hostNames(), next.hostNames())
 }
 
+// clientCert is the Ingress's check; a canary's is ignored (and
+// reported IgnoredOnCanary), as ingress-nginx ignores a canary's
+// annotations other than its canary-*, balancing and affinity ones.
 func (st *ingressState) clientCert() *policy.ClientCert {
-	if st == nil || st.policy == nil {
+	if st == nil || st.policy == nil || st.isCanary() {
 		return nil
 	}
 	return st.policy.ClientCert
