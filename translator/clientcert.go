@@ -117,7 +117,9 @@ func (t *translation) putClientAuth(c *tlsConfig, host string, cl hostClaim, ca 
 		return
 	}
 	c.hostSecret[host] = secret
-	c.secrets[ca.Name] = ca
+	if cl.cert.Verify != policy.VerifyOff { // off asks for no certificate: the CA is not sent
+		c.secrets[ca.Name] = ca
+	}
 	c.clientAuth[host] = &envoy.ClientAuth{
 		CASecret:        ca.Name,
 		Verify:          envoyVerify[cl.cert.Verify],

@@ -86,6 +86,13 @@ func TestNginxE2EAuthTLS(t *testing.T) {
 		if res.err != nil {
 			t.Fatal(res.err)
 		}
+		caSent := false
+		for _, s := range res.Secrets {
+			caSent = caSent || s.GetName() == envoy.CASecretName(ns, host)
+		}
+		if caSent != tc.refusedWithout { // every case but "off" asks for a certificate
+			t.Errorf("%s: the CA secret sent %v, want %v", tc.source, caSent, tc.refusedWithout)
+		}
 		without := connect(t, res, request{authority: host, path: "/"})
 		if without.handshakeRefused != tc.refusedWithout {
 			t.Errorf("%s: without a certificate: refused %v, want %v", tc.source, without.handshakeRefused, tc.refusedWithout)
