@@ -69,7 +69,7 @@ func (x *HTTPSListenerEncoder) sizes(c TLSChain) chainSizes {
 	z.hcm = len(x.hcmHead) + sizeMessage(3, z.rds)
 	z.typed = sizeString(1, hcmTypeURL) + sizeMessage(2, z.hcm)
 	z.filter = sizeString(1, edgeHCMFilter) + sizeMessage(4, z.typed)
-	z.socket = x.socket(c.Secret)
+	z.socket = x.socket(c)
 	z.chain = sizeMessage(3, z.filter) + sizeMessage(6, len(z.socket)) + sizeString(7, FilterChainName(c))
 	if len(c.ServerNames) > 0 {
 		z.chain += sizeMessage(1, z.match)
@@ -107,13 +107,17 @@ func appendTagLen(b []byte, num wire, n int) []byte {
 	return protowire.AppendVarint(protowire.AppendTag(b, num, protowire.BytesType), uint64(n))
 }
 
-// socket is the encoded downstream TLS transport socket of a secret, one
-// per secret: many hosts share one.
-func (x *HTTPSListenerEncoder) socket(secret string) []byte {
-	s, ok := x.sockets[secret]
+// socket is the encoded downstream TLS transport socket of a chain, one
+// per secret: many hosts share one. A chain that checks client
+// certificates (rare) has its own, encoded each time.
+func (x *HTTPSListenerEncoder) socket(c TLSChain) []byte {
+	if c.ClientAuth.asks() {
+		return marshalOrPanic(chainSocket(c))
+	}
+	s, ok := x.sockets[c.Secret]
 	if !ok {
-		s = marshalOrPanic(downstreamTLS(secret))
-		x.sockets[secret] = s
+		s = marshalOrPanic(downstreamTLS(c.Secret))
+		x.sockets[c.Secret] = s
 	}
 	return s
 }

@@ -10,7 +10,8 @@ import (
 // TestHTTPSListenerEncoder: the encoder's bytes are proto.Marshal's of
 // HTTPSListener, for listeners of no chain, a default chain only, and many
 // SNI chains sharing Secrets, with and without the PROXY protocol, trusted
-// hops and an access log.
+// hops and an access log, and with chains that check client certificates
+// (each verify mode) among them.
 func TestHTTPSListenerEncoder(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
 	options := []struct {
@@ -27,7 +28,12 @@ func TestHTTPSListenerEncoder(t *testing.T) {
 			if r.IntN(4) == 0 {
 				host = "*." + host
 			}
-			chains = append(chains, TLSChain{Secret: fmt.Sprintf("ns/s%d", r.IntN(3)), ServerNames: []string{host}, RouteConfig: HTTPSHostRouteConfig(host)})
+			c := TLSChain{Secret: fmt.Sprintf("ns/s%d", r.IntN(3)), ServerNames: []string{host}, RouteConfig: HTTPSHostRouteConfig(host)}
+			if r.IntN(5) == 0 {
+				modes := []ClientVerify{ClientVerifyOn, ClientVerifyOff, ClientVerifyOptional, ClientVerifyOptionalNoCA}
+				c.ClientAuth = &ClientAuth{CASecret: fmt.Sprintf("ns/ca%d/ca", r.IntN(2)), Verify: modes[r.IntN(len(modes))], MaxDepth: uint32(1 + r.IntN(3))}
+			}
+			chains = append(chains, c)
 		}
 		if r.IntN(2) == 0 {
 			chains = append(chains, TLSChain{Secret: "ns/default", RouteConfig: HTTPSRouteConfig})

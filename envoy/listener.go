@@ -158,6 +158,9 @@ type TLSChain struct {
 	Secret      string
 	ServerNames []string
 	RouteConfig string
+	// ClientAuth checks client certificates on this chain (clientcert.go);
+	// nil for none, which is most chains.
+	ClientAuth *ClientAuth
 }
 
 // HTTPSListener terminates TLS on port, picking the chain by SNI (read by
@@ -177,7 +180,7 @@ func HTTPSListener(name, address string, port uint32, chains []TLSChain, log Log
 		fc := &listenerv3.FilterChain{
 			Name:            FilterChainName(c),
 			Filters:         []*listenerv3.Filter{HTTPConnectionManager(name, c.RouteConfig, log, ca)},
-			TransportSocket: downstreamTLS(c.Secret),
+			TransportSocket: chainSocket(c),
 		}
 		if len(c.ServerNames) > 0 {
 			fc.FilterChainMatch = &listenerv3.FilterChainMatch{ServerNames: c.ServerNames}
@@ -190,13 +193,20 @@ func HTTPSListener(name, address string, port uint32, chains []TLSChain, log Log
 // downstreamTLS terminates TLS with the SDS secret and offers HTTP/2 and
 // HTTP/1.1 by ALPN; the connection manager's codec follows the choice.
 func downstreamTLS(secret string) *corev3.TransportSocket {
-	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+	return downstreamTLSContext(downstreamContext(secret))
+}
+
+func downstreamContext(secret string) *tlsv3.DownstreamTlsContext {
+	return &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
 		AlpnProtocols: []string{"h2", "http/1.1"},
 		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{
 			Name:      secret,
 			SdsConfig: adsSource(),
 		}},
 	}}
+}
+
+func downstreamTLSContext(ctx *tlsv3.DownstreamTlsContext) *corev3.TransportSocket {
 	return &corev3.TransportSocket{
 		Name:       edgeTLSSocket,
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},

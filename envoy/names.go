@@ -149,6 +149,12 @@ func L4ListenerName(address string, port int32, udp bool) string {
 // keeps two Ingresses' certificates apart.
 func SecretName(namespace, name string) string { return namespace + "/" + name }
 
+// CASecretName names the SDS secret of the trusted CAs in a Secret
+// (auth-tls-secret): the Secret's name with "/ca", since one Secret may
+// hold both a certificate and a CA (ingress-nginx allows it), and a
+// Secret's name has no "/".
+func CASecretName(namespace, name string) string { return SecretName(namespace, name) + "/ca" }
+
 // GRPCServerListenerPrefix is the start of the listener name an
 // xDS-enabled gRPC server asks for: its bootstrap's
 // server_listener_resource_name_template with the listening address in

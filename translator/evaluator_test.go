@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"crypto/x509"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -19,6 +20,9 @@ type request struct {
 	headers   map[string]string
 	client    netip.Addr // the client address Envoy trusts
 	bodySize  int64      // the request body's length in bytes
+	// peer is the client certificate the TLS connection was accepted
+	// with (evaluator_clientcert_test.go); nil for none.
+	peer *x509.Certificate
 }
 
 // outcome is what Envoy does with a request, as far as the route table
@@ -50,6 +54,10 @@ type outcome struct {
 	// (evaluator_ratelimit_test.go); tokenBuckets.send takes them.
 	rateLimits []bucketTake
 	route      *routev3.Route
+	// handshakeRefused: the https chain refused the client's TLS handshake
+	// (a client certificate it requires, or one its CA did not sign), so
+	// no request was made (evaluator_clientcert_test.go).
+	handshakeRefused bool
 }
 
 // routeEffects follow a matched route's settings beyond its match and

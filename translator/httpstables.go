@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"bytes"
 	"maps"
 	"slices"
 	"strings"
@@ -143,6 +144,9 @@ func (e *Engine) rebuildHTTPSTables() {
 			e.https[host] = t
 		}
 		t.misdirected(e.misdirectedDomains(host, under))
+		if tail := chainTail(ch); !bytes.Equal(tail, t.table.tail) {
+			t.table.tail, t.table.res = tail, nil // headers changed: compose afresh
+		}
 		if host == "" || isWildcard(host) {
 			shared = append(shared, host)
 		} else {

@@ -151,6 +151,11 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		st.problems = ps
 		return st
 	}
+	if clientCertHostless(st) {
+		ps.add(st.ref, ClientCertUnavailable, "metadata.annotations[%s]: the Ingress has a rule or default backend without a host, which no TLS handshake can check client certificates for; the Ingress is not served", st.clientCertKey())
+		st.problems = ps
+		return st
+	}
 	if msg := opts.Limits.aliasesTooLarge(ing, st.policy); msg != "" {
 		ps.add(st.ref, ObjectTooLarge, "%s", msg)
 		st.problems = ps
@@ -248,7 +253,7 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	if prev.hasDefault() || next.hasDefault() {
 		e.dirty.defaults = true
 	}
-	if tlsAffected(prev, next) {
+	if tlsAffected(prev, next) || clientCertChanged(prev, next) {
 		e.dirty.tls = true
 		e.markPassthroughTLS(prev)
 		e.markPassthroughTLS(next)

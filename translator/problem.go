@@ -100,6 +100,13 @@ const (
 	// passed through (no host, a wildcard host, no backend, no source
 	// let in).
 	InvalidPassthrough Reason = "InvalidPassthrough"
+	// ClientCertConflict: an older Ingress already sets the host's client
+	// certificate check (auth-tls-*) differently.
+	ClientCertConflict Reason = "ClientCertConflict"
+	// ClientCertUnavailable: a client certificate check that fairway
+	// cannot put on the TLS handshake of the Ingress's hosts (a rule
+	// without a host, a host without a certificate).
+	ClientCertUnavailable Reason = "ClientCertUnavailable"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -111,6 +118,7 @@ var Reasons = []Reason{
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
 	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary,
 	PassthroughConflict, IgnoredOnPassthrough, InvalidPassthrough,
+	ClientCertConflict, ClientCertUnavailable,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

@@ -16,6 +16,10 @@ type routeTable struct {
 	parts []*Resource // the encoded virtual hosts, in order
 	ends  []int       // where each part's field ends in res.Bytes
 	res   *Resource
+	// tail replaces the shared encoding after the virtual hosts: a chain
+	// that checks client certificates sets headers for its host
+	// (clientcert.go); nil for the shared one.
+	tail []byte
 }
 
 // compose encodes the table of parts (sorted by host), reusing the previous
@@ -26,6 +30,9 @@ func (t *routeTable) compose(parts []*Resource) *Resource {
 		return t.res // the same virtual hosts: the same bytes, not copied again
 	}
 	head, tail := routeConfigParts(t.name)
+	if t.tail != nil {
+		tail = t.tail
+	}
 	size := len(head) + len(tail)
 	for _, vh := range parts {
 		size += protowire.SizeTag(2) + protowire.SizeBytes(len(vh.Bytes))

@@ -25,6 +25,11 @@ type tlsConfig struct {
 	secrets map[string]*tlsv3.Secret
 	// checked caches Secret validation across translations.
 	checked map[nsName]secretMemo
+	// clientAuth is the client certificate check of each TLS host that
+	// has one; closed are the hosts whose check cannot be made, which get
+	// no HTTPS (clientcert.go).
+	clientAuth map[string]*envoy.ClientAuth
+	closed     map[string]bool
 }
 
 // secretMemo is a Secret's validation, valid while the object is the same.
@@ -44,7 +49,8 @@ type secretCheck struct {
 // the older one's and the newer gets a TLSConflict. A missing or invalid
 // Secret costs only the hosts of that entry their HTTPS.
 func (t *translation) tlsHosts(served []*networkingv1.Ingress, checked map[nsName]secretMemo) *tlsConfig {
-	c := &tlsConfig{hostSecret: map[string]string{}, secrets: map[string]*tlsv3.Secret{}, checked: checked}
+	c := &tlsConfig{hostSecret: map[string]string{}, secrets: map[string]*tlsv3.Secret{}, checked: checked,
+		clientAuth: map[string]*envoy.ClientAuth{}, closed: map[string]bool{}}
 	owner := map[string]ObjectRef{}
 	for _, ing := range served {
 		ref := ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
@@ -149,7 +155,7 @@ func (c *tlsConfig) chains() []envoy.TLSChain {
 	hosts := slices.Sorted(maps.Keys(c.hostSecret))
 	out := make([]envoy.TLSChain, 0, len(hosts)+1)
 	for _, host := range hosts {
-		out = append(out, envoy.TLSChain{Secret: c.hostSecret[host], ServerNames: []string{host}, RouteConfig: envoy.HTTPSHostRouteConfig(host)})
+		out = append(out, envoy.TLSChain{Secret: c.hostSecret[host], ServerNames: []string{host}, RouteConfig: envoy.HTTPSHostRouteConfig(host), ClientAuth: c.clientAuth[host]})
 	}
 	if c.defaultSecret != "" {
 		out = append(out, envoy.TLSChain{Secret: c.defaultSecret, RouteConfig: envoy.HTTPSRouteConfig})
@@ -162,6 +168,9 @@ func (c *tlsConfig) chains() []envoy.TLSChain {
 // catch-all is always there, since rules without a host apply to every host,
 // and a default certificate (the spec's wildcard) covers every host.
 func (c *tlsConfig) covers(host string) bool {
+	if c.closed[host] {
+		return false
+	}
 	if host == "" || c.defaultSecret != "" {
 		return true
 	}
@@ -194,17 +203,23 @@ type tlsState struct {
 // https claim holds and at least one certificate is usable.
 func (e *Engine) recomputeTLS() error {
 	var withTLS []*networkingv1.Ingress
+	var withClientCert []*ingressState
 	for _, st := range e.ingresses {
 		if st.served && st.hasTLS() && !st.isPassthrough() {
 			withTLS = append(withTLS, st.obj)
 		}
+		if st.served && st.clientCert() != nil {
+			withClientCert = append(withClientCert, st)
+		}
 	}
 	slices.SortFunc(withTLS, func(a, b *networkingv1.Ingress) int { return compareAge(&a.ObjectMeta, &b.ObjectMeta) })
+	slices.SortFunc(withClientCert, func(a, b *ingressState) int { return compareAge(&a.obj.ObjectMeta, &b.obj.ObjectMeta) })
 	t := e.scope()
 	next := tlsState{secrets: map[string]*corev1.Secret{}}
 	if e.claims.httpsWon {
 		next.config = t.tlsHosts(withTLS, e.secretChecks)
 		next.pass = t.passthroughChains(e.passHosts, next.config, withTLS)
+		t.clientCerts(withClientCert, next.config)
 		next.chains = next.config.chains()
 		next.port = uint32(e.opts.HTTPSPort)
 	}
@@ -241,7 +256,8 @@ func (e *Engine) recomputeTLS() error {
 }
 
 func sameChain(a, b envoy.TLSChain) bool {
-	return a.Secret == b.Secret && a.RouteConfig == b.RouteConfig && slices.Equal(a.ServerNames, b.ServerNames)
+	return a.Secret == b.Secret && a.RouteConfig == b.RouteConfig && slices.Equal(a.ServerNames, b.ServerNames) &&
+		(a.ClientAuth == b.ClientAuth || a.ClientAuth != nil && b.ClientAuth != nil && *a.ClientAuth == *b.ClientAuth)
 }
 
 // replaceSecrets puts the secrets the chains use, encoding only those whose
@@ -269,8 +285,10 @@ func (e *Engine) replaceSecrets(next tlsState) error {
 	return nil
 }
 
-// secretKey is the Secret behind an SDS name (see envoy.SecretName).
+// secretKey is the Secret behind an SDS name (see envoy.SecretName and
+// envoy.CASecretName).
 func secretKey(sdsName string) nsName {
-	ns, name, _ := strings.Cut(sdsName, "/")
+	ns, rest, _ := strings.Cut(sdsName, "/")
+	name, _, _ := strings.Cut(rest, "/")
 	return nsName{ns, name}
 }

@@ -229,7 +229,11 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 		n++
 	}
 	t := hostRoutes{table: make([]envoy.RouteSpec, 0, n), refs: make([]Ref, 0, n)}
+	clientCert := e.asksClientCert(host)
 	add := func(r envoy.RouteSpec, plain string, want tlsWant) {
+		if clientCert {
+			want = wantAlways // the check is on https only
+		}
 		if plain != "" {
 			if t.plains == nil {
 				t.plains = map[int]string{}

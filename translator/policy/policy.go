@@ -42,6 +42,9 @@ type Route struct {
 	// RateLimit caps each client's request rate (ratelimit.go); nil is
 	// no limit.
 	RateLimit *RateLimit
+	// ClientCert asks the object's hosts' clients for a certificate
+	// (clientcert.go).
+	ClientCert *ClientCert
 }
 
 // Match changes how the object's paths match.

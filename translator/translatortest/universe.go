@@ -178,6 +178,7 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 	}
 	u.tlsRedirect(ing)
 	u.passthrough(ing)
+	u.clientCert(ing)
 	return ing
 }
 
@@ -196,6 +197,26 @@ func (u *Universe) passthrough(ing *networkingv1.Ingress) {
 	for _, rule := range ing.Spec.Rules {
 		rule.HTTP.Paths[0].Path = "/"
 	}
+}
+
+// clientCert asks now and then for client certificates, with a CA from
+// one of the Secrets, which holds one two times in three. It draws
+// nothing from r (the choice follows the generation counter), so every
+// seed's other objects stay as they were.
+func (u *Universe) clientCert(ing *networkingv1.Ingress) {
+	if u.gen%5 != 0 {
+		return
+	}
+	if ing.Annotations == nil {
+		ing.Annotations = map[string]string{}
+	}
+	ca := uSecrets[u.gen/5%len(uSecrets)]
+	if len(ing.Spec.TLS) > 0 && u.gen%10 != 0 { // most often the Secret of its own certificate, as ingress-nginx's e2e does
+		ca = ing.Spec.TLS[0].SecretName
+	}
+	ing.Annotations["nginx.ingress.kubernetes.io/auth-tls-secret"] = ing.Namespace + "/" + ca
+	modes := []string{"on", "optional", "optional_no_ca", "off"}
+	ing.Annotations["nginx.ingress.kubernetes.io/auth-tls-verify-client"] = modes[u.gen/15%len(modes)]
 }
 
 // tlsRedirect sets the plain-HTTP annotations now and then: a redirect
@@ -224,6 +245,9 @@ func (u *Universe) secret(ns, name string) *corev1.Secret {
 	s.Data = map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1]}
 	if u.r.IntN(5) == 0 {
 		s.Data[corev1.TLSPrivateKeyKey] = u.certs[1-u.r.IntN(2)][1][:20] // broken
+	}
+	if u.gen%3 != 0 { // a CA for client certificates (clientCert), no draw
+		s.Data["ca.crt"] = pair[0]
 	}
 	return s
 }
