@@ -54,7 +54,8 @@ func ClusterName(namespace, service string, port int32, udp bool) string {
 // HTTP/2 in the clear, "/tls" HTTP/1.1 over TLS, "/h2" HTTP/2 over TLS),
 // "/least-request", "/maglev" (a consistent hash: session affinity),
 // then "/connect-<duration>" (Go's spelling: "10s",
-// "1m30s"). Each part has one spelling and none is a port or "udp", so
+// "1m30s"), then "/proxy-ssl-<hash>" for what TLS verifies and
+// presents (UpstreamTLS.nameSuffix). Each part has one spelling and none is a port or "udp", so
 // two different Upstreams never share a name.
 func UpstreamClusterName(namespace, service string, port int32, u Upstream) string {
 	name := ClusterName(namespace, service, port, false)
@@ -79,7 +80,7 @@ func UpstreamClusterName(namespace, service string, port int32, u Upstream) stri
 	if u.ConnectTimeout > 0 {
 		name += "/connect-" + u.ConnectTimeout.String()
 	}
-	return name
+	return name + u.Verify.nameSuffix()
 }
 
 // ServiceClusterName names the cluster of a LoadBalancer Service port

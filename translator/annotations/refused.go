@@ -19,8 +19,6 @@ var refusedKeys = map[string]string{
 	"limit-whitelist":            "fairway does not implement per-client limits, which protect the backend",
 	"limit-allowlist":            "fairway does not implement per-client limits, which protect the backend",
 	"global-rate-limit":          "fairway does not implement rate limits, which protect the backend",
-	"proxy-ssl-verify":           "fairway does not verify backend certificates yet, which this asks for",
-	"proxy-ssl-secret":           "fairway does not verify backend certificates yet, which this asks for",
 }
 
 // refusal says why a key is refused, or "" when it is not: every snippet
