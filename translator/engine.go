@@ -52,10 +52,10 @@ type Engine struct {
 	clusters    clusterState
 	// backendSecrets are the Secrets of proxy-ssl-secret (proxyssl.go).
 	backendSecrets backendSecretState
-	proxyless   map[nsName]*proxylessState
-	demand      demandState
-	servers     serverListeners
-	envoy, grpc *ResourceSet
+	proxyless      map[nsName]*proxylessState
+	demand         demandState
+	servers        serverListeners
+	envoy, grpc    *ResourceSet
 
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.
