@@ -50,16 +50,17 @@ type Engine struct {
 	claims      claimsState
 	tls         tlsState
 	clusters    clusterState
-	// backendSecrets are the Secrets of proxy-ssl-secret (proxyssl.go).
-	backendSecrets backendSecretState
-	proxyless      map[nsName]*proxylessState
-	demand         demandState
-	servers        serverListeners
-	envoy, grpc    *ResourceSet
+	proxyless   map[nsName]*proxylessState
+	demand      demandState
+	servers     serverListeners
+	envoy, grpc *ResourceSet
 
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.
 	secretChecks map[nsName]secretMemo
+
+	// backendSecrets are the Secrets of proxy-ssl-secret (proxyssl.go).
+	backendSecrets backendSecretState
 
 	// problemSlots holds the Problems of the pieces that have any.
 	problemSlots map[slot][]Problem
