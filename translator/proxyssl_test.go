@@ -1,0 +1,177 @@
+package translator
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+// testCA is a certificate authority for the upstream TLS tests.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+var testSerial int64
+
+func newTestCert(t *testing.T, parent *testCA, cn string, isCA bool, dns ...string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testSerial++
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(testSerial), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		DNSNames: dns, IsCA: isCA, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		signer, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, key.Public(), signerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCA{cert: c, key: key}
+}
+
+func (c *testCA) certPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
+}
+
+func (c *testCA) keyPEM(t *testing.T) []byte {
+	der, err := x509.MarshalPKCS8PrivateKey(c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
+
+func (c *testCA) pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(c.cert)
+	return p
+}
+
+// presenting is a backend presenting leaf and then the intermediates.
+func presenting(leaf *testCA, intermediates ...*testCA) tlsBackend {
+	chain := [][]byte{leaf.cert.Raw}
+	for _, i := range intermediates {
+		chain = append(chain, i.cert.Raw)
+	}
+	return tlsBackend{cert: tls.Certificate{Certificate: chain, PrivateKey: leaf.key}}
+}
+
+// proxySSLInput is one HTTPS-backend Ingress for secure.example.com with
+// the proxy-ssl-* annotations given (without prefix), and the Secret
+// default/backend-tls holding data.
+func proxySSLInput(annotations map[string]string, data map[string][]byte) Input {
+	ann := map[string]string{annotationPrefix + "backend-protocol": "HTTPS", annotationPrefix + "proxy-ssl-secret": "default/backend-tls"}
+	for k, v := range annotations {
+		ann[annotationPrefix+"proxy-ssl-"+k] = v
+	}
+	prefix := networkingv1.PathTypePrefix
+	class := "fairway"
+	return Input{
+		IngressClasses: []*networkingv1.IngressClass{{ObjectMeta: metav1.ObjectMeta{Name: class}, Spec: networkingv1.IngressClassSpec{Controller: "fairway.dev/ingress-controller"}}},
+		Services: []*corev1.Service{{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 443}}}}},
+		Secrets: []*corev1.Secret{{ObjectMeta: metav1.ObjectMeta{Name: "backend-tls", Namespace: "default"}, Data: data}},
+		Ingresses: []*networkingv1.Ingress{{
+			ObjectMeta: metav1.ObjectMeta{Name: "secure", Namespace: "default", Annotations: ann},
+			Spec: networkingv1.IngressSpec{IngressClassName: &class, Rules: []networkingv1.IngressRule{{
+				Host: "secure.example.com",
+				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+					Path: "/", PathType: &prefix,
+					Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 443}}},
+				}}}},
+			}}},
+		}},
+	}
+}
+
+// TestProxySSLOutcomes follows a request for an Ingress with proxy-ssl-*
+// to its cluster, then the cluster's TLS handshake to a backend with real
+// certificates: a backend certificate from the Secret's CA with the
+// right name is accepted, a wrong CA, a wrong name or too deep a chain is
+// refused (the request gets 503, as from Envoy), and with verification
+// off any certificate is accepted. SNI, the client certificate, the
+// protocol bounds and the cipher list reach the backend as asked.
+func TestProxySSLOutcomes(t *testing.T) {
+	ca, other := newTestCert(t, nil, "backend CA", true), newTestCert(t, nil, "another CA", true)
+	inter := newTestCert(t, ca, "intermediate", true)
+	inter2 := newTestCert(t, inter, "intermediate 2", true)
+	const name = "web.default.svc"
+	good := newTestCert(t, ca, "web", false, name)
+	strange := newTestCert(t, other, "web", false, name)
+	misnamed := newTestCert(t, ca, "web", false, "db.default.svc")
+	wildcard := newTestCert(t, ca, "web", false, "*.default.svc")
+	viaOne := newTestCert(t, inter, "web", false, name)
+	viaTwo := newTestCert(t, inter2, "web", false, name)
+	edge := newTestCert(t, ca, "edge", false)
+	caOnly := map[string][]byte{"ca.crt": ca.certPEM()}
+	withCert := map[string][]byte{"ca.crt": ca.certPEM(), "tls.crt": edge.certPEM(), "tls.key": edge.keyPEM(t)}
+	verify := map[string]string{"verify": "on", "name": name}
+	cases := []struct {
+		name    string
+		ann     map[string]string
+		data    map[string][]byte
+		backend tlsBackend
+		status  int
+		check   func(upstreamOutcome) bool
+	}{
+		{"the CA's certificate with the name", verify, caOnly, presenting(good), 0, nil},
+		{"another CA's certificate", verify, caOnly, presenting(strange), 503, nil},
+		{"another name", verify, caOnly, presenting(misnamed), 503, nil},
+		{"a wildcard covering the name", verify, caOnly, presenting(wildcard), 0, nil},
+		{"no name: the chain only", map[string]string{"verify": "on"}, caOnly, presenting(misnamed), 0, nil},
+		{"verification off", map[string]string{"verify": "off", "name": name}, caOnly, presenting(strange), 0, nil},
+		{"one intermediate, depth 1", verify, caOnly, presenting(viaOne, inter), 0, nil},
+		{"two intermediates, depth 1", verify, caOnly, presenting(viaTwo, inter2, inter), 503, nil},
+		{"two intermediates, depth 2", map[string]string{"verify": "on", "name": name, "verify-depth": "2"}, caOnly, presenting(viaTwo, inter2, inter), 0, nil},
+		{"no SNI by default", verify, caOnly, presenting(good), 0, func(o upstreamOutcome) bool { return o.sni == "" }},
+		{"SNI with server-name on", map[string]string{"verify": "on", "name": name, "server-name": "on"}, caOnly, presenting(good), 0,
+			func(o upstreamOutcome) bool { return o.sni == name }},
+		{"TLS 1.2 by default", verify, caOnly, presenting(good), 0, func(o upstreamOutcome) bool { return o.version == tls.VersionTLS12 }},
+		{"TLS 1.3 when asked", map[string]string{"verify": "on", "name": name, "protocols": "TLSv1.3"}, caOnly, presenting(good), 0,
+			func(o upstreamOutcome) bool { return o.version == tls.VersionTLS13 }},
+		{"the cipher asked for", map[string]string{"ciphers": "ECDHE-ECDSA-AES256-GCM-SHA384"}, caOnly, presenting(good), 0,
+			func(o upstreamOutcome) bool { return o.cipher == tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 }},
+		{"a cipher the backend lacks", map[string]string{"ciphers": "ECDHE-RSA-AES128-GCM-SHA256"}, caOnly, presenting(good), 503, nil},
+		{"the client certificate", verify, withCert, tlsBackend{cert: presenting(good).cert, clientCA: ca.pool()}, 0,
+			func(o upstreamOutcome) bool { return o.clientCert }},
+		{"no client certificate for a backend that wants one", verify, caOnly, tlsBackend{cert: presenting(good).cert, clientCA: ca.pool()}, 503, nil},
+	}
+	for _, c := range cases {
+		res := Translate(proxySSLInput(c.ann, c.data), Options{})
+		out := evaluate(t, routeConfig(res, envoy.HTTPRouteConfig), request{authority: "secure.example.com", path: "/"})
+		if out.status != 0 {
+			t.Fatalf("%s: the route answers %d itself; problems %v", c.name, out.status, res.Problems)
+		}
+		got := connectUpstream(t, res, out.cluster, c.backend)
+		if got.status != c.status || (c.check != nil && !c.check(got)) {
+			t.Errorf("%s: %+v, want status %d", c.name, got, c.status)
+		}
+	}
+}
