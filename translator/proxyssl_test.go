@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -172,6 +173,101 @@ func TestProxySSLOutcomes(t *testing.T) {
 		got := connectUpstream(t, res, out.cluster, c.backend)
 		if got.status != c.status || (c.check != nil && !c.check(got)) {
 			t.Errorf("%s: %+v, want status %d", c.name, got, c.status)
+		}
+	}
+}
+
+// TestProxySSLSecretLifecycle: the Secret of proxy-ssl-secret is read
+// with its Ingress, and its changes reach the Ingress. Deleted, the
+// Ingress stops being served and its cluster and SDS secrets go; back,
+// all return; rotated, only the SDS secret changes, not the cluster;
+// stripped of ca.crt while verification is on, the Ingress stops being
+// served again. At every step the engine that saw the changes one by one
+// equals a from-scratch translation.
+func TestProxySSLSecretLifecycle(t *testing.T) {
+	ca, rotated := newTestCert(t, nil, "backend CA", true), newTestCert(t, nil, "backend CA 2", true)
+	in := proxySSLInput(map[string]string{"verify": "on", "name": "web.default.svc"}, map[string][]byte{"ca.crt": ca.certPEM()})
+	secret := in.Secrets[0]
+	caName := envoy.UpstreamCASecretName("default", "backend-tls")
+	e := NewEngine(Options{})
+	e.Sync(in)
+	step := func(label string, in Input, served bool) Output {
+		t.Helper()
+		out := e.Output()
+		cold := NewEngine(Options{})
+		cold.Sync(in)
+		if diff := compareOutputs(out, cold.Output()); diff != "" {
+			t.Fatalf("%s: incremental and from-scratch differ: %s", label, diff)
+		}
+		res := out.Result()
+		got := evaluate(t, routeConfig(res, envoy.HTTPRouteConfig), request{authority: "secure.example.com", path: "/"})
+		if (got.status == 0) != served || (out.Envoy.Get(KindSecret, caName) != nil) != served {
+			t.Fatalf("%s: outcome %+v, CA secret published %v; want served %v; problems %v", label, got, out.Envoy.Get(KindSecret, caName) != nil, served, res.Problems)
+		}
+		return out
+	}
+	first := step("the Secret", in, true)
+	cluster := first.Result().Clusters[0].GetName()
+	clusterBytes, caBytes := first.Envoy.Get(KindCluster, cluster).Bytes, first.Envoy.Get(KindSecret, caName).Bytes
+
+	if err := e.Delete(secret); err != nil {
+		t.Fatal(err)
+	}
+	in.Secrets = nil
+	step("the Secret deleted", in, false)
+
+	if err := e.Upsert(secret); err != nil {
+		t.Fatal(err)
+	}
+	in.Secrets = []*corev1.Secret{secret}
+	step("the Secret back", in, true)
+
+	next := secret.DeepCopy()
+	next.Data["ca.crt"] = rotated.certPEM()
+	if err := e.Upsert(next); err != nil {
+		t.Fatal(err)
+	}
+	in.Secrets = []*corev1.Secret{next}
+	out := step("the CA rotated", in, true)
+	if got := out.Envoy.Get(KindCluster, cluster); got == nil || string(got.Bytes) != string(clusterBytes) {
+		t.Errorf("the CA rotated: the cluster changed")
+	}
+	if string(out.Envoy.Get(KindSecret, caName).Bytes) == string(caBytes) {
+		t.Errorf("the CA rotated: the SDS secret did not change")
+	}
+
+	stripped := next.DeepCopy()
+	delete(stripped.Data, "ca.crt")
+	stripped.Data["tls.crt"], stripped.Data["tls.key"] = ca.certPEM(), ca.keyPEM(t)
+	if err := e.Upsert(stripped); err != nil {
+		t.Fatal(err)
+	}
+	in.Secrets = []*corev1.Secret{stripped}
+	step("ca.crt removed", in, false)
+}
+
+// TestProxySSLProxyless: a proxyless gRPC client dials the pods itself
+// over the plain cluster, which cannot verify the backend; where the
+// Ingress asks for verification it gets 503 rather than an unverified
+// connection, while the fleet's route keeps the verifying cluster. An
+// HTTPS backend without verification keeps the plain cluster, as
+// before.
+func TestProxySSLProxyless(t *testing.T) {
+	ca := newTestCert(t, nil, "backend CA", true)
+	for _, c := range []struct {
+		verify, want string
+	}{
+		{"on", "503"},
+		{"off", "default/web/443"},
+	} {
+		in := proxySSLInput(map[string]string{"verify": c.verify}, map[string][]byte{"ca.crt": ca.certPEM()})
+		res := Translate(in, Options{Proxyless: true})
+		fleet := pick(t, routeConfig(res, envoy.HTTPRouteConfig), "secure.example.com", "/")
+		if got := pick(t, proxylessRoutes(t, res, "secure.example.com"), "secure.example.com", "/"); got != c.want {
+			t.Errorf("verify %s: proxyless %q, want %q (fleet %q)", c.verify, got, c.want, fleet)
+		}
+		if !strings.HasPrefix(fleet, "default/web/443/tls") {
+			t.Errorf("verify %s: the fleet's route names %q, want the TLS cluster", c.verify, fleet)
 		}
 	}
 }

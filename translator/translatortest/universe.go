@@ -203,7 +203,9 @@ func (u *Universe) tlsRedirect(ing *networkingv1.Ingress) {
 func (u *Universe) secret(ns, name string) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: u.meta(ns, name), Type: corev1.SecretTypeTLS}
 	pair := u.certs[u.r.IntN(2)]
-	s.Data = map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1]}
+	// The certificate is its own CA for proxy-ssl-secret, which reads
+	// ca.crt; the https listener ignores it.
+	s.Data = map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1], "ca.crt": pair[0]}
 	if u.r.IntN(5) == 0 {
 		s.Data[corev1.TLSPrivateKeyKey] = u.certs[1-u.r.IntN(2)][1][:20] // broken
 	}
@@ -345,6 +347,9 @@ var uAnnotations = []struct {
 	{"canary-weight", []string{"0", "30", "100", "150"}},
 	{"canary-by-header", []string{"X-Canary", "x_bad"}},
 	{"canary-by-cookie", []string{"canary"}},
+	{"proxy-ssl-secret", []string{"a/s1", "b/s2", "a/s3", "nope"}},
+	{"proxy-ssl-verify", []string{"on", "off", "yes"}},
+	{"proxy-ssl-name", []string{"web.a.svc", "bad_name"}},
 	{"configuration-snippet", []string{"return 200;"}},
 	{"auth-url", []string{"http://auth.example.com"}},
 	{"no-such-annotation", []string{"1"}},
@@ -363,6 +368,10 @@ func (u *Universe) annotate(ing *networkingv1.Ingress) {
 		}
 		prefix := u.pick([]string{"nginx.ingress.kubernetes.io/", "fairway.dev/"})
 		ing.Annotations[prefix+a.key] = u.pick(a.values)
+		if a.key == "proxy-ssl-secret" && u.r.IntN(2) == 0 {
+			// Mostly with a TLS backend, which alone uses the Secret.
+			ing.Annotations[prefix+"backend-protocol"] = "HTTPS"
+		}
 	}
 }
 
