@@ -170,7 +170,7 @@ func proxySSLWithoutSecret(r *policy.Route) []Finding {
 	}
 	return []Finding{{
 		Key: NginxPrefix + "proxy-ssl-secret", Kind: Invalid,
-		Message: "is not set, so this Ingress's other proxy-ssl-* annotations are ignored, as in ingress-nginx",
+		Message: "names no usable Secret, so this Ingress's other proxy-ssl-* annotations are ignored, as in ingress-nginx",
 	}}
 }
 
