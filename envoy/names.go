@@ -58,8 +58,8 @@ func ClusterName(namespace, service string, port int32, udp bool) string {
 // "/least-request", "/maglev" (a consistent hash: session affinity),
 // then "/connect-<duration>" (Go's spelling: "10s",
 // "1m30s"), then "/proxy-ssl-<hash>" for what TLS verifies and
-// presents (UpstreamTLS.nameSuffix). Each part has one spelling and none is a port or "udp", so
-// two different Upstreams never share a name.
+// presents (UpstreamTLS.nameSuffix). Each part has one spelling and none
+// is a port or "udp", so two different Upstreams never share a name.
 func UpstreamClusterName(namespace, service string, port int32, u Upstream) string {
 	name := ClusterName(namespace, service, port, false)
 	u = u.Normal()
