@@ -347,7 +347,7 @@ var uAnnotations = []struct {
 	{"canary-weight", []string{"0", "30", "100", "150"}},
 	{"canary-by-header", []string{"X-Canary", "x_bad"}},
 	{"canary-by-cookie", []string{"canary"}},
-	{"proxy-ssl-secret", []string{"a/s1", "b/s2", "a/s3", "nope"}},
+	{"proxy-ssl-secret", []string{"s1", "s2", "s3", "a/s1", "nope"}},
 	{"proxy-ssl-verify", []string{"on", "off", "yes"}},
 	{"proxy-ssl-name", []string{"web.a.svc", "bad_name"}},
 	{"configuration-snippet", []string{"return 200;"}},
@@ -368,8 +368,14 @@ func (u *Universe) annotate(ing *networkingv1.Ingress) {
 		}
 		prefix := u.pick([]string{"nginx.ingress.kubernetes.io/", "fairway.dev/"})
 		ing.Annotations[prefix+a.key] = u.pick(a.values)
-		if a.key == "proxy-ssl-secret" && u.r.IntN(2) == 0 {
-			// Mostly with a TLS backend, which alone uses the Secret.
+		if v := ing.Annotations[prefix+a.key]; a.key == "proxy-ssl-secret" {
+			// A Secret of the Ingress's own namespace (but "a/s1", which
+			// is another's for b's Ingresses, and the malformed "nope"),
+			// with a TLS backend, which alone uses it (a later
+			// backend-protocol may still make it plain).
+			if slices.Contains(uSecrets, v) {
+				ing.Annotations[prefix+a.key] = ing.Namespace + "/" + v
+			}
 			ing.Annotations[prefix+"backend-protocol"] = "HTTPS"
 		}
 	}
