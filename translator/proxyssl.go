@@ -73,7 +73,9 @@ func (e *Engine) checkBackendTLS(k nsName, st *ingressState) {
 			s.users[old] = rest
 		}
 	}
-	if st == nil || !st.served || st.policy == nil || st.policy.Upstream.TLS.Secret == "" {
+	// A canary's backend follows its main Ingress's annotations, its own
+	// are ignored (IgnoredOnCanary): its Secret guards nothing.
+	if st == nil || !st.served || st.policy == nil || st.policy.Upstream.TLS.Secret == "" || st.isCanary() {
 		return
 	}
 	bt := st.policy.Upstream.TLS

@@ -271,3 +271,39 @@ func TestProxySSLProxyless(t *testing.T) {
 		}
 	}
 }
+
+// TestProxySSLCanary: a canary's requests follow its main Ingress's
+// annotations, as in ingress-nginx. The canary's backend is verified as
+// the main Ingress asks; the canary's own proxy-ssl-secret, even one
+// that names no Secret, is ignored and does not keep it from being
+// served.
+func TestProxySSLCanary(t *testing.T) {
+	ca := newTestCert(t, nil, "backend CA", true)
+	in := proxySSLInput(map[string]string{"verify": "on"}, map[string][]byte{"ca.crt": ca.certPEM()})
+	canary := in.Ingresses[0].DeepCopy()
+	canary.Name = "secure-canary"
+	canary.CreationTimestamp = metav1.NewTime(time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+	in.Ingresses[0].CreationTimestamp = metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	canary.Annotations = map[string]string{
+		annotationPrefix + "canary": "true", annotationPrefix + "canary-by-header": "X-Canary",
+		annotationPrefix + "proxy-ssl-secret": "default/absent", annotationPrefix + "proxy-ssl-verify": "on",
+	}
+	canary.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "web-canary"
+	in.Services = append(in.Services, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web-canary", Namespace: "default"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 443}}}})
+	in.Ingresses = append(in.Ingresses, canary)
+	res := Translate(in, Options{})
+	out := evaluate(t, routeConfig(res, envoy.HTTPRouteConfig), request{authority: "secure.example.com", path: "/", headers: map[string]string{"X-Canary": "always"}})
+	if out.status != 0 || !strings.HasPrefix(out.cluster, "default/web-canary/443/tls/proxy-ssl-") {
+		t.Fatalf("the canary's request: %+v, want the canary's verifying cluster; problems %v", out, res.Problems)
+	}
+	strange := newTestCert(t, newTestCert(t, nil, "another CA", true), "web", false, "web.default.svc")
+	if got := connectUpstream(t, res, out.cluster, presenting(strange)); got.status != 503 {
+		t.Errorf("the canary's backend with another CA's certificate: %+v, want 503", got)
+	}
+	for _, p := range res.Problems {
+		if p.Reason == SecretNotFound {
+			t.Errorf("the canary's own Secret was read: %v", p)
+		}
+	}
+}
