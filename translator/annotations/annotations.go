@@ -168,4 +168,4 @@ func check(r *policy.Route) []Finding {
 type partialError struct{ error }
 
 // checks are the cross-annotation rules, each beside its group's entries.
-var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, proxySSLWithoutSecret, serverNameWithoutName}
+var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, proxySSLWithoutSecret, serverNameWithoutName, legacyProtocolsWithoutCiphers}

@@ -187,3 +187,18 @@ func serverNameWithoutName(r *policy.Route) []Finding {
 		Message: `is "on" without proxy-ssl-name, so there is no name to send; no SNI is sent`,
 	}}
 }
+
+// legacyProtocolsWithoutCiphers: Envoy's default cipher list has no suite
+// for TLS 1.0 or 1.1, so a backend held below TLS 1.2 with it would fail
+// every handshake. The range is kept (the user asked for it) and the
+// Problem says what to add.
+func legacyProtocolsWithoutCiphers(r *policy.Route) []Finding {
+	t := r.Upstream.TLS
+	if t.MaxVersion == "" || slices.Index(policy.TLSVersions, t.MaxVersion) >= slices.Index(policy.TLSVersions, policy.TLSv1_2) || t.Ciphers != "" {
+		return nil
+	}
+	return []Finding{{
+		Key: NginxPrefix + "proxy-ssl-protocols", Kind: Invalid,
+		Message: "allows only versions below TLSv1.2, for which Envoy's default cipher list has no suite: every handshake fails unless proxy-ssl-ciphers names one (ECDHE-RSA-AES128-SHA, AES128-SHA, ...)",
+	}}
+}

@@ -21,6 +21,7 @@ func TestParseProxySSL(t *testing.T) {
 		{map[string]string{p + "secret": "shop/ca", p + "name": "Web.Shop.svc", p + "server-name": "on"}, policy.BackendTLS{Secret: "shop/ca", Name: "web.shop.svc", ServerName: true}},
 		{map[string]string{p + "secret": "shop/ca", p + "protocols": "TLSv1.3  TLSv1.2"}, policy.BackendTLS{Secret: "shop/ca", MinVersion: policy.TLSv1_2, MaxVersion: policy.TLSv1_3}},
 		{map[string]string{p + "secret": "shop/ca", p + "protocols": "TLSv1 TLSv1.2"}, policy.BackendTLS{Secret: "shop/ca", MinVersion: policy.TLSv1, MaxVersion: policy.TLSv1_2}},
+		{map[string]string{p + "secret": "shop/ca", p + "protocols": "TLSv1.1", p + "ciphers": "ECDHE-RSA-AES128-SHA"}, policy.BackendTLS{Secret: "shop/ca", MinVersion: policy.TLSv1_1, MaxVersion: policy.TLSv1_1, Ciphers: "ECDHE-RSA-AES128-SHA"}},
 		{map[string]string{p + "secret": "shop/ca", p + "ciphers": "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA"}, policy.BackendTLS{Secret: "shop/ca", Ciphers: "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256"}},
 		{map[string]string{p + "secret": "shop/ca", p + "ciphers": "DEFAULT"}, policy.BackendTLS{Secret: "shop/ca"}},
 		{map[string]string{FairwayPrefix + "proxy-ssl-secret": "shop/ours", p + "secret": "shop/theirs"}, policy.BackendTLS{Secret: "shop/ours"}},
@@ -83,7 +84,9 @@ func TestParseProxySSLInvalid(t *testing.T) {
 // TestProxySSLWithoutSecret: ingress-nginx reads no proxy-ssl-* without
 // proxy-ssl-secret. verify "on" then has nothing to verify against and
 // blocks; the others are ignored with a finding. server-name "on"
-// without a name to send sends none.
+// without a name to send sends none. Versions below TLS 1.2 without
+// ciphers are kept, with a finding: Envoy's default list cannot speak
+// them.
 func TestProxySSLWithoutSecret(t *testing.T) {
 	const p = NginxPrefix + "proxy-ssl-"
 	for _, c := range []struct {
@@ -96,12 +99,13 @@ func TestProxySSLWithoutSecret(t *testing.T) {
 		{map[string]string{p + "name": "web.shop.svc", p + "server-name": "on"}, p + "secret", false},
 		{map[string]string{p + "ciphers": "AES128-SHA"}, p + "secret", false},
 		{map[string]string{p + "secret": "shop/ca", p + "server-name": "on"}, p + "server-name", false},
+		{map[string]string{p + "secret": "shop/ca", p + "protocols": "TLSv1 TLSv1.1"}, p + "protocols", false},
 	} {
 		r, found := Parse(c.ann)
 		if len(found) != 1 || found[0].Key != c.key || found[0].Blocks != c.blocks {
 			t.Errorf("%v: findings %+v; want one on %s, blocks %v", c.ann, found, c.key, c.blocks)
 		}
-		if tls := r.Upstream.TLS; tls.ServerName || (tls.Secret == "" && tls != (policy.BackendTLS{})) {
+		if tls := r.Upstream.TLS; tls.ServerName || (tls.Secret == "" && tls != (policy.BackendTLS{})) || (tls.MaxVersion != "" && tls.MaxVersion != policy.TLSv1_1) {
 			t.Errorf("%v: %+v left in the policy", c.ann, tls)
 		}
 	}
