@@ -159,8 +159,8 @@ func checkCABundle(b []byte) error {
 }
 
 // backendTLS settles what the TLS of a route's backend checks and
-// presents, from its policy and the (checked) Secret. It returns the
-// Secret the cluster then depends on. Backends spoken to in the clear
+// presents, from its policy and the Secret (checked with the Ingress),
+// and notes the Secret as the cluster's. Backends spoken to in the clear
 // ignore proxy-ssl-*, as nginx does, with a Problem.
 func (t *translation) backendTLS(ref ObjectRef, field backendField, pol *policy.Route, k *clusterKey) {
 	if pol == nil || pol.Upstream.TLS.Secret == "" {
@@ -172,17 +172,17 @@ func (t *translation) backendTLS(ref ObjectRef, field backendField, pol *policy.
 		return
 	}
 	sk := backendSecretKey(bt)
-	s := t.idx.secrets[sk]
-	if s == nil { // checked with the Ingress; never here
-		return
-	}
 	v := envoy.UpstreamTLS{Ciphers: bt.Ciphers, MinVersion: envoyTLSVersion(bt.MinVersion), MaxVersion: envoyTLSVersion(bt.MaxVersion)}
 	if bt.Verify {
 		// nginx's depth counts the CAs between the certificate and the
 		// trusted one, Envoy's counts the trusted one too.
 		v.CASecret, v.SubjectAltName, v.MaxVerifyDepth = envoy.UpstreamCASecretName(sk.namespace, sk.name), bt.Name, max(bt.VerifyDepth, 1)+1
 	}
-	if len(s.Data[backendCertKey]) > 0 {
+	// Only the client certificate depends on what the Secret holds: the
+	// CA is asked for, and were the Secret gone (it cannot be, the
+	// Ingress is checked again when it goes), the cluster would name a
+	// CA that is not published, and the snapshot would not be published.
+	if s := t.idx.secrets[sk]; s != nil && len(s.Data[backendCertKey]) > 0 {
 		v.CertSecret = envoy.UpstreamCertSecretName(sk.namespace, sk.name)
 	}
 	if bt.ServerName {
