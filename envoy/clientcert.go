@@ -25,8 +25,8 @@ type ClientAuth struct {
 	// CA rotation updates without touching the listener.
 	CASecret string
 	Verify   ClientVerify
-	// MaxDepth: leaf excluded, trust anchor included, as nginx's
-	// ssl_verify_depth.
+	// MaxDepth: leaf excluded, trust anchor included (Envoy's count,
+	// one more than nginx's ssl_verify_depth for the same chain).
 	MaxDepth uint32
 	// PassCertificate sends the certificate upstream (ssl-client-cert).
 	PassCertificate bool

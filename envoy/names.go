@@ -6,6 +6,9 @@
 package envoy
 
 import (
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
 	"net"
 	"strconv"
 	"strings"
@@ -54,8 +57,9 @@ func ClusterName(namespace, service string, port int32, udp bool) string {
 // HTTP/2 in the clear, "/tls" HTTP/1.1 over TLS, "/h2" HTTP/2 over TLS),
 // "/least-request", "/maglev" (a consistent hash: session affinity),
 // then "/connect-<duration>" (Go's spelling: "10s",
-// "1m30s"). Each part has one spelling and none is a port or "udp", so
-// two different Upstreams never share a name.
+// "1m30s"), then "/proxy-ssl-<hash>" for what TLS verifies and
+// presents (UpstreamTLS.nameSuffix). Each part has one spelling and none
+// is a port or "udp", so two different Upstreams never share a name.
 func UpstreamClusterName(namespace, service string, port int32, u Upstream) string {
 	name := ClusterName(namespace, service, port, false)
 	u = u.Normal()
@@ -79,7 +83,41 @@ func UpstreamClusterName(namespace, service string, port int32, u Upstream) stri
 	if u.ConnectTimeout > 0 {
 		name += "/connect-" + u.ConnectTimeout.String()
 	}
-	return name
+	return name + u.Verify.nameSuffix()
+}
+
+// nameSuffix is v's part of a cluster name: "" for the zero value, else
+// "/proxy-ssl-" and 16 hex digits of a hash of every field. The fields
+// hold Secret names, server names and cipher lists, too long and too
+// free to spell out in a name; the hash keeps one spelling per setting.
+func (v UpstreamTLS) nameSuffix() string {
+	if v == (UpstreamTLS{}) {
+		return ""
+	}
+	h := fnv.New64a()
+	for _, s := range []string{v.CASecret, v.SubjectAltName, v.CertSecret, v.SNI, v.Ciphers} {
+		// Length-prefixed, so no two field lists hash the same input.
+		_ = binary.Write(h, binary.BigEndian, uint32(len(s)))
+		h.Write([]byte(s))
+	}
+	_ = binary.Write(h, binary.BigEndian, [3]uint32{v.MaxVerifyDepth, uint32(v.MinVersion), uint32(v.MaxVersion)})
+	return fmt.Sprintf("/proxy-ssl-%016x", h.Sum64())
+}
+
+// UpstreamCASecretName names the SDS validation context made of a
+// Secret's ca.crt: upstream-ca/<namespace>/<name>. The prefix keeps it
+// apart from the same Secret's certificate (SecretName, two parts) and
+// from any other use of its CA.
+func UpstreamCASecretName(namespace, name string) string {
+	return "upstream-ca/" + namespace + "/" + name
+}
+
+// UpstreamCertSecretName names the SDS certificate that Envoy presents to
+// backends, made of a Secret's tls.crt and tls.key:
+// upstream-cert/<namespace>/<name>. It is not SecretName's, since the
+// https listener's secrets come and go with spec.tls, not with clusters.
+func UpstreamCertSecretName(namespace, name string) string {
+	return "upstream-cert/" + namespace + "/" + name
 }
 
 // ServiceClusterName names the cluster of a LoadBalancer Service port

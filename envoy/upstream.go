@@ -5,7 +5,6 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -32,6 +31,9 @@ type Upstream struct {
 	// ConnectTimeout bounds a connect; 0 (and ClusterConnectTimeout
 	// itself) is the plain cluster's.
 	ConnectTimeout time.Duration
+	// Verify is what TLS checks and presents (upstreamtls.go); only
+	// with TLS.
+	Verify UpstreamTLS
 }
 
 // Plain reports whether u is the plain cluster's way of speaking.
@@ -42,6 +44,9 @@ func (u Upstream) Plain() bool { return u.Normal() == Upstream{} }
 func (u Upstream) Normal() Upstream {
 	if u.ConnectTimeout == ClusterConnectTimeout {
 		u.ConnectTimeout = 0
+	}
+	if !u.TLS {
+		u.Verify = UpstreamTLS{}
 	}
 	return u
 }
@@ -72,7 +77,7 @@ func UpstreamCluster(name string, u Upstream) *clusterv3.Cluster {
 		if u.HTTP2 {
 			alpn = "h2"
 		}
-		c.TransportSocket = upstreamTLS(alpn)
+		c.TransportSocket = upstreamTLS(alpn, u.Verify)
 	}
 	return c
 }
@@ -88,12 +93,12 @@ func upstreamHTTP2() *httpv3.HttpProtocolOptions {
 	}
 }
 
-// upstreamTLS originates TLS offering one ALPN protocol. It has no
-// validation context and no SNI: ingress-nginx's proxy_ssl_verify and
-// proxy_ssl_server_name are off by default, and a backend that worked
-// behind it presents whatever certificate it has.
-func upstreamTLS(alpn string) *corev3.TransportSocket {
-	ctx := &tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{AlpnProtocols: []string{alpn}}}
+// upstreamTLS originates TLS offering one ALPN protocol. With the zero
+// UpstreamTLS it has no validation context and no SNI: ingress-nginx's
+// proxy_ssl_verify and proxy_ssl_server_name are off by default, and a
+// backend that worked behind it presents whatever certificate it has.
+func upstreamTLS(alpn string, v UpstreamTLS) *corev3.TransportSocket {
+	ctx := upstreamTLSContext(alpn, v)
 	return &corev3.TransportSocket{
 		Name:       tlsTransportSocket,
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)},

@@ -23,6 +23,9 @@ type clusterKey struct {
 	// l4 is how a LoadBalancer Service's own listener reaches the port
 	// (servicepolicy.go); zero for the plain cluster and for routes.
 	l4 envoy.L4Upstream
+	// tlsSecret is the Secret whose SDS secrets up's TLS names
+	// (proxyssl.go); zero for none.
+	tlsSecret nsName
 }
 
 func (k clusterKey) name() string {
@@ -73,8 +76,12 @@ func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespac
 		return "", ""
 	}
 	k := clusterKey{namespace: namespace, service: svc.Name, port: sp.Port, up: upstreamOf(pol, sp)}
+	t.backendTLS(ref, field, pol, &k)
 	cluster = t.useCluster(k)
-	if !k.up.Plain() {
+	switch {
+	case k.up.Verify.CASecret != "":
+		plain = proxylessDenied
+	case !k.up.Plain():
 		plain = envoy.ClusterName(namespace, svc.Name, sp.Port, false)
 	}
 	return cluster, plain

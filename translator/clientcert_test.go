@@ -67,13 +67,13 @@ func TestClientCertIncremental(t *testing.T) {
 			t.Fatalf("%s: refused %v, want %v (%+v)", name, out.handshakeRefused, wantRefused, out)
 		}
 	}
-	setCA(c.ca.pem())
+	setCA(c.ca.certPEM())
 	step("the CA signed alice", c.good, false)
 	step("no certificate", nil, true)
 	other := issue(t, "rotated CA", nil, true)
-	setCA(other.pem())
+	setCA(other.certPEM())
 	step("the CA rotated: alice's is no longer signed by it", c.good, true)
-	setCA(c.ca.pem())
+	setCA(c.ca.certPEM())
 	with := maps.Clone(base)
 	with["nginx.ingress.kubernetes.io/auth-tls-verify-client"] = "optional"
 	setAnnotations(with)
@@ -85,7 +85,7 @@ func TestClientCertIncremental(t *testing.T) {
 	if fc := sniChain(res, "shop.example.com"); fc != nil {
 		t.Fatalf("a broken CA left shop.example.com chain %s", fc.GetName())
 	}
-	setCA(c.ca.pem())
+	setCA(c.ca.certPEM())
 	step("the CA mended", c.good, false)
 	setAnnotations(nil)
 	step("the annotation removed: anyone", nil, false)
@@ -106,7 +106,7 @@ func TestCASecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	crl := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: crlDER})
-	bundle := append(append([]byte("# client CA\n"), c.ca.pem()...), c.intermediate.pem()...)
+	bundle := append(append([]byte("# client CA\n"), c.ca.certPEM()...), c.intermediate.certPEM()...)
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: []byte{1, 2, 3}})
 	junkCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")})
 	for _, tc := range []struct {
@@ -115,12 +115,12 @@ func TestCASecret(t *testing.T) {
 		reason Reason
 	}{
 		{"a bundle with a comment", map[string][]byte{caCertKey: bundle}, ""},
-		{"with a CRL", map[string][]byte{caCertKey: c.ca.pem(), caCRLKey: crl}, ""},
-		{"no ca.crt", map[string][]byte{"tls.crt": c.ca.pem()}, SecretInvalid},
+		{"with a CRL", map[string][]byte{caCertKey: c.ca.certPEM(), caCRLKey: crl}, ""},
+		{"no ca.crt", map[string][]byte{"tls.crt": c.ca.certPEM()}, SecretInvalid},
 		{"not PEM", map[string][]byte{caCertKey: []byte("not a certificate")}, SecretInvalid},
-		{"a key in ca.crt", map[string][]byte{caCertKey: append(c.ca.pem(), keyPEM...)}, SecretInvalid},
+		{"a key in ca.crt", map[string][]byte{caCertKey: append(c.ca.certPEM(), keyPEM...)}, SecretInvalid},
 		{"a certificate that does not parse", map[string][]byte{caCertKey: junkCert}, SecretInvalid},
-		{"a CRL that is a certificate", map[string][]byte{caCertKey: c.ca.pem(), caCRLKey: c.ca.pem()}, SecretInvalid},
+		{"a CRL that is a certificate", map[string][]byte{caCertKey: c.ca.certPEM(), caCRLKey: c.ca.certPEM()}, SecretInvalid},
 	} {
 		s := &corev1.Secret{Data: tc.data}
 		secret, reason, err := caSecret(s, "default", "ca")

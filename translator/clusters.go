@@ -18,6 +18,8 @@ type clusterState struct {
 	bySvc map[nsName][]string // Service -> its clusters in use
 	// dirty are clusters whose presence or endpoints need an update.
 	dirty map[string]bool
+	// tlsSecrets counts the clusters using each proxy-ssl-secret.
+	tlsSecrets map[nsName]int
 }
 
 func (c *clusterState) init() {
@@ -25,6 +27,7 @@ func (c *clusterState) init() {
 	c.keys = map[string]clusterKey{}
 	c.bySvc = map[nsName][]string{}
 	c.dirty = map[string]bool{}
+	c.tlsSecrets = map[nsName]int{}
 }
 
 func (c *clusterState) acquire(used []clusterUse) {
@@ -35,6 +38,9 @@ func (c *clusterState) acquire(used []clusterUse) {
 			svc := nsName{k.namespace, k.service}
 			c.bySvc[svc] = append(c.bySvc[svc], name)
 			c.dirty[name] = true
+			if k.tlsSecret != (nsName{}) {
+				c.tlsSecrets[k.tlsSecret]++
+			}
 		}
 		c.users[name]++
 	}
@@ -48,6 +54,11 @@ func (c *clusterState) release(used []clusterUse) {
 		}
 		delete(c.users, name)
 		delete(c.keys, name)
+		if k.tlsSecret != (nsName{}) {
+			if c.tlsSecrets[k.tlsSecret]--; c.tlsSecrets[k.tlsSecret] == 0 {
+				delete(c.tlsSecrets, k.tlsSecret)
+			}
+		}
 		svc := nsName{k.namespace, k.service}
 		if rest := slices.DeleteFunc(c.bySvc[svc], func(n string) bool { return n == name }); len(rest) == 0 {
 			delete(c.bySvc, svc)

@@ -1,17 +1,11 @@
 package translator
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -178,50 +172,6 @@ func caPool(t *testing.T, res Result, name string) *x509.CertPool {
 	return nil
 }
 
-// testCA is a certificate authority made for a test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-var serial int64
-
-// issue makes a certificate for cn signed by parent (self-signed when
-// nil); ca makes it a CA.
-func issue(t *testing.T, cn string, parent *testCA, ca bool) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial), Subject: pkix.Name{Organization: []string{"fairway test"}, CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if ca {
-		tmpl.IsCA, tmpl.BasicConstraintsValid, tmpl.KeyUsage, tmpl.ExtKeyUsage = true, true, x509.KeyUsageCertSign|x509.KeyUsageCRLSign, nil
-	}
-	signer, signKey := tmpl, key
-	if parent != nil {
-		signer, signKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key}
-}
-
-func (c *testCA) pem() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.cert.Raw})
-}
-
 // translateWithCA translates a golden case with its Secret default/client-ca
 // holding ca instead.
 func translateWithCA(t *testing.T, name string, ca *testCA) Result {
@@ -230,7 +180,7 @@ func translateWithCA(t *testing.T, name string, ca *testCA) Result {
 	found := false
 	for _, s := range in.Input.Secrets {
 		if s.Namespace == "default" && s.Name == "client-ca" {
-			s.Data = map[string][]byte{caCertKey: ca.pem()}
+			s.Data = map[string][]byte{caCertKey: ca.certPEM()}
 			found = true
 		}
 	}
@@ -306,7 +256,7 @@ func TestClientCertHeaders(t *testing.T) {
 	forged := map[string]string{envoy.ClientCertHeader: "forged", envoy.ClientVerifyHeader: "SUCCESS", envoy.ClientSubjectDNHeader: "CN=admin"}
 	a := connect(t, res, request{authority: "a.example.com", path: "/", headers: forged}, c.good.cert)
 	h := a.upstreamHeaders
-	if got, err := url.QueryUnescape(h[envoy.ClientCertHeader]); err != nil || got != string(c.good.pem()) {
+	if got, err := url.QueryUnescape(h[envoy.ClientCertHeader]); err != nil || got != string(c.good.certPEM()) {
 		t.Errorf("a.example.com: ssl-client-cert %q, want alice's URL-encoded PEM", h[envoy.ClientCertHeader])
 	}
 	if h[envoy.ClientVerifyHeader] != "SUCCESS" || h[envoy.ClientSubjectDNHeader] != "CN=alice,O=fairway test" || h[envoy.ClientIssuerDNHeader] != "CN=client CA,O=fairway test" {
@@ -345,19 +295,26 @@ func TestClientCertForgedWithoutCertificate(t *testing.T) {
 	}
 }
 
-// TestClientCertDepth: a certificate issued through an intermediate is a
-// chain of depth 2; auth-tls-verify-depth 3 takes it, the default 1 does
-// not.
+// TestClientCertDepth: nginx's depth counts the CAs between the client's
+// certificate and the trusted CA (OpenSSL 1.1 and later), Envoy's counts
+// the trusted CA too. A certificate through one intermediate passes the
+// default depth 1, as with ingress-nginx; one through two intermediates
+// is refused there and passes auth-tls-verify-depth 3.
 func TestClientCertDepth(t *testing.T) {
 	c := newClients(t)
-	chain := []*x509.Certificate{c.throughIn.cert, c.intermediate.cert}
+	one := []*x509.Certificate{c.throughIn.cert, c.intermediate.cert}
+	deeper := issue(t, "deeper CA", c.intermediate, true)
+	two := []*x509.Certificate{issue(t, "carol", deeper, false).cert, deeper.cert, c.intermediate.cert}
 	res := translateWithCA(t, "annotation-auth-tls-verify-depth", c.ca)
-	if out := connect(t, res, request{authority: "a.example.com", path: "/"}, chain...); out.handshakeRefused {
-		t.Error("a.example.com (depth 3): refused a chain of depth 2")
+	if out := connect(t, res, request{authority: "a.example.com", path: "/"}, two...); out.handshakeRefused {
+		t.Error("a.example.com (depth 3): refused a certificate through two intermediates")
 	}
 	res = translateWithCA(t, "annotation-auth-tls-verify-client", c.ca)
-	if out := connect(t, res, request{authority: "a.example.com", path: "/"}, chain...); !out.handshakeRefused {
-		t.Error("a.example.com (depth 1): accepted a chain of depth 2")
+	if out := connect(t, res, request{authority: "a.example.com", path: "/"}, one...); out.handshakeRefused {
+		t.Error("a.example.com (depth 1): refused a certificate through one intermediate, which nginx takes")
+	}
+	if out := connect(t, res, request{authority: "a.example.com", path: "/"}, two...); !out.handshakeRefused {
+		t.Error("a.example.com (depth 1): accepted a certificate through two intermediates")
 	}
 }
 

@@ -243,6 +243,7 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	} else {
 		delete(e.ingresses, k)
 	}
+	e.checkBackendTLS(k, next)
 	e.contribute(k, prev, false)
 	e.contribute(k, next, true)
 	var ps []Problem

@@ -31,9 +31,9 @@ func TestNginxE2EAuthTLS(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: host, Namespace: ns},
 		Type:       corev1.SecretTypeTLS,
 		Data: map[string][]byte{
-			corev1.TLSCertKey:       server.pem(),
+			corev1.TLSCertKey:       server.certPEM(),
 			corev1.TLSPrivateKeyKey: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
-			caCertKey:               c.ca.pem(),
+			caCertKey:               c.ca.certPEM(),
 		},
 	}
 	class := "fairway"

@@ -85,6 +85,9 @@ func (e *Engine) recompute() error {
 	if err := e.updateClusters(); err != nil {
 		return err
 	}
+	if err := e.publishBackendSecrets(); err != nil {
+		return err
+	}
 	return e.updateProxyless(slices.Collect(maps.Keys(e.dirty.services)))
 }
 

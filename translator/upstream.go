@@ -62,5 +62,9 @@ func clusterResource(name string, k clusterKey) (*Resource, error) {
 	if k.up.Plain() {
 		return encodeCluster(name)
 	}
-	return encode(name, envoy.UpstreamCluster(name, k.up), []Ref{{KindEndpoint, name}})
+	refs := []Ref{{KindEndpoint, name}}
+	for _, s := range k.up.Verify.Secrets() {
+		refs = append(refs, Ref{KindSecret, s})
+	}
+	return encode(name, envoy.UpstreamCluster(name, k.up), refs)
 }

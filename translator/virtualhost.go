@@ -297,7 +297,10 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, 
 	table = slices.Clone(table)
 	refs = refs[:0:0]
 	for i := range table {
-		if plain := plains[i]; plain != "" {
+		if plain := plains[i]; plain == proxylessDenied || splits[i].Main == proxylessDenied || splits[i].Canary == proxylessDenied {
+			table[i] = deniedToProxyless(table[i])
+			continue
+		} else if plain != "" {
 			table[i].Cluster = plain
 		}
 		if c := table[i].Cluster; c != "" {
@@ -311,6 +314,20 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, 
 		}
 	}
 	return table, refs
+}
+
+// deniedToProxyless answers a route with 503 for proxyless clients: its
+// backend's TLS is verified (proxy-ssl-verify), which only Envoy does,
+// and a client that dials the pods itself over the plain cluster would
+// skip it. ingress-nginx denies a location it cannot secure with 503 too.
+func deniedToProxyless(r envoy.RouteSpec) envoy.RouteSpec {
+	r.Cluster, r.Status = "", 503
+	if r.Policy != nil && r.Policy.Split != nil {
+		p := *r.Policy
+		p.Split = nil
+		r.Policy = &p
+	}
+	return r
 }
 
 // publishHostAPI puts or removes a host's proxyless API listener.

@@ -66,11 +66,6 @@ func parseClientVerify(value string, r *policy.Route) error {
 	return nil
 }
 
-// maxVerifyDepth bounds auth-tls-verify-depth: deeper chains than this
-// are not client certificates anyone issues, and Envoy's own default is
-// 100.
-const maxVerifyDepth = 100
-
 func parseClientVerifyDepth(value string, r *policy.Route) error {
 	n, err := strconv.ParseUint(value, 10, 32)
 	if err != nil || n < 1 || n > maxVerifyDepth {

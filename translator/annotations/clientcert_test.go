@@ -19,7 +19,7 @@ func TestParseClientCert(t *testing.T) {
 	if len(found) != 0 || r.ClientCert == nil || *r.ClientCert != want {
 		t.Fatalf("got %+v, %+v; want %+v and no findings", r.ClientCert, found, want)
 	}
-	if !r.ClientCert.Asks() || r.ClientCert.MaxDepth() != 2 {
+	if !r.ClientCert.Asks() || r.ClientCert.MaxDepth() != 3 { // Envoy counts the trusted CA too
 		t.Errorf("Asks %v, MaxDepth %d", r.ClientCert.Asks(), r.ClientCert.MaxDepth())
 	}
 }
@@ -32,8 +32,8 @@ func TestParseClientCertDefaults(t *testing.T) {
 	if len(found) != 0 || c == nil || c.SecretNamespace != "apps" || c.SecretName != "ca-secret" || c.Verify != policy.VerifyOn || c.PassCertificate {
 		t.Fatalf("got %+v, %+v", c, found)
 	}
-	if !c.Asks() || c.MaxDepth() != 1 {
-		t.Errorf("Asks %v, MaxDepth %d; want true, 1", c.Asks(), c.MaxDepth())
+	if !c.Asks() || c.MaxDepth() != 2 {
+		t.Errorf("Asks %v, MaxDepth %d; want true, 2 (nginx's 1 in Envoy's count)", c.Asks(), c.MaxDepth())
 	}
 	off, _ := Parse(map[string]string{NginxPrefix + "auth-tls-secret": "apps/ca-secret", NginxPrefix + "auth-tls-verify-client": "off"})
 	if off.ClientCert.Asks() {

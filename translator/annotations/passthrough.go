@@ -35,11 +35,15 @@ func parsePassthrough(value string, r *policy.Route) error {
 //   - blocks: an auth-* key or any other guard, which a connection
 //     fairway never opens cannot be held to, so the object is not served
 //     (fail closed);
-//   - otherwise the key is ignored.
+//   - otherwise the key is ignored, proxy-ssl-* too: the TLS of a
+//     passed-through connection is the client's own with the backend,
+//     which fairway neither opens nor makes.
 func OnPassthrough(key string) (honoured, blocks bool) {
 	switch {
 	case key == PassthroughKey, key == "whitelist-source-range", key == "allowlist-source-range", key == "denylist-source-range":
 		return true, false
+	case strings.HasPrefix(key, "proxy-ssl-"):
+		return false, false
 	case strings.HasPrefix(key, "auth-"), table[key].Guards:
 		return false, true
 	}

@@ -14,8 +14,6 @@ var refusedKeys = map[string]string{
 	"modsecurity-transaction-id": "fairway has no web application firewall",
 	"limit-connections":          "Envoy has no filter that counts a client address's connections or requests in flight (local_ratelimit counts requests per time, connection_limit and the circuit breakers count all clients together), and this limit protects the backend",
 	"global-rate-limit":          "a limit shared by the whole fleet needs a rate limit service, which fairway does not run, and the limit protects the backend",
-	"proxy-ssl-verify":           "fairway does not verify backend certificates yet, which this asks for",
-	"proxy-ssl-secret":           "fairway does not verify backend certificates yet, which this asks for",
 }
 
 // refusal says why a key is refused, or "" when it is not: every snippet

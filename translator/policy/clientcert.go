@@ -37,10 +37,10 @@ const (
 // Asks reports whether the handshake asks the client for a certificate.
 func (c *ClientCert) Asks() bool { return c != nil && c.SecretName != "" && c.Verify != VerifyOff }
 
-// MaxDepth is Depth with its default filled in.
+// MaxDepth is Depth, with its default filled in, in Envoy's count:
+// nginx's ssl_verify_depth (OpenSSL 1.1 and later) counts the CAs
+// between the client's certificate and the trusted one, while Envoy's
+// max_verify_depth also counts the trusted one.
 func (c *ClientCert) MaxDepth() uint32 {
-	if c.Depth == 0 {
-		return 1
-	}
-	return c.Depth
+	return max(c.Depth, 1) + 1
 }

@@ -161,6 +161,8 @@ type Upstream struct {
 	// ConnectTimeout bounds a connect to one endpoint; 0 is fairway's
 	// default.
 	ConnectTimeout time.Duration
+	// TLS is what TLS to the backend checks and presents (proxyssl.go).
+	TLS BackendTLS
 }
 
 // Protocol is a backend's application protocol.

@@ -242,7 +242,9 @@ func (u *Universe) tlsRedirect(ing *networkingv1.Ingress) {
 func (u *Universe) secret(ns, name string) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: u.meta(ns, name), Type: corev1.SecretTypeTLS}
 	pair := u.certs[u.r.IntN(2)]
-	s.Data = map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1]}
+	// The certificate is its own CA for proxy-ssl-secret, which reads
+	// ca.crt; the https listener ignores it.
+	s.Data = map[string][]byte{corev1.TLSCertKey: pair[0], corev1.TLSPrivateKeyKey: pair[1], "ca.crt": pair[0]}
 	if u.r.IntN(5) == 0 {
 		s.Data[corev1.TLSPrivateKeyKey] = u.certs[1-u.r.IntN(2)][1][:20] // broken
 	}
@@ -393,6 +395,9 @@ var uAnnotations = []struct {
 	{"limit-burst-multiplier", []string{"2", "-1"}},
 	{"limit-allowlist", []string{"10.0.0.0/8", "bogus, 10.1.2.3"}},
 	{"limit-connections", []string{"5"}},
+	{"proxy-ssl-secret", []string{"s1", "s2", "s3", "a/s1", "nope"}},
+	{"proxy-ssl-verify", []string{"on", "off", "yes"}},
+	{"proxy-ssl-name", []string{"web.a.svc", "bad_name"}},
 	{"configuration-snippet", []string{"return 200;"}},
 	{"auth-url", []string{"http://auth.example.com"}},
 	{"no-such-annotation", []string{"1"}},
@@ -411,6 +416,16 @@ func (u *Universe) annotate(ing *networkingv1.Ingress) {
 		}
 		prefix := u.pick([]string{"nginx.ingress.kubernetes.io/", "fairway.dev/"})
 		ing.Annotations[prefix+a.key] = u.pick(a.values)
+		if v := ing.Annotations[prefix+a.key]; a.key == "proxy-ssl-secret" {
+			// A Secret of the Ingress's own namespace (but "a/s1", which
+			// is another's for b's Ingresses, and the malformed "nope"),
+			// with a TLS backend, which alone uses it (a later
+			// backend-protocol may still make it plain).
+			if slices.Contains(uSecrets, v) {
+				ing.Annotations[prefix+a.key] = ing.Namespace + "/" + v
+			}
+			ing.Annotations[prefix+"backend-protocol"] = "HTTPS"
+		}
 	}
 }
 
