@@ -50,6 +50,9 @@ type RoutePolicy struct {
 	// (route_canary.go).
 	Headers []HeaderCondition
 	Split   *Split
+	// BasicAuth asks for a user and password (route_basicauth.go); nil
+	// asks for none.
+	BasicAuth *BasicAuth
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -61,7 +64,7 @@ type RoutePolicy struct {
 // route with source ranges ends as the 403 it must be whatever came
 // before (on the fleet, RBAC answers before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyBasicAuth,
 }
 
 // apply sets the policy on r.

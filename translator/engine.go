@@ -58,6 +58,9 @@ type Engine struct {
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.
 	secretChecks map[nsName]secretMemo
+	// authSecretUsers are the Ingresses whose basic authentication reads
+	// each Secret (route_basicauth.go).
+	authSecretUsers map[nsName][]nsName
 
 	// problemSlots holds the Problems of the pieces that have any.
 	problemSlots map[slot][]Problem
@@ -117,6 +120,7 @@ func NewEngine(opts Options) *Engine {
 	e.https, e.landed = map[string]*chainTable{}, map[string]bool{}
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
+	e.authSecretUsers = map[nsName][]nsName{}
 	// The first Output builds what depends on no particular object.
 	e.dirty = cleanDirty()
 	e.dirty.defaults, e.dirty.claims, e.dirty.tls, e.dirty.hosts[""] = true, true, true, true
@@ -128,7 +132,7 @@ func NewEngine(opts Options) *Engine {
 func (e *Engine) Sync(in Input) {
 	syncObjects(e.idx.services, in.Services, e.serviceChanged)
 	syncObjects(e.slices, in.EndpointSlices, e.sliceChanged)
-	syncObjects(e.idx.secrets, in.Secrets, func(nsName, *corev1.Secret, *corev1.Secret) { e.dirty.tls = true })
+	syncObjects(e.idx.secrets, in.Secrets, e.secretChanged)
 	classes := false
 	syncNamed(e.classes, in.IngressClasses, func(string, *networkingv1.IngressClass, *networkingv1.IngressClass) { classes = true })
 	if classes {
@@ -161,7 +165,7 @@ func (e *Engine) apply(obj any, remove bool) error {
 	case *discoveryv1.EndpointSlice:
 		applyObject(e.slices, o, remove, e.sliceChanged)
 	case *corev1.Secret:
-		applyObject(e.idx.secrets, o, remove, func(nsName, *corev1.Secret, *corev1.Secret) { e.dirty.tls = true })
+		applyObject(e.idx.secrets, o, remove, e.secretChanged)
 	case *networkingv1.Ingress:
 		k := keyOf(&o.ObjectMeta)
 		var old *networkingv1.Ingress

@@ -36,6 +36,8 @@ type Route struct {
 	Affinity Affinity
 	// Canary: the object is, or asks to be, a canary (canary.go).
 	Canary *Canary
+	// BasicAuth asks for a user and password (basicauth.go).
+	BasicAuth *BasicAuth
 }
 
 // Match changes how the object's paths match.
