@@ -1,0 +1,214 @@
+package translator
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+)
+
+func init() { chainFilterEffects[envoy.BasicAuthFilter] = basicAuthEffect }
+
+// basicAuthEffect is Envoy's basic_auth filter: the request's
+// Authorization must be "Basic " and the base64 of "user:password",
+// where the user is in the filter's htpasswd lines and the password's
+// SHA-1, in base64, is its {SHA} hash. Otherwise 401 with
+// WWW-Authenticate naming the realm. A setting beyond the users and the
+// realm fails the test, since this evaluator would pass over it.
+func basicAuthEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
+	t.Helper()
+	ba := unpack(t, cfg, &basicauthv3.BasicAuth{})
+	if ba.GetForwardUsernameHeader() != "" || ba.GetAuthenticationHeader() != "" || ba.GetAllowMissing() || ba.GetEmitDynamicMetadata() {
+		t.Fatalf("a basic_auth setting this evaluator does not follow: %v", ba)
+	}
+	if ba.GetRealm() == "" {
+		t.Fatalf("basic_auth without a realm: Envoy would name each request's URL")
+	}
+	users := map[string]string{}
+	for _, line := range strings.Split(ba.GetUsers().GetInlineString(), "\n") {
+		name, hash, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasPrefix(hash, "{SHA}") || users[name] != "" {
+			t.Fatalf("basic_auth users Envoy would refuse: a line %q", name)
+		}
+		users[name] = hash
+	}
+	if credentialsMatch(header(req, "Authorization"), users) {
+		return
+	}
+	out.status, out.cluster = envoy.UnauthorizedStatus, ""
+	setResponseHeader(out, "www-authenticate", `Basic realm="`+ba.GetRealm()+`"`)
+}
+
+func credentialsMatch(authorization string, users map[string]string) bool {
+	encoded, ok := strings.CutPrefix(authorization, "Basic ")
+	if !ok {
+		return false
+	}
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return false
+	}
+	user, password, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return false
+	}
+	hash, known := users[user]
+	return known && hash == shaHash(password)
+}
+
+// shaHash is htpasswd -s's hash of a password.
+func shaHash(password string) string {
+	sum := sha1.Sum([]byte(password))
+	return "{SHA}" + base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// touchesAuthorization: the route sets the Authorization header on its
+// way to the backend, which would hide what the client sent.
+func touchesAuthorization(headers map[string]string) bool {
+	for k := range headers {
+		if strings.EqualFold(k, "Authorization") {
+			return true
+		}
+	}
+	return false
+}
+
+func basicCredentials(user, password string) map[string]string {
+	return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))}
+}
+
+// TestBasicAuthOutcomes follows requests through the basic-auth goldens:
+// the right user and password are forwarded, with the Authorization
+// header as sent (nginx passes it on too); a wrong or missing one gets
+// 401 with the realm. The goldens' users are foo (bar) and admin
+// (s3cret).
+func TestBasicAuthOutcomes(t *testing.T) {
+	const realm = `Basic realm="Authentication Required"`
+	cases := []struct {
+		golden  string
+		headers map[string]string
+		status  int
+		www     string
+	}{
+		{"annotation-auth-type-basic", basicCredentials("foo", "bar"), 0, ""},
+		{"annotation-auth-type-basic", basicCredentials("admin", "s3cret"), 0, ""},
+		{"annotation-auth-type-basic", basicCredentials("foo", "s3cret"), 401, realm},
+		{"annotation-auth-type-basic", basicCredentials("nobody", "bar"), 401, realm},
+		{"annotation-auth-type-basic", map[string]string{"Authorization": "Bearer abc"}, 401, realm},
+		{"annotation-auth-type-basic", nil, 401, realm},
+		{"annotation-auth-secret-type-auth-map", basicCredentials("admin", "s3cret"), 0, ""},
+		{"annotation-auth-secret-type-auth-map", basicCredentials("admin", "bar"), 401, realm},
+		{"annotation-auth-realm", nil, 401, `Basic realm="Authentication Required - foo"`},
+		{"annotation-auth-realm", basicCredentials("foo", "bar"), 0, ""},
+		{"annotation-auth-realm-invalid", nil, 401, realm},
+	}
+	for _, c := range cases {
+		in := readGoldenInput(t, "testdata/"+c.golden+"/input.yaml")
+		rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+		out := evaluate(t, rc, request{authority: "private.example.com", path: "/x", headers: c.headers})
+		if out.status != c.status || out.responseHeaders["www-authenticate"] != c.www {
+			t.Errorf("%s %v: status %d WWW-Authenticate %q, want %d %q", c.golden, c.headers, out.status, out.responseHeaders["www-authenticate"], c.status, c.www)
+		}
+		if c.status == 0 && (out.cluster != "default/web/80" || touchesAuthorization(out.upstreamHeaders)) {
+			t.Errorf("%s %v: forwarded to %q setting %v, want default/web/80 with the request's Authorization as sent", c.golden, c.headers, out.cluster, out.upstreamHeaders)
+		}
+	}
+	// The Ingresses refused for their auth serve nothing; the open one is
+	// served without a password.
+	for _, golden := range []string{"annotation-auth-secret-missing", "annotation-auth-secret-bcrypt", "annotation-auth-type-invalid"} {
+		rc := routeConfig(translateGolden(t, golden), envoy.HTTPRouteConfig)
+		for _, host := range []string{"private.example.com", "cross.example.com", "apr1.example.com", "malformed.example.com", "digest.example.com", "no-type.example.com", "no-secret.example.com"} {
+			if out := evaluate(t, rc, request{authority: host, path: "/"}); out.status != 404 {
+				t.Errorf("%s %s: status %d cluster %q, want 404 (not served)", golden, host, out.status, out.cluster)
+			}
+		}
+		if out := evaluate(t, rc, request{authority: "open.example.com", path: "/"}); out.status != 0 || out.cluster != "default/web/80" {
+			t.Errorf("%s open.example.com: status %d, want forwarded", golden, out.status)
+		}
+	}
+}
+
+// TestBasicAuthSecretChangeRetranslates: the users come from a Secret
+// that is not the Ingress, so the engine must follow it: added, it
+// serves the Ingress; changed to a hash Envoy cannot check, or deleted,
+// it unserves it, each time as a translation from scratch would.
+func TestBasicAuthSecretChangeRetranslates(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-auth-type-basic/input.yaml")
+	secret := in.Secrets[0]
+	in.Secrets = nil
+	e := NewEngine(in.Options)
+	e.Sync(in.Input)
+	check := func(step string, want int, secrets ...*corev1.Secret) {
+		t.Helper()
+		warm := e.Output()
+		cold := NewEngine(in.Options)
+		full := in.Input
+		full.Secrets = secrets
+		cold.Sync(full)
+		if diff := CompareOutputs(warm, cold.Output()); diff != "" {
+			t.Fatalf("%s: incremental differs from scratch:\n%s", step, diff)
+		}
+		rc := routeConfig(warm.Result(), envoy.HTTPRouteConfig)
+		if out := evaluate(t, rc, request{authority: "private.example.com", path: "/"}); out.status != want {
+			t.Fatalf("%s: status %d, want %d", step, out.status, want)
+		}
+	}
+	check("no Secret", 404)
+	if err := e.Upsert(secret); err != nil {
+		t.Fatal(err)
+	}
+	check("Secret added", 401, secret)
+	bad := secret.DeepCopy()
+	bad.Data = map[string][]byte{"auth": []byte("foo:$apr1$qICNZ61Q$2iooiJVUAMmprq258/ChP1\n")}
+	if err := e.Upsert(bad); err != nil {
+		t.Fatal(err)
+	}
+	check("Secret with an apr1 hash", 404, bad)
+	if err := e.Delete(bad); err != nil {
+		t.Fatal(err)
+	}
+	check("Secret deleted", 404)
+}
+
+// TestBasicAuthHashesNeverShown: the users' hashes reach the route config
+// Envoy gets, and nothing that is shown: the debug and translate JSON
+// (Resources without showSecrets) and the Problems, which become Events
+// and logs, carry the user and the Secret only.
+func TestBasicAuthHashesNeverShown(t *testing.T) {
+	hashes := []string{shaHash("bar"), shaHash("s3cret"), "$2y$05$pthxvn2t8b9rF9gF1FhvrutHKik", "$apr1$qICNZ61Q$2iooiJVUAMmprq258"}
+	for _, golden := range []string{"annotation-auth-type-basic", "annotation-auth-secret-type-auth-map", "annotation-auth-secret-bcrypt"} {
+		res := translateGolden(t, golden)
+		shown, err := res.Resources(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := json.Marshal(struct {
+			*Resources
+			Problems []Problem
+		}{shown, res.Problems})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hashes {
+			if strings.Contains(string(text), h) || strings.Contains(string(text), strings.TrimPrefix(h, "{SHA}")) {
+				t.Errorf("%s: a password hash is shown: %s", golden, h)
+			}
+		}
+		if golden == "annotation-auth-type-basic" {
+			sent, err := res.Resources(true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := json.Marshal(sent); !strings.Contains(string(b), strings.TrimPrefix(shaHash("bar"), "{SHA}")) || !strings.Contains(string(shown.Routes[0]), envoy.RedactedUsers) {
+				t.Errorf("%s: the users are not in the config Envoy gets, or not redacted where shown", golden)
+			}
+		}
+	}
+}
