@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 
@@ -49,6 +50,34 @@ func trim(obj any) (any, error) {
 	}
 	return obj, nil
 }
+
+// trimAuthSecret is the Opaque Secrets' Transform: trim's, but an
+// Opaque Secret keeps its data, since an auth-map Secret's every key is a
+// user, except PEM blocks, which are never htpasswd: so certgen's CA
+// (fairway-ca, Opaque so that it stays out of this cache) and any other
+// key kept in an Opaque Secret never enter fairway's memory.
+// Service-account tokens, registry credentials and Helm releases are
+// other types, and never reach fairway at all.
+func trimAuthSecret(obj any) (any, error) {
+	s, ok := obj.(*corev1.Secret)
+	if !ok {
+		return trim(obj)
+	}
+	data := make(map[string][]byte, len(s.Data))
+	for k, v := range s.Data {
+		if !bytes.Contains(v, pemMarker) {
+			data[k] = v
+		}
+	}
+	if _, err := trim(s); err != nil {
+		return nil, err
+	}
+	s.Data = data
+	return s, nil
+}
+
+// pemMarker starts every PEM block: a certificate or a private key.
+var pemMarker = []byte("-----BEGIN ")
 
 func trimNode(n *corev1.Node) {
 	var ready []corev1.NodeCondition
