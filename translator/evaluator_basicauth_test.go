@@ -212,3 +212,23 @@ func TestBasicAuthHashesNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestProxylessBasicAuthFailsClosed: a gRPC client runs no basic_auth
+// filter, so the proxyless route of an Ingress with basic authentication
+// answers 401 (which gRPC fails as an unsupported action), with the right
+// password or without one, rather than forwarding unchecked.
+func TestProxylessBasicAuthFailsClosed(t *testing.T) {
+	res := translateGolden(t, "annotation-auth-type-basic")
+	rc := proxylessRoutes(t, res, "private.example.com")
+	for _, headers := range []map[string]string{nil, basicCredentials("foo", "bar")} {
+		req := get("/pkg.Svc/Call")
+		req.authority, req.headers = "private.example.com", headers
+		if out := evaluate(t, rc, req); out.status != envoy.UnauthorizedStatus || out.cluster != "" {
+			t.Errorf("%v: proxyless %+v, want a 401 direct response", headers, out)
+		}
+	}
+	open := evaluate(t, proxylessRoutes(t, res, "open.example.com"), request{authority: "open.example.com", path: "/pkg.Svc/Call"})
+	if open.status != 0 || open.cluster != "default/web/80" {
+		t.Errorf("the open Ingress's proxyless route: %+v, want forwarded", open)
+	}
+}
