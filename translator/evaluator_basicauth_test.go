@@ -4,12 +4,15 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
 	basicauthv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/basic_auth/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -230,5 +233,31 @@ func TestProxylessBasicAuthFailsClosed(t *testing.T) {
 	open := evaluate(t, proxylessRoutes(t, res, "open.example.com"), request{authority: "open.example.com", path: "/pkg.Svc/Call"})
 	if open.status != 0 || open.cluster != "default/web/80" {
 		t.Errorf("the open Ingress's proxyless route: %+v, want forwarded", open)
+	}
+}
+
+// TestOpaqueSecretNamedByTLSRetranslates: a spec.tls that names a Secret
+// which turns up Opaque (not a certificate) gets that Problem instead of
+// SecretNotFound at once, as from scratch: Opaque Secrets reach the
+// engine for basic auth, and the one a spec.tls names still moves TLS.
+func TestOpaqueSecretNamedByTLSRetranslates(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-auth-type-basic/input.yaml")
+	ing := in.Ingresses[1].DeepCopy() // the open one
+	ing.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"open.example.com"}, SecretName: "open-tls"}}
+	in.Ingresses[1] = ing
+	e := NewEngine(in.Options)
+	e.Sync(in.Input)
+	e.Output()
+	opaque := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "open-tls"}, Type: corev1.SecretTypeOpaque, Data: map[string][]byte{"x": []byte("y")}}
+	if err := e.Upsert(opaque); err != nil {
+		t.Fatal(err)
+	}
+	warm := e.Output()
+	full := in.Input
+	full.Secrets = append(slices.Clone(full.Secrets), opaque)
+	cold := NewEngine(in.Options)
+	cold.Sync(full)
+	if diff := CompareOutputs(warm, cold.Output()); diff != "" {
+		t.Fatalf("incremental differs from scratch:\n%s", diff)
 	}
 }

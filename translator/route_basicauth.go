@@ -116,13 +116,30 @@ func (st *ingressState) authSecretOf() (nsName, bool) {
 	return st.basicAuthSecret()
 }
 
-// secretChanged: a TLS Secret moves certificates; any Secret may hold an
-// Ingress's basic-auth users.
+// secretChanged: a TLS Secret, or any Secret a spec.tls names (whose
+// Problem says what is wrong with it), moves certificates; any Secret may
+// hold an Ingress's basic-auth users. The many Opaque Secrets that are
+// neither cost a look-up, not a pass over the certificates.
 func (e *Engine) secretChanged(k nsName, old, next *corev1.Secret) {
-	if isTLSSecret(old) || isTLSSecret(next) {
+	if isTLSSecret(old) || isTLSSecret(next) || e.namedByTLS(k) {
 		e.dirty.tls = true
 	}
 	e.basicAuthSecretChanged(k)
+}
+
+// namedByTLS reports whether an Ingress's spec.tls names the Secret k.
+func (e *Engine) namedByTLS(k nsName) bool {
+	for ik, st := range e.ingresses {
+		if ik.namespace != k.namespace || !st.hasTLS() {
+			continue
+		}
+		for _, t := range st.obj.Spec.TLS {
+			if t.SecretName == k.name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isTLSSecret(s *corev1.Secret) bool { return s != nil && s.Type == corev1.SecretTypeTLS }
