@@ -31,9 +31,12 @@ const UnauthorizedStatus = 401
 // basicAuthFilters are a route's basic authentication: the basic_auth
 // filter in the route's own chain, at the auth phase, with its users
 // inline (they change with the Secret, and the route config is where
-// they are needed).
+// they are needed). A route that answers with a redirect (to https, or
+// the Ingress's own) forwards nothing and asks for no password, as nginx
+// redirects in its rewrite phase, before access: a plain-HTTP request
+// goes to https before any password is sent in the clear.
 func basicAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
-	if p.BasicAuth == nil {
+	if p.BasicAuth == nil || p.HTTPSRedirect || p.Paths.Redirect != nil {
 		return nil
 	}
 	return []*corev3.TypedExtensionConfig{{

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -259,5 +260,66 @@ func TestOpaqueSecretNamedByTLSRetranslates(t *testing.T) {
 	cold.Sync(full)
 	if diff := CompareOutputs(warm, cold.Output()); diff != "" {
 		t.Fatalf("incremental differs from scratch:\n%s", diff)
+	}
+}
+
+// TestBasicAuthGuardsTheDefaultBackend: an Ingress's defaultBackend is
+// one of its routes, and asks for the password too.
+func TestBasicAuthGuardsTheDefaultBackend(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-auth-type-basic/input.yaml")
+	ing := in.Ingresses[0].DeepCopy()
+	ing.Spec.DefaultBackend = ing.Spec.Rules[0].HTTP.Paths[0].Backend.DeepCopy()
+	in.Ingresses = []*networkingv1.Ingress{ing}
+	rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+	if out := evaluate(t, rc, request{authority: "elsewhere.example.com", path: "/"}); out.status != envoy.UnauthorizedStatus {
+		t.Errorf("the default backend without a password: %+v, want 401", out)
+	}
+	if out := evaluate(t, rc, request{authority: "elsewhere.example.com", path: "/", headers: basicCredentials("foo", "bar")}); out.status != 0 || out.cluster != "default/web/80" {
+		t.Errorf("the default backend with the password: %+v, want forwarded", out)
+	}
+}
+
+// TestBasicAuthAfterRedirects: nginx redirects (ssl-redirect, a
+// permanent-redirect) in its rewrite phase, before it asks for the
+// password, so a plain-HTTP request goes to https before a password is
+// sent in the clear; https itself asks for it.
+func TestBasicAuthAfterRedirects(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-auth-type-basic/input.yaml")
+	moved := in.Ingresses[0].DeepCopy()
+	moved.Annotations = maps.Clone(moved.Annotations)
+	moved.Annotations["nginx.ingress.kubernetes.io/permanent-redirect"] = "https://elsewhere.example.com/"
+	in.Ingresses = []*networkingv1.Ingress{moved}
+	rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+	if out := evaluate(t, rc, request{authority: "private.example.com", path: "/"}); out.status != 301 || out.location != "https://elsewhere.example.com/" {
+		t.Errorf("permanent-redirect with basic auth, no password: %+v, want the 301", out)
+	}
+
+	in = readGoldenInput(t, "testdata/annotation-auth-type-basic/input.yaml")
+	cert, _ := base64.StdEncoding.DecodeString(e2eCert)
+	key, _ := base64.StdEncoding.DecodeString(e2eKey)
+	in.Secrets = append(slices.Clone(in.Secrets), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "private-tls"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}})
+	tlsIng := in.Ingresses[0].DeepCopy()
+	tlsIng.Spec.TLS = []networkingv1.IngressTLS{{Hosts: []string{"private.example.com"}, SecretName: "private-tls"}}
+	in.Ingresses = []*networkingv1.Ingress{tlsIng}
+	in.Options.SSLRedirect = true
+	res := Translate(in.Input, in.Options)
+	plain := evaluate(t, routeConfig(res, envoy.HTTPRouteConfig), request{authority: "private.example.com", path: "/x"})
+	if plain.status != 308 || !strings.HasPrefix(plain.location, "https://") {
+		t.Errorf("plain HTTP on a TLS host with basic auth: %+v, want the 308 to https before any password", plain)
+	}
+	https := 0
+	for _, rc := range res.Routes {
+		if rc.GetName() == envoy.HTTPRouteConfig {
+			continue
+		}
+		https++
+		out := evaluate(t, rc, request{scheme: "https", authority: "private.example.com", path: "/x"})
+		if out.status != envoy.UnauthorizedStatus {
+			t.Errorf("https route table %s without a password: %+v, want 401", rc.GetName(), out)
+		}
+	}
+	if https == 0 {
+		t.Error("no https route table")
 	}
 }
