@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -321,5 +322,39 @@ func TestBasicAuthAfterRedirects(t *testing.T) {
 	}
 	if https == 0 {
 		t.Error("no https route table")
+	}
+}
+
+// TestBasicAuthGuardsCanaryRoutes: a canary's requests follow its main
+// Ingress's annotations, so the canary's header route asks for the main
+// Ingress's password too, and never forwards without it.
+func TestBasicAuthGuardsCanaryRoutes(t *testing.T) {
+	in := readGoldenInput(t, "testdata/annotation-auth-type-basic/input.yaml")
+	const canary = `
+metadata:
+  name: private-canary
+  namespace: default
+  creationTimestamp: "2026-01-02T00:00:00Z"
+  annotations: {nginx.ingress.kubernetes.io/canary: "true", nginx.ingress.kubernetes.io/canary-by-header: X-Canary}
+spec:
+  ingressClassName: fairway
+  rules: [{host: private.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 8080}}}}]}}]
+`
+	var c networkingv1.Ingress
+	if err := yaml.UnmarshalStrict([]byte(canary), &c); err != nil {
+		t.Fatal(err)
+	}
+	svc := in.Services[0].DeepCopy()
+	svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{Port: 8080})
+	in.Services = []*corev1.Service{svc}
+	in.Ingresses = []*networkingv1.Ingress{in.Ingresses[0], &c}
+	rc := routeConfig(Translate(in.Input, in.Options), envoy.HTTPRouteConfig)
+	if out := evaluate(t, rc, request{authority: "private.example.com", path: "/", headers: map[string]string{"X-Canary": "always"}}); out.status != envoy.UnauthorizedStatus {
+		t.Errorf("the canary's header route without a password: %+v, want 401", out)
+	}
+	withPassword := basicCredentials("foo", "bar")
+	withPassword["X-Canary"] = "always"
+	if out := evaluate(t, rc, request{authority: "private.example.com", path: "/", headers: withPassword}); out.status != 0 || out.cluster != "default/web/8080" {
+		t.Errorf("the canary's header route with the password: %+v, want the canary", out)
 	}
 }
