@@ -38,7 +38,11 @@ func (st *ingressState) resolveBasicAuth(ps *problems, secrets map[nsName]*corev
 	if !ok {
 		return true
 	}
-	field := "metadata.annotations[" + annotations.NginxPrefix + "auth-secret]"
+	key := annotations.NginxPrefix + "auth-secret"
+	if _, ok := st.obj.Annotations[annotations.FairwayPrefix+"auth-secret"]; ok {
+		key = annotations.FairwayPrefix + "auth-secret" // the one read
+	}
+	field := "metadata.annotations[" + key + "]"
 	if k.namespace != st.obj.Namespace {
 		ps.add(st.ref, RefusedAnnotation, "%s: names Secret %s/%s in another namespace; fairway reads an Ingress's auth Secret from its own namespace only; the Ingress is not served", field, k.namespace, k.name)
 		return false
