@@ -53,6 +53,9 @@ type RoutePolicy struct {
 	// RateLimit limits each client address's requests (local_ratelimit
 	// in the route's own chain, route_ratelimit.go); nil is no limit.
 	RateLimit *RateLimitPolicy
+	// BasicAuth asks for a user and password (route_basicauth.go); nil
+	// asks for none.
+	BasicAuth *BasicAuth
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -60,11 +63,12 @@ type RoutePolicy struct {
 // the meaning, since some replace the route's action. A path redirect
 // replaces forwarding; the https redirect of a plain-HTTP route replaces
 // that in turn (http goes to https first, as with ingress-nginx); limits
-// apply to what still forwards; access comes last, so that a proxyless
-// route with source ranges ends as the 403 it must be whatever came
-// before (on the fleet, RBAC answers before any action).
+// apply to what still forwards; access and basic auth come last, so that
+// a proxyless route with source ranges or a password ends as the 403 or
+// 401 it must be whatever came before (on the fleet, RBAC and the route's
+// own chain answer before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyBasicAuth,
 }
 
 // apply sets the policy on r.

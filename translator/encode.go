@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -26,15 +27,22 @@ type Resources struct {
 
 var jsonOptions = protojson.MarshalOptions{UseProtoNames: true}
 
-// Resources encodes the Result's resources. Private keys are replaced with
-// a marker unless showSecrets is set.
+// Resources encodes the Result's resources. Private keys and basic-auth
+// users are replaced with a marker unless showSecrets is set.
 func (r *Result) Resources(showSecrets bool) (*Resources, error) {
 	out := &Resources{}
 	var err error
 	if out.Listeners, err = encodeAll(r.Listeners); err != nil {
 		return nil, err
 	}
-	if out.Routes, err = encodeAll(r.Routes); err != nil {
+	routes := r.Routes
+	if !showSecrets {
+		routes = make([]*routev3.RouteConfiguration, len(r.Routes))
+		for i, rc := range r.Routes {
+			routes[i] = envoy.RedactRouteConfig(rc)
+		}
+	}
+	if out.Routes, err = encodeAll(routes); err != nil {
 		return nil, err
 	}
 	if out.Clusters, err = encodeAll(r.Clusters); err != nil {

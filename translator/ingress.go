@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/translator/annotations"
@@ -127,7 +128,7 @@ func (st *ingressState) hasDefault() bool {
 // over the Limits is not served at all. A wildcard host whose single-label
 // check Envoy would refuse as too large a regex is dropped with its rule:
 // served, it would get the whole route table rejected.
-func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressState {
+func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options, secrets map[nsName]*corev1.Secret) *ingressState {
 	st := &ingressState{
 		obj:  ing,
 		ref:  ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name},
@@ -142,7 +143,7 @@ func parseIngress(ing *networkingv1.Ingress, ours bool, opts *Options) *ingressS
 		st.problems = ps
 		return st
 	}
-	if !st.parseAnnotations(&ps) {
+	if !st.parseAnnotations(&ps) || !st.resolveBasicAuth(&ps, secrets) {
 		st.problems = ps
 		return st
 	}
@@ -238,12 +239,13 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 	prev := e.ingresses[k]
 	var next *ingressState
 	if ing != nil {
-		next = parseIngress(ing, e.ours.serves(ing), &e.opts)
+		next = parseIngress(ing, e.ours.serves(ing), &e.opts, e.idx.secrets)
 		e.ingresses[k] = next
 	} else {
 		delete(e.ingresses, k)
 	}
 	e.checkBackendTLS(k, next)
+	e.trackAuthSecret(k, prev, next)
 	e.contribute(k, prev, false)
 	e.contribute(k, next, true)
 	var ps []Problem

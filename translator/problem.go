@@ -31,9 +31,11 @@ const (
 	RegexTooLarge Reason = "RegexTooLarge"
 	// InvalidPath: a path or pathType that cannot be matched as specified.
 	InvalidPath Reason = "InvalidPath"
-	// SecretNotFound: a TLS entry names a Secret that does not exist.
+	// SecretNotFound: a TLS entry, or an Ingress's auth-secret, names a
+	// Secret that does not exist.
 	SecretNotFound Reason = "SecretNotFound"
-	// SecretInvalid: the Secret lacks a usable, matching certificate and key.
+	// SecretInvalid: the Secret lacks a usable, matching certificate and
+	// key, or (auth-secret) holds a user Envoy cannot check.
 	SecretInvalid Reason = "SecretInvalid"
 	// TLSConflict: an older Ingress already serves this TLS host with
 	// another Secret.

@@ -45,11 +45,10 @@ func newBackendSecretState() backendSecretState {
 	return backendSecretState{users: map[nsName][]nsName{}, of: map[nsName]nsName{}, published: map[nsName]*corev1.Secret{}}
 }
 
-// secretChanged checks again the Ingresses whose proxy-ssl-secret is the
-// Secret: one that became unusable must stop being served, and one that
-// became usable is served again.
-func (e *Engine) secretChanged(k nsName, _, _ *corev1.Secret) {
-	e.dirty.tls = true
+// backendSecretChanged checks again the Ingresses whose proxy-ssl-secret
+// is the Secret: one that became unusable must stop being served, and one
+// that became usable is served again.
+func (e *Engine) backendSecretChanged(k nsName) {
 	for _, ik := range slices.Clone(e.backendSecrets.users[k]) {
 		if st := e.ingresses[ik]; st != nil {
 			e.ingressChanged(ik, st.obj, st.obj)
@@ -109,7 +108,10 @@ func checkBackendSecret(s *corev1.Secret, bt policy.BackendTLS) (Reason, error) 
 		return SecretNotFound, errors.New("is not found")
 	}
 	ca, cert, key := s.Data[backendCAKey], s.Data[backendCertKey], s.Data[backendKeyKey]
+	_, hasKey := s.Data[backendKeyKey]
 	switch {
+	case hasKey && len(key) == 0 && s.Type == corev1.SecretTypeOpaque:
+		return SecretInvalid, fmt.Errorf("has an empty data[%s]: fairway keeps no private key of an Opaque Secret in its cache, so a certificate to show the backend must be in a kubernetes.io/tls Secret", backendKeyKey)
 	case bt.Verify && len(ca) == 0:
 		return SecretInvalid, fmt.Errorf("has no data[%s], the CA to verify the backend against", backendCAKey)
 	case len(ca) == 0 && len(cert) == 0 && len(key) == 0:

@@ -67,7 +67,7 @@ func TestLongWildcardHostIsRefused(t *testing.T) {
 			{Host: "*.short.example.com", IngressRuleValue: prefixRule("/")},
 		}},
 	}
-	st := parseIngress(ing, true, withDefaults(Options{RegexProgramSizeLimit: 100}))
+	st := parseIngress(ing, true, withDefaults(Options{RegexProgramSizeLimit: 100}), nil)
 	if len(st.problems) != 1 || st.problems[0].Reason != RegexTooLarge || !strings.Contains(st.problems[0].Message, "spec.rules[0].host") {
 		t.Fatalf("problems = %+v, want one RegexTooLarge for spec.rules[0].host", st.problems)
 	}
@@ -80,7 +80,7 @@ func TestLongWildcardHostIsRefused(t *testing.T) {
 	if err := validateHost(longest); err != nil {
 		t.Fatalf("the longest host must be valid: %v", err)
 	}
-	if st := parseIngress(&networkingv1.Ingress{Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: longest, IngressRuleValue: prefixRule("/")}}}}, true, withDefaults(Options{RegexProgramSizeLimit: envoy.RegexProgramSizeLimit})); len(st.problems) != 0 {
+	if st := parseIngress(&networkingv1.Ingress{Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: longest, IngressRuleValue: prefixRule("/")}}}}, true, withDefaults(Options{RegexProgramSizeLimit: envoy.RegexProgramSizeLimit}), nil); len(st.problems) != 0 {
 		t.Errorf("a %d-character host is refused under envoy.RegexProgramSizeLimit: %+v", len(longest), st.problems)
 	}
 }

@@ -34,7 +34,7 @@ be read or parsed, and 0 otherwise, Problems or not.`,
 	opts := addTranslatorFlags(cmd.Flags())
 	cmd.Flags().StringArrayVarP(&paths, "filename", "f", nil, "file or directory of Kubernetes YAML/JSON (repeatable)")
 	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
-	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print private keys instead of redacting them")
+	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print private keys and basic-auth users instead of redacting them")
 	cmd.Flags().BoolVar(&proxyless, "proxyless", false,
 		"also print, under proxyless, what proxyless gRPC clients get: every Service's and Ingress host's, as if a client had asked for each (serve builds them when one does)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {

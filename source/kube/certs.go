@@ -126,8 +126,10 @@ func (g *Certgen) ensureCA(ctx context.Context) (*pki.KeyPair, *CertChange, erro
 		if ca, err = pki.NewCA("fairway-ca", g.Config.CAValidity, g.Now()); err != nil {
 			return nil, nil, err
 		}
-		// Opaque, not kubernetes.io/tls: fairway caches only TLS Secrets,
-		// so the CA's key never enters its cache, SDS or the fleet.
+		// Opaque, not kubernetes.io/tls: fairway caches only TLS Secrets'
+		// keys (its Opaque watch, for basic-auth users, drops PEM
+		// blocks), so the CA's key never enters its cache, SDS or the
+		// fleet.
 		if err := g.write(ctx, s, g.Config.Namespace, CASecret, corev1.SecretTypeOpaque, ca, ca.CertPEM); err != nil {
 			if lostRace(err) {
 				g.Log.Debug("another writer got there first; reading again", "secret", CASecret, "error", err)

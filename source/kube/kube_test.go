@@ -87,14 +87,14 @@ func TestTrim(t *testing.T) {
 	meta := metav1.ObjectMeta{Name: "x", Namespace: "n", Annotations: map[string]string{lastApplied: "{...}", "keep": "me"},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}
 	sec := &corev1.Secret{ObjectMeta: *meta.DeepCopy(), Type: corev1.SecretTypeTLS,
-		Data: map[string][]byte{"tls.crt": []byte("c"), "tls.key": []byte("k"), "other": []byte("o")}}
+		Data: map[string][]byte{"tls.crt": []byte("c"), "tls.key": []byte("k"), "ca.crt": []byte("a"), "other": []byte("o")}}
 	if _, err := trim(sec); err != nil {
 		t.Fatal(err)
 	}
 	if len(sec.ManagedFields) != 0 || !cmp.Equal(sec.Annotations, map[string]string{"keep": "me"}) {
 		t.Errorf("metadata not trimmed: %+v", sec.ObjectMeta)
 	}
-	if !cmp.Equal(sec.Data, map[string][]byte{"tls.crt": []byte("c"), "tls.key": []byte("k")}) {
+	if !cmp.Equal(sec.Data, map[string][]byte{"tls.crt": []byte("c"), "tls.key": []byte("k"), "ca.crt": []byte("a")}) {
 		t.Errorf("secret data: %v", sec.Data)
 	}
 	beat := func(hb int64) *corev1.Node {
@@ -170,5 +170,29 @@ func checkServiceStatusIsRead(t *testing.T) {
 	}
 	if !sameForTranslation(svc, allocated, false) || !sameForTranslation(allocated, moved, false) {
 		t.Error("without an address pool, a Service's status address change reached the translator, which does not read it")
+	}
+}
+
+// TestTrimOpaqueKeepsCAs: an Opaque Secret keeps its htpasswd users and
+// its public CA material (ca.crt, ca.crl, tls.crt, which auth-tls-secret
+// and proxy-ssl-secret read), while a private key keeps only its key
+// name, so that the translator can say it was not kept.
+func TestTrimOpaqueKeepsCAs(t *testing.T) {
+	cert := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	key := []byte("-----BEGIN EC PRIVATE KEY-----\nMHc=\n-----END EC PRIVATE KEY-----\n")
+	sec := &corev1.Secret{Type: corev1.SecretTypeOpaque, Data: map[string][]byte{
+		"auth": []byte("foo:{SHA}x"), "ca.crt": cert, "ca.crl": []byte("-----BEGIN X509 CRL-----\nMIIB\n-----END X509 CRL-----\n"),
+		"tls.crt": cert, "tls.key": key, "other.pem": cert, "ca.crt.bundle": append(cert, key...),
+	}}
+	if _, err := trimAuthSecret(sec); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]byte{"auth": []byte("foo:{SHA}x"), "ca.crt": cert, "ca.crl": sec.Data["ca.crl"], "tls.crt": cert, "tls.key": nil, "other.pem": nil, "ca.crt.bundle": nil}
+	if !cmp.Equal(sec.Data, want) {
+		t.Errorf("opaque data %q, want %q", sec.Data, want)
+	}
+	sec.Data = map[string][]byte{"ca.crt": append(cert, key...)}
+	if _, _ = trimAuthSecret(sec); sec.Data["ca.crt"] != nil {
+		t.Error("a private key under ca.crt is cached")
 	}
 }

@@ -41,12 +41,14 @@ type SourceConfig struct {
 // as events, so a burst of changes to one object costs one translation of
 // it, and nothing touches the engine but the loop's goroutine.
 type Source struct {
-	log       hclog.Logger
-	factory   informers.SharedInformerFactory
-	secrets   informers.SharedInformerFactory
-	informers map[string]cache.SharedIndexInformer // by kind
-	synced    *cacheWait
-	changed   chan struct{}
+	log     hclog.Logger
+	factory informers.SharedInformerFactory
+	secrets informers.SharedInformerFactory
+	// authSecrets watches Opaque Secrets, where basic-auth users live.
+	authSecrets informers.SharedInformerFactory
+	informers   map[string]cache.SharedIndexInformer // by kind
+	synced      *cacheWait
+	changed     chan struct{}
 	// serviceStatus: SourceConfig.ServiceStatus.
 	serviceStatus bool
 
@@ -68,7 +70,10 @@ const (
 	KindIngress       = "Ingress"
 	KindIngressClass  = "IngressClass"
 	KindSecret        = "Secret"
-	KindNode          = "Node"
+	// KindAuthSecret: Opaque Secrets, which may hold an Ingress's
+	// basic-auth users (auth-secret); a second watch of Secrets.
+	KindAuthSecret = "Secret (Opaque)"
+	KindNode       = "Node"
 )
 
 // NewSource sets up the informers; Start runs them.
@@ -76,18 +81,18 @@ func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) 
 	s := &Source{log: log, changed: make(chan struct{}, 1), pending: map[objectKey]change{}, informers: map[string]cache.SharedIndexInformer{}, serviceStatus: cfg.ServiceStatus}
 	s.factory = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
 		informers.WithNamespace(cfg.Namespace), informers.WithTransform(trim))
-	// Only TLS Secrets: the others may be many and large, and hold
-	// credentials fairway has no business caching.
-	s.secrets = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
-		informers.WithNamespace(cfg.Namespace), informers.WithTransform(trim),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("type", string(corev1.SecretTypeTLS)).String()
-		}))
+	// Only TLS Secrets (their certificate and key) and Opaque ones (where
+	// basic-auth users live, in any key): the other types may be many
+	// and large (Helm releases), and hold credentials fairway has no
+	// business caching (service-account tokens, registry logins).
+	s.secrets = secretsOfType(client, cfg, corev1.SecretTypeTLS, trim)
+	s.authSecrets = secretsOfType(client, cfg, corev1.SecretTypeOpaque, trimAuthSecret)
 	s.informers[KindService] = s.factory.Core().V1().Services().Informer()
 	s.informers[KindEndpointSlice] = s.factory.Discovery().V1().EndpointSlices().Informer()
 	s.informers[KindIngress] = s.factory.Networking().V1().Ingresses().Informer()
 	s.informers[KindIngressClass] = s.factory.Networking().V1().IngressClasses().Informer()
 	s.informers[KindSecret] = s.secrets.Core().V1().Secrets().Informer()
+	s.informers[KindAuthSecret] = s.authSecrets.Core().V1().Secrets().Informer()
 	if cfg.Nodes {
 		s.informers[KindNode] = s.factory.Core().V1().Nodes().Informer()
 	}
@@ -101,6 +106,16 @@ func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) 
 		}
 	}
 	return s, nil
+}
+
+// secretsOfType is an informer factory of the Secrets of one type, by
+// field selector, so that the API server sends no others.
+func secretsOfType(client kubernetes.Interface, cfg SourceConfig, typ corev1.SecretType, transform cache.TransformFunc) informers.SharedInformerFactory {
+	return informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
+		informers.WithNamespace(cfg.Namespace), informers.WithTransform(transform),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("type", string(typ)).String()
+		}))
 }
 
 // Factory is the main informer factory, for the status writer to share.
@@ -143,6 +158,7 @@ func (s *Source) record(kind string, obj any, deleted bool) {
 func (s *Source) Start(ctx context.Context) error {
 	s.factory.Start(ctx.Done())
 	s.secrets.Start(ctx.Done())
+	s.authSecrets.Start(ctx.Done())
 	s.log.Info("waiting for the informers' caches to sync", "kinds", len(s.informers))
 	if !s.synced.wait(ctx) {
 		if ctx.Err() != nil {
@@ -158,6 +174,7 @@ func (s *Source) Start(ctx context.Context) error {
 func (s *Source) Shutdown() {
 	s.factory.Shutdown()
 	s.secrets.Shutdown()
+	s.authSecrets.Shutdown()
 }
 
 // Changed implements xds.Source.

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 
@@ -17,8 +18,9 @@ const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 
 // trim is the informers' Transform. The caches hold every watched object
 // of the cluster for as long as fairway runs, so what fairway never reads
-// is dropped before it is stored: managedFields everywhere, the private
-// keys' neighbours in Secrets, and everything of a Node but its name,
+// is dropped before it is stored: managedFields everywhere, a TLS Secret's
+// data but its certificate, key and CA (ca.crt and ca.crl, which
+// auth-tls-secret and proxy-ssl-secret read), and everything of a Node but its name,
 // labels, addresses and readiness. The Node trimming also drops the
 // heartbeat times, so a kubelet's status updates compare equal and cost
 // nothing downstream.
@@ -38,7 +40,7 @@ func trim(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *corev1.Secret:
 		data := map[string][]byte{}
-		for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey} {
+		for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey, caCertKey, caCRLKey} {
 			if v, ok := o.Data[k]; ok {
 				data[k] = v
 			}
@@ -49,6 +51,51 @@ func trim(obj any) (any, error) {
 	}
 	return obj, nil
 }
+
+// trimAuthSecret is the Opaque Secrets' Transform: trim's, but an
+// Opaque Secret keeps its data, since an auth-map Secret's every key is a
+// user, and a CA for auth-tls-secret or proxy-ssl-secret is often kept
+// in one (ca.crt, ca.crl, and tls.crt, the certificate a backend is
+// shown). Other PEM blocks are never htpasswd and may be private keys:
+// their keys stay, with no value, so that a reader can tell "not kept"
+// from "not there", and the keys of certgen's CA (fairway-ca, Opaque so
+// that its key stays out of this cache) and any other private key kept
+// in an Opaque Secret never enter fairway's memory. Service-account
+// tokens, registry credentials and Helm releases are other types, and
+// never reach fairway at all.
+func trimAuthSecret(obj any) (any, error) {
+	s, ok := obj.(*corev1.Secret)
+	if !ok {
+		return trim(obj)
+	}
+	data := make(map[string][]byte, len(s.Data))
+	for k, v := range s.Data {
+		public := (k == caCertKey || k == caCRLKey || k == corev1.TLSCertKey) && !bytes.Contains(v, privateKeyMarker)
+		if public || !bytes.Contains(v, pemMarker) {
+			data[k] = v
+		} else {
+			data[k] = nil
+		}
+	}
+	if _, err := trim(s); err != nil {
+		return nil, err
+	}
+	s.Data = data
+	return s, nil
+}
+
+// pemMarker starts every PEM block: a certificate or a private key;
+// privateKeyMarker is in the first line of every private key's.
+var (
+	pemMarker        = []byte("-----BEGIN ")
+	privateKeyMarker = []byte("PRIVATE KEY-----")
+)
+
+// The keys of a Secret's CA, as ingress-nginx reads them.
+const (
+	caCertKey = "ca.crt"
+	caCRLKey  = "ca.crl"
+)
 
 func trimNode(n *corev1.Node) {
 	var ready []corev1.NodeCondition

@@ -64,7 +64,7 @@ type Finding struct {
 }
 
 // groups are the Entries by concern, each in its own file.
-var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries, canaryEntries, passthroughEntries, rateLimitEntries, clientCertEntries, proxySSLEntries}
+var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries, canaryEntries, passthroughEntries, rateLimitEntries, clientCertEntries, proxySSLEntries, basicAuthEntries}
 
 // table is every Entry by key.
 var table = func() map[string]Entry {
@@ -168,4 +168,4 @@ func check(r *policy.Route) []Finding {
 type partialError struct{ error }
 
 // checks are the cross-annotation rules, each beside its group's entries.
-var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, rateWithoutLimit, clientCertChecks, proxySSLWithoutSecret, serverNameWithoutName, legacyProtocolsWithoutCiphers}
+var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, rateWithoutLimit, clientCertChecks, proxySSLWithoutSecret, serverNameWithoutName, legacyProtocolsWithoutCiphers, basicAuthChecks}

@@ -45,6 +45,8 @@ type Route struct {
 	// ClientCert asks the object's hosts' clients for a certificate
 	// (clientcert.go).
 	ClientCert *ClientCert
+	// BasicAuth asks for a user and password (basicauth.go).
+	BasicAuth *BasicAuth
 }
 
 // Match changes how the object's paths match.
