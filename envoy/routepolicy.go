@@ -50,6 +50,9 @@ type RoutePolicy struct {
 	// (route_canary.go).
 	Headers []HeaderCondition
 	Split   *Split
+	// ExtAuth asks an auth service about each request first
+	// (route_extauth.go); nil is no external auth.
+	ExtAuth *ExtAuth
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -58,10 +61,10 @@ type RoutePolicy struct {
 // replaces forwarding; the https redirect of a plain-HTTP route replaces
 // that in turn (http goes to https first, as with ingress-nginx); limits
 // apply to what still forwards; access comes last, so that a proxyless
-// route with source ranges ends as the 403 it must be whatever came
-// before (on the fleet, RBAC answers before any action).
+// route with source ranges or external auth ends as the 403 it must be
+// whatever came before (on the fleet, RBAC answers before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyExtAuth,
 }
 
 // apply sets the policy on r.

@@ -23,9 +23,15 @@ type clusterKey struct {
 	// l4 is how a LoadBalancer Service's own listener reaches the port
 	// (servicepolicy.go); zero for the plain cluster and for routes.
 	l4 envoy.L4Upstream
+	// dns is an auth service outside the cluster, reached by its DNS
+	// name (extauth_cluster.go); then the Service fields are empty.
+	dns dnsTarget
 }
 
 func (k clusterKey) name() string {
+	if k.dns.host != "" {
+		return k.dns.name()
+	}
 	if !k.l4.Plain() {
 		return envoy.ServiceClusterName(k.namespace, k.service, k.port, k.udp, k.l4)
 	}

@@ -29,4 +29,4 @@ func (r *httpRoute) routePolicy() *envoy.RoutePolicy {
 // and report whether they set anything. Each concern adds one, in the
 // file that holds the rest of it (route_paths.go, route_limits.go,
 // route_access.go, route_affinity.go; the https redirect is planned per host, by tlsWant).
-var routePolicyFields = []func(r *httpRoute, out *envoy.RoutePolicy) bool{pathPolicy, limitsPolicy, accessPolicy, affinityPolicy}
+var routePolicyFields = []func(r *httpRoute, out *envoy.RoutePolicy) bool{pathPolicy, limitsPolicy, accessPolicy, affinityPolicy, extAuthPolicy}

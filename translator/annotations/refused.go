@@ -21,6 +21,12 @@ var refusedKeys = map[string]string{
 	"global-rate-limit":          "fairway does not implement rate limits, which protect the backend",
 	"proxy-ssl-verify":           "fairway does not verify backend certificates yet, which this asks for",
 	"proxy-ssl-secret":           "fairway does not verify backend certificates yet, which this asks for",
+	// External authentication's companions that Envoy cannot honour
+	// exactly (extauth.go, README "External authentication").
+	"auth-method":                "Envoy v1.40's ext_authz sends the check with the request's own method and cannot set another, which the auth service may decide on",
+	"auth-signin":                "Envoy cannot turn the auth service's 401 into a redirect to the sign-in URL carrying the escaped request URL, so users would get a bare 401 instead of a login",
+	"auth-signin-redirect-param": "it renames the redirect parameter of auth-signin, which fairway refuses",
+	"auth-proxy-set-headers":     "fairway does not read ConfigMaps, so the headers it names would not reach the auth service, whose decision may depend on them",
 }
 
 // refusal says why a key is refused, or "" when it is not: every snippet
@@ -30,6 +36,9 @@ func refusal(key string) string {
 	if _, implemented := table[key]; implemented {
 		return ""
 	}
+	if why, ok := refusedKeys[key]; ok {
+		return why
+	}
 	switch {
 	case strings.HasSuffix(key, "-snippet"):
 		return "snippets are raw nginx configuration, which fairway never takes"
@@ -38,5 +47,5 @@ func refusal(key string) string {
 	case strings.HasPrefix(key, "modsecurity-"):
 		return "fairway has no web application firewall"
 	}
-	return refusedKeys[key]
+	return ""
 }

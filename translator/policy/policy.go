@@ -36,6 +36,8 @@ type Route struct {
 	Affinity Affinity
 	// Canary: the object is, or asks to be, a canary (canary.go).
 	Canary *Canary
+	// ExtAuth asks an auth service about each request first (extauth.go).
+	ExtAuth *ExtAuth
 }
 
 // Match changes how the object's paths match.
