@@ -19,6 +19,9 @@ type request struct {
 	headers   map[string]string
 	client    netip.Addr // the client address Envoy trusts
 	bodySize  int64      // the request body's length in bytes
+	// auth is how the auth service of an auth-url answers this request
+	// (evaluator_extauth_test.go); nil when the route needs none.
+	auth *authAnswer
 }
 
 // outcome is what Envoy does with a request, as far as the route table
@@ -43,6 +46,9 @@ type outcome struct {
 	// split is a weighted_clusters action's weight per cluster (canary
 	// releases); nil for one cluster.
 	split map[string]uint32
+	// check is the request Envoy sent the auth service (ext_authz); nil
+	// when there was none.
+	check *authCheck
 	route *routev3.Route
 }
 
