@@ -50,9 +50,12 @@ const (
 // extAuthFilters are a route's external auth: the ext_authz filter with
 // an HTTP service in the route's own chain (the ext_authz filter's
 // per-route configuration can only disable it or, for gRPC services,
-// add context, so the whole filter rides in filter_chain).
+// add context, so the whole filter rides in filter_chain). A route that
+// answers with a redirect (to https, or permanent-redirect) is not
+// checked: nginx redirects in its rewrite phase, before auth_request, and
+// a redirect reaches no backend.
 func extAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
-	if p.ExtAuth == nil {
+	if p.ExtAuth == nil || p.HTTPSRedirect || p.Paths.Redirect != nil {
 		return nil
 	}
 	return []*corev3.TypedExtensionConfig{{Name: extAuthzFilter, TypedConfig: mustAny(p.ExtAuth.proto())}}

@@ -61,3 +61,17 @@ func TestAuthDNSCluster(t *testing.T) {
 		t.Errorf("plain http cluster %v", plain)
 	}
 }
+
+// TestExtAuthNotBeforeARedirect: nginx redirects before auth_request, and
+// a redirect reaches no backend, so a redirecting route runs no check.
+func TestExtAuthNotBeforeARedirect(t *testing.T) {
+	a := &ExtAuth{Cluster: "c", URI: "http://a", PathQuery: "/"}
+	for _, p := range []*RoutePolicy{{ExtAuth: a, HTTPSRedirect: true}, {ExtAuth: a, Paths: PathPolicy{Redirect: &Redirect{Host: "x.example.com", Code: 301}}}} {
+		if f := extAuthFilters(p); f != nil {
+			t.Errorf("%+v: filters %v, want none", p, f)
+		}
+	}
+	if f := extAuthFilters(&RoutePolicy{ExtAuth: a}); len(f) != 1 {
+		t.Errorf("a forwarding route: filters %v, want ext_authz", f)
+	}
+}
