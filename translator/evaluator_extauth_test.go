@@ -261,3 +261,17 @@ func hasProblem(res Result, reason Reason, text string) bool {
 	}
 	return false
 }
+
+// TestExtAuthSigninIsNotServed: Envoy cannot turn the auth service's 401
+// into nginx's redirect to auth-signin with the escaped URL, so the
+// Ingress is not served: its requests reach nothing (404), neither the
+// backend nor a bare 401 where users expect a login.
+func TestExtAuthSigninIsNotServed(t *testing.T) {
+	res := accessInput(t, "e2e.foo.com", nginx("auth-url", "http://echo.e2e.svc/auth", "auth-signin", "https://e2e.foo.com/oauth2/start?rd=$escaped_request_uri"), false)
+	if !hasProblem(res, RefusedAnnotation, "auth-signin") {
+		t.Errorf("problems %v, want auth-signin refused", res.Problems)
+	}
+	if out := evaluate(t, res.Routes[0], authed(get("/"), authAnswer{status: 401})); out.status != 404 || out.cluster != "" || out.check != nil {
+		t.Errorf("%+v, want 404: the Ingress is not served", out)
+	}
+}
