@@ -34,7 +34,7 @@ func (e *Engine) recomputeDefaults() bool {
 		}
 		next.route = &httpRoute{match: pathMatch{path: "/"}, origin: st.ref, field: fieldPath{isDefault: true}, policy: st.policy}
 		next.route.cluster, next.route.plain = t.resolveBackend(st.ref, next.route.field.backend(), st.obj.Namespace, *st.obj.Spec.DefaultBackend, st.policy)
-		t.resolveAuth(st.ref, next.route)
+		t.resolveAuth(st, next.route)
 		if st.policy != nil && st.policy.ExtAuth != nil {
 			u := st.policy.ExtAuth.URL
 			next.authService = nsName{u.Namespace, u.Service}

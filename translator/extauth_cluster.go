@@ -5,6 +5,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator/annotations"
 )
 
 // dnsTarget is an auth service outside the cluster: the origin of its
@@ -16,8 +17,15 @@ type dnsTarget struct {
 
 func (d dnsTarget) name() string { return envoy.AuthDNSClusterName(d.scheme, d.host, d.port) }
 
-// authURLField is where an auth-url problem is, in messages.
-const authURLField = "metadata.annotations[nginx.ingress.kubernetes.io/auth-url]"
+// authURLField is where an Ingress's auth-url is, in messages: under
+// the prefix it was read from (fairway's wins, as in annotations.Parse).
+func authURLField(st *ingressState) string {
+	key := annotations.NginxPrefix + "auth-url"
+	if _, ok := st.obj.Annotations[annotations.FairwayPrefix+"auth-url"]; ok {
+		key = annotations.FairwayPrefix + "auth-url"
+	}
+	return "metadata.annotations[" + key + "]"
+}
 
 // resolveAuth finds the cluster of the auth service of a route whose
 // Ingress has an auth-url. A Service's DNS name is that Service port's
@@ -27,7 +35,7 @@ const authURLField = "metadata.annotations[nginx.ingress.kubernetes.io/auth-url]
 // the route cannot be checked: it answers 503 and is never forwarded
 // unchecked (fail closed), with a Problem, and its Ingress's other routes
 // fare the same while the Service is missing.
-func (t *translation) resolveAuth(ref ObjectRef, r *httpRoute) {
+func (t *translation) resolveAuth(st *ingressState, r *httpRoute) {
 	if r.policy == nil || r.policy.ExtAuth == nil {
 		return
 	}
@@ -41,9 +49,9 @@ func (t *translation) resolveAuth(ref ObjectRef, r *httpRoute) {
 	svc := t.idx.services[k]
 	switch {
 	case svc == nil:
-		t.problems.add(ref, BackendNotFound, "%s: Service %s/%s not found; the Ingress's routes answer %d and are not forwarded unchecked", authURLField, u.Namespace, u.Service, unavailable)
+		t.problems.add(st.ref, BackendNotFound, "%s: Service %s/%s not found; the Ingress's routes answer %d and are not forwarded unchecked", authURLField(st), u.Namespace, u.Service, unavailable)
 	case svc.Spec.Type == corev1.ServiceTypeExternalName:
-		t.problems.add(ref, UnsupportedBackend, "%s: Service %s/%s is of type ExternalName, which fairway does not route to; the Ingress's routes answer %d and are not forwarded unchecked", authURLField, u.Namespace, u.Service, unavailable)
+		t.problems.add(st.ref, UnsupportedBackend, "%s: Service %s/%s is of type ExternalName, which fairway does not route to; the Ingress's routes answer %d and are not forwarded unchecked", authURLField(st), u.Namespace, u.Service, unavailable)
 	default:
 		sp, reason, err := findServicePort(svc, networkingv1.ServiceBackendPort{Number: int32(u.Port)})
 		if err == nil {
@@ -51,7 +59,7 @@ func (t *translation) resolveAuth(ref ObjectRef, r *httpRoute) {
 			r.auth = t.useCluster(clusterKey{namespace: u.Namespace, service: u.Service, port: sp.Port, up: up})
 			return
 		}
-		t.problems.add(ref, reason, "%s: %v; the Ingress's routes answer %d and are not forwarded unchecked", authURLField, err, unavailable)
+		t.problems.add(st.ref, reason, "%s: %v; the Ingress's routes answer %d and are not forwarded unchecked", authURLField(st), err, unavailable)
 	}
 	r.cluster, r.plain = "", ""
 }

@@ -98,7 +98,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 			routes = append(routes, httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy})
 			r := &routes[len(routes)-1] // never moves: routes has room for every path
 			r.cluster, r.plain = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend, st.policy)
-			t.resolveAuth(st.ref, r)
+			t.resolveAuth(st, r)
 			own = append(own, r)
 			if won != nil {
 				won[p.match] = r
