@@ -4,9 +4,11 @@ import (
 	"strings"
 	"time"
 
+	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -43,8 +45,10 @@ const (
 	// for the auth subrequest, which ingress-nginx leaves as the
 	// location's (60 s).
 	ExtAuthTimeout = 60 * time.Second
-	// extAuthzFilter is the filter's name in a route's own chain.
-	extAuthzFilter = "envoy.filters.http.ext_authz"
+	// extAuthzFilter and headerMutationFilter are the filters' names in a
+	// route's own chain.
+	extAuthzFilter       = "envoy.filters.http.ext_authz"
+	headerMutationFilter = "envoy.filters.http.header_mutation"
 )
 
 // extAuthFilters are a route's external auth: the ext_authz filter with
@@ -58,7 +62,28 @@ func extAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
 	if p.ExtAuth == nil || p.HTTPSRedirect || p.Paths.Redirect != nil {
 		return nil
 	}
-	return []*corev3.TypedExtensionConfig{{Name: extAuthzFilter, TypedConfig: mustAny(p.ExtAuth.proto())}}
+	var out []*corev3.TypedExtensionConfig
+	if strip := p.ExtAuth.stripUpstreamHeaders(); strip != nil {
+		out = append(out, strip)
+	}
+	return append(out, &corev3.TypedExtensionConfig{Name: extAuthzFilter, TypedConfig: mustAny(p.ExtAuth.proto())})
+}
+
+// stripUpstreamHeaders removes the auth-response-headers a client sent
+// itself, before the check: ext_authz only overwrites those the auth
+// service's answer carries, so a client's own X-Auth-Request-User would
+// otherwise reach the backend whenever the answer leaves it out. nginx
+// sets each of them from the answer, empty (so not sent) when the answer
+// has none: the backend sees only what the auth service said.
+func (a *ExtAuth) stripUpstreamHeaders() *corev3.TypedExtensionConfig {
+	if len(a.UpstreamHeaders) == 0 {
+		return nil
+	}
+	m := &headermutationv3.Mutations{}
+	for _, h := range a.UpstreamHeaders {
+		m.RequestMutations = append(m.RequestMutations, &mutationrulesv3.HeaderMutation{Action: &mutationrulesv3.HeaderMutation_Remove{Remove: h}})
+	}
+	return &corev3.TypedExtensionConfig{Name: headerMutationFilter, TypedConfig: mustAny(&headermutationv3.HeaderMutation{Mutations: m})}
 }
 
 // proto is the filter's configuration. It fails closed:

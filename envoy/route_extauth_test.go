@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 )
 
 // TestExtAuthProtoIsValidAndFailsClosed: the filter's configuration
@@ -73,5 +74,30 @@ func TestExtAuthNotBeforeARedirect(t *testing.T) {
 	}
 	if f := extAuthFilters(&RoutePolicy{ExtAuth: a}); len(f) != 1 {
 		t.Errorf("a forwarding route: filters %v, want ext_authz", f)
+	}
+}
+
+// TestExtAuthStripsClientCopiesOfAuthHeaders: with auth-response-headers,
+// the route's chain first removes the client's own copies of them, then
+// checks; without, it only checks.
+func TestExtAuthStripsClientCopiesOfAuthHeaders(t *testing.T) {
+	a := &ExtAuth{Cluster: "c", URI: "http://a", PathQuery: "/", UpstreamHeaders: []string{"x-auth-request-email", "x-auth-request-user"}}
+	f := extAuthFilters(&RoutePolicy{ExtAuth: a})
+	if len(f) != 2 || f[0].GetName() != headerMutationFilter || f[1].GetName() != extAuthzFilter {
+		t.Fatalf("chain %v: want header_mutation, then ext_authz", f)
+	}
+	m := &headermutationv3.HeaderMutation{}
+	if err := f[0].GetTypedConfig().UnmarshalTo(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ValidateAll(); err != nil {
+		t.Fatal(err)
+	}
+	var removed []string
+	for _, r := range m.GetMutations().GetRequestMutations() {
+		removed = append(removed, r.GetRemove())
+	}
+	if strings.Join(removed, ",") != "x-auth-request-email,x-auth-request-user" {
+		t.Errorf("removed %v", removed)
 	}
 }

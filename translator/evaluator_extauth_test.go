@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -42,7 +43,7 @@ func extAuthEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 	if svc == nil {
 		t.Fatalf("ext_authz without an HTTP service: %v", c)
 	}
-	out.check = checkRequest(t, c, req)
+	out.check = checkRequest(t, c, req, out)
 	if req.auth == nil {
 		t.Fatalf("route %s calls an auth service, and the request says nothing of its answer", out.route.GetName())
 	}
@@ -76,7 +77,7 @@ func extAuthEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 	}
 }
 
-func checkRequest(t *testing.T, c *extauthzv3.ExtAuthz, req request) *authCheck {
+func checkRequest(t *testing.T, c *extauthzv3.ExtAuthz, req request, out *outcome) *authCheck {
 	t.Helper()
 	svc := c.GetHttpService()
 	check := &authCheck{cluster: svc.GetServerUri().GetCluster(), method: req.method, headers: map[string]string{}}
@@ -88,6 +89,9 @@ func checkRequest(t *testing.T, c *extauthzv3.ExtAuthz, req request) *authCheck 
 		check.path = o
 	}
 	for name, v := range req.headers {
+		if out.removedHeaders[strings.ToLower(name)] {
+			continue
+		}
 		if listMatches(t, c.GetAllowedHeaders(), name) || strings.EqualFold(name, "authorization") {
 			check.headers[strings.ToLower(name)] = v
 		}
@@ -96,6 +100,26 @@ func checkRequest(t *testing.T, c *extauthzv3.ExtAuthz, req request) *authCheck 
 		check.headers[strings.ToLower(h.GetKey())] = format(t, h.GetValue(), req)
 	}
 	return check
+}
+
+// headerMutationEffect removes request headers (the only mutation
+// fairway's chains make); any other mutation fails the test.
+func headerMutationEffect(t *testing.T, cfg *anypb.Any, _ request, out *outcome) {
+	t.Helper()
+	m := unpack(t, cfg, &headermutationv3.HeaderMutation{})
+	if len(m.GetMutations().GetResponseMutations()) > 0 || len(m.GetMutations().GetQueryParameterMutations()) > 0 {
+		t.Fatalf("a header mutation this evaluator does not follow: %v", m)
+	}
+	for _, h := range m.GetMutations().GetRequestMutations() {
+		name := h.GetRemove()
+		if name == "" {
+			t.Fatalf("a request header mutation this evaluator does not follow: %v", h)
+		}
+		if out.removedHeaders == nil {
+			out.removedHeaders = map[string]bool{}
+		}
+		out.removedHeaders[strings.ToLower(name)] = true
+	}
 }
 
 func listMatches(t *testing.T, l *matcherv3.ListStringMatcher, v string) bool {
@@ -188,6 +212,15 @@ func TestExtAuthOutcomes(t *testing.T) {
 				t.Fatalf("forwarded %+v, want to %s with X-Auth-Request-User only", out, echo)
 			}
 		})
+	}
+	// A client's own X-Auth-Request-User never reaches the backend: it is
+	// removed before the check, and only the auth service's is sent on.
+	spoof := get("/", "X-Auth-Request-User", "admin")
+	if out := evaluate(t, rc, authed(spoof, authAnswer{status: 200})); !out.removedHeaders["x-auth-request-user"] || out.upstreamHeaders["x-auth-request-user"] != "" || out.check.headers["x-auth-request-user"] != "" {
+		t.Errorf("a client's X-Auth-Request-User, the auth service silent: %+v; want it removed", out)
+	}
+	if out := evaluate(t, rc, authed(spoof, authAnswer{status: 200, headers: user})); out.upstreamHeaders["x-auth-request-user"] != "jane" {
+		t.Errorf("a client's X-Auth-Request-User, the auth service's jane: %+v; want jane", out)
 	}
 	check := evaluate(t, rc, authed(req, authAnswer{status: 200})).check
 	want := map[string]string{

@@ -47,9 +47,12 @@ type outcome struct {
 	// releases); nil for one cluster.
 	split map[string]uint32
 	// check is the request Envoy sent the auth service (ext_authz); nil
-	// when there was none.
-	check *authCheck
-	route *routev3.Route
+	// when there was none. removedHeaders are the client's request
+	// headers the route's own chain removes before anything else sees
+	// them (header_mutation).
+	check          *authCheck
+	removedHeaders map[string]bool
+	route          *routev3.Route
 }
 
 // routeEffects follow a matched route's settings beyond its match and
