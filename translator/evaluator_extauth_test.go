@@ -280,6 +280,16 @@ func TestExtAuthMissingServiceFailsClosed(t *testing.T) {
 	if !hasProblem(res, BackendNotFound, "auth/oauth2-proxy") {
 		t.Errorf("problems %v, want BackendNotFound naming auth/oauth2-proxy", res.Problems)
 	}
+	// A bare <service>.<namespace> is the Service while it exists, and
+	// a name looked up by DNS while it does not (the pod's search path).
+	res = accessInput(t, "e2e.foo.com", nginx("auth-url", "http://echo.e2e/oauth2/auth"), false)
+	if out := evaluate(t, res.Routes[0], authed(get("/"), authAnswer{status: 200})); out.check == nil || out.check.cluster != echo {
+		t.Errorf("%+v, check %+v: want checked by %s", out, out.check, echo)
+	}
+	res = accessInput(t, "e2e.foo.com", nginx("auth-url", "http://nope.e2e/oauth2/auth"), false)
+	if out := evaluate(t, res.Routes[0], authed(get("/"), authAnswer{status: 200})); out.check == nil || out.check.cluster != "ext-authz:http://nope.e2e:80" {
+		t.Errorf("%+v, check %+v: want checked through a DNS cluster", out, out.check)
+	}
 	res = accessInput(t, "e2e.foo.com", nginx("auth-url", "http://echo.e2e.svc/oauth2/auth"), false)
 	if out := evaluate(t, res.Routes[0], authed(get("/"), authAnswer{status: 200})); out.status != 0 || out.check == nil {
 		t.Errorf("%+v, want forwarded after a check", out)

@@ -30,8 +30,9 @@ func authURLField(st *ingressState) string {
 // resolveAuth finds the cluster of the auth service of a route whose
 // Ingress has an auth-url. A Service's DNS name is that Service port's
 // cluster (the one a backend to it uses, over TLS for https), so the
-// check goes to its ready pods as any request to it would; any other host
-// gets a DNS cluster of its own. When the Service or its port is missing
+// check goes to its ready pods as any request to it would; so is a bare
+// <service>.<namespace> while that Service exists. Any other host gets a
+// DNS cluster of its own. When the Service or its port is missing
 // the route cannot be checked: it answers 503 and is never forwarded
 // unchecked (fail closed), with a Problem, and its Ingress's other routes
 // fare the same while the Service is missing.
@@ -40,13 +41,15 @@ func (t *translation) resolveAuth(st *ingressState, r *httpRoute) {
 		return
 	}
 	u := r.policy.ExtAuth.URL
-	if u.Service == "" {
+	k := nsName{u.Namespace, u.Service}
+	if u.Service != "" {
+		t.referenced = append(t.referenced, k) // its coming or going changes the route
+	}
+	svc := t.idx.services[k]
+	if u.Service == "" || (u.Short && svc == nil) {
 		r.auth = t.useCluster(clusterKey{dns: dnsTarget{scheme: u.Scheme, host: u.Host, port: u.Port}})
 		return
 	}
-	k := nsName{u.Namespace, u.Service}
-	t.referenced = append(t.referenced, k)
-	svc := t.idx.services[k]
 	switch {
 	case svc == nil:
 		t.problems.add(st.ref, BackendNotFound, "%s: Service %s/%s not found; the Ingress's routes answer %d and are not forwarded unchecked", authURLField(st), u.Namespace, u.Service, unavailable)

@@ -136,7 +136,7 @@ func parseAuthURL(v string) (policy.AuthURL, error) {
 	if u.RawQuery != "" {
 		out.PathQuery += "?" + u.RawQuery
 	}
-	out.Service, out.Namespace = serviceDNSName(out.Host)
+	out.Service, out.Namespace, out.Short = serviceDNSName(out.Host)
 	return out, nil
 }
 
@@ -144,21 +144,21 @@ var dnsName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z
 
 // serviceDNSName reads <service>.<namespace>.svc and
 // <service>.<namespace>.svc.cluster.local, the names cluster DNS gives a
-// Service. A bare <service>.<namespace> is not one: nginx resolves the
-// auth host without the pod's search domains, so it never meant a
-// Service there.
-func serviceDNSName(host string) (service, namespace string) {
-	short, ok := strings.CutSuffix(strings.TrimSuffix(host, "."), ".svc.cluster.local")
+// Service, and a bare <service>.<namespace> (short): nginx resolves a
+// literal auth-url host once, through the pod's resolv.conf, whose search
+// path tries <name>.svc.cluster.local before the name itself, so a bare
+// <service>.<namespace> reaches that Service when it exists.
+func serviceDNSName(host string) (service, namespace string, short bool) {
+	host = strings.TrimSuffix(host, ".")
+	name, ok := strings.CutSuffix(host, ".svc.cluster.local")
 	if !ok {
-		if short, ok = strings.CutSuffix(host, ".svc"); !ok {
-			return "", ""
-		}
+		name, ok = strings.CutSuffix(host, ".svc")
 	}
-	service, namespace, ok = strings.Cut(short, ".")
-	if !ok || service == "" || namespace == "" || strings.Contains(namespace, ".") {
-		return "", ""
+	service, namespace, found := strings.Cut(name, ".")
+	if !found || service == "" || namespace == "" || strings.Contains(namespace, ".") || net.ParseIP(host) != nil {
+		return "", "", false
 	}
-	return service, namespace
+	return service, namespace, !ok
 }
 
 // extAuthWithoutURL drops the auth-* settings of an object without a

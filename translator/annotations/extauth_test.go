@@ -11,9 +11,9 @@ func TestParseAuthURL(t *testing.T) {
 		"http://oauth2-proxy.auth.svc.cluster.local/oauth2/auth": {Scheme: "http", Host: "oauth2-proxy.auth.svc.cluster.local", Port: 80, PathQuery: "/oauth2/auth", Service: "oauth2-proxy", Namespace: "auth"},
 		"HTTPS://OAuth2-Proxy.Auth.svc:8443/a%20b?x=1&y=2":       {Scheme: "https", Host: "oauth2-proxy.auth.svc", Port: 8443, PathQuery: "/a%20b?x=1&y=2", Service: "oauth2-proxy", Namespace: "auth"},
 		"https://auth.example.com":                               {Scheme: "https", Host: "auth.example.com", Port: 443, PathQuery: "/"},
-		// A bare <service>.<namespace> is a DNS name like any other: nginx
-		// resolves it without the pod's search domains.
-		"http://oauth2-proxy.auth/check":   {Scheme: "http", Host: "oauth2-proxy.auth", Port: 80, PathQuery: "/check"},
+		// A bare <service>.<namespace> is that Service while it exists
+		// (the pod's DNS search path), else a name on the internet.
+		"http://oauth2-proxy.auth/check":   {Scheme: "http", Host: "oauth2-proxy.auth", Port: 80, PathQuery: "/check", Service: "oauth2-proxy", Namespace: "auth", Short: true},
 		"http://10.0.0.7:4180/oauth2/auth": {Scheme: "http", Host: "10.0.0.7", Port: 4180, PathQuery: "/oauth2/auth"},
 		"http://[2001:db8::1]/auth":        {Scheme: "http", Host: "2001:db8::1", Port: 80, PathQuery: "/auth"},
 		"http://a.b.c.svc.cluster.local/":  {Scheme: "http", Host: "a.b.c.svc.cluster.local", Port: 80, PathQuery: "/"},

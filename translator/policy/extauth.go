@@ -33,4 +33,8 @@ type AuthURL struct {
 	// Service and Namespace name the Service when Host is its cluster DNS
 	// name (<service>.<namespace>.svc[.cluster.local]); else "".
 	Service, Namespace string
+	// Short: Host is a bare <service>.<namespace>, which the cluster's
+	// DNS search path makes that Service when it exists and leaves a
+	// name on the internet otherwise.
+	Short bool
 }

@@ -346,7 +346,7 @@ var uAnnotations = []struct {
 	{"canary-by-header", []string{"X-Canary", "x_bad"}},
 	{"canary-by-cookie", []string{"canary"}},
 	{"configuration-snippet", []string{"return 200;"}},
-	{"auth-url", []string{"http://auth.example.com", "http://api.a.svc.cluster.local/auth", "https://web.b.svc:443/check", "http://db.a.svc:8080/x", "ftp://x"}},
+	{"auth-url", []string{"http://auth.example.com", "http://api.a.svc.cluster.local/auth", "https://web.b.svc:443/check", "http://db.a.svc:8080/x", "http://api.b:80/y", "ftp://x"}},
 	{"no-such-annotation", []string{"1"}},
 }
 
