@@ -15,7 +15,7 @@ import (
 // authentication (access), then the body limit (read with the body, at
 // proxying). Each concern adds its builder here, in a file of its own.
 var routeChainFilters = []func(p *RoutePolicy) []*corev3.TypedExtensionConfig{
-	rateLimitFilters, basicAuthFilters, bodyLimitFilters,
+	rateLimitFilters, basicAuthFilters, extAuthFilters, bodyLimitFilters,
 }
 
 // applyRouteChain gives a route of the fleet its own filter chain when

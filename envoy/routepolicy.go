@@ -56,6 +56,9 @@ type RoutePolicy struct {
 	// BasicAuth asks for a user and password (route_basicauth.go); nil
 	// asks for none.
 	BasicAuth *BasicAuth
+	// ExtAuth asks an auth service about each request first
+	// (route_extauth.go); nil is no external auth.
+	ExtAuth *ExtAuth
 }
 
 // routeAppliers set a policy's fields on a route Envoy (edge) or a
@@ -63,12 +66,12 @@ type RoutePolicy struct {
 // the meaning, since some replace the route's action. A path redirect
 // replaces forwarding; the https redirect of a plain-HTTP route replaces
 // that in turn (http goes to https first, as with ingress-nginx); limits
-// apply to what still forwards; access and basic auth come last, so that
-// a proxyless route with source ranges or a password ends as the 403 or
-// 401 it must be whatever came before (on the fleet, RBAC and the route's
-// own chain answer before any action).
+// apply to what still forwards; access and authentication come last, so
+// that a proxyless route with source ranges, a password or external auth
+// ends as the 403 or 401 it must be whatever came before (on the fleet,
+// RBAC and the route's own chain answer before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyBasicAuth,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyBasicAuth, applyExtAuth,
 }
 
 // apply sets the policy on r.

@@ -26,9 +26,15 @@ type clusterKey struct {
 	// tlsSecret is the Secret whose SDS secrets up's TLS names
 	// (proxyssl.go); zero for none.
 	tlsSecret nsName
+	// dns is an auth service outside the cluster, reached by its DNS
+	// name (extauth_cluster.go); then the Service fields are empty.
+	dns dnsTarget
 }
 
 func (k clusterKey) name() string {
+	if k.dns.host != "" {
+		return k.dns.name()
+	}
 	if !k.l4.Plain() {
 		return envoy.ServiceClusterName(k.namespace, k.service, k.port, k.udp, k.l4)
 	}

@@ -90,7 +90,7 @@ func (e *Engine) updateClusters() error {
 	}
 	clear(e.clusters.dirty)
 	forEach(len(work), func(i int) {
-		if w := &work[i]; w.used {
+		if w := &work[i]; w.used && e.clusters.keys[w.name].dns.host == "" {
 			t := e.scope()
 			w.endpoints = t.loadAssignment(e.clusters.keys[w.name], w.name)
 			w.problems = t.problems
@@ -110,7 +110,9 @@ func (e *Engine) updateClusters() error {
 			}
 			e.envoy.put(KindCluster, r)
 		}
-		e.envoy.put(KindEndpoint, w.endpoints)
+		if w.endpoints != nil { // nil for a DNS cluster, which has no EDS
+			e.envoy.put(KindEndpoint, w.endpoints)
+		}
 		e.setProblems(slot{piece: slotCluster, name: w.name}, w.problems)
 	}
 	return nil

@@ -7,9 +7,12 @@ import (
 // defaultState is the cluster-wide default backend: the oldest served
 // Ingress's spec.defaultBackend. It ends every virtual host's routes.
 type defaultState struct {
-	route    *httpRoute
-	service  nsName // the Service it names, for invalidation
-	clusters []clusterUse
+	route   *httpRoute
+	service nsName // the Service it names, for invalidation
+	// authService is the Service its auth-url names, if any: the route
+	// answers 503 until that Service exists (extauth_cluster.go).
+	authService nsName
+	clusters    []clusterUse
 }
 
 // recomputeDefaults picks the default backend and reports whether its
@@ -31,6 +34,11 @@ func (e *Engine) recomputeDefaults() bool {
 		}
 		next.route = &httpRoute{match: pathMatch{path: "/"}, origin: st.ref, field: fieldPath{isDefault: true}, policy: st.policy}
 		next.route.cluster, next.route.plain = t.resolveBackend(st.ref, next.route.field.backend(), st.obj.Namespace, *st.obj.Spec.DefaultBackend, st.policy)
+		t.resolveAuth(st, next.route)
+		if st.policy != nil && st.policy.ExtAuth != nil {
+			u := st.policy.ExtAuth.URL
+			next.authService = nsName{u.Namespace, u.Service}
+		}
 		if b := st.obj.Spec.DefaultBackend.Service; b != nil {
 			next.service = nsName{st.obj.Namespace, b.Name}
 		}

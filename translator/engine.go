@@ -303,7 +303,7 @@ func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
 	for _, host := range e.svcHosts[k] {
 		e.dirty.hosts[host] = true
 	}
-	if e.defaults.service == k {
+	if e.defaults.service == k || (e.defaults.authService == k && k.name != "") {
 		e.dirty.defaults = true
 	}
 	if (old != nil && old.Spec.Type == corev1.ServiceTypeLoadBalancer) || (svc != nil && svc.Spec.Type == corev1.ServiceTypeLoadBalancer) {

@@ -177,6 +177,8 @@ func corsEffect(t *testing.T, cfg *anypb.Any, req request, out *outcome) {
 // Each concern that puts a filter there adds its effect, in its own file.
 var chainFilterEffects = map[string]func(t *testing.T, cfg *anypb.Any, req request, out *outcome){
 	"envoy.filters.http.body_size_limit": bodyLimitEffect,
+	"envoy.filters.http.ext_authz":       extAuthEffect,
+	"envoy.filters.http.header_mutation": headerMutationEffect,
 }
 
 // filterChainEffect runs a route's own filter chain in order, until one

@@ -23,6 +23,9 @@ type request struct {
 	// peer is the client certificate the TLS connection was accepted
 	// with (evaluator_clientcert_test.go); nil for none.
 	peer *x509.Certificate
+	// auth is how the auth service of an auth-url answers this request
+	// (evaluator_extauth_test.go); nil when the route needs none.
+	auth *authAnswer
 }
 
 // outcome is what Envoy does with a request, as far as the route table
@@ -53,7 +56,13 @@ type outcome struct {
 	// rateLimits are the tokens a request asks of its client's buckets
 	// (evaluator_ratelimit_test.go); tokenBuckets.send takes them.
 	rateLimits []bucketTake
-	route      *routev3.Route
+	// check is the request Envoy sent the auth service (ext_authz); nil
+	// when there was none. removedHeaders are the client's request
+	// headers the route's own chain removes before anything else sees
+	// them (header_mutation).
+	check          *authCheck
+	removedHeaders map[string]bool
+	route          *routev3.Route
 	// handshakeRefused: the https chain refused the client's TLS handshake
 	// (a client certificate it requires, or one its CA did not sign), so
 	// no request was made (evaluator_clientcert_test.go).

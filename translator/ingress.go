@@ -28,6 +28,8 @@ type httpRoute struct {
 	policy *policy.Route
 	// canary is the canary Ingress's backend added to it; nil for none.
 	canary *canaryRoute
+	// auth is the cluster of its auth service (auth-url); "" for none.
+	auth string
 }
 
 // pathSpec is a parsed, valid Ingress path, before duplicates are settled.

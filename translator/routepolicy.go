@@ -28,5 +28,6 @@ func (r *httpRoute) routePolicy() *envoy.RoutePolicy {
 // routePolicyFields each turn part of a route's policy into Envoy's terms
 // and report whether they set anything. Each concern adds one, in the
 // file that holds the rest of it (route_paths.go, route_limits.go,
-// route_access.go, route_affinity.go, route_ratelimit.go, route_basicauth.go; the https redirect is planned per host, by tlsWant).
-var routePolicyFields = []func(r *httpRoute, out *envoy.RoutePolicy) bool{pathPolicy, limitsPolicy, accessPolicy, affinityPolicy, rateLimitPolicy, basicAuthPolicy}
+// route_access.go, route_affinity.go, route_ratelimit.go, route_basicauth.go, route_extauth.go;
+// the https redirect is planned per host, by tlsWant).
+var routePolicyFields = []func(r *httpRoute, out *envoy.RoutePolicy) bool{pathPolicy, limitsPolicy, accessPolicy, affinityPolicy, rateLimitPolicy, basicAuthPolicy, extAuthPolicy}

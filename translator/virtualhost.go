@@ -105,6 +105,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 			routes = append(routes, httpRoute{host: host, match: p.match, origin: st.ref, field: p.field, policy: st.policy})
 			r := &routes[len(routes)-1] // never moves: routes has room for every path
 			r.cluster, r.plain = t.resolveBackend(st.ref, p.field.backend(), st.obj.Namespace, p.backend, st.policy)
+			t.resolveAuth(st, r)
 			own = append(own, r)
 			if won != nil {
 				won[p.match] = r
@@ -198,8 +199,12 @@ func (e *Engine) encodeHost(host string, st *hostState) {
 	if host == "" {
 		name, domain = envoy.CatchAllVirtualHost, "*"
 	}
-	st.vhost = sameOr(prev, newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, t.table), t.refs))
-	st.redirect = t.wants.plan(name, domain, t.table, t.refs)
+	refs := t.refs
+	if len(t.authRefs) > 0 { // the fleet's alone: a proxyless client's auth routes answer 403
+		refs = append(slices.Clip(t.refs), t.authRefs...)
+	}
+	st.vhost = sameOr(prev, newResource(name, envoy.AppendVirtualHost(nil, name, []string{domain}, t.table), refs))
+	st.redirect = t.wants.plan(name, domain, t.table, refs)
 	st.api = e.hostAPI(host, t)
 }
 
@@ -213,6 +218,9 @@ type hostRoutes struct {
 	// variants only (canary.go).
 	splits map[int]envoy.Split
 	wants  tlsWants
+	// authRefs are the auth services' clusters its routes' ext_authz
+	// filters call (route_extauth.go).
+	authRefs []Ref
 }
 
 // routesOf lists a host's routes in precedence order: its own, the
@@ -247,6 +255,9 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 		}
 		if r.Policy != nil && r.Policy.Split != nil {
 			t.refs = append(t.refs, Ref{Kind: KindCluster, Name: r.Policy.Split.Canary})
+		}
+		if r.Policy != nil && r.Policy.ExtAuth != nil {
+			t.authRefs = append(t.authRefs, Ref{Kind: KindCluster, Name: r.Policy.ExtAuth.Cluster})
 		}
 	}
 	for _, r := range st.own {

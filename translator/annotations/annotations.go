@@ -13,7 +13,8 @@
 //
 // Adding an annotation is one Entry in one of the group files
 // (routing.go, redirect.go, limits.go, access.go, backend.go, tls.go,
-// affinity.go, canary.go, passthrough.go, ratelimit.go).
+// affinity.go, canary.go, passthrough.go, ratelimit.go, clientcert.go,
+// proxyssl.go, basicauth.go, extauth.go).
 package annotations
 
 import (
@@ -64,7 +65,7 @@ type Finding struct {
 }
 
 // groups are the Entries by concern, each in its own file.
-var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries, canaryEntries, passthroughEntries, rateLimitEntries, clientCertEntries, proxySSLEntries, basicAuthEntries}
+var groups = [][]Entry{routingEntries, redirectEntries, limitsEntries, accessEntries, backendEntries, tlsEntries, affinityEntries, canaryEntries, passthroughEntries, rateLimitEntries, clientCertEntries, proxySSLEntries, basicAuthEntries, extAuthEntries}
 
 // table is every Entry by key.
 var table = func() map[string]Entry {
@@ -118,6 +119,10 @@ func Parse(annotations map[string]string) (*policy.Route, []Finding) {
 			continue
 		}
 		if err := e.Parse(value, r); err != nil {
+			if u := (unsupportedError{}); errors.As(err, &u) {
+				found = append(found, Finding{Key: full, Kind: Unsupported, Message: u.msg})
+				continue
+			}
 			f := Finding{Key: full, Kind: Invalid, Blocks: e.Guards, Message: fmt.Sprintf("%q: %v; the annotation is ignored", value, err)}
 			if errors.As(err, new(partialError)) && !e.Guards {
 				f.Message = fmt.Sprintf("%q: %v; the rest of the value applies", value, err)
@@ -168,4 +173,4 @@ func check(r *policy.Route) []Finding {
 type partialError struct{ error }
 
 // checks are the cross-annotation rules, each beside its group's entries.
-var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, rateWithoutLimit, clientCertChecks, proxySSLWithoutSecret, serverNameWithoutName, legacyProtocolsWithoutCiphers, basicAuthChecks}
+var checks = []func(r *policy.Route) []Finding{rewriteImpliesRegex, corsWithoutEnable, sessionCookieWithoutAffinity, hashByUnderAffinity, canaryChecks, rateWithoutLimit, clientCertChecks, proxySSLWithoutSecret, serverNameWithoutName, legacyProtocolsWithoutCiphers, basicAuthChecks, extAuthWithoutURL}

@@ -27,7 +27,7 @@ func TestParseUnknownKeyIsUnsupported(t *testing.T) {
 func TestParseRefusesSnippetsAndUnimplementedGuards(t *testing.T) {
 	for _, key := range []string{
 		"configuration-snippet", "server-snippet", "auth-snippet", "stream-snippet", "some-future-snippet",
-		"auth-url", "auth-tls-match-cn", "satisfy", "enable-modsecurity", "modsecurity-snippet",
+		"auth-signin", "auth-method", "auth-proxy-set-headers", "auth-tls-match-cn", "satisfy", "enable-modsecurity", "modsecurity-snippet",
 		"limit-connections",
 	} {
 		_, found := Parse(map[string]string{NginxPrefix + key: "on"})

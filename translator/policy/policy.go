@@ -47,6 +47,8 @@ type Route struct {
 	ClientCert *ClientCert
 	// BasicAuth asks for a user and password (basicauth.go).
 	BasicAuth *BasicAuth
+	// ExtAuth asks an auth service about each request first (extauth.go).
+	ExtAuth *ExtAuth
 }
 
 // Match changes how the object's paths match.

@@ -399,7 +399,7 @@ var uAnnotations = []struct {
 	{"proxy-ssl-verify", []string{"on", "off", "yes"}},
 	{"proxy-ssl-name", []string{"web.a.svc", "bad_name"}},
 	{"configuration-snippet", []string{"return 200;"}},
-	{"auth-url", []string{"http://auth.example.com"}},
+	{"auth-url", []string{"http://auth.example.com", "http://api.a.svc.cluster.local/auth", "https://web.b.svc:443/check", "http://db.a.svc:8080/x", "http://api.b:80/y", "ftp://x"}},
 	{"no-such-annotation", []string{"1"}},
 }
 
