@@ -2,7 +2,6 @@ package annotations
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -26,7 +25,7 @@ var basicAuthEntries = []Entry{
 		return nil
 	}},
 	{Key: "auth-secret", Guards: true, Parse: func(v string, r *policy.Route) error {
-		ns, name, err := parseSecretRef(v)
+		ns, name, err := parseSecretRef(v, true)
 		if err != nil {
 			return err
 		}
@@ -56,22 +55,6 @@ var basicAuthEntries = []Entry{
 // realmPattern is what can stand inside WWW-Authenticate's quoted realm
 // as written: Envoy places it verbatim and refuses control characters.
 var realmPattern = regexp.MustCompile(`^[^\x00-\x1f\x7f"\\]{1,256}$`)
-
-// secretName is a Kubernetes object name (a DNS subdomain).
-var secretName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
-
-// parseSecretRef reads "name" or "namespace/name".
-func parseSecretRef(v string) (ns, name string, err error) {
-	v = strings.TrimSpace(v)
-	ns, name, found := strings.Cut(v, "/")
-	if !found {
-		ns, name = "", v
-	}
-	if len(name) > 253 || !secretName.MatchString(name) || (found && (len(ns) > 63 || !secretName.MatchString(ns) || strings.Contains(ns, "."))) {
-		return "", "", fmt.Errorf(`want a Secret's name, or "namespace/name"`)
-	}
-	return ns, name, nil
-}
 
 // basicAuthChecks settle the keys together. Digest authentication is
 // refused: Envoy has no digest filter. Any auth-secret, auth-secret-type

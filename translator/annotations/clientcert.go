@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/fairwayhq/fairway/translator/policy"
 )
@@ -33,15 +32,9 @@ func clientCert(r *policy.Route) *policy.ClientCert {
 // parseClientCertSecret reads "namespace/name"; ingress-nginx denies a
 // value without the namespace (k8s.ParseNameNS), and so does fairway.
 func parseClientCertSecret(value string, r *policy.Route) error {
-	ns, name, found := strings.Cut(value, "/")
-	if !found {
-		return errors.New(`want "namespace/name" of a Secret`)
-	}
-	if !isDNSLabel(ns) {
-		return fmt.Errorf("namespace %q is not a DNS label", ns)
-	}
-	if !isSecretName(name) {
-		return errors.New(`want "namespace/name" of a Secret`)
+	ns, name, err := parseSecretRef(value, false)
+	if err != nil {
+		return err
 	}
 	c := clientCert(r)
 	c.SecretNamespace, c.SecretName = ns, name
@@ -111,30 +104,4 @@ func clientCertChecks(r *policy.Route) []Finding {
 			Message: "Envoy refuses a client without a valid certificate during the TLS handshake, before there is a request to redirect; the annotation is ignored and the host stays closed to such clients"}}
 	}
 	return nil
-}
-
-// isDNSLabel: a namespace name (RFC 1123 label).
-func isDNSLabel(s string) bool {
-	if s == "" || len(s) > 63 || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	for _, c := range s {
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
-			return false
-		}
-	}
-	return true
-}
-
-// isSecretName: a Secret's name (RFC 1123 subdomain).
-func isSecretName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if !isDNSLabel(label) {
-			return false
-		}
-	}
-	return true
 }

@@ -39,19 +39,11 @@ func parseOnOff(value string) (bool, error) {
 // parseProxySSLSecret reads "namespace/name", as ingress-nginx requires
 // it; the translator checks that the namespace is the Ingress's.
 func parseProxySSLSecret(value string, r *policy.Route) error {
-	ns, name, ok := strings.Cut(strings.TrimSpace(value), "/")
-	if !ok || checkObjectName(ns) != nil || checkObjectName(name) != nil {
-		return errors.New(`not "namespace/name" of a Secret`)
+	ns, name, err := parseSecretRef(value, false)
+	if err != nil {
+		return err
 	}
 	r.Upstream.TLS.Secret = ns + "/" + name
-	return nil
-}
-
-// checkObjectName accepts a Kubernetes object name (a DNS subdomain).
-func checkObjectName(s string) error {
-	if s == "" || len(s) > 253 || strings.ToLower(s) != s || strings.Contains(s, "/") || checkHostName(s) != nil {
-		return errors.New("not an object name")
-	}
 	return nil
 }
 
