@@ -59,9 +59,9 @@ type Engine struct {
 	// secretChecks keeps each Secret's validation while the object stays
 	// the same: parsing a key pair costs more than a host's translation.
 	secretChecks map[nsName]secretMemo
-	// authSecretUsers are the Ingresses whose basic authentication reads
-	// each Secret (route_basicauth.go).
-	authSecretUsers map[nsName][]nsName
+	// authSecretReaders are the Ingresses whose basic authentication
+	// reads each Secret (route_basicauth.go).
+	authSecretReaders secretReaders
 
 	// backendSecrets are the Secrets of proxy-ssl-secret (proxyssl.go).
 	backendSecrets backendSecretState
@@ -126,7 +126,7 @@ func NewEngine(opts Options) *Engine {
 	e.claims.specs = map[string]listenerSpec{}
 	e.secretChecks = map[nsName]secretMemo{}
 	e.backendSecrets = newBackendSecretState()
-	e.authSecretUsers = map[nsName][]nsName{}
+	e.authSecretReaders = newSecretReaders()
 	// The first Output builds what depends on no particular object.
 	e.dirty = cleanDirty()
 	e.dirty.defaults, e.dirty.claims, e.dirty.tls, e.dirty.hosts[""] = true, true, true, true

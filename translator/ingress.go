@@ -247,7 +247,7 @@ func (e *Engine) ingressChanged(k nsName, old, ing *networkingv1.Ingress) {
 		delete(e.ingresses, k)
 	}
 	e.checkBackendTLS(k, next)
-	e.trackAuthSecret(k, prev, next)
+	e.trackAuthSecret(k, next)
 	e.contribute(k, prev, false)
 	e.contribute(k, next, true)
 	var ps []Problem

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,26 +34,19 @@ const proxylessDenied = "\x00denied"
 // clusters that use them (clusterState.tlsSecrets), whose SDS secrets
 // are published from it.
 type backendSecretState struct {
-	users map[nsName][]nsName // Secret -> Ingresses naming it
-	of    map[nsName]nsName   // Ingress -> its Secret
+	readers secretReaders
 	// published is the object each published Secret was built from.
 	published map[nsName]*corev1.Secret
 }
 
 func newBackendSecretState() backendSecretState {
-	return backendSecretState{users: map[nsName][]nsName{}, of: map[nsName]nsName{}, published: map[nsName]*corev1.Secret{}}
+	return backendSecretState{readers: newSecretReaders(), published: map[nsName]*corev1.Secret{}}
 }
 
 // backendSecretChanged checks again the Ingresses whose proxy-ssl-secret
 // is the Secret: one that became unusable must stop being served, and one
 // that became usable is served again.
-func (e *Engine) backendSecretChanged(k nsName) {
-	for _, ik := range slices.Clone(e.backendSecrets.users[k]) {
-		if st := e.ingresses[ik]; st != nil {
-			e.ingressChanged(ik, st.obj, st.obj)
-		}
-	}
-}
+func (e *Engine) backendSecretChanged(k nsName) { e.reparse(&e.backendSecrets.readers, k) }
 
 // checkBackendTLS checks the Secret of a freshly parsed Ingress's
 // proxy-ssl-secret. Its Ingress is not served when the Secret is in
@@ -63,15 +55,7 @@ func (e *Engine) backendSecretChanged(k nsName) {
 // a backend nobody verified.
 func (e *Engine) checkBackendTLS(k nsName, st *ingressState) {
 	s := &e.backendSecrets
-	if old, ok := s.of[k]; ok {
-		delete(s.of, k)
-		rest := slices.DeleteFunc(s.users[old], func(x nsName) bool { return x == k })
-		if len(rest) == 0 {
-			delete(s.users, old)
-		} else {
-			s.users[old] = rest
-		}
-	}
+	s.readers.set(k, nsName{}, false)
 	// A canary's backend follows its main Ingress's annotations, its own
 	// are ignored (IgnoredOnCanary): its Secret guards nothing.
 	if st == nil || !st.served || st.policy == nil || st.policy.Upstream.TLS.Secret == "" || st.isCanary() {
@@ -87,8 +71,7 @@ func (e *Engine) checkBackendTLS(k nsName, st *ingressState) {
 		st.served = false
 		return
 	}
-	s.of[k] = sk
-	s.users[sk] = append(s.users[sk], k)
+	s.readers.set(k, sk, true)
 	if reason, err := checkBackendSecret(e.idx.secrets[sk], bt); err != nil {
 		ps.add(st.ref, reason, "%s: Secret %s %v; the Ingress is not served, since its backend cannot be secured as asked", field, bt.Secret, err)
 		st.served = false

@@ -2,7 +2,6 @@ package translator
 
 import (
 	"cmp"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -76,41 +75,11 @@ func basicAuthPolicy(r *httpRoute, out *envoy.RoutePolicy) bool {
 	return true
 }
 
-// basicAuthSecretChanged re-parses the served or refused Ingresses whose
-// basic authentication reads the Secret k, since its users decide
-// whether they are served.
-func (e *Engine) basicAuthSecretChanged(k nsName) {
-	for _, ik := range slices.Clone(e.authSecretUsers[k]) {
-		if st := e.ingresses[ik]; st != nil {
-			e.ingressChanged(ik, st.obj, st.obj)
-		}
-	}
-}
-
-// trackAuthSecret keeps authSecretUsers in step with an Ingress's parse.
-func (e *Engine) trackAuthSecret(ik nsName, prev, next *ingressState) {
-	pk, had := prev.authSecretOf()
-	nk, has := next.authSecretOf()
-	if had == has && pk == nk {
-		return
-	}
-	if had {
-		users := e.authSecretUsers[pk]
-		for i, u := range users {
-			if u == ik {
-				users = append(users[:i:i], users[i+1:]...)
-				break
-			}
-		}
-		if len(users) == 0 {
-			delete(e.authSecretUsers, pk)
-		} else {
-			e.authSecretUsers[pk] = users
-		}
-	}
-	if has {
-		e.authSecretUsers[nk] = append(e.authSecretUsers[nk], ik)
-	}
+// trackAuthSecret keeps authSecretReaders in step with an Ingress's
+// parse.
+func (e *Engine) trackAuthSecret(ik nsName, next *ingressState) {
+	k, reads := next.authSecretOf()
+	e.authSecretReaders.set(ik, k, reads)
 }
 
 func (st *ingressState) authSecretOf() (nsName, bool) {
@@ -127,10 +96,10 @@ func (st *ingressState) authSecretOf() (nsName, bool) {
 // Ingresses are checked again. The many Opaque Secrets that are none of
 // these cost a look-up, not a pass over the certificates.
 func (e *Engine) secretChanged(k nsName, old, next *corev1.Secret) {
-	if isTLSSecret(old) || isTLSSecret(next) || e.namedByTLS(k) || len(e.backendSecrets.users[k]) > 0 {
+	if isTLSSecret(old) || isTLSSecret(next) || e.namedByTLS(k) || e.backendSecrets.readers.read(k) {
 		e.dirty.tls = true
 	}
-	e.basicAuthSecretChanged(k)
+	e.reparse(&e.authSecretReaders, k)
 	e.backendSecretChanged(k)
 }
 
