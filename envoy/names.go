@@ -105,19 +105,20 @@ func (v UpstreamTLS) nameSuffix() string {
 }
 
 // UpstreamCASecretName names the SDS validation context made of a
-// Secret's ca.crt: upstream-ca/<namespace>/<name>. The prefix keeps it
-// apart from the same Secret's certificate (SecretName, two parts) and
-// from any other use of its CA.
+// Secret's ca.crt for verifying backends (proxy-ssl-secret):
+// <namespace>/<name>/upstream-ca. Like CASecretName it is the Secret's
+// name with a suffix, which no Secret's name can end in (it has no "/"),
+// and apart from the client CA, which also carries the Secret's CRL.
 func UpstreamCASecretName(namespace, name string) string {
-	return "upstream-ca/" + namespace + "/" + name
+	return SecretName(namespace, name) + "/upstream-ca"
 }
 
 // UpstreamCertSecretName names the SDS certificate that Envoy presents to
 // backends, made of a Secret's tls.crt and tls.key:
-// upstream-cert/<namespace>/<name>. It is not SecretName's, since the
+// <namespace>/<name>/upstream-cert. It is not SecretName's, since the
 // https listener's secrets come and go with spec.tls, not with clusters.
 func UpstreamCertSecretName(namespace, name string) string {
-	return "upstream-cert/" + namespace + "/" + name
+	return SecretName(namespace, name) + "/upstream-cert"
 }
 
 // ServiceClusterName names the cluster of a LoadBalancer Service port

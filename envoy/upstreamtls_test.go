@@ -55,8 +55,8 @@ func TestUpstreamTLSContext(t *testing.T) {
 		t.Errorf("zero: %v, want %v", got, want)
 	}
 	v := UpstreamTLS{
-		CASecret: "upstream-ca/shop/ca", SubjectAltName: "web.shop.svc", MaxVerifyDepth: 4,
-		CertSecret: "upstream-cert/shop/ca", SNI: "web.shop.svc",
+		CASecret: "shop/ca/upstream-ca", SubjectAltName: "web.shop.svc", MaxVerifyDepth: 4,
+		CertSecret: "shop/ca/upstream-cert", SNI: "web.shop.svc",
 		MinVersion: TLSv1_2, MaxVersion: TLSv1_3, Ciphers: "ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA",
 	}
 	ctx := upstreamTLSContext("http/1.1", v)
@@ -82,7 +82,7 @@ func TestUpstreamTLSContext(t *testing.T) {
 	if err := ctx.ValidateAll(); err != nil {
 		t.Error(err)
 	}
-	if err := ValidationContextSecret("upstream-ca/shop/ca", []byte("PEM")).ValidateAll(); err != nil {
+	if err := ValidationContextSecret("shop/ca/upstream-ca", []byte("PEM")).ValidateAll(); err != nil {
 		t.Error(err)
 	}
 }
