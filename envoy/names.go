@@ -83,7 +83,7 @@ func UpstreamClusterName(namespace, service string, port int32, u Upstream) stri
 	if u.ConnectTimeout > 0 {
 		name += "/connect-" + u.ConnectTimeout.String()
 	}
-	return name + u.Verify.nameSuffix()
+	return name + u.verify().nameSuffix()
 }
 
 // nameSuffix is v's part of a cluster name: "" for the zero value, else

@@ -32,8 +32,9 @@ type Upstream struct {
 	// itself) is the plain cluster's.
 	ConnectTimeout time.Duration
 	// Verify is what TLS checks and presents (upstreamtls.go); only
-	// with TLS.
-	Verify UpstreamTLS
+	// with TLS, and nil for nothing. A pointer, since an Upstream is
+	// held in every route's cluster key and Verify is rare and large.
+	Verify *UpstreamTLS
 }
 
 // Plain reports whether u is the plain cluster's way of speaking.
@@ -45,10 +46,18 @@ func (u Upstream) Normal() Upstream {
 	if u.ConnectTimeout == ClusterConnectTimeout {
 		u.ConnectTimeout = 0
 	}
-	if !u.TLS {
-		u.Verify = UpstreamTLS{}
+	if !u.TLS || (u.Verify != nil && *u.Verify == UpstreamTLS{}) {
+		u.Verify = nil
 	}
 	return u
+}
+
+// verify is what u's TLS checks and presents, the zero value for nothing.
+func (u Upstream) verify() UpstreamTLS {
+	if u.Verify == nil {
+		return UpstreamTLS{}
+	}
+	return *u.Verify
 }
 
 // httpProtocolOptionsName is the key of a cluster's upstream HTTP options
@@ -77,7 +86,7 @@ func UpstreamCluster(name string, u Upstream) *clusterv3.Cluster {
 		if u.HTTP2 {
 			alpn = "h2"
 		}
-		c.TransportSocket = upstreamTLS(alpn, u.Verify)
+		c.TransportSocket = upstreamTLS(alpn, u.verify())
 	}
 	return c
 }

@@ -61,8 +61,11 @@ func ValidationContextSecret(name string, caPEM []byte) *tlsv3.Secret {
 	}
 }
 
-// Secrets are the SDS names v refers to, the CAs first.
-func (v UpstreamTLS) Secrets() []string {
+// Secrets are the SDS names v refers to, the CAs first; none for nil.
+func (v *UpstreamTLS) Secrets() []string {
+	if v == nil {
+		return nil
+	}
 	var out []string
 	if v.CASecret != "" {
 		out = append(out, v.CASecret)

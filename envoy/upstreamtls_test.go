@@ -27,7 +27,7 @@ func TestUpstreamTLSNames(t *testing.T) {
 	}
 	seen := map[string]UpstreamTLS{}
 	for _, v := range variants {
-		name := UpstreamClusterName("shop", "web", 443, Upstream{TLS: true, Verify: v})
+		name := UpstreamClusterName("shop", "web", 443, Upstream{TLS: true, Verify: &v})
 		if v == (UpstreamTLS{}) {
 			if name != "shop/web/443/tls" {
 				t.Errorf("zero: %q, want shop/web/443/tls", name)
@@ -39,11 +39,11 @@ func TestUpstreamTLSNames(t *testing.T) {
 			t.Errorf("%q names both %+v and %+v", name, prev, v)
 		}
 		seen[name] = v
-		if again := UpstreamClusterName("shop", "web", 443, Upstream{TLS: true, Verify: v}); again != name {
+		if again := UpstreamClusterName("shop", "web", 443, Upstream{TLS: true, Verify: &v}); again != name {
 			t.Errorf("%+v: %q, then %q", v, name, again)
 		}
 	}
-	if got := UpstreamClusterName("shop", "web", 80, Upstream{Verify: base}); got != "shop/web/80" {
+	if got := UpstreamClusterName("shop", "web", 80, Upstream{Verify: &base}); got != "shop/web/80" {
 		t.Errorf("verification without TLS: %q, want the plain cluster's name", got)
 	}
 }

@@ -24,15 +24,16 @@ type clusterKey struct {
 	// (servicepolicy.go); zero for the plain cluster and for routes.
 	l4 envoy.L4Upstream
 	// tlsSecret is the Secret whose SDS secrets up's TLS names
-	// (proxyssl.go); zero for none.
-	tlsSecret nsName
+	// (proxyssl.go); nil for none. It and dns are pointers, since a key
+	// is held for every route and they are rare.
+	tlsSecret *nsName
 	// dns is an auth service outside the cluster, reached by its DNS
 	// name (extauth_cluster.go); then the Service fields are empty.
-	dns dnsTarget
+	dns *dnsTarget
 }
 
 func (k clusterKey) name() string {
-	if k.dns.host != "" {
+	if k.dns != nil {
 		return k.dns.name()
 	}
 	if !k.l4.Plain() {
@@ -85,7 +86,7 @@ func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespac
 	t.backendTLS(ref, field, pol, &k)
 	cluster = t.useCluster(k)
 	switch {
-	case k.up.Verify.CASecret != "":
+	case k.up.Verify != nil && k.up.Verify.CASecret != "":
 		plain = proxylessDenied
 	case !k.up.Plain():
 		plain = envoy.ClusterName(namespace, svc.Name, sp.Port, false)

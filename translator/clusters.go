@@ -38,8 +38,8 @@ func (c *clusterState) acquire(used []clusterUse) {
 			svc := nsName{k.namespace, k.service}
 			c.bySvc[svc] = append(c.bySvc[svc], name)
 			c.dirty[name] = true
-			if k.tlsSecret != (nsName{}) {
-				c.tlsSecrets[k.tlsSecret]++
+			if k.tlsSecret != nil {
+				c.tlsSecrets[*k.tlsSecret]++
 			}
 		}
 		c.users[name]++
@@ -54,9 +54,9 @@ func (c *clusterState) release(used []clusterUse) {
 		}
 		delete(c.users, name)
 		delete(c.keys, name)
-		if k.tlsSecret != (nsName{}) {
-			if c.tlsSecrets[k.tlsSecret]--; c.tlsSecrets[k.tlsSecret] == 0 {
-				delete(c.tlsSecrets, k.tlsSecret)
+		if k.tlsSecret != nil {
+			if c.tlsSecrets[*k.tlsSecret]--; c.tlsSecrets[*k.tlsSecret] == 0 {
+				delete(c.tlsSecrets, *k.tlsSecret)
 			}
 		}
 		svc := nsName{k.namespace, k.service}
@@ -90,7 +90,7 @@ func (e *Engine) updateClusters() error {
 	}
 	clear(e.clusters.dirty)
 	forEach(len(work), func(i int) {
-		if w := &work[i]; w.used && e.clusters.keys[w.name].dns.host == "" {
+		if w := &work[i]; w.used && e.clusters.keys[w.name].dns == nil {
 			t := e.scope()
 			w.endpoints = t.loadAssignment(e.clusters.keys[w.name], w.name)
 			w.problems = t.problems

@@ -47,7 +47,7 @@ func (t *translation) resolveAuth(st *ingressState, r *httpRoute) {
 	}
 	svc := t.idx.services[k]
 	if u.Service == "" || (u.Short && svc == nil) {
-		r.auth = t.useCluster(clusterKey{dns: dnsTarget{scheme: u.Scheme, host: u.Host, port: u.Port}})
+		r.auth = t.useCluster(clusterKey{dns: &dnsTarget{scheme: u.Scheme, host: u.Host, port: u.Port}})
 		return
 	}
 	switch {

@@ -173,7 +173,7 @@ func (t *translation) backendTLS(ref ObjectRef, field backendField, pol *policy.
 	if bt.ServerName {
 		v.SNI = bt.Name
 	}
-	k.up.Verify, k.tlsSecret = v, sk
+	k.up.Verify, k.tlsSecret = &v, &sk
 }
 
 func envoyTLSVersion(v policy.TLSVersion) envoy.TLSVersion {

@@ -56,7 +56,7 @@ func appProtocolOf(sp *corev1.ServicePort) policy.Protocol {
 // clusterResource encodes the cluster of k: the plain ones by the fast
 // template (encodeCluster), the variants, which are few, by marshalling.
 func clusterResource(name string, k clusterKey) (*Resource, error) {
-	if k.dns.host != "" {
+	if k.dns != nil {
 		return encode(name, envoy.AuthDNSCluster(name, k.dns.host, k.dns.port, k.dns.scheme == "https"), nil)
 	}
 	if !k.l4.Plain() {
