@@ -1,10 +1,13 @@
 package translator_test
 
 import (
+	"bytes"
 	"maps"
 	mrand "math/rand/v2"
 	"slices"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/fairwayhq/fairway/envoy"
 	"github.com/fairwayhq/fairway/translator"
@@ -26,6 +29,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	sharedRedirects, acmeRedirects := 0, 0        // steps with a compact plain side
 	addressReasons := map[translator.Reason]int{} // steps with each allocation outcome
 	passSteps := 0                                // steps with a passthrough chain
+	basicAuthSteps := 0                           // steps with a basic-auth route
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -100,6 +104,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			}
 			countAddressing(warm.Result(), addressReasons)
 			passSteps += countPassthrough(warm.Result())
+			basicAuthSteps += countBasicAuth(t, warm.Result())
 			cold := translator.NewEngine(opts)
 			cold.Demand(slices.Sorted(maps.Keys(demanded)))
 			cold.Sync(in)
@@ -119,6 +124,12 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Errorf("no step has a passthrough chain on the https listener")
 	}
 	t.Logf("steps with a passthrough chain: %d", passSteps)
+	// And basic-auth routes, whose users come from Secrets that change
+	// on their own.
+	if basicAuthSteps == 0 {
+		t.Errorf("no step has a route with basic authentication")
+	}
+	t.Logf("steps with a basic-auth route: %d", basicAuthSteps)
 	// And it must reach every outcome of the address allocation.
 	t.Logf("steps with each allocation outcome: %v", addressReasons)
 	for _, reason := range []translator.Reason{"Allocated", "Shared", translator.AddressPoolExhausted, translator.AddressTaken,
@@ -164,6 +175,22 @@ func demandEvents(e *translator.Engine, r *mrand.Rand, demanded map[string]bool)
 			demanded[name] = true
 		}
 	}
+}
+
+// countBasicAuth is 1 when a route table has a route whose own filter
+// chain asks for a password, else 0.
+func countBasicAuth(t *testing.T, res translator.Result) int {
+	t.Helper()
+	for _, rc := range res.Routes {
+		b, err := proto.Marshal(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("envoy.extensions.filters.http.basic_auth.v3.BasicAuth")) {
+			return 1
+		}
+	}
+	return 0
 }
 
 // countPassthrough is 1 when the https listener has a passthrough chain

@@ -179,7 +179,25 @@ func (u *Universe) ingress(ns, name string) *networkingv1.Ingress {
 	u.tlsRedirect(ing)
 	u.passthrough(ing)
 	u.clientCert(ing)
+	u.basicAuth(ing)
 	return ing
+}
+
+// basicAuth asks now and then for a password from one of the auth
+// Secrets, as auth-file or auth-map, which the annotations' own draw
+// pairs too rarely. Like clientCert it draws nothing from r.
+func (u *Universe) basicAuth(ing *networkingv1.Ingress) {
+	if u.gen%7 != 3 {
+		return
+	}
+	if ing.Annotations == nil {
+		ing.Annotations = map[string]string{}
+	}
+	ing.Annotations["nginx.ingress.kubernetes.io/auth-type"] = "basic"
+	ing.Annotations["nginx.ingress.kubernetes.io/auth-secret"] = uAuthSecrets[u.gen/7%len(uAuthSecrets)]
+	if u.gen%2 == 0 {
+		ing.Annotations["nginx.ingress.kubernetes.io/auth-secret-type"] = "auth-map"
+	}
 }
 
 // passthrough makes one Ingress in six a passthrough one whose rules'
@@ -239,6 +257,23 @@ func (u *Universe) tlsRedirect(ing *networkingv1.Ingress) {
 	ing.Annotations[key] = value
 }
 
+// uAuthSecrets are the Opaque Secrets of basic-auth users.
+var uAuthSecrets = []string{"u1", "u2"}
+
+// authUsers makes s an Opaque Secret of basic-auth users, as auth-file
+// (key auth) or auth-map (a key per user), now and then with a user in a
+// format Envoy cannot check (bcrypt), which blocks its Ingresses. Its
+// choices follow the generation counter, and s was drawn as a TLS Secret
+// is, so every seed's draws stay as they were.
+func (u *Universe) authUsers(s *corev1.Secret) {
+	s.Type = corev1.SecretTypeOpaque
+	hash := "{SHA}" + []string{"qUqP5cyxm6YcTAhz05Hph5gvu9M=", "W6ph5Mm5Pz8GgiULbPgzG37mj9g="}[u.gen%2]
+	if u.gen%5 == 0 {
+		hash = "$2y$05$abcdefghijklmnopqrstuu5qfXsMLbz1oU8ivQvd3F/O3iK5y2Pn2"
+	}
+	s.Data = map[string][]byte{"auth": []byte("alice:" + hash + "\n"), "bob": []byte(hash)}
+}
+
 func (u *Universe) secret(ns, name string) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: u.meta(ns, name), Type: corev1.SecretTypeTLS}
 	pair := u.certs[u.r.IntN(2)]
@@ -250,6 +285,9 @@ func (u *Universe) secret(ns, name string) *corev1.Secret {
 	}
 	if u.gen%3 != 0 { // a CA for client certificates (clientCert), no draw
 		s.Data["ca.crt"] = pair[0]
+	}
+	if slices.Contains(uAuthSecrets, name) {
+		u.authUsers(s)
 	}
 	return s
 }
@@ -296,7 +334,11 @@ func (u *Universe) Mutate(in *translator.Input) (obj any, remove bool) {
 		o := u.slice(ns, u.pick(uServices), u.r.IntN(2))
 		in.EndpointSlices, obj = upsert(in.EndpointSlices, o, remove), o
 	case 4:
-		o := u.secret(ns, u.pick(uSecrets))
+		name := u.pick(uSecrets)
+		if i := slices.Index(uSecrets, name); u.gen%3 == 1 && i < len(uAuthSecrets) { // an auth Secret now and then (no draw)
+			name = uAuthSecrets[i]
+		}
+		o := u.secret(ns, name)
 		in.Secrets, obj = upsert(in.Secrets, o, remove), o
 	case 5:
 		o := u.node(u.pick(uNodes))
