@@ -35,17 +35,12 @@ const SourceRangePolicy = "source-ranges"
 // ForbiddenStatus is what a refused client gets.
 const ForbiddenStatus = 403
 
-// applyAccess sets a route's source ranges and CORS policy. A proxyless
-// gRPC client cannot check its own address against a source range, so a
-// guarded route fails closed there: a 403 direct response, which gRPC
-// treats as an unsupported action and fails the call, rather than a
-// route that would forward unguarded. CORS is for browsers, which do not
-// speak proxyless gRPC: nothing of it goes to gRPC.
+// applyAccess sets a route's source ranges and CORS policy on the fleet
+// (a proxyless route with source ranges is denied: applyProxylessGuards).
+// CORS is for browsers, which do not speak proxyless gRPC: nothing of it
+// goes to gRPC.
 func applyAccess(p *RoutePolicy, r *routev3.Route, edge bool) {
 	if !edge {
-		if p.Access != nil {
-			r.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: ForbiddenStatus}}
-		}
 		return
 	}
 	if p.Access != nil {
@@ -117,4 +112,31 @@ func (c *CORSPolicy) proto() *corsv3.CorsPolicy {
 		AllowCredentials:             wrapperspb.Bool(c.AllowCredentials),
 		ForwardNotMatchingPreflights: wrapperspb.Bool(false),
 	}
+}
+
+// applyProxylessGuards ends a proxyless route that a guard protects as a
+// direct response: a gRPC client runs no HTTP filters, so it can check
+// neither its own address against source ranges, nor a password, nor
+// an auth service, and the route would forward unguarded. gRPC treats a
+// direct response as an unsupported action and fails the call (fail
+// closed). External auth and source ranges answer 403, a password 401;
+// external auth wins, then the password, as the fleet's chain asks the
+// auth service last.
+func applyProxylessGuards(p *RoutePolicy, r *routev3.Route, edge bool) {
+	if edge {
+		return
+	}
+	var status uint32
+	switch {
+	case p.ExtAuth != nil:
+		status = ForbiddenStatus
+	case p.BasicAuth != nil:
+		status = UnauthorizedStatus
+	case p.Access != nil:
+		status = ForbiddenStatus
+	default:
+		return
+	}
+	r.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: status}}
+	r.TypedPerFilterConfig = nil
 }

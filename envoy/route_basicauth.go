@@ -31,12 +31,10 @@ const UnauthorizedStatus = 401
 // basicAuthFilters are a route's basic authentication: the basic_auth
 // filter in the route's own chain, at the auth phase, with its users
 // inline (they change with the Secret, and the route config is where
-// they are needed). A route that answers with a redirect (to https, or
-// the Ingress's own) forwards nothing and asks for no password, as nginx
-// redirects in its rewrite phase, before access: a plain-HTTP request
-// goes to https before any password is sent in the clear.
+// they are needed). A route that redirects asks for no password
+// (routeChainFilters).
 func basicAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
-	if p.BasicAuth == nil || p.HTTPSRedirect || p.Paths.Redirect != nil {
+	if p.BasicAuth == nil {
 		return nil
 	}
 	return []*corev3.TypedExtensionConfig{{
@@ -48,16 +46,6 @@ func basicAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
 	}}
 }
 
-// applyBasicAuth ends a proxyless route with basic authentication as a
-// 401: a gRPC client runs no HTTP filters, so the route would otherwise
-// forward without asking for the password. gRPC treats a direct response
-// as an unsupported action and fails the call. On the fleet the filter
-// is in the route's own chain (routeChainFilters).
-func applyBasicAuth(p *RoutePolicy, r *routev3.Route, edge bool) {
-	if !edge && p.BasicAuth != nil {
-		r.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: UnauthorizedStatus}}
-	}
-}
 
 // RedactedUsers replaces basic-auth users wherever configuration is shown
 // rather than sent (the debug endpoint, `fairway translate` without

@@ -6,7 +6,6 @@ import (
 
 	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -55,11 +54,9 @@ const (
 // an HTTP service in the route's own chain (the ext_authz filter's
 // per-route configuration can only disable it or, for gRPC services,
 // add context, so the whole filter rides in filter_chain). A route that
-// answers with a redirect (to https, or permanent-redirect) is not
-// checked: nginx redirects in its rewrite phase, before auth_request, and
-// a redirect reaches no backend.
+// redirects is not checked (routeChainFilters).
 func extAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
-	if p.ExtAuth == nil || p.HTTPSRedirect || p.Paths.Redirect != nil {
+	if p.ExtAuth == nil {
 		return nil
 	}
 	var out []*corev3.TypedExtensionConfig
@@ -144,14 +141,3 @@ func exactHeaders(names []string) *matcherv3.ListStringMatcher {
 	return out
 }
 
-// applyExtAuth ends a proxyless route that needs external auth as a 403:
-// a gRPC client runs no ext_authz, and forwarding without the check
-// would open what the Ingress closed (as source ranges do,
-// route_access.go). On the fleet the check rides in the route's own
-// chain (routechain.go).
-func applyExtAuth(p *RoutePolicy, r *routev3.Route, edge bool) {
-	if !edge && p.ExtAuth != nil {
-		r.Action = &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: ForbiddenStatus}}
-		r.TypedPerFilterConfig = nil
-	}
-}

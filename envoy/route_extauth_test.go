@@ -6,6 +6,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 // TestExtAuthProtoIsValidAndFailsClosed: the filter's configuration
@@ -67,13 +68,18 @@ func TestAuthDNSCluster(t *testing.T) {
 // a redirect reaches no backend, so a redirecting route runs no check.
 func TestExtAuthNotBeforeARedirect(t *testing.T) {
 	a := &ExtAuth{Cluster: "c", URI: "http://a", PathQuery: "/"}
+	chain := func(p *RoutePolicy) map[string]*anypb.Any {
+		r := &routev3.Route{Match: &routev3.RouteMatch{}, Action: &routev3.Route_Route{Route: &routev3.RouteAction{}}}
+		p.apply(r, true)
+		return r.GetTypedPerFilterConfig()
+	}
 	for _, p := range []*RoutePolicy{{ExtAuth: a, HTTPSRedirect: true}, {ExtAuth: a, Paths: PathPolicy{Redirect: &Redirect{Host: "x.example.com", Code: 301}}}} {
-		if f := extAuthFilters(p); f != nil {
-			t.Errorf("%+v: filters %v, want none", p, f)
+		if f := chain(p); f[filterChainFilter] != nil {
+			t.Errorf("%+v: the route's own chain %v, want none", p, f)
 		}
 	}
-	if f := extAuthFilters(&RoutePolicy{ExtAuth: a}); len(f) != 1 {
-		t.Errorf("a forwarding route: filters %v, want ext_authz", f)
+	if f := chain(&RoutePolicy{ExtAuth: a}); f[filterChainFilter] == nil {
+		t.Errorf("a forwarding route: per-filter configs %v, want ext_authz in the route's own chain", f)
 	}
 }
 

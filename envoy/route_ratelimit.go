@@ -73,13 +73,10 @@ type RequestBucket struct {
 // X-Forwarded-For's trusted hops and the PROXY protocol, as RBAC's
 // remote_ip does. There is no default bucket: a request that matches no
 // descriptor passes.
-//
-// A route that redirects (to https, or permanent-/temporal-redirect) has
-// no limit: nginx answers those with "return" in its rewrite phase,
-// before limit_req (preaccess) counts the request.
+// A route that redirects has none (routeChainFilters).
 func rateLimitFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
 	l := p.RateLimit
-	if l == nil || len(l.Buckets) == 0 || p.HTTPSRedirect || p.Paths.Redirect != nil {
+	if l == nil || len(l.Buckets) == 0 {
 		return nil
 	}
 	always := &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 100, Denominator: typev3.FractionalPercent_HUNDRED}}

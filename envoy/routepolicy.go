@@ -71,7 +71,7 @@ type RoutePolicy struct {
 // ends as the 403 or 401 it must be whatever came before (on the fleet,
 // RBAC and the route's own chain answer before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyBasicAuth, applyExtAuth,
+	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyProxylessGuards,
 }
 
 // apply sets the policy on r.

@@ -18,7 +18,11 @@ func extAuthPolicy(r *httpRoute, out *envoy.RoutePolicy) bool {
 		return false
 	}
 	origin := a.URL.Scheme + "://" + a.URL.Host
-	if def := map[string]uint32{"http": 80, "https": 443}[a.URL.Scheme]; a.URL.Port != def || strings.Contains(a.URL.Host, ":") {
+	def := uint32(80)
+	if a.URL.Scheme == "https" {
+		def = 443
+	}
+	if a.URL.Port != def || strings.Contains(a.URL.Host, ":") {
 		origin = a.URL.Scheme + "://" + net.JoinHostPort(a.URL.Host, strconv.FormatUint(uint64(a.URL.Port), 10))
 	}
 	out.ExtAuth = &envoy.ExtAuth{
