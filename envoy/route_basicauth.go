@@ -46,7 +46,6 @@ func basicAuthFilters(p *RoutePolicy) []*corev3.TypedExtensionConfig {
 	}}
 }
 
-
 // RedactedUsers replaces basic-auth users wherever configuration is shown
 // rather than sent (the debug endpoint, `fairway translate` without
 // --show-secrets, the goldens): they are password hashes.

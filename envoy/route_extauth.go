@@ -140,4 +140,3 @@ func exactHeaders(names []string) *matcherv3.ListStringMatcher {
 	}
 	return out
 }
-
