@@ -179,3 +179,28 @@ func TestProxyProtocolHealthChecksPlain(t *testing.T) {
 		t.Errorf("no PROXY protocol: socket matches %v", c.GetTransportSocketMatches())
 	}
 }
+
+// TestSecretNamesNeverMeet: the SDS names made from one Secret (its
+// certificate, its client CA, a backend's CA and certificate) never equal
+// those made from another, whatever the namespaces and names: each is
+// the Secret's own name with a suffix, and a Secret's name has no "/".
+// A prefix form (upstream-ca/<ns>/<name>) met the client CA of a Secret
+// in a namespace called upstream-ca.
+func TestSecretNamesNeverMeet(t *testing.T) {
+	parts := []string{"a", "ca", "upstream-ca", "upstream-cert", "b"}
+	seen := map[string]string{}
+	for _, ns := range parts {
+		for _, name := range parts {
+			for kind, n := range map[string]string{
+				"cert": SecretName(ns, name), "client CA": CASecretName(ns, name),
+				"backend CA": UpstreamCASecretName(ns, name), "backend cert": UpstreamCertSecretName(ns, name),
+			} {
+				who := kind + " of " + ns + "/" + name
+				if prev, dup := seen[n]; dup {
+					t.Errorf("%q names both the %s and the %s", n, prev, who)
+				}
+				seen[n] = who
+			}
+		}
+	}
+}
