@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 )
 
 // setLease writes the test's Lease as another replica would: holder for
@@ -21,20 +22,26 @@ import (
 // the next candidate takes it at once.
 func setLease(t *testing.T, cs kubernetes.Interface, ns, holder string, d time.Duration) {
 	t.Helper()
+	// The leader renews concurrently, so an update can meet a newer
+	// resourceVersion: read again and retry, as any Lease writer must.
 	create(t, func(ctx context.Context) error {
-		l, err := cs.CoordinationV1().Leases(ns).Get(ctx, "fairway", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		now := metav1.NewMicroTime(time.Now())
-		secs := int32(d / time.Second)
-		if holder == "" {
-			now, secs = metav1.NewMicroTime(time.Now().Add(-time.Hour)), 1
-		}
-		l.Spec = coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &now, RenewTime: &now}
-		_, err = cs.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{})
-		return err
+		return retry.RetryOnConflict(retry.DefaultRetry, func() error { return putLease(ctx, cs, ns, holder, d) })
 	})
+}
+
+func putLease(ctx context.Context, cs kubernetes.Interface, ns, holder string, d time.Duration) error {
+	l, err := cs.CoordinationV1().Leases(ns).Get(ctx, "fairway", metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	now := metav1.NewMicroTime(time.Now())
+	secs := int32(d / time.Second)
+	if holder == "" {
+		now, secs = metav1.NewMicroTime(time.Now().Add(-time.Hour)), 1
+	}
+	l.Spec = coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &now, RenewTime: &now}
+	_, err = cs.CoordinationV1().Leases(ns).Update(ctx, l, metav1.UpdateOptions{})
+	return err
 }
 
 // writeLog is what the API server says was written in a namespace: the
