@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // Input is the cluster state that fairway translates. It is a plain struct of
@@ -29,6 +30,18 @@ type Input struct {
 	IngressClasses []*networkingv1.IngressClass `json:"ingressClasses,omitempty"`
 	Secrets        []*corev1.Secret             `json:"secrets,omitempty"`
 	Nodes          []*corev1.Node               `json:"nodes,omitempty"`
+
+	// The Gateway API's kinds (the standard channel, all at v1), and the
+	// Namespaces whose labels a listener's allowedRoutes selector reads.
+	GatewayClasses  []*gatewayv1.GatewayClass   `json:"gatewayClasses,omitempty"`
+	Gateways        []*gatewayv1.Gateway        `json:"gateways,omitempty"`
+	HTTPRoutes      []*gatewayv1.HTTPRoute      `json:"httpRoutes,omitempty"`
+	GRPCRoutes      []*gatewayv1.GRPCRoute      `json:"grpcRoutes,omitempty"`
+	TLSRoutes       []*gatewayv1.TLSRoute       `json:"tlsRoutes,omitempty"`
+	TCPRoutes       []*gatewayv1.TCPRoute       `json:"tcpRoutes,omitempty"`
+	UDPRoutes       []*gatewayv1.UDPRoute       `json:"udpRoutes,omitempty"`
+	ReferenceGrants []*gatewayv1.ReferenceGrant `json:"referenceGrants,omitempty"`
+	Namespaces      []*corev1.Namespace         `json:"namespaces,omitempty"`
 }
 
 // Append adds other's objects to in.
@@ -39,6 +52,15 @@ func (in *Input) Append(other Input) {
 	in.IngressClasses = append(in.IngressClasses, other.IngressClasses...)
 	in.Secrets = append(in.Secrets, other.Secrets...)
 	in.Nodes = append(in.Nodes, other.Nodes...)
+	in.GatewayClasses = append(in.GatewayClasses, other.GatewayClasses...)
+	in.Gateways = append(in.Gateways, other.Gateways...)
+	in.HTTPRoutes = append(in.HTTPRoutes, other.HTTPRoutes...)
+	in.GRPCRoutes = append(in.GRPCRoutes, other.GRPCRoutes...)
+	in.TLSRoutes = append(in.TLSRoutes, other.TLSRoutes...)
+	in.TCPRoutes = append(in.TCPRoutes, other.TCPRoutes...)
+	in.UDPRoutes = append(in.UDPRoutes, other.UDPRoutes...)
+	in.ReferenceGrants = append(in.ReferenceGrants, other.ReferenceGrants...)
+	in.Namespaces = append(in.Namespaces, other.Namespaces...)
 }
 
 // LBTarget says where a LoadBalancer Service's traffic goes.
@@ -55,6 +77,7 @@ const (
 // Defaults of Options, shared with the CLI flags.
 const (
 	DefaultIngressController = "fairway.dev/ingress-controller"
+	DefaultGatewayController = "fairway.dev/gateway-controller"
 	DefaultHTTPPort          = 80
 	DefaultHTTPSPort         = 443
 )
@@ -63,6 +86,9 @@ const (
 type Options struct {
 	// IngressController is the spec.controller of fairway's IngressClasses.
 	IngressController string `json:"ingressController,omitempty"`
+	// GatewayController is the spec.controllerName of fairway's
+	// GatewayClasses.
+	GatewayController string `json:"gatewayController,omitempty"`
 	// LBClass is the spec.loadBalancerClass fairway handles. Services with no
 	// class are always handled; with LBClass set, that class is handled too.
 	LBClass   string   `json:"lbClass,omitempty"`
@@ -116,6 +142,9 @@ type Options struct {
 func (o Options) WithDefaults() Options {
 	if o.IngressController == "" {
 		o.IngressController = DefaultIngressController
+	}
+	if o.GatewayController == "" {
+		o.GatewayController = DefaultGatewayController
 	}
 	if o.HTTPPort == 0 {
 		o.HTTPPort = DefaultHTTPPort

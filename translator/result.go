@@ -9,6 +9,8 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
 
 // Result is what the fleet should run, what was wrong, and which objects
@@ -26,6 +28,9 @@ type Result struct {
 	// Admitted lists the objects that got traffic: the status writer gives
 	// these, and only these, the fleet's address.
 	Admitted Admitted
+	// Gateway is the status of fairway's Gateway API objects, which the
+	// leader's status writer makes theirs.
+	Gateway gatewayapi.Status
 	// err is a resource that failed validation as it was built (a
 	// translator bug); Validate reports it.
 	err error

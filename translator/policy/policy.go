@@ -49,6 +49,12 @@ type Route struct {
 	BasicAuth *BasicAuth
 	// ExtAuth asks an auth service about each request first (extauth.go).
 	ExtAuth *ExtAuth
+
+	// From the Gateway API's route filters (gateway.go): header edits,
+	// mirrors and the rule's timeouts.
+	RequestHeaders, ResponseHeaders HeaderEdits
+	Mirrors                         []Mirror
+	GatewayTimeouts                 GatewayTimeouts
 }
 
 // Match changes how the object's paths match.
@@ -70,6 +76,10 @@ type Rewrite struct {
 	XForwardedPrefix string
 	// Host replaces the Host (:authority) the backend sees.
 	Host string
+	// Path replaces the whole path (URLRewrite ReplaceFullPath), and
+	// PathPrefix only the part the route's PathPrefix match matched
+	// (ReplacePrefixMatch); "" leaves it.
+	Path, PathPrefix string
 }
 
 // Redirect answers every request of the route with a redirect instead of
@@ -83,7 +93,10 @@ type Redirect struct {
 	// Path replaces the request's path, and Query (without "?") its
 	// query; with Path "" both are the request's own.
 	Path, Query string
-	Code        int // 301, 302, 303, 307 or 308
+	// PathPrefix replaces only the part of the path the route's
+	// PathPrefix match matched (RequestRedirect ReplacePrefixMatch).
+	PathPrefix string
+	Code       int // 301, 302, 303, 307 or 308
 	// Temporal: from temporal-redirect, which wins over
 	// permanent-redirect and takes its code from temporal-redirect-code.
 	Temporal bool
