@@ -42,6 +42,9 @@ type L4Listener struct {
 	Address string
 	Port    uint32
 	Cluster string
+	// Weighted, with two or more entries, replaces Cluster with a
+	// weighted split (TCP only).
+	Weighted []L4Weight
 	// Log is the access log format of the listener's protocol.
 	Log LogFormat
 	// ClientAddress is the fleet's PROXY protocol setting (TCP only).
@@ -85,11 +88,11 @@ func (l L4Listener) address(udp bool) (*corev3.Address, *wrapperspb.BoolValue) {
 func TCPProxyListener(l L4Listener) *listenerv3.Listener {
 	proxy := &tcpproxyv3.TcpProxy{
 		StatPrefix:         l.Name,
-		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: l.Cluster},
 		IdleTimeout:        durationpb.New(cmp.Or(l.IdleTimeout, TCPIdleTimeout)),
 		AccessLog:          stdoutJSONLog(l.Log),
 		MaxConnectAttempts: wrapperspb.UInt32(TCPMaxConnectAttempts),
 	}
+	tcpClusters(proxy, l.Cluster, l.Weighted)
 	if l.HashSourceIP {
 		proxy.HashPolicy = []*typev3.HashPolicy{{PolicySpecifier: &typev3.HashPolicy_SourceIp_{SourceIp: &typev3.HashPolicy_SourceIp{}}}}
 	}

@@ -245,3 +245,35 @@ func PassthroughFilterChainName(host string) string { return host }
 // PassthroughStatPrefix is a passthrough chain's tcp_proxy stat prefix,
 // so its connections are counted per host apart from the L4 listeners'.
 func PassthroughStatPrefix(host string) string { return "passthrough/" + host }
+
+// GatewayListenerName names the listener of one port of a Gateway:
+// gateway/<namespace>/<name>/<port>, or gateway/<namespace>/<name>/udp/<port>
+// for UDP. Its "/" keeps it apart from every Ingress and Service listener
+// name, and a Gateway's listeners that share a port share this listener.
+func GatewayListenerName(namespace, name string, port int32, udp bool) string {
+	p := strconv.FormatInt(int64(port), 10)
+	if udp {
+		p = "udp/" + p
+	}
+	return "gateway/" + namespace + "/" + name + "/" + p
+}
+
+// GatewayRouteConfigName names the route configuration of a Gateway's
+// port (its HTTP listeners, one virtual host per hostname), or, with a
+// section, of one HTTPS listener's filter chain:
+// gateway/<namespace>/<name>/<port>[/<section>].
+func GatewayRouteConfigName(namespace, name string, port int32, section string) string {
+	n := "gateway/" + namespace + "/" + name + "/" + strconv.FormatInt(int64(port), 10)
+	if section != "" {
+		n += "/" + section
+	}
+	return n
+}
+
+// GatewaySecretName names the SDS certificate a Gateway's HTTPS listener
+// serves from a Secret: <namespace>/<name>/gateway. It is its own name,
+// apart from the Ingress's <namespace>/<name>, so that neither front end
+// can withdraw a certificate the other still serves.
+func GatewaySecretName(namespace, name string) string {
+	return SecretName(namespace, name) + "/gateway"
+}

@@ -14,6 +14,9 @@ import (
 type PassthroughChain struct {
 	ServerName string
 	Cluster    string
+	// Weighted, with two or more entries, replaces Cluster with a
+	// weighted split (a TLSRoute's backendRefs).
+	Weighted []L4Weight
 	// SourceRanges are the only client CIDRs let in (canonical, masked);
 	// none lets every client in.
 	SourceRanges []string
@@ -31,12 +34,15 @@ type PassthroughChain struct {
 func passthroughFilterChain(c PassthroughChain, log LogFormat) *listenerv3.FilterChain {
 	proxy := &tcpproxyv3.TcpProxy{
 		StatPrefix:         PassthroughStatPrefix(c.ServerName),
-		ClusterSpecifier:   &tcpproxyv3.TcpProxy_Cluster{Cluster: c.Cluster},
 		IdleTimeout:        durationpb.New(TCPIdleTimeout),
 		AccessLog:          stdoutJSONLog(log),
 		MaxConnectAttempts: wrapperspb.UInt32(TCPMaxConnectAttempts),
 	}
-	match := &listenerv3.FilterChainMatch{ServerNames: []string{c.ServerName}}
+	tcpClusters(proxy, c.Cluster, c.Weighted)
+	match := &listenerv3.FilterChainMatch{}
+	if c.ServerName != "" { // "": the chain for every name (a listener without a hostname)
+		match.ServerNames = []string{c.ServerName}
+	}
 	if len(c.SourceRanges) > 0 {
 		match.SourcePrefixRanges = cidrRanges(c.SourceRanges)
 	}

@@ -1,12 +1,14 @@
 package translator
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Annotations that ask for a Service's address, in the order they are
@@ -29,7 +31,9 @@ const AddressSharingKeyAnnotation = "fairway.dev/address-sharing-key"
 // addressing is one Service's part in the allocation: what it asks for
 // and, once settled, what it got.
 type addressing struct {
-	svc      *corev1.Service
+	svc *corev1.Service // nil for a Gateway
+	// meta dates the claim to an address: the Service's or Gateway's.
+	meta     *metav1.ObjectMeta
 	ref      ObjectRef
 	families []string
 	// explicit are the addresses it names, from field.
@@ -173,7 +177,7 @@ func heldAddresses(svc *corev1.Service, pools addressPools) map[string]netip.Add
 // pools lack) fails here, before it can take anything.
 func newAddressing(svc *corev1.Service, pools addressPools) *addressing {
 	a := &addressing{
-		svc: svc, ref: ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name},
+		svc: svc, meta: &svc.ObjectMeta, ref: ObjectRef{Kind: "Service", Namespace: svc.Namespace, Name: svc.Name},
 		key: svc.Annotations[AddressSharingKeyAnnotation],
 	}
 	for _, sp := range svc.Spec.Ports {
@@ -260,13 +264,19 @@ type allocator struct {
 // address was taken), its status no longer holds anything, and the
 // settling starts over without it, so nobody loses an address to a
 // Service that ends up not using it.
-func allocateAddresses(pools addressPools, services []*corev1.Service, foreign map[netip.Addr]ObjectRef) []*addressing {
-	out := make([]*addressing, 0, len(services))
+//
+// others are the Gateways' parts, which take their addresses from the
+// same pools by the same rules.
+func allocateAddresses(pools addressPools, services []*corev1.Service, others []*addressing, foreign map[netip.Addr]ObjectRef) []*addressing {
+	out := make([]*addressing, 0, len(services)+len(others))
 	for _, svc := range services {
 		out = append(out, newAddressing(svc, pools))
 	}
+	out = append(out, others...)
 	byAge := slices.Clone(out)
-	slices.SortFunc(byAge, func(x, y *addressing) int { return compareAge(&x.svc.ObjectMeta, &y.svc.ObjectMeta) })
+	slices.SortFunc(byAge, func(x, y *addressing) int {
+		return cmp.Or(compareAge(x.meta, y.meta), cmp.Compare(x.ref.Kind, y.ref.Kind))
+	})
 	for settleOnce(&allocator{pools: pools, foreign: foreign}, byAge) {
 	}
 	return out

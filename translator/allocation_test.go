@@ -55,7 +55,7 @@ func outcomes(t *testing.T, pools []string, services ...*corev1.Service) string 
 		t.Fatal(err)
 	}
 	var out []string
-	for _, a := range allocateAddresses(ps, services, nil) {
+	for _, a := range allocateAddresses(ps, services, nil, nil) {
 		if a.failure != "" {
 			out = append(out, fmt.Sprintf("%s!%s", a.svc.Name, a.failure))
 			continue

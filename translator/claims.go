@@ -30,14 +30,18 @@ type claimsState struct {
 func (e *Engine) recomputeClaims() error {
 	t := e.scope()
 	handled := e.handledServices(t)
-	lbPorts := t.loadBalancerPorts(handled, t.addressServices(handled))
+	gwAddressed := e.gatewayAddressings(e.gw.ports)
+	lbPorts := t.loadBalancerPorts(handled, t.addressServices(handled, gwAddressed))
+	gwClaims, gwFailed := gatewayClaims(e.gw.ports, gwAddressed)
+	e.gw.failed = gwFailed
 	oldestTLS := e.oldestServedTLS()
 	httpClaim := e.httpClaim()
 	httpsClaim := ingressClaim(oldestTLS, e.opts.HTTPSPort, envoy.HTTPSListenerName)
-	claims := make([]*portClaim, 0, len(lbPorts)+2)
+	claims := make([]*portClaim, 0, len(lbPorts)+len(gwClaims)+2)
 	for _, p := range lbPorts {
 		claims = append(claims, p.claims...)
 	}
+	claims = append(claims, gwClaims...)
 	for _, c := range []*portClaim{httpClaim, httpsClaim} {
 		if c != nil {
 			claims = append(claims, c)
@@ -89,7 +93,15 @@ func (e *Engine) httpClaim() *portClaim {
 			oldest = c
 		}
 	}
-	if oldest == nil {
+	gw := e.gw.sharedSince // a Gateway whose HTTP listeners it serves (gatewayshared.go)
+	switch {
+	case gw != nil && (oldest == nil || compareAge(&gw.ObjectMeta, &oldest.ObjectMeta) < 0):
+		return &portClaim{
+			port: e.opts.HTTPPort, protocol: corev1.ProtocolTCP, since: &gw.ObjectMeta,
+			ref:  ObjectRef{Kind: "Gateway", Namespace: gw.Namespace, Name: gw.Name},
+			what: "the Ingress " + envoy.HTTPListenerName + " listener",
+		}
+	case oldest == nil:
 		return nil
 	}
 	return &portClaim{

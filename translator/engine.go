@@ -66,6 +66,9 @@ type Engine struct {
 	// backendSecrets are the Secrets of proxy-ssl-secret (proxyssl.go).
 	backendSecrets backendSecretState
 
+	// gw is the Gateway API's part (gatewaystate.go).
+	gw gatewayState
+
 	// problemSlots holds the Problems of the pieces that have any.
 	problemSlots map[slot][]Problem
 
@@ -90,6 +93,9 @@ type Engine struct {
 // dirtySet is what the next Output must recompute.
 type dirtySet struct {
 	defaults, claims, tls bool
+	// gateway: a Gateway API object, or a Service or Secret while there
+	// are Gateways, changed (gateway.go).
+	gateway bool
 	hosts                 map[string]bool
 	services              map[nsName]bool // endpoints and proxyless resources
 	apiHosts              map[string]bool // hosts whose proxyless demand changed
@@ -127,6 +133,7 @@ func NewEngine(opts Options) *Engine {
 	e.secretChecks = map[nsName]secretMemo{}
 	e.backendSecrets = newBackendSecretState()
 	e.authSecretReaders = newSecretReaders()
+	e.gw = newGatewayState()
 	// The first Output builds what depends on no particular object.
 	e.dirty = cleanDirty()
 	e.dirty.defaults, e.dirty.claims, e.dirty.tls, e.dirty.hosts[""] = true, true, true, true
@@ -154,6 +161,7 @@ func (e *Engine) Sync(in Input) {
 	if nodes {
 		e.nodesChanged()
 	}
+	e.syncGateways(in)
 }
 
 // Upsert adds or replaces one object: the event form of Sync, for sources
@@ -192,6 +200,9 @@ func (e *Engine) apply(obj any, remove bool) error {
 			e.nodesChanged()
 		}
 	default:
+		if e.applyGateway(obj, remove) {
+			return nil
+		}
 		return fmt.Errorf("translator: cannot apply %T", obj)
 	}
 	return nil
@@ -311,6 +322,9 @@ func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
 	}
 	e.dirty.services[k] = true
 	e.noteServers(k, svc)
+	if e.gatewayReads() {
+		e.dirty.gateway = true
+	}
 }
 
 func (e *Engine) sliceChanged(k nsName, old, es *discoveryv1.EndpointSlice) {

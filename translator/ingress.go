@@ -30,6 +30,9 @@ type httpRoute struct {
 	canary *canaryRoute
 	// auth is the cluster of its auth service (auth-url); "" for none.
 	auth string
+	// anyDepth: a Gateway API route, whose wildcard host takes names of
+	// any depth, where an Ingress wildcard takes exactly one label.
+	anyDepth bool
 }
 
 // pathSpec is a parsed, valid Ingress path, before duplicates are settled.

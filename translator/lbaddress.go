@@ -26,7 +26,11 @@ type serviceAddress struct {
 // address pools, on its own addresses (allocateAddresses), without, on
 // the fleet's addresses of its families. A Service missing from the
 // result gets no listener: its Problem says why.
-func (t *translation) addressServices(handled []*corev1.Service) map[nsName]serviceAddress {
+//
+// gateways take part in the allocation beside the Services; each is
+// settled in place (its addrs, or its failure), for the Gateway code to
+// read.
+func (t *translation) addressServices(handled []*corev1.Service, gateways []*addressing) map[nsName]serviceAddress {
 	out := make(map[nsName]serviceAddress, len(handled))
 	for _, svc := range handled {
 		for _, msg := range ignoredSources(svc) {
@@ -47,7 +51,10 @@ func (t *translation) addressServices(handled []*corev1.Service) map[nsName]serv
 	// A Service without ports (file input; the API server requires one)
 	// would hold an address it never listens on.
 	withPorts := slices.DeleteFunc(slices.Clone(handled), func(s *corev1.Service) bool { return len(s.Spec.Ports) == 0 })
-	for _, a := range allocateAddresses(pools, withPorts, t.foreignAddresses(pools)) {
+	for _, a := range allocateAddresses(pools, withPorts, gateways, t.foreignAddresses(pools)) {
+		if a.svc == nil {
+			continue
+		}
 		if a.failure != "" {
 			t.problems.add(a.ref, a.failure, "%s", a.message)
 			continue

@@ -43,6 +43,10 @@ func (e *Engine) Output() Output {
 // claims decide the listeners, and the https claim the TLS; the route
 // tables follow the virtual hosts; clusters follow their users.
 func (e *Engine) recompute() error {
+	gateways := e.dirty.gateway
+	if gateways && e.refreshGateways() {
+		e.dirty.claims = true
+	}
 	encodeAll := e.dirty.defaults && e.recomputeDefaults()
 	hostlessChanged := false
 	if e.dirty.hosts[""] {
@@ -63,6 +67,11 @@ func (e *Engine) recompute() error {
 	httpsWon := e.claims.httpsWon
 	if e.dirty.claims {
 		if err := e.recomputeClaims(); err != nil {
+			return err
+		}
+	}
+	if gateways || e.dirty.claims {
+		if err := e.buildGateways(); err != nil {
 			return err
 		}
 	}
@@ -200,6 +209,7 @@ func (o Output) Result() Result {
 		},
 		Problems: o.Problems,
 		Admitted: o.Admitted(),
+		Gateway:  o.engine.gw.status,
 		err:      o.Err,
 	}
 	return res

@@ -154,6 +154,7 @@ const (
 	slotTLS
 	slotCluster
 	slotProxyless
+	slotGateway
 )
 
 // setProblems replaces a piece's Problems.

@@ -101,6 +101,9 @@ func (e *Engine) secretChanged(k nsName, old, next *corev1.Secret) {
 	}
 	e.reparse(&e.authSecretReaders, k)
 	e.backendSecretChanged(k)
+	if e.gatewayReads() {
+		e.dirty.gateway = true
+	}
 }
 
 // namedByTLS reports whether an Ingress's spec.tls, or its

@@ -118,6 +118,9 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 		}
 	}
 	t.attachCanaries(canaries, host, winner)
+	if len(e.gw.shared[host]) > 0 {
+		own = e.mergeGatewayRules(t, host, own)
+	}
 	sortByPrecedence(own)
 	if len(own) == 0 && host != "" { // the catch-all stays: it may serve the default backend
 		if own = wwwRedirect(host, contributors); own == nil {
@@ -371,6 +374,9 @@ func (r *httpRoute) spec() envoy.RouteSpec {
 // only the deeper names that the wildcard must not take.
 func (r *httpRoute) guarded(wildcard string, invert bool) envoy.RouteSpec {
 	s := r.spec()
+	if r.anyDepth && !invert { // a Gateway API wildcard takes names of any depth, as Envoy's does
+		return s
+	}
 	s.AuthorityRegex, s.InvertAuthority = singleLabelRegex(wildcard), invert
 	return s
 }

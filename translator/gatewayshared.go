@@ -1,0 +1,165 @@
+package translator
+
+import (
+	"reflect"
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
+)
+
+// A Gateway without an address of its own (no pool) listens on the
+// fleet's addresses. Its HTTP listeners on the fleet's http port are
+// served by the Ingress http listener itself: their rules join the
+// Ingress routes of the same hosts in one route table, by one rule. Per
+// host, routes are ordered by precedence (the longest path first, and so
+// on); two routes with the same match go to the older object, Ingress or
+// HTTPRoute alike, and the newer gets a DuplicatePath Problem.
+
+// sharesHTTP reports whether a listener is served by the Ingress http
+// listener.
+func (e *Engine) sharesHTTP(l *gatewayapi.Listener) bool {
+	return !l.Dedicated && l.Protocol == gatewayv1.HTTPProtocolType && l.Port == e.opts.HTTPPort
+}
+
+// sharedRules are the rules of the listeners that share the http
+// listener, by host key: "" for rules served under any name, else the
+// exact or wildcard name. A name is served by the most specific listener
+// that takes it (listener isolation).
+func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]*gatewayapi.HTTPRule {
+	var out map[string][]*gatewayapi.HTTPRule
+	for _, l := range ls {
+		for _, rule := range l.HTTP {
+			for _, host := range ruleHosts(rule, l) {
+				if mostSpecific(host, ls) != l {
+					continue
+				}
+				if host == "*" {
+					host = ""
+				}
+				if out == nil {
+					out = map[string][]*gatewayapi.HTTPRule{}
+				}
+				out[host] = append(out[host], rule)
+			}
+		}
+	}
+	return out
+}
+
+// setSharedRules replaces the shared rules, marking the hosts whose rules
+// changed. The front end builds new values on every resolve, so rules
+// are compared by content.
+func (e *Engine) setSharedRules(next map[string][]*gatewayapi.HTTPRule) {
+	for host, rules := range e.gw.shared {
+		if !sameRules(rules, next[host]) {
+			e.dirty.hosts[host] = true
+		}
+	}
+	for host := range next {
+		if _, ok := e.gw.shared[host]; !ok {
+			e.dirty.hosts[host] = true
+		}
+	}
+	e.gw.shared = next
+}
+
+func sameRules(a, b []*gatewayapi.HTTPRule) bool {
+	return slices.EqualFunc(a, b, func(x, y *gatewayapi.HTTPRule) bool { return reflect.DeepEqual(x, y) })
+}
+
+// mergeGatewayRules adds a host's shared Gateway rules to the Ingress
+// routes it won (own), settling equal matches by age. It returns the
+// routes, unsorted.
+func (e *Engine) mergeGatewayRules(t *translation, host string, own []*httpRoute) []*httpRoute {
+	for _, rule := range e.gw.shared[host] {
+		g := t.gatewayRoute(host, rule)
+		g.anyDepth = true
+		i := slices.IndexFunc(own, func(r *httpRoute) bool { return sameMatch(r, g) })
+		if i < 0 {
+			own = append(own, g)
+			continue
+		}
+		prev := own[i]
+		if e.routeAge(prev, g) <= 0 {
+			t.problems.add(g.origin, DuplicatePath, "rule %d: host %q has this match already, routed by %s, which is older", rule.Rule, hostOrAny(host), prev.origin)
+			continue
+		}
+		t.problems.add(prev.origin, DuplicatePath, "%s: host %q has this match already, routed by %s, which is older", prev.field, hostOrAny(host), g.origin)
+		own[i] = g
+	}
+	return own
+}
+
+// routeAge orders two routes' objects by age, oldest first.
+func (e *Engine) routeAge(a, b *httpRoute) int {
+	ma, mb := e.originMeta(a.origin), e.originMeta(b.origin)
+	if ma == nil || mb == nil {
+		return compareRefs(a.origin, b.origin)
+	}
+	return compareAge(ma, mb)
+}
+
+// refreshShared recomputes the shared rules and the Gateway that dates the
+// http claim; it reports whether that Gateway changed.
+func (e *Engine) refreshShared() bool {
+	var ls []*gatewayapi.Listener
+	var oldest *gatewayv1.Gateway
+	for _, l := range e.gw.model.Listeners {
+		if !e.sharesHTTP(l) {
+			continue
+		}
+		ls = append(ls, l)
+		gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]
+		if gw != nil && (oldest == nil || compareAge(&gw.ObjectMeta, &oldest.ObjectMeta) < 0) {
+			oldest = gw
+		}
+	}
+	e.setSharedRules(e.sharedRules(ls))
+	changed := oldest != e.gw.sharedSince
+	e.gw.sharedSince = oldest
+	return changed
+}
+
+// sharedNotProgrammed marks the shared listeners not programmed while the
+// http listener's claim is lost.
+func (e *Engine) sharedStatus(st *gatewayStatus) {
+	if e.claims.httpWon {
+		return
+	}
+	msg := "the fleet's http listener is not served"
+	if c := e.claims.httpClaim; c != nil && c.heldBy != nil {
+		msg = c.conflictMessage()
+	}
+	for _, l := range e.gw.model.Listeners {
+		if !e.sharesHTTP(l) {
+			continue
+		}
+		if gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]; gw != nil {
+			st.portNotProgrammed(&gatewayPort{gw: gw, listeners: []*gatewayapi.Listener{l}}, gatewayv1.ListenerReasonPortUnavailable, msg)
+		}
+	}
+}
+
+// originMeta is the metadata of a route's object: an Ingress, or an
+// HTTPRoute or GRPCRoute; nil when it is gone.
+func (e *Engine) originMeta(ref ObjectRef) *metav1.ObjectMeta {
+	k := nsName{ref.Namespace, ref.Name}
+	switch ref.Kind {
+	case "Ingress":
+		if st := e.ingresses[k]; st != nil {
+			return &st.obj.ObjectMeta
+		}
+	case "HTTPRoute":
+		if r := e.gw.objs.http[k]; r != nil {
+			return &r.ObjectMeta
+		}
+	case "GRPCRoute":
+		if r := e.gw.objs.grpc[k]; r != nil {
+			return &r.ObjectMeta
+		}
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package translator
+
+import (
+	"slices"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
+)
+
+// gatewayState is the Gateway API's part of the engine: its objects, the
+// front end's last Model, the ports that claim listeners, and the
+// resources built from them, which it alone puts and removes.
+type gatewayState struct {
+	objs  gatewayObjects
+	model *gatewayapi.Model
+	ports []*gatewayPort
+	// shared are the rules the Ingress http listener serves, by host
+	// (gatewayshared.go), and sharedSince the oldest Gateway with such a
+	// listener, which dates the http claim beside fairway's IngressClasses.
+	shared      map[string][]*gatewayapi.HTTPRule
+	sharedSince *gatewayv1.Gateway
+	// failed are the Gateways the pools gave no address, and why.
+	failed map[*gatewayv1.Gateway]string
+	// built are the resources it put, by kind and name.
+	built    [NumKinds]map[string]*Resource
+	clusters []clusterUse
+	status   gatewayapi.Status
+}
+
+func newGatewayState() gatewayState {
+	g := gatewayState{objs: newGatewayObjects(), model: &gatewayapi.Model{}}
+	for k := range g.built {
+		g.built[k] = map[string]*Resource{}
+	}
+	return g
+}
+
+// portsKey is what the claims read of the Gateway ports: when it is
+// unchanged, a route change leaves the claims alone.
+func portsKey(ports []*gatewayPort) []portKeyOf {
+	out := make([]portKeyOf, len(ports))
+	for i, gp := range ports {
+		out[i] = portKeyOf{gw: gp.gw, port: gp.port, udp: gp.udp}
+	}
+	return out
+}
+
+type portKeyOf struct {
+	gw   *gatewayv1.Gateway
+	port int32
+	udp  bool
+}
+
+// refreshGateways resolves the Gateway API objects again. It reports
+// whether the ports changed, which the claims must then settle anew.
+func (e *Engine) refreshGateways() bool {
+	before := portsKey(e.gw.ports)
+	e.gw.model = e.resolveGateways()
+	next := e.gatewayPorts(e.gw.model)
+	sinceMoved := e.refreshShared() // the http claim's date
+	// The claims and addresses of unchanged ports carry over.
+	old := map[portKeyOf]*gatewayPort{}
+	for _, gp := range e.gw.ports {
+		old[portKeyOf{gp.gw, gp.port, gp.udp}] = gp
+	}
+	for _, gp := range next {
+		if o := old[portKeyOf{gp.gw, gp.port, gp.udp}]; o != nil {
+			gp.address, gp.claim = o.address, o.claim
+		}
+	}
+	e.gw.ports = next
+	return sinceMoved || !slices.Equal(before, portsKey(next))
+}
+
+// publishGateway replaces the resources the Gateways built with next,
+// putting only those whose bytes changed, and moves the cluster uses.
+func (e *Engine) publishGateway(next [NumKinds]map[string]*Resource, clusters []clusterUse) {
+	for k := range next {
+		for name := range e.gw.built[k] {
+			if next[k][name] == nil {
+				e.envoy.remove(Kind(k), name)
+			}
+		}
+		for name, r := range next[k] {
+			prev := e.gw.built[k][name]
+			r = sameOr(prev, r)
+			next[k][name] = r
+			if r != prev {
+				e.envoy.put(Kind(k), r)
+			}
+		}
+	}
+	e.gw.built = next
+	e.clusters.release(e.gw.clusters)
+	e.clusters.acquire(clusters)
+	e.gw.clusters = clusters
+}

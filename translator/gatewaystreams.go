@@ -1,0 +1,187 @@
+package translator
+
+import (
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
+	"github.com/fairwayhq/fairway/translator/policy"
+)
+
+// tlsPort is a Gateway's HTTPS and TLS listeners on one port: one Envoy
+// listener that picks a filter chain by SNI. An HTTPS (or TLS Terminate)
+// listener's chain ends TLS with its certificate and routes with its own
+// route configuration; a TLS Passthrough listener's TLSRoutes get a chain
+// per name that passes the connection through.
+func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
+	var chains []envoy.TLSChain
+	var pass []envoy.PassthroughChain
+	var refs []Ref
+	for _, l := range gp.listeners {
+		if l.TLS == nil {
+			continue
+		}
+		if l.TLS.Mode == gatewayv1.TLSModePassthrough {
+			pass = append(pass, b.passChains(gp, l)...)
+			continue
+		}
+		if len(l.TLS.Certificates) == 0 || l.Protocol != gatewayv1.HTTPSProtocolType {
+			continue // TLS Terminate with TLSRoutes is not built yet; the front end says so
+		}
+		cert := l.TLS.Certificates[0]
+		secret := envoy.GatewaySecretName(cert.Namespace, cert.Name)
+		if !b.secret(secret, cert) {
+			continue
+		}
+		rc := envoy.GatewayRouteConfigName(gp.gw.Namespace, gp.gw.Name, gp.port, l.Name)
+		b.put(KindRoute, composeRouteConfig(rc, b.virtualHosts([]*gatewayapi.Listener{l}, gp.listeners)))
+		ch := envoy.TLSChain{Secret: secret, RouteConfig: rc}
+		if l.Hostname != "" {
+			ch.ServerNames = []string{l.Hostname}
+		}
+		chains = append(chains, ch)
+		refs = append(refs, Ref{KindRoute, rc}, Ref{KindSecret, secret})
+	}
+	for _, p := range pass {
+		refs = append(refs, l4Refs(p.Cluster, p.Weighted)...)
+	}
+	if len(chains) == 0 && len(pass) == 0 {
+		return nil
+	}
+	l := envoy.WithPassthrough(envoy.HTTPSListener(name, address, uint32(gp.port), chains, b.e.logs.HTTP, b.e.opts.clientAddress()), pass, b.e.logs.TCP)
+	if gp.address != "" {
+		envoy.Freebind(l)
+	}
+	r, err := encode(name, l, refs)
+	if err != nil {
+		return err
+	}
+	b.put(KindListener, r)
+	return nil
+}
+
+// secret publishes a listener certificate under its Gateway name; false
+// when the Secret is gone or unusable (the front end said so already).
+func (b *gatewayBuild) secret(name string, ref gatewayapi.SecretRef) bool {
+	s := b.e.idx.secrets[nsName{ref.Namespace, ref.Name}]
+	if s == nil {
+		return false
+	}
+	c := checkSecret(s, ref.Namespace, ref.Name)
+	if c.err != nil || c.secret == nil {
+		return false
+	}
+	r, err := encode(name, envoy.TLSSecret(name, s.Data["tls.crt"], s.Data["tls.key"]), nil)
+	if err != nil {
+		return false
+	}
+	b.put(KindSecret, r)
+	return true
+}
+
+// passChains are a TLS Passthrough listener's chains: one per SNI name of
+// its TLSRoutes, the oldest route winning a name.
+func (b *gatewayBuild) passChains(gp *gatewayPort, l *gatewayapi.Listener) []envoy.PassthroughChain {
+	var out []envoy.PassthroughChain
+	seen := map[string]bool{}
+	for _, sr := range l.Streams {
+		hosts := sr.Hostnames
+		if len(hosts) == 0 {
+			hosts = []string{l.Hostname}
+		}
+		cluster, weighted := b.streamClusters(sr, false)
+		if cluster == "" {
+			continue
+		}
+		for _, h := range hosts {
+			if seen[h] {
+				continue
+			}
+			seen[h] = true
+			out = append(out, envoy.PassthroughChain{ServerName: h, Cluster: cluster, Weighted: weighted})
+		}
+	}
+	return out
+}
+
+// streamPort is a Gateway's TCP or UDP listener on one port: its oldest
+// attached route's backends take the connections (the Gateway API lets
+// an implementation pick; a second route on one TCP listener has nothing
+// to tell connections apart by).
+func (b *gatewayBuild) streamPort(gp *gatewayPort, name, address string) error {
+	l := gp.listeners[0]
+	if len(l.Streams) == 0 {
+		return nil
+	}
+	cluster, weighted := b.streamClusters(l.Streams[0], gp.udp)
+	if cluster == "" {
+		return nil
+	}
+	spec := envoy.L4Listener{Name: name, Address: address, Port: uint32(gp.port), Cluster: cluster, Weighted: weighted,
+		Freebind: gp.address != "", ClientAddress: b.e.opts.clientAddress()}
+	var r *Resource
+	var err error
+	if gp.udp {
+		spec.Log, spec.ClientAddress = b.e.logs.UDP, envoy.ClientAddress{}
+		r, err = encode(name, envoy.UDPProxyListener(spec), l4Refs(cluster, nil))
+	} else {
+		spec.Log = b.e.logs.TCP
+		r, err = encode(name, envoy.TCPProxyListener(spec), l4Refs(cluster, weighted))
+	}
+	if err != nil {
+		return err
+	}
+	b.put(KindListener, r)
+	return nil
+}
+
+// streamClusters are a stream route's clusters: the one cluster, or a
+// weighted split of two or more. UDP takes one backend, the heaviest (its
+// proxy has no weighted split); "" when no backend resolves.
+func (b *gatewayBuild) streamClusters(sr *gatewayapi.StreamRoute, udp bool) (string, []envoy.L4Weight) {
+	var weighted []envoy.L4Weight
+	var heaviest policy.Backend
+	for _, be := range sr.Backends {
+		if be.Weight <= 0 {
+			continue
+		}
+		if udp {
+			if be.Weight > heaviest.Weight {
+				heaviest = be
+			}
+			continue
+		}
+		name := b.streamCluster(be, false)
+		weighted = append(weighted, envoy.L4Weight{Cluster: name, Weight: uint32(be.Weight)})
+	}
+	if udp {
+		if heaviest.Weight == 0 {
+			return "", nil
+		}
+		return b.streamCluster(heaviest, true), nil
+	}
+	if len(weighted) == 0 {
+		return "", nil
+	}
+	if len(weighted) == 1 {
+		return weighted[0].Cluster, nil
+	}
+	return weighted[0].Cluster, weighted
+}
+
+// streamCluster is the plain cluster of a backend's Service port.
+func (b *gatewayBuild) streamCluster(be policy.Backend, udp bool) string {
+	b.t.referenced = append(b.t.referenced, nsName{be.Namespace, be.Name})
+	return b.t.useCluster(clusterKey{namespace: be.Namespace, service: be.Name, port: be.Port, udp: udp})
+}
+
+func l4Refs(cluster string, weighted []envoy.L4Weight) []Ref {
+	if len(weighted) == 0 {
+		return []Ref{{KindCluster, cluster}}
+	}
+	refs := make([]Ref, len(weighted))
+	for i, w := range weighted {
+		refs[i] = Ref{KindCluster, w.Cluster}
+	}
+	return refs
+}
