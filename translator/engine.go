@@ -95,10 +95,10 @@ type dirtySet struct {
 	defaults, claims, tls bool
 	// gateway: a Gateway API object, or a Service or Secret while there
 	// are Gateways, changed (gateway.go).
-	gateway bool
-	hosts                 map[string]bool
-	services              map[nsName]bool // endpoints and proxyless resources
-	apiHosts              map[string]bool // hosts whose proxyless demand changed
+	gateway  bool
+	hosts    map[string]bool
+	services map[nsName]bool // endpoints and proxyless resources
+	apiHosts map[string]bool // hosts whose proxyless demand changed
 }
 
 func cleanDirty() dirtySet {
