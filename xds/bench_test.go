@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	networkingv1 "k8s.io/api/networking/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
 	"github.com/fairwayhq/fairway/tests/workload"
@@ -30,7 +31,7 @@ func benchScales() []workload.Scale {
 	if os.Getenv("BENCH_SCALE") == "huge" {
 		return []workload.Scale{workload.Huge, workload.HugeTLS}
 	}
-	return []workload.Scale{workload.Small, workload.Large, workload.LargeTLS}
+	return []workload.Scale{workload.Small, workload.Large, workload.LargeTLS, workload.LargeGateway}
 }
 
 // BenchmarkPublish measures what serve does per change, translation and
@@ -64,6 +65,12 @@ func BenchmarkPublish(b *testing.B) {
 			runtime.KeepAlive(p)
 			runtime.KeepAlive(in)
 		})
+		if scale.HTTPRoutes > 0 {
+			b.Run(scale.Name+"/httproute", func(b *testing.B) { benchHTTPRouteChange(b, scale, in) })
+		}
+		if len(in.Ingresses) == 0 {
+			continue
+		}
 		b.Run(scale.Name+"/ingress", func(b *testing.B) {
 			e, p := coldPublish(b, scale, in)
 			orig := in.Ingresses[len(in.Ingresses)/2]
@@ -165,4 +172,29 @@ func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// benchHTTPRouteChange measures one HTTPRoute changing (a rule added)
+// and the new snapshot published, as the ingress case does for an
+// Ingress.
+func benchHTTPRouteChange(b *testing.B, scale workload.Scale, in translator.Input) {
+	e, p := coldPublish(b, scale, in)
+	orig := in.HTTPRoutes[len(in.HTTPRoutes)/2]
+	ruleAdded := func(i int) *gatewayv1.HTTPRoute {
+		r := orig.DeepCopy()
+		rule := *r.Spec.Rules[0].DeepCopy()
+		v := fmt.Sprintf("/v%d", i)
+		rule.Matches[0].Path.Value = &v
+		r.Spec.Rules = append(r.Spec.Rules, rule)
+		return r
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		publishChange(b, e, p, ruleAdded(i))
+		i++
+	}
+	resent, http := resentBytes(b, e, p, ruleAdded(i))
+	b.ReportMetric(float64(resent), "resent-B")
+	b.ReportMetric(float64(http), "resent-http-B")
 }

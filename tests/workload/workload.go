@@ -26,6 +26,9 @@ type Scale struct {
 	Services int
 	// Ingresses each have one host, h<i>.example.com, with "/" and "/api".
 	Ingresses int
+	// HTTPRoutes each have one host, r<i>.example.com, with "/" and
+	// "/api", on one shared Gateway (gateway.go).
+	HTTPRoutes int
 	// EndpointsPerService ready endpoints per Service, on unique IPs.
 	EndpointsPerService int
 	// LoadBalancers are LoadBalancer Services on distinct ports.
@@ -105,6 +108,9 @@ func Generate(s Scale) translator.Input {
 	}
 	if s.HostsPerSecret > 0 {
 		in.Secrets = g.wildcardSecrets()
+	}
+	if s.HTTPRoutes > 0 {
+		g.gatewayObjects(&in)
 	}
 	return in
 }
