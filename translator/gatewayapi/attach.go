@@ -26,10 +26,10 @@ type routeState struct {
 // parentResult is one parentRef that names one of fairway's Gateways:
 // the listeners it attaches to, or why it attaches to none.
 type parentResult struct {
-	ref       gatewayv1.ParentReference
-	attached  []attachment
-	reason    gatewayv1.RouteConditionReason
-	msg       string
+	ref      gatewayv1.ParentReference
+	attached []attachment
+	reason   gatewayv1.RouteConditionReason
+	msg      string
 }
 
 // attachment is a route on one listener, with the hostnames it is
