@@ -102,7 +102,7 @@ func (r *resolver) attachParent(st *routeState, gw *gateway, ref gatewayv1.Paren
 	}
 	if len(allowed) == 0 {
 		p.reason, p.msg = gatewayv1.RouteReasonNotAllowedByListeners,
-			fmt.Sprintf("no listener of %s admits a %s from namespace %s", describeRef(ref), st.obj.Kind, st.obj.Namespace)
+			fmt.Sprintf("no listener of %s admits %ss from namespace %s", describeRef(ref), st.obj.Kind, st.obj.Namespace)
 		return p
 	}
 	var notServing []string

@@ -104,7 +104,7 @@ func supportedKinds(spec *gatewayv1.Listener, allowed []string) ([]gatewayv1.Rou
 	}
 	if len(bad) > 0 {
 		return out, verdict{gatewayv1.ListenerReasonInvalidRouteKinds,
-			fmt.Sprintf("spec.listeners[%s].allowedRoutes.kinds: %s cannot attach to a %s listener", spec.Name, strings.Join(bad, ", "), spec.Protocol)}
+			fmt.Sprintf("spec.listeners[%s].allowedRoutes.kinds: %s cannot attach to a listener of protocol %s", spec.Name, strings.Join(bad, ", "), spec.Protocol)}
 	}
 	return out, verdict{}
 }
@@ -159,7 +159,7 @@ func (r *resolver) listenerTLS(gw *gateway, spec *gatewayv1.Listener) (*Listener
 	case mode == gatewayv1.TLSModePassthrough && spec.Protocol == gatewayv1.TLSProtocolType:
 		return &ListenerTLS{Mode: mode}, verdict{}
 	case mode != gatewayv1.TLSModeTerminate:
-		return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue, fmt.Sprintf("%s.mode %q is not supported on a %s listener", field, mode, spec.Protocol)}
+		return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue, fmt.Sprintf("%s.mode %q is not supported on a listener of protocol %s", field, mode, spec.Protocol)}
 	case spec.TLS == nil || len(spec.TLS.CertificateRefs) == 0:
 		return nil, verdict{gatewayv1.ListenerReasonInvalidCertificateRef, field + ".certificateRefs: a Terminate listener needs a certificate"}
 	}
