@@ -66,12 +66,7 @@ func (r *resolver) lowerHTTPRoute(st *routeState, hr *gatewayv1.HTTPRoute) []low
 	var out []loweredRule
 	for i, rule := range hr.Spec.Rules {
 		field := fmt.Sprintf("spec.rules[%d]", i)
-		pol := r.httpFilters(st, from, rule.Filters, field+".filters")
-		if pol != nil && rule.Timeouts != nil {
-			pol.GatewayTimeouts = timeouts(st, rule.Timeouts, field+".timeouts")
-		} else if rule.Timeouts != nil {
-			pol = &policy.Route{GatewayTimeouts: timeouts(st, rule.Timeouts, field+".timeouts")}
-		}
+		pol := withTimeouts(st, r.httpFilters(st, from, rule.Filters, field+".filters"), rule.Timeouts, field+".timeouts")
 		if rule.SessionPersistence != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".sessionPersistence is not supported")
 		}
@@ -172,8 +167,26 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 // unit pairs, units h, m, s and ms (GEP-2257).
 var gatewayDuration = regexp.MustCompile(`^([0-9]{1,5}(h|m|s|ms)){1,4}$`)
 
+// withTimeouts adds a rule's timeouts to its policy, making one when the
+// rule has none yet and a timeout is set.
+func withTimeouts(st *routeState, pol *policy.Route, t *gatewayv1.HTTPRouteTimeouts, field string) *policy.Route {
+	if t == nil {
+		return pol
+	}
+	to := timeouts(st, t, field)
+	if to == (policy.GatewayTimeouts{}) {
+		return pol
+	}
+	if pol == nil {
+		pol = &policy.Route{}
+	}
+	pol.GatewayTimeouts = to
+	return pol
+}
+
 // timeouts lowers a rule's timeouts. "0s" is no timeout, which the model
-// holds as zero, the same as unset.
+// holds as zero, the same as unset: fairway's routes have no timeout
+// unless one is asked for (README, Edge defaults: route timeout 0s).
 func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) policy.GatewayTimeouts {
 	parse := func(d *gatewayv1.Duration, f string) time.Duration {
 		if d == nil {

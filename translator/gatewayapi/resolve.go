@@ -102,6 +102,7 @@ func (r *resolver) model(classes []GatewayClassStatus) *Model {
 		for _, l := range gw.listeners {
 			if l.model != nil {
 				slices.SortStableFunc(l.model.HTTP, ComparePrecedence)
+				slices.SortFunc(l.model.Streams, compareStreams)
 				m.Listeners = append(m.Listeners, l.model)
 			}
 		}
@@ -163,4 +164,14 @@ func deref[T any](p *T, def T) T {
 		return def
 	}
 	return *p
+}
+
+// compareStreams orders a listener's stream routes oldest first, then by
+// kind and namespace/name: the order in which the back end gives a TLS
+// hostname, or a TCP or UDP port, to the first route that asks for it.
+func compareStreams(a, b *StreamRoute) int {
+	if c := compareAge(a.Route, b.Route); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Route.Kind, b.Route.Kind)
 }
