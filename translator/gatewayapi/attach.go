@@ -2,7 +2,6 @@ package gatewayapi
 
 import (
 	"fmt"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -79,9 +78,10 @@ func (r *resolver) attach(kind string, o metav1.Object, parents []gatewayv1.Pare
 // attachParent applies the spec's steps in order, each with its reason:
 // sectionName and port select listeners (NoMatchingParent), which must
 // admit the route's kind and namespace (NotAllowedByListeners) and share
-// a hostname with it (NoMatchingListenerHostname). A listener that
-// passes but does not serve (its Gateway or itself invalid) leaves the
-// route NoMatchingParent, naming why.
+// a hostname with it (NoMatchingListenerHostname). The listeners' own
+// state does not matter: the spec counts a route as attached (accepted,
+// in attachedRoutes) even to a listener that is not accepted or whose
+// refs do not resolve; it is served only where the listener serves.
 func (r *resolver) attachParent(st *routeState, gw *gateway, ref gatewayv1.ParentReference, hosts []string, withHosts bool) parentResult {
 	p := parentResult{ref: ref}
 	var selected []*listener
@@ -94,40 +94,27 @@ func (r *resolver) attachParent(st *routeState, gw *gateway, ref gatewayv1.Paren
 		p.reason, p.msg = gatewayv1.RouteReasonNoMatchingParent, "no listener of the Gateway matches "+describeRef(ref)
 		return p
 	}
-	var allowed []*listener
+	allowed := false
 	for _, l := range selected {
-		if containsKind(l.kinds, gatewayv1.Kind(st.obj.Kind)) && l.namespaces != nil && l.namespaces(st.obj.Namespace) {
-			allowed = append(allowed, l)
+		if !containsKind(l.kinds, gatewayv1.Kind(st.obj.Kind)) || l.namespaces == nil || !l.namespaces(st.obj.Namespace) {
+			continue
 		}
-	}
-	if len(allowed) == 0 {
-		p.reason, p.msg = gatewayv1.RouteReasonNotAllowedByListeners,
-			fmt.Sprintf("no listener of %s admits %ss from namespace %s", describeRef(ref), st.obj.Kind, st.obj.Namespace)
-		return p
-	}
-	var notServing []string
-	hostMatched := false
-	for _, l := range allowed {
+		allowed = true
 		got, ok := []string(nil), true
 		if withHosts {
 			got, ok = IntersectHostnames(string(deref(l.spec.Hostname, "")), hosts)
 		}
-		if !ok {
-			continue
+		if ok {
+			p.attached = append(p.attached, attachment{l: l, hosts: got})
 		}
-		hostMatched = true
-		if l.model == nil {
-			notServing = append(notServing, fmt.Sprintf("%s (%s)", l.spec.Name, l.firstProblem().reason))
-			continue
-		}
-		p.attached = append(p.attached, attachment{l: l, hosts: got})
 	}
 	switch {
-	case !hostMatched:
+	case !allowed:
+		p.reason, p.msg = gatewayv1.RouteReasonNotAllowedByListeners,
+			fmt.Sprintf("no listener of %s admits %ss from namespace %s", describeRef(ref), st.obj.Kind, st.obj.Namespace)
+	case len(p.attached) == 0:
 		p.reason, p.msg = gatewayv1.RouteReasonNoMatchingListenerHostname,
 			fmt.Sprintf("no listener of %s has a hostname that meets the route's hostnames %v", describeRef(ref), hosts)
-	case len(p.attached) == 0:
-		p.reason, p.msg = gatewayv1.RouteReasonNoMatchingParent, "the listeners the route would attach to do not serve: "+strings.Join(notServing, ", ")
 	}
 	return p
 }
@@ -145,8 +132,8 @@ func describeRef(ref gatewayv1.ParentReference) string {
 
 // finish records the route's status and, when it is accepted somewhere,
 // counts it on each listener it attaches to. It returns the attachments
-// the route's rules are to be served on: none when the route holds
-// something fairway cannot honour.
+// the route's rules are to be served on: those on listeners that serve,
+// and none when the route holds something fairway cannot honour.
 func (r *resolver) finish(st *routeState, controller string) []attachment {
 	if len(st.parents) == 0 {
 		return nil
@@ -168,10 +155,14 @@ func (r *resolver) finish(st *routeState, controller string) []attachment {
 		default:
 			for _, a := range p.attached {
 				// Two parentRefs may select one listener: the route
-				// is served, and counted, there once.
-				if !seen[a.l] {
-					seen[a.l] = true
-					a.l.attached++
+				// is served, and counted, there once. It is served
+				// only where the listener serves.
+				if seen[a.l] {
+					continue
+				}
+				seen[a.l] = true
+				a.l.attached++
+				if a.l.model != nil {
 					served = append(served, a)
 				}
 			}
