@@ -110,8 +110,8 @@ func supportedKinds(spec *gatewayv1.Listener, allowed []string) ([]gatewayv1.Rou
 }
 
 // namespaceFilter is the listener's allowedRoutes.namespaces as a test
-// of a route's namespace: Same (the default), All, or Selector over the
-// labels of the Namespaces fairway sees. A namespace fairway does not see
+// of a route's namespace: Same (the default), All, None, or Selector over
+// the labels of the Namespaces fairway sees. A namespace fairway does not see
 // has no labels to match, so no selector admits it.
 func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(string) bool, verdict) {
 	from := gatewayv1.NamespacesFromSame
@@ -125,6 +125,8 @@ func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(
 		return func(ns string) bool { return ns == gw.obj.Namespace }, verdict{}
 	case gatewayv1.NamespacesFromAll:
 		return func(string) bool { return true }, verdict{}
+	case gatewayv1.NamespacesFromNone:
+		return func(string) bool { return false }, verdict{}
 	case gatewayv1.NamespacesFromSelector:
 		if sel == nil {
 			return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue,
@@ -138,7 +140,7 @@ func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(
 		return func(ns string) bool { return r.selects(s, ns) }, verdict{}
 	}
 	return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue,
-		fmt.Sprintf("spec.listeners[%s].allowedRoutes.namespaces.from %q is not supported (Same, All or Selector)", spec.Name, from)}
+		fmt.Sprintf("spec.listeners[%s].allowedRoutes.namespaces.from %q is not supported (Same, All, Selector or None)", spec.Name, from)}
 }
 
 func (r *resolver) selects(s labels.Selector, ns string) bool {
