@@ -35,6 +35,9 @@ func (r *resolver) resolveGateways(classes map[string]bool) {
 		for i := range g.Spec.Listeners {
 			gw.listeners = append(gw.listeners, r.newListener(gw, &g.Spec.Listeners[i]))
 		}
+		if g.Spec.TLS != nil {
+			refuseGatewayTLS(gw.listeners)
+		}
 		if len(g.Spec.Addresses) > 0 {
 			gw.unaccepted = gatewayv1.GatewayReasonUnsupportedAddress
 			gw.message = "spec.addresses: fairway cannot bind requested addresses yet; leave spec.addresses empty to get the fleet's (or the pool's) address"
@@ -62,6 +65,19 @@ func (r *resolver) resolveGateways(classes map[string]bool) {
 		if gw.unaccepted == "" && !slices.ContainsFunc(gw.listeners, func(l *listener) bool { return l.model != nil }) {
 			gw.unaccepted = gatewayv1.GatewayReasonListenersNotValid
 			gw.message = "no listener is valid: " + invalidListeners(gw)
+		}
+	}
+}
+
+// refuseGatewayTLS refuses every listener of a Gateway with spec.tls:
+// fairway neither checks client certificates (frontend validation, which
+// guards access) nor presents one to backends yet, and serving the
+// listeners without what the Gateway asks would be silent.
+func refuseGatewayTLS(ls []*listener) {
+	for _, l := range ls {
+		if l.accepted.ok() {
+			l.accepted = verdict{gatewayv1.ListenerReasonUnsupportedValue,
+				"spec.tls (frontend client certificate validation, backend client certificates) is not supported yet"}
 		}
 	}
 }

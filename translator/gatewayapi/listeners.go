@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -157,6 +158,15 @@ func (r *resolver) listenerTLS(gw *gateway, spec *gatewayv1.Listener) (*Listener
 		mode = deref(spec.TLS.Mode, mode)
 	}
 	field := fmt.Sprintf("spec.listeners[%s].tls", spec.Name)
+	if spec.TLS != nil && len(spec.TLS.Options) > 0 {
+		keys := make([]string, 0, len(spec.TLS.Options))
+		for k := range spec.TLS.Options {
+			keys = append(keys, string(k))
+		}
+		slices.Sort(keys)
+		return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue,
+			fmt.Sprintf("%s.options (%s): fairway reads no TLS options, and serving without one (a minimum version, say) would be silent", field, strings.Join(keys, ", "))}
+	}
 	switch {
 	case mode == gatewayv1.TLSModePassthrough && spec.Protocol == gatewayv1.TLSProtocolType:
 		return &ListenerTLS{Mode: mode}, verdict{}
