@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/gateway-api/pkg/features"
 )
 
 // gateway is one of fairway's Gateways while Resolve decides about it.
@@ -105,8 +106,28 @@ func family(p gatewayv1.ProtocolType) string {
 	return string(p)
 }
 
+// protocolsConflict says whether two listeners on one port cannot share
+// it: other families, or TLS listeners of both modes (Terminate and
+// Passthrough) while fairway does not claim TLSRouteModeMixed, as the
+// conformance suite asks.
+func protocolsConflict(a, b *gatewayv1.Listener) bool {
+	if family(a.Protocol) != family(b.Protocol) {
+		return true
+	}
+	return a.Protocol == gatewayv1.TLSProtocolType && b.Protocol == gatewayv1.TLSProtocolType &&
+		tlsMode(a) != tlsMode(b) && !supports(features.SupportTLSRouteModeMixed)
+}
+
+func describeProtocol(l *gatewayv1.Listener) string {
+	if l.Protocol == gatewayv1.TLSProtocolType {
+		return fmt.Sprintf("%s (%s)", l.Protocol, tlsMode(l))
+	}
+	return string(l.Protocol)
+}
+
 // conflictsWithin marks the listeners of one Gateway that cannot be told
-// apart. As the spec asks, every listener of a conflicting set is
+// apart, whatever else is wrong with them (distinctness is a matter of
+// port, protocol and hostname alone). As the spec asks, every listener of a conflicting set is
 // refused, none picked as a winner: protocols that cannot share a port
 // (ProtocolConflict), or one port and protocol family with the same
 // hostname (HostnameConflict; TCP and UDP have no hostname, so two of
@@ -114,14 +135,14 @@ func family(p gatewayv1.ProtocolType) string {
 func conflictsWithin(ls []*listener) {
 	for i, a := range ls {
 		for j, b := range ls {
-			if i == j || !a.accepted.ok() || !b.accepted.ok() || a.spec.Port != b.spec.Port ||
+			if i == j || !knownProtocol(a.spec.Protocol) || !knownProtocol(b.spec.Protocol) || a.spec.Port != b.spec.Port ||
 				transport(a.spec.Protocol) != transport(b.spec.Protocol) {
 				continue
 			}
 			switch {
-			case family(a.spec.Protocol) != family(b.spec.Protocol):
+			case protocolsConflict(a.spec, b.spec):
 				a.conflicted = verdict{gatewayv1.ListenerReasonProtocolConflict,
-					fmt.Sprintf("port %d: protocol %s cannot share the port with listener %s (%s)", a.spec.Port, a.spec.Protocol, b.spec.Name, b.spec.Protocol)}
+					fmt.Sprintf("port %d: protocol %s cannot share the port with listener %s, %s", a.spec.Port, describeProtocol(a.spec), b.spec.Name, describeProtocol(b.spec))}
 			case strings.EqualFold(string(deref(a.spec.Hostname, "")), string(deref(b.spec.Hostname, ""))) &&
 				a.conflicted.reason != gatewayv1.ListenerReasonProtocolConflict:
 				a.conflicted = verdict{gatewayv1.ListenerReasonHostnameConflict,
@@ -142,9 +163,9 @@ func conflictsAcross(l *listener, claimed []*listener) bool {
 			continue
 		}
 		owner := fmt.Sprintf("listener %s of the older Gateway %s/%s", c.spec.Name, c.gw.obj.Namespace, c.gw.obj.Name)
-		if family(c.spec.Protocol) != family(l.spec.Protocol) {
+		if protocolsConflict(c.spec, l.spec) {
 			l.conflicted = verdict{gatewayv1.ListenerReasonProtocolConflict,
-				fmt.Sprintf("port %d is held by %s with protocol %s", l.spec.Port, owner, c.spec.Protocol)}
+				fmt.Sprintf("port %d is held by %s with protocol %s", l.spec.Port, owner, describeProtocol(c.spec))}
 			return true
 		}
 		if overlap(string(deref(c.spec.Hostname, "")), string(deref(l.spec.Hostname, ""))) {
@@ -210,9 +231,9 @@ func (l *listener) status() gatewayv1.ListenerStatus {
 		}
 		return condition(string(t), t == gatewayv1.ListenerConditionConflicted, string(v.reason), v.msg, gen)
 	}
-	accepted := l.accepted
+	accepted := l.conflicted // a conflicted listener is not accepted, for that reason first
 	if accepted.ok() {
-		accepted = l.conflicted // a conflicted listener is not accepted, for the same reason
+		accepted = l.accepted
 	}
 	programmed := verdict{}
 	if l.model == nil {

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/gateway-api/pkg/features"
 )
 
 // listener is one listener of one of fairway's Gateways while Resolve
@@ -45,6 +46,11 @@ var routeKinds = map[gatewayv1.ProtocolType][]string{
 	gatewayv1.TLSProtocolType:   {kindTLSRoute},
 	gatewayv1.TCPProtocolType:   {kindTCPRoute},
 	gatewayv1.UDPProtocolType:   {kindUDPRoute},
+}
+
+func knownProtocol(p gatewayv1.ProtocolType) bool {
+	_, ok := routeKinds[p]
+	return ok
 }
 
 // newListener checks what one listener asks for on its own; conflicts
@@ -153,10 +159,7 @@ func (r *resolver) selects(s labels.Selector, ns string) bool {
 // certificateRefs that all resolve; TLS listeners may pass through.
 // UnsupportedValue says the mode cannot be served at all.
 func (r *resolver) listenerTLS(gw *gateway, spec *gatewayv1.Listener) (*ListenerTLS, verdict) {
-	mode := gatewayv1.TLSModeTerminate
-	if spec.TLS != nil {
-		mode = deref(spec.TLS.Mode, mode)
-	}
+	mode := tlsMode(spec)
 	field := fmt.Sprintf("spec.listeners[%s].tls", spec.Name)
 	if spec.TLS != nil && len(spec.TLS.Options) > 0 {
 		keys := make([]string, 0, len(spec.TLS.Options))
@@ -172,6 +175,10 @@ func (r *resolver) listenerTLS(gw *gateway, spec *gatewayv1.Listener) (*Listener
 		return &ListenerTLS{Mode: mode}, verdict{}
 	case mode != gatewayv1.TLSModeTerminate:
 		return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue, fmt.Sprintf("%s.mode %q is not supported on a listener of protocol %s", field, mode, spec.Protocol)}
+	case spec.Protocol == gatewayv1.TLSProtocolType && !supports(features.SupportTLSRouteModeTerminate):
+		// The conformance suite asks exactly this of an implementation
+		// that does not claim TLSRouteModeTerminate.
+		return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue, field + ".mode Terminate on a TLS listener is not supported yet: use Passthrough, or an HTTPS listener"}
 	case spec.TLS == nil || len(spec.TLS.CertificateRefs) == 0:
 		return nil, verdict{gatewayv1.ListenerReasonInvalidCertificateRef, field + ".certificateRefs: a Terminate listener needs a certificate"}
 	}
@@ -222,6 +229,21 @@ func (r *resolver) certificateError(s *corev1.Secret) error {
 		return fmt.Errorf("%s and %s must not be empty", corev1.TLSCertKey, corev1.TLSPrivateKeyKey)
 	}
 	return nil
+}
+
+// tlsMode is the listener's TLS mode; Terminate is the API's default.
+func tlsMode(spec *gatewayv1.Listener) gatewayv1.TLSModeType {
+	if spec.TLS == nil {
+		return gatewayv1.TLSModeTerminate
+	}
+	return deref(spec.TLS.Mode, gatewayv1.TLSModeTerminate)
+}
+
+// supports says whether fairway claims a feature (SupportedFeatures):
+// what it does not claim, the listeners and routes that ask for it are
+// refused as the conformance suite expects.
+func supports(f features.FeatureName) bool {
+	return slices.Contains(SupportedFeatures, f)
 }
 
 func contains(list []string, s string) bool {
