@@ -39,10 +39,7 @@ func (r *resolver) resolveGateways(classes map[string]bool) {
 		if g.Spec.TLS != nil {
 			refuseGatewayTLS(gw.listeners)
 		}
-		if len(g.Spec.Addresses) > 0 {
-			gw.unaccepted = gatewayv1.GatewayReasonUnsupportedAddress
-			gw.message = "spec.addresses: fairway cannot bind requested addresses yet; leave spec.addresses empty to get the fleet's (or the pool's) address"
-		}
+		gw.unaccepted, gw.message = unsupportedSpec(g)
 		conflictsWithin(gw.listeners)
 		r.gateways = append(r.gateways, gw)
 		r.byName[nn(gw.obj.Namespace, gw.obj.Name)] = gw
@@ -68,6 +65,24 @@ func (r *resolver) resolveGateways(classes map[string]bool) {
 			gw.message = "no listener is valid: " + invalidListeners(gw)
 		}
 	}
+}
+
+// unsupportedSpec is why a Gateway cannot be accepted at all, whatever
+// its listeners: addresses fairway cannot bind yet, or infrastructure
+// parameters it does not read (refused rather than ignored, as a
+// GatewayClass's). Infrastructure labels and annotations are for the
+// resources an implementation creates per Gateway; fairway creates none,
+// so they change nothing.
+func unsupportedSpec(g *gatewayv1.Gateway) (gatewayv1.GatewayConditionReason, string) {
+	if len(g.Spec.Addresses) > 0 {
+		return gatewayv1.GatewayReasonUnsupportedAddress,
+			"spec.addresses: fairway cannot bind requested addresses yet; leave spec.addresses empty to get the fleet's (or the pool's) address"
+	}
+	if inf := g.Spec.Infrastructure; inf != nil && inf.ParametersRef != nil {
+		return gatewayv1.GatewayReasonInvalidParameters,
+			fmt.Sprintf("spec.infrastructure.parametersRef (%s %s): fairway reads no Gateway parameters yet", inf.ParametersRef.Kind, inf.ParametersRef.Name)
+	}
+	return "", ""
 }
 
 // refuseGatewayTLS refuses every listener of a Gateway with spec.tls:
