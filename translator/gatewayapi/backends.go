@@ -1,0 +1,71 @@
+package gatewayapi
+
+import (
+	"fmt"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/fairwayhq/fairway/translator/policy"
+)
+
+// refProblem is why a backendRef does not resolve; the first one of a
+// route sets its ResolvedRefs condition.
+type refProblem struct {
+	reason gatewayv1.RouteConditionReason
+	msg    string
+}
+
+// routeRef is the route a reference is made from: what a ReferenceGrant
+// must name.
+type routeRef struct {
+	kind, namespace string
+}
+
+// backend resolves one backendRef of a route: a Service (group "", the
+// default kind) whose port the reference names, in the route's namespace
+// or in one whose ReferenceGrant admits the route's kind from the route's
+// namespace. Anything else is a problem: the route stays accepted, and
+// the reference's share of the requests is answered 500, never sent on.
+func (r *resolver) backend(from routeRef, ref gatewayv1.BackendObjectReference, weight *int32, field string) (policy.Backend, *refProblem) {
+	group, kind := string(deref(ref.Group, "")), string(deref(ref.Kind, "Service"))
+	ns := string(deref(ref.Namespace, gatewayv1.Namespace(from.namespace)))
+	b := policy.Backend{Namespace: ns, Name: string(ref.Name), Port: deref(ref.Port, 0), Weight: deref(weight, 1)}
+	if group != "" || kind != "Service" {
+		return b, &refProblem{gatewayv1.RouteReasonInvalidKind,
+			fmt.Sprintf("%s: %s/%s %s is not a Service (group \"\", kind Service)", field, group, kind, ref.Name)}
+	}
+	if !r.grants.allows(reference{groupName, from.kind, from.namespace, "", "Service", ns, b.Name}) {
+		return b, &refProblem{gatewayv1.RouteReasonRefNotPermitted,
+			fmt.Sprintf("%s: Service %s/%s is in another namespace and no ReferenceGrant there admits %ss from %s", field, ns, b.Name, from.kind, from.namespace)}
+	}
+	svc := r.services[nn(ns, b.Name)]
+	if svc == nil {
+		return b, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s/%s does not exist", field, ns, b.Name)}
+	}
+	if ref.Port == nil {
+		return b, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: a Service reference needs a port", field)}
+	}
+	for _, p := range svc.Spec.Ports {
+		if p.Port == *ref.Port {
+			return b, nil
+		}
+	}
+	return b, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s/%s has no port %d", field, ns, b.Name, *ref.Port)}
+}
+
+// backendSet is a rule's weighted backends: those that resolve, and the
+// summed weight of those that do not.
+type backendSet struct {
+	valid   []policy.Backend
+	invalid int32
+}
+
+func (r *resolver) addBackend(set *backendSet, st *routeState, from routeRef, ref gatewayv1.BackendRef, field string) {
+	b, problem := r.backend(from, ref.BackendObjectReference, ref.Weight, field)
+	if problem != nil {
+		st.refProblem(problem)
+		set.invalid += b.Weight
+		return
+	}
+	set.valid = append(set.valid, b)
+}

@@ -1,0 +1,206 @@
+package gatewayapi
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/fairwayhq/fairway/translator/policy"
+)
+
+// loweredRule is one match of one rule, before it is placed on the
+// listeners the route attaches to.
+type loweredRule struct {
+	rule, match int
+	path        policy.PathMatch
+	request     policy.RequestMatch
+	policy      *policy.Route
+	backends    backendSet
+	grpc        bool
+}
+
+// attachRoutes attaches every route kind in turn and places the lowered
+// rules on the listeners that take them.
+func (r *resolver) attachRoutes() {
+	for _, hr := range r.in.HTTPRoutes {
+		st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true)
+		if len(st.parents) == 0 {
+			continue
+		}
+		rules := r.lowerHTTPRoute(st, hr)
+		r.place(st, r.finish(st, r.opts.ControllerName), rules)
+	}
+	for _, gr := range r.in.GRPCRoutes {
+		st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true)
+		if len(st.parents) == 0 {
+			continue
+		}
+		rules := r.lowerGRPCRoute(st, gr)
+		r.place(st, r.finish(st, r.opts.ControllerName), rules)
+	}
+	r.attachStreams()
+}
+
+// place puts a route's lowered rules on each listener it is served on,
+// with the hostnames it has there.
+func (r *resolver) place(st *routeState, served []attachment, rules []loweredRule) {
+	for _, a := range served {
+		for _, lr := range rules {
+			a.l.model.HTTP = append(a.l.model.HTTP, &HTTPRule{
+				Route: st.obj, Rule: lr.rule, Match: lr.match, Hostnames: a.hosts,
+				Path: lr.path, Request: lr.request, Policy: lr.policy,
+				Backends: lr.backends.valid, Invalid: lr.backends.invalid, GRPC: lr.grpc,
+			})
+		}
+	}
+}
+
+// lowerHTTPRoute turns an HTTPRoute's rules into one loweredRule per
+// match (a rule without matches has the spec's default, PathPrefix "/").
+// What fairway cannot honour rejects the route (st.reject).
+func (r *resolver) lowerHTTPRoute(st *routeState, hr *gatewayv1.HTTPRoute) []loweredRule {
+	from := routeRef{kindHTTPRoute, hr.Namespace}
+	var out []loweredRule
+	for i, rule := range hr.Spec.Rules {
+		field := fmt.Sprintf("spec.rules[%d]", i)
+		pol := withTimeouts(st, r.httpFilters(st, from, rule.Filters, field+".filters"), rule.Timeouts, field+".timeouts")
+		if rule.SessionPersistence != nil {
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".sessionPersistence is not supported")
+		}
+		if rule.Retry != nil {
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".retry is not supported")
+		}
+		var set backendSet
+		for j, br := range rule.BackendRefs {
+			bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
+			if len(br.Filters) > 0 {
+				st.reject(gatewayv1.RouteReasonUnsupportedValue, bf+".filters: filters on one backendRef are not supported")
+			}
+			r.addBackend(&set, st, from, br.BackendRef, bf)
+		}
+		if pol != nil && pol.Redirect != nil && len(rule.BackendRefs) > 0 {
+			st.reject(gatewayv1.RouteReasonIncompatibleFilters, field+": a RequestRedirect rule cannot have backendRefs")
+		}
+		matches := rule.Matches
+		if len(matches) == 0 {
+			matches = []gatewayv1.HTTPRouteMatch{{}}
+		}
+		for j, m := range matches {
+			mf := fmt.Sprintf("%s.matches[%d]", field, j)
+			lr := loweredRule{rule: i, match: j, policy: pol, backends: set}
+			lr.path = httpPath(st, m.Path, mf+".path")
+			lr.request = httpRequest(st, m, mf)
+			if pol != nil && (pol.Redirect != nil && pol.Redirect.PathPrefix != "" || pol.Rewrite.PathPrefix != "") && lr.path.Kind != policy.PathPrefix {
+				st.reject(gatewayv1.RouteReasonUnsupportedValue, mf+".path: ReplacePrefixMatch needs a PathPrefix match")
+			}
+			out = append(out, lr)
+		}
+	}
+	return out
+}
+
+// httpPath lowers a path match. Exact and PathPrefix must be absolute
+// paths; a RegularExpression must compile as RE2 (Envoy's dialect too).
+func httpPath(st *routeState, m *gatewayv1.HTTPPathMatch, field string) policy.PathMatch {
+	if m == nil {
+		return policy.PathMatch{Kind: policy.PathPrefix, Value: "/"}
+	}
+	value := deref(m.Value, "/")
+	switch deref(m.Type, gatewayv1.PathMatchPathPrefix) {
+	case gatewayv1.PathMatchExact:
+		checkAbsolute(st, value, field)
+		return policy.PathMatch{Kind: policy.PathExact, Value: value}
+	case gatewayv1.PathMatchPathPrefix:
+		checkAbsolute(st, value, field)
+		return policy.PathMatch{Kind: policy.PathPrefix, Value: value}
+	case gatewayv1.PathMatchRegularExpression:
+		checkRegex(st, value, field+".value")
+		return policy.PathMatch{Kind: policy.PathRegex, Value: value}
+	}
+	st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.type %q is not supported", field, *m.Type))
+	return policy.PathMatch{}
+}
+
+func checkAbsolute(st *routeState, path, field string) {
+	if !strings.HasPrefix(path, "/") {
+		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.value %q must start with \"/\"", field, path))
+	}
+}
+
+func checkRegex(st *routeState, expr, field string) {
+	if _, err := regexp.Compile(expr); err != nil {
+		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s %q is not an RE2 expression: %v", field, expr, err))
+	}
+}
+
+// httpRequest lowers a match's method, headers and query parameters.
+func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) policy.RequestMatch {
+	var rm policy.RequestMatch
+	if m.Method != nil {
+		rm.Method = strings.ToUpper(string(*m.Method))
+	}
+	for i, h := range m.Headers {
+		regex := deref(h.Type, gatewayv1.HeaderMatchExact) == gatewayv1.HeaderMatchRegularExpression
+		if regex {
+			checkRegex(st, h.Value, fmt.Sprintf("%s.headers[%d].value", field, i))
+		} else if t := deref(h.Type, gatewayv1.HeaderMatchExact); t != gatewayv1.HeaderMatchExact {
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.headers[%d].type %q is not supported", field, i, t))
+		}
+		rm.Headers = append(rm.Headers, policy.ValueMatch{Name: string(h.Name), Value: h.Value, Regex: regex})
+	}
+	for i, q := range m.QueryParams {
+		regex := deref(q.Type, gatewayv1.QueryParamMatchExact) == gatewayv1.QueryParamMatchRegularExpression
+		if regex {
+			checkRegex(st, q.Value, fmt.Sprintf("%s.queryParams[%d].value", field, i))
+		} else if t := deref(q.Type, gatewayv1.QueryParamMatchExact); t != gatewayv1.QueryParamMatchExact {
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.queryParams[%d].type %q is not supported", field, i, t))
+		}
+		rm.Query = append(rm.Query, policy.ValueMatch{Name: string(q.Name), Value: q.Value, Regex: regex})
+	}
+	return rm
+}
+
+// gatewayDuration is the Gateway API's Duration: one to four number and
+// unit pairs, units h, m, s and ms (GEP-2257).
+var gatewayDuration = regexp.MustCompile(`^([0-9]{1,5}(h|m|s|ms)){1,4}$`)
+
+// withTimeouts adds a rule's timeouts to its policy, making one when the
+// rule has none yet and a timeout is set.
+func withTimeouts(st *routeState, pol *policy.Route, t *gatewayv1.HTTPRouteTimeouts, field string) *policy.Route {
+	if t == nil {
+		return pol
+	}
+	to := timeouts(st, t, field)
+	if to == (policy.GatewayTimeouts{}) {
+		return pol
+	}
+	if pol == nil {
+		pol = &policy.Route{}
+	}
+	pol.GatewayTimeouts = to
+	return pol
+}
+
+// timeouts lowers a rule's timeouts. "0s" is no timeout, which the model
+// holds as zero, the same as unset: fairway's routes have no timeout
+// unless one is asked for (README, Edge defaults: route timeout 0s).
+func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) policy.GatewayTimeouts {
+	parse := func(d *gatewayv1.Duration, f string) time.Duration {
+		if d == nil {
+			return 0
+		}
+		v, err := time.ParseDuration(string(*d))
+		if !gatewayDuration.MatchString(string(*d)) || err != nil {
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s %q is not a Gateway API duration (e.g. 10s, 500ms, 1h)", f, *d))
+			return 0
+		}
+		return v
+	}
+	return policy.GatewayTimeouts{
+		Request:        parse(t.Request, field+".request"),
+		BackendRequest: parse(t.BackendRequest, field+".backendRequest"),
+	}
+}
