@@ -108,7 +108,10 @@ func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gat
 	route.gw.weighted = w
 	route.cluster, route.plain = w.Clusters[0].Name, w.Clusters[0].Plain
 	if route.plain == "" {
-		route.plain = route.cluster // the proxyless table then lists each weighted cluster's plain one
+		// A plain cluster sends the route through proxylessTable's
+		// rewrite, which references each weighted cluster's plain one
+		// and the unresolved share's (unresolved.go).
+		route.plain = route.cluster
 	}
 	if denied {
 		route.plain = proxylessDenied

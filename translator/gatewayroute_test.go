@@ -95,8 +95,8 @@ func TestGatewayRouteWeighted(t *testing.T) {
 		t.Errorf("action %v", a)
 	}
 	px, pxRefs := proxylessTable(hr.table, hr.refs, hr.plains, hr.splits)
-	if got := refClusters(pxRefs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080"}) {
-		t.Errorf("proxyless refs %v", got)
+	if got := refClusters(pxRefs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080", envoy.UnresolvedBackendCluster}) {
+		t.Errorf("proxyless refs %v, want the unresolved share's too (the proxyless set holds it)", got)
 	}
 	if c := envoy.APIListener("a.example.com", px); c.ValidateAll() != nil {
 		t.Error(c.ValidateAll())
@@ -253,5 +253,37 @@ func TestGatewayRoutePaths(t *testing.T) {
 	}
 	if m := tr.gatewayRoute("", httpRule(prefix(""), backend("a", 80, 1))).match; m != (pathMatch{path: "/"}) {
 		t.Errorf("default match %+v", m)
+	}
+}
+
+// TestUnresolvedClusterFollowsReferences: the proxyless set holds the
+// unresolved share's cluster, with no endpoints, exactly while an API
+// listener names it, so that grpc-go never waits for a cluster no
+// response holds; the set's references stay whole throughout.
+func TestUnresolvedClusterFollowsReferences(t *testing.T) {
+	e, tr := gatewayScope(t)
+	rule := httpRule(prefix("/"), backend("a", 80, 1))
+	rule.Invalid = 1
+	r := tr.gatewayRoute("gw.example.com", rule)
+	hr := e.routesOf("gw.example.com", &hostState{own: []*httpRoute{r}})
+	table, refs := proxylessTable(hr.table, hr.refs, hr.plains, hr.splits)
+	if got := refClusters(refs); !slices.Equal(got, []string{"gw/a/80", envoy.UnresolvedBackendCluster}) {
+		t.Fatalf("proxyless refs %v", got)
+	}
+	api := newResource("gw.example.com", envoy.AppendAPIListener(nil, "gw.example.com", table), refs)
+	e.grpc.put(KindCluster, newResource("gw/a/80", nil, nil)) // the Service port's, as proxyless.go publishes it
+	e.publishHostAPI("gw.example.com", &hostState{api: api})
+	if e.grpc.Get(KindCluster, envoy.UnresolvedBackendCluster) == nil || e.grpc.Get(KindEndpoint, envoy.UnresolvedBackendCluster) == nil {
+		t.Fatal("the unresolved share's cluster is not published while a listener names it")
+	}
+	if err := CheckAll(e.grpc); err != nil {
+		t.Errorf("proxyless set: %v", err)
+	}
+	if e.envoy.Get(KindCluster, envoy.UnresolvedBackendCluster) != nil {
+		t.Error("the fleet got the unresolved share's cluster; Envoy must find it missing to answer 500")
+	}
+	e.publishHostAPI("gw.example.com", nil)
+	if e.grpc.Get(KindCluster, envoy.UnresolvedBackendCluster) != nil || e.grpc.Get(KindEndpoint, envoy.UnresolvedBackendCluster) != nil {
+		t.Error("the unresolved share's cluster outlives the last listener naming it")
 	}
 }

@@ -342,6 +342,9 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, 
 			for _, c := range w.Clusters {
 				refs = append(refs, Ref{Kind: KindCluster, Name: cmp.Or(c.Plain, c.Name)})
 			}
+			if w.Unresolved > 0 { // the proxyless set holds it (unresolved.go)
+				refs = append(refs, Ref{Kind: KindCluster, Name: envoy.UnresolvedBackendCluster})
+			}
 		}
 		if sp, ok := splits[i]; ok {
 			p := *table[i].Policy
@@ -386,6 +389,7 @@ func (e *Engine) publishHostAPI(host string, st *hostState) {
 	} else if host != "" && !isWildcard(host) {
 		e.grpc.remove(KindListener, host)
 	}
+	e.syncUnresolved()
 	e.implyServices(host, api)
 }
 
