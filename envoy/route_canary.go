@@ -42,6 +42,9 @@ func CookieCondition(name, value string) HeaderCondition {
 // or an access refusal later replaces the action whole.
 func applyCanary(p *RoutePolicy, r *routev3.Route, edge bool) {
 	for _, h := range p.Headers {
+		if !edge && h == MethodCondition("POST") {
+			continue // a gRPC call is a POST, and grpc-go matches no :method
+		}
 		r.Match.Headers = append(r.Match.Headers, headerMatcher(h))
 	}
 	action := r.GetRoute()

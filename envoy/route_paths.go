@@ -21,6 +21,10 @@ type PathPolicy struct {
 	// RegexRewrite replaces the whole path (not the query) as matched by
 	// Pattern with Substitution, which holds \1..\9 for capture groups.
 	RegexRewrite *RegexRewrite
+	// PrefixRewrite replaces the part of the path that the route's
+	// segment prefix matched (the Gateway API's ReplacePrefixMatch); ""
+	// leaves it, and "/" strips it (segmentRewrite).
+	PrefixRewrite string
 	// HostRewrite is the Host (:authority) the backend sees.
 	HostRewrite string
 	// XForwardedPrefix is sent to the backend as X-Forwarded-Prefix.
@@ -42,13 +46,24 @@ type Redirect struct {
 	// Path with Query replaces the request's path and query; with Path
 	// "" both are kept.
 	Path, Query string
-	Code        int // 301, 302, 303, 307 or 308
+	// KeepQuery keeps the request's query with a new Path, as the
+	// Gateway API's redirects do; an Ingress's redirect names the whole
+	// URL.
+	KeepQuery bool
+	// PathPrefix replaces the part of the path the route's segment
+	// prefix matched instead (ReplacePrefixMatch); "" for none.
+	PathPrefix string
+	Code       int // 301, 302, 303, 307 or 308
 }
 
 func applyPathPolicy(p *RoutePolicy, r *routev3.Route, edge bool) {
 	pp := &p.Paths
 	if pp.Redirect != nil {
-		r.Action = &routev3.Route_Redirect{Redirect: RedirectAction(pp.Redirect)}
+		a := RedirectAction(pp.Redirect)
+		if pp.Redirect.PathPrefix != "" {
+			a.PathRewriteSpecifier = &routev3.RedirectAction_PrefixRewrite{PrefixRewrite: segmentRewrite(r.Match, pp.Redirect.PathPrefix)}
+		}
+		r.Action = &routev3.Route_Redirect{Redirect: a}
 		return
 	}
 	a := r.GetRoute()
@@ -60,6 +75,9 @@ func applyPathPolicy(p *RoutePolicy, r *routev3.Route, edge bool) {
 			Pattern:      &matcherv3.RegexMatcher{Regex: pp.RegexRewrite.Pattern},
 			Substitution: pp.RegexRewrite.Substitution,
 		}
+	}
+	if pp.PrefixRewrite != "" {
+		a.PrefixRewrite = segmentRewrite(r.Match, pp.PrefixRewrite)
 	}
 	if pp.HostRewrite != "" {
 		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: pp.HostRewrite}
@@ -100,11 +118,29 @@ func RedirectAction(rd *Redirect) *routev3.RedirectAction {
 		if rd.Query != "" {
 			path += "?" + rd.Query
 		} else {
-			a.StripQuery = true
+			a.StripQuery = !rd.KeepQuery
 		}
 		a.PathRewriteSpecifier = &routev3.RedirectAction_PathRedirect{PathRedirect: path}
 	}
 	return a
+}
+
+// segmentRewrite is the prefix_rewrite that replaces a segment prefix P
+// with to, for each of the two Envoy routes of P (RouteSpec): the exact
+// route's whole path P becomes to, and the prefix route's "P/" becomes
+// "to/", so that the rest of the path keeps its leading slash. A
+// trailing slash of to is dropped first, so that "/foo/bar" becomes
+// "/xyz/bar" whether to is "/xyz" or "/xyz/", and "/" strips P: the
+// Gateway API's table for ReplacePrefixMatch. The exact route's path
+// never becomes empty.
+func segmentRewrite(m *routev3.RouteMatch, to string) string {
+	to = strings.TrimRight(to, "/")
+	if _, exact := m.GetPathSpecifier().(*routev3.RouteMatch_Path); exact && to == "" {
+		return "/"
+	} else if exact {
+		return to
+	}
+	return to + "/"
 }
 
 // appRootRoute is the route that sends "/" to the app root, for a route

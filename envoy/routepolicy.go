@@ -45,11 +45,27 @@ type RoutePolicy struct {
 	// Hash picks the endpoint of a consistent-hash cluster (session
 	// affinity, route_affinity.go); nil is no hash policy.
 	Hash *HashPolicy
-	// Headers are request headers the route also requires, and Split
+	// Headers are request headers the route also requires (a canary's
+	// header, the Gateway API's header and method matches), and Split
 	// replaces its cluster with two by weight: a canary's routes
 	// (route_canary.go).
 	Headers []HeaderCondition
 	Split   *Split
+	// Query are query parameters the route also requires
+	// (route_match.go).
+	Query []QueryCondition
+	// Weighted replaces its cluster with several by weight, some share
+	// of which may be answered 500 (route_weighted.go).
+	Weighted *Weighted
+	// RequestHeaders and ResponseHeaders edit the headers on the way to
+	// the backend and back (route_headers.go).
+	RequestHeaders, ResponseHeaders HeaderEdits
+	// Mirrors copy requests to other clusters (route_mirror.go).
+	Mirrors []Mirror
+	// Timeout, when not zero, bounds the whole exchange in place of the
+	// fleet's RouteTimeout, and PerTryTimeout each try at a backend
+	// (route_timeouts.go).
+	Timeout, PerTryTimeout time.Duration
 	// RateLimit limits each client address's requests (local_ratelimit
 	// in the route's own chain, route_ratelimit.go); nil is no limit.
 	RateLimit *RateLimitPolicy
@@ -71,7 +87,8 @@ type RoutePolicy struct {
 // ends as the 403 or 401 it must be whatever came before (on the fleet,
 // RBAC and the route's own chain answer before any action).
 var routeAppliers = []func(p *RoutePolicy, r *routev3.Route, edge bool){
-	applyCanary, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyRouteChain, applyHash, applyAccess, applyProxylessGuards,
+	applyCanary, applyQuery, applyWeighted, applyPathPolicy, applyHTTPSRedirect, applyLimits, applyTimeouts, applyHeaderEdits, applyMirrors,
+	applyRouteChain, applyHash, applyAccess, applyProxylessGuards,
 }
 
 // apply sets the policy on r.

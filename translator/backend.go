@@ -67,29 +67,47 @@ func (t *translation) resolveBackend(ref ObjectRef, field backendField, namespac
 		}
 		return "", ""
 	}
-	t.referenced = append(t.referenced, nsName{namespace, b.Service.Name})
-	svc := t.idx.services[nsName{namespace, b.Service.Name}]
+	return t.serviceCluster(serviceBackend{ref: ref, field: field, namespace: namespace, name: b.Service.Name, port: b.Service.Port}, pol, upstreamOf)
+}
+
+// serviceBackend is a port of a Service that a route names, with where
+// it is named, for messages.
+type serviceBackend struct {
+	ref             ObjectRef
+	field           fmt.Stringer // the backend's field; .service.name and .service.port follow it
+	namespace, name string
+	port            networkingv1.ServiceBackendPort
+}
+
+// serviceCluster is the core both front ends' backends share: the
+// cluster of a Service port, spoken to as up says for the port, and its
+// plain cluster when that is another (see resolveBackend). It records
+// the Service as referenced, so that its arrival rebuilds the route, and
+// a Problem naming the field when the port cannot be routed to.
+func (t *translation) serviceCluster(b serviceBackend, pol *policy.Route, up func(*policy.Route, *corev1.ServicePort) envoy.Upstream) (cluster, plain string) {
+	t.referenced = append(t.referenced, nsName{b.namespace, b.name})
+	svc := t.idx.services[nsName{b.namespace, b.name}]
 	if svc == nil {
-		t.problems.add(ref, BackendNotFound, "%s.service.name: Service %s/%s not found", field, namespace, b.Service.Name)
+		t.problems.add(b.ref, BackendNotFound, "%s.service.name: Service %s/%s not found", b.field, b.namespace, b.name)
 		return "", ""
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		t.problems.add(ref, UnsupportedBackend, "%s.service.name: Service %s/%s is of type ExternalName, which fairway does not route to", field, namespace, b.Service.Name)
+		t.problems.add(b.ref, UnsupportedBackend, "%s.service.name: Service %s/%s is of type ExternalName, which fairway does not route to", b.field, b.namespace, b.name)
 		return "", ""
 	}
-	sp, reason, err := findServicePort(svc, b.Service.Port)
+	sp, reason, err := findServicePort(svc, b.port)
 	if err != nil {
-		t.problems.add(ref, reason, "%s.service.port: %v", field, err)
+		t.problems.add(b.ref, reason, "%s.service.port: %v", b.field, err)
 		return "", ""
 	}
-	k := clusterKey{namespace: namespace, service: svc.Name, port: sp.Port, up: upstreamOf(pol, sp)}
-	t.backendTLS(ref, field, pol, &k)
+	k := clusterKey{namespace: b.namespace, service: svc.Name, port: sp.Port, up: up(pol, sp)}
+	t.backendTLS(b.ref, b.field, pol, &k)
 	cluster = t.useCluster(k)
 	switch {
 	case k.up.Verify != nil && k.up.Verify.CASecret != "":
 		plain = proxylessDenied
 	case !k.up.Plain():
-		plain = envoy.ClusterName(namespace, svc.Name, sp.Port, false)
+		plain = envoy.ClusterName(b.namespace, svc.Name, sp.Port, false)
 	}
 	return cluster, plain
 }

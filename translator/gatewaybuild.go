@@ -98,7 +98,10 @@ func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*
 				if mostSpecific(host, peers) != l {
 					continue
 				}
-				byDomain[host] = append(byDomain[host], b.t.gatewayRoute(host, rule))
+				if r := b.t.gatewayRoute(host, rule); r != nil {
+					r.anyDepth = true
+					byDomain[host] = append(byDomain[host], r)
+				}
 			}
 		}
 	}
@@ -168,11 +171,13 @@ func hostnameRank(listener, host string) int {
 	return -1
 }
 
-// routeRefs are the clusters a route names.
+// routeRefs are the clusters a route names: its cluster, and a Gateway
+// route's weighted clusters and mirrors, counted as a host's are.
 func routeRefs(s envoy.RouteSpec) []Ref {
-	var refs []Ref
-	for _, c := range s.Clusters() {
-		refs = append(refs, Ref{Kind: KindCluster, Name: c})
+	var t hostRoutes
+	if s.Cluster != "" {
+		t.refs = append(t.refs, Ref{Kind: KindCluster, Name: s.Cluster})
 	}
-	return refs
+	t.addGatewayRefs(s)
+	return append(t.refs, t.authRefs...)
 }

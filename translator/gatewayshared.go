@@ -76,8 +76,11 @@ func sameRules(a, b []*gatewayapi.HTTPRule) bool {
 func (e *Engine) mergeGatewayRules(t *translation, host string, own []*httpRoute) []*httpRoute {
 	for _, rule := range e.gw.shared[host] {
 		g := t.gatewayRoute(host, rule)
+		if g == nil {
+			continue
+		}
 		g.anyDepth = true
-		i := slices.IndexFunc(own, func(r *httpRoute) bool { return sameMatch(r, g) })
+		i := slices.IndexFunc(own, func(r *httpRoute) bool { return r.key() == g.key() })
 		if i < 0 {
 			own = append(own, g)
 			continue

@@ -33,6 +33,9 @@ type httpRoute struct {
 	// anyDepth: a Gateway API route, whose wildcard host takes names of
 	// any depth, where an Ingress wildcard takes exactly one label.
 	anyDepth bool
+	// gw is what a Gateway API rule's route has besides
+	// (gatewayroute.go); nil for an Ingress path.
+	gw *gatewayParts
 }
 
 // pathSpec is a parsed, valid Ingress path, before duplicates are settled.
@@ -47,11 +50,16 @@ type pathSpec struct {
 type fieldPath struct {
 	rule, path int32
 	isDefault  bool // spec.defaultBackend
+	// gateway: a Gateway API route's spec.rules[rule].matches[path].
+	gateway bool
 }
 
 func (f fieldPath) String() string {
 	if f.isDefault {
 		return "spec.defaultBackend"
+	}
+	if f.gateway {
+		return fmt.Sprintf("spec.rules[%d].matches[%d]", f.rule, f.path)
 	}
 	return fmt.Sprintf("spec.rules[%d].http.paths[%d]", f.rule, f.path)
 }

@@ -13,9 +13,11 @@ import (
 type pathMatch struct {
 	exact bool
 	// regex: path is an RE2 expression as written (use-regex,
-	// rewrite-target), matched case-insensitively from the start.
-	regex bool
-	path  string
+	// rewrite-target), matched case-insensitively from the start; with
+	// whole, it must match the whole path instead, case-sensitively (the
+	// Gateway API's RegularExpression).
+	regex, whole bool
+	path         string
 }
 
 func (m pathMatch) String() string {

@@ -109,6 +109,9 @@ const (
 	// cannot put on the TLS handshake of the Ingress's hosts (a rule
 	// without a host, a host without a certificate).
 	ClientCertUnavailable Reason = "ClientCertUnavailable"
+	// UnsupportedFilter: a Gateway API route filter asks what Envoy
+	// cannot do (edit Host or a pseudo-header); that part is left out.
+	UnsupportedFilter Reason = "UnsupportedFilter"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -120,7 +123,7 @@ var Reasons = []Reason{
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
 	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary,
 	PassthroughConflict, IgnoredOnPassthrough, InvalidPassthrough,
-	ClientCertConflict, ClientCertUnavailable,
+	ClientCertConflict, ClientCertUnavailable, UnsupportedFilter,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

@@ -147,7 +147,7 @@ func checkCABundle(b []byte) error {
 // presents, from its policy and the Secret (checked with the Ingress),
 // and notes the Secret as the cluster's. Backends spoken to in the clear
 // ignore proxy-ssl-*, as nginx does, with a Problem.
-func (t *translation) backendTLS(ref ObjectRef, field backendField, pol *policy.Route, k *clusterKey) {
+func (t *translation) backendTLS(ref ObjectRef, field fmt.Stringer, pol *policy.Route, k *clusterKey) {
 	if pol == nil || pol.Upstream.TLS.Secret == "" {
 		return
 	}

@@ -22,6 +22,15 @@ import (
 // first group.
 func pathRegex(path string) string { return "(?i)(?:" + path + ").*" }
 
+// envoyRegex is the safe_regex of a regex path: nginx's form for an
+// Ingress's, the path itself for a whole-path one.
+func (m pathMatch) envoyRegex() string {
+	if m.whole {
+		return m.path
+	}
+	return pathRegex(m.path)
+}
+
 // rewritePattern is the regex_rewrite pattern: the match, anchored, so
 // that the substitution replaces the whole path as nginx's rewrite does.
 func rewritePattern(path string) string { return "^" + pathRegex(path) }
@@ -85,6 +94,14 @@ func substitution(target string) string {
 	return b.String()
 }
 
+// wholePath is the regex_rewrite pattern that replaces the whole path
+// (ReplaceFullPath); Envoy keeps the query.
+const wholePath = "^/.*$"
+
+// literalSubstitution is a regex_rewrite substitution that is text
+// alone: a backslash, RE2's only escape there, is doubled.
+func literalSubstitution(path string) string { return strings.ReplaceAll(path, `\`, `\\`) }
+
 // checkRegexRoute checks a regex path against Envoy's program size limit
 // and against the rewrite target's group references, which Envoy would
 // refuse (and with them the whole route table).
@@ -107,7 +124,7 @@ func checkRegexRoute(m pathMatch, pol *policy.Route, limit int) (Reason, error) 
 // applies to it).
 func (m pathMatch) matchesRoot() bool {
 	if m.regex {
-		re, err := regexp.Compile("^(?:" + pathRegex(m.path) + ")$")
+		re, err := regexp.Compile("^(?:" + m.envoyRegex() + ")$")
 		return err == nil && re.MatchString("/")
 	}
 	return m.path == "/"
@@ -117,12 +134,13 @@ func (m pathMatch) matchesRoot() bool {
 func pathPolicy(r *httpRoute, out *envoy.RoutePolicy) bool {
 	set := false
 	if r.match.regex {
-		out.Regex, set = pathRegex(r.match.path), true
+		out.Regex, set = r.match.envoyRegex(), true
 	}
 	p := r.policy
 	pp := &out.Paths
 	if rd := p.Redirect; rd != nil {
-		pp.Redirect = &envoy.Redirect{Scheme: rd.Scheme, Host: rd.Host, Port: rd.Port, Path: rd.Path, Query: rd.Query, Code: rd.Code}
+		pp.Redirect = &envoy.Redirect{Scheme: rd.Scheme, Host: rd.Host, Port: rd.Port, Path: rd.Path, Query: rd.Query,
+			KeepQuery: rd.KeepQuery, PathPrefix: rd.PathPrefix, Code: rd.Code}
 		return true
 	}
 	if p.Rewrite.Target != "" && r.match.regex {
@@ -131,6 +149,12 @@ func pathPolicy(r *httpRoute, out *envoy.RoutePolicy) bool {
 	}
 	if p.Rewrite.AppRoot != "" && r.match.matchesRoot() {
 		pp.AppRoot, set = p.Rewrite.AppRoot, true
+	}
+	if p.Rewrite.Path != "" {
+		pp.RegexRewrite, set = &envoy.RegexRewrite{Pattern: wholePath, Substitution: literalSubstitution(p.Rewrite.Path)}, true
+	}
+	if p.Rewrite.PathPrefix != "" {
+		pp.PrefixRewrite, set = p.Rewrite.PathPrefix, true
 	}
 	if p.Rewrite.Host != "" {
 		pp.HostRewrite, set = p.Rewrite.Host, true

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/fairwayhq/fairway/envoy"
 )
 
 // validator is what go-control-plane's generated validation offers.
@@ -191,6 +193,12 @@ func descend(m protoreflect.Message, used *refs) error {
 	case *hcmv3.Rds:
 		mark(used.routes, x.GetRouteConfigName())
 	case *routev3.RouteAction:
+		mark(used.clusters, x.GetCluster())
+	case *routev3.WeightedCluster_ClusterWeight:
+		if x.GetName() != envoy.UnresolvedBackendCluster { // missing by design: its share answers 500
+			mark(used.clusters, x.GetName())
+		}
+	case *routev3.RouteAction_RequestMirrorPolicy:
 		mark(used.clusters, x.GetCluster())
 	case *tcpproxyv3.TcpProxy:
 		mark(used.clusters, x.GetCluster())

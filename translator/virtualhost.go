@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -82,13 +83,13 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 	if n > 0 {
 		own, routes = make([]*httpRoute, 0, n), make([]httpRoute, 0, n)
 	}
-	var won map[pathMatch]*httpRoute // only for hosts with many routes; a scan is cheaper below
-	winner := func(m pathMatch) *httpRoute {
+	var won map[routeKey]*httpRoute // only for hosts with many routes; a scan is cheaper below
+	winner := func(k routeKey) *httpRoute {
 		if won != nil {
-			return won[m]
+			return won[k]
 		}
 		for _, r := range own {
-			if r.match == m {
+			if r.key() == k {
 				return r
 			}
 		}
@@ -97,7 +98,7 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 	mains, canaries := splitCanaries(contributors)
 	for _, st := range mains {
 		for _, p := range st.paths(host) {
-			if prev := winner(p.match); prev != nil {
+			if prev := winner(routeKey{match: p.match}); prev != nil {
 				t.problems.add(st.ref, DuplicatePath, "%s: host %q path %s is already routed by %s of Ingress %s, which is older",
 					p.field, hostOrAny(host), p.match, prev.field, prev.origin.NamespacedName())
 				continue
@@ -108,16 +109,16 @@ func (e *Engine) computeHost(host string) (*hostState, problems) {
 			t.resolveAuth(st, r)
 			own = append(own, r)
 			if won != nil {
-				won[p.match] = r
+				won[r.key()] = r
 			} else if len(own) > 16 {
-				won = make(map[pathMatch]*httpRoute, 2*len(own))
+				won = make(map[routeKey]*httpRoute, 2*len(own))
 				for _, o := range own {
-					won[o.match] = o
+					won[o.key()] = o
 				}
 			}
 		}
 	}
-	t.attachCanaries(canaries, host, winner)
+	t.attachCanaries(canaries, host, func(m pathMatch) *httpRoute { return winner(routeKey{match: m}) })
 	if len(e.gw.shared[host]) > 0 {
 		own = e.mergeGatewayRules(t, host, own)
 	}
@@ -222,8 +223,27 @@ type hostRoutes struct {
 	splits map[int]envoy.Split
 	wants  tlsWants
 	// authRefs are the auth services' clusters its routes' ext_authz
-	// filters call (route_extauth.go).
+	// filters call (route_extauth.go), and the clusters its routes
+	// mirror to (route_mirror.go): the fleet's alone.
 	authRefs []Ref
+}
+
+// addGatewayRefs adds the clusters a Gateway API route names besides its
+// first: each weighted cluster (never the unresolved share's name, which
+// no cluster has: it is meant to be missing) and each mirror, which only
+// the fleet's table carries.
+func (t *hostRoutes) addGatewayRefs(r envoy.RouteSpec) {
+	if r.Policy == nil {
+		return
+	}
+	if w := r.Policy.Weighted; w != nil && r.Cluster != "" {
+		for _, c := range w.Clusters {
+			t.refs = append(t.refs, Ref{Kind: KindCluster, Name: c.Name})
+		}
+	}
+	for _, m := range r.Policy.Mirrors {
+		t.authRefs = append(t.authRefs, Ref{Kind: KindCluster, Name: m.Cluster})
+	}
 }
 
 // routesOf lists a host's routes in precedence order: its own, the
@@ -262,6 +282,7 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 		if r.Policy != nil && r.Policy.ExtAuth != nil {
 			t.authRefs = append(t.authRefs, Ref{Kind: KindCluster, Name: r.Policy.ExtAuth.Cluster})
 		}
+		t.addGatewayRefs(r)
 	}
 	for _, r := range st.own {
 		s, want := r.spec(), e.tlsWant(r.policy, host != "")
@@ -320,6 +341,14 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, 
 		if c := table[i].Cluster; c != "" {
 			refs = append(refs, Ref{Kind: KindCluster, Name: c})
 		}
+		if w := weightedOf(table[i]); w != nil {
+			for _, c := range w.Clusters {
+				refs = append(refs, Ref{Kind: KindCluster, Name: cmp.Or(c.Plain, c.Name)})
+			}
+			if w.Unresolved > 0 { // the proxyless set holds it (unresolved.go)
+				refs = append(refs, Ref{Kind: KindCluster, Name: envoy.UnresolvedBackendCluster})
+			}
+		}
 		if sp, ok := splits[i]; ok {
 			p := *table[i].Policy
 			p.Split = &sp
@@ -328,6 +357,14 @@ func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, 
 		}
 	}
 	return table, refs
+}
+
+// weightedOf is a forwarding route's weighted clusters; nil for none.
+func weightedOf(r envoy.RouteSpec) *envoy.Weighted {
+	if r.Cluster == "" || r.Policy == nil {
+		return nil
+	}
+	return r.Policy.Weighted
 }
 
 // deniedToProxyless answers a route with 503 for proxyless clients: its
@@ -355,15 +392,19 @@ func (e *Engine) publishHostAPI(host string, st *hostState) {
 	} else if host != "" && !isWildcard(host) {
 		e.grpc.remove(KindListener, host)
 	}
+	e.syncUnresolved()
 	e.implyServices(host, api)
 }
 
 // spec is the Envoy route: to the backend's cluster, or a 503 when the
-// backend could not be resolved.
+// backend could not be resolved (a Gateway API rule's: 500).
 func (r *httpRoute) spec() envoy.RouteSpec {
 	s := envoy.RouteSpec{Name: r.origin.NamespacedName(), Exact: r.match.exact, Path: r.match.path, Cluster: r.cluster}
 	if r.cluster == "" {
 		s.Status = unavailable
+		if r.gw != nil {
+			s.Status = gatewayUnavailable
+		}
 	}
 	s.Policy = r.routePolicy()
 	return s

@@ -96,7 +96,11 @@ type Redirect struct {
 	// PathPrefix replaces only the part of the path the route's
 	// PathPrefix match matched (RequestRedirect ReplacePrefixMatch).
 	PathPrefix string
-	Code       int // 301, 302, 303, 307 or 308
+	// KeepQuery keeps the request's query with a new Path or PathPrefix,
+	// as the Gateway API's redirects do; an Ingress's redirect URL is
+	// the whole target.
+	KeepQuery bool
+	Code      int // 301, 302, 303, 307 or 308
 	// Temporal: from temporal-redirect, which wins over
 	// permanent-redirect and takes its code from temporal-redirect-code.
 	Temporal bool

@@ -1,0 +1,272 @@
+package translator
+
+import (
+	"cmp"
+	"fmt"
+	"regexp/syntax"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
+	"github.com/fairwayhq/fairway/translator/policy"
+)
+
+// The Gateway API front end's rules enter the one back end here: a rule
+// (translator/gatewayapi) becomes an httpRoute like an Ingress path, and
+// virtualhost.go, precedence.go and routepolicy.go build both alike.
+
+// gatewayUnavailable answers a Gateway API rule's requests that no
+// backend can take: the Gateway API asks for 500 where an Ingress path
+// without a backend answers 503 (unavailable).
+const gatewayUnavailable = 500
+
+// gatewayParts are what a Gateway API rule's route has beyond an Ingress
+// path's. An Ingress path has none, so it costs a nil pointer there.
+type gatewayParts struct {
+	request policy.RequestMatch
+	// requestKey is request in a canonical form: two routes with the
+	// same path and requestKey match the same requests (duplicates).
+	requestKey string
+	// weighted replaces the route's one cluster when it has several
+	// backends, or a share of unresolved ones; nil otherwise.
+	weighted *envoy.Weighted
+	// mirrors are the resolved clusters of the policy's Mirrors.
+	mirrors []envoy.Mirror
+}
+
+// emptyPolicy is the policy of a rule without filters; read-only.
+var emptyPolicy = &policy.Route{}
+
+// gatewayRoute is a Gateway API rule's match as a route of host: its
+// backends resolved to clusters through the same code as an Ingress
+// backend's (a GRPCRoute's spoken to over HTTP/2), the share of the
+// backends that do not resolve answered 500, and its mirrors resolved.
+// It returns nil, with a Problem, for a path Envoy would refuse (and with
+// it the whole route table): the rule is then not served.
+func (t *translation) gatewayRoute(host string, r *gatewayapi.HTTPRule) *httpRoute {
+	origin := ObjectRef{Kind: r.Route.Kind, Namespace: r.Route.Namespace, Name: r.Route.Name}
+	field := fieldPath{rule: int32(r.Rule), path: int32(r.Match), gateway: true}
+	m, err := t.gatewayPath(r.Path)
+	if err != nil {
+		t.problems.add(origin, InvalidPath, "%s.path: %v; the match is not served", field, err)
+		return nil
+	}
+	if err := checkRequestRegexes(r.Request, t.opts.RegexProgramSizeLimit); err != nil {
+		t.problems.add(origin, InvalidPath, "%s: %v; the match is not served", field, err)
+		return nil
+	}
+	pol := t.gatewayPolicy(origin, field, r.Policy)
+	route := &httpRoute{host: host, match: m, origin: origin, field: field, policy: pol,
+		gw: &gatewayParts{request: r.Request, requestKey: requestKey(r.Request)}}
+	up := upstreamOf
+	if r.GRPC {
+		up = grpcUpstream
+	}
+	bf := gatewayBackendField{rule: int32(r.Rule)}
+	t.gatewayBackends(route, origin, bf, r, up)
+	for _, mi := range pol.Mirrors {
+		cluster, _ := t.serviceCluster(gatewayBackend(origin, bf, mi.Backend), pol, up)
+		if cluster != "" {
+			route.gw.mirrors = append(route.gw.mirrors, envoy.Mirror{Cluster: cluster, PerMillion: perMillion(mi.Fraction)})
+		}
+	}
+	return route
+}
+
+// gatewayBackends sets the route's cluster, or its weighted clusters:
+// the valid backends by weight, and the share of the rule's invalid
+// backendRefs and of those that do not resolve here (a Service or port
+// gone since the front end looked) as Unresolved, answered 500. A rule
+// with no weight left anywhere answers 500 itself.
+func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gatewayBackendField, r *gatewayapi.HTTPRule, up upstreamFunc) {
+	w := &envoy.Weighted{Unresolved: uint32(max(r.Invalid, 0))}
+	denied := false
+	for _, b := range r.Backends {
+		if b.Weight <= 0 {
+			continue
+		}
+		cluster, plain := t.serviceCluster(gatewayBackend(origin, bf, b), route.policy, up)
+		if cluster == "" {
+			w.Unresolved += uint32(b.Weight)
+			continue
+		}
+		denied = denied || plain == proxylessDenied
+		w.Clusters = append(w.Clusters, envoy.ClusterWeight{Name: cluster, Plain: plain, Weight: uint32(b.Weight)})
+	}
+	switch {
+	case len(w.Clusters) == 0:
+		return // cluster "": a direct 500
+	case len(w.Clusters) == 1 && w.Unresolved == 0:
+		route.cluster, route.plain = w.Clusters[0].Name, w.Clusters[0].Plain
+		return
+	}
+	route.gw.weighted = w
+	route.cluster, route.plain = w.Clusters[0].Name, w.Clusters[0].Plain
+	if route.plain == "" {
+		// A plain cluster sends the route through proxylessTable's
+		// rewrite, which references each weighted cluster's plain one
+		// and the unresolved share's (unresolved.go).
+		route.plain = route.cluster
+	}
+	if denied {
+		route.plain = proxylessDenied
+	}
+}
+
+// upstreamFunc is how a route speaks to a Service port.
+type upstreamFunc func(*policy.Route, *corev1.ServicePort) envoy.Upstream
+
+// grpcUpstream is a GRPCRoute backend's: HTTP/2 whatever the port's
+// appProtocol says, in the clear unless it names TLS.
+func grpcUpstream(pol *policy.Route, sp *corev1.ServicePort) envoy.Upstream {
+	u := upstreamOf(pol, sp)
+	u.HTTP2 = true
+	return u.Normal()
+}
+
+// gatewayBackend is a policy.Backend as serviceCluster takes it.
+func gatewayBackend(origin ObjectRef, field gatewayBackendField, b policy.Backend) serviceBackend {
+	return serviceBackend{ref: origin, field: field, namespace: b.Namespace, name: b.Name, port: networkingv1.ServiceBackendPort{Number: b.Port}}
+}
+
+// gatewayBackendField is where a rule's backends are, for messages (the
+// front end keeps only the valid ones, so their own index is not known).
+type gatewayBackendField struct{ rule int32 }
+
+func (f gatewayBackendField) String() string {
+	return fmt.Sprintf("spec.rules[%d].backendRefs", f.rule)
+}
+
+// perMillion is a mirror's share in millionths; nil (or a denominator of
+// 0, which the API refuses) is every request.
+func perMillion(f *policy.Fraction) uint32 {
+	if f == nil || f.Denominator <= 0 || f.Numerator >= f.Denominator {
+		return 0
+	}
+	return uint32(int64(max(f.Numerator, 0)) * 1_000_000 / int64(f.Denominator))
+}
+
+// gatewayPath is the pathMatch of a Gateway API path: a PathPrefix loses
+// its trailing slashes (the Gateway API matches "/foo/" as "/foo", by
+// segments), and a RegularExpression must match the whole path and be a
+// regex Envoy accepts.
+func (t *translation) gatewayPath(p policy.PathMatch) (pathMatch, error) {
+	switch p.Kind {
+	case policy.PathRegex:
+		if _, err := syntax.Parse(p.Value, syntax.Perl); err != nil {
+			return pathMatch{}, fmt.Errorf("%q is not an RE2 regular expression: %v", p.Value, err)
+		}
+		if err := checkRegexSize(p.Value, t.opts.RegexProgramSizeLimit); err != nil {
+			return pathMatch{}, err
+		}
+		return pathMatch{regex: true, whole: true, path: p.Value}, nil
+	case policy.PathExact:
+		return pathMatch{exact: true, path: p.Value}, checkPath(p.Value)
+	}
+	if p.Value == "" { // the Gateway API's default match
+		return pathMatch{path: "/"}, nil
+	}
+	if err := checkPath(p.Value); err != nil {
+		return pathMatch{}, err
+	}
+	return pathMatch{path: cmp.Or(strings.TrimRight(p.Value, "/"), "/")}, nil
+}
+
+// checkRequestRegexes checks a match's header and query regexes as Envoy
+// will: one it refuses would take the whole route table with it.
+func checkRequestRegexes(m policy.RequestMatch, limit int) error {
+	for _, list := range [][]policy.ValueMatch{m.Headers, m.Query} {
+		for _, v := range list {
+			if !v.Regex {
+				continue
+			}
+			if _, err := syntax.Parse(v.Value, syntax.Perl); err != nil {
+				return fmt.Errorf("%s: %q is not an RE2 regular expression: %v", v.Name, v.Value, err)
+			}
+			if err := checkRegexSize(v.Value, limit); err != nil {
+				return fmt.Errorf("%s: %v", v.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// gatewayPolicy is a rule's policy with the Gateway API's meanings made
+// explicit for the back end, which the Ingress front end's share: a
+// redirect keeps the request's query, is a 302 unless it says, and a
+// new scheme takes its default port (left out of the Location) unless a
+// port is given. Header edits Envoy cannot make (of Host or a
+// pseudo-header) get a Problem; the back end leaves them out.
+func (t *translation) gatewayPolicy(origin ObjectRef, field fieldPath, pol *policy.Route) *policy.Route {
+	if pol == nil {
+		return emptyPolicy
+	}
+	for _, edits := range []policy.HeaderEdits{pol.RequestHeaders, pol.ResponseHeaders} {
+		for _, name := range editedNames(edits) {
+			if !envoy.ModifiableHeader(name) {
+				t.problems.add(origin, UnsupportedFilter, "spec.rules[%d].filters: header %q cannot be edited (Envoy owns Host and the pseudo-headers); that edit is left out", field.rule, name)
+			}
+		}
+	}
+	if pol.Redirect == nil {
+		return pol
+	}
+	out, rd := *pol, *pol.Redirect
+	rd.KeepQuery = true
+	if rd.Code == 0 {
+		rd.Code = 302
+	}
+	if rd.Scheme != "" && rd.Port == defaultPort(rd.Scheme) {
+		rd.Port = 0
+	}
+	out.Redirect = &rd
+	return &out
+}
+
+func editedNames(e policy.HeaderEdits) []string {
+	names := slices.Clone(e.Remove)
+	for _, h := range slices.Concat(e.Set, e.Add) {
+		names = append(names, h.Name)
+	}
+	return names
+}
+
+// defaultPort is a scheme's well-known port; 0 for another scheme.
+func defaultPort(scheme string) uint32 {
+	switch strings.ToLower(scheme) {
+	case "http":
+		return 80
+	case "https":
+		return 443
+	}
+	return 0
+}
+
+// requestKey is a RequestMatch in a canonical form: the method, then
+// the headers (names lower-cased, as HTTP compares them) and the query
+// parameters, each sorted. Equal keys match the same requests.
+func requestKey(m policy.RequestMatch) string {
+	if m.Method == "" && len(m.Headers) == 0 && len(m.Query) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(strconv.Quote(m.Method))
+	for i, list := range [][]policy.ValueMatch{m.Headers, m.Query} {
+		parts := make([]string, len(list))
+		for j, v := range list {
+			name := v.Name
+			if i == 0 {
+				name = strings.ToLower(name)
+			}
+			parts[j] = fmt.Sprintf("%q%t%q", name, v.Regex, v.Value)
+		}
+		slices.Sort(parts)
+		b.WriteString("|" + strings.Join(parts, ","))
+	}
+	return b.String()
+}

@@ -1,0 +1,289 @@
+package translator
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
+	"github.com/fairwayhq/fairway/translator/policy"
+)
+
+func gatewayService(ns, name string, port int32, appProtocol string) *corev1.Service {
+	sp := corev1.ServicePort{Name: "http", Port: port}
+	if appProtocol != "" {
+		sp.AppProtocol = &appProtocol
+	}
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{sp}}}
+}
+
+// gatewayScope is a translation over Services a, b and m in ns "gw".
+func gatewayScope(t *testing.T) (*Engine, *translation) {
+	t.Helper()
+	e := NewEngine(Options{Proxyless: true})
+	e.Sync(Input{Services: []*corev1.Service{
+		gatewayService("gw", "a", 80, ""), gatewayService("gw", "b", 8080, ""), gatewayService("gw", "m", 80, ""),
+	}})
+	return e, e.scope()
+}
+
+func httpRule(p policy.PathMatch, backends ...policy.Backend) *gatewayapi.HTTPRule {
+	return &gatewayapi.HTTPRule{Route: gatewayapi.Object{Kind: "HTTPRoute", Namespace: "gw", Name: "web"}, Path: p, Backends: backends}
+}
+
+func prefix(v string) policy.PathMatch { return policy.PathMatch{Kind: policy.PathPrefix, Value: v} }
+
+func backend(name string, port, weight int32) policy.Backend {
+	return policy.Backend{Namespace: "gw", Name: name, Port: port, Weight: weight}
+}
+
+func refClusters(refs []Ref) []string {
+	var out []string
+	for _, r := range refs {
+		if r.Kind == KindCluster && !slices.Contains(out, r.Name) {
+			out = append(out, r.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestGatewayRouteOneBackend: a rule with one backend is a plain route
+// to its cluster, encoded by the fast path like an Ingress path (no
+// policy), and the rule's route is named by its origin.
+func TestGatewayRouteOneBackend(t *testing.T) {
+	_, tr := gatewayScope(t)
+	r := tr.gatewayRoute("a.example.com", httpRule(prefix("/shop/"), backend("a", 80, 1)))
+	s := r.spec()
+	if s.Cluster != "gw/a/80" || s.Policy != nil || s.Path != "/shop" || s.Exact || s.Name != "gw/web" {
+		t.Fatalf("spec %+v, want a plain segment-prefix route /shop to gw/a/80", s)
+	}
+	if r.origin != (ObjectRef{Kind: "HTTPRoute", Namespace: "gw", Name: "web"}) || len(tr.problems) > 0 {
+		t.Errorf("origin %v, problems %v", r.origin, tr.problems)
+	}
+}
+
+// TestGatewayRouteWeighted: valid backends are weighted clusters, and the
+// rule's invalid share plus a backend whose Service is missing are the
+// unresolved share; the host's references name both clusters and never
+// the unresolved one; the missing Service is a Problem.
+func TestGatewayRouteWeighted(t *testing.T) {
+	e, tr := gatewayScope(t)
+	rule := httpRule(prefix("/"), backend("a", 80, 3), backend("b", 8080, 1), backend("gone", 80, 1), backend("b", 8080, 0))
+	rule.Invalid = 2
+	r := tr.gatewayRoute("a.example.com", rule)
+	want := &envoy.Weighted{Clusters: []envoy.ClusterWeight{{Name: "gw/a/80", Weight: 3}, {Name: "gw/b/8080", Weight: 1}}, Unresolved: 3}
+	if d := cmp.Diff(want, r.gw.weighted); d != "" {
+		t.Fatalf("weighted (-want +got):\n%s", d)
+	}
+	if len(tr.problems) != 1 || tr.problems[0].Reason != BackendNotFound || !strings.Contains(tr.problems[0].Message, "spec.rules[0].backendRefs") {
+		t.Errorf("problems %v, want BackendNotFound for gw/gone", tr.problems)
+	}
+	hr := e.routesOf("a.example.com", &hostState{own: []*httpRoute{r}})
+	if got := refClusters(hr.refs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080"}) {
+		t.Errorf("refs %v", got)
+	}
+	a := hr.table[0].Routes()[0].GetRoute()
+	if len(a.GetWeightedClusters().GetClusters()) != 3 || a.GetClusterNotFoundResponseCode() != routev3.RouteAction_INTERNAL_SERVER_ERROR {
+		t.Errorf("action %v", a)
+	}
+	px, pxRefs := proxylessTable(hr.table, hr.refs, hr.plains, hr.splits)
+	if got := refClusters(pxRefs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080", envoy.UnresolvedBackendCluster}) {
+		t.Errorf("proxyless refs %v, want the unresolved share's too (the proxyless set holds it)", got)
+	}
+	if c := envoy.APIListener("a.example.com", px); c.ValidateAll() != nil {
+		t.Error(c.ValidateAll())
+	}
+}
+
+// TestGatewayRouteNoBackend: a rule whose backends all fail, or that has
+// none, answers 500, where an Ingress path answers 503.
+func TestGatewayRouteNoBackend(t *testing.T) {
+	_, tr := gatewayScope(t)
+	for _, rule := range []*gatewayapi.HTTPRule{
+		httpRule(prefix("/")),
+		httpRule(prefix("/"), backend("gone", 80, 1)),
+		func() *gatewayapi.HTTPRule { r := httpRule(prefix("/")); r.Invalid = 1; return r }(),
+	} {
+		s := tr.gatewayRoute("", rule).spec()
+		if s.Cluster != "" || s.Status != 500 {
+			t.Errorf("backends %v invalid %d: spec %+v, want a direct 500", rule.Backends, rule.Invalid, s)
+		}
+		if got := s.Routes()[0].GetDirectResponse().GetStatus(); got != 500 {
+			t.Errorf("direct response %d", got)
+		}
+	}
+}
+
+// TestGatewayRouteGRPC: a GRPCRoute's backends are spoken to over h2c,
+// and proxyless clients get the plain cluster.
+func TestGatewayRouteGRPC(t *testing.T) {
+	e, tr := gatewayScope(t)
+	rule := httpRule(policy.PathMatch{Kind: policy.PathExact, Value: "/shop.Cart/Get"}, backend("a", 80, 1), backend("b", 8080, 1))
+	rule.GRPC, rule.Route.Kind = true, "GRPCRoute"
+	r := tr.gatewayRoute("grpc.example.com", rule)
+	if r.cluster == "gw/a/80" || !strings.HasPrefix(r.cluster, "gw/a/80/") {
+		t.Fatalf("cluster %q, want the h2c variant of gw/a/80", r.cluster)
+	}
+	var h2 int
+	for _, u := range tr.clusters {
+		if u.key.up.HTTP2 {
+			h2++
+		}
+	}
+	if h2 != 2 {
+		t.Errorf("%d of %d clusters speak HTTP/2, want both", h2, len(tr.clusters))
+	}
+	hr := e.routesOf("grpc.example.com", &hostState{own: []*httpRoute{r}})
+	px, refs := proxylessTable(hr.table, hr.refs, hr.plains, hr.splits)
+	if got := refClusters(refs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080"}) {
+		t.Errorf("proxyless refs %v, want the plain clusters", got)
+	}
+	for _, c := range px[0].Policy.Weighted.Clusters {
+		if c.Plain == "" {
+			t.Errorf("weighted cluster %+v has no plain cluster", c)
+		}
+	}
+}
+
+// TestGatewayRouteMirrorsAndFilters: mirrors resolve to clusters that the
+// fleet's table references and the proxyless table neither carries nor
+// references; header edits, timeouts and a prefix rewrite reach the
+// fleet's route; an edit of Host is a Problem and left out.
+func TestGatewayRouteMirrorsAndFilters(t *testing.T) {
+	e, tr := gatewayScope(t)
+	rule := httpRule(prefix("/api"), backend("a", 80, 1))
+	rule.Policy = &policy.Route{
+		Mirrors:         []policy.Mirror{{Backend: backend("m", 80, 1), Fraction: &policy.Fraction{Numerator: 1, Denominator: 4}}},
+		RequestHeaders:  policy.HeaderEdits{Set: []policy.Header{{Name: "X-A", Value: "1"}, {Name: "Host", Value: "x"}}},
+		ResponseHeaders: policy.HeaderEdits{Remove: []string{"Server"}},
+		GatewayTimeouts: policy.GatewayTimeouts{Request: 5 * time.Second, BackendRequest: time.Second},
+		Rewrite:         policy.Rewrite{PathPrefix: "/v2"},
+	}
+	r := tr.gatewayRoute("a.example.com", rule)
+	if len(tr.problems) != 1 || tr.problems[0].Reason != UnsupportedFilter {
+		t.Errorf("problems %v, want UnsupportedFilter for Host", tr.problems)
+	}
+	hr := e.routesOf("a.example.com", &hostState{own: []*httpRoute{r}})
+	if got := refClusters(append(slices.Clone(hr.refs), hr.authRefs...)); !slices.Equal(got, []string{"gw/a/80", "gw/m/80"}) {
+		t.Errorf("fleet refs %v", got)
+	}
+	routes := hr.table[0].Routes()
+	if len(routes) != 2 {
+		t.Fatalf("%d routes, want the exact and the prefix route of /api", len(routes))
+	}
+	for i, want := range []string{"/v2", "/v2/"} {
+		a := routes[i].GetRoute()
+		if a.GetPrefixRewrite() != want || a.GetTimeout().AsDuration() != 5*time.Second || a.GetRetryPolicy().GetPerTryTimeout().AsDuration() != time.Second {
+			t.Errorf("route %d action %v", i, a)
+		}
+		if m := a.GetRequestMirrorPolicies(); len(m) != 1 || m[0].GetCluster() != "gw/m/80" || m[0].GetRuntimeFraction().GetDefaultValue().GetNumerator() != 250_000 {
+			t.Errorf("route %d mirrors %v", i, m)
+		}
+		if h := routes[i].GetRequestHeadersToAdd(); len(h) != 1 || h[0].GetHeader().GetKey() != "X-A" {
+			t.Errorf("route %d request headers %v", i, h)
+		}
+	}
+	px, refs := proxylessTable(hr.table, hr.refs, hr.plains, hr.splits)
+	if got := refClusters(refs); !slices.Equal(got, []string{"gw/a/80"}) {
+		t.Errorf("proxyless refs %v, want no mirror", got)
+	}
+	if m := envoy.APIListener("h", px); strings.Contains(m.String(), "gw/m/80") {
+		t.Errorf("proxyless listener names the mirror: %v", m)
+	}
+}
+
+// TestGatewayRouteRedirect: a redirect keeps the query, defaults to 302,
+// and drops a port that is the new scheme's default; the rule's own
+// policy is left as the front end made it.
+func TestGatewayRouteRedirect(t *testing.T) {
+	_, tr := gatewayScope(t)
+	rule := httpRule(prefix("/old"))
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "https", Port: 443, PathPrefix: "/new"}}
+	r := tr.gatewayRoute("a.example.com", rule)
+	if rule.Policy.Redirect.Code != 0 || rule.Policy.Redirect.Port != 443 {
+		t.Fatalf("the front end's policy was changed: %+v", rule.Policy.Redirect)
+	}
+	rs := r.spec().Routes()
+	want := []string{"/new", "/new/"}
+	for i, route := range rs {
+		rd := route.GetRedirect()
+		if rd.GetSchemeRedirect() != "https" || rd.GetPortRedirect() != 0 || rd.GetResponseCode() != routev3.RedirectAction_FOUND ||
+			rd.GetStripQuery() || rd.GetPrefixRewrite() != want[i] {
+			t.Errorf("redirect %d: %v", i, rd)
+		}
+	}
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "http", Port: 8080, Code: 301}}
+	if rd := tr.gatewayRoute("", rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 8080 || rd.GetResponseCode() != routev3.RedirectAction_MOVED_PERMANENTLY {
+		t.Errorf("explicit port and code: %v", rd)
+	}
+}
+
+// TestGatewayRoutePaths: a regular expression matches the whole path as
+// written; one Envoy would refuse is not served, with a Problem naming
+// the match; Exact and a trailing-slash prefix are kept and trimmed.
+func TestGatewayRoutePaths(t *testing.T) {
+	_, tr := gatewayScope(t)
+	r := tr.gatewayRoute("", httpRule(policy.PathMatch{Kind: policy.PathRegex, Value: "/v[0-9]+/.*"}, backend("a", 80, 1)))
+	if got := r.spec().Routes()[0].GetMatch().GetSafeRegex().GetRegex(); got != "/v[0-9]+/.*" {
+		t.Errorf("regex %q", got)
+	}
+	bad := httpRule(policy.PathMatch{Kind: policy.PathRegex, Value: "/(a"}, backend("a", 80, 1))
+	bad.Rule, bad.Match = 2, 1
+	if r := tr.gatewayRoute("", bad); r != nil {
+		t.Errorf("an invalid regex is served: %+v", r)
+	}
+	if len(tr.problems) != 1 || tr.problems[0].Reason != InvalidPath || !strings.Contains(tr.problems[0].Message, "spec.rules[2].matches[1].path") {
+		t.Errorf("problems %v", tr.problems)
+	}
+	badHeader := httpRule(prefix("/"), backend("a", 80, 1))
+	badHeader.Request.Headers = []policy.ValueMatch{{Name: "x", Value: "(", Regex: true}}
+	if tr.gatewayRoute("", badHeader) != nil {
+		t.Error("an invalid header regex is served")
+	}
+	if m := tr.gatewayRoute("", httpRule(policy.PathMatch{Kind: policy.PathExact, Value: "/a/"}, backend("a", 80, 1))).match; m != (pathMatch{exact: true, path: "/a/"}) {
+		t.Errorf("exact %+v", m)
+	}
+	if m := tr.gatewayRoute("", httpRule(prefix(""), backend("a", 80, 1))).match; m != (pathMatch{path: "/"}) {
+		t.Errorf("default match %+v", m)
+	}
+}
+
+// TestUnresolvedClusterFollowsReferences: the proxyless set holds the
+// unresolved share's cluster, with no endpoints, exactly while an API
+// listener names it, so that grpc-go never waits for a cluster no
+// response holds; the set's references stay whole throughout.
+func TestUnresolvedClusterFollowsReferences(t *testing.T) {
+	e, tr := gatewayScope(t)
+	rule := httpRule(prefix("/"), backend("a", 80, 1))
+	rule.Invalid = 1
+	r := tr.gatewayRoute("gw.example.com", rule)
+	hr := e.routesOf("gw.example.com", &hostState{own: []*httpRoute{r}})
+	table, refs := proxylessTable(hr.table, hr.refs, hr.plains, hr.splits)
+	if got := refClusters(refs); !slices.Equal(got, []string{"gw/a/80", envoy.UnresolvedBackendCluster}) {
+		t.Fatalf("proxyless refs %v", got)
+	}
+	api := newResource("gw.example.com", envoy.AppendAPIListener(nil, "gw.example.com", table), refs)
+	e.grpc.put(KindCluster, newResource("gw/a/80", nil, nil)) // the Service port's, as proxyless.go publishes it
+	e.publishHostAPI("gw.example.com", &hostState{api: api})
+	if e.grpc.Get(KindCluster, envoy.UnresolvedBackendCluster) == nil || e.grpc.Get(KindEndpoint, envoy.UnresolvedBackendCluster) == nil {
+		t.Fatal("the unresolved share's cluster is not published while a listener names it")
+	}
+	if err := CheckAll(e.grpc); err != nil {
+		t.Errorf("proxyless set: %v", err)
+	}
+	if e.envoy.Get(KindCluster, envoy.UnresolvedBackendCluster) != nil {
+		t.Error("the fleet got the unresolved share's cluster; Envoy must find it missing to answer 500")
+	}
+	e.publishHostAPI("gw.example.com", nil)
+	if e.grpc.Get(KindCluster, envoy.UnresolvedBackendCluster) != nil || e.grpc.Get(KindEndpoint, envoy.UnresolvedBackendCluster) != nil {
+		t.Error("the unresolved share's cluster outlives the last listener naming it")
+	}
+}
