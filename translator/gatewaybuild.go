@@ -32,8 +32,10 @@ func (e *Engine) buildGateways() error {
 		switch {
 		case gp.claim == nil:
 			st.portNotProgrammed(gp, gatewayv1.ListenerReasonPending, "no address: "+e.gw.failed[gp.gw])
+			b.t.problems.add(gp.ref, AddressPoolExhausted, "no address for the listeners on port %d: %s", gp.port, e.gw.failed[gp.gw])
 		case !gp.claim.won():
 			st.portNotProgrammed(gp, gatewayv1.ListenerReasonPortUnavailable, gp.claim.conflictMessage())
+			b.t.problems.add(gp.ref, PortConflict, "%s", gp.claim.conflictMessage())
 		default:
 			if err := b.port(gp); err != nil {
 				return err

@@ -68,7 +68,7 @@ func (s *gatewayStatus) address(gw *gatewayv1.Gateway, addr string) {
 	}
 	ip := gatewayv1.IPAddressType
 	a := gatewayv1.GatewayStatusAddress{Type: &ip, Value: addr}
-	if !slices.Contains(g.Addresses, a) {
+	if !slices.ContainsFunc(g.Addresses, func(b gatewayv1.GatewayStatusAddress) bool { return b.Value == addr }) {
 		g.Addresses = append(g.Addresses, a)
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
+
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/output.yaml from the translator, and delete stale goldens")
@@ -41,6 +43,8 @@ type goldenOutput struct {
 	Proxyless  *Resources `json:"proxyless,omitempty"`
 	Problems   []Problem  `json:"problems,omitempty"`
 	Admitted   Admitted   `json:"admitted"`
+	// Gateway is the Gateway API status, when there is any.
+	Gateway *gatewayapi.Status `json:"gateway,omitempty"`
 }
 
 func readGoldenInput(t testing.TB, path string) goldenInput {
@@ -63,6 +67,9 @@ func encodeGolden(t testing.TB, res Result) []byte {
 		t.Fatal(err)
 	}
 	out := goldenOutput{Resources: resources, Problems: res.Problems, Admitted: res.Admitted}
+	if g := res.Gateway; len(g.GatewayClasses)+len(g.Gateways)+len(g.Routes) > 0 {
+		out.Gateway = &g
+	}
 	if len(res.Proxyless.Listeners) > 0 {
 		p := Result{Listeners: res.Proxyless.Listeners, Clusters: res.Proxyless.Clusters, Endpoints: res.Proxyless.Endpoints}
 		if out.Proxyless, err = p.Resources(false); err != nil {
@@ -133,6 +140,15 @@ func assertOrderIndependent(t *testing.T, in goldenInput, want []byte) {
 		shuffled.IngressClasses = shuffle(r, in.IngressClasses)
 		shuffled.Secrets = shuffle(r, in.Secrets)
 		shuffled.Nodes = shuffle(r, in.Nodes)
+		shuffled.GatewayClasses = shuffle(r, in.GatewayClasses)
+		shuffled.Gateways = shuffle(r, in.Gateways)
+		shuffled.HTTPRoutes = shuffle(r, in.HTTPRoutes)
+		shuffled.GRPCRoutes = shuffle(r, in.GRPCRoutes)
+		shuffled.TLSRoutes = shuffle(r, in.TLSRoutes)
+		shuffled.TCPRoutes = shuffle(r, in.TCPRoutes)
+		shuffled.UDPRoutes = shuffle(r, in.UDPRoutes)
+		shuffled.ReferenceGrants = shuffle(r, in.ReferenceGrants)
+		shuffled.Namespaces = shuffle(r, in.Namespaces)
 		if got := encodeGolden(t, in.translate(shuffled)); !bytes.Equal(got, want) {
 			t.Fatalf("output depends on input order (seed %d):\n%s", seed, cmp.Diff(string(want), string(got)))
 		}
