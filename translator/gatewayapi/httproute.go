@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,14 +46,15 @@ func (r *resolver) attachRoutes() {
 }
 
 // place puts a route's lowered rules on each listener it is served on,
-// with the hostnames it has there.
+// with the hostnames it has there. Each rule gets slices of its own, so
+// that the back end may sort them; the policy is shared, and only read.
 func (r *resolver) place(st *routeState, served []attachment, rules []loweredRule) {
 	for _, a := range served {
 		for _, lr := range rules {
 			a.l.model.HTTP = append(a.l.model.HTTP, &HTTPRule{
-				Route: st.obj, Rule: lr.rule, Match: lr.match, Hostnames: a.hosts,
+				Route: st.obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(a.hosts),
 				Path: lr.path, Request: lr.request, Policy: lr.policy,
-				Backends: lr.backends.valid, Invalid: lr.backends.invalid, GRPC: lr.grpc,
+				Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
 			})
 		}
 	}
