@@ -23,24 +23,32 @@ type loweredRule struct {
 	grpc        bool
 }
 
-// attachRoutes attaches every route kind in turn and places the lowered
-// rules on the listeners that take them.
+// pendingRoute is an HTTPRoute or GRPCRoute attached and lowered, its
+// status not yet final: cross-serving may still take listeners from it.
+type pendingRoute struct {
+	st    *routeState
+	rules []loweredRule
+}
+
+// attachRoutes attaches every route kind and places the lowered rules on
+// the listeners that take them. HTTPRoutes and GRPCRoutes are all
+// attached before any is placed, since which of them keeps a hostname on
+// a listener depends on all of them (crossServing).
 func (r *resolver) attachRoutes() {
+	var pending []pendingRoute
 	for _, hr := range r.in.HTTPRoutes {
-		st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true)
-		if len(st.parents) == 0 {
-			continue
+		if st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true); len(st.parents) > 0 {
+			pending = append(pending, pendingRoute{st, r.lowerHTTPRoute(st, hr)})
 		}
-		rules := r.lowerHTTPRoute(st, hr)
-		r.place(st, r.finish(st, r.opts.ControllerName), rules)
 	}
 	for _, gr := range r.in.GRPCRoutes {
-		st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true)
-		if len(st.parents) == 0 {
-			continue
+		if st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true); len(st.parents) > 0 {
+			pending = append(pending, pendingRoute{st, r.lowerGRPCRoute(st, gr)})
 		}
-		rules := r.lowerGRPCRoute(st, gr)
-		r.place(st, r.finish(st, r.opts.ControllerName), rules)
+	}
+	crossServing(pending)
+	for _, p := range pending {
+		r.place(p.st, r.finish(p.st, r.opts.ControllerName), p.rules)
 	}
 	r.attachStreams()
 }
