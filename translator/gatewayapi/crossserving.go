@@ -33,7 +33,7 @@ func crossServing(pending []pendingRoute) {
 		}
 		return strings.Compare(a.st.obj.Kind, b.st.obj.Kind)
 	})
-	claims := map[*listener][]hostClaim{}
+	claims := map[*listener]map[string][]hostClaim{}
 	for _, p := range order {
 		if p.st.unsupported != nil {
 			continue
@@ -44,18 +44,29 @@ func crossServing(pending []pendingRoute) {
 	}
 }
 
-func claimListeners(pr *parentResult, route Object, claims map[*listener][]hostClaim) {
+// claimListeners keeps, of a parentRef's attachments, those on which no
+// route of the other kind holds a hostname the route's meet. Claims are
+// kept per listener and kind, so a listener of HTTPRoutes alone costs no
+// comparisons.
+func claimListeners(pr *parentResult, route Object, claims map[*listener]map[string][]hostClaim) {
 	if pr.reason != "" {
 		return
 	}
 	var kept []attachment
 	var lost []string
 	for _, a := range pr.attached {
-		if c := otherKindClaim(claims[a.l], route, a.hosts); c != nil {
+		other := kindGRPCRoute
+		if route.Kind == kindGRPCRoute {
+			other = kindHTTPRoute
+		}
+		if c := meetingClaim(claims[a.l][other], a.hosts); c != nil {
 			lost = append(lost, fmt.Sprintf("listener %s is held by the older %s %s/%s", a.l.spec.Name, c.route.Kind, c.route.Namespace, c.route.Name))
 			continue
 		}
-		claims[a.l] = append(claims[a.l], hostClaim{route: route, hosts: a.hosts})
+		if claims[a.l] == nil {
+			claims[a.l] = map[string][]hostClaim{}
+		}
+		claims[a.l][route.Kind] = append(claims[a.l][route.Kind], hostClaim{route: route, hosts: a.hosts})
 		kept = append(kept, a)
 	}
 	pr.attached = kept
@@ -65,11 +76,10 @@ func claimListeners(pr *parentResult, route Object, claims map[*listener][]hostC
 	}
 }
 
-// otherKindClaim is a claim by a route of the other kind on hostnames
-// that meet hosts, if there is one.
-func otherKindClaim(claims []hostClaim, route Object, hosts []string) *hostClaim {
+// meetingClaim is the first claim on hostnames that meet hosts, if any.
+func meetingClaim(claims []hostClaim, hosts []string) *hostClaim {
 	for i, c := range claims {
-		if c.route.Kind != route.Kind && hostsMeet(c.hosts, hosts) {
+		if hostsMeet(c.hosts, hosts) {
 			return &claims[i]
 		}
 	}

@@ -35,7 +35,7 @@ type pendingRoute struct {
 // attached before any is placed, since which of them keeps a hostname on
 // a listener depends on all of them (crossServing).
 func (r *resolver) attachRoutes() {
-	var pending []pendingRoute
+	pending := make([]pendingRoute, 0, len(r.in.HTTPRoutes)+len(r.in.GRPCRoutes))
 	for _, hr := range r.in.HTTPRoutes {
 		if st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true); len(st.parents) > 0 {
 			pending = append(pending, pendingRoute{st, r.lowerHTTPRoute(st, hr)})

@@ -83,6 +83,7 @@ func Resolve(in Input, opts Options) *Model {
 		secrets:    index(in.Secrets),
 		namespaces: map[string]*corev1.Namespace{},
 		byName:     map[types.NamespacedName]*gateway{},
+		routes:     make([]RouteStatus, 0, len(in.HTTPRoutes)+len(in.GRPCRoutes)+len(in.TLSRoutes)+len(in.TCPRoutes)+len(in.UDPRoutes)),
 	}
 	for _, ns := range in.Namespaces {
 		r.namespaces[ns.Name] = ns
@@ -110,7 +111,9 @@ func (r *resolver) model(classes []GatewayClassStatus) *Model {
 	slices.SortFunc(m.Status.Gateways, func(a, b GatewayStatus) int {
 		return compareNames(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
-	m.Status.Routes = r.routes
+	if len(r.routes) > 0 {
+		m.Status.Routes = r.routes
+	}
 	slices.SortFunc(m.Status.Routes, func(a, b RouteStatus) int {
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 			return c
