@@ -43,15 +43,23 @@ func (r *resolver) httpFilters(st *routeState, from routeRef, filters []gatewayv
 
 // addEdits appends a header modifier's edits; a missing modifier (the
 // type without its field) changes nothing.
+// Within set, and within add, only the first of equivalent header names
+// counts, as the spec says.
 func addEdits(e *policy.HeaderEdits, f *gatewayv1.HTTPHeaderFilter) {
 	if f == nil {
 		return
 	}
+	seen := map[string]bool{}
 	for _, h := range f.Set {
-		e.Set = append(e.Set, policy.Header{Name: string(h.Name), Value: h.Value})
+		if firstName(seen, string(h.Name), true) {
+			e.Set = append(e.Set, policy.Header{Name: string(h.Name), Value: h.Value})
+		}
 	}
+	seen = map[string]bool{}
 	for _, h := range f.Add {
-		e.Add = append(e.Add, policy.Header{Name: string(h.Name), Value: h.Value})
+		if firstName(seen, string(h.Name), true) {
+			e.Add = append(e.Add, policy.Header{Name: string(h.Name), Value: h.Value})
+		}
 	}
 	e.Remove = append(e.Remove, f.Remove...)
 }

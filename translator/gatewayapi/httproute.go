@@ -152,7 +152,11 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 	if m.Method != nil {
 		rm.Method = strings.ToUpper(string(*m.Method))
 	}
+	seen := map[string]bool{}
 	for i, h := range m.Headers {
+		if !firstName(seen, string(h.Name), true) {
+			continue
+		}
 		regex := deref(h.Type, gatewayv1.HeaderMatchExact) == gatewayv1.HeaderMatchRegularExpression
 		if regex {
 			checkRegex(st, h.Value, fmt.Sprintf("%s.headers[%d].value", field, i))
@@ -161,7 +165,11 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 		}
 		rm.Headers = append(rm.Headers, policy.ValueMatch{Name: string(h.Name), Value: h.Value, Regex: regex})
 	}
+	seen = map[string]bool{}
 	for i, q := range m.QueryParams {
+		if !firstName(seen, string(q.Name), false) {
+			continue
+		}
 		regex := deref(q.Type, gatewayv1.QueryParamMatchExact) == gatewayv1.QueryParamMatchRegularExpression
 		if regex {
 			checkRegex(st, q.Value, fmt.Sprintf("%s.queryParams[%d].value", field, i))
@@ -171,6 +179,20 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 		rm.Query = append(rm.Query, policy.ValueMatch{Name: string(q.Name), Value: q.Value, Regex: regex})
 	}
 	return rm
+}
+
+// firstName says whether name is the first of its kind in seen, and
+// records it: of entries with equivalent names (header names compared
+// case-insensitively, fold), the spec considers only the first.
+func firstName(seen map[string]bool, name string, fold bool) bool {
+	if fold {
+		name = strings.ToLower(name)
+	}
+	if seen[name] {
+		return false
+	}
+	seen[name] = true
+	return true
 }
 
 // gatewayDuration is the Gateway API's Duration: one to four number and
