@@ -18,8 +18,16 @@ func (r *resolver) httpFilters(st *routeState, from routeRef, filters []gatewayv
 		return nil
 	}
 	pol := &policy.Route{}
+	seen := map[gatewayv1.HTTPRouteFilterType]bool{}
 	for i, f := range filters {
 		ff := fmt.Sprintf("%s[%d]", field, i)
+		if seen[f.Type] && f.Type != gatewayv1.HTTPRouteFilterRequestMirror {
+			// The API's validation refuses this; a YAML file may not
+			// have been through it, and a second filter would silently
+			// replace the first.
+			st.reject(gatewayv1.RouteReasonIncompatibleFilters, fmt.Sprintf("%s: filter type %s is repeated; only RequestMirror may be", ff, f.Type))
+		}
+		seen[f.Type] = true
 		switch f.Type {
 		case gatewayv1.HTTPRouteFilterRequestHeaderModifier:
 			addEdits(&pol.RequestHeaders, f.RequestHeaderModifier)
