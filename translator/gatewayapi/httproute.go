@@ -231,8 +231,14 @@ func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) poli
 		}
 		return v
 	}
-	return policy.GatewayTimeouts{
+	to := policy.GatewayTimeouts{
 		Request:        parse(t.Request, field+".request"),
 		BackendRequest: parse(t.BackendRequest, field+".backendRequest"),
 	}
+	if to.Request > 0 && to.BackendRequest > to.Request {
+		// The API's validation refuses this too: one try cannot outlast
+		// the whole exchange.
+		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.backendRequest %s is longer than request %s", field, to.BackendRequest, to.Request))
+	}
+	return to
 }
