@@ -64,10 +64,9 @@ type resolver struct {
 	namespaces map[string]*corev1.Namespace
 	// gateways are fairway's Gateways (of an accepted class of fairway's),
 	// oldest first, then namespace/name.
-	gateways  []*gateway
-	byName    map[types.NamespacedName]*gateway
-	routes    []RouteStatus
-	listeners []*Listener
+	gateways []*gateway
+	byName   map[types.NamespacedName]*gateway
+	routes   []RouteStatus
 }
 
 // Resolve decides what fairway's Gateways serve and what status every
