@@ -75,6 +75,20 @@ func (r *resolver) attach(kind string, o metav1.Object, parents []gatewayv1.Pare
 	return st
 }
 
+// statusRef is the parentRef as the route's status echoes it: as written,
+// with the group and kind the API server defaults, so that an object read
+// from a YAML file gets the status it would get in a cluster.
+func statusRef(ref gatewayv1.ParentReference) gatewayv1.ParentReference {
+	group, kind := gatewayv1.Group(groupName), gatewayv1.Kind(kindGateway)
+	if ref.Group == nil {
+		ref.Group = &group
+	}
+	if ref.Kind == nil {
+		ref.Kind = &kind
+	}
+	return ref
+}
+
 // attachParent applies the spec's steps in order, each with its reason:
 // sectionName and port select listeners (NoMatchingParent), which must
 // admit the route's kind and namespace (NotAllowedByListeners) and share
@@ -83,7 +97,7 @@ func (r *resolver) attach(kind string, o metav1.Object, parents []gatewayv1.Pare
 // in attachedRoutes) even to a listener that is not accepted or whose
 // refs do not resolve; it is served only where the listener serves.
 func (r *resolver) attachParent(st *routeState, gw *gateway, ref gatewayv1.ParentReference, hosts []string, withHosts bool) parentResult {
-	p := parentResult{ref: ref}
+	p := parentResult{ref: statusRef(ref)}
 	var selected []*listener
 	for _, l := range gw.listeners {
 		if (ref.SectionName == nil || *ref.SectionName == l.spec.Name) && (ref.Port == nil || *ref.Port == l.spec.Port) {

@@ -18,8 +18,16 @@ func (r *resolver) httpFilters(st *routeState, from routeRef, filters []gatewayv
 		return nil
 	}
 	pol := &policy.Route{}
+	seen := map[gatewayv1.HTTPRouteFilterType]bool{}
 	for i, f := range filters {
 		ff := fmt.Sprintf("%s[%d]", field, i)
+		if seen[f.Type] && f.Type != gatewayv1.HTTPRouteFilterRequestMirror {
+			// The API's validation refuses this; a YAML file may not
+			// have been through it, and a second filter would silently
+			// replace the first.
+			st.reject(gatewayv1.RouteReasonIncompatibleFilters, fmt.Sprintf("%s: filter type %s is repeated; only RequestMirror may be", ff, f.Type))
+		}
+		seen[f.Type] = true
 		switch f.Type {
 		case gatewayv1.HTTPRouteFilterRequestHeaderModifier:
 			addEdits(&pol.RequestHeaders, f.RequestHeaderModifier)
@@ -43,15 +51,23 @@ func (r *resolver) httpFilters(st *routeState, from routeRef, filters []gatewayv
 
 // addEdits appends a header modifier's edits; a missing modifier (the
 // type without its field) changes nothing.
+// Within set, and within add, only the first of equivalent header names
+// counts, as the spec says.
 func addEdits(e *policy.HeaderEdits, f *gatewayv1.HTTPHeaderFilter) {
 	if f == nil {
 		return
 	}
+	seen := map[string]bool{}
 	for _, h := range f.Set {
-		e.Set = append(e.Set, policy.Header{Name: string(h.Name), Value: h.Value})
+		if firstName(seen, string(h.Name), true) {
+			e.Set = append(e.Set, policy.Header{Name: string(h.Name), Value: h.Value})
+		}
 	}
+	seen = map[string]bool{}
 	for _, h := range f.Add {
-		e.Add = append(e.Add, policy.Header{Name: string(h.Name), Value: h.Value})
+		if firstName(seen, string(h.Name), true) {
+			e.Add = append(e.Add, policy.Header{Name: string(h.Name), Value: h.Value})
+		}
 	}
 	e.Remove = append(e.Remove, f.Remove...)
 }

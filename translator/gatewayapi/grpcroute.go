@@ -39,7 +39,11 @@ func (r *resolver) lowerGRPCRoute(st *routeState, gr *gatewayv1.GRPCRoute) []low
 			mf := fmt.Sprintf("%s.matches[%d]", field, j)
 			lr := loweredRule{rule: i, match: j, policy: pol, backends: set, grpc: true}
 			lr.path = grpcPath(st, m.Method, mf+".method")
+			seen := map[string]bool{}
 			for k, h := range m.Headers {
+				if !firstName(seen, string(h.Name), true) {
+					continue
+				}
 				regex := deref(h.Type, gatewayv1.GRPCHeaderMatchExact) == gatewayv1.GRPCHeaderMatchRegularExpression
 				if regex {
 					checkRegex(st, h.Value, fmt.Sprintf("%s.headers[%d].value", mf, k))

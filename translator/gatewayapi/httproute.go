@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,37 +23,46 @@ type loweredRule struct {
 	grpc        bool
 }
 
-// attachRoutes attaches every route kind in turn and places the lowered
-// rules on the listeners that take them.
+// pendingRoute is an HTTPRoute or GRPCRoute attached and lowered, its
+// status not yet final: cross-serving may still take listeners from it.
+type pendingRoute struct {
+	st    *routeState
+	rules []loweredRule
+}
+
+// attachRoutes attaches every route kind and places the lowered rules on
+// the listeners that take them. HTTPRoutes and GRPCRoutes are all
+// attached before any is placed, since which of them keeps a hostname on
+// a listener depends on all of them (crossServing).
 func (r *resolver) attachRoutes() {
+	pending := make([]pendingRoute, 0, len(r.in.HTTPRoutes)+len(r.in.GRPCRoutes))
 	for _, hr := range r.in.HTTPRoutes {
-		st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true)
-		if len(st.parents) == 0 {
-			continue
+		if st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true); len(st.parents) > 0 {
+			pending = append(pending, pendingRoute{st, r.lowerHTTPRoute(st, hr)})
 		}
-		rules := r.lowerHTTPRoute(st, hr)
-		r.place(st, r.finish(st, r.opts.ControllerName), rules)
 	}
 	for _, gr := range r.in.GRPCRoutes {
-		st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true)
-		if len(st.parents) == 0 {
-			continue
+		if st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true); len(st.parents) > 0 {
+			pending = append(pending, pendingRoute{st, r.lowerGRPCRoute(st, gr)})
 		}
-		rules := r.lowerGRPCRoute(st, gr)
-		r.place(st, r.finish(st, r.opts.ControllerName), rules)
+	}
+	crossServing(pending)
+	for _, p := range pending {
+		r.place(p.st, r.finish(p.st, r.opts.ControllerName), p.rules)
 	}
 	r.attachStreams()
 }
 
 // place puts a route's lowered rules on each listener it is served on,
-// with the hostnames it has there.
+// with the hostnames it has there. Each rule gets slices of its own, so
+// that the back end may sort them; the policy is shared, and only read.
 func (r *resolver) place(st *routeState, served []attachment, rules []loweredRule) {
 	for _, a := range served {
 		for _, lr := range rules {
 			a.l.model.HTTP = append(a.l.model.HTTP, &HTTPRule{
-				Route: st.obj, Rule: lr.rule, Match: lr.match, Hostnames: a.hosts,
+				Route: st.obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(a.hosts),
 				Path: lr.path, Request: lr.request, Policy: lr.policy,
-				Backends: lr.backends.valid, Invalid: lr.backends.invalid, GRPC: lr.grpc,
+				Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
 			})
 		}
 	}
@@ -142,7 +152,11 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 	if m.Method != nil {
 		rm.Method = strings.ToUpper(string(*m.Method))
 	}
+	seen := map[string]bool{}
 	for i, h := range m.Headers {
+		if !firstName(seen, string(h.Name), true) {
+			continue
+		}
 		regex := deref(h.Type, gatewayv1.HeaderMatchExact) == gatewayv1.HeaderMatchRegularExpression
 		if regex {
 			checkRegex(st, h.Value, fmt.Sprintf("%s.headers[%d].value", field, i))
@@ -151,7 +165,11 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 		}
 		rm.Headers = append(rm.Headers, policy.ValueMatch{Name: string(h.Name), Value: h.Value, Regex: regex})
 	}
+	seen = map[string]bool{}
 	for i, q := range m.QueryParams {
+		if !firstName(seen, string(q.Name), false) {
+			continue
+		}
 		regex := deref(q.Type, gatewayv1.QueryParamMatchExact) == gatewayv1.QueryParamMatchRegularExpression
 		if regex {
 			checkRegex(st, q.Value, fmt.Sprintf("%s.queryParams[%d].value", field, i))
@@ -161,6 +179,20 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 		rm.Query = append(rm.Query, policy.ValueMatch{Name: string(q.Name), Value: q.Value, Regex: regex})
 	}
 	return rm
+}
+
+// firstName says whether name is the first of its kind in seen, and
+// records it: of entries with equivalent names (header names compared
+// case-insensitively, fold), the spec considers only the first.
+func firstName(seen map[string]bool, name string, fold bool) bool {
+	if fold {
+		name = strings.ToLower(name)
+	}
+	if seen[name] {
+		return false
+	}
+	seen[name] = true
+	return true
 }
 
 // gatewayDuration is the Gateway API's Duration: one to four number and
@@ -199,8 +231,14 @@ func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) poli
 		}
 		return v
 	}
-	return policy.GatewayTimeouts{
+	to := policy.GatewayTimeouts{
 		Request:        parse(t.Request, field+".request"),
 		BackendRequest: parse(t.BackendRequest, field+".backendRequest"),
 	}
+	if to.Request > 0 && to.BackendRequest > to.Request {
+		// The API's validation refuses this too: one try cannot outlast
+		// the whole exchange.
+		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.backendRequest %s is longer than request %s", field, to.BackendRequest, to.Request))
+	}
+	return to
 }

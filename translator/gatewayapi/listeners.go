@@ -24,8 +24,8 @@ type listener struct {
 	accepted, resolved, conflicted verdict
 	tls                            *ListenerTLS
 	namespaces                     func(ns string) bool
-	// model is set once the listener is valid: it then serves, and routes
-	// attach to it.
+	// model is set once the listener is valid: it then serves the routes
+	// attached to it. attached counts them, served or not.
 	model    *Listener
 	attached int32
 }
@@ -38,8 +38,8 @@ type verdict struct {
 
 func (v verdict) ok() bool { return v.reason == "" }
 
-// routeKinds are the route kinds each protocol can carry, the first ones
-// being its default when allowedRoutes names no kinds.
+// routeKinds are the route kinds each protocol can carry, all of them
+// its default when allowedRoutes names no kinds.
 var routeKinds = map[gatewayv1.ProtocolType][]string{
 	gatewayv1.HTTPProtocolType:  {kindHTTPRoute, kindGRPCRoute},
 	gatewayv1.HTTPSProtocolType: {kindHTTPRoute, kindGRPCRoute},
@@ -118,8 +118,7 @@ func supportedKinds(spec *gatewayv1.Listener, allowed []string) ([]gatewayv1.Rou
 
 // namespaceFilter is the listener's allowedRoutes.namespaces as a test
 // of a route's namespace: Same (the default), All, None, or Selector over
-// the labels of the Namespaces fairway sees. A namespace fairway does not see
-// has no labels to match, so no selector admits it.
+// the labels of the Namespaces fairway sees.
 func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(string) bool, verdict) {
 	from := gatewayv1.NamespacesFromSame
 	var sel *metav1.LabelSelector
@@ -150,9 +149,19 @@ func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(
 		fmt.Sprintf("spec.listeners[%s].allowedRoutes.namespaces.from %q is not supported (Same, All, Selector or None)", spec.Name, from)}
 }
 
+// selects matches a namespace's labels, with kubernetes.io/metadata.name
+// set to its name as the API server sets it on every namespace (so that
+// a YAML directory without Namespace objects selects as a cluster does).
+// A namespace fairway does not see has that label only.
 func (r *resolver) selects(s labels.Selector, ns string) bool {
-	n, ok := r.namespaces[ns]
-	return ok && s.Matches(labels.Set(n.Labels))
+	set := labels.Set{corev1.LabelMetadataName: ns}
+	if n := r.namespaces[ns]; n != nil {
+		for k, v := range n.Labels {
+			set[k] = v
+		}
+		set[corev1.LabelMetadataName] = ns
+	}
+	return s.Matches(set)
 }
 
 // listenerTLS checks an HTTPS or TLS listener's tls: Terminate needs

@@ -9,9 +9,9 @@ import (
 // ComparePrecedence orders two rules of one listener as the Gateway API
 // says requests are matched (HTTPRouteRule's godoc), first wins:
 //  1. an Exact path before a PathPrefix, the longest prefix first; a
-//     RegularExpression (whose order the spec leaves to the
-//     implementation) after every prefix, longest expression first, as
-//     Envoy Gateway orders them;
+//     RegularExpression after every prefix, longest expression first
+//     (fairway's choice: the spec leaves their order to the
+//     implementation);
 //  2. a rule with a method match before one without;
 //  3. more header matches first;
 //  4. more query parameter matches first;

@@ -64,10 +64,9 @@ type resolver struct {
 	namespaces map[string]*corev1.Namespace
 	// gateways are fairway's Gateways (of an accepted class of fairway's),
 	// oldest first, then namespace/name.
-	gateways  []*gateway
-	byName    map[types.NamespacedName]*gateway
-	routes    []RouteStatus
-	listeners []*Listener
+	gateways []*gateway
+	byName   map[types.NamespacedName]*gateway
+	routes   []RouteStatus
 }
 
 // Resolve decides what fairway's Gateways serve and what status every
@@ -83,6 +82,7 @@ func Resolve(in Input, opts Options) *Model {
 		secrets:    index(in.Secrets),
 		namespaces: map[string]*corev1.Namespace{},
 		byName:     map[types.NamespacedName]*gateway{},
+		routes:     make([]RouteStatus, 0, len(in.HTTPRoutes)+len(in.GRPCRoutes)+len(in.TLSRoutes)+len(in.TCPRoutes)+len(in.UDPRoutes)),
 	}
 	for _, ns := range in.Namespaces {
 		r.namespaces[ns.Name] = ns
@@ -110,7 +110,9 @@ func (r *resolver) model(classes []GatewayClassStatus) *Model {
 	slices.SortFunc(m.Status.Gateways, func(a, b GatewayStatus) int {
 		return compareNames(a.Namespace, a.Name, b.Namespace, b.Name)
 	})
-	m.Status.Routes = r.routes
+	if len(r.routes) > 0 {
+		m.Status.Routes = r.routes
+	}
 	slices.SortFunc(m.Status.Routes, func(a, b RouteStatus) int {
 		if c := strings.Compare(a.Kind, b.Kind); c != 0 {
 			return c

@@ -2,6 +2,7 @@ package gatewayapi
 
 import (
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -53,7 +54,7 @@ func (r *resolver) stream(kind string, o metav1.Object, parents []gatewayv1.Pare
 	}
 	for _, a := range r.finish(st, r.opts.ControllerName) {
 		a.l.model.Streams = append(a.l.model.Streams, &StreamRoute{
-			Route: st.obj, Hostnames: a.hosts, Backends: set.valid, Invalid: set.invalid,
+			Route: st.obj, Hostnames: slices.Clone(a.hosts), Backends: slices.Clone(set.valid), Invalid: set.invalid,
 		})
 	}
 }
