@@ -3,8 +3,6 @@ package translator
 import (
 	"slices"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
@@ -43,20 +41,9 @@ func (s *gatewayStatus) gateway(gw *gatewayv1.Gateway) *gatewayv1.GatewayStatus 
 // portNotProgrammed says the listeners of a port are not programmed: its
 // claim lost, or the Gateway has no address.
 func (s *gatewayStatus) portNotProgrammed(gp *gatewayPort, reason gatewayv1.ListenerConditionReason, msg string) {
-	g := s.gateway(gp.gw)
-	if g == nil {
-		return
-	}
+	gw := gatewayapi.Object{Kind: "Gateway", Namespace: gp.gw.Namespace, Name: gp.gw.Name}
 	for _, l := range gp.listeners {
-		for i := range g.Listeners {
-			if string(g.Listeners[i].Name) != l.Name {
-				continue
-			}
-			setCondition(&g.Listeners[i].Conditions, metav1.Condition{
-				Type: string(gatewayv1.ListenerConditionProgrammed), Status: metav1.ConditionFalse,
-				Reason: string(reason), Message: msg, ObservedGeneration: gp.gw.Generation,
-			})
-		}
+		s.st.ListenerNotProgrammed(gw, l.Name, reason, msg)
 	}
 }
 
@@ -73,39 +60,5 @@ func (s *gatewayStatus) address(gw *gatewayv1.Gateway, addr string) {
 	}
 }
 
-// done settles each Gateway's Programmed condition from its listeners:
-// a Gateway none of whose listeners is programmed is not programmed.
-func (s *gatewayStatus) done() gatewayapi.Status {
-	for i := range s.st.Gateways {
-		g := &s.st.Gateways[i]
-		if len(g.Status.Listeners) == 0 {
-			continue
-		}
-		any := false
-		for _, l := range g.Status.Listeners {
-			if meta.IsStatusConditionTrue(l.Conditions, string(gatewayv1.ListenerConditionProgrammed)) {
-				any = true
-			}
-		}
-		if !any {
-			c := meta.FindStatusCondition(g.Status.Conditions, string(gatewayv1.GatewayConditionProgrammed))
-			if c != nil && c.Status == metav1.ConditionTrue {
-				c.Status, c.Reason, c.Message = metav1.ConditionFalse, string(gatewayv1.GatewayReasonInvalid), "no listener is programmed"
-			}
-		}
-	}
-	return s.st
-}
-
-// setCondition replaces the condition of c's type, or adds it. Unlike
-// meta.SetStatusCondition it stamps no time: the translator has no
-// clock, and the status writer keeps or stamps lastTransitionTime.
-func setCondition(conds *[]metav1.Condition, c metav1.Condition) {
-	for i := range *conds {
-		if (*conds)[i].Type == c.Type {
-			(*conds)[i] = c
-			return
-		}
-	}
-	*conds = append(*conds, c)
-}
+// done is the completed status.
+func (s *gatewayStatus) done() gatewayapi.Status { return s.st }
