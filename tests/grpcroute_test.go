@@ -64,7 +64,12 @@ func startNamedBackend(t *testing.T, name string) *namedBackend {
 
 // call invokes method through cc and returns the backend that answered.
 func call(cc *grpc.ClientConn, method string, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	return callCtx(context.Background(), cc, method, timeout)
+}
+
+// callCtx is call with the caller's context (outgoing metadata).
+func callCtx(parent context.Context, cc *grpc.ClientConn, method string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	var hdr metadata.MD
 	err := cc.Invoke(ctx, method, &emptypb.Empty{}, &emptypb.Empty{}, grpc.Header(&hdr), grpc.WaitForReady(true))
