@@ -76,8 +76,12 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if err != nil {
 		return nil, err
 	}
+	gateway, err := kube.NewGatewayClient(restCfg, version, metrics)
+	if err != nil {
+		return nil, err
+	}
 	k := &kubeSide{synced: make(chan struct{})}
-	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0}
+	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0, Gateway: gateway}
 	if k.src, err = kube.NewSource(client, cfg, log.Named("source")); err != nil {
 		return nil, err
 	}
