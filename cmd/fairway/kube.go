@@ -54,12 +54,15 @@ func envOr(name, def string) string {
 // kubeSide is everything serve runs against a cluster: the informers that
 // feed the loop, and the leader's status and Event writers.
 type kubeSide struct {
-	src      *kube.Source
-	addrs    *kube.Addresses
-	status   *kube.StatusWriter
-	events   *kube.EventRecorder
-	election *kube.Election
-	synced   chan struct{}
+	src    *kube.Source
+	addrs  *kube.Addresses
+	status *kube.StatusWriter
+	// gatewayStatus writes the Gateway API objects' status; the loop
+	// hands it each round's translator.Result.Gateway.
+	gatewayStatus *kube.GatewayStatusWriter
+	events        *kube.EventRecorder
+	election      *kube.Election
+	synced        chan struct{}
 }
 
 func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registerer, log hclog.Logger) (*kubeSide, error) {
@@ -76,8 +79,12 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if err != nil {
 		return nil, err
 	}
+	gateway, err := kube.NewGatewayClient(restCfg, version, metrics)
+	if err != nil {
+		return nil, err
+	}
 	k := &kubeSide{synced: make(chan struct{})}
-	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0}
+	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0, Gateway: gateway}
 	if k.src, err = kube.NewSource(client, cfg, log.Named("source")); err != nil {
 		return nil, err
 	}
@@ -87,6 +94,7 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 	if k.status, err = kube.NewStatusWriter(client, k.src, k.addrs, opts, metrics, log.Named("status")); err != nil {
 		return nil, err
 	}
+	k.gatewayStatus = kube.NewGatewayStatusWriter(gateway, k.src, k.addrs, opts.GatewayController, metrics, log.Named("gateway-status"))
 	k.events = kube.NewEventRecorder(client, k.src, metrics, log.Named("events"))
 	if c.leaderElect {
 		lease := c.lease
@@ -94,7 +102,7 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 		if lease.Identity == "" {
 			lease.Identity = defaultIdentity()
 		}
-		k.election = kube.NewElection(client, lease, metrics, log.Named("leader"), k.status, k.events)
+		k.election = kube.NewElection(client, lease, metrics, log.Named("leader"), k.status, k.gatewayStatus, k.events)
 	}
 	return k, nil
 }
@@ -127,11 +135,13 @@ func (k *kubeSide) Run(ctx context.Context) error {
 	close(k.synced)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return k.status.Run(gctx) })
+	g.Go(func() error { return k.gatewayStatus.Run(gctx) })
 	g.Go(func() error { return k.events.Run(gctx) })
 	if k.election != nil {
 		g.Go(func() error { return k.election.Run(gctx) })
 	} else {
 		k.status.Lead(gctx)
+		k.gatewayStatus.Lead(gctx)
 		k.events.Lead(gctx)
 	}
 	return g.Wait()

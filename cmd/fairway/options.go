@@ -19,6 +19,8 @@ func addTranslatorFlags(fs *pflag.FlagSet) *translator.Options {
 	o := translator.Options{}.WithDefaults()
 	fs.StringVar(&o.IngressController, "ingress-controller", o.IngressController,
 		"spec.controller of the IngressClasses whose Ingresses fairway serves")
+	fs.StringVar(&o.GatewayController, "gateway-controller", o.GatewayController,
+		"spec.controllerName of the GatewayClasses whose Gateways fairway serves")
 	fs.StringVar(&o.LBClass, "lb-class", "",
 		"loadBalancerClass fairway handles besides Services with no class (default: only Services with no class)")
 	fs.Int32Var(&o.HTTPPort, "http-port", o.HTTPPort, "port of the fleet's Ingress HTTP listener")

@@ -13,6 +13,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	sigsjson "sigs.k8s.io/json"
+
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/translator"
@@ -155,7 +156,7 @@ func (d *document) object(j []byte, item string) error {
 	}
 	target := d.target(tm.APIVersion, tm.Kind)
 	if target == nil {
-		d.note("%sskipping %s %s: fairway does not translate this kind", prefix(item), gvk(tm), objectName(tm))
+		d.note("%sskipping %s %s: %s", prefix(item), gvk(tm), objectName(tm), skipReason(tm.APIVersion, tm.Kind))
 		return nil
 	}
 	return d.strict(j, target, tm, item)
@@ -233,8 +234,10 @@ func (d *document) target(apiVersion, kind string) *decodeTarget {
 		})
 	case "v1 Node":
 		return typed(func(o *corev1.Node) { in.Nodes = append(in.Nodes, o) })
+	case "v1 Namespace":
+		return typed(func(o *corev1.Namespace) { in.Namespaces = append(in.Namespaces, o) })
 	}
-	return nil
+	return d.gatewayTarget(apiVersion, kind)
 }
 
 func typed[T any](add func(*T)) *decodeTarget {

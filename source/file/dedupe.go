@@ -5,6 +5,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator"
 )
@@ -20,6 +21,15 @@ func Dedupe(in translator.Input) (translator.Input, []string) {
 	in.IngressClasses = dedupe(in.IngressClasses, "IngressClass", func(o *networkingv1.IngressClass) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
 	in.Secrets = dedupe(in.Secrets, "Secret", func(o *corev1.Secret) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
 	in.Nodes = dedupe(in.Nodes, "Node", func(o *corev1.Node) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.Namespaces = dedupe(in.Namespaces, "Namespace", func(o *corev1.Namespace) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.GatewayClasses = dedupe(in.GatewayClasses, "GatewayClass", func(o *gatewayv1.GatewayClass) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.Gateways = dedupe(in.Gateways, "Gateway", func(o *gatewayv1.Gateway) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.HTTPRoutes = dedupe(in.HTTPRoutes, "HTTPRoute", func(o *gatewayv1.HTTPRoute) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.GRPCRoutes = dedupe(in.GRPCRoutes, "GRPCRoute", func(o *gatewayv1.GRPCRoute) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.TLSRoutes = dedupe(in.TLSRoutes, "TLSRoute", func(o *gatewayv1.TLSRoute) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.TCPRoutes = dedupe(in.TCPRoutes, "TCPRoute", func(o *gatewayv1.TCPRoute) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.UDPRoutes = dedupe(in.UDPRoutes, "UDPRoute", func(o *gatewayv1.UDPRoute) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
+	in.ReferenceGrants = dedupe(in.ReferenceGrants, "ReferenceGrant", func(o *gatewayv1.ReferenceGrant) *metav1.ObjectMeta { return &o.ObjectMeta }, &dups)
 	return in, dups
 }
 

@@ -167,6 +167,25 @@ func (p PublishAddress) kind() string {
 // Changed signals that Current may have changed.
 func (a *Addresses) Changed() <-chan struct{} { return a.changed }
 
+// Notify calls f, from an informer's goroutine, whenever Current may have
+// changed: for a second reader beside the one of Changed.
+func (a *Addresses) Notify(f func()) error {
+	handler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { f() },
+		UpdateFunc: func(any, any) { f() },
+		DeleteFunc: func(any) { f() },
+	}
+	for _, inf := range []cache.SharedIndexInformer{a.source, a.nodes} {
+		if inf == nil {
+			continue
+		}
+		if _, err := inf.AddEventHandler(handler); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Start runs the informers of its own (the shared factory is started by
 // the source) and waits for all it reads to sync.
 func (a *Addresses) Start(ctx context.Context) error {

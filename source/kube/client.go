@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // RESTConfig finds the cluster: the kubeconfig file when one is named,
@@ -41,6 +42,15 @@ func RESTConfig(kubeconfig string) (*rest.Config, error) {
 // cluster at start and writes status in bursts. Every request is counted
 // in metrics.
 func NewClient(cfg *rest.Config, version string, metrics *Metrics) (kubernetes.Interface, error) {
+	return kubernetes.NewForConfig(clientConfig(cfg, version, metrics))
+}
+
+// NewGatewayClient is the Gateway API's clientset, made as NewClient's.
+func NewGatewayClient(cfg *rest.Config, version string, metrics *Metrics) (gatewayclient.Interface, error) {
+	return gatewayclient.NewForConfig(clientConfig(cfg, version, metrics))
+}
+
+func clientConfig(cfg *rest.Config, version string, metrics *Metrics) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	cfg.UserAgent = "fairway/" + version
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
@@ -49,5 +59,5 @@ func NewClient(cfg *rest.Config, version string, metrics *Metrics) (kubernetes.I
 	if cfg.QPS == 0 {
 		cfg.QPS, cfg.Burst = 50, 100
 	}
-	return kubernetes.NewForConfig(cfg)
+	return cfg
 }

@@ -20,7 +20,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairway_status_writes_total",
-			Help: "Status writes to Services and Ingresses, by kind and result (written; conflict: the object changed since it was cached, and the newer version is compared again; failed).",
+			Help: "Status writes to Services, Ingresses and the Gateway API's objects, by kind and result (written; conflict: the object changed since it was cached, and the newer version is compared again; failed).",
 		}, []string{"kind", "result"}),
 		Events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fairway_events_total",

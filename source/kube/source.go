@@ -19,6 +19,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+
 	"github.com/fairwayhq/fairway/translator"
 )
 
@@ -34,6 +36,10 @@ type SourceConfig struct {
 	// the translator reads with address pools (the allocation kept in
 	// status).
 	ServiceStatus bool
+	// Gateway is the Gateway API's clientset; with it, the Gateway API
+	// kinds whose CRDs are installed are watched, and Namespaces with
+	// them. Nil watches none.
+	Gateway gatewayclient.Interface
 }
 
 // Source feeds the event loop from informers. Handlers only record the
@@ -46,9 +52,14 @@ type Source struct {
 	secrets informers.SharedInformerFactory
 	// authSecrets watches Opaque Secrets, where basic-auth users live.
 	authSecrets informers.SharedInformerFactory
-	informers   map[string]cache.SharedIndexInformer // by kind
-	synced      *cacheWait
-	changed     chan struct{}
+	// gateway watches the Gateway API kinds; nil without a clientset.
+	gateway *gatewayWatch
+	synced  *cacheWait
+
+	// imu guards informers, which Start adds the Gateway API's to.
+	imu       sync.RWMutex
+	informers map[string]cache.SharedIndexInformer // by kind
+	changed   chan struct{}
 	// serviceStatus: SourceConfig.ServiceStatus.
 	serviceStatus bool
 
@@ -98,14 +109,29 @@ func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) 
 	}
 	s.synced = newCacheWait(log)
 	for kind, inf := range s.informers {
-		if _, err := inf.AddEventHandler(s.handler(kind)); err != nil {
-			return nil, fmt.Errorf("watching %ss: %w", kind, err)
-		}
-		if err := s.synced.add(kind, inf); err != nil {
-			return nil, fmt.Errorf("watching %ss: %w", kind, err)
+		if err := s.watch(kind, inf); err != nil {
+			return nil, err
 		}
 	}
+	if cfg.Gateway != nil {
+		s.gateway = newGatewayWatch(cfg.Gateway, client.Discovery(), client, cfg)
+	}
 	return s, nil
+}
+
+// watch feeds one kind's informer to the loop and to the wait for the
+// caches; it must come before the informer starts.
+func (s *Source) watch(kind string, inf cache.SharedIndexInformer) error {
+	if _, err := inf.AddEventHandler(s.handler(kind)); err != nil {
+		return fmt.Errorf("watching %ss: %w", kind, err)
+	}
+	if err := s.synced.add(kind, inf); err != nil {
+		return fmt.Errorf("watching %ss: %w", kind, err)
+	}
+	s.imu.Lock()
+	s.informers[kind] = inf
+	s.imu.Unlock()
+	return nil
 }
 
 // secretsOfType is an informer factory of the Secrets of one type, by
@@ -121,8 +147,13 @@ func secretsOfType(client kubernetes.Interface, cfg SourceConfig, typ corev1.Sec
 // Factory is the main informer factory, for the status writer to share.
 func (s *Source) Factory() informers.SharedInformerFactory { return s.factory }
 
-// Informer is the informer of one kind, or nil if it is not watched.
-func (s *Source) Informer(kind string) cache.SharedIndexInformer { return s.informers[kind] }
+// Informer is the informer of one kind, or nil if it is not watched. The
+// Gateway API kinds' are there once Start has found their CRDs.
+func (s *Source) Informer(kind string) cache.SharedIndexInformer {
+	s.imu.RLock()
+	defer s.imu.RUnlock()
+	return s.informers[kind]
+}
 
 func (s *Source) handler(kind string) cache.ResourceEventHandlerFuncs {
 	return cache.ResourceEventHandlerFuncs{
@@ -159,7 +190,10 @@ func (s *Source) Start(ctx context.Context) error {
 	s.factory.Start(ctx.Done())
 	s.secrets.Start(ctx.Done())
 	s.authSecrets.Start(ctx.Done())
-	s.log.Info("waiting for the informers' caches to sync", "kinds", len(s.informers))
+	if err := s.startGateway(ctx); err != nil {
+		return err
+	}
+	s.log.Info("waiting for the informers' caches to sync", "kinds", len(s.synced.informers))
 	if !s.synced.wait(ctx) {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -175,6 +209,10 @@ func (s *Source) Shutdown() {
 	s.factory.Shutdown()
 	s.secrets.Shutdown()
 	s.authSecrets.Shutdown()
+	if s.gateway != nil {
+		s.gateway.factory.Shutdown()
+		s.gateway.namespaces.Shutdown()
+	}
 }
 
 // Changed implements xds.Source.

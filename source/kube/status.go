@@ -326,26 +326,32 @@ func (w *StatusWriter) patch(term context.Context, kind string, meta *metav1.Obj
 // conflict does (the newer version arrives and kicks the writer), a
 // NotFound needs nothing, and a write cut short by the end of the term is
 // the next leader's.
-func (w *StatusWriter) failed(err error) bool {
+func (w *StatusWriter) failed(err error) bool { return writeFailed(err) }
+
+func writeFailed(err error) bool {
 	return err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) && !errors.Is(err, context.Canceled)
 }
 
 // written logs and counts a status write. A write that fails is retried at
 // the next kick; a NotFound means the object is gone, which is no failure.
 func (w *StatusWriter) written(kind, namespace, name string, err error) {
+	written(w.metrics, w.log, kind, namespace, name, err)
+}
+
+func written(metrics *Metrics, log hclog.Logger, kind, namespace, name string, err error) {
 	switch {
 	case err == nil:
-		w.metrics.StatusWrites.WithLabelValues(kind, "written").Inc()
-		w.log.Debug("status written", "kind", kind, "namespace", namespace, "name", name)
+		metrics.StatusWrites.WithLabelValues(kind, "written").Inc()
+		log.Debug("status written", "kind", kind, "namespace", namespace, "name", name)
 	case apierrors.IsNotFound(err):
 	case errors.Is(err, context.Canceled):
-		w.log.Debug("status write cut short: the term ended", "kind", kind, "namespace", namespace, "name", name)
+		log.Debug("status write cut short: the term ended", "kind", kind, "namespace", namespace, "name", name)
 	case apierrors.IsConflict(err):
-		w.metrics.StatusWrites.WithLabelValues(kind, "conflict").Inc()
-		w.log.Debug("status changed since it was cached; waiting for the newer version", "kind", kind, "namespace", namespace, "name", name)
+		metrics.StatusWrites.WithLabelValues(kind, "conflict").Inc()
+		log.Debug("status changed since it was cached; waiting for the newer version", "kind", kind, "namespace", namespace, "name", name)
 	default:
-		w.metrics.StatusWrites.WithLabelValues(kind, "failed").Inc()
-		w.log.Error("writing status failed", "kind", kind, "namespace", namespace, "name", name, "error", err)
+		metrics.StatusWrites.WithLabelValues(kind, "failed").Inc()
+		log.Error("writing status failed", "kind", kind, "namespace", namespace, "name", name, "error", err)
 	}
 }
 

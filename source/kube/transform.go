@@ -122,7 +122,13 @@ func trimNode(n *corev1.Node) {
 // publishes and writes nothing. The rest of the status (ports and their
 // errors, ipMode) is the translator's own output and is not compared.
 func sameForTranslation(old, next any, statusIPs bool) bool {
+	if same, handled := sameGatewayObject(old, next); handled {
+		return same
+	}
 	switch n := next.(type) {
+	case *corev1.Namespace:
+		o, ok := old.(*corev1.Namespace)
+		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta)
 	case *corev1.Service:
 		o, ok := old.(*corev1.Service)
 		return ok && sameMeta(&o.ObjectMeta, &n.ObjectMeta) && reflect.DeepEqual(o.Spec, n.Spec) &&

@@ -1,0 +1,220 @@
+package kube
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
+	gatewayinformers "sigs.k8s.io/gateway-api/pkg/client/informers/externalversions"
+)
+
+// The Gateway API's kinds, and the Namespaces whose labels a listener's
+// allowedRoutes selector reads, as the source names them.
+const (
+	KindGatewayClass   = "GatewayClass"
+	KindGateway        = "Gateway"
+	KindHTTPRoute      = "HTTPRoute"
+	KindGRPCRoute      = "GRPCRoute"
+	KindTLSRoute       = "TLSRoute"
+	KindTCPRoute       = "TCPRoute"
+	KindUDPRoute       = "UDPRoute"
+	KindReferenceGrant = "ReferenceGrant"
+	KindNamespace      = "Namespace"
+)
+
+// gatewayKind is one Gateway API kind that fairway watches: its resource
+// in discovery and its informer.
+type gatewayKind struct {
+	kind, resource string
+	informer       func(gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer
+}
+
+// gatewayKinds are the kinds of the standard channel, all at v1.
+var gatewayKinds = []gatewayKind{
+	{KindGatewayClass, "gatewayclasses", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().GatewayClasses().Informer()
+	}},
+	{KindGateway, "gateways", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().Gateways().Informer()
+	}},
+	{KindHTTPRoute, "httproutes", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().HTTPRoutes().Informer()
+	}},
+	{KindGRPCRoute, "grpcroutes", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().GRPCRoutes().Informer()
+	}},
+	{KindTLSRoute, "tlsroutes", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().TLSRoutes().Informer()
+	}},
+	{KindTCPRoute, "tcproutes", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().TCPRoutes().Informer()
+	}},
+	{KindUDPRoute, "udproutes", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().UDPRoutes().Informer()
+	}},
+	{KindReferenceGrant, "referencegrants", func(f gatewayinformers.SharedInformerFactory) cache.SharedIndexInformer {
+		return f.Gateway().V1().ReferenceGrants().Informer()
+	}},
+}
+
+// gatewayWatch is the source's Gateway API side. Which kinds it watches
+// is decided once, at Start, from discovery: a kind whose CRD is not
+// installed (or not served at v1) is not watched, so that its informer
+// does not keep the caches from syncing for ever. A CRD installed later
+// is picked up when fairway restarts.
+type gatewayWatch struct {
+	discovery  discovery.DiscoveryInterface
+	factory    gatewayinformers.SharedInformerFactory
+	namespaces informers.SharedInformerFactory
+}
+
+// GatewayAPIGroupVersion is the group-version whose resources say which
+// Gateway API CRDs are installed.
+var GatewayAPIGroupVersion = gatewayv1.SchemeGroupVersion.String()
+
+// discoveryRetry is how long a failed discovery waits to be tried again.
+var discoveryRetry = 2 * time.Second
+
+// installed asks discovery which of the kinds are served at v1; an
+// absent group-version is none. Other errors (the API server is not up
+// yet) are retried until ctx ends: the core informers could not sync
+// either.
+func (g *gatewayWatch) installed(ctx context.Context, log logger) ([]gatewayKind, error) {
+	for {
+		list, err := g.discovery.ServerResourcesForGroupVersion(GatewayAPIGroupVersion)
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		if err == nil {
+			served := map[string]bool{}
+			for _, r := range list.APIResources {
+				served[r.Name] = true
+			}
+			var out []gatewayKind
+			for _, k := range gatewayKinds {
+				if served[k.resource] {
+					out = append(out, k)
+				}
+			}
+			return out, nil
+		}
+		log.Warn("asking the API server which Gateway API CRDs are installed failed; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(discoveryRetry):
+		}
+	}
+}
+
+// logger is the part of hclog.Logger the Gateway API side uses.
+type logger interface {
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+}
+
+// startGateway watches the Gateway API kinds that are installed, and the
+// Namespaces when any is; it says once what is not installed. It runs
+// before the caches are waited for, so that those it watches are waited
+// for too.
+func (s *Source) startGateway(ctx context.Context) error {
+	if s.gateway == nil {
+		return nil
+	}
+	kinds, err := s.gateway.installed(ctx, s.log)
+	if err != nil {
+		return err
+	}
+	if len(kinds) == 0 {
+		s.log.Info("the Gateway API CRDs are not installed (" + GatewayAPIGroupVersion + " is not served); serving Ingress and Services as before; install them and restart fairway to serve Gateways")
+		return nil
+	}
+	if missing := missingKinds(kinds); len(missing) > 0 {
+		s.log.Info("some Gateway API CRDs are not installed (or not served at v1); their kinds are not watched until fairway restarts", "missing", missing)
+	}
+	watched := map[string]cache.SharedIndexInformer{}
+	for _, k := range kinds {
+		watched[k.kind] = k.informer(s.gateway.factory)
+	}
+	watched[KindNamespace] = s.gateway.namespaces.Core().V1().Namespaces().Informer()
+	for kind, inf := range watched {
+		if err := s.watch(kind, inf); err != nil {
+			return err
+		}
+	}
+	s.gateway.factory.Start(ctx.Done())
+	s.gateway.namespaces.Start(ctx.Done())
+	return nil
+}
+
+// missingKinds are the kinds of the standard channel that kinds lacks.
+func missingKinds(kinds []gatewayKind) []string {
+	var out []string
+	for _, k := range gatewayKinds {
+		if !slices.ContainsFunc(kinds, func(w gatewayKind) bool { return w.kind == k.kind }) {
+			out = append(out, k.kind)
+		}
+	}
+	return out
+}
+
+// newGatewayWatch sets up the Gateway API side's factories; nothing is
+// watched until startGateway.
+func newGatewayWatch(client gatewayclient.Interface, disc discovery.DiscoveryInterface, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
+	return &gatewayWatch{
+
+		discovery: disc,
+		factory: gatewayinformers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
+			gatewayinformers.WithNamespace(cfg.Namespace), gatewayinformers.WithTransform(trim)),
+		// Namespaces are cluster-scoped: a listener's selector may pick
+		// any, whatever namespace fairway watches.
+		namespaces: informers.NewSharedInformerFactoryWithOptions(core, cfg.Resync, informers.WithTransform(trimNamespace)),
+	}
+}
+
+// trimNamespace keeps a Namespace's name and labels, which is all an
+// allowedRoutes selector reads; its annotations, finalizers and phase go.
+func trimNamespace(obj any) (any, error) {
+	n, ok := obj.(*corev1.Namespace)
+	if !ok {
+		return trim(obj)
+	}
+	n.ObjectMeta = metav1.ObjectMeta{
+		Name: n.Name, UID: n.UID, ResourceVersion: n.ResourceVersion,
+		CreationTimestamp: n.CreationTimestamp, Labels: n.Labels,
+	}
+	n.Spec, n.Status = corev1.NamespaceSpec{}, corev1.NamespaceStatus{}
+	return n, nil
+}
+
+// sameGatewayObject reports whether an update of a Gateway API object
+// changes nothing the translator reads; handled is false for other kinds.
+// The spec's generation and the metadata are compared, not the
+// resourceVersion, so that fairway's own status writes do not come back
+// as work.
+func sameGatewayObject(old, next any) (same, handled bool) {
+	switch next.(type) {
+	case *gatewayv1.GatewayClass, *gatewayv1.Gateway, *gatewayv1.HTTPRoute, *gatewayv1.GRPCRoute,
+		*gatewayv1.TLSRoute, *gatewayv1.TCPRoute, *gatewayv1.UDPRoute, *gatewayv1.ReferenceGrant:
+	default:
+		return false, false
+	}
+	o, ok := old.(metav1.Object)
+	n := next.(metav1.Object)
+	if !ok {
+		return false, true
+	}
+	oc, nc := o.GetCreationTimestamp(), n.GetCreationTimestamp()
+	return o.GetUID() == n.GetUID() && o.GetGeneration() == n.GetGeneration() && oc.Equal(&nc) &&
+		maps.Equal(o.GetLabels(), n.GetLabels()) && maps.Equal(o.GetAnnotations(), n.GetAnnotations()), true
+}

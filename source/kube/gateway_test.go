@@ -1,0 +1,131 @@
+package kube
+
+import (
+	"context"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
+)
+
+// servedGatewayResources makes the fake API server's discovery serve
+// these Gateway API resources at v1.
+func servedGatewayResources(client *fake.Clientset, resources ...string) {
+	list := &metav1.APIResourceList{GroupVersion: GatewayAPIGroupVersion}
+	for _, r := range resources {
+		list.APIResources = append(list.APIResources, metav1.APIResource{Name: r, Namespaced: r != "gatewayclasses"})
+	}
+	client.Resources = append(client.Resources, list)
+}
+
+func startGatewaySource(t *testing.T, client *fake.Clientset, gw *gatewayfake.Clientset) (*Source, *syncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	logs := &syncBuffer{}
+	src, err := NewSource(client, SourceConfig{Gateway: gw}, hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); src.Shutdown() })
+	if err := src.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return src, logs
+}
+
+// TestGatewayAPINotInstalled: without the CRDs, nothing of the Gateway
+// API is watched (the caches sync without it), and the log says so once.
+func TestGatewayAPINotInstalled(t *testing.T) {
+	src, logs := startGatewaySource(t, fake.NewClientset(), gatewayfake.NewClientset())
+	for _, kind := range []string{KindGateway, KindHTTPRoute, KindNamespace} {
+		if src.Informer(kind) != nil {
+			t.Errorf("%s is watched without the CRDs", kind)
+		}
+	}
+	if n := strings.Count(logs.String(), "the Gateway API CRDs are not installed"); n != 1 {
+		t.Errorf("the not-installed line is logged %d times, want once:\n%s", n, logs)
+	}
+}
+
+// TestGatewayAPIPartlyInstalled: the installed kinds are watched and fed
+// to the loop, Namespaces with them; the missing ones are named once.
+func TestGatewayAPIPartlyInstalled(t *testing.T) {
+	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop", Labels: map[string]string{"team": "shop"},
+		Annotations: map[string]string{"big": strings.Repeat("x", 100)}}})
+	var kinds []string
+	for _, k := range gatewayKinds {
+		if k.kind != KindTCPRoute && k.kind != KindUDPRoute {
+			kinds = append(kinds, k.resource)
+		}
+	}
+	servedGatewayResources(client, kinds...)
+	gw := gatewayfake.NewSimpleClientset(&gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}})
+	// The simple fake: NewClientset's needs a schema for the Gateway
+	// API's types. The Gateway is created, not passed to it, since its
+	// tracker would file it under the resource "gatewaies".
+	if _, err := gw.GatewayV1().Gateways("shop").Create(context.Background(), &gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "edge"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	src, logs := startGatewaySource(t, client, gw)
+	if src.Informer(KindTCPRoute) != nil || src.Informer(KindUDPRoute) != nil {
+		t.Error("TCPRoutes or UDPRoutes are watched, though their CRDs are not installed")
+	}
+	for _, kind := range []string{KindGatewayClass, KindGateway, KindHTTPRoute, KindGRPCRoute, KindTLSRoute, KindReferenceGrant, KindNamespace} {
+		if src.Informer(kind) == nil {
+			t.Errorf("%s is not watched", kind)
+		}
+	}
+	if n := strings.Count(logs.String(), "some Gateway API CRDs are not installed"); n != 1 || !strings.Contains(logs.String(), `missing=["TCPRoute", "UDPRoute"]`) {
+		t.Errorf("want one line naming TCPRoute and UDPRoute as missing:\n%s", logs)
+	}
+	// A synced cache has not necessarily called its handlers yet.
+	want := []objectKey{{KindGateway, "shop", "edge"}, {KindHTTPRoute, "shop", "web"}, {KindNamespace, "", "shop"}}
+	var pending map[objectKey]change
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		src.mu.Lock()
+		pending = maps.Clone(src.pending)
+		src.mu.Unlock()
+		if len(pending) == len(want) || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, k := range want {
+		if _, ok := pending[k]; !ok {
+			t.Errorf("%v is not handed to the loop; pending = %v", k, pending)
+		}
+	}
+	ns := pending[objectKey{KindNamespace, "", "shop"}].obj.(*corev1.Namespace)
+	if ns.Labels["team"] != "shop" || ns.Annotations != nil {
+		t.Errorf("the cached Namespace keeps %v and %v; want its labels only", ns.Labels, ns.Annotations)
+	}
+}
+
+// TestGatewayStatusWritesAreNoWork: an update of a Gateway API object that
+// changes only its status (fairway's own writes) is not handed to the
+// translator; a spec change (a new generation) is.
+func TestGatewayStatusWritesAreNoWork(t *testing.T) {
+	old := &gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "r", UID: "u", Generation: 1, ResourceVersion: "1"}}
+	status := old.DeepCopy()
+	status.ResourceVersion = "2"
+	status.Status.Parents = []gatewayv1.RouteParentStatus{{ControllerName: "fairway.dev/gateway-controller"}}
+	if !sameForTranslation(old, status, false) {
+		t.Error("a status write is handed to the translator")
+	}
+	spec := status.DeepCopy()
+	spec.Generation = 2
+	if sameForTranslation(old, spec, false) {
+		t.Error("a new generation is not handed to the translator")
+	}
+	labels := status.DeepCopy()
+	labels.Labels = map[string]string{"a": "b"}
+	if sameForTranslation(old, labels, false) {
+		t.Error("a label change is not handed to the translator")
+	}
+}
