@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -285,5 +287,39 @@ func TestUnresolvedClusterFollowsReferences(t *testing.T) {
 	e.publishHostAPI("gw.example.com", nil)
 	if e.grpc.Get(KindCluster, envoy.UnresolvedBackendCluster) != nil || e.grpc.Get(KindEndpoint, envoy.UnresolvedBackendCluster) != nil {
 		t.Error("the unresolved share's cluster outlives the last listener naming it")
+	}
+}
+
+// TestValidateGatewayReferences: the offline check counts weighted and
+// mirror clusters as references, and not the unresolved share's name,
+// which is missing from the fleet by design.
+func TestValidateGatewayReferences(t *testing.T) {
+	spec := envoy.RouteSpec{Name: "gw/web", Path: "/", Cluster: "gw/a/80", Policy: &envoy.RoutePolicy{
+		Weighted: &envoy.Weighted{Clusters: []envoy.ClusterWeight{{Name: "gw/a/80", Weight: 1}, {Name: "gw/b/80", Weight: 1}}, Unresolved: 1},
+		Mirrors:  []envoy.Mirror{{Cluster: "gw/m/80"}},
+	}}
+	rc := envoy.RouteConfiguration("http", []*routev3.VirtualHost{envoy.EdgeVirtualHost("h", []string{"h"}, spec.Routes())})
+	clusters := func(names ...string) (out []*clusterv3.Cluster) {
+		for _, n := range names {
+			out = append(out, envoy.EDSCluster(n))
+		}
+		return out
+	}
+	loads := func(names ...string) (out []*endpointv3.ClusterLoadAssignment) {
+		for _, n := range names {
+			out = append(out, envoy.ClusterLoadAssignment(n, nil))
+		}
+		return out
+	}
+	all := []string{"gw/a/80", "gw/b/80", "gw/m/80"}
+	if err := validateSet(nil, []*routev3.RouteConfiguration{rc}, clusters(all...), loads(all...), nil); err != nil {
+		t.Errorf("with every cluster: %v", err)
+	}
+	for _, gone := range []string{"gw/b/80", "gw/m/80"} {
+		rest := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == gone })
+		err := validateSet(nil, []*routev3.RouteConfiguration{rc}, clusters(rest...), loads(rest...), nil)
+		if err == nil || !strings.Contains(err.Error(), gone) {
+			t.Errorf("without %s: %v, want it missing", gone, err)
+		}
 	}
 }
