@@ -70,7 +70,7 @@ func (t *translation) gatewayRoute(host string, r *gatewayapi.HTTPRule) *httpRou
 	bf := gatewayBackendField{rule: int32(r.Rule)}
 	t.gatewayBackends(route, origin, bf, r, up)
 	for _, mi := range pol.Mirrors {
-		cluster, _ := t.serviceCluster(gatewayBackend(origin, bf, mi.Backend), pol, up)
+		cluster, _ := t.serviceCluster(gatewayBackend(origin, gatewayBackendField{rule: bf.rule, mirror: true}, mi.Backend), pol, up)
 		if cluster != "" {
 			route.gw.mirrors = append(route.gw.mirrors, envoy.Mirror{Cluster: cluster, PerMillion: perMillion(mi.Fraction)})
 		}
@@ -134,11 +134,18 @@ func gatewayBackend(origin ObjectRef, field gatewayBackendField, b policy.Backen
 	return serviceBackend{ref: origin, field: field, namespace: b.Namespace, name: b.Name, port: networkingv1.ServiceBackendPort{Number: b.Port}}
 }
 
-// gatewayBackendField is where a rule's backends are, for messages (the
-// front end keeps only the valid ones, so their own index is not known).
-type gatewayBackendField struct{ rule int32 }
+// gatewayBackendField is where a rule's backends are, or with mirror its
+// mirrors' backends, for messages (the front end keeps only the valid
+// ones, so their own index is not known).
+type gatewayBackendField struct {
+	rule   int32
+	mirror bool
+}
 
 func (f gatewayBackendField) String() string {
+	if f.mirror {
+		return fmt.Sprintf("spec.rules[%d].filters[].requestMirror.backendRef", f.rule)
+	}
 	return fmt.Sprintf("spec.rules[%d].backendRefs", f.rule)
 }
 

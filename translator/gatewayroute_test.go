@@ -323,3 +323,20 @@ func TestValidateGatewayReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayRouteMirrorUnresolved: a mirror whose Service is missing is
+// left out with a Problem naming the mirror, and the route still
+// forwards.
+func TestGatewayRouteMirrorUnresolved(t *testing.T) {
+	_, tr := gatewayScope(t)
+	rule := httpRule(prefix("/"), backend("a", 80, 1))
+	rule.Rule = 1
+	rule.Policy = &policy.Route{Mirrors: []policy.Mirror{{Backend: backend("gone", 80, 1)}}}
+	r := tr.gatewayRoute("", rule)
+	if r.cluster != "gw/a/80" || len(r.gw.mirrors) != 0 {
+		t.Errorf("cluster %q, mirrors %v", r.cluster, r.gw.mirrors)
+	}
+	if len(tr.problems) != 1 || tr.problems[0].Reason != BackendNotFound || !strings.Contains(tr.problems[0].Message, "spec.rules[1].filters[].requestMirror.backendRef") {
+		t.Errorf("problems %v", tr.problems)
+	}
+}
