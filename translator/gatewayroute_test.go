@@ -203,14 +203,15 @@ func TestGatewayRouteMirrorsAndFilters(t *testing.T) {
 }
 
 // TestGatewayRouteRedirect: a redirect keeps the query, defaults to 302,
-// and drops a port that is the new scheme's default; the rule's own
-// policy is left as the front end made it.
+// replaces the matched prefix, and carries no port_redirect for the new
+// scheme's well-known port; the rule's own policy is left as the front
+// end made it.
 func TestGatewayRouteRedirect(t *testing.T) {
 	_, tr := gatewayScope(t)
 	rule := httpRule(prefix("/old"))
-	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "https", Port: 443, PathPrefix: "/new"}}
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "https", PathPrefix: "/new"}}
 	r := tr.gatewayRoute("a.example.com", rule)
-	if rule.Policy.Redirect.Code != 0 || rule.Policy.Redirect.Port != 443 {
+	if rule.Policy.Redirect.Code != 0 || rule.Policy.Redirect.Port != 0 {
 		t.Fatalf("the front end's policy was changed: %+v", rule.Policy.Redirect)
 	}
 	rs := r.spec().Routes()
@@ -225,6 +226,10 @@ func TestGatewayRouteRedirect(t *testing.T) {
 	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "http", Port: 8080, Code: 301}}
 	if rd := tr.gatewayRoute("", rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 8080 || rd.GetResponseCode() != routev3.RedirectAction_MOVED_PERMANENTLY {
 		t.Errorf("explicit port and code: %v", rd)
+	}
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Host: "example.org"}}
+	if rd := tr.gatewayRoute("", rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 0 || rd.GetSchemeRewriteSpecifier() != nil {
+		t.Errorf("no scheme and no port keep the request's: %v", rd)
 	}
 }
 
@@ -338,5 +343,38 @@ func TestGatewayRouteMirrorUnresolved(t *testing.T) {
 	}
 	if len(tr.problems) != 1 || tr.problems[0].Reason != BackendNotFound || !strings.Contains(tr.problems[0].Message, "spec.rules[1].filters[].requestMirror.backendRef") {
 		t.Errorf("problems %v", tr.problems)
+	}
+}
+
+// TestRedirectPort: the Location's port for the conformance suite's
+// httproute-redirect-port-and-scheme cases, on its three listeners: the
+// given port, else the new scheme's, else the listener's, and none when
+// that is the Location scheme's well-known port (Envoy writes any
+// port_redirect it is given, even 443 on https).
+func TestRedirectPort(t *testing.T) {
+	http80, http8080, https443 := redirectListener{port: 80}, redirectListener{port: 8080}, redirectListener{port: 443, https: true}
+	for _, c := range []struct {
+		l      redirectListener
+		scheme string
+		port   uint32
+		want   uint32
+	}{
+		{http80, "", 0, 0}, {http80, "", 80, 0}, {http80, "", 8080, 8080},
+		{http80, "https", 0, 0}, {http80, "https", 443, 0}, {http80, "https", 8443, 8443},
+		{http8080, "", 0, 8080}, {http8080, "", 80, 0}, {http8080, "https", 0, 0},
+		{https443, "", 0, 0}, {https443, "", 443, 0}, {https443, "", 8443, 8443},
+		{https443, "http", 0, 0}, {https443, "http", 80, 0}, {https443, "http", 8080, 8080},
+		{https443, "", 80, 80}, // http's port on an https Location stays
+	} {
+		if got := redirectPort(policy.Redirect{Scheme: c.scheme, Port: c.port}, c.l); got != c.want {
+			t.Errorf("listener %+v, scheme %q, port %d: port_redirect %d, want %d", c.l, c.scheme, c.port, got, c.want)
+		}
+	}
+	l := &gatewayapi.Listener{Port: 8080, Protocol: "HTTP"}
+	rule := httpRule(prefix("/"))
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Host: "example.org"}}
+	_, tr := gatewayScope(t)
+	if rd := tr.gatewayRouteOn("", l, rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 8080 || rd.GetHostRedirect() != "example.org" {
+		t.Errorf("on a listener at 8080: %v, want the listener's port (Envoy drops the request's with a new host)", rd)
 	}
 }
