@@ -105,6 +105,10 @@ func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gat
 			continue
 		}
 		denied = denied || plain == proxylessDenied
+		if i := slices.IndexFunc(w.Clusters, func(c envoy.ClusterWeight) bool { return c.Name == cluster }); i >= 0 {
+			w.Clusters[i].Weight += uint32(b.Weight) // one Service port named twice: one entry
+			continue
+		}
 		w.Clusters = append(w.Clusters, envoy.ClusterWeight{Name: cluster, Plain: plain, Weight: uint32(b.Weight)})
 	}
 	switch {

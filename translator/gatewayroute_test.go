@@ -72,13 +72,14 @@ func TestGatewayRouteOneBackend(t *testing.T) {
 	}
 }
 
-// TestGatewayRouteWeighted: valid backends are weighted clusters, and the
+// TestGatewayRouteWeighted: valid backends are weighted clusters (one
+// Service port named twice is one, with both weights), and the
 // rule's invalid share plus a backend whose Service is missing are the
 // unresolved share; the host's references name both clusters and never
 // the unresolved one; the missing Service is a Problem.
 func TestGatewayRouteWeighted(t *testing.T) {
 	e, tr := gatewayScope(t)
-	rule := httpRule(prefix("/"), backend("a", 80, 3), backend("b", 8080, 1), backend("gone", 80, 1), backend("b", 8080, 0))
+	rule := httpRule(prefix("/"), backend("a", 80, 2), backend("b", 8080, 1), backend("gone", 80, 1), backend("b", 8080, 0), backend("a", 80, 1))
 	rule.Invalid = 2
 	r := tr.gatewayRoute("a.example.com", rule)
 	want := &envoy.Weighted{Clusters: []envoy.ClusterWeight{{Name: "gw/a/80", Weight: 3}, {Name: "gw/b/8080", Weight: 1}}, Unresolved: 3}
