@@ -8,8 +8,10 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -377,5 +379,57 @@ func TestRedirectPort(t *testing.T) {
 	_, tr := gatewayScope(t)
 	if rd := tr.gatewayRouteOn("", l, rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 8080 || rd.GetHostRedirect() != "example.org" {
 		t.Errorf("on a listener at 8080: %v, want the listener's port (Envoy drops the request's with a new host)", rd)
+	}
+}
+
+// TestGatewayHostEncoding: a host whose routes come from an Ingress and
+// from Gateway API rules is one virtual host, in precedence order, that
+// Envoy's rules accept, encoded as its messages marshal; its references
+// name every cluster it forwards or mirrors to and never the unresolved
+// share's, and its proxyless listener is valid and names the plain
+// clusters and the unresolved share's.
+func TestGatewayHostEncoding(t *testing.T) {
+	e, tr := gatewayScope(t)
+	const host = "a.example.com"
+	split := httpRule(prefix("/api"), backend("a", 80, 1), backend("b", 8080, 1))
+	split.Invalid = 1
+	split.Request = policy.RequestMatch{Headers: []policy.ValueMatch{{Name: "X-Canary", Value: "yes"}}}
+	mirrored := httpRule(prefix("/api"), backend("a", 80, 1))
+	mirrored.Rule = 1
+	mirrored.Policy = &policy.Route{Mirrors: []policy.Mirror{{Backend: backend("m", 80, 1)}}}
+	ingress := &httpRoute{host: host, match: pathMatch{path: "/"}, origin: ObjectRef{Kind: "Ingress", Namespace: "gw", Name: "site"}, cluster: "gw/b/8080"}
+	own := []*httpRoute{ingress, tr.gatewayRoute(host, mirrored), tr.gatewayRoute(host, split)}
+	sortByPrecedence(own)
+	if own[0].gw.weighted == nil || own[1].gw.mirrors == nil || own[2] != ingress {
+		t.Fatalf("order: the header match, then the plain /api, then the Ingress's /: %+v", own)
+	}
+	st := &hostState{own: own}
+	e.encodeHost(host, st)
+	var vh routev3.VirtualHost
+	if err := proto.Unmarshal(st.vhost.Bytes, &vh); err != nil {
+		t.Fatal(err)
+	}
+	if err := vh.ValidateAll(); err != nil {
+		t.Fatalf("virtual host: %v", err)
+	}
+	var specs []envoy.RouteSpec
+	for _, r := range own {
+		specs = append(specs, r.spec())
+	}
+	if want := envoy.AppendVirtualHost(nil, host, []string{host}, specs); string(want) != string(st.vhost.Bytes) {
+		t.Error("the virtual host is not its routes' encoding")
+	}
+	if got := refClusters(st.vhost.Refs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080", "gw/m/80"}) {
+		t.Errorf("fleet refs %v", got)
+	}
+	if st.api == nil {
+		t.Fatal("no proxyless listener")
+	}
+	var l listenerv3.Listener
+	if err := proto.Unmarshal(st.api.Bytes, &l); err != nil || l.ValidateAll() != nil {
+		t.Fatalf("proxyless listener: %v %v", err, l.ValidateAll())
+	}
+	if got := refClusters(st.api.Refs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080", envoy.UnresolvedBackendCluster}) {
+		t.Errorf("proxyless refs %v", got)
 	}
 }
