@@ -79,6 +79,15 @@ type serviceBackend struct {
 	port            networkingv1.ServiceBackendPort
 }
 
+// at is the field of the backend's Service name or port: an Ingress
+// backend's .service.name, a Gateway API backendRef's .name.
+func (b serviceBackend) at(part string) string {
+	if _, ingress := b.field.(backendField); ingress {
+		return b.field.String() + ".service." + part
+	}
+	return b.field.String() + "." + part
+}
+
 // serviceCluster is the core both front ends' backends share: the
 // cluster of a Service port, spoken to as up says for the port, and its
 // plain cluster when that is another (see resolveBackend). It records
@@ -88,16 +97,16 @@ func (t *translation) serviceCluster(b serviceBackend, pol *policy.Route, up fun
 	t.referenced = append(t.referenced, nsName{b.namespace, b.name})
 	svc := t.idx.services[nsName{b.namespace, b.name}]
 	if svc == nil {
-		t.problems.add(b.ref, BackendNotFound, "%s.service.name: Service %s/%s not found", b.field, b.namespace, b.name)
+		t.problems.add(b.ref, BackendNotFound, "%s: Service %s/%s not found", b.at("name"), b.namespace, b.name)
 		return "", ""
 	}
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		t.problems.add(b.ref, UnsupportedBackend, "%s.service.name: Service %s/%s is of type ExternalName, which fairway does not route to", b.field, b.namespace, b.name)
+		t.problems.add(b.ref, UnsupportedBackend, "%s: Service %s/%s is of type ExternalName, which fairway does not route to", b.at("name"), b.namespace, b.name)
 		return "", ""
 	}
 	sp, reason, err := findServicePort(svc, b.port)
 	if err != nil {
-		t.problems.add(b.ref, reason, "%s.service.port: %v", b.field, err)
+		t.problems.add(b.ref, reason, "%s: %v", b.at("port"), err)
 		return "", ""
 	}
 	k := clusterKey{namespace: b.namespace, service: svc.Name, port: sp.Port, up: up(pol, sp)}

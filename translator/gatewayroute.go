@@ -48,7 +48,16 @@ var emptyPolicy = &policy.Route{}
 // backends that do not resolve answered 500, and its mirrors resolved.
 // It returns nil, with a Problem, for a path Envoy would refuse (and with
 // it the whole route table): the rule is then not served.
+//
+// A redirect's port depends on the listener the rule answers on; without
+// one it is taken to be plain HTTP on port 80 (gatewayRouteOn).
 func (t *translation) gatewayRoute(host string, r *gatewayapi.HTTPRule) *httpRoute {
+	return t.gatewayRouteOn(host, nil, r)
+}
+
+// gatewayRouteOn is gatewayRoute for a rule served on listener l, whose
+// port and protocol a redirect without a scheme or port redirects to.
+func (t *translation) gatewayRouteOn(host string, l *gatewayapi.Listener, r *gatewayapi.HTTPRule) *httpRoute {
 	origin := ObjectRef{Kind: r.Route.Kind, Namespace: r.Route.Namespace, Name: r.Route.Name}
 	field := fieldPath{rule: int32(r.Rule), path: int32(r.Match), gateway: true}
 	m, err := t.gatewayPath(r.Path)
@@ -60,7 +69,7 @@ func (t *translation) gatewayRoute(host string, r *gatewayapi.HTTPRule) *httpRou
 		t.problems.add(origin, InvalidPath, "%s: %v; the match is not served", field, err)
 		return nil
 	}
-	pol := t.gatewayPolicy(origin, field, r.Policy)
+	pol := t.gatewayPolicy(origin, field, r.Policy, listenerOf(l))
 	route := &httpRoute{host: host, match: m, origin: origin, field: field, policy: pol,
 		gw: &gatewayParts{request: r.Request, requestKey: requestKey(r.Request)}}
 	up := upstreamOf
@@ -70,7 +79,7 @@ func (t *translation) gatewayRoute(host string, r *gatewayapi.HTTPRule) *httpRou
 	bf := gatewayBackendField{rule: int32(r.Rule)}
 	t.gatewayBackends(route, origin, bf, r, up)
 	for _, mi := range pol.Mirrors {
-		cluster, _ := t.serviceCluster(gatewayBackend(origin, bf, mi.Backend), pol, up)
+		cluster, _ := t.serviceCluster(gatewayBackend(origin, gatewayBackendField{rule: bf.rule, mirror: true}, mi.Backend), pol, up)
 		if cluster != "" {
 			route.gw.mirrors = append(route.gw.mirrors, envoy.Mirror{Cluster: cluster, PerMillion: perMillion(mi.Fraction)})
 		}
@@ -96,6 +105,10 @@ func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gat
 			continue
 		}
 		denied = denied || plain == proxylessDenied
+		if i := slices.IndexFunc(w.Clusters, func(c envoy.ClusterWeight) bool { return c.Name == cluster }); i >= 0 {
+			w.Clusters[i].Weight += uint32(b.Weight) // one Service port named twice: one entry
+			continue
+		}
 		w.Clusters = append(w.Clusters, envoy.ClusterWeight{Name: cluster, Plain: plain, Weight: uint32(b.Weight)})
 	}
 	switch {
@@ -134,11 +147,18 @@ func gatewayBackend(origin ObjectRef, field gatewayBackendField, b policy.Backen
 	return serviceBackend{ref: origin, field: field, namespace: b.Namespace, name: b.Name, port: networkingv1.ServiceBackendPort{Number: b.Port}}
 }
 
-// gatewayBackendField is where a rule's backends are, for messages (the
-// front end keeps only the valid ones, so their own index is not known).
-type gatewayBackendField struct{ rule int32 }
+// gatewayBackendField is where a rule's backends are, or with mirror its
+// mirrors' backends, for messages (the front end keeps only the valid
+// ones, so their own index is not known).
+type gatewayBackendField struct {
+	rule   int32
+	mirror bool
+}
 
 func (f gatewayBackendField) String() string {
+	if f.mirror {
+		return fmt.Sprintf("spec.rules[%d].filters[].requestMirror.backendRef", f.rule)
+	}
 	return fmt.Sprintf("spec.rules[%d].backendRefs", f.rule)
 }
 
@@ -197,12 +217,10 @@ func checkRequestRegexes(m policy.RequestMatch, limit int) error {
 }
 
 // gatewayPolicy is a rule's policy with the Gateway API's meanings made
-// explicit for the back end, which the Ingress front end's share: a
-// redirect keeps the request's query, is a 302 unless it says, and a
-// new scheme takes its default port (left out of the Location) unless a
-// port is given. Header edits Envoy cannot make (of Host or a
-// pseudo-header) get a Problem; the back end leaves them out.
-func (t *translation) gatewayPolicy(origin ObjectRef, field fieldPath, pol *policy.Route) *policy.Route {
+// explicit for the back end, which the Ingress front end's share: the
+// redirect's (gatewayredirect.go). Header edits Envoy cannot make (of
+// Host or a pseudo-header) get a Problem; the back end leaves them out.
+func (t *translation) gatewayPolicy(origin ObjectRef, field fieldPath, pol *policy.Route, l redirectListener) *policy.Route {
 	if pol == nil {
 		return emptyPolicy
 	}
@@ -216,15 +234,8 @@ func (t *translation) gatewayPolicy(origin ObjectRef, field fieldPath, pol *poli
 	if pol.Redirect == nil {
 		return pol
 	}
-	out, rd := *pol, *pol.Redirect
-	rd.KeepQuery = true
-	if rd.Code == 0 {
-		rd.Code = 302
-	}
-	if rd.Scheme != "" && rd.Port == defaultPort(rd.Scheme) {
-		rd.Port = 0
-	}
-	out.Redirect = &rd
+	out := *pol
+	out.Redirect = gatewayRedirect(*pol.Redirect, l)
 	return &out
 }
 
@@ -234,17 +245,6 @@ func editedNames(e policy.HeaderEdits) []string {
 		names = append(names, h.Name)
 	}
 	return names
-}
-
-// defaultPort is a scheme's well-known port; 0 for another scheme.
-func defaultPort(scheme string) uint32 {
-	switch strings.ToLower(scheme) {
-	case "http":
-		return 80
-	case "https":
-		return 443
-	}
-	return 0
 }
 
 // requestKey is a RequestMatch in a canonical form: the method, then

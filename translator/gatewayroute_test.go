@@ -6,8 +6,12 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -70,13 +74,14 @@ func TestGatewayRouteOneBackend(t *testing.T) {
 	}
 }
 
-// TestGatewayRouteWeighted: valid backends are weighted clusters, and the
+// TestGatewayRouteWeighted: valid backends are weighted clusters (one
+// Service port named twice is one, with both weights), and the
 // rule's invalid share plus a backend whose Service is missing are the
 // unresolved share; the host's references name both clusters and never
 // the unresolved one; the missing Service is a Problem.
 func TestGatewayRouteWeighted(t *testing.T) {
 	e, tr := gatewayScope(t)
-	rule := httpRule(prefix("/"), backend("a", 80, 3), backend("b", 8080, 1), backend("gone", 80, 1), backend("b", 8080, 0))
+	rule := httpRule(prefix("/"), backend("a", 80, 2), backend("b", 8080, 1), backend("gone", 80, 1), backend("b", 8080, 0), backend("a", 80, 1))
 	rule.Invalid = 2
 	r := tr.gatewayRoute("a.example.com", rule)
 	want := &envoy.Weighted{Clusters: []envoy.ClusterWeight{{Name: "gw/a/80", Weight: 3}, {Name: "gw/b/8080", Weight: 1}}, Unresolved: 3}
@@ -201,14 +206,15 @@ func TestGatewayRouteMirrorsAndFilters(t *testing.T) {
 }
 
 // TestGatewayRouteRedirect: a redirect keeps the query, defaults to 302,
-// and drops a port that is the new scheme's default; the rule's own
-// policy is left as the front end made it.
+// replaces the matched prefix, and carries no port_redirect for the new
+// scheme's well-known port; the rule's own policy is left as the front
+// end made it.
 func TestGatewayRouteRedirect(t *testing.T) {
 	_, tr := gatewayScope(t)
 	rule := httpRule(prefix("/old"))
-	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "https", Port: 443, PathPrefix: "/new"}}
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "https", PathPrefix: "/new"}}
 	r := tr.gatewayRoute("a.example.com", rule)
-	if rule.Policy.Redirect.Code != 0 || rule.Policy.Redirect.Port != 443 {
+	if rule.Policy.Redirect.Code != 0 || rule.Policy.Redirect.Port != 0 {
 		t.Fatalf("the front end's policy was changed: %+v", rule.Policy.Redirect)
 	}
 	rs := r.spec().Routes()
@@ -223,6 +229,10 @@ func TestGatewayRouteRedirect(t *testing.T) {
 	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Scheme: "http", Port: 8080, Code: 301}}
 	if rd := tr.gatewayRoute("", rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 8080 || rd.GetResponseCode() != routev3.RedirectAction_MOVED_PERMANENTLY {
 		t.Errorf("explicit port and code: %v", rd)
+	}
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Host: "example.org"}}
+	if rd := tr.gatewayRoute("", rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 0 || rd.GetSchemeRewriteSpecifier() != nil {
+		t.Errorf("no scheme and no port keep the request's: %v", rd)
 	}
 }
 
@@ -285,5 +295,141 @@ func TestUnresolvedClusterFollowsReferences(t *testing.T) {
 	e.publishHostAPI("gw.example.com", nil)
 	if e.grpc.Get(KindCluster, envoy.UnresolvedBackendCluster) != nil || e.grpc.Get(KindEndpoint, envoy.UnresolvedBackendCluster) != nil {
 		t.Error("the unresolved share's cluster outlives the last listener naming it")
+	}
+}
+
+// TestValidateGatewayReferences: the offline check counts weighted and
+// mirror clusters as references, and not the unresolved share's name,
+// which is missing from the fleet by design.
+func TestValidateGatewayReferences(t *testing.T) {
+	spec := envoy.RouteSpec{Name: "gw/web", Path: "/", Cluster: "gw/a/80", Policy: &envoy.RoutePolicy{
+		Weighted: &envoy.Weighted{Clusters: []envoy.ClusterWeight{{Name: "gw/a/80", Weight: 1}, {Name: "gw/b/80", Weight: 1}}, Unresolved: 1},
+		Mirrors:  []envoy.Mirror{{Cluster: "gw/m/80"}},
+	}}
+	rc := envoy.RouteConfiguration("http", []*routev3.VirtualHost{envoy.EdgeVirtualHost("h", []string{"h"}, spec.Routes())})
+	clusters := func(names ...string) (out []*clusterv3.Cluster) {
+		for _, n := range names {
+			out = append(out, envoy.EDSCluster(n))
+		}
+		return out
+	}
+	loads := func(names ...string) (out []*endpointv3.ClusterLoadAssignment) {
+		for _, n := range names {
+			out = append(out, envoy.ClusterLoadAssignment(n, nil))
+		}
+		return out
+	}
+	all := []string{"gw/a/80", "gw/b/80", "gw/m/80"}
+	if err := validateSet(nil, []*routev3.RouteConfiguration{rc}, clusters(all...), loads(all...), nil); err != nil {
+		t.Errorf("with every cluster: %v", err)
+	}
+	for _, gone := range []string{"gw/b/80", "gw/m/80"} {
+		rest := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return n == gone })
+		err := validateSet(nil, []*routev3.RouteConfiguration{rc}, clusters(rest...), loads(rest...), nil)
+		if err == nil || !strings.Contains(err.Error(), gone) {
+			t.Errorf("without %s: %v, want it missing", gone, err)
+		}
+	}
+}
+
+// TestGatewayRouteMirrorUnresolved: a mirror whose Service is missing is
+// left out with a Problem naming the mirror, and the route still
+// forwards.
+func TestGatewayRouteMirrorUnresolved(t *testing.T) {
+	_, tr := gatewayScope(t)
+	rule := httpRule(prefix("/"), backend("a", 80, 1))
+	rule.Rule = 1
+	rule.Policy = &policy.Route{Mirrors: []policy.Mirror{{Backend: backend("gone", 80, 1)}}}
+	r := tr.gatewayRoute("", rule)
+	if r.cluster != "gw/a/80" || len(r.gw.mirrors) != 0 {
+		t.Errorf("cluster %q, mirrors %v", r.cluster, r.gw.mirrors)
+	}
+	if len(tr.problems) != 1 || tr.problems[0].Reason != BackendNotFound || !strings.Contains(tr.problems[0].Message, "spec.rules[1].filters[].requestMirror.backendRef") {
+		t.Errorf("problems %v", tr.problems)
+	}
+}
+
+// TestRedirectPort: the Location's port for the conformance suite's
+// httproute-redirect-port-and-scheme cases, on its three listeners: the
+// given port, else the new scheme's, else the listener's, and none when
+// that is the Location scheme's well-known port (Envoy writes any
+// port_redirect it is given, even 443 on https).
+func TestRedirectPort(t *testing.T) {
+	http80, http8080, https443 := redirectListener{port: 80}, redirectListener{port: 8080}, redirectListener{port: 443, https: true}
+	for _, c := range []struct {
+		l      redirectListener
+		scheme string
+		port   uint32
+		want   uint32
+	}{
+		{http80, "", 0, 0}, {http80, "", 80, 0}, {http80, "", 8080, 8080},
+		{http80, "https", 0, 0}, {http80, "https", 443, 0}, {http80, "https", 8443, 8443},
+		{http8080, "", 0, 8080}, {http8080, "", 80, 0}, {http8080, "https", 0, 0},
+		{https443, "", 0, 0}, {https443, "", 443, 0}, {https443, "", 8443, 8443},
+		{https443, "http", 0, 0}, {https443, "http", 80, 0}, {https443, "http", 8080, 8080},
+		{https443, "", 80, 80}, // http's port on an https Location stays
+	} {
+		if got := redirectPort(policy.Redirect{Scheme: c.scheme, Port: c.port}, c.l); got != c.want {
+			t.Errorf("listener %+v, scheme %q, port %d: port_redirect %d, want %d", c.l, c.scheme, c.port, got, c.want)
+		}
+	}
+	l := &gatewayapi.Listener{Port: 8080, Protocol: "HTTP"}
+	rule := httpRule(prefix("/"))
+	rule.Policy = &policy.Route{Redirect: &policy.Redirect{Host: "example.org"}}
+	_, tr := gatewayScope(t)
+	if rd := tr.gatewayRouteOn("", l, rule).spec().Routes()[0].GetRedirect(); rd.GetPortRedirect() != 8080 || rd.GetHostRedirect() != "example.org" {
+		t.Errorf("on a listener at 8080: %v, want the listener's port (Envoy drops the request's with a new host)", rd)
+	}
+}
+
+// TestGatewayHostEncoding: a host whose routes come from an Ingress and
+// from Gateway API rules is one virtual host, in precedence order, that
+// Envoy's rules accept, encoded as its messages marshal; its references
+// name every cluster it forwards or mirrors to and never the unresolved
+// share's, and its proxyless listener is valid and names the plain
+// clusters and the unresolved share's.
+func TestGatewayHostEncoding(t *testing.T) {
+	e, tr := gatewayScope(t)
+	const host = "a.example.com"
+	split := httpRule(prefix("/api"), backend("a", 80, 1), backend("b", 8080, 1))
+	split.Invalid = 1
+	split.Request = policy.RequestMatch{Headers: []policy.ValueMatch{{Name: "X-Canary", Value: "yes"}}}
+	mirrored := httpRule(prefix("/api"), backend("a", 80, 1))
+	mirrored.Rule = 1
+	mirrored.Policy = &policy.Route{Mirrors: []policy.Mirror{{Backend: backend("m", 80, 1)}}}
+	ingress := &httpRoute{host: host, match: pathMatch{path: "/"}, origin: ObjectRef{Kind: "Ingress", Namespace: "gw", Name: "site"}, cluster: "gw/b/8080"}
+	own := []*httpRoute{ingress, tr.gatewayRoute(host, mirrored), tr.gatewayRoute(host, split)}
+	sortByPrecedence(own)
+	if own[0].gw.weighted == nil || own[1].gw.mirrors == nil || own[2] != ingress {
+		t.Fatalf("order: the header match, then the plain /api, then the Ingress's /: %+v", own)
+	}
+	st := &hostState{own: own}
+	e.encodeHost(host, st)
+	var vh routev3.VirtualHost
+	if err := proto.Unmarshal(st.vhost.Bytes, &vh); err != nil {
+		t.Fatal(err)
+	}
+	if err := vh.ValidateAll(); err != nil {
+		t.Fatalf("virtual host: %v", err)
+	}
+	var specs []envoy.RouteSpec
+	for _, r := range own {
+		specs = append(specs, r.spec())
+	}
+	if want := envoy.AppendVirtualHost(nil, host, []string{host}, specs); string(want) != string(st.vhost.Bytes) {
+		t.Error("the virtual host is not its routes' encoding")
+	}
+	if got := refClusters(st.vhost.Refs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080", "gw/m/80"}) {
+		t.Errorf("fleet refs %v", got)
+	}
+	if st.api == nil {
+		t.Fatal("no proxyless listener")
+	}
+	var l listenerv3.Listener
+	if err := proto.Unmarshal(st.api.Bytes, &l); err != nil || l.ValidateAll() != nil {
+		t.Fatalf("proxyless listener: %v %v", err, l.ValidateAll())
+	}
+	if got := refClusters(st.api.Refs); !slices.Equal(got, []string{"gw/a/80", "gw/b/8080", envoy.UnresolvedBackendCluster}) {
+		t.Errorf("proxyless refs %v", got)
 	}
 }
