@@ -100,8 +100,7 @@ func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*
 				if mostSpecific(host, peers) != l {
 					continue
 				}
-				if r := b.t.gatewayRoute(host, rule); r != nil {
-					r.anyDepth = true
+				if r := b.t.gatewayRouteOn(host, l, rule); r != nil {
 					byDomain[host] = append(byDomain[host], r)
 				}
 			}

@@ -28,8 +28,8 @@ func (e *Engine) sharesHTTP(l *gatewayapi.Listener) bool {
 // listener, by host key: "" for rules served under any name, else the
 // exact or wildcard name. A name is served by the most specific listener
 // that takes it (listener isolation).
-func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]*gatewayapi.HTTPRule {
-	var out map[string][]*gatewayapi.HTTPRule
+func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]listenerRule {
+	var out map[string][]listenerRule
 	for _, l := range ls {
 		for _, rule := range l.HTTP {
 			for _, host := range ruleHosts(rule, l) {
@@ -40,9 +40,9 @@ func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]*gatewayapi
 					host = ""
 				}
 				if out == nil {
-					out = map[string][]*gatewayapi.HTTPRule{}
+					out = map[string][]listenerRule{}
 				}
-				out[host] = append(out[host], rule)
+				out[host] = append(out[host], listenerRule{l, rule})
 			}
 		}
 	}
@@ -52,7 +52,7 @@ func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]*gatewayapi
 // setSharedRules replaces the shared rules, marking the hosts whose rules
 // changed. The front end builds new values on every resolve, so rules
 // are compared by content.
-func (e *Engine) setSharedRules(next map[string][]*gatewayapi.HTTPRule) {
+func (e *Engine) setSharedRules(next map[string][]listenerRule) {
 	for host, rules := range e.gw.shared {
 		if !sameRules(rules, next[host]) {
 			e.dirty.hosts[host] = true
@@ -66,20 +66,29 @@ func (e *Engine) setSharedRules(next map[string][]*gatewayapi.HTTPRule) {
 	e.gw.shared = next
 }
 
-func sameRules(a, b []*gatewayapi.HTTPRule) bool {
-	return slices.EqualFunc(a, b, func(x, y *gatewayapi.HTTPRule) bool { return reflect.DeepEqual(x, y) })
+// listenerRule is a rule with the listener it is served on, whose port
+// and protocol its redirects follow.
+type listenerRule struct {
+	l    *gatewayapi.Listener
+	rule *gatewayapi.HTTPRule
+}
+
+func sameRules(a, b []listenerRule) bool {
+	return slices.EqualFunc(a, b, func(x, y listenerRule) bool {
+		return x.l.Port == y.l.Port && x.l.Protocol == y.l.Protocol && reflect.DeepEqual(x.rule, y.rule)
+	})
 }
 
 // mergeGatewayRules adds a host's shared Gateway rules to the Ingress
 // routes it won (own), settling equal matches by age. It returns the
 // routes, unsorted.
 func (e *Engine) mergeGatewayRules(t *translation, host string, own []*httpRoute) []*httpRoute {
-	for _, rule := range e.gw.shared[host] {
-		g := t.gatewayRoute(host, rule)
+	for _, lr := range e.gw.shared[host] {
+		rule := lr.rule
+		g := t.gatewayRouteOn(host, lr.l, rule)
 		if g == nil {
 			continue
 		}
-		g.anyDepth = true
 		i := slices.IndexFunc(own, func(r *httpRoute) bool { return r.key() == g.key() })
 		if i < 0 {
 			own = append(own, g)

@@ -18,7 +18,7 @@ type gatewayState struct {
 	// shared are the rules the Ingress http listener serves, by host
 	// (gatewayshared.go), and sharedSince the oldest Gateway with such a
 	// listener, which dates the http claim beside fairway's IngressClasses.
-	shared      map[string][]*gatewayapi.HTTPRule
+	shared      map[string][]listenerRule
 	sharedSince *gatewayv1.Gateway
 	// failed are the Gateways the pools gave no address, and why.
 	failed map[*gatewayv1.Gateway]string

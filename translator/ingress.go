@@ -30,9 +30,6 @@ type httpRoute struct {
 	canary *canaryRoute
 	// auth is the cluster of its auth service (auth-url); "" for none.
 	auth string
-	// anyDepth: a Gateway API route, whose wildcard host takes names of
-	// any depth, where an Ingress wildcard takes exactly one label.
-	anyDepth bool
 	// gw is what a Gateway API rule's route has besides
 	// (gatewayroute.go); nil for an Ingress path.
 	gw *gatewayParts

@@ -44,6 +44,17 @@ func (e *Engine) tlsWant(p *policy.Route, ownHost bool) tlsWant {
 	return wantNone
 }
 
+// routeTLSWant is a route's want: a Gateway API route's is none, since
+// the Gateway API redirects to https only by a RequestRedirect filter,
+// which the route itself carries; --ssl-redirect and the ssl-redirect
+// annotations are the Ingress's.
+func (e *Engine) routeTLSWant(r *httpRoute, ownHost bool) tlsWant {
+	if r.gw != nil {
+		return wantNone
+	}
+	return e.tlsWant(r.policy, ownHost)
+}
+
 // tlsWants are the wants of a virtual host's routes, by index; nil while
 // every route so far wants nothing, which is the common case and costs no
 // allocation.

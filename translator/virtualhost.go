@@ -285,9 +285,9 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 		t.addGatewayRefs(r)
 	}
 	for _, r := range st.own {
-		s, want := r.spec(), e.tlsWant(r.policy, host != "")
+		s, want := r.spec(), e.routeTLSWant(r, host != "")
 		if isWildcard(host) {
-			s, want = r.guarded(host, false), e.tlsWant(r.policy, true)
+			s, want = r.guarded(host, false), e.routeTLSWant(r, true)
 		}
 		if r.canary != nil {
 			t.addCanary(add, r, s, want)
@@ -297,7 +297,7 @@ func (e *Engine) routesOf(host string, st *hostState) hostRoutes {
 	}
 	if isWildcard(host) && hostless != nil {
 		for _, r := range hostless.own {
-			if s, want := r.guarded(host, true), e.tlsWant(r.policy, false); r.canary != nil {
+			if s, want := r.guarded(host, true), e.routeTLSWant(r, false); r.canary != nil {
 				t.addCanary(add, r, s, want)
 			} else {
 				add(s, r.plain, want)
@@ -415,7 +415,7 @@ func (r *httpRoute) spec() envoy.RouteSpec {
 // only the deeper names that the wildcard must not take.
 func (r *httpRoute) guarded(wildcard string, invert bool) envoy.RouteSpec {
 	s := r.spec()
-	if r.anyDepth && !invert { // a Gateway API wildcard takes names of any depth, as Envoy's does
+	if r.gw != nil && !invert { // a Gateway API wildcard takes names of any depth, as Envoy's does
 		return s
 	}
 	s.AuthorityRegex, s.InvertAuthority = singleLabelRegex(wildcard), invert
