@@ -5,8 +5,10 @@ import (
 	"maps"
 	mrand "math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -30,6 +32,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	addressReasons := map[translator.Reason]int{} // steps with each allocation outcome
 	passSteps := 0                                // steps with a passthrough chain
 	basicAuthSteps := 0                           // steps with a basic-auth route
+	gatewaySteps := 0                             // steps with a Gateway listener or route served
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -61,6 +64,12 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		if seed%6 != 0 {
 			u.WithAddressing(mrand.New(mrand.NewPCG(uint64(seed), 13)))
 		}
+		// The Gateway API's objects on most seeds, from a source of their
+		// own (no draw from r).
+		var gw *translatortest.GatewayWalk
+		if seed%3 != 0 {
+			gw = translatortest.NewGatewayWalk(mrand.New(mrand.NewPCG(uint64(seed), 17)))
+		}
 		dr := mrand.New(mrand.NewPCG(uint64(seed), 11))
 		demanded := map[string]bool{}
 		var in translator.Input
@@ -83,6 +92,12 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 				}
 				if err != nil {
 					t.Fatal(err)
+				}
+			}
+			if gw != nil {
+				obj, remove := gw.Mutate(&in)
+				if events {
+					applyEvent(t, e, obj, remove)
 				}
 			}
 			if !events {
@@ -108,9 +123,14 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			cold := translator.NewEngine(opts)
 			cold.Demand(slices.Sorted(maps.Keys(demanded)))
 			cold.Sync(in)
-			if diff := translator.CompareOutputs(warm, cold.Output()); diff != "" {
+			coldOut := cold.Output()
+			if diff := translator.CompareOutputs(warm, coldOut); diff != "" {
 				t.Fatalf("seed %d step %d: incremental differs from scratch:\n%s", seed, step, diff)
 			}
+			if diff := cmp.Diff(coldOut.Result().Gateway, warm.Result().Gateway); diff != "" {
+				t.Fatalf("seed %d step %d: the Gateway API status differs from scratch (-cold +incremental):\n%s", seed, step, diff)
+			}
+			gatewaySteps += countGatewayServed(warm.Result())
 		}
 	}
 	// The random universe must reach the compact plain forms, so that the
@@ -130,6 +150,11 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Errorf("no step has a route with basic authentication")
 	}
 	t.Logf("steps with a basic-auth route: %d", basicAuthSteps)
+	// And Gateways that serve, beside the Ingresses and Services.
+	if gatewaySteps == 0 {
+		t.Errorf("no step serves a Gateway listener or route")
+	}
+	t.Logf("steps serving the Gateway API: %d", gatewaySteps)
 	// And it must reach every outcome of the address allocation.
 	t.Logf("steps with each allocation outcome: %v", addressReasons)
 	for _, reason := range []translator.Reason{"Allocated", "Shared", translator.AddressPoolExhausted, translator.AddressTaken,
@@ -200,6 +225,40 @@ func countPassthrough(res translator.Result) int {
 		for _, fc := range l.GetFilterChains() {
 			if l.GetName() == envoy.HTTPSListenerName && fc.GetTransportSocket() == nil {
 				return 1
+			}
+		}
+	}
+	return 0
+}
+
+// applyEvent gives the engine one object's event.
+func applyEvent(t *testing.T, e *translator.Engine, obj any, remove bool) {
+	t.Helper()
+	var err error
+	if remove {
+		err = e.Delete(obj)
+	} else {
+		err = e.Upsert(obj)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countGatewayServed is 1 when a step serves a Gateway API route: a
+// Gateway's own listener, or a route of one in the shared tables.
+func countGatewayServed(res translator.Result) int {
+	for _, l := range res.Listeners {
+		if strings.HasPrefix(l.GetName(), "gateway/") {
+			return 1
+		}
+	}
+	for _, rc := range res.Routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			for _, r := range vh.GetRoutes() {
+				if strings.Contains(r.GetName(), "/r") || strings.Contains(r.GetName(), "/gr") {
+					return 1
+				}
 			}
 		}
 	}

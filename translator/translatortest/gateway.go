@@ -1,0 +1,175 @@
+package translatortest
+
+import (
+	"fmt"
+	mrand "math/rand/v2"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/fairwayhq/fairway/translator"
+)
+
+// GatewayWalk walks the Gateway API's objects beside a Universe: two
+// Gateways whose listeners share the Universe's ports and hosts (so they
+// meet its Ingresses on the http table and its Services' port claims),
+// routes of every kind onto them, ReferenceGrants and Namespaces. It draws
+// from a source of its own and stamps objects with a counter of its own,
+// so a seed's Universe objects stay as they were without it.
+type GatewayWalk struct {
+	r   *mrand.Rand
+	gen int
+}
+
+// NewGatewayWalk walks with r.
+func NewGatewayWalk(r *mrand.Rand) *GatewayWalk { return &GatewayWalk{r: r} }
+
+var (
+	gwGateways = []string{"g1", "g2"}
+	gwRoutes   = []string{"r1", "r2", "r3"}
+	gwHosts    = []string{"x.com", "y.com", "*.w.com", "p.w.com"}
+	gwPaths    = []string{"/", "/a", "/a/b", "/b"}
+)
+
+func (w *GatewayWalk) pick(s []string) string { return s[w.r.IntN(len(s))] }
+
+func (w *GatewayWalk) meta(ns, name string) metav1.ObjectMeta {
+	w.gen++
+	return metav1.ObjectMeta{
+		Namespace: ns, Name: name, Generation: int64(1 + w.r.IntN(3)),
+		CreationTimestamp: metav1.NewTime(time.Date(2026, 1, 1+w.r.IntN(3), 0, 0, 0, 0, time.UTC)),
+		ResourceVersion:   fmt.Sprint("g", w.gen),
+	}
+}
+
+// Mutate adds, replaces or removes one random Gateway API object (or
+// Namespace) in in, and returns it, and whether it was removed.
+func (w *GatewayWalk) Mutate(in *translator.Input) (obj any, remove bool) {
+	ns := w.pick(uNamespaces)
+	remove = w.r.IntN(5) == 0
+	switch w.r.IntN(9) {
+	case 0:
+		o := &gatewayv1.GatewayClass{ObjectMeta: w.meta("", "fairway"), Spec: gatewayv1.GatewayClassSpec{ControllerName: translator.DefaultGatewayController}}
+		in.GatewayClasses, obj = upsert(in.GatewayClasses, o, remove), o
+	case 1, 2:
+		o := w.gateway(ns, w.pick(gwGateways))
+		in.Gateways, obj = upsert(in.Gateways, o, remove), o
+	case 3, 4:
+		o := w.httpRoute(ns, w.pick(gwRoutes))
+		in.HTTPRoutes, obj = upsert(in.HTTPRoutes, o, remove), o
+	case 5:
+		o := w.grpcRoute(ns, "gr")
+		in.GRPCRoutes, obj = upsert(in.GRPCRoutes, o, remove), o
+	case 6:
+		o := w.tcpRoute(ns, "t")
+		in.TCPRoutes, obj = upsert(in.TCPRoutes, o, remove), o
+	case 7:
+		o := &gatewayv1.ReferenceGrant{ObjectMeta: w.meta(ns, "grant"), Spec: gatewayv1.ReferenceGrantSpec{
+			From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(w.pick(uNamespaces))}},
+			To:   []gatewayv1.ReferenceGrantTo{{Kind: "Service"}, {Kind: "Secret"}},
+		}}
+		in.ReferenceGrants, obj = upsert(in.ReferenceGrants, o, remove), o
+	default:
+		o := &corev1.Namespace{ObjectMeta: w.meta("", ns)}
+		o.Labels = map[string]string{"team": w.pick([]string{"shop", "ops"})}
+		in.Namespaces, obj = upsert(in.Namespaces, o, remove), o
+	}
+	return obj, remove
+}
+
+// gateway has an HTTP listener on the Ingress http port (80), sometimes
+// an HTTPS one on 443 with a Universe Secret, and a TCP one on a port
+// the Universe's LoadBalancer Services also claim.
+func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
+	all := gatewayv1.NamespacesFromAll
+	gw := &gatewayv1.Gateway{ObjectMeta: w.meta(ns, name), Spec: gatewayv1.GatewaySpec{GatewayClassName: "fairway"}}
+	listener := func(name string, port int32, proto gatewayv1.ProtocolType) gatewayv1.Listener {
+		l := gatewayv1.Listener{Name: gatewayv1.SectionName(name), Port: port, Protocol: proto}
+		if w.r.IntN(2) == 0 {
+			l.AllowedRoutes = &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &all}}
+		}
+		if proto != gatewayv1.TCPProtocolType && w.r.IntN(2) == 0 {
+			h := gatewayv1.Hostname(w.pick(gwHosts))
+			l.Hostname = &h
+		}
+		return l
+	}
+	gw.Spec.Listeners = append(gw.Spec.Listeners, listener("http", 80, gatewayv1.HTTPProtocolType))
+	if w.r.IntN(2) == 0 {
+		l := listener("https", 443, gatewayv1.HTTPSProtocolType)
+		mode := gatewayv1.TLSModeTerminate
+		l.TLS = &gatewayv1.ListenerTLSConfig{Mode: &mode, CertificateRefs: []gatewayv1.SecretObjectReference{{Name: gatewayv1.ObjectName(w.pick(uSecrets))}}}
+		gw.Spec.Listeners = append(gw.Spec.Listeners, l)
+	}
+	if w.r.IntN(2) == 0 {
+		gw.Spec.Listeners = append(gw.Spec.Listeners, listener("pg", 5432, gatewayv1.TCPProtocolType))
+	}
+	return gw
+}
+
+func (w *GatewayWalk) parentRef() gatewayv1.ParentReference {
+	ns := gatewayv1.Namespace(w.pick(uNamespaces))
+	return gatewayv1.ParentReference{Name: gatewayv1.ObjectName(w.pick(gwGateways)), Namespace: &ns}
+}
+
+func (w *GatewayWalk) backendRef() gatewayv1.BackendRef {
+	port := gatewayv1.PortNumber([]int32{80, 443, 5432}[w.r.IntN(3)])
+	ref := gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(w.pick(uServices)), Port: &port}}
+	if w.r.IntN(4) == 0 {
+		ns := gatewayv1.Namespace(w.pick(uNamespaces))
+		ref.Namespace = &ns
+	}
+	if w.r.IntN(3) == 0 {
+		weight := int32(w.r.IntN(3))
+		ref.Weight = &weight
+	}
+	return ref
+}
+
+func (w *GatewayWalk) httpRoute(ns, name string) *gatewayv1.HTTPRoute {
+	r := &gatewayv1.HTTPRoute{ObjectMeta: w.meta(ns, name)}
+	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
+	for range w.r.IntN(3) {
+		r.Spec.Hostnames = append(r.Spec.Hostnames, gatewayv1.Hostname(w.pick(gwHosts)))
+	}
+	for range 1 + w.r.IntN(2) {
+		typ := []gatewayv1.PathMatchType{gatewayv1.PathMatchPathPrefix, gatewayv1.PathMatchExact}[w.r.IntN(2)]
+		path := w.pick(gwPaths)
+		rule := gatewayv1.HTTPRouteRule{Matches: []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{Type: &typ, Value: &path}}}}
+		if w.r.IntN(3) == 0 {
+			rule.Matches[0].Headers = []gatewayv1.HTTPHeaderMatch{{Name: "x-env", Value: "canary"}}
+		}
+		switch w.r.IntN(4) {
+		case 0:
+			code := 301
+			rule.Filters = []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestRedirect, RequestRedirect: &gatewayv1.HTTPRequestRedirectFilter{StatusCode: &code}}}
+		default:
+			for range 1 + w.r.IntN(2) {
+				rule.BackendRefs = append(rule.BackendRefs, gatewayv1.HTTPBackendRef{BackendRef: w.backendRef()})
+			}
+		}
+		r.Spec.Rules = append(r.Spec.Rules, rule)
+	}
+	return r
+}
+
+func (w *GatewayWalk) grpcRoute(ns, name string) *gatewayv1.GRPCRoute {
+	r := &gatewayv1.GRPCRoute{ObjectMeta: w.meta(ns, name)}
+	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
+	r.Spec.Hostnames = []gatewayv1.Hostname{gatewayv1.Hostname(w.pick(gwHosts))}
+	svc := "shop.Cart"
+	r.Spec.Rules = []gatewayv1.GRPCRouteRule{{
+		Matches:     []gatewayv1.GRPCRouteMatch{{Method: &gatewayv1.GRPCMethodMatch{Service: &svc}}},
+		BackendRefs: []gatewayv1.GRPCBackendRef{{BackendRef: w.backendRef()}},
+	}}
+	return r
+}
+
+func (w *GatewayWalk) tcpRoute(ns, name string) *gatewayv1.TCPRoute {
+	r := &gatewayv1.TCPRoute{ObjectMeta: w.meta(ns, name)}
+	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
+	r.Spec.Rules = []gatewayv1.TCPRouteRule{{BackendRefs: []gatewayv1.BackendRef{w.backendRef()}}}
+	return r
+}
