@@ -1,0 +1,137 @@
+package translator
+
+import (
+	"strings"
+
+	"sigs.k8s.io/gateway-api/pkg/features"
+)
+
+// Names the suite's tests use (utils/suite/consts.go and the base
+// manifests), as "namespace/name".
+const (
+	sameNS         = conformanceInfra + "/same-namespace"
+	httpsGW        = conformanceInfra + "/same-namespace-with-https-listener"
+	allNS          = conformanceInfra + "/all-namespaces"
+	backendNS      = conformanceInfra + "/backend-namespaces"
+	infraV1        = conformanceInfra + "/infra-backend-v1"
+	infraV2        = conformanceInfra + "/infra-backend-v2"
+	infraV3        = conformanceInfra + "/infra-backend-v3"
+	grpcV1         = conformanceInfra + "/grpc-infra-backend-v1"
+	grpcV2         = conformanceInfra + "/grpc-infra-backend-v2"
+	grpcV3         = conformanceInfra + "/grpc-infra-backend-v3"
+	webBackend     = conformanceWeb + "/web-backend"
+	appV1          = conformanceApp + "/app-backend-v1"
+	appV2          = conformanceApp + "/app-backend-v2"
+	confTLSBackend = conformanceInfra + "/tls-backend"
+	tcpBackend     = conformanceInfra + "/tcp-backend"
+	coreDNS        = conformanceInfra + "/coredns"
+	infraRoute     = conformanceInfra + "/gateway-conformance-infra-test"
+	httpRouteK     = "HTTPRoute"
+	grpcRouteK     = "GRPCRoute"
+	tlsRouteK      = "TLSRoute"
+	tcpRouteK      = "TCPRoute"
+	udpRouteK      = "UDPRoute"
+	conditionOK    = "True"
+)
+
+// infra is a name in the suite's infrastructure namespace.
+func infra(name string) string { return conformanceInfra + "/" + name }
+
+// port starts a case for tests/<name>.go with its own manifest
+// tests/<name>.yaml and the test's features.
+func port(short, name string, fs ...features.FeatureName) *conformanceCase {
+	return &conformanceCase{short: short, file: "tests/" + name + ".go", manifests: []string{"tests/" + name + ".yaml"}, features: fs}
+}
+
+// on names the Gateways the test sends to.
+func (c *conformanceCase) on(gateways ...string) *conformanceCase {
+	c.gateways = append(c.gateways, gateways...)
+	return c
+}
+
+// accepted is the suite's GatewayAnd<Kind>RoutesMustBeAccepted: the
+// Gateway's listeners (all, or the named ones: "gw" or "gw/section")
+// ready, and each route accepted by it.
+func (c *conformanceCase) accepted(kind, gateway string, routes ...string) *conformanceCase {
+	gw, section, _ := strings.Cut(strings.TrimPrefix(gateway, conformanceInfra+"/"), "/")
+	gw = conformanceInfra + "/" + gw
+	parent := gw
+	var listeners []string
+	if section != "" {
+		parent, listeners = gw+"/"+section, []string{section}
+	}
+	c.status = append(c.status, listenersReady(gw, listeners...)...)
+	for _, r := range routes {
+		c.status = append(c.status, routeAccepted(kind, r, parent))
+	}
+	return c
+}
+
+// resolved is the suite's <Kind>RouteMustHaveResolvedRefsConditionsTrue.
+func (c *conformanceCase) resolved(kind, parent string, routes ...string) *conformanceCase {
+	for _, r := range routes {
+		c.status = append(c.status, refsResolved(kind, r, parent))
+	}
+	return c
+}
+
+func (c *conformanceCase) expect(s ...confStatus) *conformanceCase {
+	c.status = append(c.status, s...)
+	return c
+}
+
+func (c *conformanceCase) get(r ...confRequest) *conformanceCase {
+	c.requests = append(c.requests, r...)
+	return c
+}
+
+func (c *conformanceCase) connect(s ...confStream) *conformanceCase {
+	c.streams = append(c.streams, s...)
+	return c
+}
+
+// to is a GET of path forwarded to backend.
+func to(path, backend string) confRequest { return confRequest{path: path, backend: backend} }
+
+// hostTo is a GET of path on host forwarded to backend.
+func hostTo(host, path, backend string) confRequest {
+	return confRequest{host: host, path: path, backend: backend}
+}
+
+// answered is a GET of path that Envoy answers itself with status.
+func answered(path string, status int) confRequest { return confRequest{path: path, status: status} }
+
+// with adds request headers.
+func (r confRequest) with(kv ...string) confRequest {
+	r.headers = mergeHeaders(r.headers, pairs(kv))
+	return r
+}
+
+func pairs(kv []string) map[string]string {
+	out := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+func register(cases ...*conformanceCase) { conformanceCases = append(conformanceCases, cases...) }
+
+func skip(short, name, reason string, fs ...features.FeatureName) {
+	skippedConformance = append(skippedConformance, skippedCase{short: short, file: "tests/" + name + ".go", features: fs, reason: reason})
+}
+
+// Feature lists the tests name most.
+var (
+	fHTTP = []features.FeatureName{features.SupportGateway, features.SupportHTTPRoute}
+	fGRPC = []features.FeatureName{features.SupportGateway, features.SupportGRPCRoute}
+	fTLS  = []features.FeatureName{features.SupportGateway, features.SupportTLSRoute}
+	fTCP  = []features.FeatureName{features.SupportGateway, features.SupportTCPRoute}
+	fUDP  = []features.FeatureName{features.SupportGateway, features.SupportUDPRoute}
+	fGW   = []features.FeatureName{features.SupportGateway}
+)
+
+// plus is a feature list with more features.
+func plus(base []features.FeatureName, more ...features.FeatureName) []features.FeatureName {
+	return append(append([]features.FeatureName{}, base...), more...)
+}

@@ -1,0 +1,512 @@
+package translator
+
+import (
+	"net"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	udpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/udp/udp_proxy/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+)
+
+// confRequest is one request a conformance test makes and what it
+// expects, in the shape of the suite's http.ExpectedResponse (and its
+// gRPC counterpart): the request, then the answer.
+type confRequest struct {
+	// gateway is the Gateway ("namespace/name") the request is sent to;
+	// the case's first Gateway when empty. port is the listener's port:
+	// 80, or 443 with https, when 0.
+	gateway string
+	port    int
+	https   bool
+	sni     string // the TLS server name; host when empty
+	host    string // the Host header; the Gateway's address when empty
+	path    string // with the query, if any
+	method  string
+	headers map[string]string
+	// grpc makes the request a gRPC call to service/method: an HTTP/2
+	// POST to /service/method with gRPC's content type.
+	grpc *grpcCall
+	// backendResponse are headers the backend is asked to answer with
+	// (the suite's BackendSetResponseHeaders).
+	backendResponse map[string]string
+
+	// status is the answer's status: 200 (forwarded) when 0. A gRPC call
+	// answered UNIMPLEMENTED is Envoy's 404 for no route.
+	status int
+	// backend is the Service ("namespace/name") that gets the request;
+	// weights instead are the share each Service is configured to get,
+	// for a case that counts a distribution (one request cannot).
+	backend string
+	weights map[string]int
+	// seenPath and seenHost are what the backend sees; the request's
+	// path (query included) and host when empty.
+	seenPath, seenHost string
+	// seenHeaders must reach the backend with these values (several
+	// joined by ","); notSeen must not reach it.
+	seenHeaders map[string]string
+	notSeen     []string
+	// responseHeaders must be on the response, noResponse must not.
+	responseHeaders map[string]string
+	noResponse      []string
+	redirect        *confRedirect
+	// mirroredTo are the Services ("namespace/name") that get a copy,
+	// with the percent of requests each copies (100 when 0).
+	mirroredTo map[string]float64
+}
+
+type grpcCall struct{ service, method string }
+
+// confRedirect is the Location of a redirect; an empty field is the
+// request's own (the suite's defaults), and an empty port admits the
+// scheme's default or none.
+type confRedirect struct{ scheme, host, port, path string }
+
+// confStream is one connection of a TLS, TCP or UDP test: where it goes
+// and where it lands.
+type confStream struct {
+	gateway string
+	port    int
+	udp     bool
+	sni     string // for a TLS listener
+	// backend is the Service ("namespace/name") that gets the
+	// connection; weights the configured shares; refused: none does.
+	backend string
+	weights map[string]int
+	refused bool
+	// terminated: the listener terminates TLS before it forwards.
+	terminated bool
+}
+
+// gatewayAddress is the address a Gateway's status gives, or the
+// invalid Addr when it has none.
+func gatewayAddress(res Result, gateway string) netip.Addr {
+	ns, name, _ := strings.Cut(gateway, "/")
+	for _, g := range res.Gateway.Gateways {
+		if g.Namespace == ns && g.Name == name {
+			for _, a := range g.Status.Addresses {
+				if ip, err := netip.ParseAddr(a.Value); err == nil {
+					return ip
+				}
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// gatewayListener is the Envoy listener a client reaches when it
+// connects to a Gateway's port: the one bound to the Gateway's own
+// address, or, when the Gateway has none, the fleet's shared listener
+// on the port (the http and https listeners for 80 and 443). The client
+// dials the address, so nil means the connection is refused.
+func gatewayListener(t *testing.T, res Result, gateway string, port int, udp bool) (*listenerv3.Listener, netip.Addr) {
+	t.Helper()
+	addr := gatewayAddress(res, gateway)
+	var shared *listenerv3.Listener
+	for _, l := range res.Listeners {
+		sa := l.GetAddress().GetSocketAddress()
+		if sa == nil || int(sa.GetPortValue()) != port || (sa.GetProtocol().String() == "UDP") != udp {
+			continue
+		}
+		a, err := netip.ParseAddr(sa.GetAddress())
+		if err != nil {
+			t.Fatalf("listener %s: address %q", l.GetName(), sa.GetAddress())
+		}
+		switch {
+		case addr.IsValid() && a == addr:
+			return l, addr
+		case a.IsUnspecified() && shared == nil:
+			shared = l
+		}
+	}
+	if !addr.IsValid() {
+		addr = netip.MustParseAddr("192.0.2.200") // a fleet address for the Host header
+	}
+	return shared, addr
+}
+
+// gatewayChain is the filter chain a connection with sni takes, as Envoy
+// picks it: by server name when the listener's chains name any, then by
+// source; nil when none takes it.
+func gatewayChain(t *testing.T, l *listenerv3.Listener, sni string) *listenerv3.FilterChain {
+	t.Helper()
+	client := netip.MustParseAddr("192.0.2.1")
+	chains := l.GetFilterChains()
+	if slices.ContainsFunc(chains, func(fc *listenerv3.FilterChain) bool { return len(fc.GetFilterChainMatch().GetServerNames()) > 0 }) {
+		chains = byServerName(t, chains, strings.ToLower(sni))
+	}
+	if fc := bySource(t, chains, client); fc != nil {
+		return fc
+	}
+	return l.GetDefaultFilterChain()
+}
+
+// gatewayRouteTable is the route configuration a request to a Gateway's
+// listener is routed by, and the address the client dialled; nil when
+// the connection is refused or the TLS handshake finds no chain.
+func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni string) (*routev3.RouteConfiguration, netip.Addr) {
+	t.Helper()
+	l, addr := gatewayListener(t, res, gateway, port, false)
+	if l == nil {
+		return nil, addr
+	}
+	fc := gatewayChain(t, l, sni)
+	if fc == nil {
+		return nil, addr
+	}
+	for _, f := range fc.GetFilters() {
+		if f.GetName() != wellknown.HTTPConnectionManager {
+			continue
+		}
+		hcm := unpack(t, f.GetTypedConfig(), &hcmv3.HttpConnectionManager{})
+		if rc := hcm.GetRouteConfig(); rc != nil {
+			return rc, addr
+		}
+		rc := routeConfig(res, hcm.GetRds().GetRouteConfigName())
+		if rc == nil {
+			t.Fatalf("listener %s: RDS names %q, which the Result does not hold", l.GetName(), hcm.GetRds().GetRouteConfigName())
+		}
+		return rc, addr
+	}
+	t.Fatalf("listener %s port %d: chain %s has no HTTP connection manager", l.GetName(), port, fc.GetName())
+	return nil, addr
+}
+
+// serviceOf is the Service ("namespace/name") a cluster sends to: fairway
+// names clusters <namespace>/<service>/<port>[/variant].
+func serviceOf(cluster string) string {
+	parts := strings.SplitN(cluster, "/", 3)
+	if len(parts) < 2 {
+		return cluster
+	}
+	return parts[0] + "/" + parts[1]
+}
+
+func hasCluster(res Result, name string) bool {
+	for _, c := range res.Clusters {
+		if c.GetName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRequest makes one request to the Translate result and checks its
+// answer the way the suite's CompareRoundTrip does.
+func checkConfRequest(t *testing.T, res Result, c *conformanceCase, r confRequest) {
+	t.Helper()
+	gateway, port := r.gateway, r.port
+	if gateway == "" {
+		gateway = c.gateways[0]
+	}
+	scheme := "http"
+	if r.https {
+		scheme = "https"
+	}
+	if port == 0 {
+		port = map[bool]int{false: 80, true: 443}[r.https]
+	}
+	host, sni := r.host, r.sni
+	rc, addr := gatewayRouteTable(t, res, gateway, port, orZero(sni, host))
+	if host == "" {
+		host = addr.String()
+		if port != 80 && port != 443 {
+			host = net.JoinHostPort(host, strconv.Itoa(port))
+		}
+	}
+	what := scheme + "://" + host + r.path
+	if rc == nil {
+		t.Errorf("%s: the connection to %s port %d is refused: no listener or chain takes it", what, gateway, port)
+		return
+	}
+	req := request{scheme: scheme, authority: host, path: r.path, method: r.method, headers: r.headers, backendResponse: r.backendResponse}
+	if r.grpc != nil {
+		req.method, req.path = "POST", "/"+r.grpc.service+"/"+r.grpc.method
+		req.headers = mergeHeaders(r.headers, map[string]string{"content-type": "application/grpc", "te": "trailers"})
+		what = "grpc " + host + req.path
+	}
+	out := evaluate(t, rc, req)
+	checkAnswer(t, res, what, r, req, out)
+}
+
+func mergeHeaders(a, b map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// checkAnswer compares an outcome with what the request expects.
+func checkAnswer(t *testing.T, res Result, what string, r confRequest, req request, out outcome) {
+	t.Helper()
+	want := orZero(r.status, 200)
+	if out.status != 0 {
+		if out.status != want {
+			t.Errorf("%s: Envoy answers %d itself (route %s), want %d", what, out.status, out.route.GetName(), want)
+		} else if r.redirect != nil {
+			checkRedirect(t, what, r, req, out.location)
+		}
+		return
+	}
+	clusters := []string{out.cluster}
+	if out.split != nil {
+		clusters = nil
+		for c, w := range out.split {
+			if w > 0 {
+				clusters = append(clusters, c)
+			}
+		}
+		slices.Sort(clusters)
+	}
+	for _, c := range clusters {
+		if !hasCluster(res, c) {
+			if out.clusterNotFound != want || len(clusters) > 1 && want != 200 && r.weights == nil {
+				t.Errorf("%s: forwarded to %s, which the Result does not hold: Envoy answers %d, want %d", what, c, out.clusterNotFound, want)
+			}
+			if want == 200 {
+				t.Errorf("%s: forwarded to missing cluster %s (answered %d), want a backend", what, c, out.clusterNotFound)
+			}
+			return
+		}
+	}
+	if want != 200 {
+		t.Errorf("%s: forwarded to %v, want Envoy's %d", what, clusters, want)
+		return
+	}
+	if r.weights != nil {
+		checkWeights(t, what, r.weights, out.split, out.cluster)
+	} else if len(clusters) != 1 || serviceOf(clusters[0]) != r.backend {
+		t.Errorf("%s: forwarded to %v, want Service %s", what, clusters, r.backend)
+		return
+	}
+	checkSeen(t, what, r, req, out, clusters)
+}
+
+// checkWeights compares the configured split, by Service, with the
+// shares the test expects (as fractions: 70/30 is 7/3).
+func checkWeights(t *testing.T, what string, want map[string]int, split map[string]uint32, single string) {
+	t.Helper()
+	got := map[string]uint64{}
+	if split == nil {
+		got[serviceOf(single)] = 1
+	}
+	for c, w := range split {
+		got[serviceOf(c)] += uint64(w)
+	}
+	var gotSum, wantSum uint64
+	for _, w := range got {
+		gotSum += w
+	}
+	for _, w := range want {
+		wantSum += uint64(w)
+	}
+	for svc := range mergeKeys(got, want) {
+		if got[svc]*wantSum != uint64(want[svc])*gotSum {
+			t.Errorf("%s: weights %v by Service, want shares %v", what, got, want)
+			return
+		}
+	}
+}
+
+func mergeKeys(a map[string]uint64, b map[string]int) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// checkSeen compares what each backend the request may reach sees, and
+// the response headers, with the expectation.
+func checkSeen(t *testing.T, what string, r confRequest, req request, out outcome, clusters []string) {
+	t.Helper()
+	if p := orZero(r.seenPath, req.path); out.path != p {
+		t.Errorf("%s: the backend sees path %q, want %q", what, out.path, p)
+	}
+	if r.seenHost != "" && out.host != r.seenHost {
+		t.Errorf("%s: the backend sees host %q, want %q", what, out.host, r.seenHost)
+	}
+	for _, c := range clusters {
+		seen, answered := out.seen[c], out.answered[c]
+		for k, v := range r.seenHeaders {
+			if got, ok := seen.get(k); !ok || got != v {
+				t.Errorf("%s: %s sees header %s %q (present %v), want %q", what, c, k, got, ok, v)
+			}
+		}
+		for _, k := range r.notSeen {
+			if got, ok := seen.get(k); ok {
+				t.Errorf("%s: %s sees header %s %q, want none", what, c, k, got)
+			}
+		}
+		for k, v := range out.responseHeaders {
+			answered[strings.ToLower(k)] = []string{v}
+		}
+		for k, v := range r.responseHeaders {
+			if got, ok := answered.get(k); !ok || got != v {
+				t.Errorf("%s: response header %s %q (present %v), want %q", what, k, got, ok, v)
+			}
+		}
+		for _, k := range r.noResponse {
+			if got, ok := answered.get(k); ok {
+				t.Errorf("%s: response header %s %q, want none", what, k, got)
+			}
+		}
+	}
+	checkMirrors(t, what, r.mirroredTo, out.mirrors)
+}
+
+func checkMirrors(t *testing.T, what string, want map[string]float64, got []mirror) {
+	t.Helper()
+	have := map[string]float64{}
+	for _, m := range got {
+		have[serviceOf(m.cluster)] = m.percent
+	}
+	if len(have) != len(want) {
+		t.Errorf("%s: mirrored to %v, want %v", what, have, want)
+		return
+	}
+	for svc, p := range want {
+		if g, ok := have[svc]; !ok || g != orZero(p, 100) {
+			t.Errorf("%s: mirrored to %v, want %v", what, have, want)
+		}
+	}
+}
+
+// checkRedirect compares a Location with the expected redirect, with the
+// suite's defaults for what the test leaves out.
+func checkRedirect(t *testing.T, what string, r confRequest, req request, location string) {
+	t.Helper()
+	u, err := url.Parse(location)
+	if err != nil {
+		t.Errorf("%s: Location %q: %v", what, location, err)
+		return
+	}
+	reqPath, _, _ := strings.Cut(req.path, "?")
+	want := *r.redirect
+	want.scheme, want.path = orZero(want.scheme, req.scheme), orZero(want.path, reqPath)
+	if want.host == "" {
+		want.host = u.Hostname()
+	}
+	port := u.Port()
+	portOK := port == want.port || want.port == "" && (port == "" || port == map[string]string{"http": "80", "https": "443"}[u.Scheme])
+	if u.Scheme != want.scheme || u.Hostname() != want.host || u.Path != want.path || !portOK {
+		t.Errorf("%s: redirected to %s, want scheme %q host %q port %q path %q", what, location, want.scheme, want.host, want.port, want.path)
+	}
+}
+
+// checkStream follows a connection to a TLS, TCP or UDP listener of a
+// Gateway to the cluster it lands on.
+func checkStream(t *testing.T, res Result, c *conformanceCase, s confStream) {
+	t.Helper()
+	gateway := orZero(s.gateway, c.gateways[0])
+	what := gateway + " port " + strconv.Itoa(s.port)
+	if s.sni != "" {
+		what += " sni " + s.sni
+	}
+	l, _ := gatewayListener(t, res, gateway, s.port, s.udp)
+	clusters, terminated := map[string]uint32(nil), false
+	switch {
+	case l == nil:
+	case s.udp:
+		clusters = udpClusters(t, l)
+	default:
+		if fc := gatewayChain(t, l, s.sni); fc != nil {
+			clusters = tcpClusters(t, fc)
+			terminated = fc.GetTransportSocket() != nil
+		}
+	}
+	live := map[string]uint32{}
+	for cl, w := range clusters {
+		if hasCluster(res, cl) && w > 0 {
+			live[cl] = w
+		}
+	}
+	switch {
+	case s.refused:
+		if len(live) > 0 {
+			t.Errorf("%s: reaches %v, want it refused", what, live)
+		}
+	case len(live) == 0:
+		t.Errorf("%s: refused (clusters %v), want %s%v", what, clusters, s.backend, s.weights)
+	case s.weights != nil:
+		checkWeights(t, what, s.weights, live, "")
+	case len(live) != 1 || serviceOf(firstKey(live)) != s.backend:
+		t.Errorf("%s: reaches %v, want Service %s", what, live, s.backend)
+	case terminated != s.terminated:
+		t.Errorf("%s: TLS terminated %v, want %v", what, terminated, s.terminated)
+	}
+}
+
+func firstKey(m map[string]uint32) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+// tcpClusters are the clusters a chain's tcp_proxy sends to, by weight.
+func tcpClusters(t *testing.T, fc *listenerv3.FilterChain) map[string]uint32 {
+	t.Helper()
+	for _, f := range fc.GetFilters() {
+		if f.GetName() != wellknown.TCPProxy {
+			continue
+		}
+		tp := unpack(t, f.GetTypedConfig(), &tcpproxyv3.TcpProxy{})
+		if tp.GetCluster() != "" {
+			return map[string]uint32{tp.GetCluster(): 1}
+		}
+		out := map[string]uint32{}
+		for _, w := range tp.GetWeightedClusters().GetClusters() {
+			out[w.GetName()] += w.GetWeight()
+		}
+		return out
+	}
+	t.Fatalf("chain %s: no tcp_proxy", fc.GetName())
+	return nil
+}
+
+// udpClusters are the clusters a UDP listener's udp_proxy sends to: the
+// matcher's on_no_match route (source-address matchers are for LB
+// Services, not Gateways).
+func udpClusters(t *testing.T, l *listenerv3.Listener) map[string]uint32 {
+	t.Helper()
+	for _, f := range l.GetListenerFilters() {
+		if f.GetName() != "envoy.filters.udp_listener.udp_proxy" {
+			continue
+		}
+		up := unpack(t, f.GetTypedConfig(), &udpproxyv3.UdpProxyConfig{})
+		action := up.GetMatcher().GetOnNoMatch().GetAction()
+		if up.GetMatcher().GetMatcherTree() != nil || action == nil {
+			t.Fatalf("listener %s: a udp_proxy matcher this harness does not follow: %v", l.GetName(), up.GetMatcher())
+		}
+		return map[string]uint32{unpack(t, action.GetTypedConfig(), &udpproxyv3.Route{}).GetCluster(): 1}
+	}
+	t.Fatalf("listener %s: no udp_proxy", l.GetName())
+	return nil
+}
+
+// orZero is the first of its arguments that is not the zero value.
+func orZero[T comparable](vals ...T) T {
+	var zero T
+	for _, v := range vals {
+		if v != zero {
+			return v
+		}
+	}
+	return zero
+}

@@ -1,0 +1,187 @@
+package translator
+
+import (
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+)
+
+// confStatus is one status assertion of a conformance test, checked
+// against the translator's status output (Result.Gateway); the API
+// server half of the check is the status writer's.
+type confStatus struct {
+	// kind and name ("namespace/name"; a GatewayClass's name alone) are
+	// the object whose status it reads.
+	kind, name string
+	// listener picks a Gateway's listener ("*" is every listener; "" the
+	// Gateway's own conditions); parent picks a route's parent entry, the
+	// Gateway "namespace/name", with "/section" for a sectionName.
+	listener, parent string
+	cond             string
+	status           metav1.ConditionStatus
+	reason           string // "" admits any reason
+	// attached checks a listener's attachedRoutes instead of a condition.
+	attached *int32
+	// noAcceptedParent: the route has no parent entry that accepts it.
+	noAcceptedParent bool
+}
+
+func routeCond(kind, route, parent, cond string, status metav1.ConditionStatus, reason string) confStatus {
+	return confStatus{kind: kind, name: route, parent: parent, cond: cond, status: status, reason: reason}
+}
+
+// routeAccepted is the suite's RoutesAndParentMustBeAccepted for one
+// route and parent: Accepted with reason Accepted.
+func routeAccepted(kind, route, parent string) confStatus {
+	return routeCond(kind, route, parent, "Accepted", metav1.ConditionTrue, "Accepted")
+}
+
+// refsResolved is the suite's ...MustHaveResolvedRefsConditionsTrue.
+func refsResolved(kind, route, parent string) confStatus {
+	return routeCond(kind, route, parent, "ResolvedRefs", metav1.ConditionTrue, "ResolvedRefs")
+}
+
+// listenersReady are the listener conditions the suite asks of a Gateway
+// whose routes it then sends requests through: ResolvedRefs, Accepted and
+// Programmed true on every listener (or the named ones).
+func listenersReady(gateway string, listeners ...string) []confStatus {
+	if len(listeners) == 0 {
+		listeners = []string{"*"}
+	}
+	var out []confStatus
+	for _, l := range listeners {
+		for _, c := range []string{"ResolvedRefs", "Accepted", "Programmed"} {
+			out = append(out, confStatus{kind: "Gateway", name: gateway, listener: l, cond: c, status: metav1.ConditionTrue})
+		}
+	}
+	return out
+}
+
+func gatewayCond(gateway, cond string, status metav1.ConditionStatus, reason string) confStatus {
+	return confStatus{kind: "Gateway", name: gateway, cond: cond, status: status, reason: reason}
+}
+
+func listenerCond(gateway, listener, cond string, status metav1.ConditionStatus, reason string) confStatus {
+	return confStatus{kind: "Gateway", name: gateway, listener: listener, cond: cond, status: status, reason: reason}
+}
+
+func attachedRoutes(gateway, listener string, n int32) confStatus {
+	return confStatus{kind: "Gateway", name: gateway, listener: listener, attached: &n}
+}
+
+// checkStatus finds the status the assertion reads and checks it.
+func checkStatus(t *testing.T, res Result, s confStatus) {
+	t.Helper()
+	ns, name, _ := strings.Cut(s.name, "/")
+	switch s.kind {
+	case "GatewayClass":
+		for _, c := range res.Gateway.GatewayClasses {
+			if c.Name == s.name {
+				checkCondition(t, "GatewayClass "+s.name, c.Status.Conditions, s)
+				return
+			}
+		}
+	case "Gateway":
+		for _, g := range res.Gateway.Gateways {
+			if g.Namespace == ns && g.Name == name {
+				checkGatewayStatus(t, g.Status, s)
+				return
+			}
+		}
+	default:
+		for _, r := range res.Gateway.Routes {
+			if r.Kind == s.kind && r.Namespace == ns && r.Name == name {
+				checkRouteParents(t, r.Parents, s)
+				return
+			}
+		}
+		if s.noAcceptedParent {
+			return
+		}
+	}
+	t.Errorf("%s %s: no status in the Result", s.kind, s.name)
+}
+
+func checkGatewayStatus(t *testing.T, st gatewayv1.GatewayStatus, s confStatus) {
+	t.Helper()
+	if s.listener == "" {
+		checkCondition(t, "Gateway "+s.name, st.Conditions, s)
+		return
+	}
+	found := false
+	for _, l := range st.Listeners {
+		if s.listener != "*" && string(l.Name) != s.listener {
+			continue
+		}
+		found = true
+		what := "Gateway " + s.name + " listener " + string(l.Name)
+		if s.attached != nil {
+			if l.AttachedRoutes != *s.attached {
+				t.Errorf("%s: attachedRoutes %d, want %d", what, l.AttachedRoutes, *s.attached)
+			}
+			continue
+		}
+		checkCondition(t, what, l.Conditions, s)
+	}
+	if !found {
+		t.Errorf("Gateway %s: no status for listener %q", s.name, s.listener)
+	}
+}
+
+func checkRouteParents(t *testing.T, parents []gatewayv1.RouteParentStatus, s confStatus) {
+	t.Helper()
+	routeNS, _, _ := strings.Cut(s.name, "/")
+	if s.noAcceptedParent {
+		for _, p := range parents {
+			for _, c := range p.Conditions {
+				if c.Type == "Accepted" && c.Status == metav1.ConditionTrue {
+					t.Errorf("%s %s: accepted by %s, want no parent to accept it", s.kind, s.name, p.ParentRef.Name)
+				}
+			}
+		}
+		return
+	}
+	gw, rest, _ := strings.Cut(s.parent, "/")
+	gwName, section, _ := strings.Cut(rest, "/")
+	for _, p := range parents {
+		ref := p.ParentRef
+		ns := routeNS
+		if ref.Namespace != nil {
+			ns = string(*ref.Namespace)
+		}
+		sec := ""
+		if ref.SectionName != nil {
+			sec = string(*ref.SectionName)
+		}
+		if ns != gw || string(ref.Name) != gwName || sec != section {
+			continue
+		}
+		if p.ControllerName != DefaultGatewayController {
+			t.Errorf("%s %s parent %s: controllerName %q", s.kind, s.name, s.parent, p.ControllerName)
+		}
+		checkCondition(t, s.kind+" "+s.name+" parent "+s.parent, p.Conditions, s)
+		return
+	}
+	t.Errorf("%s %s: no parent status for %s", s.kind, s.name, s.parent)
+}
+
+// checkCondition: the condition is there with the status and reason,
+// observed at the object's generation (1, as the harness applies it).
+func checkCondition(t *testing.T, what string, conds []metav1.Condition, s confStatus) {
+	t.Helper()
+	for _, c := range conds {
+		if c.Type != s.cond {
+			continue
+		}
+		if c.Status != s.status || (s.reason != "" && c.Reason != s.reason) {
+			t.Errorf("%s: %s is %s (%s: %s), want %s (%s)", what, s.cond, c.Status, c.Reason, c.Message, s.status, orZero(s.reason, "any reason"))
+		}
+		if c.ObservedGeneration != 1 {
+			t.Errorf("%s: %s observedGeneration %d, want 1", what, s.cond, c.ObservedGeneration)
+		}
+		return
+	}
+	t.Errorf("%s: no %s condition (have %v)", what, s.cond, conds)
+}
