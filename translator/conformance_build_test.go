@@ -80,6 +80,20 @@ func (c *conformanceCase) expect(s ...confStatus) *conformanceCase {
 	return c
 }
 
+// step adds a later step of the test.
+func (c *conformanceCase) step(s confStep) *conformanceCase {
+	c.then = append(c.then, s)
+	return c
+}
+
+// zeroRoutes is the suite's GatewayMustHaveZeroRoutes.
+func zeroRoutes(gateway string) confStatus { return attachedRoutes(gateway, "*", 0) }
+
+// notAccepted is the suite's <Kind>MustHaveNoAcceptedParents.
+func notAccepted(kind, route string) confStatus {
+	return confStatus{kind: kind, name: route, noAcceptedParent: true}
+}
+
 func (c *conformanceCase) get(r ...confRequest) *conformanceCase {
 	c.requests = append(c.requests, r...)
 	return c

@@ -38,6 +38,17 @@ type conformanceCase struct {
 	requests []confRequest
 	streams  []confStream
 	status   []confStatus
+	// then are the test's later steps: a change to the objects (a
+	// ReferenceGrant deleted, a spec edited), and what must hold after.
+	then []confStep
+}
+
+// confStep is a change the test makes to its objects, and its checks.
+type confStep struct {
+	change   func(t *testing.T, in *Input)
+	requests []confRequest
+	streams  []confStream
+	status   []confStatus
 }
 
 // skippedCase is a test of the profiles that is not ported, and why.
@@ -80,15 +91,22 @@ func runConformanceCase(t *testing.T, c *conformanceCase) {
 			t.Fatalf("panic: %v", p)
 		}
 	}()
-	res := Translate(conformanceInput(t, c.manifests...), conformanceOptions())
-	for _, s := range c.status {
-		checkStatus(t, res, s)
-	}
-	for _, r := range c.requests {
-		checkConfRequest(t, res, c, r)
-	}
-	for _, s := range c.streams {
-		checkStream(t, res, c, s)
+	in := conformanceInput(t, c.manifests...)
+	steps := append([]confStep{{requests: c.requests, streams: c.streams, status: c.status}}, c.then...)
+	for _, step := range steps {
+		if step.change != nil {
+			step.change(t, &in)
+		}
+		res := Translate(in, conformanceOptions())
+		for _, s := range step.status {
+			checkStatus(t, res, s)
+		}
+		for _, r := range step.requests {
+			checkConfRequest(t, res, c, r)
+		}
+		for _, s := range step.streams {
+			checkStream(t, res, c, s)
+		}
 	}
 }
 
@@ -164,7 +182,13 @@ func runConformanceChild(t *testing.T) (map[string]string, map[string]string) {
 func checkCaseTable(t *testing.T) {
 	t.Helper()
 	seen := map[string]bool{}
-	note := func(short, file string) {
+	known := featureNames(features.AllFeatures.UnsortedList())
+	note := func(short, file string, fs []features.FeatureName) {
+		for _, f := range fs {
+			if !slices.Contains(known, f) {
+				t.Errorf("%s: feature %q is not one of the module's", short, f)
+			}
+		}
 		if seen[short] {
 			t.Errorf("%s: listed twice", short)
 		}
@@ -174,7 +198,7 @@ func checkCaseTable(t *testing.T) {
 		}
 	}
 	for _, c := range conformanceCases {
-		note(c.short, c.file)
+		note(c.short, c.file, c.features)
 		for _, m := range c.manifests {
 			if _, err := os.Stat(conformanceDir + m); err != nil {
 				t.Errorf("%s: %v", c.short, err)
@@ -183,12 +207,12 @@ func checkCaseTable(t *testing.T) {
 		if len(c.gateways) == 0 && (len(c.requests) > 0 || len(c.streams) > 0) {
 			t.Errorf("%s: requests without a Gateway", c.short)
 		}
-		if len(c.requests)+len(c.streams)+len(c.status) == 0 {
+		if len(c.requests)+len(c.streams)+len(c.status)+len(c.then) == 0 {
 			t.Errorf("%s: a case that checks nothing", c.short)
 		}
 	}
 	for _, s := range skippedConformance {
-		note(s.short, s.file)
+		note(s.short, s.file, s.features)
 		if s.reason == "" {
 			t.Errorf("%s: skipped without a reason", s.short)
 		}
@@ -240,8 +264,8 @@ type profileCounts struct {
 
 type tally struct {
 	passed, failed, skipped int
-	failedTests            []string
-	skippedTests           []string
+	failedTests             []string
+	skippedTests            []string
 }
 
 func (p conformanceProfile) has(fs []features.FeatureName) (in, extended bool) {
