@@ -121,6 +121,36 @@ func (r confRequest) with(kv ...string) confRequest {
 	return r
 }
 
+// sees adds headers the backend must see.
+func (r confRequest) sees(kv ...string) confRequest {
+	r.seenHeaders = mergeHeaders(r.seenHeaders, pairs(kv))
+	return r
+}
+
+// unseen adds headers the backend must not see.
+func (r confRequest) unseen(names ...string) confRequest {
+	r.notSeen = append(append([]string{}, r.notSeen...), names...)
+	return r
+}
+
+// backendSets adds headers the backend answers with.
+func (r confRequest) backendSets(kv ...string) confRequest {
+	r.backendResponse = mergeHeaders(r.backendResponse, pairs(kv))
+	return r
+}
+
+// responds adds headers the response must carry.
+func (r confRequest) responds(kv ...string) confRequest {
+	r.responseHeaders = mergeHeaders(r.responseHeaders, pairs(kv))
+	return r
+}
+
+// unanswered adds headers the response must not carry.
+func (r confRequest) unanswered(names ...string) confRequest {
+	r.noResponse = append(append([]string{}, r.noResponse...), names...)
+	return r
+}
+
 func pairs(kv []string) map[string]string {
 	out := map[string]string{}
 	for i := 0; i+1 < len(kv); i += 2 {

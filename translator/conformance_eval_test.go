@@ -47,6 +47,10 @@ type confRequest struct {
 	// for a case that counts a distribution (one request cannot).
 	backend string
 	weights map[string]int
+	// perBackend: the request may reach any of these Services, and each
+	// must see its headers (a test that checks, per request, that the
+	// backend it reached got that backend's header edits).
+	perBackend map[string]map[string]string
 	// seenPath and seenHost are what the backend sees; the request's
 	// path (query included) and host when empty.
 	seenPath, seenHost string
@@ -285,7 +289,20 @@ func checkAnswer(t *testing.T, res Result, what string, r confRequest, req reque
 		t.Errorf("%s: forwarded to %v, want Envoy's %d", what, clusters, want)
 		return
 	}
-	if r.weights != nil {
+	if r.perBackend != nil {
+		for _, c := range clusters {
+			want, ok := r.perBackend[serviceOf(c)]
+			if !ok {
+				t.Errorf("%s: may reach %s, want only %v", what, c, r.perBackend)
+				continue
+			}
+			for k, v := range want {
+				if got, ok := out.seen[c].get(k); got != v {
+					t.Errorf("%s: %s sees header %s %q (present %v), want %q", what, c, k, got, ok, v)
+				}
+			}
+		}
+	} else if r.weights != nil {
 		checkWeights(t, what, r.weights, out.split, out.cluster)
 	} else if len(clusters) != 1 || serviceOf(clusters[0]) != r.backend {
 		t.Errorf("%s: forwarded to %v, want Service %s", what, clusters, r.backend)
