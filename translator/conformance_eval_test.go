@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -42,7 +43,9 @@ type confRequest struct {
 	// status is the answer's status: 200 (forwarded) when 0. A gRPC call
 	// answered UNIMPLEMENTED is Envoy's 404 for no route.
 	status int
-	// backend is the Service ("namespace/name") that gets the request;
+	// backend is the Service ("namespace/name") that gets the request, or
+	// a prefix of it ("namespace/" when the test names no backend, as the
+	// suite matches the backend's pod name by prefix);
 	// weights instead are the share each Service is configured to get,
 	// for a case that counts a distribution (one request cannot).
 	backend string
@@ -62,6 +65,10 @@ type confRequest struct {
 	responseHeaders map[string]string
 	noResponse      []string
 	redirect        *confRedirect
+	// delay is how long the backend takes to answer (the suite's
+	// ?delay= query on its echo server): Envoy answers 504 itself when
+	// the route's timeout or per-try timeout runs out first.
+	delay time.Duration
 	// mirroredTo are the Services ("namespace/name") that get a copy,
 	// with the percent of requests each copies (100 when 0).
 	mirroredTo map[string]float64
@@ -285,6 +292,12 @@ func checkAnswer(t *testing.T, res Result, what string, r confRequest, req reque
 			return
 		}
 	}
+	if wait := backendWait(out.route.GetRoute()); r.delay > 0 && wait > 0 && r.delay >= wait {
+		if want != 504 {
+			t.Errorf("%s: the route waits %v for a backend that takes %v: Envoy answers 504, want %d", what, wait, r.delay, want)
+		}
+		return
+	}
 	if want != 200 {
 		t.Errorf("%s: forwarded to %v, want Envoy's %d", what, clusters, want)
 		return
@@ -304,11 +317,25 @@ func checkAnswer(t *testing.T, res Result, what string, r confRequest, req reque
 		}
 	} else if r.weights != nil {
 		checkWeights(t, what, r.weights, out.split, out.cluster)
-	} else if len(clusters) != 1 || serviceOf(clusters[0]) != r.backend {
+	} else if len(clusters) != 1 || !strings.HasPrefix(serviceOf(clusters[0]), r.backend) {
 		t.Errorf("%s: forwarded to %v, want Service %s", what, clusters, r.backend)
 		return
 	}
 	checkSeen(t, what, r, req, out, clusters)
+}
+
+// backendWait is how long Envoy waits for a backend's answer: the
+// route's timeout (15 s when unset, none when 0), or the retry policy's
+// per-try timeout when that is shorter; 0 is no limit.
+func backendWait(a *routev3.RouteAction) time.Duration {
+	wait := 15 * time.Second
+	if a.GetTimeout() != nil {
+		wait = a.GetTimeout().AsDuration()
+	}
+	if try := a.GetRetryPolicy().GetPerTryTimeout().AsDuration(); try > 0 && (wait == 0 || try < wait) {
+		wait = try
+	}
+	return wait
 }
 
 // checkWeights compares the configured split, by Service, with the
