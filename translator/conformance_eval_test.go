@@ -144,32 +144,83 @@ func gatewayListener(t *testing.T, res Result, gateway string, port int, udp boo
 	return shared, addr
 }
 
-// gatewayChain is the filter chain a connection with sni takes, as Envoy
-// picks it: by server name when the listener's chains name any, then by
-// source; nil when none takes it.
-func gatewayChain(t *testing.T, l *listenerv3.Listener, sni string) *listenerv3.FilterChain {
+// gatewayChain is the filter chain a connection with sni (over TLS when
+// tls) takes, as Envoy's filter chain match orders the criteria fairway
+// uses: destination port, then server name (exact, then the longest
+// wildcard, then chains naming none), then transport protocol, then
+// source; the default chain when none matches, nil when there is none.
+func gatewayChain(t *testing.T, l *listenerv3.Listener, port int, sni string, tls bool) *listenerv3.FilterChain {
 	t.Helper()
-	client := netip.MustParseAddr("192.0.2.1")
 	chains := l.GetFilterChains()
-	if slices.ContainsFunc(chains, func(fc *listenerv3.FilterChain) bool { return len(fc.GetFilterChainMatch().GetServerNames()) > 0 }) {
-		chains = byServerName(t, chains, strings.ToLower(sni))
+	for _, fc := range chains {
+		onlyFields(t, "filter chain match of "+fc.GetName(), fc.GetFilterChainMatch(), "destination_port", "server_names", "transport_protocol", "source_prefix_ranges")
 	}
-	if fc := bySource(t, chains, client); fc != nil {
+	narrow := func(keep func(*listenerv3.FilterChainMatch) bool, fallback func(*listenerv3.FilterChainMatch) bool) {
+		var out, rest []*listenerv3.FilterChain
+		for _, fc := range chains {
+			if keep(fc.GetFilterChainMatch()) {
+				out = append(out, fc)
+			} else if fallback(fc.GetFilterChainMatch()) {
+				rest = append(rest, fc)
+			}
+		}
+		if len(out) == 0 {
+			out = rest
+		}
+		chains = out
+	}
+	narrow(func(m *listenerv3.FilterChainMatch) bool {
+		return m.GetDestinationPort() != nil && int(m.GetDestinationPort().GetValue()) == port
+	},
+		func(m *listenerv3.FilterChainMatch) bool { return m.GetDestinationPort() == nil })
+	if tls {
+		chains = byName(chains, strings.ToLower(sni))
+	} else {
+		narrow(func(m *listenerv3.FilterChainMatch) bool { return len(m.GetServerNames()) == 0 }, func(*listenerv3.FilterChainMatch) bool { return false })
+	}
+	protocol := map[bool]string{true: "tls", false: "raw_buffer"}[tls]
+	narrow(func(m *listenerv3.FilterChainMatch) bool { return m.GetTransportProtocol() == protocol },
+		func(m *listenerv3.FilterChainMatch) bool { return m.GetTransportProtocol() == "" })
+	if fc := bySource(t, chains, netip.MustParseAddr("192.0.2.1")); fc != nil {
 		return fc
 	}
 	return l.GetDefaultFilterChain()
 }
 
+// byName are the chains of the most specific server name that matches
+// sni: exact, then the longest "*." suffix, then the chains naming none.
+func byName(chains []*listenerv3.FilterChain, sni string) []*listenerv3.FilterChain {
+	best := ""
+	for _, fc := range chains {
+		for _, n := range fc.GetFilterChainMatch().GetServerNames() {
+			switch {
+			case n == sni:
+				best = n
+			case strings.HasPrefix(n, "*.") && strings.HasSuffix(sni, n[1:]) && best != sni && len(n) > len(best):
+				best = n
+			}
+		}
+	}
+	var out []*listenerv3.FilterChain
+	for _, fc := range chains {
+		names := fc.GetFilterChainMatch().GetServerNames()
+		if (best == "" && len(names) == 0) || (best != "" && slices.Contains(names, best)) {
+			out = append(out, fc)
+		}
+	}
+	return out
+}
+
 // gatewayRouteTable is the route configuration a request to a Gateway's
 // listener is routed by, and the address the client dialled; nil when
 // the connection is refused or the TLS handshake finds no chain.
-func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni string) (*routev3.RouteConfiguration, netip.Addr) {
+func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni string, https bool) (*routev3.RouteConfiguration, netip.Addr) {
 	t.Helper()
 	l, addr := gatewayListener(t, res, gateway, port, false)
 	if l == nil {
 		return nil, addr
 	}
-	fc := gatewayChain(t, l, sni)
+	fc := gatewayChain(t, l, port, sni, https)
 	if fc == nil {
 		return nil, addr
 	}
@@ -226,7 +277,7 @@ func checkConfRequest(t *testing.T, res Result, c *conformanceCase, r confReques
 		port = map[bool]int{false: 80, true: 443}[r.https]
 	}
 	host, sni := r.host, r.sni
-	rc, addr := gatewayRouteTable(t, res, gateway, port, orZero(sni, host))
+	rc, addr := gatewayRouteTable(t, res, gateway, port, orZero(sni, stripPort(host)), r.https)
 	if host == "" {
 		host = addr.String()
 		if port != 80 && port != 443 {
@@ -469,7 +520,7 @@ func checkStream(t *testing.T, res Result, c *conformanceCase, s confStream) {
 	case s.udp:
 		clusters = udpClusters(t, l)
 	default:
-		if fc := gatewayChain(t, l, s.sni); fc != nil {
+		if fc := gatewayChain(t, l, s.port, s.sni, s.sni != ""); fc != nil {
 			clusters = tcpClusters(t, fc)
 			terminated = fc.GetTransportSocket() != nil
 		}

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,8 +23,10 @@ type confStatus struct {
 	cond             string
 	status           metav1.ConditionStatus
 	reason           string // "" admits any reason
-	// attached checks a listener's attachedRoutes instead of a condition.
+	// attached checks a listener's attachedRoutes instead of a
+	// condition; kinds its supportedKinds (the route kinds, in any order).
 	attached *int32
+	kinds    []string
 	// noAcceptedParent: the route has no parent entry that accepts it.
 	noAcceptedParent bool
 	// generation is the object's metadata.generation the conditions must
@@ -120,6 +123,16 @@ func checkGatewayStatus(t *testing.T, st gatewayv1.GatewayStatus, s confStatus) 
 		}
 		found = true
 		what := "Gateway " + s.name + " listener " + string(l.Name)
+		if s.kinds != nil {
+			var got []string
+			for _, k := range l.SupportedKinds {
+				got = append(got, string(k.Kind))
+			}
+			if !sameSet(got, s.kinds) {
+				t.Errorf("%s: supportedKinds %v, want %v", what, got, s.kinds)
+			}
+			continue
+		}
 		if s.attached != nil {
 			if l.AttachedRoutes != *s.attached {
 				t.Errorf("%s: attachedRoutes %d, want %d", what, l.AttachedRoutes, *s.attached)
@@ -190,4 +203,20 @@ func checkCondition(t *testing.T, what string, conds []metav1.Condition, s confS
 		return
 	}
 	t.Errorf("%s: no %s condition (have %v)", what, s.cond, conds)
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func supportedKinds(gateway, listener string, kinds ...string) confStatus {
+	return confStatus{kind: "Gateway", name: gateway, listener: listener, kinds: kinds}
 }

@@ -38,6 +38,13 @@ type conformanceCase struct {
 	requests []confRequest
 	streams  []confStream
 	status   []confStatus
+	// unless: the suite runs the test only when the implementation does
+	// not claim this feature; when fairway's GatewayClass lists it, the
+	// test checks nothing, as in the suite.
+	unless features.FeatureName
+	// only: the suite runs the test only when the implementation claims
+	// this feature.
+	only features.FeatureName
 	// then are the test's later steps: a change to the objects (a
 	// ReferenceGrant deleted, a spec edited), and what must hold after.
 	then []confStep
@@ -92,6 +99,14 @@ func runConformanceCase(t *testing.T, c *conformanceCase) {
 		}
 	}()
 	in := conformanceInput(t, c.manifests...)
+	if c.unless != "" && claims(Translate(in, conformanceOptions()), c.unless) {
+		t.Logf("fairway's GatewayClass claims %s: the suite checks nothing here", c.unless)
+		return
+	}
+	if c.only != "" && !claims(Translate(in, conformanceOptions()), c.only) {
+		t.Logf("fairway's GatewayClass does not claim %s: the suite checks nothing here", c.only)
+		return
+	}
 	steps := append([]confStep{{requests: c.requests, streams: c.streams, status: c.status}}, c.then...)
 	for _, step := range steps {
 		if step.change != nil {
@@ -108,6 +123,21 @@ func runConformanceCase(t *testing.T, c *conformanceCase) {
 			checkStream(t, res, c, s)
 		}
 	}
+}
+
+// claims: fairway's GatewayClass lists the feature as supported.
+func claims(res Result, f features.FeatureName) bool {
+	for _, c := range res.Gateway.GatewayClasses {
+		if c.Name != conformanceClass {
+			continue
+		}
+		for _, sf := range c.Status.SupportedFeatures {
+			if string(sf.Name) == string(f) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // TestGatewayConformance runs the cases in a child process, reports per
