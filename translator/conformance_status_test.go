@@ -27,6 +27,9 @@ type confStatus struct {
 	// condition; kinds its supportedKinds (the route kinds, in any order).
 	attached *int32
 	kinds    []string
+	// listeners checks that the Gateway's status lists exactly these
+	// listeners, as the suite's GatewayStatusMustHaveListeners does.
+	listeners []string
 	// noAcceptedParent: the route has no parent entry that accepts it.
 	noAcceptedParent bool
 	// generation is the object's metadata.generation the conditions must
@@ -112,6 +115,16 @@ func checkStatus(t *testing.T, res Result, s confStatus) {
 
 func checkGatewayStatus(t *testing.T, st gatewayv1.GatewayStatus, s confStatus) {
 	t.Helper()
+	if s.listeners != nil {
+		var got []string
+		for _, l := range st.Listeners {
+			got = append(got, string(l.Name))
+		}
+		if !sameSet(got, s.listeners) {
+			t.Errorf("Gateway %s: listeners %v in status, want %v", s.name, got, s.listeners)
+		}
+		return
+	}
 	if s.listener == "" {
 		checkCondition(t, "Gateway "+s.name, st.Conditions, s)
 		return
@@ -190,14 +203,26 @@ func checkRouteParents(t *testing.T, parents []gatewayv1.RouteParentStatus, s co
 // observed at the object's generation.
 func checkCondition(t *testing.T, what string, conds []metav1.Condition, s confStatus) {
 	t.Helper()
+	gen := orZero(s.generation, 1)
+	if s.cond == "*" {
+		if len(conds) == 0 {
+			t.Errorf("%s: no conditions", what)
+		}
+		for _, c := range conds {
+			if c.ObservedGeneration != gen {
+				t.Errorf("%s: %s observedGeneration %d, want %d", what, c.Type, c.ObservedGeneration, gen)
+			}
+		}
+		return
+	}
 	for _, c := range conds {
 		if c.Type != s.cond {
 			continue
 		}
-		if c.Status != s.status || (s.reason != "" && c.Reason != s.reason) {
+		if (s.status != "" && c.Status != s.status) || (s.reason != "" && c.Reason != s.reason) {
 			t.Errorf("%s: %s is %s (%s: %s), want %s (%s)", what, s.cond, c.Status, c.Reason, c.Message, s.status, orZero(s.reason, "any reason"))
 		}
-		if gen := orZero(s.generation, 1); c.ObservedGeneration != gen {
+		if c.ObservedGeneration != gen {
 			t.Errorf("%s: %s observedGeneration %d, want %d", what, s.cond, c.ObservedGeneration, gen)
 		}
 		return
@@ -218,5 +243,26 @@ func sameSet(a, b []string) bool {
 }
 
 func supportedKinds(gateway, listener string, kinds ...string) confStatus {
-	return confStatus{kind: "Gateway", name: gateway, listener: listener, kinds: kinds}
+	return confStatus{kind: "Gateway", name: gateway, listener: listener, kinds: append([]string{}, kinds...)}
+}
+
+// listenerState is one entry of the suite's GatewayStatusMustHaveListeners:
+// the listener's supportedKinds, attachedRoutes and conditions ("Type",
+// "True|False", "Reason" or "" for any, in threes).
+func listenerState(gateway, listener string, attached int32, kinds []string, conds ...string) []confStatus {
+	out := []confStatus{supportedKinds(gateway, listener, kinds...), attachedRoutes(gateway, listener, attached)}
+	for i := 0; i+2 < len(conds); i += 3 {
+		out = append(out, listenerCond(gateway, listener, conds[i], metav1.ConditionStatus(conds[i+1]), conds[i+2]))
+	}
+	return out
+}
+
+func listenerNames(gateway string, names ...string) confStatus {
+	return confStatus{kind: "Gateway", name: gateway, listeners: append([]string{}, names...)}
+}
+
+// latest is the suite's <Kind>MustHaveLatestConditions: every condition
+// observed the object's generation.
+func latest(kind, name string, generation int64) confStatus {
+	return confStatus{kind: kind, name: name, cond: "*", generation: generation}
 }
