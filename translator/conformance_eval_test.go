@@ -65,6 +65,10 @@ type confRequest struct {
 	responseHeaders map[string]string
 	noResponse      []string
 	redirect        *confRedirect
+	// h2c: the client speaks HTTP/2 without TLS, with prior knowledge;
+	// the listener's connection manager must accept it (codec AUTO or
+	// HTTP2).
+	h2c bool
 	// delay is how long the backend takes to answer (the suite's
 	// ?delay= query on its echo server): Envoy answers 504 itself when
 	// the route's timeout or per-try timeout runs out first.
@@ -214,15 +218,15 @@ func byName(chains []*listenerv3.FilterChain, sni string) []*listenerv3.FilterCh
 // gatewayRouteTable is the route configuration a request to a Gateway's
 // listener is routed by, and the address the client dialled; nil when
 // the connection is refused or the TLS handshake finds no chain.
-func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni string, https bool) (*routev3.RouteConfiguration, netip.Addr) {
+func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni string, https bool) (*routev3.RouteConfiguration, *hcmv3.HttpConnectionManager, netip.Addr) {
 	t.Helper()
 	l, addr := gatewayListener(t, res, gateway, port, false)
 	if l == nil {
-		return nil, addr
+		return nil, nil, addr
 	}
 	fc := gatewayChain(t, l, port, sni, https)
 	if fc == nil {
-		return nil, addr
+		return nil, nil, addr
 	}
 	for _, f := range fc.GetFilters() {
 		if f.GetName() != wellknown.HTTPConnectionManager {
@@ -230,16 +234,16 @@ func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni s
 		}
 		hcm := unpack(t, f.GetTypedConfig(), &hcmv3.HttpConnectionManager{})
 		if rc := hcm.GetRouteConfig(); rc != nil {
-			return rc, addr
+			return rc, hcm, addr
 		}
 		rc := routeConfig(res, hcm.GetRds().GetRouteConfigName())
 		if rc == nil {
 			t.Fatalf("listener %s: RDS names %q, which the Result does not hold", l.GetName(), hcm.GetRds().GetRouteConfigName())
 		}
-		return rc, addr
+		return rc, hcm, addr
 	}
 	t.Fatalf("listener %s port %d: chain %s has no HTTP connection manager", l.GetName(), port, fc.GetName())
-	return nil, addr
+	return nil, nil, addr
 }
 
 // serviceOf is the Service ("namespace/name") a cluster sends to: fairway
@@ -277,7 +281,7 @@ func checkConfRequest(t *testing.T, res Result, c *conformanceCase, r confReques
 		port = map[bool]int{false: 80, true: 443}[r.https]
 	}
 	host, sni := r.host, r.sni
-	rc, addr := gatewayRouteTable(t, res, gateway, port, orZero(sni, stripPort(host)), r.https)
+	rc, hcm, addr := gatewayRouteTable(t, res, gateway, port, orZero(sni, stripPort(host)), r.https)
 	if host == "" {
 		host = addr.String()
 		if port != 80 && port != 443 {
@@ -288,6 +292,9 @@ func checkConfRequest(t *testing.T, res Result, c *conformanceCase, r confReques
 	if rc == nil {
 		t.Errorf("%s: the connection to %s port %d is refused: no listener or chain takes it", what, gateway, port)
 		return
+	}
+	if codec := hcm.GetCodecType(); r.h2c && codec != hcmv3.HttpConnectionManager_AUTO && codec != hcmv3.HttpConnectionManager_HTTP2 {
+		t.Errorf("%s: the listener's codec %v refuses HTTP/2 with prior knowledge", what, codec)
 	}
 	req := request{scheme: scheme, authority: host, path: r.path, method: r.method, headers: r.headers, backendResponse: r.backendResponse}
 	if r.grpc != nil {

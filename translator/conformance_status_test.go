@@ -30,6 +30,8 @@ type confStatus struct {
 	// listeners checks that the Gateway's status lists exactly these
 	// listeners, as the suite's GatewayStatusMustHaveListeners does.
 	listeners []string
+	// addressed: the Gateway's status gives it an address.
+	addressed bool
 	// noAcceptedParent: the route has no parent entry that accepts it.
 	noAcceptedParent bool
 	// generation is the object's metadata.generation the conditions must
@@ -115,6 +117,12 @@ func checkStatus(t *testing.T, res Result, s confStatus) {
 
 func checkGatewayStatus(t *testing.T, st gatewayv1.GatewayStatus, s confStatus) {
 	t.Helper()
+	if s.addressed {
+		if len(st.Addresses) == 0 {
+			t.Errorf("Gateway %s: no address in status", s.name)
+		}
+		return
+	}
 	if s.listeners != nil {
 		var got []string
 		for _, l := range st.Listeners {

@@ -342,8 +342,9 @@ func conformanceReports(results map[string]string) []profileCounts {
 		for _, s := range skippedConformance {
 			count(s.short, s.features, "SKIP")
 		}
-		sort.Strings(pc.core.failedTests)
-		sort.Strings(pc.extended.failedTests)
+		for _, l := range [][]string{pc.core.failedTests, pc.extended.failedTests, pc.core.skippedTests, pc.extended.skippedTests} {
+			sort.Strings(l)
+		}
 		out = append(out, pc)
 	}
 	return out
