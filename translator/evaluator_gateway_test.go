@@ -3,11 +3,15 @@ package translator
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/fairwayhq/fairway/envoy"
 )
@@ -238,4 +242,189 @@ func headerValue(t *testing.T, what string, h *corev3.HeaderValue, req request) 
 		t.Fatalf("%s: header %s has a raw_value, which fairway never writes", what, h.GetKey())
 	}
 	return unformatPrefixHeader(t, h.GetValue()), true
+}
+
+// Hand-built route tables for the parts above.
+
+func exact(v string) *matcherv3.StringMatcher {
+	return &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: v}}
+}
+
+func forward(cluster string) *routev3.Route_Route {
+	return &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster}}}
+}
+
+func headerOption(key, value string, action corev3.HeaderValueOption_HeaderAppendAction) *corev3.HeaderValueOption {
+	return &corev3.HeaderValueOption{Header: &corev3.HeaderValue{Key: key, Value: value}, AppendAction: action}
+}
+
+func oneHost(routes ...*routev3.Route) *routev3.RouteConfiguration {
+	return &routev3.RouteConfiguration{Name: "t", VirtualHosts: []*routev3.VirtualHost{{Name: "any", Domains: []string{"*"}, Routes: routes}}}
+}
+
+// TestGatewayEvaluatorMatches: path-separated prefixes, present and
+// inverted header matches, :method, query parameters (decoded, first
+// value) and case-insensitive paths.
+func TestGatewayEvaluatorMatches(t *testing.T) {
+	rc := oneHost(
+		&routev3.Route{Name: "api", Match: &routev3.RouteMatch{
+			PathSpecifier: &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: "/api"},
+			Headers: []*routev3.HeaderMatcher{
+				{Name: "x-present", HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}},
+				{Name: "x-env", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: exact("prod")}, InvertMatch: true},
+			},
+			QueryParameters: []*routev3.QueryParameterMatcher{{Name: "animal", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: exact("whale")}}},
+		}, Action: forward("ns/a/80")},
+		&routev3.Route{Name: "exact", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: "/Exact"}, CaseSensitive: wrapperspb.Bool(false)}, Action: forward("ns/c/80")},
+		&routev3.Route{Name: "post", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
+			Headers: []*routev3.HeaderMatcher{{Name: ":method", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: exact("POST")}}}}, Action: forward("ns/b/80")},
+	)
+	present := map[string]string{"X-Present": ""}
+	for _, c := range []struct {
+		method, path string
+		headers      map[string]string
+		want         string
+	}{
+		{"", "/api?animal=whale", present, "ns/a/80"},
+		{"", "/api/v1?animal=whale&x=1", present, "ns/a/80"},
+		{"", "/api?animal=wh%61le&animal=dolphin", present, "ns/a/80"},
+		{"", "/apix?animal=whale", present, "404"},
+		{"", "/api?animal=whale", nil, "404"},
+		{"", "/api?animal=whale", map[string]string{"X-Present": "1", "X-Env": "prod"}, "404"},
+		{"", "/api?animal=whale", map[string]string{"X-Present": "1", "X-Env": "dev"}, "ns/a/80"},
+		{"", "/api?animal=dolphin&animal=whale", present, "404"},
+		{"POST", "/anything", nil, "ns/b/80"},
+		{"GET", "/anything", nil, "404"},
+		{"", "/eXaCt", nil, "ns/c/80"},
+		{"", "/exact/more", nil, "404"},
+	} {
+		out := evaluate(t, rc, request{authority: "h", method: c.method, path: c.path, headers: c.headers})
+		got := out.cluster
+		if out.status != 0 {
+			got = strconv.Itoa(out.status)
+		}
+		if got != c.want {
+			t.Errorf("%s %s %v: %s, want %s", c.method, c.path, c.headers, got, c.want)
+		}
+	}
+}
+
+// TestGatewayEvaluatorHeaderEdits: per cluster of a split, the backend
+// sees the weighted cluster's, route's, virtual host's and route
+// configuration's edits in that order (the reverse with
+// most_specific_header_mutations_wins), and the client the response's.
+func TestGatewayEvaluatorHeaderEdits(t *testing.T) {
+	const add, set = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD, corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD
+	cw := func(name string, w uint32, backend string) *routev3.WeightedCluster_ClusterWeight {
+		return &routev3.WeightedCluster_ClusterWeight{Name: name, Weight: wrapperspb.UInt32(w),
+			RequestHeadersToAdd: []*corev3.HeaderValueOption{headerOption("Backend", backend, set)}}
+	}
+	action := &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{
+		Clusters: []*routev3.WeightedCluster_ClusterWeight{cw("ns/one/80", 3, "one"), cw("ns/two/80", 1, "two")}}}}
+	rc := oneHost(&routev3.Route{Name: "r", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+		Action:                  &routev3.Route_Route{Route: action},
+		RequestHeadersToAdd:     []*corev3.HeaderValueOption{headerOption("x-add", "route", add), headerOption("x-set", "route", set), headerOption("x-absent", "route", corev3.HeaderValueOption_OVERWRITE_IF_EXISTS)},
+		RequestHeadersToRemove:  []string{"X-Remove"},
+		ResponseHeadersToAdd:    []*corev3.HeaderValueOption{headerOption("x-resp", "r", add), headerOption("x-once", "r", corev3.HeaderValueOption_ADD_IF_ABSENT)},
+		ResponseHeadersToRemove: []string{"x-drop"},
+	})
+	rc.VirtualHosts[0].RequestHeadersToAdd = []*corev3.HeaderValueOption{headerOption("x-set", "vh", set)}
+	rc.RequestHeadersToAdd = []*corev3.HeaderValueOption{headerOption(envoy.RealIPHeader, envoy.TrustedClientAddress, set)}
+	req := request{authority: "h", path: "/", headers: map[string]string{"x-add": "client", "X-Remove": "bye", "X-Set": "client"},
+		backendResponse: map[string]string{"x-drop": "1", "X-Resp": "backend", "x-once": "backend"}}
+
+	out := evaluate(t, rc, req)
+	if out.split["ns/one/80"] != 3 || out.split["ns/two/80"] != 1 {
+		t.Fatalf("split %v", out.split)
+	}
+	want := map[string]map[string]string{
+		"ns/one/80": {"backend": "one", "x-add": "client,route", "x-set": "vh", envoy.RealIPHeader: "192.0.2.1"},
+		"ns/two/80": {"backend": "two", "x-add": "client,route", "x-set": "vh", envoy.RealIPHeader: "192.0.2.1"},
+	}
+	for cluster, headers := range want {
+		for k, v := range headers {
+			if got, _ := out.seen[cluster].get(k); got != v {
+				t.Errorf("%s sees %s %q, want %q", cluster, k, got, v)
+			}
+		}
+		for _, k := range []string{"x-remove", "x-absent"} {
+			if got, ok := out.seen[cluster].get(k); ok {
+				t.Errorf("%s sees %s %q, want none", cluster, k, got)
+			}
+		}
+		if got, _ := out.answered[cluster].get("x-resp"); got != "backend,r" {
+			t.Errorf("%s answers x-resp %q, want backend,r", cluster, got)
+		}
+		if got, _ := out.answered[cluster].get("x-once"); got != "backend" {
+			t.Errorf("%s answers x-once %q, want backend", cluster, got)
+		}
+		if got, ok := out.answered[cluster].get("x-drop"); ok {
+			t.Errorf("%s answers x-drop %q, want none", cluster, got)
+		}
+	}
+	rc.MostSpecificHeaderMutationsWins = true
+	if got, _ := evaluate(t, rc, req).seen["ns/one/80"].get("x-set"); got != "route" {
+		t.Errorf("most_specific_header_mutations_wins: x-set %q, want the route's", got)
+	}
+}
+
+// TestGatewayEvaluatorMirrorsAndMissingClusters: mirrors with their
+// shares, and what Envoy answers for a cluster it does not hold.
+func TestGatewayEvaluatorMirrorsAndMissingClusters(t *testing.T) {
+	action := forward("ns/x/80")
+	action.Route.RequestMirrorPolicies = []*routev3.RouteAction_RequestMirrorPolicy{{Cluster: "ns/m1/80"},
+		{Cluster: "ns/m2/80", RuntimeFraction: &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 25, Denominator: typev3.FractionalPercent_HUNDRED}}},
+		{Cluster: "ns/m3/80", RuntimeFraction: &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 5000, Denominator: typev3.FractionalPercent_TEN_THOUSAND}}}}
+	rc := oneHost(&routev3.Route{Name: "r", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}, Action: action})
+	out := evaluate(t, rc, request{authority: "h", path: "/"})
+	if want := []mirror{{"ns/m1/80", 100}, {"ns/m2/80", 25}, {"ns/m3/80", 50}}; !slices.Equal(out.mirrors, want) {
+		t.Errorf("mirrors %v, want %v", out.mirrors, want)
+	}
+	if out.clusterNotFound != 503 {
+		t.Errorf("a missing cluster answers %d by default, want 503", out.clusterNotFound)
+	}
+	action.Route.ClusterNotFoundResponseCode = routev3.RouteAction_INTERNAL_SERVER_ERROR
+	if got := evaluate(t, rc, request{authority: "h", path: "/"}).clusterNotFound; got != 500 {
+		t.Errorf("cluster_not_found_response_code INTERNAL_SERVER_ERROR answers %d, want 500", got)
+	}
+}
+
+// TestGatewayEvaluatorRewrites: prefix_rewrite swaps what the route
+// matched, on the way to the backend and in a redirect's Location.
+func TestGatewayEvaluatorRewrites(t *testing.T) {
+	rewrite := func(m *routev3.RouteMatch, to string) *routev3.Route {
+		a := forward("ns/a/80")
+		a.Route.PrefixRewrite = to
+		return &routev3.Route{Name: "rw", Match: m, Action: a}
+	}
+	redirect := func(m *routev3.RouteMatch, r *routev3.RedirectAction) *routev3.Route {
+		return &routev3.Route{Name: "rd", Match: m, Action: &routev3.Route_Redirect{Redirect: r}}
+	}
+	prefix := func(p string) *routev3.RouteMatch {
+		return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: p}}
+	}
+	for _, c := range []struct {
+		route                *routev3.Route
+		path, want, location string
+	}{
+		{rewrite(prefix("/prefix/"), "/"), "/prefix/one/two?q=1", "/one/two?q=1", ""},
+		{rewrite(&routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: "/full"}}, "/new"), "/full?x", "/new?x", ""},
+		{rewrite(&routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: "/strip"}}, "/"), "/strip/three", "//three", ""},
+		{redirect(prefix("/original-prefix"), &routev3.RedirectAction{PathRewriteSpecifier: &routev3.RedirectAction_PrefixRewrite{PrefixRewrite: "/replacement-prefix"},
+			ResponseCode: routev3.RedirectAction_FOUND}), "/original-prefix/lemon", "", "http://h.example/replacement-prefix/lemon"},
+		{redirect(prefix("/"), &routev3.RedirectAction{HostRedirect: "example.org", PortRedirect: 8083}), "/port", "", "http://example.org:8083/port"},
+		{redirect(prefix("/"), &routev3.RedirectAction{SchemeRewriteSpecifier: &routev3.RedirectAction_SchemeRedirect{SchemeRedirect: "https"}}), "/s?q", "", "https://h.example/s?q"},
+		{redirect(prefix("/"), &routev3.RedirectAction{PathRewriteSpecifier: &routev3.RedirectAction_PathRedirect{PathRedirect: "/full"}, StripQuery: true}), "/p?q", "", "http://h.example/full"},
+	} {
+		out := evaluate(t, oneHost(c.route), request{authority: "h.example", path: c.path})
+		if c.location != "" {
+			if out.location != c.location {
+				t.Errorf("%s: Location %q, want %q", c.path, out.location, c.location)
+			}
+			continue
+		}
+		if out.path != c.want {
+			t.Errorf("%s: the backend sees %q, want %q", c.path, out.path, c.want)
+		}
+	}
 }
