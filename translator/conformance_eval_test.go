@@ -315,8 +315,15 @@ func mergeHeaders(a, b map[string]string) map[string]string {
 	return out
 }
 
+// reporter is what the checks report differences to: the case's
+// *testing.T, or a recorder in the checks' own tests.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
 // checkAnswer compares an outcome with what the request expects.
-func checkAnswer(t *testing.T, res Result, what string, r confRequest, req request, out outcome) {
+func checkAnswer(t reporter, res Result, what string, r confRequest, req request, out outcome) {
 	t.Helper()
 	want := orZero(r.status, 200)
 	if out.status != 0 {
@@ -396,7 +403,7 @@ func backendWait(a *routev3.RouteAction) time.Duration {
 
 // checkWeights compares the configured split, by Service, with the
 // shares the test expects (as fractions: 70/30 is 7/3).
-func checkWeights(t *testing.T, what string, want map[string]int, split map[string]uint32, single string) {
+func checkWeights(t reporter, what string, want map[string]int, split map[string]uint32, single string) {
 	t.Helper()
 	got := map[string]uint64{}
 	if split == nil {
@@ -433,7 +440,7 @@ func mergeKeys(a map[string]uint64, b map[string]int) map[string]bool {
 
 // checkSeen compares what each backend the request may reach sees, and
 // the response headers, with the expectation.
-func checkSeen(t *testing.T, what string, r confRequest, req request, out outcome, clusters []string) {
+func checkSeen(t reporter, what string, r confRequest, req request, out outcome, clusters []string) {
 	t.Helper()
 	if p := orZero(r.seenPath, req.path); out.path != p {
 		t.Errorf("%s: the backend sees path %q, want %q", what, out.path, p)
@@ -470,7 +477,7 @@ func checkSeen(t *testing.T, what string, r confRequest, req request, out outcom
 	checkMirrors(t, what, r.mirroredTo, out.mirrors)
 }
 
-func checkMirrors(t *testing.T, what string, want map[string]float64, got []mirror) {
+func checkMirrors(t reporter, what string, want map[string]float64, got []mirror) {
 	t.Helper()
 	have := map[string]float64{}
 	for _, m := range got {
@@ -489,7 +496,7 @@ func checkMirrors(t *testing.T, what string, want map[string]float64, got []mirr
 
 // checkRedirect compares a Location with the expected redirect, with the
 // suite's defaults for what the test leaves out.
-func checkRedirect(t *testing.T, what string, r confRequest, req request, location string) {
+func checkRedirect(t reporter, what string, r confRequest, req request, location string) {
 	t.Helper()
 	u, err := url.Parse(location)
 	if err != nil {

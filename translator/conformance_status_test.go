@@ -3,7 +3,6 @@ package translator
 import (
 	"slices"
 	"strings"
-	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -83,7 +82,7 @@ func attachedRoutes(gateway, listener string, n int32) confStatus {
 }
 
 // checkStatus finds the status the assertion reads and checks it.
-func checkStatus(t *testing.T, res Result, s confStatus) {
+func checkStatus(t reporter, res Result, s confStatus) {
 	t.Helper()
 	ns, name, _ := strings.Cut(s.name, "/")
 	switch s.kind {
@@ -115,7 +114,7 @@ func checkStatus(t *testing.T, res Result, s confStatus) {
 	t.Errorf("%s %s: no status in the Result", s.kind, s.name)
 }
 
-func checkGatewayStatus(t *testing.T, st gatewayv1.GatewayStatus, s confStatus) {
+func checkGatewayStatus(t reporter, st gatewayv1.GatewayStatus, s confStatus) {
 	t.Helper()
 	if s.addressed {
 		if len(st.Addresses) == 0 {
@@ -167,7 +166,7 @@ func checkGatewayStatus(t *testing.T, st gatewayv1.GatewayStatus, s confStatus) 
 	}
 }
 
-func checkRouteParents(t *testing.T, parents []gatewayv1.RouteParentStatus, s confStatus) {
+func checkRouteParents(t reporter, parents []gatewayv1.RouteParentStatus, s confStatus) {
 	t.Helper()
 	routeNS, _, _ := strings.Cut(s.name, "/")
 	if s.noAcceptedParent {
@@ -209,7 +208,7 @@ func checkRouteParents(t *testing.T, parents []gatewayv1.RouteParentStatus, s co
 
 // checkCondition: the condition is there with the status and reason,
 // observed at the object's generation.
-func checkCondition(t *testing.T, what string, conds []metav1.Condition, s confStatus) {
+func checkCondition(t reporter, what string, conds []metav1.Condition, s confStatus) {
 	t.Helper()
 	gen := orZero(s.generation, 1)
 	if s.cond == "*" {
