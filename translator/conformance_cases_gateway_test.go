@@ -33,44 +33,58 @@ func okListener(gw, l string, n int32) []confStatus {
 	return listenerState(gw, l, n, httpKinds, "Accepted", conditionOK, "", "ResolvedRefs", conditionOK, "")
 }
 
+// secretRefCase ports a gateway-secret-*-reference-grant.go test: an
+// https listener whose certificate is in another namespace, allowed by
+// a ReferenceGrant (the listener is programmed) or not (RefNotPermitted).
+func secretRefCase(name string, allowed bool) *conformanceCase {
+	gw := infra(name)
+	c := port(name2short(name), name, plus(fGW, features.SupportReferenceGrant)...).expect(listenerNames(gw, "https"))
+	if allowed {
+		return c.expect(listenerState(gw, "https", 0, httpKinds, "Programmed", conditionOK, "Programmed", "ResolvedRefs", conditionOK, "")...)
+	}
+	return c.expect(listenerState(gw, "https", 0, httpKinds, "ResolvedRefs", "False", "RefNotPermitted")...)
+}
+
 func init() {
-	refNotPermitted := func(name string) *conformanceCase {
-		gw := infra(name)
-		return port(name2short(name), name, plus(fGW, features.SupportReferenceGrant)...).
-			expect(listenerNames(gw, "https")).
-			expect(listenerState(gw, "https", 0, httpKinds, "ResolvedRefs", "False", "RefNotPermitted")...)
-	}
-	refPermitted := func(name string) *conformanceCase {
-		gw := infra(name)
-		return port(name2short(name), name, plus(fGW, features.SupportReferenceGrant)...).
-			expect(listenerNames(gw, "https")).
-			expect(listenerState(gw, "https", 0, httpKinds, "Programmed", conditionOK, "Programmed", "ResolvedRefs", conditionOK, "")...)
-	}
+	register(invalidTLSCase(), unsupportedProtocolCase())
+}
+
+// invalidTLSCase ports gateway-invalid-tls-configuration.go: a listener
+// whose certificateRef is missing, of another group or kind, or
+// malformed does not resolve.
+func invalidTLSCase() *conformanceCase {
 	invalidTLS := port("GatewayInvalidTLSConfiguration", "gateway-invalid-tls-configuration", fGW...)
 	for _, gw := range []string{"gateway-certificate-nonexistent-secret", "gateway-certificate-unsupported-group", "gateway-certificate-unsupported-kind", "gateway-certificate-malformed-secret"} {
 		invalidTLS.expect(listenerNames(infra(gw), "https")).
 			expect(listenerState(infra(gw), "https", 0, httpKinds, "ResolvedRefs", "False", "InvalidCertificateRef")...)
 	}
+	return invalidTLS
+}
+
+// unsupportedProtocolCase ports gateway-invalid-listeners-unsupported-protocol.go.
+func unsupportedProtocolCase() *conformanceCase {
 	onlyBad, someBad := infra("gateway-only-unsupported-protocols"), infra("gateway-supported-and-unsupported-protocols")
+	return port("GatewayListenerUnsupportedProtocol", "gateway-invalid-listeners-unsupported-protocol", fGW...).
+		expect(latest("Gateway", onlyBad, 1), gatewayCond(onlyBad, "Accepted", metav1.ConditionFalse, "ListenersNotValid"),
+			listenerNames(onlyBad, "invalid"),
+			latest("Gateway", someBad, 1), gatewayCond(someBad, "Accepted", metav1.ConditionTrue, "ListenersNotValid"),
+			listenerNames(someBad, "http", "invalid")).
+		expect(listenerState(onlyBad, "invalid", 0, nil, "Accepted", "False", "UnsupportedProtocol")...).
+		expect(listenerState(someBad, "http", 0, httpKinds, "Accepted", conditionOK, "Accepted")...).
+		expect(listenerState(someBad, "invalid", 0, nil, "Accepted", "False", "UnsupportedProtocol")...)
+}
+
+func init() {
 	register(
 		port("GatewayInvalidRouteKind", "gateway-invalid-route-kind", fGW...).
 			expect(listenerNames(infra("gateway-only-invalid-route-kind"), "http"),
 				listenerNames(infra("gateway-supported-and-invalid-route-kind"), "http")).
 			expect(listenerState(infra("gateway-only-invalid-route-kind"), "http", 0, nil, "ResolvedRefs", "False", "InvalidRouteKinds")...).
 			expect(listenerState(infra("gateway-supported-and-invalid-route-kind"), "http", 0, httpKinds, "ResolvedRefs", "False", "InvalidRouteKinds")...),
-		invalidTLS,
-		port("GatewayListenerUnsupportedProtocol", "gateway-invalid-listeners-unsupported-protocol", fGW...).
-			expect(latest("Gateway", onlyBad, 1), gatewayCond(onlyBad, "Accepted", metav1.ConditionFalse, "ListenersNotValid"),
-				listenerNames(onlyBad, "invalid"),
-				latest("Gateway", someBad, 1), gatewayCond(someBad, "Accepted", metav1.ConditionTrue, "ListenersNotValid"),
-				listenerNames(someBad, "http", "invalid")).
-			expect(listenerState(onlyBad, "invalid", 0, nil, "Accepted", "False", "UnsupportedProtocol")...).
-			expect(listenerState(someBad, "http", 0, httpKinds, "Accepted", conditionOK, "Accepted")...).
-			expect(listenerState(someBad, "invalid", 0, nil, "Accepted", "False", "UnsupportedProtocol")...),
-		refNotPermitted("gateway-secret-invalid-reference-grant"),
-		refNotPermitted("gateway-secret-missing-reference-grant"),
-		refPermitted("gateway-secret-reference-grant-all-in-namespace"),
-		refPermitted("gateway-secret-reference-grant-specific"),
+		secretRefCase("gateway-secret-invalid-reference-grant", false),
+		secretRefCase("gateway-secret-missing-reference-grant", false),
+		secretRefCase("gateway-secret-reference-grant-all-in-namespace", true),
+		secretRefCase("gateway-secret-reference-grant-specific", true),
 		port("GatewayClassObservedGenerationBump", "gatewayclass-observed-generation-bump", fGW...).
 			expect(confStatus{kind: "GatewayClass", name: "gatewayclass-observed-generation-bump", cond: "Accepted"},
 				latest("GatewayClass", "gatewayclass-observed-generation-bump", 1)).

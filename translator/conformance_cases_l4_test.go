@@ -42,16 +42,25 @@ func parentSection(gw, section string) gatewayv1.CommonRouteSpec {
 		Name: gatewayv1.ObjectName(gw), SectionName: ptr.To(gatewayv1.SectionName(section))}}}
 }
 
+// resolved and accepted are a stream route's parent conditions, by name
+// in the infrastructure namespace.
+func resolved(kind, route, gw string, status metav1.ConditionStatus, reason string) confStatus {
+	return routeCond(kind, infra(route), infra(gw), "ResolvedRefs", status, reason)
+}
+
+func accepted(kind, route, gw string) confStatus {
+	return routeCond(kind, infra(route), infra(gw), "Accepted", metav1.ConditionTrue, "Accepted")
+}
+
 func init() {
-	resolved := func(kind, route, gw string, status metav1.ConditionStatus, reason string) confStatus {
-		return routeCond(kind, infra(route), infra(gw), "ResolvedRefs", status, reason)
-	}
-	accepted := func(kind, route, gw string) confStatus {
-		return routeCond(kind, infra(route), infra(gw), "Accepted", metav1.ConditionTrue, "Accepted")
-	}
+	register(tcpCases()...)
+	register(udpCases()...)
+}
+
+func tcpCases() []*conformanceCase {
 	attachAll, byPort := infra("tcp-attach-all-gateway"), infra("tcp-multi-listener-gateway")
 	multi := infra("tcp-multi-route-attach-gateway")
-	register(
+	return []*conformanceCase{
 		port("TCPRouteInvalidBackendRefNonexistent", "tcproute-invalid-backendref-nonexistent", fTCP...).
 			expect(resolved(tcpRouteK, "tcp-route-invalid-backend-ref-nonexistent", "tcp-gateway-invalid-backend", metav1.ConditionFalse, "BackendNotFound")),
 		port("TCPRouteInvalidCrossNamespaceBackendRef", "tcproute-invalid-cross-namespace-backend-ref", plus(fTCP, features.SupportReferenceGrant)...).
@@ -91,7 +100,10 @@ func init() {
 		port("TCPRouteWeightedRouting", "tcproute-weighted-routing", fTCP...).on(infra("tcp-weighted-gateway")).
 			accepted(tcpRouteK, "tcp-weighted-gateway/tcp", infra("tcp-weighted-route")).
 			connect(confStream{port: 9300, weights: map[string]int{infra("tcp-backend-v1"): 7, infra("tcp-backend-v2"): 3}}),
-	)
+	}
+}
+
+func udpCases() []*conformanceCase {
 	udpAll, udpByPort, udpMulti := infra("udp-attach-all-listeners-gateway"), infra("udp-multi-listener-gateway"), infra("udp-multi-route-attach-gateway")
 	notAllowed := port("UDPRouteNotAllowedByListeners", "udproute-not-allowed-by-listeners", fUDP...).
 		expect(routeCond(udpRouteK, infra("udproute-not-allowed-by-listeners"), infra("udproute-tls-only-gateway"), "Accepted", metav1.ConditionFalse, "NotAllowedByListeners"),
@@ -104,7 +116,7 @@ func init() {
 			listenerCond(udpAll, l, "Accepted", metav1.ConditionTrue, ""), listenerCond(udpAll, l, "ResolvedRefs", metav1.ConditionTrue, "")).
 			connect(udpConn(udpAll, 5310+i, infra("udp-echo-attach-all")))
 	}
-	register(
+	return []*conformanceCase{
 		port("UDPRouteInvalidBackendRefNonexistent", "udproute-invalid-backendref-nonexistent", fUDP...).
 			expect(resolved(udpRouteK, "udp-route-invalid-backend-ref-nonexistent", "udp-gateway-invalid-backend", metav1.ConditionFalse, "BackendNotFound")),
 		port("UDPRouteInvalidCrossNamespaceBackendRef", "udproute-invalid-cross-namespace-backend-ref", plus(fUDP, features.SupportReferenceGrant)...).
@@ -144,5 +156,5 @@ func init() {
 		port("UDPRouteWeightedRouting", "udproute-weighted-routing", fUDP...).on(infra("udp-weighted-gateway")).
 			accepted(udpRouteK, "udp-weighted-gateway/udp", infra("udp-weighted-route")).
 			connect(confStream{port: 5300, udp: true, weights: map[string]int{infra("udp-backend-v1"): 7, infra("udp-backend-v2"): 3}}),
-	)
+	}
 }

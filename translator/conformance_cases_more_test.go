@@ -10,6 +10,13 @@ import (
 // not ported, each with the reason.
 
 func init() {
+	register(isolationCase(), misdirectedCase())
+}
+
+// isolationCase ports gateway-http-listener-isolation.go: a request is
+// served by the listener whose hostname matches it most specifically,
+// and only by the routes attached there.
+func isolationCase() *conformanceCase {
 	isolation := port("GatewayHTTPListenerIsolation", "gateway-http-listener-isolation", plus(fHTTP, features.SupportGatewayHTTPListenerIsolation)...)
 	isolation.manifests = append(isolation.manifests, "tests/gateway-http-listener-isolation-with-hostname-intersection.yaml")
 	for _, g := range []struct{ gw, suffix string }{{"http-listener-isolation", ""}, {"http-listener-isolation-with-hostname-intersection", "-with-hostname-intersection"}} {
@@ -34,6 +41,13 @@ func init() {
 			miss("abc.foo.example.com", "/empty-hostname"), miss("abc.foo.example.com", "/wildcard-example-com"),
 			miss("abc.foo.example.com", "/wildcard-foo-example-com"), hit("abc.foo.example.com", "/abc-foo-example-com"))
 	}
+	return isolation
+}
+
+// misdirectedCase ports httproute-https-listener-detect-misdirected-requests.go:
+// a request whose Host another listener of the port serves than the one
+// its SNI picked is answered 421.
+func misdirectedCase() *conformanceCase {
 	misdirected := port("HTTPRouteHTTPSListenerDetectMisdirectedRequests", "httproute-https-listener-detect-misdirected-requests",
 		plus(fHTTP, features.SupportGatewayHTTPSListenerDetectMisdirectedRequests)...).on(httpsGW)
 	var routes []string
@@ -56,14 +70,16 @@ func init() {
 	} {
 		misdirected.get(confRequest{https: true, sni: c.sni, host: c.host, path: "/detect-misdirected-requests", backend: c.backend, status: c.status})
 	}
+	return misdirected
+}
+
+func init() {
 	params := infra("gateway-invalid-parameters-ref")
 	// The test lives in gateway-infrastructure.go with a manifest of its own.
 	paramsRef := port("GatewayInvalidParametersRef", "gateway-infrastructure", plus(fGW, features.SupportGatewayInfrastructure)...).
 		expect(latest("Gateway", params, 1), gatewayCond(params, "Accepted", metav1.ConditionFalse, "InvalidParameters"))
 	paramsRef.manifests = []string{"tests/gateway-invalid-parameters-ref.yaml"}
 	register(
-		isolation,
-		misdirected,
 		port("HTTPRouteBackendProtocolH2C", "httproute-backend-protocol-h2c", plus(fHTTP, features.SupportHTTPRouteBackendProtocolH2C)...).on(sameNS).
 			accepted(httpRouteK, sameNS, infra("backend-protocol-h2c")).
 			get(confRequest{path: "/", h2c: true, backend: infraV1}),
@@ -72,6 +88,9 @@ func init() {
 			expect(latest("Gateway", infra("gateway-without-address-value"), 1),
 				confStatus{kind: "Gateway", name: infra("gateway-without-address-value"), addressed: true}),
 	)
+}
+
+func init() {
 
 	skip("GatewayInfrastructureMetadata", "gateway-infrastructure",
 		"it reads the labels and annotations of the resources an implementation creates per Gateway (Services, Deployments); fairway creates none: every Gateway is served by the one fleet",

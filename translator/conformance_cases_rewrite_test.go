@@ -16,10 +16,7 @@ func rewritten(host, path, backend, seenPath, seenHost string) confRequest {
 }
 
 func init() {
-	edits := func(r confRequest) confRequest {
-		return r.sees("X-Header-Add", "header-val-1", "X-Header-Add-Append", "append-val-1,header-val-2", "X-Header-Set", "set-overwrites-values").
-			unseen("X-Header-Remove")
-	}
+	edits := headerEdits
 	register(
 		oneRoute("HTTPRouteRewriteHost", "httproute-rewrite-host", "rewrite-host", plus(fHTTP, features.SupportHTTPRouteHostRewrite)...).
 			get(rewritten("rewrite.example", "/one", infraV1, "", "one.example.org"),
@@ -36,6 +33,17 @@ func init() {
 				edits(rewritten("", "/prefix/rewrite-path-and-modify-headers/one", infraV1, "/prefix/one", "").
 					with("X-Header-Remove", "remove-val", "X-Header-Add-Append", "append-val-1", "X-Header-Set", "set-val"))),
 	)
+}
+
+// headerEdits are the header edits the rewrite and mirror tests pair
+// with their filter.
+func headerEdits(r confRequest) confRequest {
+	return r.sees("X-Header-Add", "header-val-1", "X-Header-Add-Append", "append-val-1,header-val-2", "X-Header-Set", "set-overwrites-values").
+		unseen("X-Header-Remove")
+}
+
+func init() {
+	edits := headerEdits
 	mirror := func(path string, to map[string]float64) confRequest {
 		return confRequest{path: path, backend: infraV1, mirroredTo: to}
 	}
@@ -57,6 +65,9 @@ func init() {
 				mirror("/percent-mirror-fraction", map[string]float64{infraV2: 50}),
 				edits(mirror("/percent-mirror-and-modify-headers", map[string]float64{infraV2: 35}).with("X-Header-Remove", "remove-val", "X-Header-Add-Append", "append-val-1"))),
 	)
+}
+
+func init() {
 	q := func(path, backend string) confRequest { return to(path, backend) }
 	register(oneRoute("HTTPRouteQueryParamMatching", "httproute-query-param-matching", "query-param-matching", plus(fHTTP, features.SupportHTTPRouteQueryParamMatching)...).
 		get(q("/?animal=whale", infraV1), q("/?animal=dolphin", infraV2), q("/?animal=dolphin&color=blue", infraV3),

@@ -14,7 +14,9 @@ func tlsTo(gateway string, port int, sni, backend string) confStream {
 	return confStream{gateway: gateway, port: port, sni: sni, backend: backend, refused: backend == ""}
 }
 
-func init() {
+// tlsIntersection ports tlsroute-hostname-intersection.go: TLSRoutes'
+// hostnames intersected with the listener's, on four Gateways.
+func tlsIntersection() *conformanceCase {
 	tlsBackend2 := infra("tls-backend-2")
 	intersection := port("TLSRouteHostnameIntersection", "tlsroute-hostname-intersection", fTLS...)
 	for _, g := range []struct {
@@ -39,17 +41,20 @@ func init() {
 			intersection.connect(tlsTo(gw, 443, "other.example.com", tlsBackend2))
 		}
 	}
-	notAccepted := func(route, gw, reason string) confStatus {
-		return routeCond(tlsRouteK, infra(route), infra(gw), "Accepted", metav1.ConditionFalse, reason)
-	}
+	return intersection
+}
+
+func init() {
 	resolvedFalse := func(route, gw, reason string) confStatus {
 		return routeCond(tlsRouteK, infra(route), infra(gw), "ResolvedRefs", metav1.ConditionFalse, reason)
 	}
-	listener := func(gw, l, cond string, status metav1.ConditionStatus, reason string) confStatus {
-		return listenerCond(infra(gw), l, cond, status, reason)
-	}
 	register(
-		intersection,
+		tlsIntersection(),
+		mixedTermination(),
+		port("TLSRouteTerminateSimpleSameNamespace", "tlsroute-terminate-simple-same-namespace", plus(fTLS, features.SupportTLSRouteModeTerminate)...).
+			on(infra("gateway-tlsroute-terminate")).
+			accepted(tlsRouteK, infra("gateway-tlsroute-terminate"), infra("tlsroute-terminated-test")).
+			connect(confStream{port: 8443, sni: "tls.example.com", backend: tcpBackend, terminated: true}),
 		port("TLSRouteSimpleSameNamespace", "tlsroute-simple-same-namespace", fTLS...).on(infra("gateway-tlsroute")).
 			accepted(tlsRouteK, infra("gateway-tlsroute"), infraRoute).
 			connect(tlsTo(infra("gateway-tlsroute"), 443, "abc.example.com", tcpBackend)),
@@ -61,6 +66,21 @@ func init() {
 			accepted(tlsRouteK, infra("gateway-tlsroute-invalid-backend-ref-unknown-kind"), infra("invalid-backend-ref-unknown-kind")).
 			expect(resolvedFalse("invalid-backend-ref-unknown-kind", "gateway-tlsroute-invalid-backend-ref-unknown-kind", "InvalidKind")).
 			connect(tlsTo("", 443, "example.com", "")),
+	)
+}
+
+// The TLS tests that check status only.
+func init() {
+	notAccepted := func(route, gw, reason string) confStatus {
+		return routeCond(tlsRouteK, infra(route), infra(gw), "Accepted", metav1.ConditionFalse, reason)
+	}
+	resolvedFalse := func(route, gw, reason string) confStatus {
+		return routeCond(tlsRouteK, infra(route), infra(gw), "ResolvedRefs", metav1.ConditionFalse, reason)
+	}
+	listener := func(gw, l, cond string, status metav1.ConditionStatus, reason string) confStatus {
+		return listenerCond(infra(gw), l, cond, status, reason)
+	}
+	register(
 		port("TLSRouteInvalidNoMatchingListenerHostname", "tlsroute-invalid-no-matching-listener-hostname", fTLS...).
 			expect(notAccepted("tlsroute-hostname-mismatch-1", "gateway-tls-exact-hostname", "NoMatchingListenerHostname"),
 				notAccepted("tlsroute-hostname-mismatch-2", "gateway-tls-wildcard-hostname", "NoMatchingListenerHostname"),
@@ -95,11 +115,6 @@ func init() {
 				listener("gateway-tlsroute-mixed-termination-not-supported", "tls-passthrough", "Accepted", metav1.ConditionFalse, "ProtocolConflict"),
 				attachedRoutes(infra("gateway-tlsroute-mixed-termination-not-supported"), "tls-terminate", 0),
 				attachedRoutes(infra("gateway-tlsroute-mixed-termination-not-supported"), "tls-passthrough", 0))),
-		mixedTermination(),
-		port("TLSRouteTerminateSimpleSameNamespace", "tlsroute-terminate-simple-same-namespace", plus(fTLS, features.SupportTLSRouteModeTerminate)...).
-			on(infra("gateway-tlsroute-terminate")).
-			accepted(tlsRouteK, infra("gateway-tlsroute-terminate"), infra("tlsroute-terminated-test")).
-			connect(confStream{port: 8443, sni: "tls.example.com", backend: tcpBackend, terminated: true}),
 	)
 }
 

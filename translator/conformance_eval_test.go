@@ -344,16 +344,8 @@ func checkAnswer(t reporter, res Result, what string, r confRequest, req request
 		}
 		slices.Sort(clusters)
 	}
-	for _, c := range clusters {
-		if !hasCluster(res, c) {
-			if out.clusterNotFound != want || len(clusters) > 1 && want != 200 && r.weights == nil {
-				t.Errorf("%s: forwarded to %s, which the Result does not hold: Envoy answers %d, want %d", what, c, out.clusterNotFound, want)
-			}
-			if want == 200 {
-				t.Errorf("%s: forwarded to missing cluster %s (answered %d), want a backend", what, c, out.clusterNotFound)
-			}
-			return
-		}
+	if missingCluster(t, res, what, want, clusters, out) {
+		return
 	}
 	if wait := backendWait(out.route.GetRoute()); r.delay > 0 && wait > 0 && r.delay >= wait {
 		if want != 504 {
@@ -385,6 +377,26 @@ func checkAnswer(t reporter, res Result, what string, r confRequest, req request
 		return
 	}
 	checkSeen(t, what, r, req, out, clusters)
+}
+
+// missingCluster: the request is forwarded to a cluster the Result does
+// not hold, so Envoy answers it with cluster_not_found_response_code,
+// which must be the status the test wants (a share of a split cannot be).
+func missingCluster(t reporter, res Result, what string, want int, clusters []string, out outcome) bool {
+	t.Helper()
+	for _, c := range clusters {
+		if hasCluster(res, c) {
+			continue
+		}
+		switch {
+		case want == 200:
+			t.Errorf("%s: forwarded to missing cluster %s (answered %d), want a backend", what, c, out.clusterNotFound)
+		case out.clusterNotFound != want || len(clusters) > 1:
+			t.Errorf("%s: forwarded to %v, of which the Result does not hold %s: Envoy answers %d for it, want %d for every request", what, clusters, c, out.clusterNotFound, want)
+		}
+		return true
+	}
+	return false
 }
 
 // backendWait is how long Envoy waits for a backend's answer: the
