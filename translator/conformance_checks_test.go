@@ -105,6 +105,8 @@ func TestConformanceStatusChecksCatchDifferences(t *testing.T) {
 		{"not accepted", notAccepted(httpRouteK, "ns/s"), true},
 		{"accepted after all", notAccepted(httpRouteK, "ns/r"), false},
 		{"no route status", routeAccepted(httpRouteK, "ns/none", "ns/gw"), false},
+		{"route latest", latest(httpRouteK, "ns/r", 1), true},
+		{"route not latest", latest(httpRouteK, "ns/r", 2), false},
 		{"gateway", gatewayCond("ns/gw", "Accepted", metav1.ConditionTrue, ""), true},
 		{"gateway generation", confStatus{kind: "Gateway", name: "ns/gw", cond: "Accepted", status: metav1.ConditionTrue, generation: 2}, false},
 		{"latest", latest("Gateway", "ns/gw", 1), true},

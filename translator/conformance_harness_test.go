@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -98,8 +99,8 @@ func splitYAML(data []byte) [][]byte {
 }
 
 // decodeManifest adds one document's object to in; kinds the translator
-// does not read (Deployments, ConfigMaps) are passed over, as the file
-// source does.
+// does not read (Deployments, ConfigMaps, BackendTLSPolicies) are passed
+// over, as the file source does.
 func decodeManifest(doc []byte, in *Input, stamp func(*metav1.ObjectMeta)) error {
 	var tm metav1.TypeMeta
 	if err := yaml.Unmarshal(doc, &tm); err != nil {
@@ -150,7 +151,7 @@ func decodeManifest(doc []byte, in *Input, stamp func(*metav1.ObjectMeta)) error
 	case "ReferenceGrant":
 		o := &gatewayv1.ReferenceGrant{}
 		return add(o, &o.ObjectMeta, func() { in.ReferenceGrants = append(in.ReferenceGrants, o) })
-	case "Deployment", "ConfigMap":
+	case "Deployment", "ConfigMap", "BackendTLSPolicy":
 		return nil
 	}
 	return fmt.Errorf("kind %q: not one the harness knows", tm.Kind)
@@ -184,5 +185,29 @@ func conformanceSecrets(t *testing.T) []*corev1.Secret {
 		secret(conformanceInfra, "tls-passthrough-checks-certificate", "abc.example.com"),
 		secret(conformanceApp, "tls-passthrough-checks-certificate", "abc.example.com"),
 		secret(conformanceInfra, "tls-terminate-checks-certificate", "tls.example.com"),
+	}
+}
+
+// TestConformanceManifestsDecode: every copied manifest decodes, strictly,
+// into the Input with the base manifests, and each keeps its Gateway API
+// objects (a typo in a kind or field would otherwise fail every case
+// that uses it for a reason that is not the translator's).
+func TestConformanceManifestsDecode(t *testing.T) {
+	files, err := filepath.Glob(conformanceDir + "tests/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests: %v", err)
+	}
+	base := conformanceInput(t)
+	if len(base.Gateways) != 4 || len(base.Namespaces) != 3 {
+		t.Fatalf("base manifests: %d Gateways and %d Namespaces, want 4 and 3", len(base.Gateways), len(base.Namespaces))
+	}
+	for _, f := range files {
+		in := conformanceInput(t, strings.TrimPrefix(f, conformanceDir))
+		objects := len(in.Gateways) + len(in.HTTPRoutes) + len(in.GRPCRoutes) + len(in.TLSRoutes) + len(in.TCPRoutes) + len(in.UDPRoutes) +
+			len(in.ReferenceGrants) + len(in.GatewayClasses) + len(in.Services) + len(in.Secrets)
+		before := len(base.Gateways) + len(base.GatewayClasses) + len(base.Services) + len(base.Secrets)
+		if objects <= before {
+			t.Errorf("%s: decodes to no object of its own", f)
+		}
 	}
 }

@@ -182,6 +182,15 @@ func checkRouteParents(t reporter, parents []gatewayv1.RouteParentStatus, s conf
 		}
 		return
 	}
+	if s.parent == "" && s.cond == "*" {
+		if len(parents) == 0 {
+			t.Errorf("%s %s: no parent status", s.kind, s.name)
+		}
+		for _, p := range parents {
+			checkCondition(t, s.kind+" "+s.name+" parent "+string(p.ParentRef.Name), p.Conditions, s)
+		}
+		return
+	}
 	gw, rest, _ := strings.Cut(s.parent, "/")
 	gwName, section, _ := strings.Cut(rest, "/")
 	for _, p := range parents {
