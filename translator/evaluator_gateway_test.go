@@ -118,6 +118,13 @@ func queryMatches(t *testing.T, q *routev3.QueryParameterMatcher, full string) b
 	return found && stringMatches(t, q.GetStringMatch(), value)
 }
 
+// isGRPC is Envoy's test for a route's grpc match: the request's
+// content-type is application/grpc, or application/grpc+<codec>.
+func isGRPC(req request) bool {
+	ct, _ := pseudoOrHeader(req, "content-type")
+	return ct == "application/grpc" || strings.HasPrefix(ct, "application/grpc+")
+}
+
 // prefixRewrite is Envoy's prefix_rewrite: the part of the path the route
 // matched (a prefix, a path-separated prefix, or the whole exact path) is
 // swapped for rewrite; the query is kept. Envoy refuses prefix_rewrite on
@@ -276,6 +283,7 @@ func TestGatewayEvaluatorMatches(t *testing.T) {
 			QueryParameters: []*routev3.QueryParameterMatcher{{Name: "animal", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: exact("whale")}}},
 		}, Action: forward("ns/a/80")},
 		&routev3.Route{Name: "exact", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: "/Exact"}, CaseSensitive: wrapperspb.Bool(false)}, Action: forward("ns/c/80")},
+		&routev3.Route{Name: "grpc", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/svc/"}, Grpc: &routev3.RouteMatch_GrpcRouteMatchOptions{}}, Action: forward("ns/g/80")},
 		&routev3.Route{Name: "post", Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
 			Headers: []*routev3.HeaderMatcher{{Name: ":method", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: exact("POST")}}}}, Action: forward("ns/b/80")},
 	)
@@ -294,6 +302,9 @@ func TestGatewayEvaluatorMatches(t *testing.T) {
 		{"", "/api?animal=whale", map[string]string{"X-Present": "1", "X-Env": "dev"}, "ns/a/80"},
 		{"", "/api?animal=dolphin&animal=whale", present, "404"},
 		{"POST", "/anything", nil, "ns/b/80"},
+		{"POST", "/svc/Echo", map[string]string{"Content-Type": "application/grpc"}, "ns/g/80"},
+		{"POST", "/svc/Echo", map[string]string{"Content-Type": "application/grpc+proto"}, "ns/g/80"},
+		{"POST", "/svc/Echo", map[string]string{"Content-Type": "application/json"}, "ns/b/80"},
 		{"GET", "/anything", nil, "404"},
 		{"", "/eXaCt", nil, "ns/c/80"},
 		{"", "/exact/more", nil, "404"},

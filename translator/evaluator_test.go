@@ -189,8 +189,11 @@ func findVirtualHost(rc *routev3.RouteConfiguration, host string) *routev3.Virtu
 // the headers fairway matches on.
 func routeMatches(t *testing.T, m *routev3.RouteMatch, req request, path string) bool {
 	t.Helper()
-	onlyFields(t, "route match", m, "prefix", "path", "safe_regex", "path_separated_prefix", "headers", "query_parameters", "case_sensitive")
+	onlyFields(t, "route match", m, "prefix", "path", "safe_regex", "path_separated_prefix", "headers", "query_parameters", "case_sensitive", "grpc")
 	if !pathMatches(t, m, path) {
+		return false
+	}
+	if m.GetGrpc() != nil && !isGRPC(req) {
 		return false
 	}
 	for _, h := range m.GetHeaders() {
