@@ -226,6 +226,9 @@ func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni s
 	if fc == nil {
 		return nil, nil, addr
 	}
+	if https != (fc.GetTransportSocket() != nil) {
+		t.Fatalf("listener %s port %d: a request (TLS %v) takes chain %s, whose TLS is %v", l.GetName(), port, https, fc.GetName(), fc.GetTransportSocket() != nil)
+	}
 	for _, f := range fc.GetFilters() {
 		if f.GetName() != wellknown.HTTPConnectionManager {
 			continue

@@ -11,6 +11,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	udpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/udp/udp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -53,7 +54,11 @@ func TestConformanceGatewayLookup(t *testing.T) {
 	}
 	dedicated, dedicatedTLS, shared := bound("gw-a-80", "10.9.0.1", 80, false), bound("gw-a-443", "10.9.0.1", 443, false), bound("http", "0.0.0.0", 80, false)
 	dedicated.FilterChains = []*listenerv3.FilterChain{rdsChain(t, "a", "a", nil)}
-	dedicatedTLS.FilterChains = []*listenerv3.FilterChain{rdsChain(t, "x", "a-x", tls("x.example")), rdsChain(t, "wild", "a-wild", tls("*.example")), rdsChain(t, "plain", "a-plain", nil)}
+	dedicatedTLS.FilterChains = []*listenerv3.FilterChain{rdsChain(t, "x", "a-x", tls("x.example")), rdsChain(t, "wild", "a-wild", tls("*.example")),
+		rdsChain(t, "default", "a-default", tls()), rdsChain(t, "plain", "a-plain", &listenerv3.FilterChainMatch{TransportProtocol: "raw_buffer"})}
+	for _, fc := range dedicatedTLS.FilterChains[:3] {
+		fc.TransportSocket = &corev3.TransportSocket{Name: "envoy.transport_sockets.tls", ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: anyOf(t, &tlsv3.DownstreamTlsContext{})}}
+	}
 	shared.FilterChains = []*listenerv3.FilterChain{rdsChain(t, "http", "http", nil)}
 	tcp := bound("gw-a-9000", "10.9.0.1", 9000, false)
 	tcp.FilterChains = []*listenerv3.FilterChain{{Name: "tcp", Filters: []*listenerv3.Filter{{Name: wellknown.TCPProxy, ConfigType: &listenerv3.Filter_TypedConfig{
@@ -65,7 +70,7 @@ func TestConformanceGatewayLookup(t *testing.T) {
 		TypedConfig: anyOf(t, &udpproxyv3.UdpProxyConfig{StatPrefix: "u", RouteSpecifier: &udpproxyv3.UdpProxyConfig_Matcher{Matcher: &xdsmatcherv3.Matcher{
 			OnNoMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{Action: &xdscorev3.TypedExtensionConfig{Name: "route", TypedConfig: route}}}}}})}}}
 	res := Result{Listeners: []*listenerv3.Listener{dedicated, dedicatedTLS, shared, tcp, udp}}
-	for _, name := range []string{"a", "a-x", "a-wild", "a-plain", "http"} {
+	for _, name := range []string{"a", "a-x", "a-wild", "a-default", "a-plain", "http"} {
 		res.Routes = append(res.Routes, &routev3.RouteConfiguration{Name: name})
 	}
 	res.Gateway.Gateways = []gatewayapi.GatewayStatus{{Namespace: "ns", Name: "a", Status: gatewayv1.GatewayStatus{
@@ -82,7 +87,7 @@ func TestConformanceGatewayLookup(t *testing.T) {
 		{"ns/b", 80, "", false, "http"},
 		{"ns/a", 443, "x.example", true, "a-x"},
 		{"ns/a", 443, "y.example", true, "a-wild"},
-		{"ns/a", 443, "other.org", true, "a-plain"}, // a chain naming no server takes any
+		{"ns/a", 443, "other.org", true, "a-default"}, // a chain naming no server takes any
 		{"ns/a", 443, "", false, "a-plain"},
 		{"ns/a", 8080, "", false, ""},
 		{"ns/b", 443, "x.example", true, ""},
