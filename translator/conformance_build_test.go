@@ -179,3 +179,6 @@ var (
 func plus(base []features.FeatureName, more ...features.FeatureName) []features.FeatureName {
 	return append(append([]features.FeatureName{}, base...), more...)
 }
+
+// refTo is a pointer to v, for the optional fields of the API types.
+func refTo[T any](v T) *T { return &v }

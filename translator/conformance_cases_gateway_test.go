@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/pkg/features"
 )
@@ -92,7 +91,7 @@ func init() {
 				change: func(t *testing.T, in *Input) {
 					for _, c := range in.GatewayClasses {
 						if c.Name == "gatewayclass-observed-generation-bump" {
-							c.Spec.Description, c.Generation = ptr.To("new"), 2
+							c.Spec.Description, c.Generation = refTo("new"), 2
 							return
 						}
 					}
@@ -106,9 +105,9 @@ func init() {
 			step(confStep{
 				change: func(t *testing.T, in *Input) {
 					g := findGateway(t, in, infra("gateway-observed-generation-bump"))
-					g.Spec.Listeners = append(g.Spec.Listeners, gatewayv1.Listener{Name: "alternate", Hostname: ptr.To(gatewayv1.Hostname("foo.com")),
+					g.Spec.Listeners = append(g.Spec.Listeners, gatewayv1.Listener{Name: "alternate", Hostname: refTo(gatewayv1.Hostname("foo.com")),
 						Port: 80, Protocol: gatewayv1.HTTPProtocolType,
-						AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: ptr.To(gatewayv1.NamespacesFromAll)}}})
+						AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: refTo(gatewayv1.NamespacesFromAll)}}})
 					g.Generation = 2
 				},
 				status: []confStatus{latest("Gateway", infra("gateway-observed-generation-bump"), 2)},
@@ -142,8 +141,8 @@ func modifyListeners() *conformanceCase {
 			change: func(t *testing.T, in *Input) {
 				g := findGateway(t, in, add)
 				g.Spec.Listeners = append(g.Spec.Listeners, gatewayv1.Listener{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType,
-					Hostname:      ptr.To(gatewayv1.Hostname("data.test.com")),
-					AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: ptr.To(gatewayv1.NamespacesFromAll)}}})
+					Hostname:      refTo(gatewayv1.Hostname("data.test.com")),
+					AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: refTo(gatewayv1.NamespacesFromAll)}}})
 				g.Generation = 2
 			},
 			status: append(append([]confStatus{listenerNames(add, "https", "http"), latest("Gateway", add, 2)},

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/pkg/features"
 )
@@ -34,12 +33,12 @@ func newerRoute(add func(in *Input, meta metav1.ObjectMeta)) func(*testing.T, *I
 
 func backendRef(name string, port int32) []gatewayv1.BackendRef {
 	return []gatewayv1.BackendRef{{BackendObjectReference: gatewayv1.BackendObjectReference{
-		Name: gatewayv1.ObjectName(name), Port: ptr.To(gatewayv1.PortNumber(port))}}}
+		Name: gatewayv1.ObjectName(name), Port: refTo(gatewayv1.PortNumber(port))}}}
 }
 
 func parentSection(gw, section string) gatewayv1.CommonRouteSpec {
 	return gatewayv1.CommonRouteSpec{ParentRefs: []gatewayv1.ParentReference{{
-		Name: gatewayv1.ObjectName(gw), SectionName: ptr.To(gatewayv1.SectionName(section))}}}
+		Name: gatewayv1.ObjectName(gw), SectionName: refTo(gatewayv1.SectionName(section))}}}
 }
 
 // resolved and accepted are a stream route's parent conditions, by name

@@ -9,7 +9,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
@@ -89,7 +88,7 @@ func TestConformanceStatusChecksCatchDifferences(t *testing.T) {
 	res.Gateway.Routes = []gatewayapi.RouteStatus{{Kind: httpRouteK, Namespace: "ns", Name: "r", Parents: []gatewayv1.RouteParentStatus{{
 		ParentRef: gatewayv1.ParentReference{Name: "gw"}, ControllerName: DefaultGatewayController,
 		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted")}}}}, {Kind: httpRouteK, Namespace: "ns", Name: "s", Parents: []gatewayv1.RouteParentStatus{{
-		ParentRef: gatewayv1.ParentReference{Name: "gw", SectionName: ptr.To(gatewayv1.SectionName("http"))}, ControllerName: DefaultGatewayController,
+		ParentRef: gatewayv1.ParentReference{Name: "gw", SectionName: refTo(gatewayv1.SectionName("http"))}, ControllerName: DefaultGatewayController,
 		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionFalse, "NotAllowedByListeners")}}}}}
 	for _, c := range []struct {
 		name string
