@@ -81,9 +81,9 @@ func tcpClusters(t *testing.T, fc *listenerv3.FilterChain) map[string]uint32 {
 	return nil
 }
 
-// udpClusters are the clusters a UDP listener's udp_proxy sends to: the
-// matcher's on_no_match route (source-address matchers are for LB
-// Services, not Gateways).
+// udpClusters are the clusters a UDP listener's udp_proxy sends to: its
+// cluster, or the matcher's on_no_match route (source-address matchers
+// are for LB Services, not Gateways).
 func udpClusters(t *testing.T, l *listenerv3.Listener) map[string]uint32 {
 	t.Helper()
 	for _, f := range l.GetListenerFilters() {
@@ -91,6 +91,9 @@ func udpClusters(t *testing.T, l *listenerv3.Listener) map[string]uint32 {
 			continue
 		}
 		up := unpack(t, f.GetTypedConfig(), &udpproxyv3.UdpProxyConfig{})
+		if up.GetCluster() != "" {
+			return map[string]uint32{up.GetCluster(): 1}
+		}
 		action := up.GetMatcher().GetOnNoMatch().GetAction()
 		if up.GetMatcher().GetMatcherTree() != nil || action == nil {
 			t.Fatalf("listener %s: a udp_proxy matcher this harness does not follow: %v", l.GetName(), up.GetMatcher())

@@ -165,6 +165,15 @@ func TestGatewayConformance(t *testing.T) {
 	}
 	reports := conformanceReports(results)
 	t.Log("\n" + reportText(reports))
+	var passing []string
+	for _, c := range conformanceCases {
+		if results[c.short] == "PASS" && !slices.Contains(mustPass, c.short) {
+			passing = append(passing, c.short)
+		}
+	}
+	if len(passing) > 0 {
+		t.Logf("passing and not in mustPass yet: %s", strings.Join(passing, ", "))
+	}
 	if *conformanceReport != "" {
 		if err := os.WriteFile(*conformanceReport, []byte(reportMarkdown(reports)), 0o644); err != nil {
 			t.Fatal(err)
