@@ -1,7 +1,6 @@
 package translator
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -13,15 +12,6 @@ import (
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
-
-// recorder is a reporter that keeps what the checks report.
-type recorder struct{ errs []string }
-
-func (r *recorder) Helper() {}
-
-func (r *recorder) Errorf(format string, args ...any) {
-	r.errs = append(r.errs, fmt.Sprintf(format, args...))
-}
 
 // TestConformanceChecksCatchDifferences holds the conformance checks to
 // what they compare: each expectation passes against the outcome it
@@ -100,7 +90,9 @@ func TestConformanceStatusChecksCatchDifferences(t *testing.T) {
 		{"no such condition", refsResolved(httpRouteK, "ns/r", "ns/gw"), false},
 		{"no such parent", routeAccepted(httpRouteK, "ns/r", "ns/other"), false},
 		{"section", routeCond(httpRouteK, "ns/s", "ns/gw/http", "Accepted", metav1.ConditionFalse, "NotAllowedByListeners"), true},
-		{"section missing", routeCond(httpRouteK, "ns/s", "ns/gw", "Accepted", metav1.ConditionFalse, "NotAllowedByListeners"), false},
+		{"any section", routeCond(httpRouteK, "ns/s", "ns/gw", "Accepted", metav1.ConditionFalse, "NotAllowedByListeners"), true},
+		{"exact parent without the section", confStatus{kind: httpRouteK, name: "ns/s", parent: "ns/gw", cond: "Accepted", status: metav1.ConditionFalse, exact: true}, false},
+		{"exact parent", routeAccepted(httpRouteK, "ns/r", "ns/gw/http"), false},
 		{"not accepted", notAccepted(httpRouteK, "ns/s"), true},
 		{"accepted after all", notAccepted(httpRouteK, "ns/r"), false},
 		{"no route status", routeAccepted(httpRouteK, "ns/none", "ns/gw"), false},

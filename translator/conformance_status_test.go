@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -33,9 +34,22 @@ type confStatus struct {
 	addressed bool
 	// noAcceptedParent: the route has no parent entry that accepts it.
 	noAcceptedParent bool
+	// exact: the parent entry must name the parent's section exactly (the
+	// suite's RouteMustHaveParents); otherwise any entry for the Gateway
+	// will do (its <Kind>RouteMustHaveCondition).
+	exact bool
 	// generation is the object's metadata.generation the conditions must
 	// have observed: 1 unless a step changed the object's spec.
 	generation int64
+}
+
+// recorder is a reporter that keeps what the checks report.
+type recorder struct{ errs []string }
+
+func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
 }
 
 func routeCond(kind, route, parent, cond string, status metav1.ConditionStatus, reason string) confStatus {
@@ -45,7 +59,9 @@ func routeCond(kind, route, parent, cond string, status metav1.ConditionStatus, 
 // routeAccepted is the suite's RoutesAndParentMustBeAccepted for one
 // route and parent: Accepted with reason Accepted.
 func routeAccepted(kind, route, parent string) confStatus {
-	return routeCond(kind, route, parent, "Accepted", metav1.ConditionTrue, "Accepted")
+	c := routeCond(kind, route, parent, "Accepted", metav1.ConditionTrue, "Accepted")
+	c.exact = true
+	return c
 }
 
 // refsResolved is the suite's ...MustHaveResolvedRefsConditionsTrue.
@@ -193,6 +209,7 @@ func checkRouteParents(t reporter, parents []gatewayv1.RouteParentStatus, s conf
 	}
 	gw, rest, _ := strings.Cut(s.parent, "/")
 	gwName, section, _ := strings.Cut(rest, "/")
+	var matched []gatewayv1.RouteParentStatus
 	for _, p := range parents {
 		ref := p.ParentRef
 		ns := routeNS
@@ -203,16 +220,39 @@ func checkRouteParents(t reporter, parents []gatewayv1.RouteParentStatus, s conf
 		if ref.SectionName != nil {
 			sec = string(*ref.SectionName)
 		}
-		if ns != gw || string(ref.Name) != gwName || sec != section {
+		if ns != gw || string(ref.Name) != gwName || (s.exact && sec != section) {
 			continue
 		}
 		if p.ControllerName != DefaultGatewayController {
 			t.Errorf("%s %s parent %s: controllerName %q", s.kind, s.name, s.parent, p.ControllerName)
 		}
-		checkCondition(t, s.kind+" "+s.name+" parent "+s.parent, p.Conditions, s)
-		return
+		matched = append(matched, p)
 	}
-	t.Errorf("%s %s: no parent status for %s", s.kind, s.name, s.parent)
+	checkParentsCondition(t, matched, s)
+}
+
+// checkParentsCondition: with exact, the one entry for the parent (and
+// section) has the condition, as the suite's RouteMustHaveParents asks;
+// otherwise any entry for the Gateway, whatever its section, as its
+// <Kind>RouteMustHaveCondition does.
+func checkParentsCondition(t reporter, matched []gatewayv1.RouteParentStatus, s confStatus) {
+	t.Helper()
+	what := s.kind + " " + s.name + " parent " + s.parent
+	switch {
+	case len(matched) == 0:
+		t.Errorf("%s %s: no parent status for %s", s.kind, s.name, s.parent)
+	case s.exact || len(matched) == 1:
+		checkCondition(t, what, matched[0].Conditions, s)
+	default:
+		for _, p := range matched {
+			var rec recorder
+			checkCondition(&rec, what, p.Conditions, s)
+			if len(rec.errs) == 0 {
+				return
+			}
+		}
+		t.Errorf("%s: no entry of %d has %s %s (%s)", what, len(matched), s.cond, s.status, orZero(s.reason, "any reason"))
+	}
 }
 
 // checkCondition: the condition is there with the status and reason,
