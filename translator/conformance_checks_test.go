@@ -76,8 +76,9 @@ func TestConformanceStatusChecksCatchDifferences(t *testing.T) {
 		Listeners: []gatewayv1.ListenerStatus{{Name: "http", AttachedRoutes: 1, SupportedKinds: []gatewayv1.RouteGroupKind{{Kind: httpRouteK}},
 			Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted")}}}}}}
 	res.Gateway.Routes = []gatewayapi.RouteStatus{{Kind: httpRouteK, Namespace: "ns", Name: "r", Parents: []gatewayv1.RouteParentStatus{{
-		ParentRef: gatewayv1.ParentReference{Name: "gw"}, ControllerName: DefaultGatewayController,
-		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted")}}}}, {Kind: httpRouteK, Namespace: "ns", Name: "s", Parents: []gatewayv1.RouteParentStatus{{
+		ParentRef:      gatewayv1.ParentReference{Group: refTo(gatewayv1.Group(gatewayv1.GroupName)), Kind: refTo(gatewayv1.Kind("Gateway")), Name: "gw"},
+		ControllerName: DefaultGatewayController,
+		Conditions:     []metav1.Condition{cond("Accepted", metav1.ConditionTrue, "Accepted")}}}}, {Kind: httpRouteK, Namespace: "ns", Name: "s", Parents: []gatewayv1.RouteParentStatus{{
 		ParentRef: gatewayv1.ParentReference{Name: "gw", SectionName: refTo(gatewayv1.SectionName("http"))}, ControllerName: DefaultGatewayController,
 		Conditions: []metav1.Condition{cond("Accepted", metav1.ConditionFalse, "NotAllowedByListeners")}}}}}
 	for _, c := range []struct {
@@ -91,8 +92,8 @@ func TestConformanceStatusChecksCatchDifferences(t *testing.T) {
 		{"no such parent", routeAccepted(httpRouteK, "ns/r", "ns/other"), false},
 		{"section", routeCond(httpRouteK, "ns/s", "ns/gw/http", "Accepted", metav1.ConditionFalse, "NotAllowedByListeners"), true},
 		{"any section", routeCond(httpRouteK, "ns/s", "ns/gw", "Accepted", metav1.ConditionFalse, "NotAllowedByListeners"), true},
-		{"exact parent without the section", confStatus{kind: httpRouteK, name: "ns/s", parent: "ns/gw", cond: "Accepted", status: metav1.ConditionFalse, exact: true}, false},
-		{"exact parent", routeAccepted(httpRouteK, "ns/r", "ns/gw/http"), false},
+		{"parentRef without group and kind", confStatus{kind: httpRouteK, name: "ns/s", parent: "ns/gw", cond: "Accepted", status: metav1.ConditionFalse, exact: true}, false},
+		{"section not compared", routeAccepted(httpRouteK, "ns/r", "ns/gw/http"), true},
 		{"not accepted", notAccepted(httpRouteK, "ns/s"), true},
 		{"accepted after all", notAccepted(httpRouteK, "ns/r"), false},
 		{"no route status", routeAccepted(httpRouteK, "ns/none", "ns/gw"), false},

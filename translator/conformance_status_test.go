@@ -17,8 +17,9 @@ type confStatus struct {
 	// the object whose status it reads.
 	kind, name string
 	// listener picks a Gateway's listener ("*" is every listener; "" the
-	// Gateway's own conditions); parent picks a route's parent entry, the
-	// Gateway "namespace/name", with "/section" for a sectionName.
+	// Gateway's own conditions); parent picks a route's parent entries,
+	// those of the Gateway "namespace/name" (a "/section" after it says
+	// which listener the test means; the suite does not compare it).
 	listener, parent string
 	cond             string
 	status           metav1.ConditionStatus
@@ -34,9 +35,10 @@ type confStatus struct {
 	addressed bool
 	// noAcceptedParent: the route has no parent entry that accepts it.
 	noAcceptedParent bool
-	// exact: the parent entry must name the parent's section exactly (the
-	// suite's RouteMustHaveParents); otherwise any entry for the Gateway
-	// will do (its <Kind>RouteMustHaveCondition).
+	// exact: the parent entry's parentRef must be written out (group,
+	// kind, and the namespace across namespaces), as the suite's
+	// RouteMustHaveParents compares it; its <Kind>RouteMustHaveCondition
+	// reads the conditions only.
 	exact bool
 	// generation is the object's metadata.generation the conditions must
 	// have observed: 1 unless a step changed the object's spec.
@@ -207,8 +209,8 @@ func checkRouteParents(t reporter, parents []gatewayv1.RouteParentStatus, s conf
 		}
 		return
 	}
-	gw, rest, _ := strings.Cut(s.parent, "/")
-	gwName, section, _ := strings.Cut(rest, "/")
+	gw, gwName, _ := strings.Cut(s.parent, "/")
+	gwName, _, _ = strings.Cut(gwName, "/") // the suite matches parents without their section
 	var matched []gatewayv1.RouteParentStatus
 	for _, p := range parents {
 		ref := p.ParentRef
@@ -216,32 +218,44 @@ func checkRouteParents(t reporter, parents []gatewayv1.RouteParentStatus, s conf
 		if ref.Namespace != nil {
 			ns = string(*ref.Namespace)
 		}
-		sec := ""
-		if ref.SectionName != nil {
-			sec = string(*ref.SectionName)
-		}
-		if ns != gw || string(ref.Name) != gwName || (s.exact && sec != section) {
+		if ns != gw || string(ref.Name) != gwName {
 			continue
 		}
 		if p.ControllerName != DefaultGatewayController {
 			t.Errorf("%s %s parent %s: controllerName %q", s.kind, s.name, s.parent, p.ControllerName)
+		}
+		if s.exact && !fullParentRef(ref, routeNS != gw) {
+			t.Errorf("%s %s parent %s: parentRef %s/%s/%s in status, want group gateway.networking.k8s.io, kind Gateway and, across namespaces, the namespace",
+				s.kind, s.name, s.parent, refText(ref.Group), refText(ref.Kind), refText(ref.Namespace))
 		}
 		matched = append(matched, p)
 	}
 	checkParentsCondition(t, matched, s)
 }
 
-// checkParentsCondition: with exact, the one entry for the parent (and
-// section) has the condition, as the suite's RouteMustHaveParents asks;
-// otherwise any entry for the Gateway, whatever its section, as its
-// <Kind>RouteMustHaveCondition does.
+// fullParentRef: the parentRef in status names its group and kind, and
+// its namespace when the route is in another, as the suite's
+// RouteMustHaveParents compares them.
+func fullParentRef(ref gatewayv1.ParentReference, crossNamespace bool) bool {
+	return refText(ref.Group) == gatewayv1.GroupName && refText(ref.Kind) == "Gateway" && (!crossNamespace || ref.Namespace != nil)
+}
+
+func refText[T ~string](p *T) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return string(*p)
+}
+
+// checkParentsCondition: one of the route's entries for the Gateway has
+// the condition (the suite matches parents by Gateway, not by section).
 func checkParentsCondition(t reporter, matched []gatewayv1.RouteParentStatus, s confStatus) {
 	t.Helper()
 	what := s.kind + " " + s.name + " parent " + s.parent
 	switch {
 	case len(matched) == 0:
 		t.Errorf("%s %s: no parent status for %s", s.kind, s.name, s.parent)
-	case s.exact || len(matched) == 1:
+	case len(matched) == 1:
 		checkCondition(t, what, matched[0].Conditions, s)
 	default:
 		for _, p := range matched {
