@@ -109,6 +109,7 @@ func TestConformanceStatusChecksCatchDifferences(t *testing.T) {
 		{"attached count", attachedRoutes("ns/gw", "http", 2), false},
 		{"kinds", supportedKinds("ns/gw", "http", httpRouteK), true},
 		{"no kinds", supportedKinds("ns/gw", "http"), false},
+		{"kinds missing", supportedKinds("ns/gw", "http", httpRouteK, grpcRouteK), false},
 		{"listeners", listenerNames("ns/gw", "http"), true},
 		{"more listeners", listenerNames("ns/gw", "http", "https"), false},
 		{"no address", confStatus{kind: "Gateway", name: "ns/gw", addressed: true}, false},
