@@ -217,10 +217,24 @@ func stringMatches(t *testing.T, m *matcherv3.StringMatcher, v string) bool {
 		return p.Exact == v
 	case *matcherv3.StringMatcher_SafeRegex:
 		return fullMatch(p.SafeRegex.GetRegex(), v)
+	case *matcherv3.StringMatcher_Prefix:
+		return strings.HasPrefix(foldIf(m.GetIgnoreCase(), v), foldIf(m.GetIgnoreCase(), p.Prefix))
+	case *matcherv3.StringMatcher_Suffix:
+		return strings.HasSuffix(foldIf(m.GetIgnoreCase(), v), foldIf(m.GetIgnoreCase(), p.Suffix))
+	case *matcherv3.StringMatcher_Contains:
+		return strings.Contains(foldIf(m.GetIgnoreCase(), v), foldIf(m.GetIgnoreCase(), p.Contains))
 	default:
 		t.Fatalf("a string matcher this evaluator does not know: %v", m)
 		return false
 	}
+}
+
+// foldIf lowers s for an ignore_case string matcher.
+func foldIf(ignoreCase bool, s string) string {
+	if ignoreCase {
+		return strings.ToLower(s)
+	}
+	return s
 }
 
 // header is a request header, case-insensitively.

@@ -11,28 +11,49 @@ import (
 )
 
 // requestHeaderMatches is a HeaderMatcher on a request header (a canary's
-// header or cookie): Envoy compares names without case, and a header the
-// request lacks matches no string matcher.
+// header or cookie, a Gateway API header or method match): Envoy compares
+// names without case, and a header the request lacks matches no string
+// matcher; present_match asks only that it be there.
 func requestHeaderMatches(t *testing.T, h *routev3.HeaderMatcher, req request) bool {
 	t.Helper()
-	var value string
-	found := false
-	for k, v := range req.headers {
-		if strings.EqualFold(k, h.GetName()) {
-			value, found = v, true
-		}
-	}
-	sm := h.GetStringMatch()
+	onlyFields(t, "header matcher", h, "name", "string_match", "present_match", "invert_match")
+	value, found := pseudoOrHeader(req, h.GetName())
 	var match bool
 	switch {
-	case sm.GetSafeRegex() != nil:
-		match = found && fullMatch(sm.GetSafeRegex().GetRegex(), value)
-	case sm.GetExact() != "":
-		match = found && value == sm.GetExact()
+	case h.GetPresentMatch():
+		match = found
+	case h.GetStringMatch() != nil:
+		match = found && stringMatches(t, h.GetStringMatch(), value)
 	default:
 		t.Fatalf("a header matcher this evaluator does not know: %v", h)
 	}
 	return match != h.GetInvertMatch()
+}
+
+// pseudoOrHeader is a request header by name, case-insensitively, with the
+// pseudo-headers Envoy matches on: :method (GET when the request names
+// none), :path and :scheme.
+func pseudoOrHeader(req request, name string) (string, bool) {
+	switch strings.ToLower(name) {
+	case ":method":
+		if req.method == "" {
+			return "GET", true
+		}
+		return req.method, true
+	case ":path":
+		return req.path, true
+	case ":scheme":
+		if req.scheme == "" {
+			return "http", true
+		}
+		return req.scheme, true
+	}
+	for k, v := range req.headers {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // weightedSplit is a weighted_clusters action's weights by cluster, and

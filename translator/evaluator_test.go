@@ -26,6 +26,9 @@ type request struct {
 	// auth is how the auth service of an auth-url answers this request
 	// (evaluator_extauth_test.go); nil when the route needs none.
 	auth *authAnswer
+	// backendResponse are the headers the backend answers with, which
+	// the route's response header edits change (evaluator_gateway_test.go).
+	backendResponse map[string]string
 }
 
 // outcome is what Envoy does with a request, as far as the route table
@@ -63,6 +66,19 @@ type outcome struct {
 	check          *authCheck
 	removedHeaders map[string]bool
 	route          *routev3.Route
+	vhost          *routev3.VirtualHost
+	// clusterNotFound is Envoy's answer when the cluster a forwarded
+	// request goes to is not one it holds (cluster_not_found_response_code,
+	// 503 unless set); mirrors are the route's request_mirror_policies.
+	clusterNotFound int
+	mirrors         []mirror
+	// seen are the request headers each cluster the request may reach
+	// receives (the client's, after the header edits of the weighted
+	// cluster, route, virtual host and route configuration), and answered
+	// the response headers the client gets back from each, starting from
+	// request.backendResponse; by cluster, lower-case names
+	// (evaluator_gateway_test.go).
+	seen, answered map[string]headerSet
 	// handshakeRefused: the https chain refused the client's TLS handshake
 	// (a client certificate it requires, or one its CA did not sign), so
 	// no request was made (evaluator_clientcert_test.go).
@@ -100,15 +116,17 @@ func evaluate(t *testing.T, rc *routev3.RouteConfiguration, req request) outcome
 		if !routeMatches(t, r.GetMatch(), req, path) {
 			continue
 		}
-		out := outcome{route: r, path: req.path, host: req.authority}
+		out := outcome{route: r, vhost: vh, path: req.path, host: req.authority}
 		switch a := r.GetAction().(type) {
 		case *routev3.Route_DirectResponse:
 			out.status = int(a.DirectResponse.GetStatus())
 		case *routev3.Route_Redirect:
-			out.status, out.location = redirectOf(t, a.Redirect, req)
+			out.status, out.location = redirectOf(t, a.Redirect, r.GetMatch(), req)
 		case *routev3.Route_Route:
 			out.cluster = a.Route.GetCluster()
 			out.split, out.splitByHash = weightedSplit(t, a.Route)
+			out.clusterNotFound = clusterNotFoundStatus(t, a.Route)
+			out.mirrors = mirrorsOf(t, a.Route)
 		default:
 			t.Fatalf("route %s: an action this evaluator does not know: %T", r.GetName(), a)
 		}
@@ -171,28 +189,48 @@ func findVirtualHost(rc *routev3.RouteConfiguration, host string) *routev3.Virtu
 // the headers fairway matches on.
 func routeMatches(t *testing.T, m *routev3.RouteMatch, req request, path string) bool {
 	t.Helper()
-	switch {
-	case m.GetPath() != "":
-		if path != m.GetPath() {
-			return false
-		}
-	case m.GetPrefix() != "":
-		if !strings.HasPrefix(path, m.GetPrefix()) {
-			return false
-		}
-	case m.GetSafeRegex() != nil:
-		if !fullMatch(m.GetSafeRegex().GetRegex(), path) {
-			return false
-		}
-	default:
-		t.Fatalf("a path specifier this evaluator (and gRPC) does not know: %v", m)
+	onlyFields(t, "route match", m, "prefix", "path", "safe_regex", "path_separated_prefix", "headers", "query_parameters", "case_sensitive", "grpc")
+	if !pathMatches(t, m, path) {
+		return false
+	}
+	if m.GetGrpc() != nil && !isGRPC(req) {
+		return false
 	}
 	for _, h := range m.GetHeaders() {
 		if !headerMatches(t, h, req) {
 			return false
 		}
 	}
+	for _, q := range m.GetQueryParameters() {
+		if !queryMatches(t, q, req.path) {
+			return false
+		}
+	}
 	return true
+}
+
+// pathMatches is the route's path specifier; case_sensitive (true unless
+// set) applies to path and prefix, not to a regex, as Envoy documents.
+func pathMatches(t *testing.T, m *routev3.RouteMatch, path string) bool {
+	t.Helper()
+	fold := func(s string) string { return s }
+	if cs := m.GetCaseSensitive(); cs != nil && !cs.GetValue() {
+		fold = strings.ToLower
+	}
+	switch {
+	case m.GetPath() != "":
+		return fold(path) == fold(m.GetPath())
+	case m.GetPrefix() != "":
+		return strings.HasPrefix(fold(path), fold(m.GetPrefix()))
+	case m.GetPathSeparatedPrefix() != "":
+		p := fold(m.GetPathSeparatedPrefix())
+		return fold(path) == p || strings.HasPrefix(fold(path), p+"/")
+	case m.GetSafeRegex() != nil:
+		return fullMatch(m.GetSafeRegex().GetRegex(), path)
+	default:
+		t.Fatalf("a path specifier this evaluator (and gRPC) does not know: %v", m)
+		return false
+	}
 }
 
 // headerMatches is one HeaderMatcher of the kinds fairway emits.
@@ -216,7 +254,7 @@ func fullMatch(re, value string) bool {
 
 // redirectOf is the status and Location of a redirect action, for the
 // fields fairway sets.
-func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, string) {
+func redirectOf(t *testing.T, r *routev3.RedirectAction, m *routev3.RouteMatch, req request) (int, string) {
 	t.Helper()
 	codes := map[routev3.RedirectAction_RedirectResponseCode]int{
 		routev3.RedirectAction_MOVED_PERMANENTLY: 301, routev3.RedirectAction_FOUND: 302,
@@ -250,10 +288,11 @@ func redirectOf(t *testing.T, r *routev3.RedirectAction, req request) (int, stri
 			}
 		}
 	} else if p := r.GetPrefixRewrite(); p != "" {
-		t.Fatalf("redirect prefix_rewrite: not followed by this evaluator yet")
-	} else if r.GetRegexRewrite() != nil {
-		t.Fatalf("redirect regex_rewrite: not followed by this evaluator yet")
-	} else if r.GetStripQuery() {
+		path = prefixRewrite(t, m, p, req.path)
+	} else if rw := r.GetRegexRewrite(); rw != nil {
+		path = regexRewrite(t, rw.GetPattern().GetRegex(), rw.GetSubstitution(), req.path)
+	}
+	if r.GetStripQuery() {
 		path, _, _ = strings.Cut(path, "?")
 	}
 	return codes[r.GetResponseCode()], scheme + "://" + host + path

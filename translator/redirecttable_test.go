@@ -29,6 +29,9 @@ func TestCompactRedirectAnswersAsPerPath(t *testing.T) {
 	}
 	compared, compacted, unknown := 0, 0, 0
 	for _, d := range dirs {
+		if _, err := os.Stat("testdata/" + d.Name() + "/input.yaml"); err != nil {
+			continue // not a golden case (the conformance suite's manifests)
+		}
 		in := readGoldenInput(t, "testdata/"+d.Name()+"/input.yaml")
 		for _, opts := range []Options{in.Options, withSSLRedirect(in.Options)} {
 			before := plainTable(t, in.Input, opts, true)
@@ -99,7 +102,7 @@ func answer(t *testing.T, rc *routev3.RouteConfiguration, req request) (outcome,
 	}
 	out := evaluate(t, rc, req)
 	name := out.route.GetName()
-	out.route = nil
+	out.route, out.vhost = nil, nil
 	return out, name
 }
 

@@ -21,8 +21,11 @@ func pathEffects(t *testing.T, _ *routev3.VirtualHost, r *routev3.Route, req req
 	if a == nil {
 		return
 	}
-	if a.GetPrefixRewrite() != "" || a.GetPathRewrite() != "" || a.GetPathRewritePolicy() != nil {
+	if a.GetPathRewrite() != "" || a.GetPathRewritePolicy() != nil {
 		t.Fatalf("route %s: a path rewrite this evaluator does not follow: %v", r.GetName(), a)
+	}
+	if p := a.GetPrefixRewrite(); p != "" {
+		out.path = prefixRewrite(t, r.GetMatch(), p, req.path)
 	}
 	if rw := a.GetRegexRewrite(); rw != nil {
 		out.path = regexRewrite(t, rw.GetPattern().GetRegex(), rw.GetSubstitution(), req.path)
