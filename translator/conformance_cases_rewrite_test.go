@@ -16,7 +16,7 @@ func rewritten(host, path, backend, seenPath, seenHost string) confRequest {
 }
 
 func init() {
-	edits := headerEdits
+	edits := pairedHeaderEdits
 	register(
 		oneRoute("HTTPRouteRewriteHost", "httproute-rewrite-host", "rewrite-host", plus(fHTTP, features.SupportHTTPRouteHostRewrite)...).
 			get(rewritten("rewrite.example", "/one", infraV1, "", "one.example.org"),
@@ -35,15 +35,15 @@ func init() {
 	)
 }
 
-// headerEdits are the header edits the rewrite and mirror tests pair
+// pairedHeaderEdits are the header edits the rewrite and mirror tests pair
 // with their filter.
-func headerEdits(r confRequest) confRequest {
+func pairedHeaderEdits(r confRequest) confRequest {
 	return r.sees("X-Header-Add", "header-val-1", "X-Header-Add-Append", "append-val-1,header-val-2", "X-Header-Set", "set-overwrites-values").
 		unseen("X-Header-Remove")
 }
 
 func init() {
-	edits := headerEdits
+	edits := pairedHeaderEdits
 	mirror := func(path string, to map[string]float64) confRequest {
 		return confRequest{path: path, backend: infraV1, mirroredTo: to}
 	}
