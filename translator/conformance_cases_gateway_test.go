@@ -32,6 +32,17 @@ func okListener(gw, l string, n int32) []confStatus {
 	return listenerState(gw, l, n, httpKinds, "Accepted", conditionOK, "", "ResolvedRefs", conditionOK, "")
 }
 
+// atGeneration expects the conditions of ss observed at gen: the
+// Gateway's generation after a step changed its spec.
+func atGeneration(gen int64, ss []confStatus) []confStatus {
+	out := make([]confStatus, len(ss))
+	for i, s := range ss {
+		s.generation = gen
+		out[i] = s
+	}
+	return out
+}
+
 // secretRefCase ports a gateway-secret-*-reference-grant.go test: an
 // https listener whose certificate is in another namespace, allowed by
 // a ReferenceGrant (the listener is programmed) or not (RefNotPermitted).
@@ -146,7 +157,7 @@ func modifyListeners() *conformanceCase {
 				g.Generation = 2
 			},
 			status: append(append([]confStatus{listenerNames(add, "https", "http"), latest("Gateway", add, 2)},
-				okListener(add, "https", 1)...), okListener(add, "http", 1)...),
+				atGeneration(2, okListener(add, "https", 1))...), atGeneration(2, okListener(add, "http", 1))...),
 		}).
 		step(confStep{
 			change: func(t *testing.T, in *Input) {
@@ -162,7 +173,7 @@ func modifyListeners() *conformanceCase {
 				}
 				g.Spec.Listeners, g.Generation = keep, 2
 			},
-			status: append([]confStatus{listenerNames(remove, "http"), latest("Gateway", remove, 2)}, okListener(remove, "http", 1)...),
+			status: append([]confStatus{listenerNames(remove, "http"), latest("Gateway", remove, 2)}, atGeneration(2, okListener(remove, "http", 1))...),
 		})
 }
 

@@ -13,7 +13,6 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 )
 
 // confRequest is one request a conformance test makes and what it
@@ -230,7 +229,7 @@ func gatewayRouteTable(t *testing.T, res Result, gateway string, port int, sni s
 		t.Fatalf("listener %s port %d: a request (TLS %v) takes chain %s, whose TLS is %v", l.GetName(), port, https, fc.GetName(), fc.GetTransportSocket() != nil)
 	}
 	for _, f := range fc.GetFilters() {
-		if f.GetName() != wellknown.HTTPConnectionManager {
+		if !f.GetTypedConfig().MessageIs(&hcmv3.HttpConnectionManager{}) { // by type: fairway names its filters its own way
 			continue
 		}
 		hcm := unpack(t, f.GetTypedConfig(), &hcmv3.HttpConnectionManager{})
