@@ -158,7 +158,7 @@ func (b *gatewayBuild) streamClusters(sr *gatewayapi.StreamRoute, udp bool) (str
 		if heaviest.Weight == 0 {
 			return "", nil
 		}
-		if n := weighted(sr.Backends); n > 1 {
+		if n := sharesOf(sr.Backends); n > 1 {
 			b.t.problems.add(ObjectRef{Kind: sr.Route.Kind, Namespace: sr.Route.Namespace, Name: sr.Route.Name}, UnsupportedBackend,
 				"spec.rules[0].backendRefs: Envoy's UDP proxy sends to one cluster, so only the heaviest of the %d weighted backends, %s/%s, takes datagrams", n, heaviest.Namespace, heaviest.Name)
 		}
@@ -190,8 +190,8 @@ func l4Refs(cluster string, weighted []envoy.L4Weight) []Ref {
 	return refs
 }
 
-// weighted counts the backends that take a share.
-func weighted(backends []policy.Backend) int {
+// sharesOf counts the backends that take a share.
+func sharesOf(backends []policy.Backend) int {
 	n := 0
 	for _, be := range backends {
 		if be.Weight > 0 {
