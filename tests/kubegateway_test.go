@@ -2,6 +2,9 @@ package tests
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -16,6 +20,7 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/fairwayhq/fairway/source/kube"
+	"github.com/fairwayhq/fairway/tests/kubeapi"
 	"github.com/fairwayhq/fairway/translator"
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
@@ -413,4 +418,55 @@ func (w *syncWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestKubeGatewayAPINotInstalled: on a cluster without the Gateway API's
+// CRDs, fairway says so once, in one line, and serves Ingress as before.
+// The shared control plane has the CRDs once any Gateway API test has
+// run, so this one runs a control plane of its own.
+func TestKubeGatewayAPINotInstalled(t *testing.T) {
+	kubeClient(t)
+	logf, err := os.Create(filepath.Join(t.TempDir(), "control-plane.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cp, err := kubeapi.Start(kubeapi.BinDir(), logf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Stop() })
+	cs, err := cp.Clientset()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ns = "shop"
+	host := "shop.example.com"
+	create(t, func(ctx context.Context) error {
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := cs.NetworkingV1().IngressClasses().Create(ctx, ingressClass("fairway", "fairway.dev/ingress-controller"), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := cs.CoreV1().Services(ns).Create(ctx, clusterIPService(ns, "web", 80, 8080), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		_, err := cs.NetworkingV1().Ingresses(ns).Create(ctx, ingress(ns, "shop", "fairway", host, "web", 80), metav1.CreateOptions{})
+		return err
+	})
+	f := startKubeFairway(t, cp.Kubeconfig(), ns)
+	v := watchADS(t, f.xds, "envoy-0")
+	v.waitFor(10*time.Second, "the Ingress's virtual host", func() bool { return slices.Contains(v.virtualHosts("http"), host) })
+	eventually(t, 10*time.Second, "the Ingress's status", func() bool {
+		ing, err := cs.NetworkingV1().Ingresses(ns).Get(context.Background(), "shop", metav1.GetOptions{})
+		return err == nil && len(ing.Status.LoadBalancer.Ingress) == 1
+	})
+	logs := f.logs.String()
+	if n := strings.Count(logs, "the Gateway API CRDs are not installed"); n != 1 {
+		t.Errorf("the not-installed line is logged %d times, want once", n)
+	}
+	if strings.Contains(logs, "some Gateway API CRDs are not installed") || strings.Contains(logs, "waiting_for") {
+		t.Error("fairway treats the absent Gateway API as partly installed, or waits for it")
+	}
 }
