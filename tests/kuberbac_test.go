@@ -34,8 +34,10 @@ func kubectl(t *testing.T, args ...string) string {
 // TestKubeManifestsAndRBAC: the install manifests apply cleanly (a
 // server-side dry run, then for real), and fairway, running with exactly
 // the RBAC they grant its ServiceAccount, does its whole job: it lists and
-// watches what it needs, writes status, records Events and holds its
-// Lease, and no request is forbidden.
+// watches what it needs (the Gateway API's kinds and Namespaces among
+// them), writes status, records Events and holds its Lease, and no
+// request is forbidden. Its Gateway API rights are exactly read, and
+// update of status (checkGatewayRBAC).
 func TestKubeManifestsAndRBAC(t *testing.T) {
 	cs := kubeClient(t)
 	// A server-side dry run checks every object against the API server's
@@ -69,8 +71,16 @@ func TestKubeManifestsAndRBAC(t *testing.T) {
 		return err
 	})
 
+	// With the Gateway API installed, fairway watches its kinds and the
+	// Namespaces too, under the same RBAC; the GatewayClass manifest,
+	// applied after the CRDs, passes the API server's validation.
+	installGatewayCRDs(t)
+	kubectl(t, "apply", "-f", "../manifests/kubernetes/gatewayclass.yaml", "--server-side", "--dry-run=server")
+
 	sa := "system:serviceaccount:" + system + ":fairway"
-	kc, err := controlPlane.KubeconfigAs(sa, "system:serviceaccounts", "system:serviceaccounts:"+system, "system:authenticated")
+	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + system, "system:authenticated"}
+	checkGatewayRBAC(t, cs, sa, groups)
+	kc, err := controlPlane.KubeconfigAs(sa, groups...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,5 +106,8 @@ func TestKubeManifestsAndRBAC(t *testing.T) {
 	}
 	if logs := f.logs.String(); strings.Contains(strings.ToLower(logs), "forbidden") {
 		t.Errorf("a request was forbidden:\n%s", logs)
+	}
+	if strings.Contains(f.logs.String(), "Gateway API CRDs are not installed") {
+		t.Error("fairway did not watch the Gateway API, though its CRDs are installed")
 	}
 }

@@ -13,7 +13,8 @@ import (
 type routeKind struct {
 	kind    string
 	parents func(obj any) []gatewayv1.RouteParentStatus
-	update  func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) error
+	// update writes parents and returns the resourceVersion written.
+	update func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) (string, error)
 }
 
 // routeKinds are the route kinds whose status.parents fairway writes.
@@ -21,51 +22,46 @@ var routeKinds = []routeKind{
 	{
 		kind:    KindHTTPRoute,
 		parents: func(obj any) []gatewayv1.RouteParentStatus { return obj.(*gatewayv1.HTTPRoute).Status.Parents },
-		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) error {
+		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) (string, error) {
 			r := obj.(*gatewayv1.HTTPRoute).DeepCopy()
 			r.Status.Parents = parents
-			_, err := c.GatewayV1().HTTPRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{})
-			return err
+			return resourceVersion(c.GatewayV1().HTTPRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{}))
 		},
 	},
 	{
 		kind:    KindGRPCRoute,
 		parents: func(obj any) []gatewayv1.RouteParentStatus { return obj.(*gatewayv1.GRPCRoute).Status.Parents },
-		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) error {
+		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) (string, error) {
 			r := obj.(*gatewayv1.GRPCRoute).DeepCopy()
 			r.Status.Parents = parents
-			_, err := c.GatewayV1().GRPCRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{})
-			return err
+			return resourceVersion(c.GatewayV1().GRPCRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{}))
 		},
 	},
 	{
 		kind:    KindTLSRoute,
 		parents: func(obj any) []gatewayv1.RouteParentStatus { return obj.(*gatewayv1.TLSRoute).Status.Parents },
-		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) error {
+		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) (string, error) {
 			r := obj.(*gatewayv1.TLSRoute).DeepCopy()
 			r.Status.Parents = parents
-			_, err := c.GatewayV1().TLSRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{})
-			return err
+			return resourceVersion(c.GatewayV1().TLSRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{}))
 		},
 	},
 	{
 		kind:    KindTCPRoute,
 		parents: func(obj any) []gatewayv1.RouteParentStatus { return obj.(*gatewayv1.TCPRoute).Status.Parents },
-		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) error {
+		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) (string, error) {
 			r := obj.(*gatewayv1.TCPRoute).DeepCopy()
 			r.Status.Parents = parents
-			_, err := c.GatewayV1().TCPRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{})
-			return err
+			return resourceVersion(c.GatewayV1().TCPRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{}))
 		},
 	},
 	{
 		kind:    KindUDPRoute,
 		parents: func(obj any) []gatewayv1.RouteParentStatus { return obj.(*gatewayv1.UDPRoute).Status.Parents },
-		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) error {
+		update: func(ctx context.Context, c gatewayclient.Interface, obj any, parents []gatewayv1.RouteParentStatus) (string, error) {
 			r := obj.(*gatewayv1.UDPRoute).DeepCopy()
 			r.Status.Parents = parents
-			_, err := c.GatewayV1().UDPRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{})
-			return err
+			return resourceVersion(c.GatewayV1().UDPRoutes(r.Namespace).UpdateStatus(ctx, r, metav1.UpdateOptions{}))
 		},
 	},
 }

@@ -165,9 +165,8 @@ func (w *GatewayStatusWriter) gatewayClass(term context.Context, want gatewayapi
 	}
 	obj := cached.DeepCopy()
 	obj.Status = next
-	return w.update(term, KindGatewayClass, &cached.ObjectMeta, func(ctx context.Context) error {
-		_, err := w.client.GatewayV1().GatewayClasses().UpdateStatus(ctx, obj, metav1.UpdateOptions{})
-		return err
+	return w.update(term, KindGatewayClass, &cached.ObjectMeta, func(ctx context.Context) (string, error) {
+		return resourceVersion(w.client.GatewayV1().GatewayClasses().UpdateStatus(ctx, obj, metav1.UpdateOptions{}))
 	})
 }
 
@@ -178,6 +177,7 @@ func (w *GatewayStatusWriter) gateway(term context.Context, want gatewayapi.Gate
 		return nil
 	}
 	next := *want.Status.DeepCopy()
+	gatewayStatusDefaults(&next)
 	next.Conditions = w.stamp(next.Conditions, cached.Status.Conditions)
 	for i := range next.Listeners {
 		l := &next.Listeners[i]
@@ -197,10 +197,17 @@ func (w *GatewayStatusWriter) gateway(term context.Context, want gatewayapi.Gate
 	}
 	obj := cached.DeepCopy()
 	obj.Status = next
-	return w.update(term, KindGateway, &cached.ObjectMeta, func(ctx context.Context) error {
-		_, err := w.client.GatewayV1().Gateways(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{})
-		return err
+	return w.update(term, KindGateway, &cached.ObjectMeta, func(ctx context.Context) (string, error) {
+		return resourceVersion(w.client.GatewayV1().Gateways(obj.Namespace).UpdateStatus(ctx, obj, metav1.UpdateOptions{}))
 	})
+}
+
+// resourceVersion is an UpdateStatus's result as update wants it.
+func resourceVersion[T metav1.Object](obj T, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	return obj.GetResourceVersion(), nil
 }
 
 // gatewayAddresses are the fleet's addresses as a Gateway's status lists
@@ -236,7 +243,7 @@ func (w *GatewayStatusWriter) routes(term context.Context, rk routeKind, want ma
 		if equality.Semantic.DeepEqual(current, next) {
 			continue
 		}
-		err := w.update(term, rk.kind, metaOf(m), func(ctx context.Context) error {
+		err := w.update(term, rk.kind, metaOf(m), func(ctx context.Context) (string, error) {
 			return rk.update(ctx, w.client, obj, next)
 		})
 		if w.failed(err) {
@@ -265,6 +272,7 @@ func (w *GatewayStatusWriter) mergeParents(current, want []gatewayv1.RouteParent
 	for _, p := range want {
 		p = *p.DeepCopy()
 		p.ControllerName = w.controller
+		parentRefDefaults(&p.ParentRef)
 		var old []metav1.Condition
 		for _, c := range current {
 			if c.ControllerName == w.controller && equality.Semantic.DeepEqual(c.ParentRef, p.ParentRef) {
@@ -322,7 +330,7 @@ func (w *GatewayStatusWriter) cached(kind, namespace, name string) any {
 // it another pass. A version already written (or found stale) is skipped
 // until the cache moves past it, so a pass that runs before the echo of
 // the last write arrives does not write again.
-func (w *GatewayStatusWriter) update(term context.Context, kind string, m *metav1.ObjectMeta, call func(context.Context) error) error {
+func (w *GatewayStatusWriter) update(term context.Context, kind string, m *metav1.ObjectMeta, call func(context.Context) (string, error)) error {
 	key := objectKey{kind, m.Namespace, m.Name}
 	w.mu.Lock()
 	if w.awaiting[key] == m.ResourceVersion {
@@ -330,8 +338,10 @@ func (w *GatewayStatusWriter) update(term context.Context, kind string, m *metav
 		return nil
 	}
 	w.mu.Unlock()
-	err := call(term)
-	if err == nil || apierrors.IsConflict(err) {
+	rv, err := call(term)
+	// A write that changed nothing keeps the resourceVersion and sends no
+	// echo to wait for.
+	if (err == nil && rv != m.ResourceVersion) || apierrors.IsConflict(err) {
 		w.mu.Lock()
 		w.awaiting[key] = m.ResourceVersion
 		w.mu.Unlock()
@@ -353,5 +363,38 @@ func (w *GatewayStatusWriter) pruneAwaiting() {
 		if !ok || m.GetResourceVersion() != rv {
 			delete(w.awaiting, key)
 		}
+	}
+}
+
+// The CRDs' defaults of the status fields: the API server fills them in
+// what it stores, so a wanted status without them would never compare
+// equal to its own echo, and would be written on every pass.
+var (
+	defaultGroup       = gatewayv1.Group(gatewayv1.GroupName)
+	defaultParentKind  = gatewayv1.Kind("Gateway")
+	defaultAddressType = gatewayv1.IPAddressType
+)
+
+func gatewayStatusDefaults(st *gatewayv1.GatewayStatus) {
+	for i := range st.Addresses {
+		if st.Addresses[i].Type == nil {
+			st.Addresses[i].Type = &defaultAddressType
+		}
+	}
+	for i := range st.Listeners {
+		for j := range st.Listeners[i].SupportedKinds {
+			if st.Listeners[i].SupportedKinds[j].Group == nil {
+				st.Listeners[i].SupportedKinds[j].Group = &defaultGroup
+			}
+		}
+	}
+}
+
+func parentRefDefaults(ref *gatewayv1.ParentReference) {
+	if ref.Group == nil {
+		ref.Group = &defaultGroup
+	}
+	if ref.Kind == nil {
+		ref.Kind = &defaultParentKind
 	}
 }

@@ -168,3 +168,32 @@ func TestBadValues(t *testing.T) {
 		}
 	}
 }
+
+// TestGatewayClass: by default the chart makes no GatewayClass (the
+// Gateway API's CRDs may not be installed), as the kustomize install;
+// asked to, it makes one with the controller name, and serve is told of
+// a controller name of its own.
+func TestGatewayClass(t *testing.T) {
+	for _, o := range render(t, nil) {
+		if o.Kind() == "GatewayClass" {
+			t.Errorf("a GatewayClass by default: %v", o.Key())
+		}
+	}
+	if _, ok := arg(serveArgs(t, render(t, nil)), "--gateway-controller"); ok {
+		t.Error("serve is given --gateway-controller for the default controller name")
+	}
+	objs := render(t, map[string]any{"gatewayClass": map[string]any{"create": true, "name": "edge", "controllerName": "example.com/gateways"}})
+	var class Object
+	for _, o := range objs {
+		if meta, _ := o["metadata"].(map[string]any); o.Kind() == "GatewayClass" && meta["name"] == "edge" {
+			class = o
+		}
+	}
+	spec, _ := class["spec"].(map[string]any)
+	if class["apiVersion"] != "gateway.networking.k8s.io/v1" || spec["controllerName"] != "example.com/gateways" {
+		t.Errorf("GatewayClass edge = %v", class)
+	}
+	if v, _ := arg(serveArgs(t, objs), "--gateway-controller"); v != "example.com/gateways" {
+		t.Errorf("serve --gateway-controller=%q, want the class's controller name", v)
+	}
+}
