@@ -32,6 +32,10 @@ spec:
 // listenerLogs translates the examples plus a UDP Service with extra
 // flags and returns, per listener, the JSON access log format of each of
 // its proxies (nil where a proxy has no access log).
+// exampleGatewayListener is the examples' Gateway's HTTP listener, which
+// translate builds on its own port (make run shares it with the Ingress).
+var exampleGatewayListener = envoy.GatewayListenerName("shop", "shop", 8080, false)
+
 func listenerLogs(t *testing.T, flags ...string) map[string][]map[string]string {
 	t.Helper()
 	dir := t.TempDir()
@@ -66,7 +70,7 @@ func listenerLogs(t *testing.T, flags ...string) map[string][]map[string]string 
 			out[l.Name] = append(out[l.Name], logFormat(t, c))
 		}
 	}
-	if want := []string{"http", "https", "tcp-5432", "udp-53"}; !slices.Equal(slices.Sorted(maps.Keys(out)), want) {
+	if want := []string{exampleGatewayListener, "http", "https", "tcp-5432", "udp-53"}; !slices.Equal(slices.Sorted(maps.Keys(out)), want) {
 		t.Fatalf("listeners %v, want %v", slices.Sorted(maps.Keys(out)), want)
 	}
 	return out
@@ -122,7 +126,7 @@ func wantFormats(t *testing.T, got map[string][]map[string]string, want map[stri
 // field set of its kind.
 func TestAccessLogDefault(t *testing.T) {
 	wantFormats(t, listenerLogs(t), map[string]map[string]string{
-		"http": envoy.DefaultHTTPLogFormat, "https": envoy.DefaultHTTPLogFormat,
+		"http": envoy.DefaultHTTPLogFormat, "https": envoy.DefaultHTTPLogFormat, exampleGatewayListener: envoy.DefaultHTTPLogFormat,
 		"tcp-5432": envoy.DefaultTCPLogFormat, "udp-53": envoy.DefaultUDPLogFormat,
 	})
 }
@@ -145,7 +149,7 @@ udp:
 `)
 	httpFormat := map[string]string{"code": "%RESPONSE_CODE%", "when": "%START_TIME(%Y-%m-%dT%H:%M:%S%z)%", "ua": "%REQ(USER-AGENT):64%"}
 	wantFormats(t, listenerLogs(t, "--access-log-format", dir+"/format.yaml"), map[string]map[string]string{
-		"http": httpFormat, "https": httpFormat,
+		"http": httpFormat, "https": httpFormat, exampleGatewayListener: httpFormat,
 		"tcp-5432": envoy.DefaultTCPLogFormat, "udp-53": {"peer": "%DOWNSTREAM_REMOTE_ADDRESS%"},
 	})
 }
