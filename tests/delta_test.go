@@ -87,7 +87,7 @@ func TestDeltaStream(t *testing.T) {
 		t.Fatalf("endpoints %v", deltaNames(endpoints))
 	}
 	listeners := c.subscribe(resourcev3.ListenerType, nil)
-	if got := deltaNames(listeners); !slices.Equal(got, []string{"http", "https", "tcp-5432"}) {
+	if got := deltaNames(listeners); !slices.Equal(got, []string{"gateway/shop/shop/8080", "http", "https", "tcp-5432"}) {
 		t.Fatalf("listeners %v", got)
 	}
 	c.subscribe(resourcev3.RouteType, []string{"http", "https/api.example.com", "https/shop.example.com"})

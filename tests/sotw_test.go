@@ -28,8 +28,8 @@ func TestInitialFetchInADSOrder(t *testing.T) {
 	want := map[string][]string{
 		resourcev3.ClusterType:  {"shop/api/8080", "shop/cart/50051/h2c", "shop/postgres/5432", "shop/web/80"},
 		resourcev3.EndpointType: nil, // checked below by count
-		resourcev3.ListenerType: {"http", "https", "tcp-5432"},
-		resourcev3.RouteType:    {"http", "https/api.example.com", "https/shop.example.com"},
+		resourcev3.ListenerType: {"gateway/shop/shop/8080", "http", "https", "tcp-5432"}, // the examples' Gateway has a listener of its own on 8080 at these ports
+		resourcev3.RouteType:    {"gateway/shop/shop/8080", "http", "https/api.example.com", "https/shop.example.com"},
 		resourcev3.SecretType:   {"shop/shop-tls"},
 	}
 	for typeURL, resp := range got {
@@ -302,7 +302,7 @@ func TestPerTypeServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := resourceNames(t, listeners); !slices.Equal(got, []string{"http", "https", "tcp-5432"}) {
+	if got := resourceNames(t, listeners); !slices.Equal(got, []string{"gateway/shop/shop/8080", "http", "https", "tcp-5432"}) {
 		t.Errorf("LDS service sent %v", got)
 	}
 	f.waitForStream("the per-type CDS stream", func(s streamInfo) bool {

@@ -431,7 +431,7 @@ func (al *allocator) holders(addr netip.Addr) string {
 		names = append(names, "Service "+ref.NamespacedName()+" of another loadBalancerClass")
 	}
 	for _, u := range al.users[addr] {
-		n := "Service " + u.ref.NamespacedName()
+		n := u.ref.String()
 		if u.key != "" {
 			n += fmt.Sprintf(" (sharing key %q)", u.key)
 		}
