@@ -28,7 +28,9 @@ func TestInitialFetchInADSOrder(t *testing.T) {
 	want := map[string][]string{
 		resourcev3.ClusterType:  {"shop/api/8080", "shop/cart/50051/h2c", "shop/postgres/5432", "shop/web/80"},
 		resourcev3.EndpointType: nil, // checked below by count
-		resourcev3.ListenerType: {"gateway/shop/shop/8080", "http", "https", "tcp-5432"}, // the examples' Gateway has a listener of its own on 8080 at these ports
+		// The examples' Gateway has a listener of its own on 8080 at
+		// these (default) Ingress ports.
+		resourcev3.ListenerType: {"gateway/shop/shop/8080", "http", "https", "tcp-5432"},
 		resourcev3.RouteType:    {"gateway/shop/shop/8080", "http", "https/api.example.com", "https/shop.example.com"},
 		resourcev3.SecretType:   {"shop/shop-tls"},
 	}
