@@ -2,6 +2,7 @@ package translator
 
 import (
 	"cmp"
+	"math"
 	"slices"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -35,11 +36,14 @@ func (s splitShare) cluster() string {
 // fewer than two Service ports do, which the plain cluster serves.
 func newUDPSplit(route nsName, backends []policy.Backend) *udpSplit {
 	var shares []splitShare
+	var total uint64
 	for _, be := range backends {
 		if be.Weight > 0 {
 			shares = append(shares, splitShare{svc: nsName{be.Namespace, be.Name}, port: be.Port, weight: uint32(be.Weight)})
+			total += uint64(be.Weight)
 		}
 	}
+	fitWeights(shares, total)
 	slices.SortFunc(shares, func(a, b splitShare) int {
 		return cmp.Or(cmp.Compare(a.svc.namespace, b.svc.namespace), cmp.Compare(a.svc.name, b.svc.name), cmp.Compare(a.port, b.port))
 	})
@@ -96,4 +100,17 @@ func (t *translation) splitLocalities(s *udpSplit) []envoy.Locality {
 		out = append(out, loc)
 	}
 	return out
+}
+
+// fitWeights scales the shares down, in proportion, when their sum would
+// pass Envoy's limit for a priority's locality weights (2³²−1). The API
+// server's bounds (16 backends of at most 1,000,000) never get near it;
+// a file source's weights are not checked by one.
+func fitWeights(shares []splitShare, total uint64) {
+	if total <= math.MaxUint32 {
+		return
+	}
+	for i := range shares {
+		shares[i].weight = uint32(max(1, uint64(shares[i].weight)*(math.MaxUint32/2)/total))
+	}
 }

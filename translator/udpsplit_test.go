@@ -2,11 +2,14 @@ package translator
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"testing"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/fairwayhq/fairway/translator/policy"
 )
 
 // TestUDPSplitEndpointChange: an EndpointSlice change of any backend of
@@ -105,4 +108,41 @@ func localityWeights(cla *endpointv3.ClusterLoadAssignment) map[string]uint32 {
 		out[l.GetLocality().GetSubZone()] = l.GetLoadBalancingWeight().GetValue()
 	}
 	return out
+}
+
+// TestNewUDPSplit: shares are sorted by Service port, a port named twice
+// adds its weights, weight 0 takes none, fewer than two ports is no split,
+// and weights past Envoy's sum limit (only a file source can give them)
+// keep their proportions within it.
+func TestNewUDPSplit(t *testing.T) {
+	be := func(name string, port, weight int32) policy.Backend {
+		return policy.Backend{Namespace: "ns", Name: name, Port: port, Weight: weight}
+	}
+	route := nsName{"ns", "r"}
+	s := newUDPSplit(route, []policy.Backend{be("b", 53, 3), be("a", 53, 2), be("c", 53, 0), be("a", 53, 5), be("a", 54, 1)})
+	want := []splitShare{{nsName{"ns", "a"}, 53, 7}, {nsName{"ns", "a"}, 54, 1}, {nsName{"ns", "b"}, 53, 3}}
+	if s == nil || !slices.Equal(s.shares, want) {
+		t.Fatalf("shares %+v, want %+v", s, want)
+	}
+	if got := s.services(); !slices.Equal(got, []nsName{{"ns", "a"}, {"ns", "b"}}) {
+		t.Errorf("services %v, want ns/a and ns/b once each", got)
+	}
+	if s := newUDPSplit(route, []policy.Backend{be("a", 53, 2), be("a", 53, 5), be("b", 53, 0)}); s != nil {
+		t.Errorf("one Service port is a split: %+v", s)
+	}
+	var many []policy.Backend
+	for i := range 16 {
+		many = append(many, be(string(rune('a'+i)), 53, math.MaxInt32-int32(i%2)*(math.MaxInt32/2)))
+	}
+	s = newUDPSplit(route, many)
+	var sum uint64
+	for _, sh := range s.shares {
+		sum += uint64(sh.weight)
+	}
+	if sum > math.MaxUint32 {
+		t.Errorf("weights sum to %d, past Envoy's limit", sum)
+	}
+	if a, b := s.shares[0].weight, s.shares[1].weight; a < 2*b-2 || a > 2*b+2 {
+		t.Errorf("weights %d and %d, want about 2:1 as given", a, b)
+	}
 }
