@@ -18,15 +18,31 @@ type Endpoint struct {
 
 // Locality is a group of endpoints in one zone ("" when unknown).
 type Locality struct {
-	Zone      string
+	Zone string
+	// SubZone tells apart the localities of a split cluster (SplitCluster),
+	// one per backend; "" in a Service port's own cluster.
+	SubZone   string
 	Endpoints []Endpoint
+	// Weight is the locality's share of a split cluster; 0 is the
+	// endpoint count, the per-endpoint share of a Service port's own
+	// cluster.
+	Weight uint32
+}
+
+// weight is the locality's load_balancing_weight.
+func (l Locality) weight() uint32 {
+	if l.Weight != 0 {
+		return l.Weight
+	}
+	return uint32(len(l.Endpoints))
 }
 
 // ClusterLoadAssignment lists a cluster's endpoints by locality, in the order
-// given. Each locality is weighted by its endpoint count: Envoy ignores the
-// weights unless locality-weighted balancing is on, but gRPC's xDS client
-// drops localities without a weight, and equal per-endpoint share is what
-// kube-proxy gives. Every locality has a Locality, empty when the zone is
+// given. Each locality is weighted by its Weight, else by its endpoint
+// count: Envoy ignores the weights unless locality-weighted balancing is on
+// (SplitCluster), but gRPC's xDS client drops localities without a weight,
+// and equal per-endpoint share is what kube-proxy gives. A locality with no
+// endpoints is left out, so in a split it takes no share. Every locality has a Locality, empty when the zone is
 // unknown: gRPC rejects an assignment with a locality that has none.
 func ClusterLoadAssignment(cluster string, localities []Locality) *endpointv3.ClusterLoadAssignment {
 	cla := &endpointv3.ClusterLoadAssignment{ClusterName: cluster}
@@ -35,9 +51,9 @@ func ClusterLoadAssignment(cluster string, localities []Locality) *endpointv3.Cl
 			continue
 		}
 		cla.Endpoints = append(cla.Endpoints, &endpointv3.LocalityLbEndpoints{
-			Locality:            &corev3.Locality{Zone: loc.Zone},
+			Locality:            &corev3.Locality{Zone: loc.Zone, SubZone: loc.SubZone},
 			LbEndpoints:         lbEndpoints(loc.Endpoints),
-			LoadBalancingWeight: wrapperspb.UInt32(uint32(len(loc.Endpoints))),
+			LoadBalancingWeight: wrapperspb.UInt32(loc.weight()),
 		})
 	}
 	return cla

@@ -62,31 +62,40 @@ func AppendClusterLoadAssignment(b []byte, cluster string, localities []Locality
 }
 
 func sizeLocality(loc Locality) int {
-	n := sizeMessage(1, zoneSize(loc.Zone)) + sizeMessage(3, sizeVarint(1, uint64(len(loc.Endpoints))))
+	n := sizeMessage(1, zoneSize(loc)) + sizeMessage(3, sizeVarint(1, uint64(loc.weight())))
 	for _, ep := range loc.Endpoints {
 		n += sizeMessage(2, sizeLbEndpoint(ep))
 	}
 	return n
 }
 
-func zoneSize(zone string) int {
-	if zone == "" {
-		return 0
+// zoneSize is the size of Locality{zone: 2, sub_zone: 3}; each only
+// when set.
+func zoneSize(loc Locality) int {
+	n := 0
+	if loc.Zone != "" {
+		n += sizeString(2, loc.Zone)
 	}
-	return sizeString(2, zone)
+	if loc.SubZone != "" {
+		n += sizeString(3, loc.SubZone)
+	}
+	return n
 }
 
 func appendLocality(b []byte, loc Locality) []byte {
-	b = appendMessage(b, 1, zoneSize(loc.Zone), func(b []byte) []byte {
+	b = appendMessage(b, 1, zoneSize(loc), func(b []byte) []byte {
 		if loc.Zone != "" {
 			b = appendString(b, 2, loc.Zone)
+		}
+		if loc.SubZone != "" {
+			b = appendString(b, 3, loc.SubZone)
 		}
 		return b
 	})
 	for _, ep := range loc.Endpoints {
 		b = appendMessage(b, 2, sizeLbEndpoint(ep), func(b []byte) []byte { return appendLbEndpoint(b, ep) })
 	}
-	weight := uint64(len(loc.Endpoints))
+	weight := uint64(loc.weight())
 	return appendMessage(b, 3, sizeVarint(1, weight), func(b []byte) []byte { return appendVarint(b, 1, weight) })
 }
 

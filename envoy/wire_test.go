@@ -32,7 +32,8 @@ func randomString(r *rand.Rand, n int) string {
 
 // TestAppendClusterLoadAssignment: the direct encoding equals the
 // marshalled message, for random localities (long names too, for
-// multi-byte lengths; endpoints with and without a health check port), in
+// multi-byte lengths; endpoints with and without a health check port;
+// a split's sub-zones and weights, 0 among them), in
 // one allocation of the buffer.
 func TestAppendClusterLoadAssignment(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -40,6 +41,9 @@ func TestAppendClusterLoadAssignment(t *testing.T) {
 		var locs []Locality
 		for range r.IntN(4) {
 			loc := Locality{Zone: randomString(r, r.IntN(3)*5)}
+			if r.IntN(3) == 0 { // a backend's share of a split cluster
+				loc.SubZone, loc.Weight = randomString(r, 1+r.IntN(150)), uint32(r.IntN(1_000_001))
+			}
 			for range r.IntN(20) {
 				ep := Endpoint{Address: fmt.Sprintf("10.%d.%d.%d", r.IntN(256), r.IntN(256), r.IntN(256)), Port: uint32(1 + r.IntN(65535))}
 				if r.IntN(3) == 0 { // a node behind externalTrafficPolicy: Local

@@ -30,11 +30,17 @@ type clusterKey struct {
 	// dns is an auth service outside the cluster, reached by its DNS
 	// name (extauth_cluster.go); then the Service fields are empty.
 	dns *dnsTarget
+	// split is a UDPRoute's weighted backends as one cluster
+	// (udpsplit.go); then the Service fields are empty.
+	split *udpSplit
 }
 
 func (k clusterKey) name() string {
 	if k.dns != nil {
 		return k.dns.name()
+	}
+	if k.split != nil {
+		return k.split.name()
 	}
 	if !k.l4.Plain() {
 		return envoy.ServiceClusterName(k.namespace, k.service, k.port, k.udp, k.l4)
@@ -43,6 +49,14 @@ func (k clusterKey) name() string {
 		return envoy.ClusterName(k.namespace, k.service, k.port, k.udp)
 	}
 	return envoy.UpstreamClusterName(k.namespace, k.service, k.port, k.up)
+}
+
+// services are the Services whose endpoints k's cluster holds.
+func (k clusterKey) services() []nsName {
+	if k.split != nil {
+		return k.split.services()
+	}
+	return []nsName{{k.namespace, k.service}}
 }
 
 // useCluster records that something routes to k and returns its name.

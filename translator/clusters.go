@@ -15,7 +15,7 @@ import (
 type clusterState struct {
 	users map[string]int
 	keys  map[string]clusterKey
-	bySvc map[nsName][]string // Service -> its clusters in use
+	bySvc map[nsName][]string // Service -> the clusters in use holding its endpoints
 	// dirty are clusters whose presence or endpoints need an update.
 	dirty map[string]bool
 	// tlsSecrets counts the clusters using each proxy-ssl-secret.
@@ -35,8 +35,9 @@ func (c *clusterState) acquire(used []clusterUse) {
 		k, name := u.key, u.name
 		if c.users[name] == 0 {
 			c.keys[name] = k
-			svc := nsName{k.namespace, k.service}
-			c.bySvc[svc] = append(c.bySvc[svc], name)
+			for _, svc := range k.services() {
+				c.bySvc[svc] = append(c.bySvc[svc], name)
+			}
 			c.dirty[name] = true
 			if k.tlsSecret != nil {
 				c.tlsSecrets[*k.tlsSecret]++
@@ -59,11 +60,12 @@ func (c *clusterState) release(used []clusterUse) {
 				delete(c.tlsSecrets, *k.tlsSecret)
 			}
 		}
-		svc := nsName{k.namespace, k.service}
-		if rest := slices.DeleteFunc(c.bySvc[svc], func(n string) bool { return n == name }); len(rest) == 0 {
-			delete(c.bySvc, svc)
-		} else {
-			c.bySvc[svc] = rest
+		for _, svc := range k.services() {
+			if rest := slices.DeleteFunc(c.bySvc[svc], func(n string) bool { return n == name }); len(rest) == 0 {
+				delete(c.bySvc, svc)
+			} else {
+				c.bySvc[svc] = rest
+			}
 		}
 		c.dirty[name] = true
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -61,6 +62,7 @@ func conformanceInput(t *testing.T, manifests ...string) Input {
 		stamp(&s.ObjectMeta)
 		in.Secrets = append(in.Secrets, s)
 	}
+	var deps []*appsv1.Deployment
 	for _, m := range append([]string{"manifests.yaml"}, manifests...) {
 		data, err := os.ReadFile(conformanceDir + m)
 		if err != nil {
@@ -69,11 +71,19 @@ func conformanceInput(t *testing.T, manifests ...string) Input {
 		data = bytes.ReplaceAll(data, []byte("{GATEWAY_CLASS_NAME}"), []byte(conformanceClass))
 		data = bytes.ReplaceAll(data, []byte("{GATEWAY_CONTROLLER_NAME}"), []byte(DefaultGatewayController))
 		for i, doc := range splitYAML(data) {
-			if err := decodeManifest(doc, &in, stamp); err != nil {
+			d, err := conformanceDeployment(doc)
+			if d != nil {
+				deps = append(deps, d)
+			}
+			if err == nil {
+				err = decodeManifest(doc, &in, stamp)
+			}
+			if err != nil {
 				t.Fatalf("%s document %d: %v", m, i+1, err)
 			}
 		}
 	}
+	in.EndpointSlices = append(in.EndpointSlices, deploymentSlices(deps, in.Services)...)
 	return in
 }
 

@@ -1,6 +1,7 @@
 package translator
 
 import (
+	"maps"
 	"strconv"
 	"testing"
 
@@ -33,7 +34,9 @@ func checkStream(t *testing.T, res Result, c *conformanceCase, s confStream) {
 	}
 	live := map[string]uint32{}
 	for cl, w := range clusters {
-		if hasCluster(res, cl) && w > 0 {
+		if shares := splitShares(t, res, cl); shares != nil {
+			maps.Copy(live, shares)
+		} else if hasCluster(res, cl) && w > 0 {
 			live[cl] = w
 		}
 	}
@@ -102,4 +105,31 @@ func udpClusters(t *testing.T, l *listenerv3.Listener) map[string]uint32 {
 	}
 	t.Fatalf("listener %s: no udp_proxy", l.GetName())
 	return nil
+}
+
+// splitShares are a split cluster's backends (its localities, named by
+// their plain clusters) by weight, as Envoy's locality-weighted balancing
+// reads them; nil when cluster is not a split in res. A locality without
+// endpoints takes no share.
+func splitShares(t *testing.T, res Result, cluster string) map[string]uint32 {
+	t.Helper()
+	var split bool
+	for _, c := range res.Clusters {
+		split = split || (c.GetName() == cluster && c.GetCommonLbConfig().GetLocalityWeightedLbConfig() != nil)
+	}
+	if !split {
+		return nil
+	}
+	out := map[string]uint32{}
+	for _, cla := range res.Endpoints {
+		if cla.GetClusterName() != cluster {
+			continue
+		}
+		for _, l := range cla.GetEndpoints() {
+			if len(l.GetLbEndpoints()) > 0 && l.GetLoadBalancingWeight().GetValue() > 0 {
+				out[l.GetLocality().GetSubZone()] += l.GetLoadBalancingWeight().GetValue()
+			}
+		}
+	}
+	return out
 }

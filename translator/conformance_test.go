@@ -114,7 +114,7 @@ var mustPass = []string{
 	"UDPRouteInvalidBackendRefNonexistent", "UDPRouteInvalidCrossNamespaceBackendRef",
 	"UDPRouteMultipleRoutesAttachment", "UDPRouteNotAllowedByListeners",
 	"UDPRouteParentRefAttachAllListeners", "UDPRouteParentRefPortAndSectionName",
-	"UDPRouteReferenceGrant",
+	"UDPRouteReferenceGrant", "UDPRouteWeightedRouting",
 }
 
 const conformanceChildEnv = "FAIRWAY_CONFORMANCE_CHILD"

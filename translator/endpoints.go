@@ -29,20 +29,29 @@ type podEndpoint struct {
 // that has gone leaves an empty assignment, so the cluster has no hosts
 // rather than a dangling EDS name.
 func (t *translation) loadAssignment(k clusterKey, name string) *Resource {
+	if k.split != nil {
+		return endpointsResource(name, t.splitLocalities(k.split))
+	}
+	return endpointsResource(name, byZone(t.portEndpoints(k)))
+}
+
+// portEndpoints are the usable endpoints of k's Service port: its ready
+// pods, or its nodes in the nodes mode; none when the Service or port is
+// gone.
+func (t *translation) portEndpoints(k clusterKey) []podEndpoint {
 	svc := t.idx.services[nsName{k.namespace, k.service}]
-	var sp *corev1.ServicePort
-	if svc != nil {
-		sp = findPort(svc, k.port, k.udp)
+	if svc == nil {
+		return nil
 	}
-	var locs []envoy.Locality
-	if sp != nil {
-		eps := t.podEndpoints(svc, sp)
-		if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && allocatesNodePorts(svc) && t.handlesService(svc) {
-			eps = t.nodeEndpoints(svc, sp, eps, k.l4.HealthCheck.KubeProxy)
-		}
-		locs = byZone(eps)
+	sp := findPort(svc, k.port, k.udp)
+	if sp == nil {
+		return nil
 	}
-	return endpointsResource(name, locs)
+	eps := t.podEndpoints(svc, sp)
+	if t.opts.LBTarget == LBTargetNodes && validPort(sp.NodePort) && allocatesNodePorts(svc) && t.handlesService(svc) {
+		eps = t.nodeEndpoints(svc, sp, eps, k.l4.HealthCheck.KubeProxy)
+	}
+	return eps
 }
 
 // endpointsResource encodes a ClusterLoadAssignment straight from its

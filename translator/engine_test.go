@@ -33,6 +33,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	passSteps := 0                                // steps with a passthrough chain
 	basicAuthSteps := 0                           // steps with a basic-auth route
 	gatewaySteps := 0                             // steps with a Gateway listener or route served
+	splitSteps := 0                               // steps with a UDPRoute's split cluster
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -131,6 +132,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 				t.Fatalf("seed %d step %d: the Gateway API status differs from scratch (-cold +incremental):\n%s", seed, step, diff)
 			}
 			gatewaySteps += countGatewayServed(warm.Result())
+			splitSteps += countSplits(warm.Result())
 		}
 	}
 	// The random universe must reach the compact plain forms, so that the
@@ -155,6 +157,11 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Errorf("no step serves a Gateway listener or route")
 	}
 	t.Logf("steps serving the Gateway API: %d", gatewaySteps)
+	// And UDP splits, whose endpoints follow several Services' slices.
+	if splitSteps == 0 {
+		t.Errorf("no step has a UDPRoute's split cluster")
+	}
+	t.Logf("steps with a UDP split: %d", splitSteps)
 	// And it must reach every outcome of the address allocation.
 	t.Logf("steps with each allocation outcome: %v", addressReasons)
 	for _, reason := range []translator.Reason{"Allocated", "Shared", translator.AddressPoolExhausted, translator.AddressTaken,
@@ -260,6 +267,17 @@ func countGatewayServed(res translator.Result) int {
 					return 1
 				}
 			}
+		}
+	}
+	return 0
+}
+
+// countSplits is 1 when a step publishes a UDPRoute's split cluster with
+// a locality of endpoints.
+func countSplits(res translator.Result) int {
+	for _, cla := range res.Endpoints {
+		if strings.HasPrefix(cla.GetClusterName(), envoy.SplitClusterPrefix) && len(cla.GetEndpoints()) > 0 {
+			return 1
 		}
 	}
 	return 0

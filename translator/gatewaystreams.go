@@ -136,33 +136,20 @@ func (b *gatewayBuild) streamPort(gp *gatewayPort, name, address string) error {
 }
 
 // streamClusters are a stream route's clusters: the one cluster, or a
-// weighted split of two or more. UDP takes one backend, the heaviest (its
-// proxy has no weighted split); "" when no backend resolves.
+// weighted split of two or more; "" when no backend resolves. UDP's
+// proxy has no weighted split, so two or more UDP backends are one split
+// cluster (udpsplit.go).
 func (b *gatewayBuild) streamClusters(sr *gatewayapi.StreamRoute, udp bool) (string, []envoy.L4Weight) {
+	if udp {
+		return b.udpCluster(sr), nil
+	}
 	var weighted []envoy.L4Weight
-	var heaviest policy.Backend
 	for _, be := range sr.Backends {
 		if be.Weight <= 0 {
 			continue
 		}
-		if udp {
-			if be.Weight > heaviest.Weight {
-				heaviest = be
-			}
-			continue
-		}
 		name := b.streamCluster(be, false)
 		weighted = append(weighted, envoy.L4Weight{Cluster: name, Weight: uint32(be.Weight)})
-	}
-	if udp {
-		if heaviest.Weight == 0 {
-			return "", nil
-		}
-		if n := sharesOf(sr.Backends); n > 1 {
-			b.t.problems.add(ObjectRef{Kind: sr.Route.Kind, Namespace: sr.Route.Namespace, Name: sr.Route.Name}, UnsupportedBackend,
-				"spec.rules[0].backendRefs: Envoy's UDP proxy sends to one cluster, so only the heaviest of the %d weighted backends, %s/%s, takes datagrams", n, heaviest.Namespace, heaviest.Name)
-		}
-		return b.streamCluster(heaviest, true), nil
 	}
 	if len(weighted) == 0 {
 		return "", nil
@@ -171,6 +158,24 @@ func (b *gatewayBuild) streamClusters(sr *gatewayapi.StreamRoute, udp bool) (str
 		return weighted[0].Cluster, nil
 	}
 	return weighted[0].Cluster, weighted
+}
+
+// udpCluster is a UDP route's cluster: its one backend's plain cluster,
+// or the split of its weighted backends; "" when none takes a share.
+func (b *gatewayBuild) udpCluster(sr *gatewayapi.StreamRoute) string {
+	split := newUDPSplit(nsName{sr.Route.Namespace, sr.Route.Name}, sr.Backends)
+	if split == nil {
+		for _, be := range sr.Backends {
+			if be.Weight > 0 {
+				return b.streamCluster(be, true)
+			}
+		}
+		return ""
+	}
+	for _, svc := range split.services() {
+		b.t.referenced = append(b.t.referenced, svc)
+	}
+	return b.t.useCluster(clusterKey{split: split})
 }
 
 // streamCluster is the plain cluster of a backend's Service port.
@@ -188,15 +193,4 @@ func l4Refs(cluster string, weighted []envoy.L4Weight) []Ref {
 		refs[i] = Ref{KindCluster, w.Cluster}
 	}
 	return refs
-}
-
-// sharesOf counts the backends that take a share.
-func sharesOf(backends []policy.Backend) int {
-	n := 0
-	for _, be := range backends {
-		if be.Weight > 0 {
-			n++
-		}
-	}
-	return n
 }

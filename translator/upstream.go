@@ -59,6 +59,9 @@ func clusterResource(name string, k clusterKey) (*Resource, error) {
 	if k.dns != nil {
 		return encode(name, envoy.AuthDNSCluster(name, k.dns.host, k.dns.port, k.dns.scheme == "https"), nil)
 	}
+	if k.split != nil {
+		return encode(name, envoy.SplitCluster(name), []Ref{{KindEndpoint, name}})
+	}
 	if !k.l4.Plain() {
 		return encode(name, envoy.ServiceCluster(name, k.l4), []Ref{{KindEndpoint, name}})
 	}

@@ -3,10 +3,13 @@ package translatortest
 import (
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator"
@@ -15,7 +18,8 @@ import (
 // GatewayWalk walks the Gateway API's objects beside a Universe: two
 // Gateways whose listeners share the Universe's ports and hosts (so they
 // meet its Ingresses on the http table and its Services' port claims),
-// routes of every kind onto them, ReferenceGrants and Namespaces. It draws
+// routes of every kind onto them, ReferenceGrants and Namespaces, and
+// UDP Services of its own with their EndpointSlices for UDPRoutes. It draws
 // from a source of its own and stamps objects with a counter of its own,
 // so a seed's Universe objects stay as they were without it.
 type GatewayWalk struct {
@@ -31,6 +35,9 @@ var (
 	gwRoutes   = []string{"r1", "r2", "r3"}
 	gwHosts    = []string{"x.com", "y.com", "*.w.com", "p.w.com"}
 	gwPaths    = []string{"/", "/a", "/a/b", "/b"}
+	// gwUDPServices are the walk's own UDP Services, named apart from the
+	// Universe's, so that UDPRoutes often have two backends to split.
+	gwUDPServices = []string{"udp1", "udp2"}
 )
 
 func (w *GatewayWalk) pick(s []string) string { return s[w.r.IntN(len(s))] }
@@ -49,7 +56,7 @@ func (w *GatewayWalk) meta(ns, name string) metav1.ObjectMeta {
 func (w *GatewayWalk) Mutate(in *translator.Input) (obj any, remove bool) {
 	ns := w.pick(uNamespaces)
 	remove = w.r.IntN(5) == 0
-	switch w.r.IntN(9) {
+	switch w.r.IntN(12) {
 	case 0:
 		o := &gatewayv1.GatewayClass{ObjectMeta: w.meta("", "fairway"), Spec: gatewayv1.GatewayClassSpec{ControllerName: translator.DefaultGatewayController}}
 		in.GatewayClasses, obj = upsert(in.GatewayClasses, o, remove), o
@@ -65,6 +72,18 @@ func (w *GatewayWalk) Mutate(in *translator.Input) (obj any, remove bool) {
 	case 6:
 		o := w.tcpRoute(ns, "t")
 		in.TCPRoutes, obj = upsert(in.TCPRoutes, o, remove), o
+	case 8:
+		o := w.udpRoute(ns, "u")
+		in.UDPRoutes, obj = upsert(in.UDPRoutes, o, remove), o
+	case 9, 10:
+		name := w.pick(gwUDPServices)
+		if w.r.IntN(2) == 0 {
+			o := w.udpService(ns, name)
+			in.Services, obj = upsert(in.Services, o, remove), o
+		} else {
+			o := w.udpSlice(ns, name)
+			in.EndpointSlices, obj = upsert(in.EndpointSlices, o, remove), o
+		}
 	case 7:
 		o := &gatewayv1.ReferenceGrant{ObjectMeta: w.meta(ns, "grant"), Spec: gatewayv1.ReferenceGrantSpec{
 			From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(w.pick(uNamespaces))}},
@@ -80,8 +99,8 @@ func (w *GatewayWalk) Mutate(in *translator.Input) (obj any, remove bool) {
 }
 
 // gateway has an HTTP listener on the Ingress http port (80), sometimes
-// an HTTPS one on 443 with a Universe Secret, and a TCP one on a port
-// the Universe's LoadBalancer Services also claim.
+// an HTTPS one on 443 with a Universe Secret, and TCP and UDP ones on
+// ports the Universe's LoadBalancer Services also claim.
 func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
 	all := gatewayv1.NamespacesFromAll
 	gw := &gatewayv1.Gateway{ObjectMeta: w.meta(ns, name), Spec: gatewayv1.GatewaySpec{GatewayClassName: "fairway"}}
@@ -90,7 +109,7 @@ func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
 		if w.r.IntN(2) == 0 {
 			l.AllowedRoutes = &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &all}}
 		}
-		if proto != gatewayv1.TCPProtocolType && w.r.IntN(2) == 0 {
+		if proto != gatewayv1.TCPProtocolType && proto != gatewayv1.UDPProtocolType && w.r.IntN(2) == 0 {
 			h := gatewayv1.Hostname(w.pick(gwHosts))
 			l.Hostname = &h
 		}
@@ -105,6 +124,9 @@ func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
 	}
 	if w.r.IntN(2) == 0 {
 		gw.Spec.Listeners = append(gw.Spec.Listeners, listener("pg", 5432, gatewayv1.TCPProtocolType))
+	}
+	if w.r.IntN(2) == 0 {
+		gw.Spec.Listeners = append(gw.Spec.Listeners, listener("dns", 53, gatewayv1.UDPProtocolType))
 	}
 	return gw
 }
@@ -172,4 +194,52 @@ func (w *GatewayWalk) tcpRoute(ns, name string) *gatewayv1.TCPRoute {
 	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
 	r.Spec.Rules = []gatewayv1.TCPRouteRule{{BackendRefs: []gatewayv1.BackendRef{w.backendRef()}}}
 	return r
+}
+
+// udpRoute sends to some of the Universe's port-53 backends,
+// weighted at random, so that it is sometimes one Service port's cluster
+// and sometimes a split of several, whose endpoints change with theirs.
+func (w *GatewayWalk) udpRoute(ns, name string) *gatewayv1.UDPRoute {
+	r := &gatewayv1.UDPRoute{ObjectMeta: w.meta(ns, name)}
+	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
+	r.Spec.ParentRefs[0].Namespace = nil // its own namespace's Gateways, which admit it by default
+	rule := gatewayv1.UDPRouteRule{}
+	// Distinct Services of its own namespace (no ReferenceGrant admits a
+	// UDPRoute): the walk's UDP ones, and the Universe's, which have a
+	// UDP port 53 now and then.
+	names := append(slices.Clone(gwUDPServices), uServices...)
+	w.r.Shuffle(len(names), func(i, j int) { names[i], names[j] = names[j], names[i] })
+	for _, name := range names[:1+w.r.IntN(5)] {
+		ref := w.backendRef()
+		port := gatewayv1.PortNumber(53)
+		ref.Name, ref.Port, ref.Namespace = gatewayv1.ObjectName(name), &port, nil
+		rule.BackendRefs = append(rule.BackendRefs, ref)
+	}
+	r.Spec.Rules = []gatewayv1.UDPRouteRule{rule}
+	return r
+}
+
+// udpService is one of the walk's UDP Services: port 53, to a named
+// target port that its slices resolve.
+func (w *GatewayWalk) udpService(ns, name string) *corev1.Service {
+	return &corev1.Service{ObjectMeta: w.meta(ns, name), Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{
+		{Name: "dns", Port: 53, Protocol: corev1.ProtocolUDP, TargetPort: intstr.FromString("dns")},
+	}}}
+}
+
+// udpSlice is an EndpointSlice of a walk's UDP Service: zero to three
+// endpoints in random zones, ready or not.
+func (w *GatewayWalk) udpSlice(ns, svc string) *discoveryv1.EndpointSlice {
+	name, proto, port := "dns", corev1.ProtocolUDP, int32(5300+w.r.IntN(2))
+	es := &discoveryv1.EndpointSlice{ObjectMeta: w.meta(ns, svc+"-udp"), AddressType: discoveryv1.AddressTypeIPv4,
+		Ports: []discoveryv1.EndpointPort{{Name: &name, Protocol: &proto, Port: &port}}}
+	es.Labels = map[string]string{discoveryv1.LabelServiceName: svc}
+	for range w.r.IntN(4) {
+		ready, zone := w.r.IntN(4) > 0, w.pick([]string{"", "z1", "z2"})
+		es.Endpoints = append(es.Endpoints, discoveryv1.Endpoint{
+			Addresses:  []string{fmt.Sprintf("10.53.%d.%d", w.r.IntN(2), w.r.IntN(4))},
+			Conditions: discoveryv1.EndpointConditions{Ready: &ready}, Zone: &zone,
+		})
+	}
+	return es
 }
