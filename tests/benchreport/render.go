@@ -83,10 +83,11 @@ func renderTargets(b *strings.Builder, r results) {
 }
 
 func renderBenches(b *strings.Builder, r results) {
-	b.WriteString("\n## Go benchmarks (`go test -bench BenchmarkPublish -benchmem ./xds`)\n\n`tlshost` adds one Ingress with a new host under an existing wildcard certificate.\n\n")
+	b.WriteString("\n## Go benchmarks (`go test -bench BenchmarkPublish -benchmem ./xds`)\n\n`tlshost` adds one Ingress with a new host under an existing wildcard certificate. " +
+		"`large-gateway` is large's Services with 10k HTTPRoutes on one shared Gateway in place of the Ingresses; `httproute` adds a rule to one of them.\n\n")
 	b.WriteString("| scale | step | time/op | B/op | allocs/op | live heap | without proxyless | every proxyless name asked |\n|---|---|---|---|---|---|---|---|\n")
-	for _, scale := range []string{"small", "large", "large-tls"} {
-		for _, step := range []string{"cold", "ingress", "endpoint", "tlshost"} {
+	for _, scale := range []string{"small", "large", "large-tls", "large-gateway"} {
+		for _, step := range []string{"cold", "ingress", "httproute", "endpoint", "tlshost"} {
 			k := scale + "/" + step
 			res, ok := r.benches[k]
 			if !ok {
