@@ -2,16 +2,19 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -74,6 +77,8 @@ var gatewayKinds = []gatewayKind{
 // is picked up when fairway restarts.
 type gatewayWatch struct {
 	discovery  discovery.DiscoveryInterface
+	auth       authorizationclient.SelfSubjectAccessReviewInterface
+	namespace  string // SourceConfig.Namespace
 	factory    gatewayinformers.SharedInformerFactory
 	namespaces informers.SharedInformerFactory
 }
@@ -117,6 +122,37 @@ func (g *gatewayWatch) installed(ctx context.Context, log logger) ([]gatewayKind
 	}
 }
 
+// denied are the resources of kinds (and Namespaces) that fairway may not
+// list or watch, as the API server's authorizer says. They are asked
+// before anything is watched: an informer that RBAC forbids retries for
+// ever and keeps every cache from syncing, so a cluster that installed
+// the CRDs but not fairway's new RBAC would lose its Ingresses too.
+func (g *gatewayWatch) denied(ctx context.Context, kinds []gatewayKind) ([]string, error) {
+	type resource struct{ group, name, namespace string }
+	resources := []resource{{"", "namespaces", ""}}
+	for _, k := range kinds {
+		ns := g.namespace
+		if k.kind == KindGatewayClass {
+			ns = ""
+		}
+		resources = append(resources, resource{gatewayv1.GroupName, k.resource, ns})
+	}
+	var out []string
+	for _, r := range resources {
+		for _, verb := range []string{"list", "watch"} {
+			review, err := g.auth.Create(ctx, &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: r.group, Resource: r.name, Namespace: r.namespace}}}, metav1.CreateOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("asking whether fairway may %s %s: %w", verb, r.name, err)
+			}
+			if !review.Status.Allowed {
+				out = append(out, verb+" "+r.name)
+			}
+		}
+	}
+	return out, nil
+}
+
 // logger is the part of hclog.Logger the Gateway API side uses.
 type logger interface {
 	Info(msg string, args ...any)
@@ -137,6 +173,14 @@ func (s *Source) startGateway(ctx context.Context) error {
 	}
 	if len(kinds) == 0 {
 		s.log.Info("the Gateway API CRDs are not installed (" + GatewayAPIGroupVersion + " is not served); serving Ingress and Services as before; install them and restart fairway to serve Gateways")
+		return nil
+	}
+	denied, err := s.gateway.denied(ctx, kinds)
+	if err != nil {
+		return err
+	}
+	if len(denied) > 0 {
+		s.log.Warn("the Gateway API CRDs are installed, but fairway may not list and watch all of its kinds and Namespaces; not watching the Gateway API, serving Ingress and Services as before; apply the install's RBAC and restart fairway", "denied", denied)
 		return nil
 	}
 	if missing := missingKinds(kinds); len(missing) > 0 {
@@ -172,8 +216,9 @@ func missingKinds(kinds []gatewayKind) []string {
 // watched until startGateway.
 func newGatewayWatch(client gatewayclient.Interface, disc discovery.DiscoveryInterface, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
 	return &gatewayWatch{
-
 		discovery: disc,
+		auth:      core.AuthorizationV1().SelfSubjectAccessReviews(),
+		namespace: cfg.Namespace,
 		factory: gatewayinformers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
 			gatewayinformers.WithNamespace(cfg.Namespace), gatewayinformers.WithTransform(trim)),
 		// Namespaces are cluster-scoped: a listener's selector may pick

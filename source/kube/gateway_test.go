@@ -3,21 +3,36 @@ package kube
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 )
 
+// authorize makes the fake API server's authorizer allow fairway every
+// request but those on the denied resources.
+func authorize(client *fake.Clientset, denied ...string) {
+	client.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview).DeepCopy()
+		review.Status.Allowed = !slices.Contains(denied, review.Spec.ResourceAttributes.Resource)
+		return true, review, nil
+	})
+}
+
 // servedGatewayResources makes the fake API server's discovery serve
-// these Gateway API resources at v1.
+// these Gateway API resources at v1, and its authorizer allow fairway.
 func servedGatewayResources(client *fake.Clientset, resources ...string) {
+	authorize(client)
 	list := &metav1.APIResourceList{GroupVersion: GatewayAPIGroupVersion}
 	for _, r := range resources {
 		list.APIResources = append(list.APIResources, metav1.APIResource{Name: r, Namespaced: r != "gatewayclasses"})
@@ -104,6 +119,29 @@ func TestGatewayAPIPartlyInstalled(t *testing.T) {
 	ns := pending[objectKey{KindNamespace, "", "shop"}].obj.(*corev1.Namespace)
 	if ns.Labels["team"] != "shop" || ns.Annotations != nil {
 		t.Errorf("the cached Namespace keeps %v and %v; want its labels only", ns.Labels, ns.Annotations)
+	}
+}
+
+// TestGatewayAPIWithoutRBAC: with the CRDs installed but fairway's RBAC
+// not updated for them, the Gateway API is not watched at all (its
+// informers would keep every cache from syncing), the log says why once,
+// and the rest syncs.
+func TestGatewayAPIWithoutRBAC(t *testing.T) {
+	client := fake.NewClientset()
+	var all []string
+	for _, k := range gatewayKinds {
+		all = append(all, k.resource)
+	}
+	servedGatewayResources(client, all...)
+	authorize(client, "namespaces")
+	src, logs := startGatewaySource(t, client, gatewayfake.NewSimpleClientset())
+	for _, kind := range []string{KindGateway, KindHTTPRoute, KindNamespace} {
+		if src.Informer(kind) != nil {
+			t.Errorf("%s is watched without the RBAC for Namespaces", kind)
+		}
+	}
+	if n := strings.Count(logs.String(), "may not list and watch"); n != 1 || !strings.Contains(logs.String(), `denied=["list namespaces", "watch namespaces"]`) {
+		t.Errorf("want one warning naming list and watch of namespaces:\n%s", logs)
 	}
 }
 
