@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
@@ -76,11 +75,16 @@ var gatewayKinds = []gatewayKind{
 // does not keep the caches from syncing for ever. A CRD installed later
 // is picked up when fairway restarts.
 type gatewayWatch struct {
-	discovery  discovery.DiscoveryInterface
+	discovery  resourceLister
 	auth       authorizationclient.SelfSubjectAccessReviewInterface
 	namespace  string // SourceConfig.Namespace
 	factory    gatewayinformers.SharedInformerFactory
 	namespaces informers.SharedInformerFactory
+}
+
+// resourceLister is the part of discovery fairway asks.
+type resourceLister interface {
+	ServerResourcesForGroupVersion(groupVersion string) (*metav1.APIResourceList, error)
 }
 
 // GatewayAPIGroupVersion is the group-version whose resources say which
@@ -153,6 +157,40 @@ func (g *gatewayWatch) denied(ctx context.Context, kinds []gatewayKind) ([]strin
 	return out, nil
 }
 
+// gatewayRecheck is how often fairway asks again whether more of the
+// Gateway API's CRDs are installed than at start.
+var gatewayRecheck = 5 * time.Minute
+
+// recheck asks discovery every so often whether more kinds than the
+// watched are served now, and says once, when they are, that a restart
+// serves them. It only says so: a kind watched mid-run would be served
+// before its cache had synced, which is what the wait at start prevents.
+func (g *gatewayWatch) recheck(ctx context.Context, log logger, watched int, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		list, err := g.discovery.ServerResourcesForGroupVersion(GatewayAPIGroupVersion)
+		if err != nil {
+			continue
+		}
+		served := 0
+		for _, k := range gatewayKinds {
+			if slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == k.resource }) {
+				served++
+			}
+		}
+		if served > watched {
+			log.Info("more Gateway API CRDs are installed than when fairway started; restart fairway to serve them", "served", served, "watched", watched)
+			return
+		}
+	}
+}
+
 // logger is the part of hclog.Logger the Gateway API side uses.
 type logger interface {
 	Info(msg string, args ...any)
@@ -170,6 +208,9 @@ func (s *Source) startGateway(ctx context.Context) error {
 	kinds, err := s.gateway.installed(ctx, s.log)
 	if err != nil {
 		return err
+	}
+	if len(kinds) < len(gatewayKinds) {
+		go s.gateway.recheck(ctx, s.log, len(kinds), gatewayRecheck)
 	}
 	if len(kinds) == 0 {
 		s.log.Info("the Gateway API CRDs are not installed (" + GatewayAPIGroupVersion + " is not served); serving Ingress and Services as before; install them and restart fairway to serve Gateways")
@@ -214,7 +255,7 @@ func missingKinds(kinds []gatewayKind) []string {
 
 // newGatewayWatch sets up the Gateway API side's factories; nothing is
 // watched until startGateway.
-func newGatewayWatch(client gatewayclient.Interface, disc discovery.DiscoveryInterface, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
+func newGatewayWatch(client gatewayclient.Interface, disc resourceLister, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
 	return &gatewayWatch{
 		discovery: disc,
 		auth:      core.AuthorizationV1().SelfSubjectAccessReviews(),
