@@ -110,35 +110,7 @@ func TestKubeGatewayAPIObjectsReachTheSource(t *testing.T) {
 			t.Fatalf("%s is not watched with the CRDs installed", kind)
 		}
 	}
-	port := gatewayv1.PortNumber(80)
-	backend := []gatewayv1.BackendRef{{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "db", Port: &port}}}
-	parent := []gatewayv1.ParentReference{{Name: "edge"}}
-	create(t, func(ctx context.Context) error {
-		if _, err := gw.GatewayV1().HTTPRoutes(ns).Create(ctx, httpRoute(ns, "web", "edge"), metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		if _, err := gw.GatewayV1().GRPCRoutes(ns).Create(ctx, &gatewayv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Name: "api"},
-			Spec: gatewayv1.GRPCRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		if _, err := gw.GatewayV1().TLSRoutes(ns).Create(ctx, &gatewayv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{Name: "pass"},
-			Spec: gatewayv1.TLSRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}, Hostnames: []gatewayv1.Hostname{"db.example.com"},
-				Rules: []gatewayv1.TLSRouteRule{{BackendRefs: backend}}}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		if _, err := gw.GatewayV1().TCPRoutes(ns).Create(ctx, &gatewayv1.TCPRoute{ObjectMeta: metav1.ObjectMeta{Name: "tcp"},
-			Spec: gatewayv1.TCPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}, Rules: []gatewayv1.TCPRouteRule{{BackendRefs: backend}}}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		if _, err := gw.GatewayV1().UDPRoutes(ns).Create(ctx, &gatewayv1.UDPRoute{ObjectMeta: metav1.ObjectMeta{Name: "dns"},
-			Spec: gatewayv1.UDPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}, Rules: []gatewayv1.UDPRouteRule{{BackendRefs: backend}}}}, metav1.CreateOptions{}); err != nil {
-			return err
-		}
-		_, err := gw.GatewayV1().ReferenceGrants(ns).Create(ctx, &gatewayv1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Name: "grant"},
-			Spec: gatewayv1.ReferenceGrantSpec{From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: "other"}},
-				To: []gatewayv1.ReferenceGrantTo{{Kind: "Service"}}}}, metav1.CreateOptions{})
-		return err
-	})
+	createRoutesAndGrant(t, gw, ns)
 	want := map[string]string{kube.KindGatewayClass: class, kube.KindGateway: ns + "/edge", kube.KindHTTPRoute: ns + "/web", kube.KindGRPCRoute: ns + "/api",
 		kube.KindTLSRoute: ns + "/pass", kube.KindTCPRoute: ns + "/tcp", kube.KindUDPRoute: ns + "/dns", kube.KindReferenceGrant: ns + "/grant", kube.KindNamespace: ns}
 	missing := ""
@@ -167,6 +139,41 @@ func TestKubeGatewayAPIObjectsReachTheSource(t *testing.T) {
 	eventually(t, 10*time.Second, "the Namespace's new label in the cache", func() bool {
 		obj, ok, _ := src.Informer(kube.KindNamespace).GetStore().GetByKey(ns)
 		return ok && obj.(metav1.Object).GetLabels()["team"] == "shop"
+	})
+}
+
+// createRoutesAndGrant creates one route of each kind, parented to the
+// Gateway edge, and a ReferenceGrant, all valid for the CRDs' schemas.
+func createRoutesAndGrant(t *testing.T, gw gatewayclient.Interface, ns string) {
+	t.Helper()
+	port := gatewayv1.PortNumber(80)
+	backend := []gatewayv1.BackendRef{{BackendObjectReference: gatewayv1.BackendObjectReference{Name: "db", Port: &port}}}
+	parent := []gatewayv1.ParentReference{{Name: "edge"}}
+	create(t, func(ctx context.Context) error {
+		if _, err := gw.GatewayV1().HTTPRoutes(ns).Create(ctx, httpRoute(ns, "web", "edge"), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := gw.GatewayV1().GRPCRoutes(ns).Create(ctx, &gatewayv1.GRPCRoute{ObjectMeta: metav1.ObjectMeta{Name: "api"},
+			Spec: gatewayv1.GRPCRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := gw.GatewayV1().TLSRoutes(ns).Create(ctx, &gatewayv1.TLSRoute{ObjectMeta: metav1.ObjectMeta{Name: "pass"},
+			Spec: gatewayv1.TLSRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}, Hostnames: []gatewayv1.Hostname{"db.example.com"},
+				Rules: []gatewayv1.TLSRouteRule{{BackendRefs: backend}}}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := gw.GatewayV1().TCPRoutes(ns).Create(ctx, &gatewayv1.TCPRoute{ObjectMeta: metav1.ObjectMeta{Name: "tcp"},
+			Spec: gatewayv1.TCPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}, Rules: []gatewayv1.TCPRouteRule{{BackendRefs: backend}}}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		if _, err := gw.GatewayV1().UDPRoutes(ns).Create(ctx, &gatewayv1.UDPRoute{ObjectMeta: metav1.ObjectMeta{Name: "dns"},
+			Spec: gatewayv1.UDPRouteSpec{CommonRouteSpec: gatewayv1.CommonRouteSpec{ParentRefs: parent}, Rules: []gatewayv1.UDPRouteRule{{BackendRefs: backend}}}}, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		_, err := gw.GatewayV1().ReferenceGrants(ns).Create(ctx, &gatewayv1.ReferenceGrant{ObjectMeta: metav1.ObjectMeta{Name: "grant"},
+			Spec: gatewayv1.ReferenceGrantSpec{From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: "other"}},
+				To: []gatewayv1.ReferenceGrantTo{{Kind: "Service"}}}}, metav1.CreateOptions{})
+		return err
 	})
 }
 
@@ -304,9 +311,8 @@ func TestKubeGatewayStatusWriter(t *testing.T) {
 	f := newGatewayStatusFixture(t, cs)
 	src, ctx := startGatewaySource(t, cs, f.gw, f.ns)
 	reg := prometheus.NewRegistry()
-	metrics := kube.NewMetrics(reg)
 	logs := &syncWriter{}
-	w := kube.NewGatewayStatusWriter(f.gw, src, nil, translator.DefaultGatewayController, metrics, hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug}))
+	w := kube.NewGatewayStatusWriter(f.gw, src, nil, translator.DefaultGatewayController, kube.NewMetrics(reg), hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Debug}))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("the writer's logs:\n%s", logs)
@@ -319,26 +325,7 @@ func TestKubeGatewayStatusWriter(t *testing.T) {
 	}()
 	w.Lead(ctx)
 	w.Observe(f.status(true, true))
-
-	var gc *gatewayv1.GatewayClass
-	var g *gatewayv1.Gateway
-	var r *gatewayv1.HTTPRoute
-	eventually(t, 10*time.Second, "the status written", func() bool {
-		gc, g, r = f.read(t)
-		return meta.IsStatusConditionTrue(gc.Status.Conditions, "Accepted") && meta.IsStatusConditionTrue(g.Status.Conditions, "Programmed") &&
-			len(r.Status.Parents) == 2
-	})
-	if len(gc.Status.SupportedFeatures) != 2 || gc.Status.Conditions[0].ObservedGeneration != f.generations["class"] {
-		t.Errorf("GatewayClass status = %+v", gc.Status)
-	}
-	if len(g.Status.Listeners) != 1 || g.Status.Listeners[0].AttachedRoutes != 1 || len(g.Status.Listeners[0].Conditions) != 4 ||
-		len(g.Status.Addresses) != 1 || g.Status.Addresses[0].Value != fleetAddress {
-		t.Errorf("Gateway status = %+v", g.Status)
-	}
-	if p := r.Status.Parents; p[0].ControllerName != "example.com/other" || !p[0].Conditions[0].LastTransitionTime.Equal(&f.other.Conditions[0].LastTransitionTime) ||
-		p[1].ControllerName != translator.DefaultGatewayController || p[1].ParentRef.Name != "edge" || len(p[1].Conditions) != 2 {
-		t.Errorf("route parents = %+v; want the other controller's entry kept, then fairway's", p)
-	}
+	gc, g, r := f.checkFirstWrite(t)
 
 	// The same status again: nothing is written.
 	eventually(t, 10*time.Second, "the writes' echoes in the cache", func() bool { return inCache(src, gc, g, r) })
@@ -365,21 +352,46 @@ func TestKubeGatewayStatusWriter(t *testing.T) {
 		_, g2, r2 = f.read(t)
 		return meta.IsStatusConditionFalse(g2.Status.Conditions, "Programmed") && len(r2.Status.Parents) == 1
 	})
-	accepted, accepted2 := meta.FindStatusCondition(g.Status.Conditions, "Accepted"), meta.FindStatusCondition(g2.Status.Conditions, "Accepted")
-	if !accepted2.LastTransitionTime.Equal(&accepted.LastTransitionTime) {
-		t.Errorf("Accepted did not change, but its lastTransitionTime moved from %v to %v", accepted.LastTransitionTime, accepted2.LastTransitionTime)
-	}
-	prog, prog2 := meta.FindStatusCondition(g.Status.Conditions, "Programmed"), meta.FindStatusCondition(g2.Status.Conditions, "Programmed")
-	if !prog.LastTransitionTime.Before(&prog2.LastTransitionTime) {
-		t.Errorf("Programmed flipped, but its lastTransitionTime went from %v to %v", prog.LastTransitionTime, prog2.LastTransitionTime)
-	}
-	lp, lp2 := meta.FindStatusCondition(g.Status.Listeners[0].Conditions, "Programmed"), meta.FindStatusCondition(g2.Status.Listeners[0].Conditions, "Programmed")
-	la, la2 := meta.FindStatusCondition(g.Status.Listeners[0].Conditions, "Accepted"), meta.FindStatusCondition(g2.Status.Listeners[0].Conditions, "Accepted")
-	if !lp.LastTransitionTime.Before(&lp2.LastTransitionTime) || !la.LastTransitionTime.Equal(&la2.LastTransitionTime) {
-		t.Errorf("listener conditions' times: Programmed %v → %v (flipped), Accepted %v → %v (held)", lp.LastTransitionTime, lp2.LastTransitionTime, la.LastTransitionTime, la2.LastTransitionTime)
-	}
+	checkTransitions(t, g.Status.Conditions, g2.Status.Conditions, "Gateway")
+	checkTransitions(t, g.Status.Listeners[0].Conditions, g2.Status.Listeners[0].Conditions, "listener")
 	if p := r2.Status.Parents[0]; p.ControllerName != "example.com/other" {
 		t.Errorf("route parents = %+v; want only the other controller's", r2.Status.Parents)
+	}
+}
+
+// checkFirstWrite waits for the first status and checks what it holds.
+func (f *gatewayStatusFixture) checkFirstWrite(t *testing.T) (gc *gatewayv1.GatewayClass, g *gatewayv1.Gateway, r *gatewayv1.HTTPRoute) {
+	t.Helper()
+	eventually(t, 10*time.Second, "the status written", func() bool {
+		gc, g, r = f.read(t)
+		return meta.IsStatusConditionTrue(gc.Status.Conditions, "Accepted") && meta.IsStatusConditionTrue(g.Status.Conditions, "Programmed") &&
+			len(r.Status.Parents) == 2
+	})
+	if len(gc.Status.SupportedFeatures) != 2 || gc.Status.Conditions[0].ObservedGeneration != f.generations["class"] {
+		t.Errorf("GatewayClass status = %+v", gc.Status)
+	}
+	if len(g.Status.Listeners) != 1 || g.Status.Listeners[0].AttachedRoutes != 1 || len(g.Status.Listeners[0].Conditions) != 4 ||
+		len(g.Status.Addresses) != 1 || g.Status.Addresses[0].Value != fleetAddress {
+		t.Errorf("Gateway status = %+v", g.Status)
+	}
+	if p := r.Status.Parents; p[0].ControllerName != "example.com/other" || !p[0].Conditions[0].LastTransitionTime.Equal(&f.other.Conditions[0].LastTransitionTime) ||
+		p[1].ControllerName != translator.DefaultGatewayController || p[1].ParentRef.Name != "edge" || len(p[1].Conditions) != 2 {
+		t.Errorf("route parents = %+v; want the other controller's entry kept, then fairway's", p)
+	}
+	return gc, g, r
+}
+
+// checkTransitions: from before to after Programmed flipped and Accepted
+// held; Programmed's lastTransitionTime moved on, Accepted's stayed.
+func checkTransitions(t *testing.T, before, after []metav1.Condition, what string) {
+	t.Helper()
+	a, a2 := meta.FindStatusCondition(before, "Accepted"), meta.FindStatusCondition(after, "Accepted")
+	if !a2.LastTransitionTime.Equal(&a.LastTransitionTime) {
+		t.Errorf("%s: Accepted did not change, but its lastTransitionTime moved from %v to %v", what, a.LastTransitionTime, a2.LastTransitionTime)
+	}
+	p, p2 := meta.FindStatusCondition(before, "Programmed"), meta.FindStatusCondition(after, "Programmed")
+	if !p.LastTransitionTime.Before(&p2.LastTransitionTime) {
+		t.Errorf("%s: Programmed flipped, but its lastTransitionTime went from %v to %v", what, p.LastTransitionTime, p2.LastTransitionTime)
 	}
 }
 

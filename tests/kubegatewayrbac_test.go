@@ -2,11 +2,17 @@ package tests
 
 import (
 	"context"
+	"os"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 )
 
 // gatewayStatusKinds are the Gateway API kinds with a status fairway
@@ -66,5 +72,80 @@ func checkGatewayRBAC(t *testing.T, cs kubernetes.Interface, user string, groups
 		if allowed(t, cs, user, groups, verb, "", "namespaces", "") {
 			t.Errorf("fairway may %s namespaces", verb)
 		}
+	}
+}
+
+// installClusterRole is the install's ClusterRole for fairway, from
+// manifests/kubernetes/rbac.yaml.
+func installClusterRole(t *testing.T) *rbacv1.ClusterRole {
+	t.Helper()
+	data, err := os.ReadFile("../manifests/kubernetes/rbac.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, doc := range strings.Split(string(data), "\n---\n") {
+		var role rbacv1.ClusterRole
+		if err := yaml.Unmarshal([]byte(doc), &role); err != nil {
+			t.Fatal(err)
+		}
+		if role.Kind == "ClusterRole" {
+			return &role
+		}
+	}
+	t.Fatal("rbac.yaml has no ClusterRole")
+	return nil
+}
+
+// TestKubeGatewayAPIWithoutRBAC: a cluster that installed the Gateway
+// API's CRDs but still gives fairway the RBAC of an install from before
+// them keeps its Ingresses served: fairway sees it may not watch the new
+// kinds, says so once, and watches the rest.
+func TestKubeGatewayAPIWithoutRBAC(t *testing.T) {
+	installGatewayCRDs(t)
+	cs := kubeClient(t)
+	ns := newNamespace(t, cs)
+	user, name := "fairway-before-gateway-"+ns, "fairway-before-gateway-"+ns
+	role := installClusterRole(t)
+	role.ObjectMeta = metav1.ObjectMeta{Name: name}
+	role.Rules = slices.DeleteFunc(role.Rules, func(r rbacv1.PolicyRule) bool {
+		return slices.Contains(r.APIGroups, "gateway.networking.k8s.io") || slices.Contains(r.Resources, "namespaces")
+	})
+	ctx := context.Background()
+	create(t, func(ctx context.Context) error {
+		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		_, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user}}}, metav1.CreateOptions{})
+		return err
+	})
+	t.Cleanup(func() {
+		_ = cs.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})
+		_ = cs.RbacV1().ClusterRoles().Delete(ctx, name, metav1.DeleteOptions{})
+	})
+	class, host := "fairway-"+ns, "old-rbac."+ns+".example.com"
+	createIngressClass(t, cs, ingressClass(class, "fairway.dev/ingress-controller"))
+	create(t, func(ctx context.Context) error {
+		if _, err := cs.CoreV1().Services(ns).Create(ctx, clusterIPService(ns, "web", 80, 8080), metav1.CreateOptions{}); err != nil {
+			return err
+		}
+		_, err := cs.NetworkingV1().Ingresses(ns).Create(ctx, ingress(ns, "shop", class, host, "web", 80), metav1.CreateOptions{})
+		return err
+	})
+	kc, err := controlPlane.KubeconfigAs(user, "system:authenticated")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No Lease: this role has none in ns, and the test is not about it.
+	f := startKubeFairway(t, kc, ns, "--leader-elect=false")
+	v := watchADS(t, f.xds, "envoy-0")
+	v.waitFor(10*time.Second, "the Ingress's virtual host", func() bool { return slices.Contains(v.virtualHosts("http"), host) })
+	logs := f.logs.String()
+	if n := strings.Count(logs, "may not list and watch"); n != 1 {
+		t.Errorf("the missing-RBAC warning is logged %d times, want once", n)
+	}
+	if strings.Contains(strings.ToLower(logs), "forbidden") {
+		t.Errorf("a request was forbidden: fairway watched what it may not")
 	}
 }

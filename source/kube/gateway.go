@@ -2,16 +2,18 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	authorizationclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/tools/cache"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
@@ -73,9 +75,16 @@ var gatewayKinds = []gatewayKind{
 // does not keep the caches from syncing for ever. A CRD installed later
 // is picked up when fairway restarts.
 type gatewayWatch struct {
-	discovery  discovery.DiscoveryInterface
+	discovery  resourceLister
+	auth       authorizationclient.SelfSubjectAccessReviewInterface
+	namespace  string // SourceConfig.Namespace
 	factory    gatewayinformers.SharedInformerFactory
 	namespaces informers.SharedInformerFactory
+}
+
+// resourceLister is the part of discovery fairway asks.
+type resourceLister interface {
+	ServerResourcesForGroupVersion(groupVersion string) (*metav1.APIResourceList, error)
 }
 
 // GatewayAPIGroupVersion is the group-version whose resources say which
@@ -117,6 +126,71 @@ func (g *gatewayWatch) installed(ctx context.Context, log logger) ([]gatewayKind
 	}
 }
 
+// denied are the resources of kinds (and Namespaces) that fairway may not
+// list or watch, as the API server's authorizer says. They are asked
+// before anything is watched: an informer that RBAC forbids retries for
+// ever and keeps every cache from syncing, so a cluster that installed
+// the CRDs but not fairway's new RBAC would lose its Ingresses too.
+func (g *gatewayWatch) denied(ctx context.Context, kinds []gatewayKind) ([]string, error) {
+	type resource struct{ group, name, namespace string }
+	resources := []resource{{"", "namespaces", ""}}
+	for _, k := range kinds {
+		ns := g.namespace
+		if k.kind == KindGatewayClass {
+			ns = ""
+		}
+		resources = append(resources, resource{gatewayv1.GroupName, k.resource, ns})
+	}
+	var out []string
+	for _, r := range resources {
+		for _, verb := range []string{"list", "watch"} {
+			review, err := g.auth.Create(ctx, &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: r.group, Resource: r.name, Namespace: r.namespace}}}, metav1.CreateOptions{})
+			if err != nil {
+				return nil, fmt.Errorf("asking whether fairway may %s %s: %w", verb, r.name, err)
+			}
+			if !review.Status.Allowed {
+				out = append(out, verb+" "+r.name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// gatewayRecheck is how often fairway asks again whether more of the
+// Gateway API's CRDs are installed than at start.
+var gatewayRecheck = 5 * time.Minute
+
+// recheck asks discovery every so often whether more kinds than the
+// watched are served now, and says once, when they are, that a restart
+// serves them. It only says so: a kind watched mid-run would be served
+// before its cache had synced, which is what the wait at start prevents.
+func (g *gatewayWatch) recheck(ctx context.Context, log logger, watched int, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		list, err := g.discovery.ServerResourcesForGroupVersion(GatewayAPIGroupVersion)
+		if err != nil {
+			continue
+		}
+		served := 0
+		for _, k := range gatewayKinds {
+			if slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == k.resource }) {
+				served++
+			}
+		}
+		if served > watched {
+			log.Info("more Gateway API CRDs are installed than when fairway started; restart fairway to serve them", "served", served, "watched", watched)
+			return
+		}
+	}
+}
+
 // logger is the part of hclog.Logger the Gateway API side uses.
 type logger interface {
 	Info(msg string, args ...any)
@@ -135,8 +209,19 @@ func (s *Source) startGateway(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(kinds) < len(gatewayKinds) {
+		go s.gateway.recheck(ctx, s.log, len(kinds), gatewayRecheck)
+	}
 	if len(kinds) == 0 {
 		s.log.Info("the Gateway API CRDs are not installed (" + GatewayAPIGroupVersion + " is not served); serving Ingress and Services as before; install them and restart fairway to serve Gateways")
+		return nil
+	}
+	denied, err := s.gateway.denied(ctx, kinds)
+	if err != nil {
+		return err
+	}
+	if len(denied) > 0 {
+		s.log.Warn("the Gateway API CRDs are installed, but fairway may not list and watch all of its kinds and Namespaces; not watching the Gateway API, serving Ingress and Services as before; apply the install's RBAC and restart fairway", "denied", denied)
 		return nil
 	}
 	if missing := missingKinds(kinds); len(missing) > 0 {
@@ -170,10 +255,11 @@ func missingKinds(kinds []gatewayKind) []string {
 
 // newGatewayWatch sets up the Gateway API side's factories; nothing is
 // watched until startGateway.
-func newGatewayWatch(client gatewayclient.Interface, disc discovery.DiscoveryInterface, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
+func newGatewayWatch(client gatewayclient.Interface, disc resourceLister, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
 	return &gatewayWatch{
-
 		discovery: disc,
+		auth:      core.AuthorizationV1().SelfSubjectAccessReviews(),
+		namespace: cfg.Namespace,
 		factory: gatewayinformers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
 			gatewayinformers.WithNamespace(cfg.Namespace), gatewayinformers.WithTransform(trim)),
 		// Namespaces are cluster-scoped: a listener's selector may pick

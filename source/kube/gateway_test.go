@@ -3,21 +3,39 @@ package kube
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
 )
 
+// authorize makes the fake API server's authorizer allow fairway every
+// request but those on the denied resources.
+func authorize(client *fake.Clientset, denied ...string) {
+	client.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview).DeepCopy()
+		review.Status.Allowed = !slices.Contains(denied, review.Spec.ResourceAttributes.Resource)
+		return true, review, nil
+	})
+}
+
 // servedGatewayResources makes the fake API server's discovery serve
-// these Gateway API resources at v1.
+// these Gateway API resources at v1, and its authorizer allow fairway.
 func servedGatewayResources(client *fake.Clientset, resources ...string) {
+	authorize(client)
 	list := &metav1.APIResourceList{GroupVersion: GatewayAPIGroupVersion}
 	for _, r := range resources {
 		list.APIResources = append(list.APIResources, metav1.APIResource{Name: r, Namespaced: r != "gatewayclasses"})
@@ -27,17 +45,50 @@ func servedGatewayResources(client *fake.Clientset, resources ...string) {
 
 func startGatewaySource(t *testing.T, client *fake.Clientset, gw *gatewayfake.Clientset) (*Source, *syncBuffer) {
 	t.Helper()
+	return startGatewaySourceWith(t, client, gw, nil)
+}
+
+// startGatewaySourceWith is startGatewaySource with discovery answered by
+// disc instead of the fake clientset, when set.
+func startGatewaySourceWith(t *testing.T, client *fake.Clientset, gw *gatewayfake.Clientset, disc resourceLister) (*Source, *syncBuffer) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	logs := &syncBuffer{}
 	src, err := NewSource(client, SourceConfig{Gateway: gw}, hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if disc != nil {
+		src.gateway.discovery = disc
+	}
 	t.Cleanup(func() { cancel(); src.Shutdown() })
 	if err := src.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return src, logs
+}
+
+// laterDiscovery serves no Gateway API resources until installed.
+type laterDiscovery struct {
+	mu        sync.Mutex
+	resources []metav1.APIResource
+}
+
+func (d *laterDiscovery) ServerResourcesForGroupVersion(gv string) (*metav1.APIResourceList, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.resources) == 0 {
+		return nil, apierrors.NewNotFound(schema.GroupResource{}, gv)
+	}
+	return &metav1.APIResourceList{GroupVersion: gv, APIResources: slices.Clone(d.resources)}, nil
+}
+
+func (d *laterDiscovery) install() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, k := range gatewayKinds {
+		d.resources = append(d.resources, metav1.APIResource{Name: k.resource})
+	}
 }
 
 // TestGatewayAPINotInstalled: without the CRDs, nothing of the Gateway
@@ -107,6 +158,29 @@ func TestGatewayAPIPartlyInstalled(t *testing.T) {
 	}
 }
 
+// TestGatewayAPIWithoutRBAC: with the CRDs installed but fairway's RBAC
+// not updated for them, the Gateway API is not watched at all (its
+// informers would keep every cache from syncing), the log says why once,
+// and the rest syncs.
+func TestGatewayAPIWithoutRBAC(t *testing.T) {
+	client := fake.NewClientset()
+	var all []string
+	for _, k := range gatewayKinds {
+		all = append(all, k.resource)
+	}
+	servedGatewayResources(client, all...)
+	authorize(client, "namespaces")
+	src, logs := startGatewaySource(t, client, gatewayfake.NewSimpleClientset())
+	for _, kind := range []string{KindGateway, KindHTTPRoute, KindNamespace} {
+		if src.Informer(kind) != nil {
+			t.Errorf("%s is watched without the RBAC for Namespaces", kind)
+		}
+	}
+	if n := strings.Count(logs.String(), "may not list and watch"); n != 1 || !strings.Contains(logs.String(), `denied=["list namespaces", "watch namespaces"]`) {
+		t.Errorf("want one warning naming list and watch of namespaces:\n%s", logs)
+	}
+}
+
 // TestGatewayStatusWritesAreNoWork: an update of a Gateway API object that
 // changes only its status (fairway's own writes) is not handed to the
 // translator; a spec change (a new generation) is.
@@ -127,5 +201,27 @@ func TestGatewayStatusWritesAreNoWork(t *testing.T) {
 	labels.Labels = map[string]string{"a": "b"}
 	if sameForTranslation(old, labels, false) {
 		t.Error("a label change is not handed to the translator")
+	}
+}
+
+// TestGatewayAPIInstalledAfterStart: CRDs installed after fairway started
+// are not watched (their caches could not be waited for), and the log
+// says once that a restart serves them.
+func TestGatewayAPIInstalledAfterStart(t *testing.T) {
+	defer func(d time.Duration) { gatewayRecheck = d }(gatewayRecheck)
+	gatewayRecheck = 20 * time.Millisecond
+	client := fake.NewClientset()
+	authorize(client)
+	disc := &laterDiscovery{}
+	src, logs := startGatewaySourceWith(t, client, gatewayfake.NewSimpleClientset(), disc)
+	disc.install()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "restart fairway to serve them"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no word of the CRDs installed after start:\n%s", logs)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := strings.Count(logs.String(), "restart fairway to serve them"); n != 1 || src.Informer(KindGateway) != nil {
+		t.Errorf("said %d times, Gateways watched: %v; want once, and not watched", n, src.Informer(KindGateway) != nil)
 	}
 }
