@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/fairwayhq/fairway/envoy"
+	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
 
 // Output is the engine's state after a Sync: the resources of the Envoy
@@ -193,6 +194,15 @@ func (o Output) Admitted() Admitted {
 	return a
 }
 
+// Gateway is the status of fairway's Gateway API objects as this round
+// built it, for the status writer; it is the engine's, read-only.
+func (o Output) Gateway() gatewayapi.Status {
+	if o.engine == nil {
+		return gatewayapi.Status{}
+	}
+	return o.engine.gw.status
+}
+
 // Result decodes the Output into Envoy messages, sorted by name: the form
 // `fairway translate`, the goldens and the debug endpoint print.
 func (o Output) Result() Result {
@@ -209,7 +219,7 @@ func (o Output) Result() Result {
 		},
 		Problems: o.Problems,
 		Admitted: o.Admitted(),
-		Gateway:  o.engine.gw.status,
+		Gateway:  o.Gateway(),
 		err:      o.Err,
 	}
 	return res

@@ -119,6 +119,7 @@ func defaultIdentity() string {
 // onPublish hands a published round to the writers.
 func (k *kubeSide) onPublish(out translator.Output) {
 	k.status.Observe(out.Admitted())
+	k.gatewayStatus.Observe(out.Gateway())
 	k.events.Observe(out.Problems)
 }
 
