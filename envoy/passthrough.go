@@ -3,6 +3,7 @@ package envoy
 import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -17,6 +18,11 @@ type PassthroughChain struct {
 	// Weighted, with two or more entries, replaces Cluster with a
 	// weighted split (a TLSRoute's backendRefs).
 	Weighted []L4Weight
+	// Secret, when set, ends TLS with this SDS certificate before the
+	// connection is proxied (a Gateway's TLS listener in Terminate mode):
+	// the backend gets the plain bytes. No ALPN is offered, since what
+	// follows is not HTTP.
+	Secret string
 	// SourceRanges are the only client CIDRs let in (canonical, masked);
 	// none lets every client in.
 	SourceRanges []string
@@ -46,7 +52,7 @@ func passthroughFilterChain(c PassthroughChain, log LogFormat) *listenerv3.Filte
 	if len(c.SourceRanges) > 0 {
 		match.SourcePrefixRanges = cidrRanges(c.SourceRanges)
 	}
-	return &listenerv3.FilterChain{
+	fc := &listenerv3.FilterChain{
 		Name:             PassthroughFilterChainName(c.ServerName),
 		FilterChainMatch: match,
 		Filters: []*listenerv3.Filter{{
@@ -54,6 +60,12 @@ func passthroughFilterChain(c PassthroughChain, log LogFormat) *listenerv3.Filte
 			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(proxy)},
 		}},
 	}
+	if c.Secret != "" {
+		fc.TransportSocket = downstreamTLSContext(&tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+			TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: c.Secret, SdsConfig: adsSource()}},
+		}})
+	}
+	return fc
 }
 
 // WithPassthrough adds the passthrough chains to an https listener, after

@@ -110,11 +110,12 @@ var mustPass = []string{
 	"TLSRouteInvalidBackendRefUnknownKind", "TLSRouteInvalidNoMatchingListener",
 	"TLSRouteInvalidNoMatchingListenerHostname", "TLSRouteInvalidReferenceGrant",
 	"TLSRouteListenerMixedTerminationNotSupported", "TLSRouteListenerPassthroughSupportedKinds",
-	"TLSRouteListenerTerminateNotSupported", "TLSRouteSimpleSameNamespace", "UDPRoute",
-	"UDPRouteInvalidBackendRefNonexistent", "UDPRouteInvalidCrossNamespaceBackendRef",
-	"UDPRouteMultipleRoutesAttachment", "UDPRouteNotAllowedByListeners",
-	"UDPRouteParentRefAttachAllListeners", "UDPRouteParentRefPortAndSectionName",
-	"UDPRouteReferenceGrant", "UDPRouteWeightedRouting",
+	"TLSRouteListenerTerminateNotSupported", "TLSRouteListenerTerminateSupportedKinds",
+	"TLSRouteMixedTerminationSameNamespace", "TLSRouteSimpleSameNamespace",
+	"TLSRouteTerminateSimpleSameNamespace", "UDPRoute", "UDPRouteInvalidBackendRefNonexistent",
+	"UDPRouteInvalidCrossNamespaceBackendRef", "UDPRouteMultipleRoutesAttachment",
+	"UDPRouteNotAllowedByListeners", "UDPRouteParentRefAttachAllListeners",
+	"UDPRouteParentRefPortAndSectionName", "UDPRouteReferenceGrant", "UDPRouteWeightedRouting",
 }
 
 const conformanceChildEnv = "FAIRWAY_CONFORMANCE_CHILD"

@@ -9,10 +9,11 @@ import (
 )
 
 // tlsPort is a Gateway's HTTPS and TLS listeners on one port: one Envoy
-// listener that picks a filter chain by SNI. An HTTPS (or TLS Terminate)
-// listener's chain ends TLS with its certificate and routes with its own
-// route configuration; a TLS Passthrough listener's TLSRoutes get a chain
-// per name that passes the connection through.
+// listener that picks a filter chain by SNI. An HTTPS listener's chain
+// ends TLS with its certificate and routes with its own route
+// configuration; a TLS listener's TLSRoutes get a chain per name that
+// passes the connection through (Passthrough) or ends TLS with the
+// listener's certificate and proxies the bytes (Terminate).
 func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 	var chains []envoy.TLSChain
 	var pass []envoy.PassthroughChain
@@ -22,15 +23,20 @@ func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 			continue
 		}
 		if l.TLS.Mode == gatewayv1.TLSModePassthrough {
-			pass = append(pass, b.passChains(gp, l)...)
+			pass = append(pass, b.passChains(l, "")...)
 			continue
 		}
-		if len(l.TLS.Certificates) == 0 || l.Protocol != gatewayv1.HTTPSProtocolType {
-			continue // TLS Terminate with TLSRoutes is not built yet; the front end says so
+		if len(l.TLS.Certificates) == 0 {
+			continue
 		}
 		cert := l.TLS.Certificates[0]
 		secret := envoy.GatewaySecretName(cert.Namespace, cert.Name)
 		if !b.secret(secret, cert) {
+			continue
+		}
+		if l.Protocol == gatewayv1.TLSProtocolType { // Terminate: TLS ends here, the TLSRoutes get the bytes
+			pass = append(pass, b.passChains(l, secret)...)
+			refs = append(refs, Ref{KindSecret, secret})
 			continue
 		}
 		rc := envoy.GatewayRouteConfigName(gp.gw.Namespace, gp.gw.Name, gp.port, l.Name)
@@ -79,9 +85,11 @@ func (b *gatewayBuild) secret(name string, ref gatewayapi.SecretRef) bool {
 	return true
 }
 
-// passChains are a TLS Passthrough listener's chains: one per SNI name of
-// its TLSRoutes, the oldest route winning a name.
-func (b *gatewayBuild) passChains(gp *gatewayPort, l *gatewayapi.Listener) []envoy.PassthroughChain {
+// passChains are a TLS listener's chains: one per SNI name of its
+// TLSRoutes, the oldest route winning a name. With secret (a Terminate
+// listener's certificate) each chain ends TLS first; without, the
+// client's TLS reaches the backend as it was sent.
+func (b *gatewayBuild) passChains(l *gatewayapi.Listener, secret string) []envoy.PassthroughChain {
 	var out []envoy.PassthroughChain
 	seen := map[string]bool{}
 	for _, sr := range l.Streams {
@@ -98,7 +106,7 @@ func (b *gatewayBuild) passChains(gp *gatewayPort, l *gatewayapi.Listener) []env
 				continue
 			}
 			seen[h] = true
-			out = append(out, envoy.PassthroughChain{ServerName: h, Cluster: cluster, Weighted: weighted})
+			out = append(out, envoy.PassthroughChain{ServerName: h, Cluster: cluster, Weighted: weighted, Secret: secret})
 		}
 	}
 	return out

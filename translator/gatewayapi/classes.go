@@ -16,6 +16,8 @@ var SupportedFeatures = []features.FeatureName{
 	features.SupportHTTPRoute,
 	features.SupportGRPCRoute,
 	features.SupportTLSRoute,
+	features.SupportTLSRouteModeTerminate,
+	features.SupportTLSRouteModeMixed,
 	features.SupportTCPRoute,
 	features.SupportUDPRoute,
 	features.SupportReferenceGrant,
