@@ -40,6 +40,8 @@ const (
 	// port 80.
 	conformancePool  = "10.9.0.0/24"
 	conformanceInfra = "gateway-conformance-infra"
+	usableAddress    = "10.9.0.200"
+	unusableAddress  = "203.0.113.7"
 )
 
 // conformanceNamespaces are the base manifests' namespaces.
@@ -86,6 +88,11 @@ func conformanceObjects(t *testing.T, file string) []*unstructured.Unstructured 
 	}
 	data = bytes.ReplaceAll(data, []byte("{GATEWAY_CLASS_NAME}"), []byte(conformanceClass))
 	data = bytes.ReplaceAll(data, []byte("{GATEWAY_CONTROLLER_NAME}"), []byte(translator.DefaultGatewayController))
+	// GatewayStaticAddresses' placeholders are the runner's addresses
+	// (its --usable-network-addresses and --unusable-network-addresses):
+	// here one of the pool's and one outside it.
+	data = bytes.ReplaceAll(data, []byte("PLACEHOLDER_USABLE_ADDRS"), []byte(usableAddress))
+	data = bytes.ReplaceAll(data, []byte("PLACEHOLDER_UNUSABLE_ADDRS"), []byte(unusableAddress))
 	var out []*unstructured.Unstructured
 	for i, doc := range bytes.Split(data, []byte("\n---")) {
 		obj := &unstructured.Unstructured{}
