@@ -91,7 +91,7 @@ func runStatusCase(t *testing.T, cs kubernetes.Interface, gw gatewayclient.Inter
 	}
 	for i, step := range statusSteps[file] {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := step.change(ctx, gw)
+		err := step.change(t, ctx, gw)
 		cancel()
 		if err != nil {
 			t.Fatalf("the case's step %d: %v", i+1, err)

@@ -15,7 +15,7 @@ import (
 // the API server, and what the spec then asks of the status there. The
 // whole status is held to the translator's again after the change too.
 type statusStep struct {
-	change func(context.Context, gatewayclient.Interface) error
+	change func(*testing.T, context.Context, gatewayclient.Interface) error
 	check  func(*testing.T, translator.Input)
 }
 
@@ -24,7 +24,7 @@ type statusStep struct {
 // each condition must then carry it.
 var statusSteps = map[string][]statusStep{
 	"tests/gatewayclass-observed-generation-bump.yaml": {{
-		change: func(ctx context.Context, gw gatewayclient.Interface) error {
+		change: func(_ *testing.T, ctx context.Context, gw gatewayclient.Interface) error {
 			c, err := gw.GatewayV1().GatewayClasses().Get(ctx, "gatewayclass-observed-generation-bump", metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -46,7 +46,7 @@ var statusSteps = map[string][]statusStep{
 		},
 	}},
 	"tests/gateway-observed-generation-bump.yaml": {{
-		change: func(ctx context.Context, gw gatewayclient.Interface) error {
+		change: func(_ *testing.T, ctx context.Context, gw gatewayclient.Interface) error {
 			g, err := gw.GatewayV1().Gateways(conformanceInfra).Get(ctx, "gateway-observed-generation-bump", metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -74,7 +74,7 @@ var statusSteps = map[string][]statusStep{
 		},
 	}},
 	"tests/httproute-observed-generation-bump.yaml": {{
-		change: func(ctx context.Context, gw gatewayclient.Interface) error {
+		change: func(_ *testing.T, ctx context.Context, gw gatewayclient.Interface) error {
 			r, err := gw.GatewayV1().HTTPRoutes(conformanceInfra).Get(ctx, "observed-generation-bump", metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -99,6 +99,32 @@ var statusSteps = map[string][]statusStep{
 	// translator-side harness skips this test), so here the steps check
 	// that the API server's status follows each new generation.
 	"tests/gateway-static-addresses.yaml": {dropAddress("test/fake-invalid-type"), dropAddress(unusableAddress)},
+	"tests/gateway-modify-listeners.yaml": {
+		editListeners("gateway-add-listener", 2, func(ls []gatewayv1.Listener) []gatewayv1.Listener {
+			all := gatewayv1.NamespacesFromAll
+			return append(ls, gatewayv1.Listener{Name: "http", Port: 80, Protocol: gatewayv1.HTTPProtocolType,
+				Hostname: ptrTo(gatewayv1.Hostname("data.test.com")), AllowedRoutes: &gatewayv1.AllowedRoutes{Namespaces: &gatewayv1.RouteNamespaces{From: &all}}})
+		}),
+		editListeners("gateway-remove-listener", 1, func(ls []gatewayv1.Listener) []gatewayv1.Listener {
+			var keep []gatewayv1.Listener
+			for _, l := range ls {
+				if l.Name == "http" {
+					keep = append(keep, l)
+				}
+			}
+			return keep
+		}),
+	},
+	"tests/tcproute-multiple-routes-attachment.yaml": {newerRoute(&gatewayv1.TCPRoute{
+		ObjectMeta: metav1.ObjectMeta{Namespace: conformanceInfra, Name: "tcproute-attach-newer"},
+		Spec: gatewayv1.TCPRouteSpec{CommonRouteSpec: parentSection("tcp-multi-route-attach-gateway", "tcp"),
+			Rules: []gatewayv1.TCPRouteRule{{BackendRefs: backendRefTo("tcp-attach-backend-2", 3000)}}}},
+		"TCPRoute", "tcproute-attach-older", "tcp-multi-route-attach-gateway", "tcp")},
+	"tests/udproute-multiple-routes-attachment.yaml": {newerRoute(&gatewayv1.UDPRoute{
+		ObjectMeta: metav1.ObjectMeta{Namespace: conformanceInfra, Name: "udproute-attach-newer"},
+		Spec: gatewayv1.UDPRouteSpec{CommonRouteSpec: parentSection("udp-multi-route-attach-gateway", "udp"),
+			Rules: []gatewayv1.UDPRouteRule{{BackendRefs: backendRefTo("udp-attach-backend-2", 8080)}}}},
+		"UDPRoute", "udproute-attach-older", "udp-multi-route-attach-gateway", "udp")},
 	"tests/httproute-reference-grant.yaml": revokeGrant("gateway-conformance-web-backend", "reference-grant",
 		"HTTPRoute", "reference-grant", "same-namespace"),
 	"tests/tcproute-reference-grant.yaml": revokeGrant("gateway-conformance-web-backend", "tcp-reference-grant",
@@ -112,7 +138,7 @@ var statusSteps = map[string][]statusStep{
 // ResolvedRefs turns False with RefNotPermitted.
 func revokeGrant(grantNS, grant, kind, route, gateway string) []statusStep {
 	return []statusStep{{
-		change: func(ctx context.Context, gw gatewayclient.Interface) error {
+		change: func(_ *testing.T, ctx context.Context, gw gatewayclient.Interface) error {
 			return gw.GatewayV1().ReferenceGrants(grantNS).Delete(ctx, grant, metav1.DeleteOptions{})
 		},
 		check: func(t *testing.T, in translator.Input) {
@@ -128,7 +154,7 @@ func revokeGrant(grantNS, grant, kind, route, gateway string) []statusStep {
 func dropAddress(typeOrValue string) statusStep {
 	const name = "gateway-static-addresses"
 	return statusStep{
-		change: func(ctx context.Context, gw gatewayclient.Interface) error {
+		change: func(_ *testing.T, ctx context.Context, gw gatewayclient.Interface) error {
 			g, err := gw.GatewayV1().Gateways(conformanceInfra).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return err
