@@ -20,10 +20,6 @@ import (
 	"github.com/fairwayhq/fairway/translator"
 )
 
-// expectedRefusals are the objects of the manifests that the API server's
-// validation refuses, and why that is right; none so far.
-var expectedRefusals = map[string]string{}
-
 // TestKubeGatewayConformanceStatus: for every ported conformance case,
 // its manifests (after the base manifests and the suite's TLS Secrets)
 // go into the real API server, fairway serves them in kube mode as
@@ -36,67 +32,153 @@ func TestKubeGatewayConformanceStatus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: it applies every conformance case to the API server")
 	}
-	gw := gatewayClient(t)
-	cs := kubeClient(t)
-	dyn, err := dynamic.NewForConfig(controlPlane.Config())
-	if err != nil {
+	r := startConformance(t, "--lb-address-pool", conformancePool)
+	files := conformanceCaseFiles(t)
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "tests/"), ".yaml"), func(t *testing.T) {
+			r.runCase(t, file, conformanceObjects(t, file))
+		})
+	}
+	t.Run("listener-protocol-conflict", func(t *testing.T) {
+		r.runCase(t, "", []*unstructured.Unstructured{unstructuredOf(t, conflictingGateway())})
+	})
+	t.Logf("checked against the API server: %s", profileCounts(files))
+}
+
+// sharedFleetCases are cases run again without an address pool, where
+// every Gateway listens on the fleet's shared address: the base
+// Gateways' port 80 listeners then conflict, and the writer fills in the
+// fleet's address for the accepted Gateways.
+var sharedFleetCases = []string{
+	"tests/httproute-simple-same-namespace.yaml", "tests/gateway-with-attached-routes.yaml",
+	"tests/httproute-https-listener.yaml", "tests/grpcroute-exact-method-matching.yaml",
+	"tests/tlsroute-simple-same-namespace.yaml", "tests/tcproute-parentref-attach-all.yaml",
+	"tests/udproute-simple.yaml", "tests/gateway-invalid-tls-configuration.yaml",
+}
+
+// TestKubeGatewayConformanceStatusSharedFleet: without an address pool,
+// the status the API server holds is still the translator's, fleet
+// addresses included, and of the base Gateways' port 80 listeners (no
+// hostname, so they overlap) only the oldest's is not Conflicted.
+func TestKubeGatewayConformanceStatusSharedFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: it applies conformance cases to the API server")
+	}
+	r := startConformance(t)
+	in := r.settle(t, "the base manifests")
+	checkSharedPort80(t, in)
+	for _, file := range sharedFleetCases {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "tests/"), ".yaml"), func(t *testing.T) {
+			r.runCase(t, file, conformanceObjects(t, file))
+		})
+	}
+}
+
+// checkSharedPort80: the three base Gateways' port 80 listeners, oldest
+// (creation time, then namespace/name) first; the first holds the port,
+// the others are Conflicted (HostnameConflict) and not programmed.
+func checkSharedPort80(t *testing.T, in translator.Input) {
+	t.Helper()
+	var base []*gatewayv1.Gateway
+	for _, g := range in.Gateways {
+		for _, l := range g.Spec.Listeners {
+			if g.Namespace == conformanceInfra && l.Name == "http" && l.Port == 80 {
+				base = append(base, g)
+			}
+		}
+	}
+	if len(base) != 3 {
+		t.Fatalf("%d base Gateways with an http listener on port 80 in the API server, want 3", len(base))
+	}
+	sort.Slice(base, func(i, j int) bool {
+		a, b := base[i].CreationTimestamp, base[j].CreationTimestamp
+		if !a.Equal(&b) {
+			return a.Before(&b)
+		}
+		return base[i].Name < base[j].Name
+	})
+	for i, g := range base {
+		if i == 0 {
+			expectListener(t, in, g.Name, "http", "Conflicted", metav1.ConditionFalse, "NoConflicts")
+			expectListener(t, in, g.Name, "http", "Programmed", metav1.ConditionTrue, "Programmed")
+			continue
+		}
+		expectListener(t, in, g.Name, "http", "Conflicted", metav1.ConditionTrue, "HostnameConflict")
+		expectListener(t, in, g.Name, "http", "Programmed", metav1.ConditionFalse, "")
+	}
+}
+
+// conformanceRun is fairway serving the conformance manifests from the
+// API server.
+type conformanceRun struct {
+	cs   kubernetes.Interface
+	gw   gatewayclient.Interface
+	dyn  dynamic.Interface
+	opts translator.Options
+	// fleet is the status address of an accepted Gateway that the
+	// translation gives none (no pool): the writer's, from
+	// --publish-address.
+	fleet []string
+	// spec: the cases are held to the suite's conditions too, which
+	// assume a Gateway of its own for each address (the pool).
+	spec bool
+}
+
+// startConformance applies the base manifests, the suite's GatewayClass
+// and Secrets, and starts fairway on all namespaces as leader with the
+// flags given (an address pool, or none); it waits for the base status.
+func startConformance(t *testing.T, flags ...string) *conformanceRun {
+	t.Helper()
+	r := &conformanceRun{gw: gatewayClient(t), cs: kubeClient(t), opts: translator.Options{}.WithDefaults(), fleet: []string{fleetAddress}}
+	if len(flags) == 2 && flags[0] == "--lb-address-pool" {
+		r.opts.LBAddressPools, r.spec = []string{flags[1]}, true
+	}
+	var err error
+	if r.dyn, err = dynamic.NewForConfig(controlPlane.Config()); err != nil {
 		t.Fatal(err)
 	}
-	lease := newNamespace(t, cs)
+	lease := newNamespace(t, r.cs)
 	for _, ns := range conformanceNamespaces {
-		t.Cleanup(func() { purgeNamespace(t, cs, ns) })
-		deleteGatewayObjects(t, gw, ns, conformanceClass)
+		t.Cleanup(func() { purgeNamespace(t, r.cs, ns) })
+		deleteGatewayObjects(t, r.gw, ns, conformanceClass)
 	}
-	base := &applied{dyn: dyn}
+	base := &applied{dyn: r.dyn}
 	class := &gatewayv1.GatewayClass{TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "GatewayClass"},
 		ObjectMeta: metav1.ObjectMeta{Name: conformanceClass}, Spec: gatewayv1.GatewayClassSpec{ControllerName: translator.DefaultGatewayController}}
 	objs := append(conformanceObjects(t, "manifests.yaml"), unstructuredOf(t, class))
 	if refused := base.apply(t, append(objs, conformanceSecretObjects(t)...)); len(refused) > 0 {
 		t.Fatalf("the API server refuses base objects: %s", strings.Join(refused, "; "))
 	}
-	startFairwayArgs(t, append([]string{"--kubeconfig", controlPlane.Kubeconfig(), "--fairway-namespace", lease,
-		"--publish-address", "static=" + fleetAddress, "--lb-address-pool", conformancePool}, fastLease...)...)
-	settle(t, cs, gw, "the base manifests")
-
-	files := conformanceCaseFiles(t)
-	for _, file := range files {
-		t.Run(strings.TrimSuffix(strings.TrimPrefix(file, "tests/"), ".yaml"), func(t *testing.T) {
-			runStatusCase(t, cs, gw, dyn, file, conformanceObjects(t, file))
-		})
-	}
-	t.Run("listener-protocol-conflict", func(t *testing.T) {
-		runStatusCase(t, cs, gw, dyn, "", []*unstructured.Unstructured{unstructuredOf(t, conflictingGateway())})
-	})
-	t.Logf("checked against the API server: %s", profileCounts(files))
+	startFairwayArgs(t, append(append([]string{"--kubeconfig", controlPlane.Kubeconfig(), "--fairway-namespace", lease,
+		"--publish-address", "static=" + fleetAddress}, fastLease...), flags...)...)
+	r.settle(t, "the base manifests")
+	return r
 }
 
-// runStatusCase applies one case's objects, waits until the status
-// settles on the translator's, checks the spec's key conditions where
-// the case has them, and deletes the objects again.
-func runStatusCase(t *testing.T, cs kubernetes.Interface, gw gatewayclient.Interface, dyn dynamic.Interface, file string, objs []*unstructured.Unstructured) {
-	a := &applied{dyn: dyn}
+// runCase applies one case's objects, waits until the status settles on
+// the translator's, checks the spec's key conditions where the case has
+// them, makes its steps, and deletes the objects again.
+func (r *conformanceRun) runCase(t *testing.T, file string, objs []*unstructured.Unstructured) {
+	a := &applied{dyn: r.dyn}
 	defer a.deleteAll(t)
-	refused := a.apply(t, objs)
-	if why, ok := expectedRefusals[file]; ok {
-		if len(refused) == 0 {
-			t.Errorf("the API server accepts every object, though %s", why)
-		}
-		t.Logf("refused, as %s: %s", why, strings.Join(refused, "; "))
-	} else if len(refused) > 0 {
+	if refused := a.apply(t, objs); len(refused) > 0 {
 		t.Errorf("the API server refuses: %s", strings.Join(refused, "; "))
 	}
-	in := settle(t, cs, gw, file)
+	in := r.settle(t, file)
+	if !r.spec {
+		return
+	}
 	if check := specChecks[file]; check != nil {
 		check(t, in)
 	}
 	for i, step := range statusSteps[file] {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := step.change(t, ctx, gw)
+		err := step.change(t, ctx, r.gw)
 		cancel()
 		if err != nil {
 			t.Fatalf("the case's step %d: %v", i+1, err)
 		}
-		step.check(t, settle(t, cs, gw, fmt.Sprintf("%s, after its step %d", file, i+1)))
+		step.check(t, r.settle(t, fmt.Sprintf("%s, after its step %d", file, i+1)))
 	}
 	if file == "" {
 		checkConflicted(t, in)
@@ -106,15 +188,15 @@ func runStatusCase(t *testing.T, cs kubernetes.Interface, gw gatewayclient.Inter
 // settle waits until the status in the API server is the translator's
 // status of what the API server holds, and returns that state; it fails
 // the test with the last differences when that does not happen in time.
-func settle(t *testing.T, cs kubernetes.Interface, gw gatewayclient.Interface, what string) translator.Input {
+func (r *conformanceRun) settle(t *testing.T, what string) translator.Input {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	var last []string
 	for {
-		in, err := readBack(ctx, cs, gw)
+		in, err := readBack(ctx, r.cs, r.gw)
 		if err == nil {
-			last = statusDiffs(in, translator.Translate(in, conformanceOptions()).Gateway)
+			last = statusDiffs(in, translator.Translate(in, r.opts).Gateway, r.fleet)
 			if len(last) == 0 {
 				return in
 			}

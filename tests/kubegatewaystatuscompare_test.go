@@ -66,19 +66,11 @@ func listInto[T any](dst *[]*T) func(list runtime.Object, err error) error {
 	}
 }
 
-// conformanceOptions are serve's translator options with the test's
-// --lb-address-pool.
-func conformanceOptions() translator.Options {
-	o := translator.Options{}.WithDefaults()
-	o.LBAddressPools = []string{conformancePool}
-	return o
-}
-
 // statusDiffs compares the status the API server holds, in in, with what
 // the translator says of in: every GatewayClass and Gateway of fairway's,
 // and fairway's entries in every route's status.parents. Conditions are
 // compared whole but for lastTransitionTime, which must be set.
-func statusDiffs(in translator.Input, want gatewayapi.Status) []string {
+func statusDiffs(in translator.Input, want gatewayapi.Status, fleet []string) []string {
 	var d diffs
 	classes := map[string]gatewayapi.GatewayClassStatus{}
 	for _, c := range want.GatewayClasses {
@@ -111,7 +103,7 @@ func statusDiffs(in translator.Input, want gatewayapi.Status) []string {
 			}
 			continue
 		}
-		d.gateway(g, w.Status)
+		d.gateway(g, w.Status, fleet)
 	}
 	d.routes(in, want.Routes)
 	return d.list
@@ -151,8 +143,9 @@ func (d *diffs) conditions(what string, got, want []metav1.Condition) {
 }
 
 // gateway compares one Gateway's status. Its addresses are the
-// translator's (the pool's), with the CRD's default type written out.
-func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus) {
+// translator's (the pool's), with the CRD's default type written out;
+// when the translator gives none, an accepted Gateway has the fleet's.
+func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus, fleet []string) {
 	what := "Gateway " + g.Namespace + "/" + g.Name
 	d.conditions(what, g.Status.Conditions, want.Conditions)
 	addrs := []gatewayv1.GatewayStatusAddress{}
@@ -161,6 +154,11 @@ func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus) {
 			a.Type = ptrTo(gatewayv1.IPAddressType)
 		}
 		addrs = append(addrs, a)
+	}
+	if len(want.Addresses) == 0 && meta.IsStatusConditionTrue(want.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
+		for _, ip := range fleet {
+			addrs = append(addrs, gatewayv1.GatewayStatusAddress{Type: ptrTo(gatewayv1.IPAddressType), Value: ip})
+		}
 	}
 	got := g.Status.Addresses
 	if got == nil {
