@@ -42,6 +42,7 @@ func TestKubeGatewayConformanceStatus(t *testing.T) {
 	t.Run("listener-protocol-conflict", func(t *testing.T) {
 		r.runCase(t, "", []*unstructured.Unstructured{unstructuredOf(t, conflictingGateway())})
 	})
+	t.Run("new-leader-writes-nothing", func(t *testing.T) { r.newLeaderWritesNothing(t) })
 	t.Logf("checked against the API server: %s", profileCounts(files))
 }
 
@@ -122,6 +123,9 @@ type conformanceRun struct {
 	// spec: the cases are held to the suite's conditions too, which
 	// assume a Gateway of its own for each address (the pool).
 	spec bool
+	// fairway and the flags it was started with.
+	fairway *fairway
+	args    []string
 }
 
 // startConformance applies the base manifests, the suite's GatewayClass
@@ -149,8 +153,9 @@ func startConformance(t *testing.T, flags ...string) *conformanceRun {
 	if refused := base.apply(t, append(objs, conformanceSecretObjects(t)...)); len(refused) > 0 {
 		t.Fatalf("the API server refuses base objects: %s", strings.Join(refused, "; "))
 	}
-	startFairwayArgs(t, append(append([]string{"--kubeconfig", controlPlane.Kubeconfig(), "--fairway-namespace", lease,
-		"--publish-address", "static=" + fleetAddress}, fastLease...), flags...)...)
+	r.args = append(append([]string{"--kubeconfig", controlPlane.Kubeconfig(), "--fairway-namespace", lease,
+		"--publish-address", "static=" + fleetAddress}, fastLease...), flags...)
+	r.fairway = startFairwayArgs(t, r.args...)
 	r.settle(t, "the base manifests")
 	return r
 }
