@@ -116,11 +116,16 @@ func defaultIdentity() string {
 	return fmt.Sprintf("%s_%s", host, hex.EncodeToString(b))
 }
 
-// onPublish hands a published round to the writers.
+// onPublish hands a published round to the writers. The Gateway API's
+// status is had only from the decoded Result, so a cluster without the
+// Gateway API's CRDs does not pay for that decoding each round.
 func (k *kubeSide) onPublish(out translator.Output) {
 	k.status.Observe(out.Admitted())
 	k.gatewayStatus.Observe(out.Gateway())
 	k.events.Observe(out.Problems)
+	if k.src.Informer(kube.KindGateway) != nil {
+		k.gatewayStatus.Observe(out.Result().Gateway)
+	}
 }
 
 // Run fills the caches, then closes synced, then writes until ctx ends.
