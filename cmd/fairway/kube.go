@@ -116,15 +116,14 @@ func defaultIdentity() string {
 	return fmt.Sprintf("%s_%s", host, hex.EncodeToString(b))
 }
 
-// onPublish hands a published round to the writers. The Gateway API's
-// status is had only from the decoded Result, so a cluster without the
-// Gateway API's CRDs does not pay for that decoding each round.
+// onPublish hands a published round to the writers: the Gateway API's
+// status only while its CRDs are watched (the writer has nothing to
+// write otherwise).
 func (k *kubeSide) onPublish(out translator.Output) {
 	k.status.Observe(out.Admitted())
-	k.gatewayStatus.Observe(out.Gateway())
 	k.events.Observe(out.Problems)
 	if k.src.Informer(kube.KindGateway) != nil {
-		k.gatewayStatus.Observe(out.Result().Gateway)
+		k.gatewayStatus.Observe(out.Gateway())
 	}
 }
 
