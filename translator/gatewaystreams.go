@@ -1,6 +1,9 @@
 package translator
 
 import (
+	"slices"
+	"strings"
+
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -40,7 +43,7 @@ func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 			continue
 		}
 		rc := envoy.GatewayRouteConfigName(gp.gw.Namespace, gp.gw.Name, gp.port, l.Name)
-		b.put(KindRoute, composeRouteConfig(rc, b.virtualHosts([]*gatewayapi.Listener{l}, gp.listeners)))
+		b.put(KindRoute, composeRouteConfig(rc, withMisdirected(b.virtualHosts([]*gatewayapi.Listener{l}, gp.listeners), l, gp.listeners)))
 		ch := envoy.TLSChain{Secret: secret, RouteConfig: rc}
 		if l.Hostname != "" {
 			ch.ServerNames = []string{l.Hostname}
@@ -201,4 +204,42 @@ func l4Refs(cluster string, weighted []envoy.L4Weight) []Ref {
 		refs[i] = Ref{KindCluster, w.Cluster}
 	}
 	return refs
+}
+
+// withMisdirected adds to an HTTPS listener's virtual hosts the answer for
+// a Host its chain does not serve, as the Gateway API asks: a client that
+// reused a connection (HTTP/2 coalescing) for a name another listener of
+// the port serves gets 421 and retries on a connection of its own. A
+// listener with a hostname answers 421 for any other name (and 404 for a
+// name of its own without a route); a listener without one answers 421
+// for the other listeners' names and 404 for names nobody serves.
+func withMisdirected(vhosts []*Resource, l *gatewayapi.Listener, peers []*gatewayapi.Listener) []*Resource {
+	have := map[string]bool{}
+	for _, vh := range vhosts {
+		have[vh.Name] = true
+	}
+	var misdirected []string
+	if l.Hostname != "" {
+		if !have[l.Hostname] {
+			vhosts = append(vhosts, newResource(l.Hostname, envoy.AppendVirtualHost(nil, l.Hostname, []string{l.Hostname}, nil), nil))
+			have[l.Hostname] = true
+		}
+		if !have["*"] {
+			misdirected = []string{"*"}
+		}
+	}
+	// The other listeners' names, which a wildcard or hostname-less
+	// listener's own virtual hosts would otherwise take.
+	for _, p := range peers {
+		if p != l && p.Hostname != "" && p.Protocol == gatewayv1.HTTPSProtocolType && !have[p.Hostname] && !slices.Contains(misdirected, p.Hostname) {
+			misdirected = append(misdirected, p.Hostname)
+		}
+	}
+	if len(misdirected) == 0 {
+		return vhosts
+	}
+	slices.Sort(misdirected)
+	out := append(vhosts, newResource(envoy.MisdirectedVirtualHost, envoy.AppendMisdirectedVirtualHost(nil, misdirected), nil))
+	slices.SortFunc(out, func(a, b *Resource) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

@@ -13,6 +13,7 @@ import (
 // it; the conformance suite runs the tests of exactly these.
 var SupportedFeatures = []features.FeatureName{
 	features.SupportGateway,
+	features.SupportGatewayHTTPSListenerDetectMisdirectedRequests,
 	features.SupportHTTPRoute,
 	features.SupportGRPCRoute,
 	features.SupportTLSRoute,
