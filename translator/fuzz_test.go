@@ -52,6 +52,10 @@ func FuzzTranslate(f *testing.F) {
 		rev.IngressClasses = reversed(in.IngressClasses)
 		rev.Secrets = reversed(in.Secrets)
 		rev.Nodes = reversed(in.Nodes)
+		rev.GatewayClasses, rev.Gateways = reversed(in.GatewayClasses), reversed(in.Gateways)
+		rev.HTTPRoutes, rev.GRPCRoutes = reversed(in.HTTPRoutes), reversed(in.GRPCRoutes)
+		rev.TLSRoutes, rev.TCPRoutes, rev.UDPRoutes = reversed(in.TLSRoutes), reversed(in.TCPRoutes), reversed(in.UDPRoutes)
+		rev.ReferenceGrants, rev.Namespaces = reversed(in.ReferenceGrants), reversed(in.Namespaces)
 		if got := encodeGolden(t, Translate(rev, in.Options)); !bytes.Equal(first, got) {
 			t.Fatalf("output depends on input order:\n%s", cmp.Diff(string(first), string(got)))
 		}
@@ -93,7 +97,10 @@ func reversed[T any](s []T) []T {
 func uniqueNames(in Input) bool {
 	return unique(in.Services, metaOf) &&
 		unique(in.EndpointSlices, metaOf) && unique(in.Ingresses, metaOf) &&
-		unique(in.IngressClasses, metaOf) && unique(in.Secrets, metaOf) && unique(in.Nodes, metaOf)
+		unique(in.IngressClasses, metaOf) && unique(in.Secrets, metaOf) && unique(in.Nodes, metaOf) &&
+		unique(in.GatewayClasses, metaOf) && unique(in.Gateways, metaOf) && unique(in.HTTPRoutes, metaOf) &&
+		unique(in.GRPCRoutes, metaOf) && unique(in.TLSRoutes, metaOf) && unique(in.TCPRoutes, metaOf) &&
+		unique(in.UDPRoutes, metaOf) && unique(in.ReferenceGrants, metaOf) && unique(in.Namespaces, metaOf)
 }
 
 func metaOf(o any) *metav1.ObjectMeta {

@@ -173,7 +173,18 @@ func (t *translation) backendTLS(ref ObjectRef, field fmt.Stringer, pol *policy.
 	if bt.ServerName {
 		v.SNI = bt.Name
 	}
-	k.up.Verify, k.tlsSecret = &v, &sk
+	// A key holds only what changes the cluster: with nothing to verify,
+	// present or set, the cluster is the plain TLS one, and two routes to
+	// it must give equal keys (the first user's key is the cluster's, and
+	// a Secret counted through one key but not the other would be
+	// published or not by the order the routes were met in).
+	if v == (envoy.UpstreamTLS{}) {
+		return
+	}
+	k.up.Verify = &v
+	if v.CASecret != "" || v.CertSecret != "" {
+		k.tlsSecret = &sk
+	}
 }
 
 func envoyTLSVersion(v policy.TLSVersion) envoy.TLSVersion {
