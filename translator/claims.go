@@ -36,7 +36,7 @@ func (e *Engine) recomputeClaims() error {
 	e.gw.failed = gwFailed
 	oldestTLS := e.oldestServedTLS()
 	httpClaim := e.httpClaim()
-	httpsClaim := ingressClaim(oldestTLS, e.opts.HTTPSPort, envoy.HTTPSListenerName)
+	httpsClaim := e.httpsClaim(oldestTLS)
 	claims := make([]*portClaim, 0, len(lbPorts)+len(gwClaims)+2)
 	for _, p := range lbPorts {
 		claims = append(claims, p.claims...)

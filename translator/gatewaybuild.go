@@ -46,7 +46,8 @@ func (e *Engine) buildGateways() error {
 		}
 	}
 	e.sharedStatus(st)
-	e.gw.status = st.done()
+	e.gw.base = st.done()
+	e.setSharedHTTPS(b.sharedHTTPSChains())
 	e.publishGateway(b.next, b.t.clusters)
 	e.setProblems(slot{piece: slotGateway}, b.t.problems)
 	return nil

@@ -130,8 +130,15 @@ func (e *Engine) refreshShared() bool {
 		}
 	}
 	e.setSharedRules(e.sharedRules(ls))
-	changed := oldest != e.gw.sharedSince
-	e.gw.sharedSince = oldest
+	var oldestHTTPS *gatewayv1.Gateway
+	for _, l := range e.gw.model.Listeners {
+		gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]
+		if gw != nil && e.sharesHTTPS(l) && (oldestHTTPS == nil || compareAge(&gw.ObjectMeta, &oldestHTTPS.ObjectMeta) < 0) {
+			oldestHTTPS = gw
+		}
+	}
+	changed := oldest != e.gw.sharedSince || oldestHTTPS != e.gw.sharedHTTPSSince
+	e.gw.sharedSince, e.gw.sharedHTTPSSince = oldest, oldestHTTPS
 	return changed
 }
 

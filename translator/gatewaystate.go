@@ -20,6 +20,16 @@ type gatewayState struct {
 	// listener, which dates the http claim beside fairway's IngressClasses.
 	shared      map[string][]listenerRule
 	sharedSince *gatewayv1.Gateway
+	// httpsChains are the chains of the HTTPS listeners the Ingress https
+	// listener serves (gatewayhttps.go), httpsLost those it could not
+	// take, and sharedHTTPSSince the oldest Gateway with such a listener,
+	// which dates the https claim beside the Ingresses with TLS.
+	httpsChains      []httpsChain
+	httpsLost        []lostListener
+	sharedHTTPSSince *gatewayv1.Gateway
+	// base is the status as the Gateway build leaves it, before the https
+	// listener's outcome (finishGatewayStatus).
+	base gatewayapi.Status
 	// failed are the Gateways the pools gave no address, and why.
 	failed map[*gatewayv1.Gateway]string
 	// built are the resources it put, by kind and name.

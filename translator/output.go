@@ -82,6 +82,9 @@ func (e *Engine) recompute() error {
 			return err
 		}
 	}
+	if gateways || e.dirty.claims || tlsMoved {
+		e.finishGatewayStatus()
+	}
 	e.encodePlainHosts(encodedHosts, tlsMoved)
 	if encoded || e.dirty.claims || e.dirty.tls {
 		changed := encodedHosts

@@ -191,9 +191,13 @@ func (c *tlsConfig) covers(host string) bool {
 // tlsState is the https listener's outcome: the certificate of each TLS
 // host, the chains and the secrets.
 type tlsState struct {
-	config  *tlsConfig
-	chains  []envoy.TLSChain
-	pass    []envoy.PassthroughChain // passthrough.go
+	config *tlsConfig
+	chains []envoy.TLSChain
+	pass   []envoy.PassthroughChain // passthrough.go
+	// gw are the chains of Gateways' HTTPS listeners (gatewayhttps.go),
+	// after the Ingress chains on the listener; their route
+	// configurations are the Gateways', not the https tables.
+	gw      []envoy.TLSChain
 	port    uint32
 	secrets map[string]*corev1.Secret // SDS name -> the object it came from
 }
@@ -221,7 +225,10 @@ func (e *Engine) recomputeTLS() error {
 		next.pass = t.passthroughChains(e.passHosts, next.config, withTLS)
 		t.clientCerts(withClientCert, next.config)
 		next.chains = next.config.chains()
+		next.gw = e.gatewayTLSChains(t, next.chains)
 		next.port = uint32(e.opts.HTTPSPort)
+	} else {
+		e.gw.httpsLost = nil
 	}
 	e.setProblems(slot{piece: slotTLS}, t.problems)
 	if err := e.replaceSecrets(next); err != nil {
@@ -229,11 +236,12 @@ func (e *Engine) recomputeTLS() error {
 	}
 	prev := e.tls
 	e.tls = next
-	if len(next.chains) == 0 && len(next.pass) == 0 {
+	if len(next.chains) == 0 && len(next.pass) == 0 && len(next.gw) == 0 {
 		e.envoy.remove(KindListener, envoy.HTTPSListenerName)
 		return nil
 	}
 	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && slices.EqualFunc(prev.pass, next.pass, samePassChain) &&
+		slices.EqualFunc(prev.gw, next.gw, sameChain) &&
 		e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
 		return nil
 	}
@@ -249,9 +257,16 @@ func (e *Engine) recomputeTLS() error {
 	for _, name := range slices.Sorted(maps.Keys(next.config.secrets)) {
 		refs = append(refs, Ref{KindSecret, name})
 	}
+	for _, c := range next.gw { // a Gateway listener's own route configuration and certificate
+		refs = append(refs, Ref{KindRoute, c.RouteConfig}, Ref{KindSecret, c.Secret})
+	}
 	// A chain per TLS host: encoded from the parts every chain shares.
 	x := envoy.NewHTTPSListenerEncoder(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, e.logs.HTTP, e.opts.clientAddress())
-	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.AppendWithPassthrough(nil, next.chains, next.pass, e.logs.TCP), refs))
+	chains := next.chains
+	if len(next.gw) > 0 {
+		chains = append(slices.Clip(chains), next.gw...)
+	}
+	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.AppendWithPassthrough(nil, chains, next.pass, e.logs.TCP), refs))
 	return nil
 }
 
