@@ -246,6 +246,14 @@ func (e *Engine) recomputeTLS() error {
 		return nil
 	}
 	e.httpsStale = true
+	e.putHTTPSListener(next)
+	return nil
+}
+
+// putHTTPSListener encodes the https listener of next's chains: the
+// Ingress TLS hosts', the Gateways' (gatewayhttps.go) and the
+// passthrough hosts'.
+func (e *Engine) putHTTPSListener(next tlsState) {
 	refs := make([]Ref, 0, len(next.chains)+len(next.config.secrets)+len(next.pass))
 	for _, c := range next.chains {
 		refs = append(refs, Ref{KindRoute, c.RouteConfig})
@@ -267,7 +275,6 @@ func (e *Engine) recomputeTLS() error {
 		chains = append(slices.Clip(chains), next.gw...)
 	}
 	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.AppendWithPassthrough(nil, chains, next.pass, e.logs.TCP), refs))
-	return nil
 }
 
 func sameChain(a, b envoy.TLSChain) bool {
