@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
@@ -106,12 +107,13 @@ func (e *Engine) resolveGateways() *gatewayapi.Model {
 		ReferenceGrants: sortedObjects(g.grants),
 		Namespaces:      sortedNamed(g.namespaces),
 	}
-	if len(in.Gateways) > 0 {
-		in.Services = sortedObjects(e.idx.services)
-		in.Secrets = sortedObjects(e.idx.secrets)
-	}
+	// The front end looks Services and Secrets up in the engine's
+	// indexes: listing and sorting thousands of them on every change
+	// would cost more than the change.
+	in.LookupService = func(k types.NamespacedName) *corev1.Service { return e.idx.services[nsName{k.Namespace, k.Name}] }
+	in.LookupSecret = func(k types.NamespacedName) *corev1.Secret { return e.idx.secrets[nsName{k.Namespace, k.Name}] }
 	pools, _ := parseAddressPools(e.opts.LBAddressPools)
-	return gatewayapi.Resolve(in, gatewayapi.Options{
+	return e.gw.resolver.Resolve(in, gatewayapi.Options{
 		ControllerName:   e.opts.GatewayController,
 		Dedicated:        len(pools) > 0,
 		CertificateError: e.certificateError,

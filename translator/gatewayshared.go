@@ -50,8 +50,9 @@ func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]listenerRul
 }
 
 // setSharedRules replaces the shared rules, marking the hosts whose rules
-// changed. The front end builds new values on every resolve, so rules
-// are compared by content.
+// changed. The front end's Resolver hands back the same HTTPRule for a
+// route it did not lower again, so rules are compared by pointer first,
+// and by content only where a route changed.
 func (e *Engine) setSharedRules(next map[string][]listenerRule) {
 	for host, rules := range e.gw.shared {
 		if !sameRules(rules, next[host]) {
@@ -75,7 +76,7 @@ type listenerRule struct {
 
 func sameRules(a, b []listenerRule) bool {
 	return slices.EqualFunc(a, b, func(x, y listenerRule) bool {
-		return x.l.Port == y.l.Port && x.l.Protocol == y.l.Protocol && reflect.DeepEqual(x.rule, y.rule)
+		return x.l.Port == y.l.Port && x.l.Protocol == y.l.Protocol && (x.rule == y.rule || reflect.DeepEqual(x.rule, y.rule))
 	})
 }
 

@@ -217,7 +217,7 @@ func (r *resolver) certificate(gw *gateway, ref gatewayv1.SecretObjectReference,
 		return s, verdict{gatewayv1.ListenerReasonRefNotPermitted,
 			fmt.Sprintf("%s: Secret %s/%s is in another namespace and no ReferenceGrant there admits Gateways from %s", field, ns, s.Name, gw.obj.Namespace)}
 	}
-	secret := r.secrets[nn(ns, s.Name)]
+	secret := r.secret(nn(ns, s.Name))
 	if secret == nil {
 		return s, verdict{gatewayv1.ListenerReasonInvalidCertificateRef, fmt.Sprintf("%s: Secret %s/%s does not exist", field, ns, s.Name)}
 	}

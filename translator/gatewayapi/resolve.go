@@ -23,6 +23,11 @@ type Input struct {
 	Namespaces      []*corev1.Namespace         `json:"namespaces,omitempty"`
 	Services        []*corev1.Service           `json:"services,omitempty"`
 	Secrets         []*corev1.Secret            `json:"secrets,omitempty"`
+	// LookupService and LookupSecret, when set, stand for Services and
+	// Secrets: the engine's indexes, which it need not list and sort for
+	// every resolve.
+	LookupService func(types.NamespacedName) *corev1.Service `json:"-"`
+	LookupSecret  func(types.NamespacedName) *corev1.Secret  `json:"-"`
 }
 
 // Options are the front end's settings.
@@ -67,6 +72,10 @@ type resolver struct {
 	gateways []*gateway
 	byName   map[types.NamespacedName]*gateway
 	routes   []RouteStatus
+	// memo is the Resolver whose memory this resolve reuses (nil: from
+	// scratch), and reads the Services the route being lowered looked up.
+	memo  *Resolver
+	reads []serviceRead
 }
 
 // Resolve decides what fairway's Gateways serve and what status every
@@ -74,20 +83,32 @@ type resolver struct {
 // deterministic: the same Input gives the same Model, whatever the order
 // of its slices.
 func Resolve(in Input, opts Options) *Model {
+	return newResolver(in, opts).run()
+}
+
+func newResolver(in Input, opts Options) *resolver {
 	r := &resolver{
 		in:         in,
 		opts:       opts,
 		grants:     indexGrants(in.ReferenceGrants),
-		services:   index(in.Services),
-		secrets:    index(in.Secrets),
 		namespaces: map[string]*corev1.Namespace{},
 		byName:     map[types.NamespacedName]*gateway{},
 		routes:     make([]RouteStatus, 0, len(in.HTTPRoutes)+len(in.GRPCRoutes)+len(in.TLSRoutes)+len(in.TCPRoutes)+len(in.UDPRoutes)),
 	}
+	if in.LookupService == nil {
+		r.services = index(in.Services)
+	}
+	if in.LookupSecret == nil {
+		r.secrets = index(in.Secrets)
+	}
 	for _, ns := range in.Namespaces {
 		r.namespaces[ns.Name] = ns
 	}
-	classes, accepted := resolveClasses(in.GatewayClasses, opts.ControllerName)
+	return r
+}
+
+func (r *resolver) run() *Model {
+	classes, accepted := resolveClasses(r.in.GatewayClasses, r.opts.ControllerName)
 	r.resolveGateways(accepted)
 	r.attachRoutes()
 	return r.model(classes)
