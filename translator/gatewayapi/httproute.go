@@ -36,18 +36,28 @@ type pendingRoute struct {
 func (r *resolver) attachRoutes() {
 	pending := make([]pendingRoute, 0, len(r.in.HTTPRoutes)+len(r.in.GRPCRoutes))
 	for _, hr := range r.in.HTTPRoutes {
-		if st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true); len(st.parents) > 0 {
-			pending = append(pending, pendingRoute{st, r.lower(hr, st, func() []loweredRule { return r.lowerHTTPRoute(st, hr) })})
+		p := r.route(hr, kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, func(st *routeState) []loweredRule { return r.lowerHTTPRoute(st, hr) })
+		if len(p.st.parents) > 0 {
+			pending = append(pending, p)
 		}
 	}
 	for _, gr := range r.in.GRPCRoutes {
-		if st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true); len(st.parents) > 0 {
-			pending = append(pending, pendingRoute{st, r.lower(gr, st, func() []loweredRule { return r.lowerGRPCRoute(st, gr) })})
+		p := r.route(gr, kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, func(st *routeState) []loweredRule { return r.lowerGRPCRoute(st, gr) })
+		if len(p.st.parents) > 0 {
+			pending = append(pending, p)
 		}
 	}
-	crossServing(pending)
+	crossed := crossServing(pending)
 	for _, p := range pending {
-		r.place(p.st, r.finish(p.st, r.opts.ControllerName), p.rules)
+		f := p.rules.finished
+		if f == nil || crossed {
+			f = finished(p.st, r.opts.ControllerName)
+		}
+		if r.memo != nil && !crossed {
+			p.rules.finished = f // its parents are the attached ones
+		}
+		r.count(f)
+		r.place(p.st, f.served, p.rules)
 	}
 	r.attachStreams()
 }

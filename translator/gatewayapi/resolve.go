@@ -74,8 +74,9 @@ type resolver struct {
 	routes   []RouteStatus
 	// memo is the Resolver whose memory this resolve reuses (nil: from
 	// scratch), and reads the Services the route being lowered looked up.
-	memo  *Resolver
-	reads []serviceRead
+	memo        *Resolver
+	reads       []serviceRead
+	secretReads []secretRead
 }
 
 // Resolve decides what fairway's Gateways serve and what status every
@@ -109,7 +110,10 @@ func newResolver(in Input, opts Options) *resolver {
 
 func (r *resolver) run() *Model {
 	classes, accepted := resolveClasses(r.in.GatewayClasses, r.opts.ControllerName)
-	r.resolveGateways(accepted)
+	if !r.reuseStage() {
+		r.resolveGateways(accepted)
+		r.keepStage()
+	}
 	r.attachRoutes()
 	return r.model(classes)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -26,10 +27,47 @@ type Resolver struct {
 	grants []*gatewayv1.ReferenceGrant
 	routes map[any]*lowered
 	epoch  uint64
+	// last is the Gateways' resolution the routes attach to, and stage
+	// counts its renewals: a route attached under another stage attaches
+	// again.
+	last  *stage
+	stage uint64
 }
 
-// lowered is what lowering one route object gave, and what it read.
+// stage is what resolving the Gateways read, and what it gave. It is
+// reused while the GatewayClasses, Gateways and Namespaces are the same
+// objects, the Secrets their listeners read the same, and the options
+// the same (CertificateError is taken to be one function for the life
+// of a Resolver).
+type stage struct {
+	classes    []*gatewayv1.GatewayClass
+	gateways   []*gatewayv1.Gateway
+	namespaces []*corev1.Namespace
+	controller string
+	dedicated  bool
+	secrets    []secretRead
+	resolved   []*gateway
+	byName     map[types.NamespacedName]*gateway
+}
+
+type secretRead struct {
+	key    types.NamespacedName
+	secret *corev1.Secret
+}
+
+// lowered is what attaching and lowering one route object gave, and
+// what it read.
 type lowered struct {
+	// stage is the Resolver's stage the route was attached under, and
+	// obj and parents what attach gave (parents empty: no Gateway of
+	// fairway's); finished its status, once made from those parents.
+	stage    uint64
+	obj      Object
+	parents  []parentResult
+	finished *finishedRoute
+	// didLower: rules, resolved and unsupported are the route's lowering
+	// (a route is lowered once it has parents).
+	didLower              bool
 	rules                 []loweredRule
 	resolved, unsupported *refProblem
 	// services are the Services lowering looked up, as it found them
@@ -65,6 +103,7 @@ func (rv *Resolver) Resolve(in Input, opts Options) *Model {
 	if !slices.Equal(rv.grants, in.ReferenceGrants) {
 		rv.grants = slices.Clone(in.ReferenceGrants)
 		clear(rv.routes)
+		rv.last = nil
 	}
 	rv.epoch++
 	r := newResolver(in, opts)
@@ -78,24 +117,38 @@ func (rv *Resolver) Resolve(in Input, opts Options) *Model {
 	return m
 }
 
-// lower is lowering of one route through the memo: the memo's result
-// when the route and what it read are unchanged, else a new lowering,
-// recorded.
-func (r *resolver) lower(key any, st *routeState, lower func() []loweredRule) *lowered {
-	if r.memo == nil {
-		return &lowered{rules: lower()}
+// route attaches and lowers one HTTPRoute or GRPCRoute through the
+// memo: what the memo holds for the object while what it read is the
+// same, else anew, recorded. The routeState is new on every call.
+func (r *resolver) route(key any, kind string, o metav1.Object, parents []gatewayv1.ParentReference, hostnames []gatewayv1.Hostname, lower func(*routeState) []loweredRule) pendingRoute {
+	var m *lowered
+	if r.memo != nil {
+		if m = r.memo.routes[key]; m != nil && !r.sameServices(m.services) {
+			m = nil
+		}
 	}
-	if l := r.memo.routes[key]; l != nil && r.sameServices(l.services) {
-		l.seen = r.memo.epoch
-		st.resolved, st.unsupported = l.resolved, l.unsupported
-		return l
+	if m != nil && m.stage == r.memo.stage {
+		m.seen = r.memo.epoch
+		st := &routeState{obj: m.obj, generation: o.GetGeneration(), parents: m.parents, resolved: m.resolved, unsupported: m.unsupported}
+		return pendingRoute{st, m}
 	}
-	r.reads = r.reads[:0]
-	l := &lowered{rules: lower(), seen: r.memo.epoch}
-	l.resolved, l.unsupported = st.resolved, st.unsupported
-	l.services = slices.Clone(r.reads)
-	r.memo.routes[key] = l
-	return l
+	st := r.attach(kind, o, parents, hostnames, true)
+	if m == nil {
+		m = &lowered{}
+	}
+	if len(st.parents) > 0 && !m.didLower {
+		r.reads = r.reads[:0]
+		m.rules, m.didLower = lower(st), true
+		m.resolved, m.unsupported = st.resolved, st.unsupported
+		m.services = slices.Clone(r.reads)
+	}
+	st.resolved, st.unsupported = m.resolved, m.unsupported
+	m.obj, m.parents, m.finished = st.obj, st.parents, nil
+	if r.memo != nil {
+		m.stage, m.seen = r.memo.stage, r.memo.epoch
+		r.memo.routes[key] = m
+	}
+	return pendingRoute{st, m}
 }
 
 func (r *resolver) sameServices(reads []serviceRead) bool {
@@ -123,11 +176,65 @@ func (r *resolver) lookupService(key types.NamespacedName) *corev1.Service {
 	return r.services[key]
 }
 
+// secret looks a certificate's Secret up, recording the read for the
+// memo.
 func (r *resolver) secret(key types.NamespacedName) *corev1.Secret {
+	s := r.lookupSecret(key)
+	if r.memo != nil {
+		r.secretReads = append(r.secretReads, secretRead{key, s})
+	}
+	return s
+}
+
+func (r *resolver) lookupSecret(key types.NamespacedName) *corev1.Secret {
 	if r.in.LookupSecret != nil {
 		return r.in.LookupSecret(key)
 	}
 	return r.secrets[key]
+}
+
+// reuseStage takes the last resolve's Gateways when nothing they read
+// changed, with their listeners' route counts and Models emptied; it
+// reports whether it did.
+func (r *resolver) reuseStage() bool {
+	if r.memo == nil || r.memo.last == nil {
+		return false
+	}
+	k := r.memo.last
+	if !slices.Equal(k.classes, r.in.GatewayClasses) || !slices.Equal(k.gateways, r.in.Gateways) ||
+		!slices.Equal(k.namespaces, r.in.Namespaces) || k.controller != r.opts.ControllerName || k.dedicated != r.opts.Dedicated {
+		return false
+	}
+	for _, s := range k.secrets {
+		if r.lookupSecret(s.key) != s.secret {
+			return false
+		}
+	}
+	r.gateways, r.byName = k.resolved, k.byName
+	for _, gw := range r.gateways {
+		for _, l := range gw.listeners {
+			l.attached = 0
+			if l.model != nil {
+				m := *l.model
+				m.HTTP, m.Streams = nil, nil
+				l.model = &m
+			}
+		}
+	}
+	return true
+}
+
+// keepStage records the Gateways just resolved, and what they read.
+func (r *resolver) keepStage() {
+	if r.memo == nil {
+		return
+	}
+	r.memo.stage++
+	r.memo.last = &stage{
+		classes: slices.Clone(r.in.GatewayClasses), gateways: slices.Clone(r.in.Gateways), namespaces: slices.Clone(r.in.Namespaces),
+		controller: r.opts.ControllerName, dedicated: r.opts.Dedicated, secrets: slices.Clone(r.secretReads),
+		resolved: r.gateways, byName: r.byName,
+	}
 }
 
 // placedRules are the HTTPRules of a route's lowered rules on one

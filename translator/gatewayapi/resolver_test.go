@@ -1,12 +1,16 @@
 package gatewayapi_test
 
 import (
+	"crypto/tls"
 	mrand "math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator"
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
@@ -29,15 +33,19 @@ func TestResolverEqualsResolve(t *testing.T) {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
 		gw := translatortest.NewGatewayWalk(mrand.New(mrand.NewPCG(uint64(seed), 17)))
-		opts := gatewayapi.Options{ControllerName: translator.DefaultGatewayController, Dedicated: seed%4 == 1}
+		opts := gatewayapi.Options{ControllerName: translator.DefaultGatewayController, Dedicated: seed%4 == 1, CertificateError: keyPairError}
 		rv := gatewayapi.NewResolver()
 		var in translator.Input
 		var before *gatewayapi.Model
 		for step := range steps {
-			if r.IntN(3) == 0 {
+			// Each step changes either what the Gateway API objects
+			// read (Services, Secrets, ...) or one of them, so that a
+			// read's change alone is seen against a kept stage.
+			if r.IntN(2) == 0 {
 				u.Mutate(&in)
+			} else {
+				gw.Mutate(&in)
 			}
-			gw.Mutate(&in)
 			fin := frontInput(in)
 			want := gatewayapi.Resolve(fin, opts)
 			if seed%2 == 0 {
@@ -54,6 +62,13 @@ func TestResolverEqualsResolve(t *testing.T) {
 	if reused == 0 {
 		t.Fatal("no step reused an HTTPRule: the walk never held a route unchanged, or the memo never holds")
 	}
+}
+
+// keyPairError reads a Secret's key pair as the engine does, so that a
+// Secret replaced by a broken one changes a listener.
+func keyPairError(s *corev1.Secret) error {
+	_, err := tls.X509KeyPair(s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey])
+	return err
 }
 
 // sharedRules counts the HTTPRules of b that are a's, by pointer.
@@ -100,4 +115,37 @@ func withLookups(in gatewayapi.Input) gatewayapi.Input {
 	in.LookupService = func(k types.NamespacedName) *corev1.Service { return services[k] }
 	in.LookupSecret = func(k types.NamespacedName) *corev1.Secret { return secrets[k] }
 	return in
+}
+
+// TestResolverSecretChange replaces only the Secret an HTTPS listener
+// names, by a broken one and back: the Resolver must not keep the
+// Gateways it resolved with the old one.
+func TestResolverSecretChange(t *testing.T) {
+	crt := translatortest.MustCertPair(t, "x.com")
+	good := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "cert", Namespace: "a"}, Type: corev1.SecretTypeTLS,
+		Data: map[string][]byte{corev1.TLSCertKey: crt[0], corev1.TLSPrivateKeyKey: crt[1]}}
+	broken := good.DeepCopy()
+	broken.Data[corev1.TLSPrivateKeyKey] = []byte("not a key")
+	terminate := gatewayv1.TLSModeTerminate
+	in := gatewayapi.Input{
+		GatewayClasses: []*gatewayv1.GatewayClass{{ObjectMeta: metav1.ObjectMeta{Name: "fairway"}, Spec: gatewayv1.GatewayClassSpec{ControllerName: translator.DefaultGatewayController}}},
+		Gateways: []*gatewayv1.Gateway{{ObjectMeta: metav1.ObjectMeta{Name: "gw", Namespace: "a"}, Spec: gatewayv1.GatewaySpec{GatewayClassName: "fairway", Listeners: []gatewayv1.Listener{{
+			Name: "https", Port: 443, Protocol: gatewayv1.HTTPSProtocolType,
+			TLS: &gatewayv1.ListenerTLSConfig{Mode: &terminate, CertificateRefs: []gatewayv1.SecretObjectReference{{Name: "cert"}}},
+		}}}}},
+	}
+	opts := gatewayapi.Options{ControllerName: translator.DefaultGatewayController, CertificateError: keyPairError}
+	rv := gatewayapi.NewResolver()
+	programmed := []int{}
+	for _, s := range []*corev1.Secret{good, broken, good} {
+		in.Secrets = []*corev1.Secret{s}
+		want, got := gatewayapi.Resolve(in, opts), rv.Resolve(in, opts)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("the Resolver differs from Resolve (-Resolve +Resolver):\n%s", d)
+		}
+		programmed = append(programmed, len(got.Listeners))
+	}
+	if !slices.Equal(programmed, []int{1, 0, 1}) {
+		t.Fatalf("listeners served with a good, broken, good Secret: %v, want [1 0 1]", programmed)
+	}
 }
