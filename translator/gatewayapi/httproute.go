@@ -66,7 +66,7 @@ func (r *resolver) attachRoutes() {
 // with the hostnames it has there.
 func (r *resolver) place(st *routeState, served []attachment, rules *lowered) {
 	for _, a := range served {
-		a.l.model.HTTP = append(a.l.model.HTTP, rules.placedRules(st.obj, a.l, a.hosts)...)
+		a.l.model.HTTP = append(a.l.model.HTTP, r.placedRules(rules, st.obj, a.l, a.hosts)...)
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 type listener struct {
 	gw   *gateway
 	spec *gatewayv1.Listener
+	// index is its place in spec.listeners.
+	index int
 	// kinds are the route kinds it takes (status.supportedKinds).
 	kinds []gatewayv1.RouteGroupKind
 	// accepted, resolved and conflicted are the verdicts of its

@@ -77,6 +77,11 @@ type resolver struct {
 	memo        *Resolver
 	reads       []serviceRead
 	secretReads []secretRead
+	// gone are the memo's HTTPRules this resolve dropped, fresh those it
+	// made, by listener, and sorted each listener's rules in order.
+	gone   map[*HTTPRule]bool
+	fresh  map[*listener][]*HTTPRule
+	sorted map[listenerKey][]*HTTPRule
 }
 
 // Resolve decides what fairway's Gateways serve and what status every
@@ -115,7 +120,12 @@ func (r *resolver) run() *Model {
 		r.keepStage()
 	}
 	r.attachRoutes()
-	return r.model(classes)
+	r.sweep()
+	m := r.model(classes)
+	if r.memo != nil {
+		r.memo.sorted = r.sorted
+	}
+	return m
 }
 
 // model gathers the listeners and the status once every route has
@@ -126,7 +136,7 @@ func (r *resolver) model(classes []GatewayClassStatus) *Model {
 		m.Status.Gateways = append(m.Status.Gateways, gw.status())
 		for _, l := range gw.listeners {
 			if l.model != nil {
-				slices.SortStableFunc(l.model.HTTP, ComparePrecedence)
+				l.model.HTTP = r.sortRules(l)
 				slices.SortFunc(l.model.Streams, compareStreams)
 				m.Listeners = append(m.Listeners, l.model)
 			}

@@ -2,7 +2,6 @@ package gatewayapi
 
 import (
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,6 +31,9 @@ type Resolver struct {
 	// again.
 	last  *stage
 	stage uint64
+	// sorted are the HTTP rules of each listener, in precedence order,
+	// as the last resolve gave them.
+	sorted map[listenerKey][]*HTTPRule
 }
 
 // stage is what resolving the Gateways read, and what it gave. It is
@@ -75,21 +77,13 @@ type lowered struct {
 	services []serviceRead
 	// placed are the HTTPRules made of rules for one listener and
 	// hostnames, reused while the route is unchanged.
-	placed map[placement][]*HTTPRule
+	placed []*placedSet
 	seen   uint64
 }
 
 type serviceRead struct {
 	key types.NamespacedName
 	svc *corev1.Service
-}
-
-// placement is where a route's rules are placed: a listener of a
-// Gateway, with the hostnames the route has there.
-type placement struct {
-	gateway types.NamespacedName
-	name    gatewayv1.SectionName
-	hosts   string
 }
 
 // NewResolver returns a Resolver with an empty memory.
@@ -108,13 +102,29 @@ func (rv *Resolver) Resolve(in Input, opts Options) *Model {
 	rv.epoch++
 	r := newResolver(in, opts)
 	r.memo = rv
-	m := r.run()
-	for k, l := range rv.routes {
-		if l.seen != rv.epoch {
-			delete(rv.routes, k)
-		}
+	return r.run()
+}
+
+// sweep forgets the routes this resolve did not see, and the placements
+// it did not use, noting their rules as gone.
+func (r *resolver) sweep() {
+	if r.memo == nil {
+		return
 	}
-	return m
+	for k, l := range r.memo.routes {
+		if l.seen != r.memo.epoch {
+			r.dropPlaced(l)
+			delete(r.memo.routes, k)
+			continue
+		}
+		l.placed = slices.DeleteFunc(l.placed, func(p *placedSet) bool {
+			if p.used != r.memo.epoch {
+				r.noteGone(p.rules)
+				return true
+			}
+			return false
+		})
+	}
 }
 
 // route attaches and lowers one HTTPRoute or GRPCRoute through the
@@ -124,6 +134,7 @@ func (r *resolver) route(key any, kind string, o metav1.Object, parents []gatewa
 	var m *lowered
 	if r.memo != nil {
 		if m = r.memo.routes[key]; m != nil && !r.sameServices(m.services) {
+			r.dropPlaced(m)
 			m = nil
 		}
 	}
@@ -235,31 +246,4 @@ func (r *resolver) keepStage() {
 		controller: r.opts.ControllerName, dedicated: r.opts.Dedicated, secrets: slices.Clone(r.secretReads),
 		resolved: r.gateways, byName: r.byName,
 	}
-}
-
-// placedRules are the HTTPRules of a route's lowered rules on one
-// listener with hostnames hosts: the memo's when the route was placed
-// there before, else new ones. Each rule has slices of its own, so that
-// the back end may sort them; the policy is shared, and only read.
-func (l *lowered) placedRules(obj Object, on *listener, hosts []string) []*HTTPRule {
-	key := placement{nn(on.gw.obj.Namespace, on.gw.obj.Name), on.spec.Name, strings.Join(hosts, "\x00")}
-	if len(hosts) == 0 && hosts != nil {
-		key.hosts = "\x01" // no hostnames, which is not nil (any)
-	}
-	if out, ok := l.placed[key]; ok {
-		return out
-	}
-	out := make([]*HTTPRule, 0, len(l.rules))
-	for _, lr := range l.rules {
-		out = append(out, &HTTPRule{
-			Route: obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(hosts),
-			Path: lr.path, Request: lr.request, Policy: lr.policy,
-			Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
-		})
-	}
-	if l.placed == nil {
-		l.placed = map[placement][]*HTTPRule{}
-	}
-	l.placed[key] = out
-	return out
 }
