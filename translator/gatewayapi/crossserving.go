@@ -36,8 +36,11 @@ func crossServing(pending []pendingRoute) bool {
 	if len(kinds) < 2 {
 		return false
 	}
-	order := slices.Clone(pending)
-	slices.SortFunc(order, func(a, b pendingRoute) int {
+	order := make([]*pendingRoute, len(pending))
+	for i := range pending {
+		order[i] = &pending[i]
+	}
+	slices.SortFunc(order, func(a, b *pendingRoute) int {
 		if c := compareAge(a.st.obj, b.st.obj); c != 0 {
 			return c
 		}
@@ -48,9 +51,11 @@ func crossServing(pending []pendingRoute) bool {
 		if p.st.unsupported != nil {
 			continue
 		}
-		p.st.parents = slices.Clone(p.st.parents)
-		for i := range p.st.parents {
-			claimListeners(&p.st.parents[i], p.st.obj, claims)
+		st := *p.st
+		st.parents = slices.Clone(st.parents)
+		p.st = &st
+		for i := range st.parents {
+			claimListeners(&st.parents[i], st.obj, claims)
 		}
 	}
 	return true

@@ -61,11 +61,10 @@ type secretRead struct {
 // what it read.
 type lowered struct {
 	// stage is the Resolver's stage the route was attached under, and
-	// obj and parents what attach gave (parents empty: no Gateway of
+	// st what attaching and lowering gave (no parents: no Gateway of
 	// fairway's); finished its status, once made from those parents.
 	stage    uint64
-	obj      Object
-	parents  []parentResult
+	st       routeState
 	finished *finishedRoute
 	// didLower: rules, resolved and unsupported are the route's lowering
 	// (a route is lowered once it has parents).
@@ -117,6 +116,9 @@ func (r *resolver) sweep() {
 			delete(r.memo.routes, k)
 			continue
 		}
+		if !slices.ContainsFunc(l.placed, func(p *placedSet) bool { return p.used != r.memo.epoch }) {
+			continue
+		}
 		l.placed = slices.DeleteFunc(l.placed, func(p *placedSet) bool {
 			if p.used != r.memo.epoch {
 				r.noteGone(p.rules)
@@ -140,8 +142,7 @@ func (r *resolver) route(key any, kind string, o metav1.Object, parents []gatewa
 	}
 	if m != nil && m.stage == r.memo.stage {
 		m.seen = r.memo.epoch
-		st := &routeState{obj: m.obj, generation: o.GetGeneration(), parents: m.parents, resolved: m.resolved, unsupported: m.unsupported}
-		return pendingRoute{st, m}
+		return pendingRoute{&m.st, m} // crossServing changes a copy
 	}
 	st := r.attach(kind, o, parents, hostnames, true)
 	if m == nil {
@@ -154,7 +155,7 @@ func (r *resolver) route(key any, kind string, o metav1.Object, parents []gatewa
 		m.services = slices.Clone(r.reads)
 	}
 	st.resolved, st.unsupported = m.resolved, m.unsupported
-	m.obj, m.parents, m.finished = st.obj, st.parents, nil
+	m.st, m.finished = *st, nil
 	if r.memo != nil {
 		m.stage, m.seen = r.memo.stage, r.memo.epoch
 		r.memo.routes[key] = m
