@@ -130,7 +130,12 @@ func (e *Engine) refreshShared() bool {
 			oldest = gw
 		}
 	}
-	e.setSharedRules(e.sharedRules(ls))
+	if touched, ok := sharedTouched(e.gw.sharedOn, ls); ok {
+		e.updateSharedHosts(ls, touched)
+	} else {
+		e.setSharedRules(e.sharedRules(ls))
+	}
+	e.gw.sharedOn = ls
 	changed := oldest != e.gw.sharedSince
 	e.gw.sharedSince = oldest
 	return changed
@@ -175,4 +180,89 @@ func (e *Engine) originMeta(ref ObjectRef) *metav1.ObjectMeta {
 		}
 	}
 	return nil
+}
+
+// sharedTouched is the host keys whose shared rules a resolve may have
+// changed, when the shared listeners are the same but for their rules:
+// the hosts of the rules that are not the same pointers in the same
+// order (both lists are in precedence order, and the front end's
+// Resolver keeps an unchanged route's rules). ok is false when a
+// listener came, went or changed, and every host must be recomputed.
+func sharedTouched(prev, next []*gatewayapi.Listener) (touched map[string]bool, ok bool) {
+	if len(prev) != len(next) {
+		return nil, false
+	}
+	for i := range next {
+		if !sameListener(prev[i], next[i]) {
+			return nil, false
+		}
+	}
+	touched = map[string]bool{}
+	touch := func(rule *gatewayapi.HTTPRule, l *gatewayapi.Listener) {
+		for _, host := range ruleHosts(rule, l) {
+			if host == "*" {
+				host = ""
+			}
+			touched[host] = true
+		}
+	}
+	for i, l := range next {
+		a, b := prev[i].HTTP, l.HTTP
+		for x, y := 0, 0; x < len(a) || y < len(b); {
+			switch {
+			case x < len(a) && y < len(b) && a[x] == b[y]:
+				x, y = x+1, y+1
+			case y == len(b) || (x < len(a) && gatewayapi.ComparePrecedence(a[x], b[y]) < 0):
+				touch(a[x], l)
+				x++
+			default:
+				touch(b[y], l)
+				y++
+			}
+		}
+	}
+	return touched, true
+}
+
+// sameListener compares two listeners but for their rules.
+func sameListener(a, b *gatewayapi.Listener) bool {
+	x, y := *a, *b
+	x.HTTP, x.Streams, y.HTTP, y.Streams = nil, nil, nil, nil
+	return reflect.DeepEqual(x, y)
+}
+
+// updateSharedHosts recomputes the shared rules of the touched hosts
+// alone, marking those whose rules changed. The other hosts' rules keep
+// the listeners they were placed with, which equal ls's but for rules.
+func (e *Engine) updateSharedHosts(ls []*gatewayapi.Listener, touched map[string]bool) {
+	if len(touched) == 0 {
+		return
+	}
+	next := map[string][]listenerRule{}
+	for _, l := range ls {
+		for _, rule := range l.HTTP {
+			for _, host := range ruleHosts(rule, l) {
+				key := host
+				if key == "*" {
+					key = ""
+				}
+				if touched[key] && mostSpecific(host, ls) == l {
+					next[key] = append(next[key], listenerRule{l, rule})
+				}
+			}
+		}
+	}
+	if e.gw.shared == nil {
+		e.gw.shared = map[string][]listenerRule{}
+	}
+	for host := range touched {
+		if !sameRules(e.gw.shared[host], next[host]) {
+			e.dirty.hosts[host] = true
+		}
+		if rules := next[host]; len(rules) > 0 {
+			e.gw.shared[host] = rules
+		} else {
+			delete(e.gw.shared, host)
+		}
+	}
 }

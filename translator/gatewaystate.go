@@ -22,6 +22,8 @@ type gatewayState struct {
 	// listener, which dates the http claim beside fairway's IngressClasses.
 	shared      map[string][]listenerRule
 	sharedSince *gatewayv1.Gateway
+	// sharedOn are the listeners the shared rules were taken from.
+	sharedOn []*gatewayapi.Listener
 	// failed are the Gateways the pools gave no address, and why.
 	failed map[*gatewayv1.Gateway]string
 	// built are the resources it put, by kind and name.
