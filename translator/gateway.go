@@ -43,18 +43,35 @@ type gatewayOrder struct {
 
 // objectOrder is one kind's objects by namespace/name. Its list is
 // replaced, never changed in place, so a list handed to the front end
-// stays as it was.
+// stays as it was. A few changes between two reads are applied one by
+// one (each a copy of the list); more, as a Sync of a whole cluster
+// brings, make the list stale, and the next read sorts the kind's map
+// once.
 type objectOrder[T any, PT interface {
 	*T
 	metav1.Object
 }] struct {
-	list []PT
+	list    []PT
+	stale   bool
+	changes int
 }
+
+// orderedChanges is how many changes between two reads are applied one
+// by one before the list is sorted anew instead: each costs a copy of
+// the list, a sort about log2(n) of them.
+const orderedChanges = 16
 
 // note is a change callback that keeps the order and then calls then.
 func (o *objectOrder[T, PT]) note(then func()) func(nsName, PT, PT) {
 	return func(k nsName, _, obj PT) {
 		then()
+		if o.stale {
+			return
+		}
+		if o.changes++; o.changes > orderedChanges {
+			o.list, o.stale = nil, true
+			return
+		}
 		i, found := slices.BinarySearchFunc(o.list, k, func(x PT, k nsName) int {
 			return cmp.Or(cmp.Compare(x.GetNamespace(), k.namespace), cmp.Compare(x.GetName(), k.name))
 		})
@@ -68,6 +85,15 @@ func (o *objectOrder[T, PT]) note(then func()) func(nsName, PT, PT) {
 			o.list = slices.Delete(slices.Clone(o.list), i, i+1)
 		}
 	}
+}
+
+// sorted is the kind's objects in order; m is the kind's map.
+func (o *objectOrder[T, PT]) sorted(m map[nsName]PT) []PT {
+	if o.stale {
+		o.list, o.stale = sortedObjects(m), false
+	}
+	o.changes = 0
+	return o.list
 }
 
 func newGatewayObjects() gatewayObjects {
@@ -141,13 +167,13 @@ func (e *Engine) resolveGateways() *gatewayapi.Model {
 	g := &e.gw.objs
 	in := gatewayapi.Input{
 		GatewayClasses:  sortedNamed(g.classes),
-		Gateways:        g.order.gateways.list,
-		HTTPRoutes:      g.order.http.list,
-		GRPCRoutes:      g.order.grpc.list,
-		TLSRoutes:       g.order.tls.list,
-		TCPRoutes:       g.order.tcp.list,
-		UDPRoutes:       g.order.udp.list,
-		ReferenceGrants: g.order.grants.list,
+		Gateways:        g.order.gateways.sorted(g.gateways),
+		HTTPRoutes:      g.order.http.sorted(g.http),
+		GRPCRoutes:      g.order.grpc.sorted(g.grpc),
+		TLSRoutes:       g.order.tls.sorted(g.tls),
+		TCPRoutes:       g.order.tcp.sorted(g.tcp),
+		UDPRoutes:       g.order.udp.sorted(g.udp),
+		ReferenceGrants: g.order.grants.sorted(g.grants),
 		Namespaces:      sortedNamed(g.namespaces),
 	}
 	// The front end looks Services and Secrets up in the engine's
@@ -170,6 +196,22 @@ func (e *Engine) certificateError(s *corev1.Secret) error {
 		return c.err
 	}
 	return nil
+}
+
+// sortedObjects lists a kind's objects by namespace/name, so the front
+// end reads the same input in the same order every time.
+func sortedObjects[T any, PT interface {
+	*T
+	metav1.Object
+}](m map[nsName]PT) []PT {
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b nsName) int {
+		return cmp.Or(cmp.Compare(a.namespace, b.namespace), cmp.Compare(a.name, b.name))
+	})
+	out := make([]PT, len(keys))
+	for i, k := range keys {
+		out[i] = m[k]
+	}
+	return out
 }
 
 // sortedNamed lists cluster-scoped objects by name.
