@@ -42,8 +42,8 @@ func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []str
 	if len(hosts) == 0 && hosts != nil {
 		hk = "\x01" // no hostnames, which is not nil (any)
 	}
-	for _, p := range l.placed {
-		if p.on == key && p.hosts == hk {
+	for i := range l.placed {
+		if p := &l.placed[i]; p.on == key && p.hosts == hk {
 			p.used = r.epoch()
 			return p.rules
 		}
@@ -57,11 +57,13 @@ func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []str
 		})
 	}
 	if r.memo != nil {
-		l.placed = append(l.placed, &placedSet{on: key, hosts: hk, rules: out, used: r.epoch()})
-		if r.fresh == nil {
-			r.fresh = map[*listener][]*HTTPRule{}
+		l.placed = append(l.placed, placedSet{on: key, hosts: hk, rules: out, used: r.epoch()})
+		if _, ordered := r.memo.sorted[key]; ordered { // else the listener's rules are sorted anew
+			if r.fresh == nil {
+				r.fresh = map[*listener][]*HTTPRule{}
+			}
+			r.fresh[on] = append(r.fresh[on], out...)
 		}
-		r.fresh[on] = append(r.fresh[on], out...)
 	}
 	return out
 }

@@ -76,7 +76,7 @@ type lowered struct {
 	services []serviceRead
 	// placed are the HTTPRules made of rules for one listener and
 	// hostnames, reused while the route is unchanged.
-	placed []*placedSet
+	placed []placedSet
 	seen   uint64
 }
 
@@ -116,10 +116,10 @@ func (r *resolver) sweep() {
 			delete(r.memo.routes, k)
 			continue
 		}
-		if !slices.ContainsFunc(l.placed, func(p *placedSet) bool { return p.used != r.memo.epoch }) {
+		if !slices.ContainsFunc(l.placed, func(p placedSet) bool { return p.used != r.memo.epoch }) {
 			continue
 		}
-		l.placed = slices.DeleteFunc(l.placed, func(p *placedSet) bool {
+		l.placed = slices.DeleteFunc(l.placed, func(p placedSet) bool {
 			if p.used != r.memo.epoch {
 				r.noteGone(p.rules)
 				return true
