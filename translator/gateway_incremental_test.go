@@ -12,9 +12,10 @@ import (
 // TestGatewayGoldensIncremental builds each Gateway API golden's input one
 // object at a time, in random orders, with an Output after every object,
 // as serve's informers deliver it: the end state must be the cold
-// translation's, byte for byte. The Gateway part re-resolves on every
-// change, and its claims, addresses and shared http rules carry over
-// between Outputs; this holds them to a translation from scratch.
+// translation's, byte for byte. The Gateway part resolves on every
+// change through a Resolver that keeps each route's work, and its claims,
+// addresses and shared http rules carry over between Outputs; this holds
+// them to a translation from scratch.
 func TestGatewayGoldensIncremental(t *testing.T) {
 	inputs, _ := filepath.Glob("testdata/gateway-*/input.yaml")
 	if len(inputs) == 0 {

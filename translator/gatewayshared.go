@@ -50,8 +50,9 @@ func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]listenerRul
 }
 
 // setSharedRules replaces the shared rules, marking the hosts whose rules
-// changed. The front end builds new values on every resolve, so rules
-// are compared by content.
+// changed. The front end's Resolver hands back the same HTTPRule for a
+// route it did not lower again, so rules are compared by pointer first,
+// and by content only where a route changed.
 func (e *Engine) setSharedRules(next map[string][]listenerRule) {
 	for host, rules := range e.gw.shared {
 		if !sameRules(rules, next[host]) {
@@ -75,7 +76,7 @@ type listenerRule struct {
 
 func sameRules(a, b []listenerRule) bool {
 	return slices.EqualFunc(a, b, func(x, y listenerRule) bool {
-		return x.l.Port == y.l.Port && x.l.Protocol == y.l.Protocol && reflect.DeepEqual(x.rule, y.rule)
+		return x.l.Port == y.l.Port && x.l.Protocol == y.l.Protocol && (x.rule == y.rule || reflect.DeepEqual(x.rule, y.rule))
 	})
 }
 
@@ -129,7 +130,12 @@ func (e *Engine) refreshShared() bool {
 			oldest = gw
 		}
 	}
-	e.setSharedRules(e.sharedRules(ls))
+	if touched, ok := sharedTouched(e.gw.sharedOn, ls); ok {
+		e.updateSharedHosts(ls, touched)
+	} else {
+		e.setSharedRules(e.sharedRules(ls))
+	}
+	e.gw.sharedOn = ls
 	var oldestHTTPS *gatewayv1.Gateway
 	for _, l := range e.gw.model.Listeners {
 		gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]
@@ -181,4 +187,89 @@ func (e *Engine) originMeta(ref ObjectRef) *metav1.ObjectMeta {
 		}
 	}
 	return nil
+}
+
+// sharedTouched is the host keys whose shared rules a resolve may have
+// changed, when the shared listeners are the same but for their rules:
+// the hosts of the rules that are not the same pointers in the same
+// order (both lists are in precedence order, and the front end's
+// Resolver keeps an unchanged route's rules). ok is false when a
+// listener came, went or changed, and every host must be recomputed.
+func sharedTouched(prev, next []*gatewayapi.Listener) (touched map[string]bool, ok bool) {
+	if len(prev) != len(next) {
+		return nil, false
+	}
+	for i := range next {
+		if !sameListener(prev[i], next[i]) {
+			return nil, false
+		}
+	}
+	touched = map[string]bool{}
+	touch := func(rule *gatewayapi.HTTPRule, l *gatewayapi.Listener) {
+		for _, host := range ruleHosts(rule, l) {
+			if host == "*" {
+				host = ""
+			}
+			touched[host] = true
+		}
+	}
+	for i, l := range next {
+		a, b := prev[i].HTTP, l.HTTP
+		for x, y := 0, 0; x < len(a) || y < len(b); {
+			switch {
+			case x < len(a) && y < len(b) && a[x] == b[y]:
+				x, y = x+1, y+1
+			case y == len(b) || (x < len(a) && gatewayapi.ComparePrecedence(a[x], b[y]) < 0):
+				touch(a[x], l)
+				x++
+			default:
+				touch(b[y], l)
+				y++
+			}
+		}
+	}
+	return touched, true
+}
+
+// sameListener compares two listeners but for their rules.
+func sameListener(a, b *gatewayapi.Listener) bool {
+	x, y := *a, *b
+	x.HTTP, x.Streams, y.HTTP, y.Streams = nil, nil, nil, nil
+	return reflect.DeepEqual(x, y)
+}
+
+// updateSharedHosts recomputes the shared rules of the touched hosts
+// alone, marking those whose rules changed. The other hosts' rules keep
+// the listeners they were placed with, which equal ls's but for rules.
+func (e *Engine) updateSharedHosts(ls []*gatewayapi.Listener, touched map[string]bool) {
+	if len(touched) == 0 {
+		return
+	}
+	next := map[string][]listenerRule{}
+	for _, l := range ls {
+		for _, rule := range l.HTTP {
+			for _, host := range ruleHosts(rule, l) {
+				key := host
+				if key == "*" {
+					key = ""
+				}
+				if touched[key] && mostSpecific(host, ls) == l {
+					next[key] = append(next[key], listenerRule{l, rule})
+				}
+			}
+		}
+	}
+	if e.gw.shared == nil {
+		e.gw.shared = map[string][]listenerRule{}
+	}
+	for host := range touched {
+		if !sameRules(e.gw.shared[host], next[host]) {
+			e.dirty.hosts[host] = true
+		}
+		if rules := next[host]; len(rules) > 0 {
+			e.gw.shared[host] = rules
+		} else {
+			delete(e.gw.shared, host)
+		}
+	}
 }

@@ -12,9 +12,11 @@ import (
 // front end's last Model, the ports that claim listeners, and the
 // resources built from them, which it alone puts and removes.
 type gatewayState struct {
-	objs  gatewayObjects
-	model *gatewayapi.Model
-	ports []*gatewayPort
+	objs gatewayObjects
+	// resolver keeps the front end's per-route work between changes.
+	resolver *gatewayapi.Resolver
+	model    *gatewayapi.Model
+	ports    []*gatewayPort
 	// shared are the rules the Ingress http listener serves, by host
 	// (gatewayshared.go), and sharedSince the oldest Gateway with such a
 	// listener, which dates the http claim beside fairway's IngressClasses.
@@ -30,6 +32,8 @@ type gatewayState struct {
 	// base is the status as the Gateway build leaves it, before the https
 	// listener's outcome (finishGatewayStatus).
 	base gatewayapi.Status
+	// sharedOn are the listeners the shared rules were taken from.
+	sharedOn []*gatewayapi.Listener
 	// failed are the Gateways the pools gave no address, and why.
 	failed map[*gatewayv1.Gateway]string
 	// built are the resources it put, by kind and name.
@@ -39,7 +43,7 @@ type gatewayState struct {
 }
 
 func newGatewayState() gatewayState {
-	g := gatewayState{objs: newGatewayObjects(), model: &gatewayapi.Model{}}
+	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}}
 	for k := range g.built {
 		g.built[k] = map[string]*Resource{}
 	}

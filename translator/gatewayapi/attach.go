@@ -149,11 +149,37 @@ func describeRef(ref gatewayv1.ParentReference) string {
 // the route's rules are to be served on: those on listeners that serve,
 // and none when the route holds something fairway cannot honour.
 func (r *resolver) finish(st *routeState, controller string) []attachment {
+	f := finished(st, controller)
+	if f == nil {
+		return nil
+	}
+	r.count(f)
+	return f.served
+}
+
+// count records a finished route's status and counts it on its
+// listeners.
+func (r *resolver) count(f *finishedRoute) {
+	for _, l := range f.counted {
+		l.attached++
+	}
+	r.routes = append(r.routes, f.status)
+}
+
+// finishedRoute is a route's status, the listeners it counts on, and the
+// attachments it is served on; nil for a route without parents of
+// fairway's.
+type finishedRoute struct {
+	status  RouteStatus
+	counted []*listener
+	served  []attachment
+}
+
+func finished(st *routeState, controller string) *finishedRoute {
 	if len(st.parents) == 0 {
 		return nil
 	}
-	rs := RouteStatus{Kind: st.obj.Kind, Namespace: st.obj.Namespace, Name: st.obj.Name}
-	var served []attachment
+	f := &finishedRoute{status: RouteStatus{Kind: st.obj.Kind, Namespace: st.obj.Namespace, Name: st.obj.Name}}
 	seen := map[*listener]bool{}
 	resolved := condition(string(gatewayv1.RouteConditionResolvedRefs), true, string(gatewayv1.RouteReasonResolvedRefs), "", st.generation)
 	if st.resolved != nil {
@@ -175,18 +201,17 @@ func (r *resolver) finish(st *routeState, controller string) []attachment {
 					continue
 				}
 				seen[a.l] = true
-				a.l.attached++
+				f.counted = append(f.counted, a.l)
 				if a.l.model != nil {
-					served = append(served, a)
+					f.served = append(f.served, a)
 				}
 			}
 		}
-		rs.Parents = append(rs.Parents, gatewayv1.RouteParentStatus{
+		f.status.Parents = append(f.status.Parents, gatewayv1.RouteParentStatus{
 			ParentRef:      p.ref,
 			ControllerName: gatewayv1.GatewayController(controller),
 			Conditions:     []metav1.Condition{accepted, resolved},
 		})
 	}
-	r.routes = append(r.routes, rs)
-	return served
+	return f
 }

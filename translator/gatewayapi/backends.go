@@ -38,7 +38,7 @@ func (r *resolver) backend(from routeRef, ref gatewayv1.BackendObjectReference, 
 		return b, &refProblem{gatewayv1.RouteReasonRefNotPermitted,
 			fmt.Sprintf("%s: Service %s/%s is in another namespace and no ReferenceGrant there admits %ss from %s", field, ns, b.Name, from.kind, from.namespace)}
 	}
-	svc := r.services[nn(ns, b.Name)]
+	svc := r.service(nn(ns, b.Name))
 	if svc == nil {
 		return b, &refProblem{gatewayv1.RouteReasonBackendNotFound, fmt.Sprintf("%s: Service %s/%s does not exist", field, ns, b.Name)}
 	}

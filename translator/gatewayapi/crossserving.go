@@ -24,10 +24,23 @@ type hostClaim struct {
 // would, the older route (creationTimestamp, then namespace/name) keeps
 // the listener. The newer one is not attached there; a parentRef that
 // keeps no listener is not accepted (HostnameConflict, naming the older
-// route). A route that is not accepted anyway claims nothing.
-func crossServing(pending []pendingRoute) {
-	order := slices.Clone(pending)
-	slices.SortFunc(order, func(a, b pendingRoute) int {
+// route). A route that is not accepted anyway claims nothing. It reports
+// whether it may have changed any route's parents: among routes of one
+// kind alone nothing can conflict. It changes a route's parents on a
+// copy, since a Resolver keeps the attached ones.
+func crossServing(pending []pendingRoute) bool {
+	kinds := map[string]bool{}
+	for _, p := range pending {
+		kinds[p.st.obj.Kind] = true
+	}
+	if len(kinds) < 2 {
+		return false
+	}
+	order := make([]*pendingRoute, len(pending))
+	for i := range pending {
+		order[i] = &pending[i]
+	}
+	slices.SortFunc(order, func(a, b *pendingRoute) int {
 		if c := compareAge(a.st.obj, b.st.obj); c != 0 {
 			return c
 		}
@@ -38,10 +51,14 @@ func crossServing(pending []pendingRoute) {
 		if p.st.unsupported != nil {
 			continue
 		}
-		for i := range p.st.parents {
-			claimListeners(&p.st.parents[i], p.st.obj, claims)
+		st := *p.st
+		st.parents = slices.Clone(st.parents)
+		p.st = &st
+		for i := range st.parents {
+			claimListeners(&st.parents[i], st.obj, claims)
 		}
 	}
+	return true
 }
 
 // claimListeners keeps, of a parentRef's attachments, those on which no

@@ -14,7 +14,7 @@ import (
 
 // FuzzResolve feeds Resolve arbitrary inputs (seeded with the goldens) and
 // checks what must hold for any of them: no panic, the same Model twice,
-// and a Model that agrees with its own status.
+// a Resolver's the same, and a Model that agrees with its own status.
 func FuzzResolve(f *testing.F) {
 	inputs, _ := filepath.Glob("testdata/*/input.yaml")
 	for _, p := range inputs {
@@ -38,6 +38,14 @@ func FuzzResolve(f *testing.F) {
 		again, _ := yaml.Marshal(Resolve(in.Input, in.Options))
 		if !bytes.Equal(first, again) {
 			t.Fatal("Resolve gave two Models for one input")
+		}
+		// A Resolver gives Resolve's Model, resolving from nothing and
+		// again from what it kept.
+		rv := NewResolver()
+		for _, pass := range []string{"first", "second"} {
+			if got, _ := yaml.Marshal(rv.Resolve(in.Input, in.Options)); !bytes.Equal(first, got) {
+				t.Fatalf("a Resolver's %s Model differs from Resolve's", pass)
+			}
 		}
 		checkModel(t, m)
 	})

@@ -34,7 +34,9 @@ func (r *resolver) resolveGateways(classes map[string]bool) {
 		}
 		gw := &gateway{obj: objectOf(kindGateway, g), generation: g.Generation}
 		for i := range g.Spec.Listeners {
-			gw.listeners = append(gw.listeners, r.newListener(gw, &g.Spec.Listeners[i]))
+			l := r.newListener(gw, &g.Spec.Listeners[i])
+			l.index = i
+			gw.listeners = append(gw.listeners, l)
 		}
 		if g.Spec.TLS != nil {
 			refuseGatewayTLS(gw.listeners)

@@ -3,7 +3,6 @@ package gatewayapi
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -27,7 +26,7 @@ type loweredRule struct {
 // status not yet final: cross-serving may still take listeners from it.
 type pendingRoute struct {
 	st    *routeState
-	rules []loweredRule
+	rules *lowered
 }
 
 // attachRoutes attaches every route kind and places the lowered rules on
@@ -37,34 +36,37 @@ type pendingRoute struct {
 func (r *resolver) attachRoutes() {
 	pending := make([]pendingRoute, 0, len(r.in.HTTPRoutes)+len(r.in.GRPCRoutes))
 	for _, hr := range r.in.HTTPRoutes {
-		if st := r.attach(kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, true); len(st.parents) > 0 {
-			pending = append(pending, pendingRoute{st, r.lowerHTTPRoute(st, hr)})
+		p := r.route(hr, kindHTTPRoute, hr, hr.Spec.ParentRefs, hr.Spec.Hostnames, func(st *routeState) []loweredRule { return r.lowerHTTPRoute(st, hr) })
+		if len(p.st.parents) > 0 {
+			pending = append(pending, p)
 		}
 	}
 	for _, gr := range r.in.GRPCRoutes {
-		if st := r.attach(kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, true); len(st.parents) > 0 {
-			pending = append(pending, pendingRoute{st, r.lowerGRPCRoute(st, gr)})
+		p := r.route(gr, kindGRPCRoute, gr, gr.Spec.ParentRefs, gr.Spec.Hostnames, func(st *routeState) []loweredRule { return r.lowerGRPCRoute(st, gr) })
+		if len(p.st.parents) > 0 {
+			pending = append(pending, p)
 		}
 	}
-	crossServing(pending)
+	crossed := crossServing(pending)
 	for _, p := range pending {
-		r.place(p.st, r.finish(p.st, r.opts.ControllerName), p.rules)
+		f := p.rules.finished
+		if f == nil || crossed {
+			f = finished(p.st, r.opts.ControllerName)
+		}
+		if r.memo != nil && !crossed {
+			p.rules.finished = f // its parents are the attached ones
+		}
+		r.count(f)
+		r.place(p.st, f.served, p.rules)
 	}
 	r.attachStreams()
 }
 
 // place puts a route's lowered rules on each listener it is served on,
-// with the hostnames it has there. Each rule gets slices of its own, so
-// that the back end may sort them; the policy is shared, and only read.
-func (r *resolver) place(st *routeState, served []attachment, rules []loweredRule) {
+// with the hostnames it has there.
+func (r *resolver) place(st *routeState, served []attachment, rules *lowered) {
 	for _, a := range served {
-		for _, lr := range rules {
-			a.l.model.HTTP = append(a.l.model.HTTP, &HTTPRule{
-				Route: st.obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(a.hosts),
-				Path: lr.path, Request: lr.request, Policy: lr.policy,
-				Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
-			})
-		}
+		a.l.model.HTTP = append(a.l.model.HTTP, r.placedRules(rules, st.obj, a.l, a.hosts)...)
 	}
 }
 

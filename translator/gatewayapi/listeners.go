@@ -17,6 +17,8 @@ import (
 type listener struct {
 	gw   *gateway
 	spec *gatewayv1.Listener
+	// index is its place in spec.listeners.
+	index int
 	// kinds are the route kinds it takes (status.supportedKinds).
 	kinds []gatewayv1.RouteGroupKind
 	// accepted, resolved and conflicted are the verdicts of its
@@ -143,7 +145,8 @@ func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(
 			return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue,
 				fmt.Sprintf("spec.listeners[%s].allowedRoutes.namespaces.selector: %v", spec.Name, err)}
 		}
-		return func(ns string) bool { return r.selects(s, ns) }, verdict{}
+		nss := r.namespaces // not r: a Resolver keeps listeners past this resolve
+		return func(ns string) bool { return selects(nss, s, ns) }, verdict{}
 	}
 	return nil, verdict{gatewayv1.ListenerReasonUnsupportedValue,
 		fmt.Sprintf("spec.listeners[%s].allowedRoutes.namespaces.from %q is not supported (Same, All, Selector or None)", spec.Name, from)}
@@ -153,9 +156,9 @@ func (r *resolver) namespaceFilter(gw *gateway, spec *gatewayv1.Listener) (func(
 // set to its name as the API server sets it on every namespace (so that
 // a YAML directory without Namespace objects selects as a cluster does).
 // A namespace fairway does not see has that label only.
-func (r *resolver) selects(s labels.Selector, ns string) bool {
+func selects(namespaces map[string]*corev1.Namespace, s labels.Selector, ns string) bool {
 	set := labels.Set{corev1.LabelMetadataName: ns}
-	if n := r.namespaces[ns]; n != nil {
+	if n := namespaces[ns]; n != nil {
 		for k, v := range n.Labels {
 			set[k] = v
 		}
@@ -217,7 +220,7 @@ func (r *resolver) certificate(gw *gateway, ref gatewayv1.SecretObjectReference,
 		return s, verdict{gatewayv1.ListenerReasonRefNotPermitted,
 			fmt.Sprintf("%s: Secret %s/%s is in another namespace and no ReferenceGrant there admits Gateways from %s", field, ns, s.Name, gw.obj.Namespace)}
 	}
-	secret := r.secrets[nn(ns, s.Name)]
+	secret := r.secret(nn(ns, s.Name))
 	if secret == nil {
 		return s, verdict{gatewayv1.ListenerReasonInvalidCertificateRef, fmt.Sprintf("%s: Secret %s/%s does not exist", field, ns, s.Name)}
 	}

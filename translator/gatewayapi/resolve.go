@@ -23,6 +23,11 @@ type Input struct {
 	Namespaces      []*corev1.Namespace         `json:"namespaces,omitempty"`
 	Services        []*corev1.Service           `json:"services,omitempty"`
 	Secrets         []*corev1.Secret            `json:"secrets,omitempty"`
+	// LookupService and LookupSecret, when set, stand for Services and
+	// Secrets: the engine's indexes, which it need not list and sort for
+	// every resolve.
+	LookupService func(types.NamespacedName) *corev1.Service `json:"-"`
+	LookupSecret  func(types.NamespacedName) *corev1.Secret  `json:"-"`
 }
 
 // Options are the front end's settings.
@@ -67,6 +72,16 @@ type resolver struct {
 	gateways []*gateway
 	byName   map[types.NamespacedName]*gateway
 	routes   []RouteStatus
+	// memo is the Resolver whose memory this resolve reuses (nil: from
+	// scratch), and reads the Services the route being lowered looked up.
+	memo        *Resolver
+	reads       []serviceRead
+	secretReads []secretRead
+	// gone are the memo's HTTPRules this resolve dropped, fresh those it
+	// made, by listener, and sorted each listener's rules in order.
+	gone   map[*HTTPRule]bool
+	fresh  map[*listener][]*HTTPRule
+	sorted map[listenerKey][]*HTTPRule
 }
 
 // Resolve decides what fairway's Gateways serve and what status every
@@ -74,23 +89,43 @@ type resolver struct {
 // deterministic: the same Input gives the same Model, whatever the order
 // of its slices.
 func Resolve(in Input, opts Options) *Model {
+	return newResolver(in, opts).run()
+}
+
+func newResolver(in Input, opts Options) *resolver {
 	r := &resolver{
 		in:         in,
 		opts:       opts,
 		grants:     indexGrants(in.ReferenceGrants),
-		services:   index(in.Services),
-		secrets:    index(in.Secrets),
 		namespaces: map[string]*corev1.Namespace{},
 		byName:     map[types.NamespacedName]*gateway{},
 		routes:     make([]RouteStatus, 0, len(in.HTTPRoutes)+len(in.GRPCRoutes)+len(in.TLSRoutes)+len(in.TCPRoutes)+len(in.UDPRoutes)),
 	}
+	if in.LookupService == nil {
+		r.services = index(in.Services)
+	}
+	if in.LookupSecret == nil {
+		r.secrets = index(in.Secrets)
+	}
 	for _, ns := range in.Namespaces {
 		r.namespaces[ns.Name] = ns
 	}
-	classes, accepted := resolveClasses(in.GatewayClasses, opts.ControllerName)
-	r.resolveGateways(accepted)
+	return r
+}
+
+func (r *resolver) run() *Model {
+	classes, accepted := resolveClasses(r.in.GatewayClasses, r.opts.ControllerName)
+	if !r.reuseStage() {
+		r.resolveGateways(accepted)
+		r.keepStage()
+	}
 	r.attachRoutes()
-	return r.model(classes)
+	r.sweep()
+	m := r.model(classes)
+	if r.memo != nil {
+		r.memo.sorted = r.sorted
+	}
+	return m
 }
 
 // model gathers the listeners and the status once every route has
@@ -101,7 +136,7 @@ func (r *resolver) model(classes []GatewayClassStatus) *Model {
 		m.Status.Gateways = append(m.Status.Gateways, gw.status())
 		for _, l := range gw.listeners {
 			if l.model != nil {
-				slices.SortStableFunc(l.model.HTTP, ComparePrecedence)
+				l.model.HTTP = r.sortRules(l)
 				slices.SortFunc(l.model.Streams, compareStreams)
 				m.Listeners = append(m.Listeners, l.model)
 			}

@@ -1,0 +1,136 @@
+package gatewayapi
+
+import (
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// A Resolver keeps the HTTPRules it placed, so that a listener's rules
+// are mostly the same pointers from one resolve to the next: the back
+// end compares them by pointer, and the precedence order of a listener's
+// rules is the last one's with the gone rules taken out and the fresh
+// ones merged in, rather than a sort of all of them.
+
+// listenerKey names a listener across resolves: its Gateway and its
+// place in spec.listeners.
+type listenerKey struct {
+	gateway types.NamespacedName
+	index   int
+}
+
+func keyOf(l *listener) listenerKey {
+	return listenerKey{nn(l.gw.obj.Namespace, l.gw.obj.Name), l.index}
+}
+
+// placedSet is a route's rules placed on one listener with hostnames,
+// and the resolve that last used them.
+type placedSet struct {
+	on    listenerKey
+	hosts string
+	rules []*HTTPRule
+	used  uint64
+}
+
+// placedRules are the HTTPRules of a route's lowered rules on one
+// listener with hostnames hosts: the memo's when the route was placed
+// there before, else new ones. Each rule has slices of its own, so that
+// the back end may sort them; the policy is shared, and only read.
+func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []string) []*HTTPRule {
+	key, hk := keyOf(on), strings.Join(hosts, "\x00")
+	if len(hosts) == 0 && hosts != nil {
+		hk = "\x01" // no hostnames, which is not nil (any)
+	}
+	for i := range l.placed {
+		if p := &l.placed[i]; p.on == key && p.hosts == hk {
+			p.used = r.epoch()
+			return p.rules
+		}
+	}
+	out := make([]*HTTPRule, 0, len(l.rules))
+	for _, lr := range l.rules {
+		out = append(out, &HTTPRule{
+			Route: obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(hosts),
+			Path: lr.path, Request: lr.request, Policy: lr.policy,
+			Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
+		})
+	}
+	if r.memo != nil {
+		l.placed = append(l.placed, placedSet{on: key, hosts: hk, rules: out, used: r.epoch()})
+		if _, ordered := r.memo.sorted[key]; ordered { // else the listener's rules are sorted anew
+			if r.fresh == nil {
+				r.fresh = map[*listener][]*HTTPRule{}
+			}
+			r.fresh[on] = append(r.fresh[on], out...)
+		}
+	}
+	return out
+}
+
+func (r *resolver) epoch() uint64 {
+	if r.memo == nil {
+		return 0
+	}
+	return r.memo.epoch
+}
+
+// dropPlaced notes every rule a memo entry placed as gone.
+func (r *resolver) dropPlaced(l *lowered) {
+	for _, p := range l.placed {
+		r.noteGone(p.rules)
+	}
+}
+
+func (r *resolver) noteGone(rules []*HTTPRule) {
+	if r.gone == nil {
+		r.gone = map[*HTTPRule]bool{}
+	}
+	for _, rule := range rules {
+		r.gone[rule] = true
+	}
+}
+
+// sortRules puts a listener's rules in precedence order. ComparePrecedence
+// orders the distinct rules of one listener totally (a route is placed on
+// a listener once, and its rules and matches are numbered), so the
+// last order with the gone rules out and the fresh ones merged in is the
+// order a sort gives. The last order's rules that are not gone were all
+// placed on the listener again: when the counts do not add up, something
+// else moved, and the rules are sorted anew.
+func (r *resolver) sortRules(l *listener) []*HTTPRule {
+	rules := l.model.HTTP
+	if r.memo == nil {
+		slices.SortStableFunc(rules, ComparePrecedence)
+		return rules
+	}
+	key := keyOf(l)
+	fresh := r.fresh[l]
+	prev, ok := r.memo.sorted[key]
+	var out []*HTTPRule
+	if ok && len(rules) > 0 {
+		out = make([]*HTTPRule, 0, len(rules))
+		slices.SortFunc(fresh, ComparePrecedence)
+		i := 0
+		for _, rule := range prev {
+			if r.gone[rule] {
+				continue
+			}
+			for i < len(fresh) && ComparePrecedence(fresh[i], rule) < 0 {
+				out = append(out, fresh[i])
+				i++
+			}
+			out = append(out, rule)
+		}
+		out = append(out, fresh[i:]...)
+	}
+	if len(out) != len(rules) {
+		out = rules
+		slices.SortStableFunc(out, ComparePrecedence)
+	}
+	if r.sorted == nil {
+		r.sorted = map[listenerKey][]*HTTPRule{}
+	}
+	r.sorted[key] = out
+	return out
+}
