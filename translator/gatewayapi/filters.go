@@ -30,9 +30,9 @@ func (r *resolver) httpFilters(st *routeState, from routeRef, filters []gatewayv
 		seen[f.Type] = true
 		switch f.Type {
 		case gatewayv1.HTTPRouteFilterRequestHeaderModifier:
-			addEdits(&pol.RequestHeaders, f.RequestHeaderModifier)
+			addEdits(st, &pol.RequestHeaders, f.RequestHeaderModifier, ff+".requestHeaderModifier")
 		case gatewayv1.HTTPRouteFilterResponseHeaderModifier:
-			addEdits(&pol.ResponseHeaders, f.ResponseHeaderModifier)
+			addEdits(st, &pol.ResponseHeaders, f.ResponseHeaderModifier, ff+".responseHeaderModifier")
 		case gatewayv1.HTTPRouteFilterRequestMirror:
 			r.addMirror(pol, st, from, f.RequestMirror, ff+".requestMirror")
 		case gatewayv1.HTTPRouteFilterRequestRedirect:
@@ -53,21 +53,26 @@ func (r *resolver) httpFilters(st *routeState, from routeRef, filters []gatewayv
 // type without its field) changes nothing.
 // Within set, and within add, only the first of equivalent header names
 // counts, as the spec says.
-func addEdits(e *policy.HeaderEdits, f *gatewayv1.HTTPHeaderFilter) {
+func addEdits(st *routeState, e *policy.HeaderEdits, f *gatewayv1.HTTPHeaderFilter, field string) {
 	if f == nil {
 		return
 	}
 	seen := map[string]bool{}
-	for _, h := range f.Set {
+	for i, h := range f.Set {
+		checkName(st, string(h.Name), fmt.Sprintf("%s.set[%d].name", field, i))
 		if firstName(seen, string(h.Name), true) {
 			e.Set = append(e.Set, policy.Header{Name: string(h.Name), Value: h.Value})
 		}
 	}
 	seen = map[string]bool{}
-	for _, h := range f.Add {
+	for i, h := range f.Add {
+		checkName(st, string(h.Name), fmt.Sprintf("%s.add[%d].name", field, i))
 		if firstName(seen, string(h.Name), true) {
 			e.Add = append(e.Add, policy.Header{Name: string(h.Name), Value: h.Value})
 		}
+	}
+	for i, name := range f.Remove {
+		checkName(st, name, fmt.Sprintf("%s.remove[%d]", field, i))
 	}
 	e.Remove = append(e.Remove, f.Remove...)
 }

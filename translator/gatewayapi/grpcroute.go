@@ -41,6 +41,7 @@ func (r *resolver) lowerGRPCRoute(st *routeState, gr *gatewayv1.GRPCRoute) []low
 			lr.path = grpcPath(st, m.Method, mf+".method")
 			seen := map[string]bool{}
 			for k, h := range m.Headers {
+				checkName(st, string(h.Name), fmt.Sprintf("%s.headers[%d].name", mf, k))
 				if !firstName(seen, string(h.Name), true) {
 					continue
 				}

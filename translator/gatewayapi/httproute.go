@@ -142,6 +142,33 @@ func checkAbsolute(st *routeState, path, field string) {
 	}
 }
 
+// checkName refuses a header or query parameter name that is not an HTTP
+// token (RFC 9110 §5.6.2), the pattern the CRDs validate: a file source
+// has not been through that validation, and Envoy refuses a whole route
+// table for one empty or malformed name.
+func checkName(st *routeState, name, field string) {
+	if !httpToken(name) {
+		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s %q is not an HTTP header or parameter name (letters, digits and !#$%%&'*+-.^_`|~)", field, name))
+	}
+}
+
+// httpToken reports whether s is a non-empty RFC 9110 token.
+func httpToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func checkRegex(st *routeState, expr, field string) {
 	if _, err := regexp.Compile(expr); err != nil {
 		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s %q is not an RE2 expression: %v", field, expr, err))
@@ -156,6 +183,7 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 	}
 	seen := map[string]bool{}
 	for i, h := range m.Headers {
+		checkName(st, string(h.Name), fmt.Sprintf("%s.headers[%d].name", field, i))
 		if !firstName(seen, string(h.Name), true) {
 			continue
 		}
@@ -169,6 +197,7 @@ func httpRequest(st *routeState, m gatewayv1.HTTPRouteMatch, field string) polic
 	}
 	seen = map[string]bool{}
 	for i, q := range m.QueryParams {
+		checkName(st, string(q.Name), fmt.Sprintf("%s.queryParams[%d].name", field, i))
 		if !firstName(seen, string(q.Name), false) {
 			continue
 		}
