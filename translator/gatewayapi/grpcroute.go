@@ -23,14 +23,7 @@ func (r *resolver) lowerGRPCRoute(st *routeState, gr *gatewayv1.GRPCRoute) []low
 		if rule.SessionPersistence != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".sessionPersistence is not supported")
 		}
-		var set backendSet
-		for j, br := range rule.BackendRefs {
-			bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
-			if len(br.Filters) > 0 {
-				st.reject(gatewayv1.RouteReasonUnsupportedValue, bf+".filters: filters on one backendRef are not supported")
-			}
-			r.addBackend(&set, st, from, br.BackendRef, bf)
-		}
+		set := ruleBackends(r, st, from, field, rule.BackendRefs, func(b gatewayv1.GRPCBackendRef) (gatewayv1.BackendRef, int) { return b.BackendRef, len(b.Filters) })
 		matches := rule.Matches
 		if len(matches) == 0 {
 			matches = []gatewayv1.GRPCRouteMatch{{}}

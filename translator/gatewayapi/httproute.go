@@ -85,14 +85,7 @@ func (r *resolver) lowerHTTPRoute(st *routeState, hr *gatewayv1.HTTPRoute) []low
 		if rule.Retry != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".retry is not supported")
 		}
-		var set backendSet
-		for j, br := range rule.BackendRefs {
-			bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
-			if len(br.Filters) > 0 {
-				st.reject(gatewayv1.RouteReasonUnsupportedValue, bf+".filters: filters on one backendRef are not supported")
-			}
-			r.addBackend(&set, st, from, br.BackendRef, bf)
-		}
+		set := ruleBackends(r, st, from, field, rule.BackendRefs, func(b gatewayv1.HTTPBackendRef) (gatewayv1.BackendRef, int) { return b.BackendRef, len(b.Filters) })
 		if pol != nil && pol.Redirect != nil && len(rule.BackendRefs) > 0 {
 			st.reject(gatewayv1.RouteReasonIncompatibleFilters, field+": a RequestRedirect rule cannot have backendRefs")
 		}
@@ -272,4 +265,20 @@ func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) poli
 		st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s.backendRequest %s is longer than request %s", field, to.BackendRequest, to.Request))
 	}
 	return to
+}
+
+// ruleBackends resolves an HTTPRoute's or GRPCRoute's rule's backendRefs
+// (of their two types, whose filters differ); filters on one backendRef
+// are refused, never ignored.
+func ruleBackends[B any](r *resolver, st *routeState, from routeRef, field string, refs []B, part func(B) (gatewayv1.BackendRef, int)) backendSet {
+	var set backendSet
+	for j, b := range refs {
+		bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
+		ref, filters := part(b)
+		if filters > 0 {
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, bf+".filters: filters on one backendRef are not supported")
+		}
+		r.addBackend(&set, st, from, ref, bf)
+	}
+	return set
 }
