@@ -121,7 +121,13 @@ func parseDemand(name string) (svc nsName, host string, ok bool) {
 	case strings.Contains(name, "/"):
 		return parseClusterDemand(name)
 	case strings.Contains(name, ":"):
-		return parseTargetDemand(name)
+		if svc, _, ok := parseTargetDemand(name); ok {
+			return svc, "", true
+		}
+		if parseGatewayAPIName(name) { // a Gateway's hostname on its port
+			return nsName{}, name, true
+		}
+		return nsName{}, "", false
 	}
 	return nsName{}, name, true
 }

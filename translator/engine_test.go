@@ -33,6 +33,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	passSteps := 0                                // steps with a passthrough chain
 	basicAuthSteps := 0                           // steps with a basic-auth route
 	gatewaySteps := 0                             // steps with a Gateway listener or route served
+	gatewayAPISteps := 0                          // steps serving a proxyless client a Gateway hostname
 	splitSteps := 0                               // steps with a UDPRoute's split cluster
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
@@ -132,6 +133,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 				t.Fatalf("seed %d step %d: the Gateway API status differs from scratch (-cold +incremental):\n%s", seed, step, diff)
 			}
 			gatewaySteps += countGatewayServed(warm.Result())
+			gatewayAPISteps += countGatewayAPIs(warm)
 			splitSteps += countSplits(warm.Result())
 		}
 	}
@@ -157,6 +159,11 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Errorf("no step serves a Gateway listener or route")
 	}
 	t.Logf("steps serving the Gateway API: %d", gatewaySteps)
+	// And Gateway hostnames that proxyless clients asked for.
+	if gatewayAPISteps == 0 {
+		t.Errorf("no step serves a proxyless client a Gateway's own listener")
+	}
+	t.Logf("steps serving a proxyless client a Gateway's own listener: %d", gatewayAPISteps)
 	// And UDP splits, whose endpoints follow several Services' slices.
 	if splitSteps == 0 {
 		t.Errorf("no step has a UDPRoute's split cluster")
@@ -254,6 +261,17 @@ func applyEvent(t *testing.T, e *translator.Engine, obj any, remove bool) {
 
 // countGatewayServed is 1 when a step serves a Gateway API route: a
 // Gateway's own listener, or a route of one in the shared tables.
+// countGatewayAPIs is 1 when a proxyless client is served a Gateway
+// hostname on its own listener (<host>:<port>), else 0.
+func countGatewayAPIs(out translator.Output) int {
+	for _, l := range out.Proxyless.Sorted(translator.KindListener) {
+		if strings.HasSuffix(l.Name, ".com:80") || strings.HasSuffix(l.Name, ".com:443") {
+			return 1
+		}
+	}
+	return 0
+}
+
 func countGatewayServed(res translator.Result) int {
 	for _, l := range res.Listeners {
 		if strings.HasPrefix(l.GetName(), "gateway/") {

@@ -15,6 +15,7 @@ type gatewayBuild struct {
 	e    *Engine
 	t    *translation
 	next [NumKinds]map[string]*Resource
+	apis []gatewayAPI
 }
 
 func (b *gatewayBuild) put(k Kind, r *Resource) { b.next[k][r.Name] = r }
@@ -49,6 +50,7 @@ func (e *Engine) buildGateways() error {
 	e.gw.base = st.done()
 	e.setSharedHTTPS(b.sharedHTTPSChains())
 	e.publishGateway(b.next, b.t.clusters)
+	e.setGatewayAPIs(b.apis, &b.t.problems)
 	e.setProblems(slot{piece: slotGateway}, b.t.problems)
 	return nil
 }
@@ -74,7 +76,7 @@ func (b *gatewayBuild) port(gp *gatewayPort) error {
 // listener, one route configuration, a virtual host per hostname.
 func (b *gatewayBuild) httpPort(gp *gatewayPort, name, address string) error {
 	rc := envoy.GatewayRouteConfigName(gp.gw.Namespace, gp.gw.Name, gp.port, "")
-	b.put(KindRoute, composeRouteConfig(rc, b.virtualHosts(gp.listeners, gp.listeners)))
+	b.put(KindRoute, composeRouteConfig(rc, b.virtualHosts(gp.port, gp.listeners, gp.listeners)))
 	l := envoy.HTTPListener(name, address, uint32(gp.port), rc, b.e.logs.HTTP, b.e.opts.clientAddress())
 	if gp.address != "" {
 		envoy.Freebind(l)
@@ -93,7 +95,10 @@ func (b *gatewayBuild) httpPort(gp *gatewayPort, name, address string) error {
 // Gateway API's listener isolation says: a request for a name one
 // listener names never reaches the routes of a wildcard or hostname-less
 // listener beside it.
-func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*Resource {
+//
+// Each exact hostname's table is also kept for proxyless clients, under
+// <host>:<port> (gatewayproxyless.go); port 0 keeps none.
+func (b *gatewayBuild) virtualHosts(port int32, listeners, peers []*gatewayapi.Listener) []*Resource {
 	byDomain := map[string][]*httpRoute{}
 	for _, l := range listeners {
 		for _, rule := range l.HTTP {
@@ -123,6 +128,7 @@ func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*
 			specs[i] = r.spec()
 			refs = append(refs, routeRefs(specs[i])...)
 		}
+		b.noteAPI(listeners[0], port, d, routes, specs)
 		out = append(out, newResource(d, envoy.AppendVirtualHost(nil, d, []string{d}, specs), refs))
 	}
 	return out

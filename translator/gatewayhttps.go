@@ -55,7 +55,7 @@ func (b *gatewayBuild) sharedHTTPSChains() []httpsChain {
 		}
 		peers := sharedHTTPSPeers(e, gw)
 		rc := envoy.GatewayRouteConfigName(gw.Namespace, gw.Name, l.Port, l.Name)
-		b.put(KindRoute, composeRouteConfig(rc, withMisdirected(b.virtualHosts([]*gatewayapi.Listener{l}, peers), l, peers)))
+		b.put(KindRoute, composeRouteConfig(rc, withMisdirected(b.virtualHosts(0, []*gatewayapi.Listener{l}, peers), l, peers)))
 		ch := envoy.TLSChain{Secret: secret, RouteConfig: rc}
 		if l.Hostname != "" {
 			ch.ServerNames = []string{l.Hostname}

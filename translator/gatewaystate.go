@@ -39,11 +39,16 @@ type gatewayState struct {
 	// built are the resources it put, by kind and name.
 	built    [NumKinds]map[string]*Resource
 	clusters []clusterUse
+	// apis are the names proxyless clients may dial for the Gateways'
+	// own listeners, and apiBuilt the API listeners built for the names
+	// asked for (gatewayproxyless.go).
+	apis     map[string]*gatewayAPI
+	apiBuilt map[string]*Resource
 	status   gatewayapi.Status
 }
 
 func newGatewayState() gatewayState {
-	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}}
+	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}, apiBuilt: map[string]*Resource{}}
 	for k := range g.built {
 		g.built[k] = map[string]*Resource{}
 	}

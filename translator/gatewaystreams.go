@@ -43,7 +43,7 @@ func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 			continue
 		}
 		rc := envoy.GatewayRouteConfigName(gp.gw.Namespace, gp.gw.Name, gp.port, l.Name)
-		b.put(KindRoute, composeRouteConfig(rc, withMisdirected(b.virtualHosts([]*gatewayapi.Listener{l}, gp.listeners), l, gp.listeners)))
+		b.put(KindRoute, composeRouteConfig(rc, withMisdirected(b.virtualHosts(gp.port, []*gatewayapi.Listener{l}, gp.listeners), l, gp.listeners)))
 		ch := envoy.TLSChain{Secret: secret, RouteConfig: rc}
 		if l.Hostname != "" {
 			ch.ServerNames = []string{l.Hostname}

@@ -76,6 +76,7 @@ func (e *Engine) recompute() error {
 			return err
 		}
 	}
+	e.rebuildGatewayAPIs()
 	tlsMoved := e.dirty.tls || httpsWon != e.claims.httpsWon
 	if tlsMoved {
 		if err := e.recomputeTLS(); err != nil {

@@ -112,6 +112,10 @@ const (
 	// UnsupportedFilter: a Gateway API route filter asks what Envoy
 	// cannot do (edit Host or a pseudo-header); that part is left out.
 	UnsupportedFilter Reason = "UnsupportedFilter"
+	// ProxylessConflict: the name a proxyless client dials for a
+	// Gateway's hostname (<host>:<port>) is an older Gateway's, or a
+	// Service's target; those clients get the other.
+	ProxylessConflict Reason = "ProxylessConflict"
 )
 
 // Reasons lists every Reason the translator gives, for dashboards that want
@@ -123,7 +127,7 @@ var Reasons = []Reason{
 	AddressPoolExhausted, AddressNotInPool, AddressTaken, InvalidAddress, UnsupportedIPFamily,
 	CanaryWithoutMain, DuplicateCanary, IgnoredOnCanary,
 	PassthroughConflict, IgnoredOnPassthrough, InvalidPassthrough,
-	ClientCertConflict, ClientCertUnavailable, UnsupportedFilter,
+	ClientCertConflict, ClientCertUnavailable, UnsupportedFilter, ProxylessConflict,
 }
 
 // Problem is one thing wrong with one object. Message names the field.

@@ -326,8 +326,8 @@ func (e *Engine) hostAPI(host string, t hostRoutes) *Resource {
 // protocol or balance, which only Envoy has) names its plain cluster.
 // Without variants it is the fleet's table itself.
 func proxylessTable(table []envoy.RouteSpec, refs []Ref, plains map[int]string, splits map[int]envoy.Split) ([]envoy.RouteSpec, []Ref) {
-	if len(plains) == 0 && len(splits) == 0 {
-		return table, refs
+	if len(plains) == 0 && len(splits) == 0 && !slices.ContainsFunc(table, func(r envoy.RouteSpec) bool { return weightedOf(r) != nil }) {
+		return table, refs // refs name the weighted clusters as the fleet has them, and not the unresolved share
 	}
 	table = slices.Clone(table)
 	refs = refs[:0:0]

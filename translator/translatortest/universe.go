@@ -473,16 +473,19 @@ func (u *Universe) annotate(ing *networkingv1.Ingress) {
 
 // DemandName is a name a proxyless client may subscribe to: one of a
 // Service port's targets or its cluster name, an Ingress host of the
-// universe (a wildcard or the empty one included, which name nothing), or
-// a name that is none of these. It draws from r, not the universe's own
+// universe (a wildcard or the empty one included, which name nothing), a
+// Gateway hostname on a listener port (<host>:<port>), or a name that is
+// none of these. It draws from r, not the universe's own
 // source, so that drawing demands leaves the objects of a seed as they were.
 func DemandName(r *mrand.Rand) string {
 	pick := func(s []string) string { return s[r.IntN(len(s))] }
 	ns, svc := pick(uNamespaces), pick(uServices)
 	port := []int32{80, 443, 53, 8080, 5432}[r.IntN(5)]
-	switch r.IntN(4) {
+	switch r.IntN(5) {
 	case 0:
 		return translator.ProxylessTargets(ns, svc, port)[r.IntN(3)]
+	case 3:
+		return translator.GatewayAPIName(pick(gwHosts), []int32{80, 443}[r.IntN(2)])
 	case 1:
 		return envoy.ClusterName(ns, svc, port, false)
 	case 2:
