@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/fairwayhq/fairway/translator/goldentest"
 )
 
 // TestGatewayGoldensIncremental builds each Gateway API golden's input one
@@ -30,7 +32,7 @@ func TestGatewayGoldensIncremental(t *testing.T) {
 				r := rand.New(rand.NewPCG(seed, 7))
 				e := NewEngine(in.Options)
 				e.Demand(in.Demand)
-				for _, o := range shuffle(r, objs) {
+				for _, o := range goldentest.Shuffle(r, objs) {
 					if err := e.Upsert(o); err != nil {
 						t.Fatal(err)
 					}

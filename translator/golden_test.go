@@ -6,14 +6,13 @@ import (
 	"flag"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"sigs.k8s.io/yaml"
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
+	"github.com/fairwayhq/fairway/translator/goldentest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/output.yaml from the translator, and delete stale goldens")
@@ -92,39 +91,16 @@ func encodeGolden(t testing.TB, res Result) []byte {
 // are part of the output. Each case also checks that the output is valid and
 // does not depend on the order of the input objects.
 func TestGolden(t *testing.T) {
-	inputs, err := filepath.Glob("testdata/*/input.yaml")
-	if err != nil || len(inputs) == 0 {
-		t.Fatalf("no golden cases found: %v", err)
-	}
-	for _, inPath := range inputs {
-		dir := filepath.Dir(inPath)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			in := readGoldenInput(t, inPath)
-			res := in.translate(in.Input)
-			if err := res.Validate(); err != nil {
-				t.Fatalf("output does not validate:\n%v", err)
-			}
-			got := encodeGolden(t, res)
-			assertOrderIndependent(t, in, got)
-			outPath := filepath.Join(dir, "output.yaml")
-			if *update {
-				if err := os.WriteFile(outPath, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(outPath)
-			if err != nil {
-				t.Fatalf("%v (run go test ./translator -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s differs (-want +got):\n%s", outPath, cmp.Diff(string(want), string(got)))
-			}
-		})
-	}
-	if *update {
-		deleteStaleGoldens(t)
-	}
+	goldentest.Run(t, *update, "go test ./translator -update", func(t *testing.T, inPath string) []byte {
+		in := readGoldenInput(t, inPath)
+		res := in.translate(in.Input)
+		if err := res.Validate(); err != nil {
+			t.Fatalf("output does not validate:\n%v", err)
+		}
+		got := encodeGolden(t, res)
+		assertOrderIndependent(t, in, got)
+		return got
+	})
 }
 
 // assertOrderIndependent translates shuffled copies of the input: informers
@@ -134,47 +110,23 @@ func assertOrderIndependent(t *testing.T, in goldenInput, want []byte) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		r := rand.New(rand.NewPCG(seed, seed))
 		shuffled := in.Input
-		shuffled.Services = shuffle(r, in.Services)
-		shuffled.EndpointSlices = shuffle(r, in.EndpointSlices)
-		shuffled.Ingresses = shuffle(r, in.Ingresses)
-		shuffled.IngressClasses = shuffle(r, in.IngressClasses)
-		shuffled.Secrets = shuffle(r, in.Secrets)
-		shuffled.Nodes = shuffle(r, in.Nodes)
-		shuffled.GatewayClasses = shuffle(r, in.GatewayClasses)
-		shuffled.Gateways = shuffle(r, in.Gateways)
-		shuffled.HTTPRoutes = shuffle(r, in.HTTPRoutes)
-		shuffled.GRPCRoutes = shuffle(r, in.GRPCRoutes)
-		shuffled.TLSRoutes = shuffle(r, in.TLSRoutes)
-		shuffled.TCPRoutes = shuffle(r, in.TCPRoutes)
-		shuffled.UDPRoutes = shuffle(r, in.UDPRoutes)
-		shuffled.ReferenceGrants = shuffle(r, in.ReferenceGrants)
-		shuffled.Namespaces = shuffle(r, in.Namespaces)
+		shuffled.Services = goldentest.Shuffle(r, in.Services)
+		shuffled.EndpointSlices = goldentest.Shuffle(r, in.EndpointSlices)
+		shuffled.Ingresses = goldentest.Shuffle(r, in.Ingresses)
+		shuffled.IngressClasses = goldentest.Shuffle(r, in.IngressClasses)
+		shuffled.Secrets = goldentest.Shuffle(r, in.Secrets)
+		shuffled.Nodes = goldentest.Shuffle(r, in.Nodes)
+		shuffled.GatewayClasses = goldentest.Shuffle(r, in.GatewayClasses)
+		shuffled.Gateways = goldentest.Shuffle(r, in.Gateways)
+		shuffled.HTTPRoutes = goldentest.Shuffle(r, in.HTTPRoutes)
+		shuffled.GRPCRoutes = goldentest.Shuffle(r, in.GRPCRoutes)
+		shuffled.TLSRoutes = goldentest.Shuffle(r, in.TLSRoutes)
+		shuffled.TCPRoutes = goldentest.Shuffle(r, in.TCPRoutes)
+		shuffled.UDPRoutes = goldentest.Shuffle(r, in.UDPRoutes)
+		shuffled.ReferenceGrants = goldentest.Shuffle(r, in.ReferenceGrants)
+		shuffled.Namespaces = goldentest.Shuffle(r, in.Namespaces)
 		if got := encodeGolden(t, in.translate(shuffled)); !bytes.Equal(got, want) {
 			t.Fatalf("output depends on input order (seed %d):\n%s", seed, cmp.Diff(string(want), string(got)))
-		}
-	}
-}
-
-func shuffle[T any](r *rand.Rand, s []T) []T {
-	out := slices.Clone(s)
-	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
-}
-
-// deleteStaleGoldens removes case directories that no longer have an
-// input: an output.yaml left alone. Other fixtures under testdata (the
-// conformance suite's manifests) have neither, and stay.
-func deleteStaleGoldens(t *testing.T) {
-	dirs, _ := filepath.Glob("testdata/*")
-	for _, dir := range dirs {
-		if _, err := os.Stat(filepath.Join(dir, "output.yaml")); err != nil {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(dir, "input.yaml")); os.IsNotExist(err) {
-			t.Logf("deleting stale golden %s", dir)
-			if err := os.RemoveAll(dir); err != nil {
-				t.Error(err)
-			}
 		}
 	}
 }
