@@ -9,6 +9,15 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
+// gatewayClassYAML is fairway's GatewayClass, between two documents.
+const gatewayClassYAML = `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: fairway}
+spec: {controllerName: fairway.dev/gateway-controller}
+---
+`
+
 // TestGRPCProxylessGRPCRoute: grpc-go's own xDS client, dialling
 // xds:///grpc.gw.example.com, is routed by a GRPCRoute on a Gateway that
 // shares the fleet's http listener: an exact method match, a service
@@ -18,13 +27,7 @@ func TestGRPCProxylessGRPCRoute(t *testing.T) {
 	get, cart, canary := startNamedBackend(t, "get"), startNamedBackend(t, "cart"), startNamedBackend(t, "canary")
 	dir := manifestDir(t)
 	writeFile(t, filepath.Join(dir, "grpc-gateway.yaml"), grpcServiceYAML("grpcgw", "get", get)+"---\n"+
-		grpcServiceYAML("grpcgw", "cart", cart)+"---\n"+grpcServiceYAML("grpcgw", "canary", canary)+`---
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: fairway}
-spec: {controllerName: fairway.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
+		grpcServiceYAML("grpcgw", "cart", cart)+"---\n"+grpcServiceYAML("grpcgw", "canary", canary)+gatewayClassYAML+`apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: grpcgw}
 spec:
@@ -81,13 +84,7 @@ func TestGRPCProxylessGRPCRouteOwnAddress(t *testing.T) {
 	dir := manifestDir(t)
 	writeFile(t, filepath.Join(dir, "grpc-gateway.yaml"), grpcServiceYAML("grpcgw", "get", get)+"---\n"+
 		grpcServiceYAML("grpcgw", "cart", cart)+"---\n"+grpcServiceYAML("grpcgw", "canary", canary)+"---\n"+
-		grpcServiceYAML("grpcgw", "other", other)+`---
-apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata: {name: fairway}
-spec: {controllerName: fairway.dev/gateway-controller}
----
-apiVersion: gateway.networking.k8s.io/v1
+		grpcServiceYAML("grpcgw", "other", other)+gatewayClassYAML+`apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
 metadata: {name: edge, namespace: grpcgw, creationTimestamp: "2026-01-01T00:00:00Z"}
 spec:
