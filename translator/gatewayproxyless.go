@@ -25,9 +25,11 @@ import (
 // leaves it; the API listener is built from it when a client asks.
 type gatewayAPI struct {
 	name  string
-	table []envoy.RouteSpec
-	refs  []Ref
-	owner ObjectRef
+	specs []envoy.RouteSpec // the fleet's
+	// plains are the routes' plain clusters, by index, where the fleet's
+	// is a variant; nil for none.
+	plains map[int]string
+	owner  ObjectRef
 }
 
 // GatewayAPIName is the name a proxyless client dials for a hostname a
@@ -50,31 +52,38 @@ func parseGatewayAPIName(name string) bool {
 	return len(validation.IsDNS1123Subdomain(name[:i])) == 0
 }
 
-// noteAPI keeps the proxyless table of an exact domain that the routes
-// serve on a Gateway listener's port.
+// noteAPI keeps the route table of an exact domain that the routes
+// serve on a Gateway listener's port. The proxyless form is made only
+// for a name a client asks for.
 func (b *gatewayBuild) noteAPI(owner *gatewayapi.Listener, port int32, domain string, routes []*httpRoute, specs []envoy.RouteSpec) {
 	if port == 0 || domain == "*" || isWildcard(domain) || !b.e.opts.Proxyless {
 		return
 	}
-	var plains map[int]string
-	var refs []Ref
+	a := gatewayAPI{
+		name: GatewayAPIName(domain, port), specs: specs,
+		owner: ObjectRef{Kind: "Gateway", Namespace: owner.Gateway.Namespace, Name: owner.Gateway.Name},
+	}
 	for i, r := range routes {
 		if r.plain != "" {
-			if plains == nil {
-				plains = map[int]string{}
+			if a.plains == nil {
+				a.plains = map[int]string{}
 			}
-			plains[i] = r.plain
-		}
-		if specs[i].Cluster != "" {
-			refs = append(refs, Ref{Kind: KindCluster, Name: specs[i].Cluster})
+			a.plains[i] = r.plain
 		}
 	}
-	table, refs := proxylessTable(specs, refs, plains, nil)
-	b.apis = append(b.apis, gatewayAPI{
-		name:  GatewayAPIName(domain, port),
-		table: table, refs: refs,
-		owner: ObjectRef{Kind: "Gateway", Namespace: owner.Gateway.Namespace, Name: owner.Gateway.Name},
-	})
+	b.apis = append(b.apis, a)
+}
+
+// listener is the name's API listener: its proxyless table.
+func (a *gatewayAPI) listener() *Resource {
+	var refs []Ref
+	for _, s := range a.specs {
+		if s.Cluster != "" {
+			refs = append(refs, Ref{Kind: KindCluster, Name: s.Cluster})
+		}
+	}
+	table, refs := proxylessTable(a.specs, refs, a.plains, nil)
+	return newResource(a.name, envoy.AppendAPIListener(nil, a.name, table), refs)
 }
 
 // setGatewayAPIs keeps the build's dialable names, the first of each (the
@@ -116,7 +125,7 @@ func (e *Engine) setGatewayAPIs(apis []gatewayAPI, ps *problems) {
 func (e *Engine) publishGatewayAPI(name string) {
 	var api *Resource
 	if a := e.gw.apis[name]; a != nil && e.hostWanted(name) {
-		api = sameOr(e.gw.apiBuilt[name], newResource(name, envoy.AppendAPIListener(nil, name, a.table), a.refs))
+		api = sameOr(e.gw.apiBuilt[name], a.listener())
 	}
 	prev := e.gw.apiBuilt[name]
 	switch {
