@@ -139,12 +139,12 @@ func (e *Engine) refreshShared() bool {
 	var oldestHTTPS *gatewayv1.Gateway
 	for _, l := range e.gw.model.Listeners {
 		gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]
-		if gw != nil && e.sharesHTTPS(l) && (oldestHTTPS == nil || compareAge(&gw.ObjectMeta, &oldestHTTPS.ObjectMeta) < 0) {
+		if gw != nil && e.sharesTLSPort(l) && (oldestHTTPS == nil || compareAge(&gw.ObjectMeta, &oldestHTTPS.ObjectMeta) < 0) {
 			oldestHTTPS = gw
 		}
 	}
-	changed := oldest != e.gw.sharedSince || oldestHTTPS != e.gw.sharedHTTPSSince
-	e.gw.sharedSince, e.gw.sharedHTTPSSince = oldest, oldestHTTPS
+	changed := oldest != e.gw.sharedSince || oldestHTTPS != e.gw.sharedTLSSince
+	e.gw.sharedSince, e.gw.sharedTLSSince = oldest, oldestHTTPS
 	return changed
 }
 

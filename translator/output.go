@@ -83,6 +83,7 @@ func (e *Engine) recompute() error {
 		}
 	}
 	if gateways || e.dirty.claims || tlsMoved {
+		e.publishGatewayBuild()
 		e.finishGatewayStatus()
 	}
 	e.encodePlainHosts(encodedHosts, tlsMoved)
