@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/fairwayhq/fairway/envoy"
@@ -47,26 +46,37 @@ func (h nameHolder) String() string {
 	return "Ingress " + h.ref.NamespacedName()
 }
 
-// settleTLSNames gives each name to its oldest holder. The Ingress TLS
-// hosts a Gateway holds lose their chain and are served by no other
-// Ingress chain either (closed: their routes are the Ingress's, and the
-// name's clients reach the Gateway's chain); the passthrough hosts it
-// holds are not passed through. It returns the Ingress passthrough
-// chains kept, and the Gateway chains taken; it notes which shared
-// listeners keep a chain, and those that lost a name.
+// settleTLSNames gives each name a Gateway asks for to its oldest asker.
+// The Ingress TLS hosts a Gateway holds lose their chain and are served
+// by no other Ingress chain either (closed: their routes are the
+// Ingress's, and the name's clients reach the Gateway's chain); the
+// passthrough hosts it holds are not passed through. It returns the
+// Ingress passthrough chains kept, and the Gateway chains taken; it
+// notes which shared listeners keep a chain, and those that lost a name.
+// It looks at the Gateways' names only, which are few beside the TLS
+// hosts of a large fleet.
 func (e *Engine) settleTLSNames(t *translation, c *tlsConfig, pass []envoy.PassthroughChain) (kept []envoy.PassthroughChain, gw []envoy.TLSChain, gwPass []envoy.PassthroughChain) {
 	shared := e.gw.sharedTLS
 	e.gw.httpsLost, e.gw.sharedTaken = nil, make([]bool, len(shared))
 	if len(shared) == 0 {
 		return pass, nil, nil
 	}
-	holders := e.ingressNames(c, pass)
+	passed := make(map[string]bool, len(pass))
+	for _, p := range pass {
+		passed[p.ServerName] = true
+	}
+	holders := map[string]nameHolder{}
 	for i, s := range shared {
 		h := nameHolder{ref: ObjectRef{Kind: "Gateway", Namespace: s.gw.Namespace, Name: s.gw.Name}, since: &s.gw.ObjectMeta, listener: s.l.Name, shared: i}
 		for _, n := range s.names() {
-			if prev, ok := holders[n]; !ok || h.olderThan(prev) {
-				holders[n] = h
+			prev, ok := holders[n]
+			if !ok {
+				prev, ok = e.ingressHolder(c, passed, n)
 			}
+			if !ok || h.olderThan(prev) {
+				prev = h
+			}
+			holders[n] = prev
 		}
 	}
 	c.gatewayNames = map[string]nameHolder{}
@@ -75,9 +85,9 @@ func (e *Engine) settleTLSNames(t *translation, c *tlsConfig, pass []envoy.Passt
 			c.gatewayNames[n] = h
 		}
 	}
-	t.ingressLost(c, holders)
+	t.ingressLost(c)
 	for _, p := range pass {
-		if h := holders[p.ServerName]; h.shared >= 0 {
+		if h, held := c.gatewayNames[p.ServerName]; held {
 			t.problems.add(e.passHosts[p.ServerName].origin, TLSConflict, "host %q: its server name on the https port is held by %s, which is older; it is not passed through", p.ServerName, h)
 			continue
 		}
@@ -89,50 +99,43 @@ func (e *Engine) settleTLSNames(t *translation, c *tlsConfig, pass []envoy.Passt
 	return kept, gw, gwPass
 }
 
-// ingressNames are the names the Ingresses hold among themselves: their
-// TLS hosts, the default certificate's chain, the passthrough hosts.
-func (e *Engine) ingressNames(c *tlsConfig, pass []envoy.PassthroughChain) map[string]nameHolder {
-	holders := make(map[string]nameHolder, len(c.hostSecret)+len(pass)+1)
-	add := func(name string, ing *networkingv1.Ingress) {
-		if ing != nil {
-			holders[name] = nameHolder{ref: ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}, since: &ing.ObjectMeta, shared: -1}
-		}
+// ingressHolder is the Ingress that holds name among the Ingresses, if
+// one does: by a TLS host, the default certificate's chain ("") or a
+// passthrough host (passed).
+func (e *Engine) ingressHolder(c *tlsConfig, passed map[string]bool, name string) (nameHolder, bool) {
+	if passed[name] {
+		r := e.passHosts[name]
+		return nameHolder{ref: r.origin, since: r.since, shared: -1}, true
 	}
-	for host := range c.hostSecret {
-		add(host, c.owners[host])
+	if _, ok := c.hostSecret[name]; !ok && (name != "" || c.defaultSecret == "") {
+		return nameHolder{}, false
 	}
-	if c.defaultSecret != "" {
-		add("", c.owners[""])
+	ing := c.owners[name]
+	if ing == nil {
+		return nameHolder{}, false
 	}
-	for _, p := range pass {
-		r := e.passHosts[p.ServerName]
-		holders[p.ServerName] = nameHolder{ref: r.origin, since: r.since, shared: -1}
-	}
-	return holders
+	return nameHolder{ref: ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}, since: &ing.ObjectMeta, shared: -1}, true
 }
 
 // ingressLost takes from c the TLS hosts and the default certificate a
 // Gateway holds, with a Problem on their Ingress naming the holder.
-func (t *translation) ingressLost(c *tlsConfig, holders map[string]nameHolder) {
+func (t *translation) ingressLost(c *tlsConfig) {
 	lost := false
-	for _, host := range slices.Sorted(maps.Keys(c.hostSecret)) {
-		h := holders[host]
-		if h.shared < 0 {
-			continue
-		}
-		if owner := c.owners[host]; owner != nil {
+	for _, name := range slices.Sorted(maps.Keys(c.gatewayNames)) {
+		h := c.gatewayNames[name]
+		owner := c.owners[name]
+		switch _, host := c.hostSecret[name]; {
+		case host && name != "":
+			c.close(name)
 			t.problems.add(ObjectRef{Kind: "Ingress", Namespace: owner.Namespace, Name: owner.Name}, TLSConflict,
-				"spec.tls: host %q: its server name on the https port is held by %s, which is older; this Ingress does not serve it over HTTPS (its plain HTTP routes stay)", host, h)
-		}
-		c.close(host)
-		lost = true
-	}
-	if h := holders[""]; c.defaultSecret != "" && h.shared >= 0 {
-		if owner := c.owners[""]; owner != nil {
+				"spec.tls: host %q: its server name on the https port is held by %s, which is older; this Ingress does not serve it over HTTPS (its plain HTTP routes stay)", name, h)
+		case name == "" && c.defaultSecret != "":
+			c.defaultSecret = ""
 			t.problems.add(ObjectRef{Kind: "Ingress", Namespace: owner.Namespace, Name: owner.Name}, TLSConflict,
 				"spec.tls: the default certificate (an entry without hosts) is not served: the https port's default chain is held by %s, which is older", h)
+		default:
+			continue
 		}
-		c.defaultSecret = ""
 		lost = true
 	}
 	if lost {
