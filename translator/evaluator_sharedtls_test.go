@@ -37,6 +37,9 @@ func TestSharedTLSNameOutcomes(t *testing.T) {
 		// A TLS Terminate listener: its certificate, then the bytes on.
 		{"gateway-shared-tls-terminate", "a.example.com", terminatedBy("default/wildcard", "https/a.example.com")},
 		{"gateway-shared-tls-terminate", "b.example.com", helloOutcome{terminated: "default/wildcard/gateway", passthrough: "default/mqtt/80"}},
+		// Only a chain that can be built asks for a name.
+		{"gateway-shared-tls-invalid", "a.example.com", terminatedBy("default/wildcard", "https/a.example.com")},
+		{"gateway-shared-tls-invalid", "b.example.com", passedTo("default/db/80")},
 		// The default chain.
 		{"gateway-shared-https-default", "other.example.org", terminatedBy("default/wildcard/gateway", "gateway/default/edge/443/any")},
 		{"gateway-shared-https-default", "www.example.com", terminatedBy("default/wildcard", "https/www.example.com")},
