@@ -111,7 +111,7 @@ func (t *translation) gatewayHeld(c *tlsConfig, claims map[string]hostClaim) {
 		if !held {
 			continue
 		}
-		if cl := claims[host]; !c.closed[host] { // a TLS host it lost said so already
+		if cl := claims[host]; c.owners[host] != cl.owner.obj { // a TLS host of its own that it lost said so already
 			t.problems.add(cl.owner.ref, TLSConflict, "metadata.annotations[%s]: host %q: its server name on the https port is held by %s, which checks no client certificates of this Ingress; it is not served over HTTPS", cl.owner.clientCertKey(), host, h)
 		}
 		c.close(host)

@@ -86,6 +86,11 @@ func (e *Engine) settleTLSNames(t *translation, c *tlsConfig, pass []envoy.Passt
 		}
 	}
 	t.ingressLost(c)
+	for n := range c.gatewayNames {
+		if n != "" { // SNI picks the Gateway's chain: no Ingress chain's table serves the name (httpstables.go answers it 421)
+			c.close(n)
+		}
+	}
 	for _, p := range pass {
 		if h, held := c.gatewayNames[p.ServerName]; held {
 			t.problems.add(e.passHosts[p.ServerName].origin, TLSConflict, "host %q: its server name on the https port is held by %s, which is older; it is not passed through", p.ServerName, h)
