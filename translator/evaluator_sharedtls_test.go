@@ -40,6 +40,9 @@ func TestSharedTLSNameOutcomes(t *testing.T) {
 		// Only a chain that can be built asks for a name.
 		{"gateway-shared-tls-invalid", "a.example.com", terminatedBy("default/wildcard", "https/a.example.com")},
 		{"gateway-shared-tls-invalid", "b.example.com", passedTo("default/db/80")},
+		// Two listeners of one Gateway: listener order.
+		{"gateway-shared-tls-same-gateway", "a.example.com", terminatedBy("default/wildcard/gateway", "gateway/default/edge/443/web")},
+		{"gateway-shared-tls-same-gateway", "b.example.com", passedTo("default/db/80")},
 		// The default chain.
 		{"gateway-shared-https-default", "other.example.org", terminatedBy("default/wildcard/gateway", "gateway/default/edge/443/any")},
 		{"gateway-shared-https-default", "www.example.com", terminatedBy("default/wildcard", "https/www.example.com")},

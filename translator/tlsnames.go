@@ -172,7 +172,11 @@ func (e *Engine) takeShared(t *translation, i int, s *sharedListener, holders ma
 	}
 	held := make([]string, len(lost))
 	for j, n := range lost {
-		held[j] = fmt.Sprintf("%s is held by %s, which is older", describeName(n), holders[n])
+		h, why := holders[n], "which is older"
+		if h.shared >= 0 && e.gw.sharedTLS[h.shared].gw == s.gw {
+			why = "which comes first in the Gateway"
+		}
+		held[j] = fmt.Sprintf("%s is held by %s, %s", describeName(n), h, why)
 	}
 	msg := fmt.Sprintf("listener %s: on the https port, %s", s.l.Name, strings.Join(held, "; "))
 	if e.gw.sharedTaken[i] {
