@@ -40,6 +40,9 @@ func TestSharedTLSNameOutcomes(t *testing.T) {
 		// Only a chain that can be built asks for a name.
 		{"gateway-shared-tls-invalid", "a.example.com", terminatedBy("default/wildcard", "https/a.example.com")},
 		{"gateway-shared-tls-invalid", "b.example.com", passedTo("default/db/80")},
+		// A client-certificate host under a Gateway's name: closed to the Ingress.
+		{"gateway-shared-https-client-cert", "secure.example.com", terminatedBy("default/shop-tls/gateway", "gateway/default/edge/443/secure")},
+		{"gateway-shared-https-client-cert", "x.example.com", terminatedBy("default/shop-tls", "https/*.example.com")},
 		// Two listeners of one Gateway: listener order.
 		{"gateway-shared-tls-same-gateway", "a.example.com", terminatedBy("default/wildcard/gateway", "gateway/default/edge/443/web")},
 		{"gateway-shared-tls-same-gateway", "b.example.com", passedTo("default/db/80")},
