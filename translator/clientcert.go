@@ -79,6 +79,7 @@ func (t *translation) clientCerts(ings []*ingressState, c *tlsConfig) {
 			}
 		}
 	}
+	t.gatewayHeld(c, claims)
 	hosts := slices.Sorted(maps.Keys(claims))
 	cas := map[*ingressState]*tlsv3.Secret{}
 	for _, host := range hosts { // close first: a closed host picks no covering certificate
@@ -97,6 +98,24 @@ func (t *translation) clientCerts(ings []*ingressState, c *tlsConfig) {
 		if ca := cas[cl.owner]; ca != nil {
 			t.putClientAuth(c, host, cl, ca)
 		}
+	}
+}
+
+// gatewayHeld closes the hosts with a check whose server name a
+// Gateway's chain holds (tlsnames.go): that chain cannot check this
+// Ingress's clients, and no other chain may serve the host without the
+// check (fail closed).
+func (t *translation) gatewayHeld(c *tlsConfig, claims map[string]hostClaim) {
+	for _, host := range slices.Sorted(maps.Keys(claims)) {
+		h, held := c.gatewayNames[host]
+		if !held {
+			continue
+		}
+		if cl := claims[host]; c.owners[host] != cl.owner.obj { // a TLS host of its own that it lost said so already
+			t.problems.add(cl.owner.ref, TLSConflict, "metadata.annotations[%s]: host %q: its server name on the https port is held by %s, which checks no client certificates of this Ingress; it is not served over HTTPS", cl.owner.clientCertKey(), host, h)
+		}
+		c.close(host)
+		delete(claims, host)
 	}
 }
 

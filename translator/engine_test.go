@@ -35,6 +35,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 	gatewaySteps := 0                             // steps with a Gateway listener or route served
 	gatewayAPISteps := 0                          // steps serving a proxyless client a Gateway hostname
 	splitSteps := 0                               // steps with a UDPRoute's split cluster
+	var nameLosers [2]int                         // steps where a Gateway, an Ingress, lost a name of the https port to the other
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
@@ -135,6 +136,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 			gatewaySteps += countGatewayServed(warm.Result())
 			gatewayAPISteps += countGatewayAPIs(warm)
 			splitSteps += countSplits(warm.Result())
+			countNameLosers(warm.Result(), &nameLosers)
 		}
 	}
 	// The random universe must reach the compact plain forms, so that the
@@ -169,6 +171,13 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		t.Errorf("no step has a UDPRoute's split cluster")
 	}
 	t.Logf("steps with a UDP split: %d", splitSteps)
+	// And server names of the https port that a Gateway and an Ingress
+	// both ask for, won by either, so that their coming and going (the
+	// newer taking the name over) is held to it too.
+	if nameLosers[0] == 0 || nameLosers[1] == 0 {
+		t.Errorf("steps where a Gateway lost a name of the https port to an Ingress: %d, an Ingress to a Gateway: %d; want both", nameLosers[0], nameLosers[1])
+	}
+	t.Logf("steps where a Gateway lost a name of the https port to an Ingress: %d, an Ingress to a Gateway: %d", nameLosers[0], nameLosers[1])
 	// And it must reach every outcome of the address allocation.
 	t.Logf("steps with each allocation outcome: %v", addressReasons)
 	for _, reason := range []translator.Reason{"Allocated", "Shared", translator.AddressPoolExhausted, translator.AddressTaken,
@@ -243,6 +252,28 @@ func countPassthrough(res translator.Result) int {
 		}
 	}
 	return 0
+}
+
+// countNameLosers counts a step whose https port has a name a Gateway
+// lost to an Ingress (losers[0]), or an Ingress to a Gateway (losers[1]).
+func countNameLosers(res translator.Result, losers *[2]int) {
+	var seen [2]bool
+	for _, p := range res.Problems {
+		if p.Reason != translator.TLSConflict {
+			continue
+		}
+		switch {
+		case p.Kind == "Gateway" && strings.Contains(p.Message, "held by Ingress"):
+			seen[0] = true
+		case p.Kind == "Ingress" && strings.Contains(p.Message, "of Gateway"):
+			seen[1] = true
+		}
+	}
+	for i, s := range seen {
+		if s {
+			losers[i]++
+		}
+	}
 }
 
 // applyEvent gives the engine one object's event.

@@ -62,6 +62,10 @@ func hello(t *testing.T, res Result, sni string, client netip.Addr) helloOutcome
 			t.Fatalf("chain %s: %v", fc.GetName(), err)
 		}
 		out.terminated = ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs()[0].GetName()
+		if fc.GetFilters()[0].GetTypedConfig().MessageIs(&tcpproxyv3.TcpProxy{}) { // a TLS Terminate listener's: the plain bytes go on
+			out.passthrough = tcpProxyCluster(t, fc)
+			return out
+		}
 		var hcm hcmv3.HttpConnectionManager
 		if err := fc.GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
 			t.Fatalf("terminated chain %s: %v", fc.GetName(), err)
@@ -69,13 +73,19 @@ func hello(t *testing.T, res Result, sni string, client netip.Addr) helloOutcome
 		out.routeConfig = hcm.GetRds().GetRouteConfigName()
 		return out
 	}
+	out.passthrough = tcpProxyCluster(t, fc)
+	return out
+}
+
+// tcpProxyCluster is the cluster a chain's tcp_proxy sends to.
+func tcpProxyCluster(t *testing.T, fc *listenerv3.FilterChain) string {
+	t.Helper()
 	var proxy tcpproxyv3.TcpProxy
 	if err := fc.GetFilters()[0].GetTypedConfig().UnmarshalTo(&proxy); err != nil {
-		t.Fatalf("chain %s without a transport socket: %v", fc.GetName(), err)
+		t.Fatalf("chain %s: not a tcp_proxy: %v", fc.GetName(), err)
 	}
 	onlyFields(t, "tcp_proxy of chain "+fc.GetName(), &proxy, "stat_prefix", "cluster", "idle_timeout", "access_log", "max_connect_attempts")
-	out.passthrough = proxy.GetCluster()
-	return out
+	return proxy.GetCluster()
 }
 
 // byServerName are the chains of the most specific server name that

@@ -22,7 +22,8 @@ func (b *gatewayBuild) put(k Kind, r *Resource) { b.next[k][r.Name] = r }
 
 // buildGateways builds the listeners, route configurations and
 // certificates of every Gateway port that holds its claim, and the status
-// the Gateways and routes get.
+// the Gateways and routes get. They are published once the https
+// listener has settled its names (publishGatewayBuild).
 func (e *Engine) buildGateways() error {
 	b := &gatewayBuild{e: e, t: e.scope()}
 	for k := range b.next {
@@ -48,9 +49,8 @@ func (e *Engine) buildGateways() error {
 	}
 	e.sharedStatus(st)
 	e.gw.base = st.done()
-	e.setSharedHTTPS(b.sharedHTTPSChains())
-	e.publishGateway(b.next, b.t.clusters)
-	e.setGatewayAPIs(b.apis, &b.t.problems)
+	e.setSharedTLS(b.sharedTLSListeners()) // before the clusters are taken: it takes its own out
+	e.gw.own, e.gw.ownClusters, e.gw.ownAPIs = b.next, b.t.clusters, b.apis
 	e.setProblems(slot{piece: slotGateway}, b.t.problems)
 	return nil
 }

@@ -35,7 +35,7 @@ func (e *Engine) gatewayPorts(m *gatewayapi.Model) []*gatewayPort {
 	at := map[string]*gatewayPort{}
 	for _, l := range m.Listeners {
 		gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]
-		if gw == nil || e.sharesHTTP(l) || e.sharesHTTPS(l) { // the Ingress listeners serve it (gatewayshared.go, gatewayhttps.go)
+		if gw == nil || e.sharesHTTP(l) || e.sharesTLSPort(l) { // the Ingress listeners serve it (gatewayshared.go, gatewayhttps.go)
 			continue
 		}
 		udp := l.Protocol == gatewayv1.UDPProtocolType

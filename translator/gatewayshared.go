@@ -115,8 +115,9 @@ func (e *Engine) routeAge(a, b *httpRoute) int {
 	return compareAge(ma, mb)
 }
 
-// refreshShared recomputes the shared rules and the Gateway that dates the
-// http claim; it reports whether that Gateway changed.
+// refreshShared recomputes the shared rules and the Gateways that date the
+// http claim and the https claim (the oldest with a listener the Ingress
+// https listener serves); it reports whether either changed.
 func (e *Engine) refreshShared() bool {
 	var ls []*gatewayapi.Listener
 	var oldest *gatewayv1.Gateway
@@ -136,15 +137,15 @@ func (e *Engine) refreshShared() bool {
 		e.setSharedRules(e.sharedRules(ls))
 	}
 	e.gw.sharedOn = ls
-	var oldestHTTPS *gatewayv1.Gateway
+	var oldestTLS *gatewayv1.Gateway
 	for _, l := range e.gw.model.Listeners {
 		gw := e.gw.objs.gateways[nsName{l.Gateway.Namespace, l.Gateway.Name}]
-		if gw != nil && e.sharesHTTPS(l) && (oldestHTTPS == nil || compareAge(&gw.ObjectMeta, &oldestHTTPS.ObjectMeta) < 0) {
-			oldestHTTPS = gw
+		if gw != nil && e.sharesTLSPort(l) && (oldestTLS == nil || compareAge(&gw.ObjectMeta, &oldestTLS.ObjectMeta) < 0) {
+			oldestTLS = gw
 		}
 	}
-	changed := oldest != e.gw.sharedSince || oldestHTTPS != e.gw.sharedHTTPSSince
-	e.gw.sharedSince, e.gw.sharedHTTPSSince = oldest, oldestHTTPS
+	changed := oldest != e.gw.sharedSince || oldestTLS != e.gw.sharedTLSSince
+	e.gw.sharedSince, e.gw.sharedTLSSince = oldest, oldestTLS
 	return changed
 }
 

@@ -22,13 +22,22 @@ type gatewayState struct {
 	// listener, which dates the http claim beside fairway's IngressClasses.
 	shared      map[string][]listenerRule
 	sharedSince *gatewayv1.Gateway
-	// httpsChains are the chains of the HTTPS listeners the Ingress https
-	// listener serves (gatewayhttps.go), httpsLost those it could not
-	// take, and sharedHTTPSSince the oldest Gateway with such a listener,
+	// sharedTLS are the HTTPS and TLS listeners the Ingress https
+	// listener serves (gatewayhttps.go), sharedTaken which of them keep
+	// a chain there (by index; tlsnames.go), httpsLost those that lost a
+	// name, and sharedTLSSince the oldest Gateway with such a listener,
 	// which dates the https claim beside the Ingresses with TLS.
-	httpsChains      []httpsChain
-	httpsLost        []lostListener
-	sharedHTTPSSince *gatewayv1.Gateway
+	sharedTLS      []*sharedListener
+	sharedTaken    []bool
+	httpsLost      []lostListener
+	sharedTLSSince *gatewayv1.Gateway
+	// own are the resources of the Gateways' own ports, ownClusters
+	// their clusters and ownAPIs their names for proxyless clients: with
+	// the shared listeners' that keep a chain, what publishGatewayBuild
+	// publishes.
+	own         [NumKinds]map[string]*Resource
+	ownClusters []clusterUse
+	ownAPIs     []gatewayAPI
 	// base is the status as the Gateway build leaves it, before the https
 	// listener's outcome (finishGatewayStatus).
 	base gatewayapi.Status

@@ -72,20 +72,30 @@ func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 // secret publishes a listener certificate under its Gateway name; false
 // when the Secret is gone or unusable (the front end said so already).
 func (b *gatewayBuild) secret(name string, ref gatewayapi.SecretRef) bool {
-	s := b.e.idx.secrets[nsName{ref.Namespace, ref.Name}]
-	if s == nil {
-		return false
-	}
-	c := checkSecret(s, ref.Namespace, ref.Name)
-	if c.err != nil || c.secret == nil {
-		return false
-	}
-	r, err := encode(name, envoy.TLSSecret(name, s.Data["tls.crt"], s.Data["tls.key"]), nil)
-	if err != nil {
+	r := b.secretResource(name, ref)
+	if r == nil {
 		return false
 	}
 	b.put(KindSecret, r)
 	return true
+}
+
+// secretResource is a listener certificate under its Gateway name; nil
+// when the Secret is gone or unusable.
+func (b *gatewayBuild) secretResource(name string, ref gatewayapi.SecretRef) *Resource {
+	s := b.e.idx.secrets[nsName{ref.Namespace, ref.Name}]
+	if s == nil {
+		return nil
+	}
+	c := checkSecret(s, ref.Namespace, ref.Name)
+	if c.err != nil || c.secret == nil {
+		return nil
+	}
+	r, err := encode(name, envoy.TLSSecret(name, s.Data["tls.crt"], s.Data["tls.key"]), nil)
+	if err != nil {
+		return nil
+	}
+	return r
 }
 
 // passChains are a TLS listener's chains: one per SNI name of its

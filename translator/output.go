@@ -76,7 +76,6 @@ func (e *Engine) recompute() error {
 			return err
 		}
 	}
-	e.rebuildGatewayAPIs()
 	tlsMoved := e.dirty.tls || httpsWon != e.claims.httpsWon
 	if tlsMoved {
 		if err := e.recomputeTLS(); err != nil {
@@ -84,8 +83,10 @@ func (e *Engine) recompute() error {
 		}
 	}
 	if gateways || e.dirty.claims || tlsMoved {
+		e.publishGatewayBuild()
 		e.finishGatewayStatus()
 	}
+	e.rebuildGatewayAPIs()
 	e.encodePlainHosts(encodedHosts, tlsMoved)
 	if encoded || e.dirty.claims || e.dirty.tls {
 		changed := encodedHosts

@@ -305,17 +305,24 @@ func samePassChain(a, b envoy.PassthroughChain) bool {
 }
 
 // withPassthrough adds to a chain's misdirected names (sorted) the
-// passed-through hosts whose SNI picks their own chain over it: every one
-// for the default chain (wildcard ""), those under a wildcard for its
-// chain, at any depth, as Envoy's server_names match them. A client that
-// reuses a terminated connection for such a host gets 421, and retries
-// on a connection of its own, which reaches the backend unopened.
+// passed-through hosts, and the names of Gateway listeners' chains on the
+// port, whose SNI picks their own chain over it: every one for the
+// default chain (wildcard ""), those under a wildcard for its chain, at
+// any depth, as Envoy's server_names match them. A client that reuses a
+// terminated connection for such a name gets 421, and retries on a
+// connection of its own, which reaches its chain.
 func (s *tlsState) withPassthrough(names []string, wildcard string) []string {
 	n := len(names)
-	for _, c := range s.pass {
-		if wildcard == "" || strings.HasSuffix(c.ServerName, wildcard[1:]) {
-			names = append(names, c.ServerName)
+	add := func(name string) {
+		if name != "" && (wildcard == "" || strings.HasSuffix(name, wildcard[1:])) {
+			names = append(names, name)
 		}
+	}
+	for _, c := range s.pass {
+		add(c.ServerName)
+	}
+	for name := range s.config.gatewayNames {
+		add(name)
 	}
 	if len(names) > n {
 		slices.Sort(names)

@@ -37,8 +37,11 @@ const (
 	// SecretInvalid: the Secret lacks a usable, matching certificate and
 	// key, or (auth-secret) holds a user Envoy cannot check.
 	SecretInvalid Reason = "SecretInvalid"
-	// TLSConflict: an older Ingress already serves this TLS host with
-	// another Secret.
+	// TLSConflict: a server name of the https port (or its default
+	// chain) is already an older object's: an Ingress that serves the TLS
+	// host with another Secret, or, between the Ingresses and the
+	// Gateways' HTTPS and TLS listeners on that port, whichever asked
+	// first (tlsnames.go). The message names the holder.
 	TLSConflict Reason = "TLSConflict"
 	// InvalidPort: a Service port whose number is not 1..65535, so it can
 	// be neither a listener nor a backend.

@@ -222,10 +222,15 @@ func coversACME(s envoy.RouteSpec) bool {
 // hasCertificate reports whether host is served on https with a
 // certificate of its own (its name or its wildcard parent's); the default
 // certificate does not count, since a redirect to it would fail the
-// client's name check.
+// client's name check. Nor does a name a Gateway listener's chain holds
+// on the port (tlsnames.go): https there is the Gateway's, not this
+// host's routes.
 func (e *Engine) hasCertificate(host string) bool {
 	c := e.tls.config
 	if host == "" || c == nil || len(e.tls.chains) == 0 {
+		return false
+	}
+	if _, held := c.gatewayNames[host]; held {
 		return false
 	}
 	if c.hostSecret[host] != "" {

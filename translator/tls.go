@@ -30,6 +30,11 @@ type tlsConfig struct {
 	// no HTTPS (clientcert.go).
 	clientAuth map[string]*envoy.ClientAuth
 	closed     map[string]bool
+	// owners are the Ingresses that hold each TLS host ("": the default
+	// certificate), which date them against the Gateways' names, and
+	// gatewayNames the names the Gateways hold (tlsnames.go).
+	owners       map[string]*networkingv1.Ingress
+	gatewayNames map[string]nameHolder
 }
 
 // secretMemo is a Secret's validation, valid while the object is the same.
@@ -50,8 +55,8 @@ type secretCheck struct {
 // Secret costs only the hosts of that entry their HTTPS.
 func (t *translation) tlsHosts(served []*networkingv1.Ingress, checked map[nsName]secretMemo) *tlsConfig {
 	c := &tlsConfig{hostSecret: map[string]string{}, secrets: map[string]*tlsv3.Secret{}, checked: checked,
-		clientAuth: map[string]*envoy.ClientAuth{}, closed: map[string]bool{}}
-	owner := map[string]ObjectRef{}
+		clientAuth: map[string]*envoy.ClientAuth{}, closed: map[string]bool{}, owners: map[string]*networkingv1.Ingress{}}
+	owner := c.owners
 	for _, ing := range served {
 		ref := ObjectRef{Kind: "Ingress", Namespace: ing.Namespace, Name: ing.Name}
 		for ti, entry := range ing.Spec.TLS {
@@ -66,11 +71,11 @@ func (t *translation) tlsHosts(served []*networkingv1.Ingress, checked map[nsNam
 			if len(entry.Hosts) == 0 {
 				switch {
 				case c.defaultSecret == "":
-					c.defaultSecret, owner[""], used = name, ref, true
+					c.defaultSecret, owner[""], used = name, ing, true
 				case c.defaultSecret == name:
 					used = true
 				default:
-					t.problems.add(ref, TLSConflict, "%s: the default certificate (an entry without hosts) is already Secret %s from Ingress %s, which is older", field, c.defaultSecret, owner[""].NamespacedName())
+					t.problems.add(ref, TLSConflict, "%s: the default certificate (an entry without hosts) is already Secret %s from Ingress %s/%s, which is older", field, c.defaultSecret, owner[""].Namespace, owner[""].Name)
 					continue
 				}
 			}
@@ -82,11 +87,11 @@ func (t *translation) tlsHosts(served []*networkingv1.Ingress, checked map[nsNam
 				prev, taken := c.hostSecret[host]
 				switch {
 				case !taken:
-					c.hostSecret[host], owner[host], used = name, ref, true
+					c.hostSecret[host], owner[host], used = name, ing, true
 				case prev == name:
 					used = true
 				default:
-					t.problems.add(ref, TLSConflict, "%s.hosts[%d]: host %q already uses Secret %s from Ingress %s, which is older", field, hi, host, prev, owner[host].NamespacedName())
+					t.problems.add(ref, TLSConflict, "%s.hosts[%d]: host %q already uses Secret %s from Ingress %s/%s, which is older", field, hi, host, prev, owner[host].Namespace, owner[host].Name)
 				}
 			}
 			if used {
@@ -196,8 +201,10 @@ type tlsState struct {
 	pass   []envoy.PassthroughChain // passthrough.go
 	// gw are the chains of Gateways' HTTPS listeners (gatewayhttps.go),
 	// after the Ingress chains on the listener; their route
-	// configurations are the Gateways', not the https tables.
+	// configurations are the Gateways', not the https tables. gwPass are
+	// their TLS listeners' chains, after the passthrough hosts'.
 	gw      []envoy.TLSChain
+	gwPass  []envoy.PassthroughChain
 	port    uint32
 	secrets map[string]*corev1.Secret // SDS name -> the object it came from
 }
@@ -222,13 +229,13 @@ func (e *Engine) recomputeTLS() error {
 	next := tlsState{secrets: map[string]*corev1.Secret{}}
 	if e.claims.httpsWon {
 		next.config = t.tlsHosts(withTLS, e.secretChecks)
-		next.pass = t.passthroughChains(e.passHosts, next.config, withTLS)
+		pass := t.passthroughChains(e.passHosts, next.config, withTLS)
+		next.pass, next.gw, next.gwPass = e.settleTLSNames(t, next.config, pass)
 		t.clientCerts(withClientCert, next.config)
 		next.chains = next.config.chains()
-		next.gw = e.gatewayTLSChains(t, next.chains)
 		next.port = uint32(e.opts.HTTPSPort)
 	} else {
-		e.gw.httpsLost = nil
+		e.gw.httpsLost, e.gw.sharedTaken = nil, nil
 	}
 	e.setProblems(slot{piece: slotTLS}, t.problems)
 	if err := e.replaceSecrets(next); err != nil {
@@ -236,12 +243,12 @@ func (e *Engine) recomputeTLS() error {
 	}
 	prev := e.tls
 	e.tls = next
-	if len(next.chains) == 0 && len(next.pass) == 0 && len(next.gw) == 0 {
+	if len(next.chains) == 0 && len(next.pass) == 0 && len(next.gw) == 0 && len(next.gwPass) == 0 {
 		e.envoy.remove(KindListener, envoy.HTTPSListenerName)
 		return nil
 	}
 	if prev.port == next.port && slices.EqualFunc(prev.chains, next.chains, sameChain) && slices.EqualFunc(prev.pass, next.pass, samePassChain) &&
-		slices.EqualFunc(prev.gw, next.gw, sameChain) &&
+		slices.EqualFunc(prev.gw, next.gw, sameChain) && slices.EqualFunc(prev.gwPass, next.gwPass, sameGatewayPass) &&
 		e.envoy.Get(KindListener, envoy.HTTPSListenerName) != nil {
 		return nil
 	}
@@ -268,13 +275,22 @@ func (e *Engine) putHTTPSListener(next tlsState) {
 	for _, c := range next.gw { // a Gateway listener's own route configuration and certificate
 		refs = append(refs, Ref{KindRoute, c.RouteConfig}, Ref{KindSecret, c.Secret})
 	}
+	for _, c := range next.gwPass { // a TLS listener's clusters, and a Terminate listener's certificate
+		refs = append(refs, l4Refs(c.Cluster, c.Weighted)...)
+		if c.Secret != "" {
+			refs = append(refs, Ref{KindSecret, c.Secret})
+		}
+	}
 	// A chain per TLS host: encoded from the parts every chain shares.
 	x := envoy.NewHTTPSListenerEncoder(envoy.HTTPSListenerName, e.opts.ListenAddress, next.port, e.logs.HTTP, e.opts.clientAddress())
-	chains := next.chains
+	chains, pass := next.chains, next.pass
 	if len(next.gw) > 0 {
 		chains = append(slices.Clip(chains), next.gw...)
 	}
-	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.AppendWithPassthrough(nil, chains, next.pass, e.logs.TCP), refs))
+	if len(next.gwPass) > 0 {
+		pass = append(slices.Clip(pass), next.gwPass...)
+	}
+	e.envoy.put(KindListener, newResource(envoy.HTTPSListenerName, x.AppendWithPassthrough(nil, chains, pass, e.logs.TCP), refs))
 }
 
 func sameChain(a, b envoy.TLSChain) bool {

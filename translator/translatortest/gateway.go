@@ -56,7 +56,7 @@ func (w *GatewayWalk) meta(ns, name string) metav1.ObjectMeta {
 func (w *GatewayWalk) Mutate(in *translator.Input) (obj any, remove bool) {
 	ns := w.pick(uNamespaces)
 	remove = w.r.IntN(5) == 0
-	switch w.r.IntN(12) {
+	switch w.r.IntN(13) {
 	case 0:
 		o := &gatewayv1.GatewayClass{ObjectMeta: w.meta("", "fairway"), Spec: gatewayv1.GatewayClassSpec{ControllerName: translator.DefaultGatewayController}}
 		in.GatewayClasses, obj = upsert(in.GatewayClasses, o, remove), o
@@ -84,6 +84,9 @@ func (w *GatewayWalk) Mutate(in *translator.Input) (obj any, remove bool) {
 			o := w.udpSlice(ns, name)
 			in.EndpointSlices, obj = upsert(in.EndpointSlices, o, remove), o
 		}
+	case 12:
+		o := w.tlsRoute(ns, "tls")
+		in.TLSRoutes, obj = upsert(in.TLSRoutes, o, remove), o
 	case 7:
 		o := &gatewayv1.ReferenceGrant{ObjectMeta: w.meta(ns, "grant"), Spec: gatewayv1.ReferenceGrantSpec{
 			From: []gatewayv1.ReferenceGrantFrom{{Group: gatewayv1.GroupName, Kind: "HTTPRoute", Namespace: gatewayv1.Namespace(w.pick(uNamespaces))}},
@@ -120,6 +123,15 @@ func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
 		l := listener("https", 443, gatewayv1.HTTPSProtocolType)
 		mode := gatewayv1.TLSModeTerminate
 		l.TLS = &gatewayv1.ListenerTLSConfig{Mode: &mode, CertificateRefs: []gatewayv1.SecretObjectReference{{Name: gatewayv1.ObjectName(w.pick(uSecrets))}}}
+		gw.Spec.Listeners = append(gw.Spec.Listeners, l)
+	}
+	if w.r.IntN(2) == 0 { // a TLS listener on the https port too: its names contend with the Ingresses'
+		l := listener("tls", 443, gatewayv1.TLSProtocolType)
+		mode := []gatewayv1.TLSModeType{gatewayv1.TLSModePassthrough, gatewayv1.TLSModeTerminate}[w.r.IntN(2)]
+		l.TLS = &gatewayv1.ListenerTLSConfig{Mode: &mode}
+		if mode == gatewayv1.TLSModeTerminate {
+			l.TLS.CertificateRefs = []gatewayv1.SecretObjectReference{{Name: gatewayv1.ObjectName(w.pick(uSecrets))}}
+		}
 		gw.Spec.Listeners = append(gw.Spec.Listeners, l)
 	}
 	if w.r.IntN(2) == 0 {
@@ -186,6 +198,21 @@ func (w *GatewayWalk) grpcRoute(ns, name string) *gatewayv1.GRPCRoute {
 		Matches:     []gatewayv1.GRPCRouteMatch{{Method: &gatewayv1.GRPCMethodMatch{Service: &svc}}},
 		BackendRefs: []gatewayv1.GRPCBackendRef{{BackendRef: w.backendRef()}},
 	}}
+	return r
+}
+
+// tlsRoute names some of the walk's hosts (none: the listener's), which
+// the Universe's TLS and passthrough Ingresses ask for too.
+func (w *GatewayWalk) tlsRoute(ns, name string) *gatewayv1.TLSRoute {
+	r := &gatewayv1.TLSRoute{ObjectMeta: w.meta(ns, name)}
+	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
+	for range w.r.IntN(3) {
+		r.Spec.Hostnames = append(r.Spec.Hostnames, gatewayv1.Hostname(w.pick(gwHosts)))
+	}
+	r.Spec.Rules = []gatewayv1.TLSRouteRule{{BackendRefs: []gatewayv1.BackendRef{w.backendRef()}}}
+	if w.r.IntN(3) == 0 {
+		r.Spec.Rules[0].BackendRefs = append(r.Spec.Rules[0].BackendRefs, w.backendRef())
+	}
 	return r
 }
 
