@@ -144,7 +144,8 @@ func (d *diffs) conditions(what string, got, want []metav1.Condition) {
 
 // gateway compares one Gateway's status. Its addresses are the
 // translator's (the pool's), with the CRD's default type written out;
-// when the translator gives none, an accepted Gateway has the fleet's.
+// when the translator gives none, an accepted Gateway has the fleet's,
+// unless it was refused an address of its own.
 func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus, fleet []string) {
 	what := "Gateway " + g.Namespace + "/" + g.Name
 	d.conditions(what, g.Status.Conditions, want.Conditions)
@@ -155,7 +156,7 @@ func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus, flee
 		}
 		addrs = append(addrs, a)
 	}
-	if len(want.Addresses) == 0 && meta.IsStatusConditionTrue(want.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
+	if gatewayapi.OnFleetAddresses(&want) {
 		for _, ip := range fleet {
 			addrs = append(addrs, gatewayv1.GatewayStatusAddress{Type: ptrTo(gatewayv1.IPAddressType), Value: ip})
 		}

@@ -189,7 +189,7 @@ func (w *GatewayStatusWriter) gateway(term context.Context, want gatewayapi.Gate
 		}
 		l.Conditions = w.stamp(l.Conditions, old)
 	}
-	if len(next.Addresses) == 0 && w.addrs != nil && meta.IsStatusConditionTrue(next.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
+	if w.addrs != nil && gatewayapi.OnFleetAddresses(&next) {
 		next.Addresses = gatewayAddresses(w.addrs.Current())
 	}
 	if equality.Semantic.DeepEqual(cached.Status, next) {

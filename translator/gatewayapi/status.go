@@ -34,6 +34,30 @@ func (s *Status) ListenerNotProgrammed(gw Object, listener string, reason gatewa
 		"no listener of the Gateway is programmed: "+msg)
 }
 
+// GatewayNotProgrammed records that a Gateway the front end accepted is
+// not programmed for a reason of the Gateway's own, such as an address
+// it could not get (AddressNotAssigned, AddressNotUsable). Unknown
+// Gateways are ignored.
+func (s *Status) GatewayNotProgrammed(gw Object, reason gatewayv1.GatewayConditionReason, msg string) {
+	i := slices.IndexFunc(s.Gateways, func(g GatewayStatus) bool { return g.Namespace == gw.Namespace && g.Name == gw.Name })
+	if i >= 0 {
+		setCondition(s.Gateways[i].Status.Conditions, string(gatewayv1.GatewayConditionProgrammed), false, string(reason), msg)
+	}
+}
+
+// OnFleetAddresses reports whether a Gateway whose status the
+// translator gave no address listens on the fleet's addresses, which
+// the status writer then lists: it is accepted and was not refused an
+// address of its own (AddressNotAssigned, AddressNotUsable), since a
+// Gateway that asked the pools for one and got none listens nowhere.
+func OnFleetAddresses(st *gatewayv1.GatewayStatus) bool {
+	if a := findCondition(st.Conditions, string(gatewayv1.GatewayConditionAccepted)); len(st.Addresses) > 0 || a == nil || a.Status != metav1.ConditionTrue {
+		return false
+	}
+	p := findCondition(st.Conditions, string(gatewayv1.GatewayConditionProgrammed))
+	return p == nil || (p.Reason != string(gatewayv1.GatewayReasonAddressNotAssigned) && p.Reason != string(gatewayv1.GatewayReasonAddressNotUsable))
+}
+
 func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
 	for i := range conds {
 		if conds[i].Type == typ {
