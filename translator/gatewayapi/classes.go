@@ -36,6 +36,7 @@ var SupportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteRequestTimeout,
 	features.SupportHTTPRouteBackendTimeout,
 	features.SupportGatewayStaticAddresses,
+	features.SupportHTTPRouteBackendRequestHeaderModification,
 	features.SupportGatewayAddressEmpty,
 }
 

@@ -1,7 +1,9 @@
 package gatewayapi
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -56,6 +58,33 @@ func OnFleetAddresses(st *gatewayv1.GatewayStatus) bool {
 	}
 	p := findCondition(st.Conditions, string(gatewayv1.GatewayConditionProgrammed))
 	return p == nil || (p.Reason != string(gatewayv1.GatewayReasonAddressNotAssigned) && p.Reason != string(gatewayv1.GatewayReasonAddressNotUsable))
+}
+
+// OnFleet completes the status of a Gateway that listens on the
+// fleet's addresses (OnFleetAddresses), which only the status writer
+// knows: they become its status.addresses, where it is reachable, and
+// an address its spec names that the fleet does not have cannot be
+// used (Programmed=False, AddressNotUsable). Without an address pool
+// the Gateway's listeners are the fleet's shared ones, so it is still
+// served there; the condition tells its owner that the address asked
+// for is not one of them. spec is the Gateway's spec.addresses.
+func OnFleet(st *gatewayv1.GatewayStatus, spec []gatewayv1.GatewaySpecAddress, fleet []gatewayv1.GatewayStatusAddress) {
+	if !OnFleetAddresses(st) {
+		return
+	}
+	st.Addresses = slices.Clone(fleet)
+	for i, a := range spec {
+		if a.Value == "" || slices.ContainsFunc(fleet, func(f gatewayv1.GatewayStatusAddress) bool { return f.Value == a.Value }) {
+			continue
+		}
+		values := make([]string, len(fleet))
+		for j, f := range fleet {
+			values[j] = f.Value
+		}
+		setCondition(st.Conditions, string(gatewayv1.GatewayConditionProgrammed), false, string(gatewayv1.GatewayReasonAddressNotUsable),
+			fmt.Sprintf("spec.addresses[%d]: %s is not an address of the fleet (%s), and without an address pool (--lb-address-pool) fairway binds no other; name one of the fleet's addresses, or leave the value out", i, a.Value, strings.Join(values, ", ")))
+		return
+	}
 }
 
 func findCondition(conds []metav1.Condition, typ string) *metav1.Condition {
