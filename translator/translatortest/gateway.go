@@ -25,10 +25,21 @@ import (
 type GatewayWalk struct {
 	r   *mrand.Rand
 	gen int
+	// extra, when set, draws the Gateways' spec.addresses and the
+	// backendRefs' filters, apart from r so that r's walk stays the one
+	// the other checks' coverage was measured on.
+	extra *mrand.Rand
 }
 
 // NewGatewayWalk walks with r.
 func NewGatewayWalk(r *mrand.Rand) *GatewayWalk { return &GatewayWalk{r: r} }
+
+// WithExtras also gives some Gateways spec.addresses and some
+// backendRefs header filters, drawn from x.
+func (w *GatewayWalk) WithExtras(x *mrand.Rand) *GatewayWalk {
+	w.extra = x
+	return w
+}
 
 var (
 	gwGateways = []string{"g1", "g2"}
@@ -137,10 +148,13 @@ func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
 // Hostname, or two addresses, so that the allocation's every outcome
 // meets the Services' and the other Gateways' changes.
 func (w *GatewayWalk) addresses() []gatewayv1.GatewaySpecAddress {
+	if w.extra == nil {
+		return nil
+	}
 	ip, host := gatewayv1.IPAddressType, gatewayv1.HostnameAddressType
-	switch w.r.IntN(8) {
+	switch w.extra.IntN(8) {
 	case 0:
-		return []gatewayv1.GatewaySpecAddress{{Type: &ip, Value: w.pick(uAddresses[:6])}}
+		return []gatewayv1.GatewaySpecAddress{{Type: &ip, Value: uAddresses[w.extra.IntN(6)]}}
 	case 1:
 		return []gatewayv1.GatewaySpecAddress{{Type: &ip}}
 	case 2:
@@ -172,11 +186,11 @@ func (w *GatewayWalk) backendRef() gatewayv1.BackendRef {
 
 // backendFilters are a backendRef's own header filters, on some.
 func (w *GatewayWalk) backendFilters() []gatewayv1.HTTPRouteFilter {
-	if w.r.IntN(4) != 0 {
+	if w.extra == nil || w.extra.IntN(4) != 0 {
 		return nil
 	}
 	return []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
-		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{Name: "x-backend", Value: w.pick(gwHosts)}}}}}
+		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{Name: "x-backend", Value: gwHosts[w.extra.IntN(len(gwHosts))]}}}}}
 }
 
 func (w *GatewayWalk) httpRoute(ns, name string) *gatewayv1.HTTPRoute {
