@@ -94,6 +94,39 @@ func TestWeightedClusters(t *testing.T) {
 	}
 }
 
+// TestWeightedClusterHeaderEdits: a weighted cluster's own header edits
+// (a backendRef's filters) are on its entry for the fleet, escaped and
+// without Host, and left out of the proxyless table, as a route's are.
+func TestWeightedClusterHeaderEdits(t *testing.T) {
+	edits := HeaderEdits{Set: []HeaderValue{{Name: "x-backend", Value: "50%"}, {Name: "Host", Value: "evil"}}, Add: []HeaderValue{{Name: "x-add", Value: "a"}}, Remove: []string{"x-drop", ":path"}}
+	w := &Weighted{Clusters: []ClusterWeight{
+		{Name: "ns/a/80", Weight: 1, RequestHeaders: edits, ResponseHeaders: HeaderEdits{Remove: []string{"server"}}},
+		{Name: "ns/b/80", Weight: 1},
+	}}
+	s := gatewaySpec(RoutePolicy{Weighted: w})
+	edge := s.routes(true)[0].GetRoute().GetWeightedClusters().GetClusters()
+	wantProto(t, "edited cluster", edge[0], &routev3.WeightedCluster_ClusterWeight{
+		Name: "ns/a/80", Weight: wrapperspb.UInt32(1),
+		RequestHeadersToAdd: []*corev3.HeaderValueOption{
+			{Header: &corev3.HeaderValue{Key: "x-backend", Value: "50%%"}, AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD},
+			{Header: &corev3.HeaderValue{Key: "x-add", Value: "a"}, AppendAction: corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD},
+		},
+		RequestHeadersToRemove:  []string{"x-drop"},
+		ResponseHeadersToRemove: []string{"server"},
+	})
+	wantProto(t, "plain cluster", edge[1], &routev3.WeightedCluster_ClusterWeight{Name: "ns/b/80", Weight: wrapperspb.UInt32(1)})
+	for _, c := range s.routes(false)[0].GetRoute().GetWeightedClusters().GetClusters() {
+		if len(c.GetRequestHeadersToAdd())+len(c.GetRequestHeadersToRemove())+len(c.GetResponseHeadersToAdd())+len(c.GetResponseHeadersToRemove()) > 0 {
+			t.Errorf("proxyless cluster %s carries header edits: %v", c.GetName(), c)
+		}
+	}
+	for _, r := range append(s.routes(true), s.routes(false)...) {
+		if err := r.ValidateAll(); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 // TestHeaderEdits: Set overwrites, Add appends, Remove drops, for the
 // request and the response; a value's "%" is escaped; Host and
 // pseudo-headers, which Envoy refuses to edit, are left out; a proxyless

@@ -26,10 +26,14 @@ type Weighted struct {
 
 // ClusterWeight is one weighted cluster. Plain, when set, is the cluster
 // a proxyless client gets in its place (it has only the plain clusters,
-// not the fleet's protocol variants).
+// not the fleet's protocol variants). RequestHeaders and ResponseHeaders
+// are edited only when this cluster is picked (a Gateway API backendRef's
+// own header filters); Envoy makes them before the route's own edits,
+// so a route's edit of the same header has the last word.
 type ClusterWeight struct {
-	Name, Plain string
-	Weight      uint32
+	Name, Plain                     string
+	Weight                          uint32
+	RequestHeaders, ResponseHeaders HeaderEdits
 }
 
 // applyWeighted puts the weighted clusters in place of the route's one
@@ -46,7 +50,14 @@ func applyWeighted(p *RoutePolicy, r *routev3.Route, edge bool) {
 		if !edge && c.Plain != "" {
 			name = c.Plain
 		}
-		wc.Clusters = append(wc.Clusters, &routev3.WeightedCluster_ClusterWeight{Name: name, Weight: wrapperspb.UInt32(c.Weight)})
+		cw := &routev3.WeightedCluster_ClusterWeight{Name: name, Weight: wrapperspb.UInt32(c.Weight)}
+		if edge {
+			// The fleet's alone, as a route's edits are
+			// (applyHeaderEdits): grpc-go makes none.
+			cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headerOptions(c.RequestHeaders), modifiable(c.RequestHeaders.Remove)
+			cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headerOptions(c.ResponseHeaders), modifiable(c.ResponseHeaders.Remove)
+		}
+		wc.Clusters = append(wc.Clusters, cw)
 	}
 	if p.Weighted.Unresolved > 0 {
 		wc.Clusters = append(wc.Clusters, &routev3.WeightedCluster_ClusterWeight{Name: UnresolvedBackendCluster, Weight: wrapperspb.UInt32(p.Weighted.Unresolved)})

@@ -73,6 +73,42 @@ func TestKubeGatewayConformanceStatusSharedFleet(t *testing.T) {
 			r.runCase(t, file, conformanceObjects(t, file))
 		})
 	}
+	t.Run("addresses-without-a-pool", func(t *testing.T) { r.addressesOnTheFleet(t) })
+}
+
+// addressesOnTheFleet: without a pool a Gateway that names one of the
+// fleet's addresses is programmed and lists it; one that names another
+// address is not programmed (AddressNotUsable), as the status writer
+// alone can tell, and lists the fleet's addresses, where it is served.
+func (r *conformanceRun) addressesOnTheFleet(t *testing.T) {
+	a := &applied{dyn: r.dyn}
+	defer a.deleteAll(t)
+	objs := []*unstructured.Unstructured{
+		unstructuredOf(t, addressedGateway("on-the-fleet", fleetAddress, 8091)),
+		unstructuredOf(t, addressedGateway("off-the-fleet", "198.51.100.9", 8092)),
+	}
+	if refused := a.apply(t, objs); len(refused) > 0 {
+		t.Errorf("the API server refuses: %s", strings.Join(refused, "; "))
+	}
+	in := r.settle(t, "Gateways with spec.addresses on the shared fleet")
+	expectGateway(t, in, "on-the-fleet", "Programmed", metav1.ConditionTrue, "Programmed")
+	expectGateway(t, in, "off-the-fleet", "Accepted", metav1.ConditionTrue, "Accepted")
+	expectGateway(t, in, "off-the-fleet", "Programmed", metav1.ConditionFalse, "AddressNotUsable")
+	for _, name := range []string{"on-the-fleet", "off-the-fleet"} {
+		if g := findInfraGateway(t, in, name); g != nil && (len(g.Status.Addresses) != 1 || g.Status.Addresses[0].Value != fleetAddress) {
+			t.Errorf("Gateway %s: status.addresses %v, want the fleet's %s", name, g.Status.Addresses, fleetAddress)
+		}
+	}
+}
+
+// addressedGateway is a Gateway with one HTTP listener that asks for
+// the address value in spec.addresses.
+func addressedGateway(name, value string, port int32) *gatewayv1.Gateway {
+	return &gatewayv1.Gateway{TypeMeta: metav1.TypeMeta{APIVersion: gatewayv1.GroupVersion.String(), Kind: "Gateway"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: conformanceInfra, Name: name},
+		Spec: gatewayv1.GatewaySpec{GatewayClassName: conformanceClass,
+			Addresses: []gatewayv1.GatewaySpecAddress{{Type: ptrTo(gatewayv1.IPAddressType), Value: value}},
+			Listeners: []gatewayv1.Listener{{Name: "http", Port: port, Protocol: gatewayv1.HTTPProtocolType}}}}
 }
 
 // checkSharedPort80: the three base Gateways' port 80 listeners, oldest

@@ -94,11 +94,23 @@ var statusSteps = map[string][]statusStep{
 		},
 	}},
 	// The suite's steps drop the invalid address, then the unusable one,
-	// and want the Gateway accepted, then programmed on the usable one.
-	// The translator refuses any spec.addresses (UnsupportedAddress; the
-	// translator-side harness skips this test), so here the steps check
-	// that the API server's status follows each new generation.
-	"tests/gateway-static-addresses.yaml": {dropAddress("test/fake-invalid-type"), dropAddress(unusableAddress)},
+	// and want the Gateway accepted but not programmed (AddressNotUsable),
+	// then programmed on the usable one, which alone is its address.
+	"tests/gateway-static-addresses.yaml": {
+		dropAddress("test/fake-invalid-type", func(t *testing.T, in translator.Input) {
+			expectGateway(t, in, "gateway-static-addresses", "Accepted", metav1.ConditionTrue, "Accepted")
+			expectGateway(t, in, "gateway-static-addresses", "Programmed", metav1.ConditionFalse, "AddressNotUsable")
+		}),
+		dropAddress(unusableAddress, func(t *testing.T, in translator.Input) {
+			expectGateway(t, in, "gateway-static-addresses", "Accepted", metav1.ConditionTrue, "Accepted")
+			expectGateway(t, in, "gateway-static-addresses", "Programmed", metav1.ConditionTrue, "Programmed")
+			if g := findInfraGateway(t, in, "gateway-static-addresses"); g != nil {
+				if a := g.Status.Addresses; len(a) != 1 || a[0].Value != usableAddress || a[0].Type == nil || *a[0].Type != gatewayv1.IPAddressType {
+					t.Errorf("Gateway gateway-static-addresses: status.addresses %v, want only IPAddress %s", a, usableAddress)
+				}
+			}
+		}),
+	},
 	"tests/gateway-modify-listeners.yaml": {
 		editListeners("gateway-add-listener", 2, func(ls []gatewayv1.Listener) []gatewayv1.Listener {
 			all := gatewayv1.NamespacesFromAll
@@ -149,9 +161,9 @@ func revokeGrant(grantNS, grant, kind, route, gateway string) []statusStep {
 }
 
 // dropAddress is a step of GatewayStaticAddresses: the address of the
-// type or value given leaves the Gateway's spec, and every condition
-// observes the new generation.
-func dropAddress(typeOrValue string) statusStep {
+// type or value given leaves the Gateway's spec, every condition
+// observes the new generation, and then holds.
+func dropAddress(typeOrValue string, then func(t *testing.T, in translator.Input)) statusStep {
 	const name = "gateway-static-addresses"
 	return statusStep{
 		change: func(_ *testing.T, ctx context.Context, gw gatewayclient.Interface) error {
@@ -174,6 +186,7 @@ func dropAddress(typeOrValue string) statusStep {
 				bumped(t, "Gateway "+name, g.Generation)
 				allAt(t, "Gateway "+name, g.Status.Conditions, g.Generation)
 			}
+			then(t, in)
 		},
 	}
 }

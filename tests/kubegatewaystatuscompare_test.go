@@ -144,9 +144,18 @@ func (d *diffs) conditions(what string, got, want []metav1.Condition) {
 
 // gateway compares one Gateway's status. Its addresses are the
 // translator's (the pool's), with the CRD's default type written out;
-// when the translator gives none, an accepted Gateway has the fleet's.
+// when the translator gives none, those the status writer completes
+// (gatewayapi.OnFleet): an accepted Gateway not refused an address of
+// its own has the fleet's, and is not programmed if its spec names an
+// address the fleet does not have.
 func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus, fleet []string) {
 	what := "Gateway " + g.Namespace + "/" + g.Name
+	want = *want.DeepCopy()
+	onFleet := []gatewayv1.GatewayStatusAddress{}
+	for _, ip := range fleet {
+		onFleet = append(onFleet, gatewayv1.GatewayStatusAddress{Type: ptrTo(gatewayv1.IPAddressType), Value: ip})
+	}
+	gatewayapi.OnFleet(&want, g.Spec.Addresses, onFleet)
 	d.conditions(what, g.Status.Conditions, want.Conditions)
 	addrs := []gatewayv1.GatewayStatusAddress{}
 	for _, a := range want.Addresses {
@@ -154,11 +163,6 @@ func (d *diffs) gateway(g *gatewayv1.Gateway, want gatewayv1.GatewayStatus, flee
 			a.Type = ptrTo(gatewayv1.IPAddressType)
 		}
 		addrs = append(addrs, a)
-	}
-	if len(want.Addresses) == 0 && meta.IsStatusConditionTrue(want.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
-		for _, ip := range fleet {
-			addrs = append(addrs, gatewayv1.GatewayStatusAddress{Type: ptrTo(gatewayv1.IPAddressType), Value: ip})
-		}
 	}
 	got := g.Status.Addresses
 	if got == nil {

@@ -1,7 +1,11 @@
 package translator
 
 import (
+	"slices"
+	"testing"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/gateway-api/pkg/features"
 )
 
@@ -84,6 +88,7 @@ func init() {
 			accepted(httpRouteK, sameNS, infra("backend-protocol-h2c")).
 			get(confRequest{path: "/", h2c: true, backend: infraV1}),
 		paramsRef,
+		staticAddresses(),
 		port("GatewayOptionalAddressValue", "gateway-optional-address-value", plus(fGW, features.SupportGatewayAddressEmpty)...).
 			expect(latest("Gateway", infra("gateway-without-address-value"), 1),
 				confStatus{kind: "Gateway", name: infra("gateway-without-address-value"), addressed: true}),
@@ -95,9 +100,6 @@ func init() {
 	skip("GatewayInfrastructureMetadata", "gateway-infrastructure",
 		"it reads the labels and annotations of the resources an implementation creates per Gateway (Services, Deployments); fairway creates none: every Gateway is served by the one fleet",
 		plus(fGW, features.SupportGatewayInfrastructure)...)
-	skip("GatewayStaticAddresses", "gateway-static-addresses",
-		"its usable and unusable addresses are the suite runner's input for the cluster's network (the manifest holds placeholders); there is no such network here",
-		plus(fGW, features.SupportGatewayStaticAddresses)...)
 	skip("HTTPRouteBackendProtocolWebSocket", "httproute-backend-protocol-websocket",
 		"it exchanges WebSocket frames over the upgraded connection; the evaluator follows requests, not upgraded streams",
 		plus(fHTTP, features.SupportHTTPRouteBackendProtocolWebSocket)...)
@@ -167,4 +169,45 @@ func init() {
 	} {
 		skip(c.short, c.name, "ListenerSet is not among the kinds issue 18 serves (translator.Input has none)", plus(ls, c.more...)...)
 	}
+}
+
+// The addresses the suite's runner gives GatewayStaticAddresses for its
+// placeholders: one inside conformanceOptions' pool, one in none.
+const (
+	confUsableAddress   = "10.9.0.200"
+	confUnusableAddress = "203.0.113.7"
+)
+
+// staticAddresses is gateway-static-addresses.go: an address of a type
+// fairway does not bind makes the Gateway Accepted=False; once it is
+// removed, the unusable address leaves it Accepted but not Programmed
+// (AddressNotUsable); once that is removed too, it is Programmed, on
+// the usable address alone.
+func staticAddresses() *conformanceCase {
+	gw := infra("gateway-static-addresses")
+	drop := func(value string, gen int64) func(t *testing.T, in *Input) {
+		return func(t *testing.T, in *Input) {
+			g := findGateway(t, in, gw)
+			n := len(g.Spec.Addresses)
+			g.Spec.Addresses = slices.DeleteFunc(slices.Clone(g.Spec.Addresses), func(a gatewayv1.GatewaySpecAddress) bool { return a.Value == value })
+			if len(g.Spec.Addresses) != n-1 {
+				t.Fatalf("Gateway %s has no address %q", gw, value)
+			}
+			g.Generation = gen
+		}
+	}
+	return port("GatewayStaticAddresses", "gateway-static-addresses", plus(fGW, features.SupportGatewayStaticAddresses)...).
+		expect(latest("Gateway", gw, 1), gatewayCond(gw, "Accepted", metav1.ConditionFalse, "UnsupportedAddress")).
+		step(confStep{change: drop("fake address teehee!", 2), status: []confStatus{
+			latest("Gateway", gw, 2),
+			{kind: "Gateway", name: gw, cond: "Accepted", status: metav1.ConditionTrue, reason: "Accepted", generation: 2},
+			{kind: "Gateway", name: gw, cond: "Programmed", status: metav1.ConditionFalse, reason: "AddressNotUsable", generation: 2},
+		}}).
+		step(confStep{change: drop(confUnusableAddress, 3), status: append([]confStatus{
+			latest("Gateway", gw, 3),
+			{kind: "Gateway", name: gw, cond: "Accepted", status: metav1.ConditionTrue, reason: "Accepted", generation: 3},
+			{kind: "Gateway", name: gw, cond: "Programmed", status: metav1.ConditionTrue, reason: "Programmed", generation: 3},
+			listenerNames(gw, "http"),
+			{kind: "Gateway", name: gw, addresses: []string{confUsableAddress}},
+		}, atGeneration(3, okListener(gw, "http", 0))...)})
 }

@@ -70,6 +70,11 @@ func conformanceInput(t *testing.T, manifests ...string) Input {
 		}
 		data = bytes.ReplaceAll(data, []byte("{GATEWAY_CLASS_NAME}"), []byte(conformanceClass))
 		data = bytes.ReplaceAll(data, []byte("{GATEWAY_CONTROLLER_NAME}"), []byte(DefaultGatewayController))
+		// GatewayStaticAddresses' placeholders are the addresses the
+		// suite's runner is given: one in the pool, one in none (the
+		// same as TestKubeGatewayConformanceStatus's).
+		data = bytes.ReplaceAll(data, []byte("PLACEHOLDER_USABLE_ADDRS"), []byte(confUsableAddress))
+		data = bytes.ReplaceAll(data, []byte("PLACEHOLDER_UNUSABLE_ADDRS"), []byte(confUnusableAddress))
 		for i, doc := range splitYAML(data) {
 			d, err := conformanceDeployment(doc)
 			if d != nil {

@@ -32,8 +32,10 @@ type confStatus struct {
 	// listeners checks that the Gateway's status lists exactly these
 	// listeners, as the suite's GatewayStatusMustHaveListeners does.
 	listeners []string
-	// addressed: the Gateway's status gives it an address.
+	// addressed: the Gateway's status gives it an address; addresses:
+	// exactly these IPAddress values.
 	addressed bool
+	addresses []string
 	// noAcceptedParent: the route has no parent entry that accepts it.
 	noAcceptedParent bool
 	// exact: the parent entry's parentRef must be written out (group,
@@ -138,6 +140,19 @@ func checkGatewayStatus(t reporter, st gatewayv1.GatewayStatus, s confStatus) {
 	if s.addressed {
 		if len(st.Addresses) == 0 {
 			t.Errorf("Gateway %s: no address in status", s.name)
+		}
+		return
+	}
+	if s.addresses != nil {
+		var got []string
+		for _, a := range st.Addresses {
+			if a.Type != nil && *a.Type != gatewayv1.IPAddressType {
+				t.Errorf("Gateway %s: address %s of type %s, want IPAddress", s.name, a.Value, *a.Type)
+			}
+			got = append(got, a.Value)
+		}
+		if !slices.Equal(got, s.addresses) {
+			t.Errorf("Gateway %s: addresses %v in status, want %v", s.name, got, s.addresses)
 		}
 		return
 	}

@@ -71,7 +71,7 @@ func TestIncrementalEqualsFromScratch(t *testing.T) {
 		// own (no draw from r).
 		var gw *translatortest.GatewayWalk
 		if seed%3 != 0 {
-			gw = translatortest.NewGatewayWalk(mrand.New(mrand.NewPCG(uint64(seed), 17)))
+			gw = translatortest.NewGatewayWalk(mrand.New(mrand.NewPCG(uint64(seed), 17))).WithExtras(mrand.New(mrand.NewPCG(uint64(seed), 19)))
 		}
 		dr := mrand.New(mrand.NewPCG(uint64(seed), 11))
 		demanded := map[string]bool{}

@@ -33,8 +33,10 @@ func (e *Engine) buildGateways() error {
 	for _, gp := range e.gw.ports {
 		switch {
 		case gp.claim == nil:
-			st.portNotProgrammed(gp, gatewayv1.ListenerReasonPending, "no address: "+e.gw.failed[gp.gw])
-			b.t.problems.add(gp.ref, AddressPoolExhausted, "no address for the listeners on port %d: %s", gp.port, e.gw.failed[gp.gw])
+			f := e.gw.failed[gp.gw]
+			st.portNotProgrammed(gp, gatewayv1.ListenerReasonPending, "no address: "+f.message)
+			st.gatewayNotProgrammed(gp.gw, f.condition(), f.message)
+			b.t.problems.add(gp.ref, f.reason, "no address for the listeners on port %d: %s", gp.port, f.message)
 		case !gp.claim.won():
 			st.portNotProgrammed(gp, gatewayv1.ListenerReasonPortUnavailable, gp.claim.conflictMessage())
 			b.t.problems.add(gp.ref, PortConflict, "%s", gp.claim.conflictMessage())

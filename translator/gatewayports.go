@@ -2,7 +2,6 @@ package translator
 
 import (
 	"fmt"
-	"net/netip"
 
 	corev1 "k8s.io/api/core/v1"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -58,47 +57,11 @@ func (gp *gatewayPort) protocol() corev1.Protocol {
 	return corev1.ProtocolTCP
 }
 
-// gatewayAddressings are the Gateways' parts in the pools' allocation,
-// one per Gateway with listeners: each asks for one address of the pools'
-// first family, keeps the in-pool address its status shows, and shares
-// it with nobody. Nil without pools.
-func (e *Engine) gatewayAddressings(ports []*gatewayPort) []*addressing {
-	pools, err := parseAddressPools(e.opts.LBAddressPools)
-	if err != nil || len(pools) == 0 {
-		return nil
-	}
-	var out []*addressing
-	var last *addressing
-	for _, gp := range ports {
-		if last == nil || last.meta != &gp.gw.ObjectMeta {
-			last = &addressing{meta: &gp.gw.ObjectMeta, ref: gp.ref, families: pools.families()[:1], held: gatewayHeld(gp.gw, pools)}
-			out = append(out, last)
-		}
-		last.ports = append(last.ports, portKey{gp.port, gp.protocol()})
-	}
-	return out
-}
-
-// gatewayHeld is the in-pool IP address of a Gateway's status, from an
-// earlier allocation: the one it keeps.
-func gatewayHeld(gw *gatewayv1.Gateway, pools addressPools) map[string]netip.Addr {
-	for _, a := range gw.Status.Addresses {
-		if a.Type != nil && *a.Type != gatewayv1.IPAddressType {
-			continue
-		}
-		ip, err := netip.ParseAddr(a.Value)
-		if err == nil && pools.contains(ip) {
-			return map[string]netip.Addr{familyOf(ip): ip}
-		}
-	}
-	return nil
-}
-
 // gatewayClaims gives each Gateway port its claim: on the Gateway's own
 // address once the allocation settled it, else on the fleet's, dated by
 // the Gateway. A Gateway whose allocation failed claims nothing; its
 // ports carry the failure instead.
-func gatewayClaims(ports []*gatewayPort, addressed []*addressing) (claims []*portClaim, failed map[*gatewayv1.Gateway]string) {
+func gatewayClaims(ports []*gatewayPort, addressed []*addressing) (claims []*portClaim, failed map[*gatewayv1.Gateway]addressFailed) {
 	own := map[ObjectRef]*addressing{}
 	for _, a := range addressed {
 		own[a.ref] = a
@@ -107,9 +70,9 @@ func gatewayClaims(ports []*gatewayPort, addressed []*addressing) (claims []*por
 		if a := own[gp.ref]; a != nil {
 			if a.failure != "" {
 				if failed == nil {
-					failed = map[*gatewayv1.Gateway]string{}
+					failed = map[*gatewayv1.Gateway]addressFailed{}
 				}
-				failed[gp.gw] = a.message
+				failed[gp.gw] = addressFailed{a.failure, a.message}
 				gp.claim = nil
 				continue
 			}

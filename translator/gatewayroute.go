@@ -3,6 +3,7 @@ package translator
 import (
 	"cmp"
 	"fmt"
+	"reflect"
 	"regexp/syntax"
 	"slices"
 	"strconv"
@@ -105,16 +106,22 @@ func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gat
 			continue
 		}
 		denied = denied || plain == proxylessDenied
-		if i := slices.IndexFunc(w.Clusters, func(c envoy.ClusterWeight) bool { return c.Name == cluster }); i >= 0 {
-			w.Clusters[i].Weight += uint32(b.Weight) // one Service port named twice: one entry
+		cw := envoy.ClusterWeight{Name: cluster, Plain: plain, Weight: uint32(b.Weight)}
+		if h := b.Headers; h != nil {
+			t.checkEditable(origin, fmt.Sprintf("spec.rules[%d].backendRefs (Service %s/%s port %d) filters", bf.rule, b.Namespace, b.Name, b.Port), h.Request, h.Response)
+			cw.RequestHeaders, cw.ResponseHeaders = headerEdits(h.Request), headerEdits(h.Response)
+		}
+		// One Service port named twice with the same edits is one entry.
+		if i := slices.IndexFunc(w.Clusters, func(c envoy.ClusterWeight) bool { return sameTarget(c, cw) }); i >= 0 {
+			w.Clusters[i].Weight += cw.Weight
 			continue
 		}
-		w.Clusters = append(w.Clusters, envoy.ClusterWeight{Name: cluster, Plain: plain, Weight: uint32(b.Weight)})
+		w.Clusters = append(w.Clusters, cw)
 	}
 	switch {
 	case len(w.Clusters) == 0:
 		return // cluster "": a direct 500
-	case len(w.Clusters) == 1 && w.Unresolved == 0:
+	case len(w.Clusters) == 1 && w.Unresolved == 0 && !hasEdits(w.Clusters[0]):
 		route.cluster, route.plain = w.Clusters[0].Name, w.Clusters[0].Plain
 		return
 	}
@@ -224,19 +231,38 @@ func (t *translation) gatewayPolicy(origin ObjectRef, field fieldPath, pol *poli
 	if pol == nil {
 		return emptyPolicy
 	}
-	for _, edits := range []policy.HeaderEdits{pol.RequestHeaders, pol.ResponseHeaders} {
-		for _, name := range editedNames(edits) {
-			if !envoy.ModifiableHeader(name) {
-				t.problems.add(origin, UnsupportedFilter, "spec.rules[%d].filters: header %q cannot be edited (Envoy owns Host and the pseudo-headers); that edit is left out", field.rule, name)
-			}
-		}
-	}
+	t.checkEditable(origin, fmt.Sprintf("spec.rules[%d].filters", field.rule), pol.RequestHeaders, pol.ResponseHeaders)
 	if pol.Redirect == nil {
 		return pol
 	}
 	out := *pol
 	out.Redirect = gatewayRedirect(*pol.Redirect, l)
 	return &out
+}
+
+// checkEditable gives a Problem for each header edit Envoy cannot make
+// (of Host or a pseudo-header); the back end leaves those out.
+func (t *translation) checkEditable(origin ObjectRef, field string, edits ...policy.HeaderEdits) {
+	for _, e := range edits {
+		for _, name := range editedNames(e) {
+			if !envoy.ModifiableHeader(name) {
+				t.problems.add(origin, UnsupportedFilter, "%s: header %q cannot be edited (Envoy owns Host and the pseudo-headers); that edit is left out", field, name)
+			}
+		}
+	}
+}
+
+// sameTarget: two weighted clusters send to one cluster with the same
+// edits, so their weights add up in one entry.
+func sameTarget(a, b envoy.ClusterWeight) bool {
+	return a.Name == b.Name && a.Plain == b.Plain && reflect.DeepEqual(a.RequestHeaders, b.RequestHeaders) && reflect.DeepEqual(a.ResponseHeaders, b.ResponseHeaders)
+}
+
+// hasEdits: the weighted cluster edits headers of its own, which only a
+// weighted_clusters entry can carry, so even a lone backend with them
+// stays one.
+func hasEdits(c envoy.ClusterWeight) bool {
+	return !reflect.DeepEqual(c.RequestHeaders, envoy.HeaderEdits{}) || !reflect.DeepEqual(c.ResponseHeaders, envoy.HeaderEdits{})
 }
 
 func editedNames(e policy.HeaderEdits) []string {

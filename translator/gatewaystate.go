@@ -44,7 +44,7 @@ type gatewayState struct {
 	// sharedOn are the listeners the shared rules were taken from.
 	sharedOn []*gatewayapi.Listener
 	// failed are the Gateways the pools gave no address, and why.
-	failed map[*gatewayv1.Gateway]string
+	failed map[*gatewayv1.Gateway]addressFailed
 	// built are the resources it put, by kind and name.
 	built    [NumKinds]map[string]*Resource
 	clusters []clusterUse

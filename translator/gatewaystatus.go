@@ -47,6 +47,13 @@ func (s *gatewayStatus) portNotProgrammed(gp *gatewayPort, reason gatewayv1.List
 	}
 }
 
+// gatewayNotProgrammed says why the Gateway as a whole is not
+// programmed, when it is for a reason of its own (its address) rather
+// than its listeners'.
+func (s *gatewayStatus) gatewayNotProgrammed(gw *gatewayv1.Gateway, reason gatewayv1.GatewayConditionReason, msg string) {
+	s.st.GatewayNotProgrammed(gatewayapi.Object{Kind: "Gateway", Namespace: gw.Namespace, Name: gw.Name}, reason, msg)
+}
+
 // address adds a Gateway's own address to its status.
 func (s *gatewayStatus) address(gw *gatewayv1.Gateway, addr string) {
 	g := s.gateway(gw)

@@ -177,6 +177,9 @@ func (w *GatewayStatusWriter) gateway(term context.Context, want gatewayapi.Gate
 		return nil
 	}
 	next := *want.Status.DeepCopy()
+	if w.addrs != nil {
+		gatewayapi.OnFleet(&next, cached.Spec.Addresses, gatewayAddresses(w.addrs.Current()))
+	}
 	gatewayStatusDefaults(&next)
 	next.Conditions = w.stamp(next.Conditions, cached.Status.Conditions)
 	for i := range next.Listeners {
@@ -188,9 +191,6 @@ func (w *GatewayStatusWriter) gateway(term context.Context, want gatewayapi.Gate
 			}
 		}
 		l.Conditions = w.stamp(l.Conditions, old)
-	}
-	if len(next.Addresses) == 0 && w.addrs != nil && meta.IsStatusConditionTrue(next.Conditions, string(gatewayv1.GatewayConditionAccepted)) {
-		next.Addresses = gatewayAddresses(w.addrs.Current())
 	}
 	if equality.Semantic.DeepEqual(cached.Status, next) {
 		return nil

@@ -60,12 +60,65 @@ type backendSet struct {
 	invalid int32
 }
 
-func (r *resolver) addBackend(set *backendSet, st *routeState, from routeRef, ref gatewayv1.BackendRef, field string) {
+func (r *resolver) addBackend(set *backendSet, st *routeState, from routeRef, ref gatewayv1.BackendRef, field string, headers *policy.BackendHeaders) {
 	b, problem := r.backend(from, ref.BackendObjectReference, ref.Weight, field)
 	if problem != nil {
 		st.refProblem(problem)
 		set.invalid += b.Weight
 		return
 	}
+	b.Headers = headers
 	set.valid = append(set.valid, b)
+}
+
+// backendFilter is a filter on one backendRef, of an HTTPRoute or a
+// GRPCRoute: their filter types differ, their header modifiers do not.
+type backendFilter struct {
+	typ               string
+	request, response *gatewayv1.HTTPHeaderFilter
+}
+
+func httpBackendRef(b gatewayv1.HTTPBackendRef) (gatewayv1.BackendRef, []backendFilter) {
+	out := make([]backendFilter, len(b.Filters))
+	for i, f := range b.Filters {
+		out[i] = backendFilter{string(f.Type), f.RequestHeaderModifier, f.ResponseHeaderModifier}
+	}
+	return b.BackendRef, out
+}
+
+func grpcBackendRef(b gatewayv1.GRPCBackendRef) (gatewayv1.BackendRef, []backendFilter) {
+	out := make([]backendFilter, len(b.Filters))
+	for i, f := range b.Filters {
+		out[i] = backendFilter{string(f.Type), f.RequestHeaderModifier, f.ResponseHeaderModifier}
+	}
+	return b.BackendRef, out
+}
+
+// backendHeaders lowers a backendRef's filters: its header modifiers
+// become the backend's own edits, made only on what is sent to it and
+// what it answers. Any other filter on one backendRef (a mirror, a
+// redirect, a rewrite, an extension) rejects the route rather than being
+// skipped, as a rule's filters do. nil when there are no edits.
+func backendHeaders(st *routeState, filters []backendFilter, field string) *policy.BackendHeaders {
+	h := &policy.BackendHeaders{}
+	seen := map[string]bool{}
+	for i, f := range filters {
+		ff := fmt.Sprintf("%s[%d]", field, i)
+		if seen[f.typ] {
+			st.reject(gatewayv1.RouteReasonIncompatibleFilters, fmt.Sprintf("%s: filter type %s is repeated on one backendRef", ff, f.typ))
+		}
+		seen[f.typ] = true
+		switch f.typ {
+		case string(gatewayv1.HTTPRouteFilterRequestHeaderModifier):
+			addEdits(st, &h.Request, f.request, ff+".requestHeaderModifier")
+		case string(gatewayv1.HTTPRouteFilterResponseHeaderModifier):
+			addEdits(st, &h.Response, f.response, ff+".responseHeaderModifier")
+		default:
+			st.reject(gatewayv1.RouteReasonUnsupportedValue, fmt.Sprintf("%s: filter type %s on one backendRef is not supported (only RequestHeaderModifier and ResponseHeaderModifier are)", ff, f.typ))
+		}
+	}
+	if h.Request.Empty() && h.Response.Empty() {
+		return nil
+	}
+	return h
 }

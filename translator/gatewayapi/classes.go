@@ -35,6 +35,9 @@ var SupportedFeatures = []features.FeatureName{
 	features.SupportHTTPRouteRequestPercentageMirror,
 	features.SupportHTTPRouteRequestTimeout,
 	features.SupportHTTPRouteBackendTimeout,
+	features.SupportGatewayStaticAddresses,
+	features.SupportHTTPRouteBackendRequestHeaderModification,
+	features.SupportGatewayAddressEmpty,
 }
 
 // resolveClasses gives the status of fairway's GatewayClasses (those that

@@ -70,15 +70,20 @@ func (r *resolver) resolveGateways(classes map[string]bool) {
 }
 
 // unsupportedSpec is why a Gateway cannot be accepted at all, whatever
-// its listeners: addresses fairway cannot bind yet, or infrastructure
-// parameters it does not read (refused rather than ignored, as a
-// GatewayClass's). Infrastructure labels and annotations are for the
+// its listeners: an address of a type fairway cannot bind (only IP
+// addresses: the fleet's listeners bind IPs, and a Hostname would need
+// a DNS record fairway does not write), or infrastructure parameters it
+// does not read (refused rather than ignored, as a GatewayClass's).
+// Whether an IP address can be had is the engine's to settle, with the
+// pools (Programmed). Infrastructure labels and annotations are for the
 // resources an implementation creates per Gateway; fairway creates none,
 // so they change nothing.
 func unsupportedSpec(g *gatewayv1.Gateway) (gatewayv1.GatewayConditionReason, string) {
-	if len(g.Spec.Addresses) > 0 {
-		return gatewayv1.GatewayReasonUnsupportedAddress,
-			"spec.addresses: fairway cannot bind requested addresses yet; leave spec.addresses empty to get the fleet's (or the pool's) address"
+	for i, a := range g.Spec.Addresses {
+		if a.Type != nil && *a.Type != gatewayv1.IPAddressType {
+			return gatewayv1.GatewayReasonUnsupportedAddress,
+				fmt.Sprintf("spec.addresses[%d]: type %q is not supported: fairway binds IPAddress addresses only", i, *a.Type)
+		}
 	}
 	if inf := g.Spec.Infrastructure; inf != nil && inf.ParametersRef != nil {
 		return gatewayv1.GatewayReasonInvalidParameters,

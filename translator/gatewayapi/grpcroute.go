@@ -23,7 +23,7 @@ func (r *resolver) lowerGRPCRoute(st *routeState, gr *gatewayv1.GRPCRoute) []low
 		if rule.SessionPersistence != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".sessionPersistence is not supported")
 		}
-		set := ruleBackends(r, st, from, field, rule.BackendRefs, func(b gatewayv1.GRPCBackendRef) (gatewayv1.BackendRef, int) { return b.BackendRef, len(b.Filters) })
+		set := ruleBackends(r, st, from, field, rule.BackendRefs, grpcBackendRef)
 		matches := rule.Matches
 		if len(matches) == 0 {
 			matches = []gatewayv1.GRPCRouteMatch{{}}

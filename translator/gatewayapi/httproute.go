@@ -85,7 +85,7 @@ func (r *resolver) lowerHTTPRoute(st *routeState, hr *gatewayv1.HTTPRoute) []low
 		if rule.Retry != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".retry is not supported")
 		}
-		set := ruleBackends(r, st, from, field, rule.BackendRefs, func(b gatewayv1.HTTPBackendRef) (gatewayv1.BackendRef, int) { return b.BackendRef, len(b.Filters) })
+		set := ruleBackends(r, st, from, field, rule.BackendRefs, httpBackendRef)
 		if pol != nil && pol.Redirect != nil && len(rule.BackendRefs) > 0 {
 			st.reject(gatewayv1.RouteReasonIncompatibleFilters, field+": a RequestRedirect rule cannot have backendRefs")
 		}
@@ -268,17 +268,14 @@ func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) poli
 }
 
 // ruleBackends resolves an HTTPRoute's or GRPCRoute's rule's backendRefs
-// (of their two types, whose filters differ); filters on one backendRef
-// are refused, never ignored.
-func ruleBackends[B any](r *resolver, st *routeState, from routeRef, field string, refs []B, part func(B) (gatewayv1.BackendRef, int)) backendSet {
+// (of their two types, whose filters differ), each with the header edits
+// of its own filters.
+func ruleBackends[B any](r *resolver, st *routeState, from routeRef, field string, refs []B, part func(B) (gatewayv1.BackendRef, []backendFilter)) backendSet {
 	var set backendSet
 	for j, b := range refs {
 		bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
 		ref, filters := part(b)
-		if filters > 0 {
-			st.reject(gatewayv1.RouteReasonUnsupportedValue, bf+".filters: filters on one backendRef are not supported")
-		}
-		r.addBackend(&set, st, from, ref, bf)
+		r.addBackend(&set, st, from, ref, bf, backendHeaders(st, filters, bf+".filters"))
 	}
 	return set
 }

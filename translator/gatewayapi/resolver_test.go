@@ -32,7 +32,7 @@ func TestResolverEqualsResolve(t *testing.T) {
 	for seed := range seeds {
 		r := mrand.New(mrand.NewPCG(uint64(seed), 7))
 		u := translatortest.NewUniverse(r, certs)
-		gw := translatortest.NewGatewayWalk(mrand.New(mrand.NewPCG(uint64(seed), 17)))
+		gw := translatortest.NewGatewayWalk(mrand.New(mrand.NewPCG(uint64(seed), 17))).WithExtras(mrand.New(mrand.NewPCG(uint64(seed), 19)))
 		opts := gatewayapi.Options{ControllerName: translator.DefaultGatewayController, Dedicated: seed%4 == 1, CertificateError: keyPairError}
 		rv := gatewayapi.NewResolver()
 		var in translator.Input

@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -120,4 +121,51 @@ func equalJSON(t *testing.T, a, b any) bool {
 		t.Fatal(err)
 	}
 	return string(ja) == string(jb)
+}
+
+// TestOnFleet: the status writer's completion of a Gateway on the
+// fleet's addresses. Its spec may name one of them; another address is
+// not usable, naming it; a Gateway refused an address of its own by the
+// pools (or not accepted) gets no fleet address.
+func TestOnFleet(t *testing.T) {
+	ip := gatewayv1.IPAddressType
+	fleet := []gatewayv1.GatewayStatusAddress{{Type: &ip, Value: "192.0.2.10"}, {Type: &ip, Value: "192.0.2.11"}}
+	status := func(programmedReason string) gatewayv1.GatewayStatus {
+		return gatewayv1.GatewayStatus{Conditions: []metav1.Condition{
+			condition(string(gatewayv1.GatewayConditionAccepted), true, "Accepted", "", 3),
+			condition(string(gatewayv1.GatewayConditionProgrammed), programmedReason == "Programmed", programmedReason, "", 3),
+		}}
+	}
+	for _, c := range []struct {
+		name       string
+		st         gatewayv1.GatewayStatus
+		spec       []gatewayv1.GatewaySpecAddress
+		addresses  int
+		programmed string
+	}{
+		{"no spec.addresses", status("Programmed"), nil, 2, "Programmed"},
+		{"a fleet address", status("Programmed"), []gatewayv1.GatewaySpecAddress{{Value: "192.0.2.11"}}, 2, "Programmed"},
+		{"a value-less entry", status("Programmed"), []gatewayv1.GatewaySpecAddress{{Type: &ip}}, 2, "Programmed"},
+		{"another address", status("Programmed"), []gatewayv1.GatewaySpecAddress{{Value: "192.0.2.10"}, {Value: "198.51.100.9"}}, 2, "AddressNotUsable"},
+		{"refused by the pools", status("AddressNotAssigned"), nil, 0, "AddressNotAssigned"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := *c.st.DeepCopy()
+			OnFleet(&st, c.spec, fleet)
+			if len(st.Addresses) != c.addresses {
+				t.Errorf("addresses %v, want %d", st.Addresses, c.addresses)
+			}
+			p := conditionOf(t, st.Conditions, string(gatewayv1.GatewayConditionProgrammed))
+			if p.Reason != c.programmed || (p.Status == metav1.ConditionTrue) != (c.programmed == "Programmed") || p.ObservedGeneration != 3 {
+				t.Errorf("Programmed %s %s (generation %d), want %s at 3", p.Status, p.Reason, p.ObservedGeneration, c.programmed)
+			}
+			if c.programmed == "AddressNotUsable" && !strings.Contains(p.Message, "spec.addresses[1]: 198.51.100.9") {
+				t.Errorf("message %q does not name the address", p.Message)
+			}
+		})
+	}
+	notAccepted := gatewayv1.GatewayStatus{Conditions: []metav1.Condition{condition(string(gatewayv1.GatewayConditionAccepted), false, "UnsupportedAddress", "", 1)}}
+	if OnFleet(&notAccepted, nil, fleet); len(notAccepted.Addresses) != 0 {
+		t.Errorf("a Gateway not accepted got addresses %v", notAccepted.Addresses)
+	}
 }

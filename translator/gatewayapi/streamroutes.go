@@ -49,7 +49,7 @@ func (r *resolver) stream(kind string, o metav1.Object, parents []gatewayv1.Pare
 	var set backendSet
 	for i, refs := range rules {
 		for j, ref := range refs {
-			r.addBackend(&set, st, from, ref, fmt.Sprintf("spec.rules[%d].backendRefs[%d]", i, j))
+			r.addBackend(&set, st, from, ref, fmt.Sprintf("spec.rules[%d].backendRefs[%d]", i, j), nil)
 		}
 	}
 	for _, a := range r.finish(st, r.opts.ControllerName) {

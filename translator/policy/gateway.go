@@ -55,6 +55,9 @@ type HeaderEdits struct {
 	Remove   []string
 }
 
+// Empty reports whether the edits change nothing.
+func (e HeaderEdits) Empty() bool { return len(e.Set)+len(e.Add)+len(e.Remove) == 0 }
+
 // Header is one header name and value.
 type Header struct {
 	Name, Value string
@@ -66,6 +69,16 @@ type Backend struct {
 	Namespace, Name string
 	Port            int32
 	Weight          int32
+	// Headers are the header edits of the backend's own filters (a
+	// backendRef's RequestHeaderModifier and ResponseHeaderModifier):
+	// made only on the requests sent to this backend and on its
+	// responses. nil: none.
+	Headers *BackendHeaders
+}
+
+// BackendHeaders are one backend's request and response header edits.
+type BackendHeaders struct {
+	Request, Response HeaderEdits
 }
 
 // Mirror sends a copy of each request (or of a Fraction of them) to

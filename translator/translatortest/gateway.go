@@ -25,10 +25,21 @@ import (
 type GatewayWalk struct {
 	r   *mrand.Rand
 	gen int
+	// extra, when set, draws the Gateways' spec.addresses and the
+	// backendRefs' filters, apart from r so that r's walk stays the one
+	// the other checks' coverage was measured on.
+	extra *mrand.Rand
 }
 
 // NewGatewayWalk walks with r.
 func NewGatewayWalk(r *mrand.Rand) *GatewayWalk { return &GatewayWalk{r: r} }
+
+// WithExtras also gives some Gateways spec.addresses and some
+// backendRefs header filters, drawn from x.
+func (w *GatewayWalk) WithExtras(x *mrand.Rand) *GatewayWalk {
+	w.extra = x
+	return w
+}
 
 var (
 	gwGateways = []string{"g1", "g2"}
@@ -140,7 +151,30 @@ func (w *GatewayWalk) gateway(ns, name string) *gatewayv1.Gateway {
 	if w.r.IntN(2) == 0 {
 		gw.Spec.Listeners = append(gw.Spec.Listeners, listener("dns", 53, gatewayv1.UDPProtocolType))
 	}
+	gw.Spec.Addresses = w.addresses()
 	return gw
+}
+
+// addresses are a Gateway's spec.addresses, on some Gateways: an address
+// the pools (AddressPools) hold or not, one without a value, a
+// Hostname, or two addresses, so that the allocation's every outcome
+// meets the Services' and the other Gateways' changes.
+func (w *GatewayWalk) addresses() []gatewayv1.GatewaySpecAddress {
+	if w.extra == nil {
+		return nil
+	}
+	ip, host := gatewayv1.IPAddressType, gatewayv1.HostnameAddressType
+	switch w.extra.IntN(8) {
+	case 0:
+		return []gatewayv1.GatewaySpecAddress{{Type: &ip, Value: uAddresses[w.extra.IntN(6)]}}
+	case 1:
+		return []gatewayv1.GatewaySpecAddress{{Type: &ip}}
+	case 2:
+		return []gatewayv1.GatewaySpecAddress{{Type: &host, Value: "gw.example.com"}}
+	case 3:
+		return []gatewayv1.GatewaySpecAddress{{Value: "192.0.2.1"}, {Value: "192.0.2.3"}}
+	}
+	return nil
 }
 
 func (w *GatewayWalk) parentRef() gatewayv1.ParentReference {
@@ -162,6 +196,15 @@ func (w *GatewayWalk) backendRef() gatewayv1.BackendRef {
 	return ref
 }
 
+// backendFilters are a backendRef's own header filters, on some.
+func (w *GatewayWalk) backendFilters() []gatewayv1.HTTPRouteFilter {
+	if w.extra == nil || w.extra.IntN(4) != 0 {
+		return nil
+	}
+	return []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestHeaderModifier,
+		RequestHeaderModifier: &gatewayv1.HTTPHeaderFilter{Set: []gatewayv1.HTTPHeader{{Name: "x-backend", Value: gwHosts[w.extra.IntN(len(gwHosts))]}}}}}
+}
+
 func (w *GatewayWalk) httpRoute(ns, name string) *gatewayv1.HTTPRoute {
 	r := &gatewayv1.HTTPRoute{ObjectMeta: w.meta(ns, name)}
 	r.Spec.ParentRefs = []gatewayv1.ParentReference{w.parentRef()}
@@ -181,7 +224,7 @@ func (w *GatewayWalk) httpRoute(ns, name string) *gatewayv1.HTTPRoute {
 			rule.Filters = []gatewayv1.HTTPRouteFilter{{Type: gatewayv1.HTTPRouteFilterRequestRedirect, RequestRedirect: &gatewayv1.HTTPRequestRedirectFilter{StatusCode: &code}}}
 		default:
 			for range 1 + w.r.IntN(2) {
-				rule.BackendRefs = append(rule.BackendRefs, gatewayv1.HTTPBackendRef{BackendRef: w.backendRef()})
+				rule.BackendRefs = append(rule.BackendRefs, gatewayv1.HTTPBackendRef{BackendRef: w.backendRef(), Filters: w.backendFilters()})
 			}
 		}
 		r.Spec.Rules = append(r.Spec.Rules, rule)
