@@ -240,8 +240,13 @@ func (w *GatewayStatusWriter) routes(term context.Context, rk routeKind, want ma
 		}
 		current := rk.parents(obj)
 		next := w.mergeParents(current, want[objectKey{rk.kind, m.GetNamespace(), m.GetName()}])
+		next, dropped := capParents(next)
 		if equality.Semantic.DeepEqual(current, next) {
 			continue
+		}
+		if dropped > 0 {
+			w.log.Warn("a route's status.parents would pass the CRD's 32 entries; fairway's last entries are left out",
+				"kind", rk.kind, "namespace", m.GetNamespace(), "name", m.GetName(), "left_out", dropped)
 		}
 		err := w.update(term, rk.kind, metaOf(m), func(ctx context.Context) (string, error) {
 			return rk.update(ctx, w.client, obj, next)
@@ -283,6 +288,22 @@ func (w *GatewayStatusWriter) mergeParents(current, want []gatewayv1.RouteParent
 		out = append(out, p)
 	}
 	return out
+}
+
+// maxRouteParents is the CRD's bound on a route's status.parents. The
+// API server refuses a longer list whole, which would leave the route's
+// status stale for every parent, fairway's first ones included.
+const maxRouteParents = 32
+
+// capParents keeps the first maxRouteParents entries of a merged list:
+// other controllers' entries, which are theirs to keep, then fairway's in
+// its parentRef order, so fairway's last ones go first. It returns how
+// many are left out.
+func capParents(parents []gatewayv1.RouteParentStatus) ([]gatewayv1.RouteParentStatus, int) {
+	if len(parents) <= maxRouteParents {
+		return parents, 0
+	}
+	return parents[:maxRouteParents], len(parents) - maxRouteParents
 }
 
 // stamp gives each wanted condition its lastTransitionTime: the cached
