@@ -137,6 +137,7 @@ func (s *Source) watchMidRun(ctx context.Context, kinds []gatewayKind) error {
 	s.log.Info("Gateway API CRDs are installed since fairway started; watching them", "kinds", names)
 	s.hold(names)
 	wait := newCacheWait(s.log)
+	wait.consequence = "the new Gateway API kinds are served once they fill; the rest is served as before"
 	for kind, inf := range informers {
 		if _, err := inf.AddEventHandler(s.handler(kind)); err != nil {
 			return err
