@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,5 +260,46 @@ func TestGatewayAPIInstalledAfterStart(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "installed since fairway started; watching them"); n != 1 {
 		t.Errorf("said %d times that the CRDs are watched now, want once:\n%s", n, logs)
+	}
+}
+
+// TestGatewayAPIRBACGrantedAfterStart: with the CRDs installed but the
+// RBAC for Namespaces denied, nothing of the Gateway API is watched and
+// the later checks do not warn again for the same denial; once the RBAC
+// is granted, the next check watches every kind, without a restart.
+func TestGatewayAPIRBACGrantedAfterStart(t *testing.T) {
+	client := fake.NewClientset()
+	var all []string
+	for _, k := range gatewayKinds {
+		all = append(all, k.resource)
+	}
+	servedGatewayResources(client, all...)
+	// One reactor that reads the grant, since the fake's reactor list may
+	// not change while the source's checks run.
+	var granted atomic.Bool
+	client.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview).DeepCopy()
+		review.Status.Allowed = granted.Load() || review.Spec.ResourceAttributes.Resource != "namespaces"
+		return true, review, nil
+	})
+	src, logs := startGatewaySourceWith(t, client, gatewayfake.NewSimpleClientset(), nil, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // several checks, all denied
+	if src.Informer(KindGateway) != nil {
+		t.Fatal("Gateways are watched without the RBAC for Namespaces")
+	}
+	if n := strings.Count(logs.String(), "may not list and watch"); n != 1 {
+		t.Errorf("the denial is warned about %d times, want once:\n%s", n, logs)
+	}
+	granted.Store(true)
+	for deadline := time.Now().Add(5 * time.Second); src.Informer(KindGateway) == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Gateway API is not watched once the RBAC is granted:\n%s", logs)
+		}
+		src.Sync(translator.NewEngine(translator.Options{}))
+	}
+	for _, kind := range []string{KindGatewayClass, KindUDPRoute, KindNamespace} {
+		if src.Informer(kind) == nil {
+			t.Errorf("%s is not watched once the RBAC is granted", kind)
+		}
 	}
 }

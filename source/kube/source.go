@@ -247,10 +247,11 @@ func (s *Source) Changed() <-chan struct{} { return s.changed }
 // Sync to the engine, in a fixed order so that logs repeat.
 func (s *Source) Sync(e *translator.Engine) []translator.Problem {
 	s.mu.Lock()
-	batch, staged := s.pending, s.staged
+	batch := s.pending
 	s.pending = make(map[objectKey]change, len(batch))
-	if len(staged) > 0 {
-		s.staged = map[string]cache.SharedIndexInformer{}
+	var staged map[string]cache.SharedIndexInformer
+	if len(s.staged) > 0 {
+		staged, s.staged = s.staged, map[string]cache.SharedIndexInformer{}
 	}
 	s.mu.Unlock()
 	if len(staged) > 0 {
