@@ -258,7 +258,7 @@ func TestGatewayAPIInstalledAfterStart(t *testing.T) {
 			t.Errorf("%s is not watched after the CRDs were installed", kind)
 		}
 	}
-	if n := strings.Count(logs.String(), "installed since fairway started; watching them"); n != 1 {
+	if n := strings.Count(logs.String(), "since fairway started; watching them"); n != 1 {
 		t.Errorf("said %d times that the CRDs are watched now, want once:\n%s", n, logs)
 	}
 }

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -110,7 +111,7 @@ func (s *Source) watchLater(ctx context.Context) {
 			continue
 		}
 		if err := s.watchMidRun(ctx, kinds); err != nil {
-			s.log.Warn("watching the Gateway API kinds installed since fairway started failed; trying again", "error", err)
+			s.log.Warn("watching the Gateway API kinds installed since fairway started failed; trying again at the next check", "error", err)
 		}
 	}
 }
@@ -127,14 +128,8 @@ func (s *Source) watchMidRun(ctx context.Context, kinds []gatewayKind) error {
 	if err != nil || informers == nil {
 		return err
 	}
-	names := slices.Sorted(func(yield func(string) bool) {
-		for kind := range informers {
-			if !yield(kind) {
-				return
-			}
-		}
-	})
-	s.log.Info("Gateway API CRDs are installed since fairway started; watching them", "kinds", names)
+	names := slices.Sorted(maps.Keys(informers))
+	s.log.Info("Gateway API kinds are installed and allowed (RBAC) since fairway started; watching them", "kinds", names)
 	s.hold(names)
 	wait := newCacheWait(s.log)
 	wait.consequence = "the new Gateway API kinds are served once they fill; the rest is served as before"
