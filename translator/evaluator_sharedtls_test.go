@@ -38,7 +38,9 @@ func TestSharedTLSNameOutcomes(t *testing.T) {
 		{"gateway-shared-tls-terminate", "a.example.com", terminatedBy("default/wildcard", "https/a.example.com")},
 		{"gateway-shared-tls-terminate", "b.example.com", helloOutcome{terminated: "default/wildcard/gateway", passthrough: "default/mqtt/80"}},
 		// Only a chain that can be built asks for a name.
-		{"gateway-shared-tls-invalid", "a.example.com", terminatedBy("default/wildcard", "https/a.example.com")},
+		// A TLSRoute without a valid backend holds its name and refuses
+		// the connection: tcp_proxy to a cluster the fleet does not have.
+		{"gateway-shared-tls-invalid", "a.example.com", passedTo(envoy.UnresolvedBackendCluster)},
 		{"gateway-shared-tls-invalid", "b.example.com", passedTo("default/db/80")},
 		// A client-certificate host under a Gateway's name: closed to the Ingress.
 		{"gateway-shared-https-client-cert", "secure.example.com", terminatedBy("default/shop-tls/gateway", "gateway/default/edge/443/secure")},

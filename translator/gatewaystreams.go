@@ -110,10 +110,11 @@ func (b *gatewayBuild) passChains(l *gatewayapi.Listener, secret string) []envoy
 		if len(hosts) == 0 {
 			hosts = []string{l.Hostname}
 		}
-		cluster, weighted := b.streamClusters(sr, false)
-		if cluster == "" {
-			continue
+		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h string) bool { return seen[h] })
+		if len(hosts) == 0 {
+			continue // an older route has every name: no cluster of this one is used
 		}
+		cluster, weighted := b.streamClusters(sr, false)
 		for _, h := range hosts {
 			if seen[h] {
 				continue
@@ -157,25 +158,38 @@ func (b *gatewayBuild) streamPort(gp *gatewayPort, name, address string) error {
 }
 
 // streamClusters are a stream route's clusters: the one cluster, or a
-// weighted split of two or more; "" when no backend resolves. UDP's
+// weighted split of two or more. The share of backendRefs that do not
+// resolve goes to envoy.UnresolvedBackendCluster, which the fleet does
+// not have: tcp_proxy picks a cluster per connection and closes one whose
+// cluster is not there, so that share of connections is refused, as the
+// spec asks, and a route with no valid backend refuses them all. UDP's
 // proxy has no weighted split, so two or more UDP backends are one split
-// cluster (udpsplit.go).
+// cluster (udpsplit.go), and a UDP route's invalid share goes to its
+// valid backends ("" when none).
 func (b *gatewayBuild) streamClusters(sr *gatewayapi.StreamRoute, udp bool) (string, []envoy.L4Weight) {
 	if udp {
 		return b.udpCluster(sr), nil
 	}
 	var weighted []envoy.L4Weight
-	for _, be := range sr.Backends {
-		if be.Weight <= 0 {
-			continue
+	add := func(name string, weight uint32) {
+		if i := slices.IndexFunc(weighted, func(w envoy.L4Weight) bool { return w.Cluster == name }); i >= 0 {
+			weighted[i].Weight += weight // one Service port named twice: one entry
+			return
 		}
-		name := b.streamCluster(be, false)
-		weighted = append(weighted, envoy.L4Weight{Cluster: name, Weight: uint32(be.Weight)})
+		weighted = append(weighted, envoy.L4Weight{Cluster: name, Weight: weight})
 	}
-	if len(weighted) == 0 {
-		return "", nil
+	for _, be := range sr.Backends {
+		if be.Weight > 0 {
+			add(b.streamCluster(be, false), uint32(be.Weight))
+		}
 	}
-	if len(weighted) == 1 {
+	if sr.Invalid > 0 {
+		add(envoy.UnresolvedBackendCluster, uint32(sr.Invalid))
+	}
+	switch len(weighted) {
+	case 0: // every weight 0: nothing takes a connection
+		return envoy.UnresolvedBackendCluster, nil
+	case 1:
 		return weighted[0].Cluster, nil
 	}
 	return weighted[0].Cluster, weighted
@@ -205,13 +219,21 @@ func (b *gatewayBuild) streamCluster(be policy.Backend, udp bool) string {
 	return b.t.useCluster(clusterKey{namespace: be.Namespace, service: be.Name, port: be.Port, udp: udp})
 }
 
+// l4Refs are the clusters a tcp_proxy or udp_proxy names, less the
+// unresolved share's, which is missing by design.
 func l4Refs(cluster string, weighted []envoy.L4Weight) []Ref {
-	if len(weighted) == 0 {
-		return []Ref{{KindCluster, cluster}}
+	names := []string{cluster}
+	if len(weighted) > 0 {
+		names = names[:0]
+		for _, w := range weighted {
+			names = append(names, w.Cluster)
+		}
 	}
-	refs := make([]Ref, len(weighted))
-	for i, w := range weighted {
-		refs[i] = Ref{KindCluster, w.Cluster}
+	var refs []Ref
+	for _, name := range names {
+		if name != envoy.UnresolvedBackendCluster {
+			refs = append(refs, Ref{KindCluster, name})
+		}
 	}
 	return refs
 }

@@ -201,7 +201,13 @@ func descend(m protoreflect.Message, used *refs) error {
 	case *routev3.RouteAction_RequestMirrorPolicy:
 		mark(used.clusters, x.GetCluster())
 	case *tcpproxyv3.TcpProxy:
-		mark(used.clusters, x.GetCluster())
+		if x.GetCluster() != envoy.UnresolvedBackendCluster { // missing by design: its connections are closed
+			mark(used.clusters, x.GetCluster())
+		}
+	case *tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight:
+		if x.GetName() != envoy.UnresolvedBackendCluster {
+			mark(used.clusters, x.GetName())
+		}
 	case *udpproxyv3.Route:
 		mark(used.clusters, x.GetCluster())
 	case *tlsv3.SdsSecretConfig:

@@ -26,6 +26,7 @@ type kubeConfig struct {
 	fleetNamespace string
 	leaderElect    bool
 	lease          kube.LeaderConfig
+	gatewayRecheck time.Duration
 }
 
 func addKubeFlags(fs *pflag.FlagSet, c *kubeConfig) {
@@ -36,6 +37,8 @@ func addKubeFlags(fs *pflag.FlagSet, c *kubeConfig) {
 		"the fleet's address for status: fleet-pods=SELECTOR (ready fleet pods' nodes), service=NAMESPACE/NAME (copy its LB status) or static=ADDRESS,...")
 	fs.StringVar(&c.fleetNamespace, "fairway-namespace", envOr("POD_NAMESPACE", "fairway-system"),
 		"namespace of fairway's Lease and of the fleet's pods")
+	fs.DurationVar(&c.gatewayRecheck, "gateway-api-recheck", kube.DefaultGatewayRecheck,
+		"while some Gateway API CRD is not installed (or not allowed by RBAC), ask the API server this often whether it is now, and watch it without a restart")
 	fs.BoolVar(&c.leaderElect, "leader-elect", true, "elect one replica to write status and Events (off: this one always does)")
 	fs.StringVar(&c.lease.Name, "leader-elect-lease", kube.DefaultLeaseName, "name of the Lease in --fairway-namespace")
 	fs.StringVar(&c.lease.Identity, "leader-elect-identity", "", "this replica's name in the Lease (default: the host name and a random suffix)")
@@ -66,6 +69,9 @@ type kubeSide struct {
 }
 
 func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registerer, log hclog.Logger) (*kubeSide, error) {
+	if c.gatewayRecheck <= 0 {
+		return nil, fmt.Errorf("--gateway-api-recheck %v: must be positive", c.gatewayRecheck)
+	}
 	publish, err := kube.ParsePublishAddress(c.publishAddress)
 	if err != nil {
 		return nil, err
@@ -84,7 +90,8 @@ func newKubeSide(c kubeConfig, opts translator.Options, reg prometheus.Registere
 		return nil, err
 	}
 	k := &kubeSide{synced: make(chan struct{})}
-	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0, Gateway: gateway}
+	cfg := kube.SourceConfig{Namespace: c.namespace, Resync: c.resync, Nodes: opts.LBTarget == translator.LBTargetNodes, ServiceStatus: len(opts.LBAddressPools) > 0, Gateway: gateway,
+		GatewayRecheck: c.gatewayRecheck}
 	if k.src, err = kube.NewSource(client, cfg, log.Named("source")); err != nil {
 		return nil, err
 	}

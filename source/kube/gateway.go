@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -70,16 +71,24 @@ var gatewayKinds = []gatewayKind{
 }
 
 // gatewayWatch is the source's Gateway API side. Which kinds it watches
-// is decided once, at Start, from discovery: a kind whose CRD is not
-// installed (or not served at v1) is not watched, so that its informer
-// does not keep the caches from syncing for ever. A CRD installed later
-// is picked up when fairway restarts.
+// is decided from discovery: a kind whose CRD is not installed (or not
+// served at v1) is not watched, so that its informer does not keep the
+// caches from syncing for ever. Those installed at Start are waited for
+// with the core kinds; one installed later is picked up by a check every
+// recheck (gatewaywatch.go).
 type gatewayWatch struct {
 	discovery  resourceLister
 	auth       authorizationclient.SelfSubjectAccessReviewInterface
 	namespace  string // SourceConfig.Namespace
 	factory    gatewayinformers.SharedInformerFactory
 	namespaces informers.SharedInformerFactory
+	// watched are the kinds (Namespace included) informers exist for;
+	// written by Start, then by the later checks' one goroutine.
+	watched map[string]bool
+	recheck time.Duration
+	// lastDenied is the last denial logged, so a check that finds the same
+	// says nothing.
+	lastDenied string
 }
 
 // resourceLister is the part of discovery fairway asks.
@@ -100,22 +109,9 @@ var discoveryRetry = 2 * time.Second
 // either.
 func (g *gatewayWatch) installed(ctx context.Context, log logger) ([]gatewayKind, error) {
 	for {
-		list, err := g.discovery.ServerResourcesForGroupVersion(GatewayAPIGroupVersion)
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
+		kinds, err := g.served()
 		if err == nil {
-			served := map[string]bool{}
-			for _, r := range list.APIResources {
-				served[r.Name] = true
-			}
-			var out []gatewayKind
-			for _, k := range gatewayKinds {
-				if served[k.resource] {
-					out = append(out, k)
-				}
-			}
-			return out, nil
+			return kinds, nil
 		}
 		log.Warn("asking the API server which Gateway API CRDs are installed failed; retrying", "error", err)
 		select {
@@ -124,6 +120,24 @@ func (g *gatewayWatch) installed(ctx context.Context, log logger) ([]gatewayKind
 		case <-time.After(discoveryRetry):
 		}
 	}
+}
+
+// served asks discovery once which of the kinds are served at v1.
+func (g *gatewayWatch) served() ([]gatewayKind, error) {
+	list, err := g.discovery.ServerResourcesForGroupVersion(GatewayAPIGroupVersion)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []gatewayKind
+	for _, k := range gatewayKinds {
+		if slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == k.resource }) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
 // denied are the resources of kinds (and Namespaces) that fairway may not
@@ -157,102 +171,6 @@ func (g *gatewayWatch) denied(ctx context.Context, kinds []gatewayKind) ([]strin
 	return out, nil
 }
 
-// gatewayRecheck is how often fairway asks again whether more of the
-// Gateway API's CRDs are installed than at start.
-var gatewayRecheck = 5 * time.Minute
-
-// recheck asks discovery every so often whether more kinds than the
-// watched are served now, and says once, when they are, that a restart
-// serves them. It only says so: a kind watched mid-run would be served
-// before its cache had synced, which is what the wait at start prevents.
-func (g *gatewayWatch) recheck(ctx context.Context, log logger, watched int, every time.Duration) {
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		list, err := g.discovery.ServerResourcesForGroupVersion(GatewayAPIGroupVersion)
-		if err != nil {
-			continue
-		}
-		served := 0
-		for _, k := range gatewayKinds {
-			if slices.ContainsFunc(list.APIResources, func(r metav1.APIResource) bool { return r.Name == k.resource }) {
-				served++
-			}
-		}
-		if served > watched {
-			log.Info("more Gateway API CRDs are installed than when fairway started; restart fairway to serve them", "served", served, "watched", watched)
-			return
-		}
-	}
-}
-
-// logger is the part of hclog.Logger the Gateway API side uses.
-type logger interface {
-	Info(msg string, args ...any)
-	Warn(msg string, args ...any)
-}
-
-// startGateway watches the Gateway API kinds that are installed, and the
-// Namespaces when any is; it says once what is not installed. It runs
-// before the caches are waited for, so that those it watches are waited
-// for too.
-func (s *Source) startGateway(ctx context.Context) error {
-	if s.gateway == nil {
-		return nil
-	}
-	kinds, err := s.gateway.installed(ctx, s.log)
-	if err != nil {
-		return err
-	}
-	if len(kinds) < len(gatewayKinds) {
-		go s.gateway.recheck(ctx, s.log, len(kinds), gatewayRecheck)
-	}
-	if len(kinds) == 0 {
-		s.log.Info("the Gateway API CRDs are not installed (" + GatewayAPIGroupVersion + " is not served); serving Ingress and Services as before; install them and restart fairway to serve Gateways")
-		return nil
-	}
-	denied, err := s.gateway.denied(ctx, kinds)
-	if err != nil {
-		return err
-	}
-	if len(denied) > 0 {
-		s.log.Warn("the Gateway API CRDs are installed, but fairway may not list and watch all of its kinds and Namespaces; not watching the Gateway API, serving Ingress and Services as before; apply the install's RBAC and restart fairway", "denied", denied)
-		return nil
-	}
-	if missing := missingKinds(kinds); len(missing) > 0 {
-		s.log.Info("some Gateway API CRDs are not installed (or not served at v1); their kinds are not watched until fairway restarts", "missing", missing)
-	}
-	watched := map[string]cache.SharedIndexInformer{}
-	for _, k := range kinds {
-		watched[k.kind] = k.informer(s.gateway.factory)
-	}
-	watched[KindNamespace] = s.gateway.namespaces.Core().V1().Namespaces().Informer()
-	for kind, inf := range watched {
-		if err := s.watch(kind, inf); err != nil {
-			return err
-		}
-	}
-	s.gateway.factory.Start(ctx.Done())
-	s.gateway.namespaces.Start(ctx.Done())
-	return nil
-}
-
-// missingKinds are the kinds of the standard channel that kinds lacks.
-func missingKinds(kinds []gatewayKind) []string {
-	var out []string
-	for _, k := range gatewayKinds {
-		if !slices.ContainsFunc(kinds, func(w gatewayKind) bool { return w.kind == k.kind }) {
-			out = append(out, k.kind)
-		}
-	}
-	return out
-}
-
 // newGatewayWatch sets up the Gateway API side's factories; nothing is
 // watched until startGateway.
 func newGatewayWatch(client gatewayclient.Interface, disc resourceLister, core kubernetes.Interface, cfg SourceConfig) *gatewayWatch {
@@ -260,6 +178,8 @@ func newGatewayWatch(client gatewayclient.Interface, disc resourceLister, core k
 		discovery: disc,
 		auth:      core.AuthorizationV1().SelfSubjectAccessReviews(),
 		namespace: cfg.Namespace,
+		watched:   map[string]bool{},
+		recheck:   cmp.Or(cfg.GatewayRecheck, DefaultGatewayRecheck),
 		factory: gatewayinformers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
 			gatewayinformers.WithNamespace(cfg.Namespace), gatewayinformers.WithTransform(trim)),
 		// Namespaces are cluster-scoped: a listener's selector may pick

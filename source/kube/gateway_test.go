@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayfake "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned/fake"
+
+	"github.com/fairwayhq/fairway/translator"
 )
 
 // authorize makes the fake API server's authorizer allow fairway every
@@ -45,16 +48,17 @@ func servedGatewayResources(client *fake.Clientset, resources ...string) {
 
 func startGatewaySource(t *testing.T, client *fake.Clientset, gw *gatewayfake.Clientset) (*Source, *syncBuffer) {
 	t.Helper()
-	return startGatewaySourceWith(t, client, gw, nil)
+	return startGatewaySourceWith(t, client, gw, nil, 0)
 }
 
 // startGatewaySourceWith is startGatewaySource with discovery answered by
-// disc instead of the fake clientset, when set.
-func startGatewaySourceWith(t *testing.T, client *fake.Clientset, gw *gatewayfake.Clientset, disc resourceLister) (*Source, *syncBuffer) {
+// disc instead of the fake clientset, when set, and checked again every
+// recheck (0: the default).
+func startGatewaySourceWith(t *testing.T, client *fake.Clientset, gw *gatewayfake.Clientset, disc resourceLister, recheck time.Duration) (*Source, *syncBuffer) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	logs := &syncBuffer{}
-	src, err := NewSource(client, SourceConfig{Gateway: gw}, hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info}))
+	src, err := NewSource(client, SourceConfig{Gateway: gw, GatewayRecheck: recheck}, hclog.New(&hclog.LoggerOptions{Output: logs, Level: hclog.Info}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,24 +208,98 @@ func TestGatewayStatusWritesAreNoWork(t *testing.T) {
 	}
 }
 
-// TestGatewayAPIInstalledAfterStart: CRDs installed after fairway started
-// are not watched (their caches could not be waited for), and the log
-// says once that a restart serves them.
+// TestGatewayAPIInstalledAfterStart: CRDs installed after fairway
+// started are found by the next check and watched without a restart.
+// Their objects reach the loop in one batch, once every new cache has
+// synced (never a part of them), and their informers become visible
+// only with the Sync that hands the loop that batch.
 func TestGatewayAPIInstalledAfterStart(t *testing.T) {
-	defer func(d time.Duration) { gatewayRecheck = d }(gatewayRecheck)
-	gatewayRecheck = 20 * time.Millisecond
-	client := fake.NewClientset()
+	client := fake.NewClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})
 	authorize(client)
+	gw := gatewayfake.NewSimpleClientset(&gatewayv1.HTTPRoute{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}})
+	if _, err := gw.GatewayV1().Gateways("shop").Create(context.Background(), &gatewayv1.Gateway{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "edge"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	disc := &laterDiscovery{}
-	src, logs := startGatewaySourceWith(t, client, gatewayfake.NewSimpleClientset(), disc)
+	src, logs := startGatewaySourceWith(t, client, gw, disc, 20*time.Millisecond)
+	if src.Informer(KindGateway) != nil {
+		t.Fatal("Gateways are watched before their CRD is installed")
+	}
 	disc.install()
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(logs.String(), "restart fairway to serve them"); time.Sleep(10 * time.Millisecond) {
+	want := []objectKey{{KindGateway, "shop", "edge"}, {KindHTTPRoute, "shop", "web"}, {KindNamespace, "", "shop"}}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		src.mu.Lock()
+		n := 0
+		for _, k := range want {
+			if _, ok := src.pending[k]; ok {
+				n++
+			}
+		}
+		src.mu.Unlock()
+		if n == len(want) {
+			break
+		}
+		if n > 0 {
+			t.Fatalf("%d of the %d Gateway API objects reached the loop before the others", n, len(want))
+		}
+		if src.Informer(KindGateway) != nil {
+			t.Fatal("Gateways' informer is visible before the loop has their objects")
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no word of the CRDs installed after start:\n%s", logs)
+			t.Fatalf("the CRDs installed after start are not watched:\n%s", logs)
 		}
 	}
-	time.Sleep(100 * time.Millisecond)
-	if n := strings.Count(logs.String(), "restart fairway to serve them"); n != 1 || src.Informer(KindGateway) != nil {
-		t.Errorf("said %d times, Gateways watched: %v; want once, and not watched", n, src.Informer(KindGateway) != nil)
+	if src.Informer(KindGateway) != nil {
+		t.Error("Gateways' informer is visible before the Sync that hands their objects to the loop")
+	}
+	src.Sync(translator.NewEngine(translator.Options{}))
+	for _, kind := range []string{KindGatewayClass, KindGateway, KindHTTPRoute, KindTCPRoute, KindReferenceGrant, KindNamespace} {
+		if src.Informer(kind) == nil {
+			t.Errorf("%s is not watched after the CRDs were installed", kind)
+		}
+	}
+	if n := strings.Count(logs.String(), "since fairway started; watching them"); n != 1 {
+		t.Errorf("said %d times that the CRDs are watched now, want once:\n%s", n, logs)
+	}
+}
+
+// TestGatewayAPIRBACGrantedAfterStart: with the CRDs installed but the
+// RBAC for Namespaces denied, nothing of the Gateway API is watched and
+// the later checks do not warn again for the same denial; once the RBAC
+// is granted, the next check watches every kind, without a restart.
+func TestGatewayAPIRBACGrantedAfterStart(t *testing.T) {
+	client := fake.NewClientset()
+	var all []string
+	for _, k := range gatewayKinds {
+		all = append(all, k.resource)
+	}
+	servedGatewayResources(client, all...)
+	// One reactor that reads the grant, since the fake's reactor list may
+	// not change while the source's checks run.
+	var granted atomic.Bool
+	client.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectAccessReview).DeepCopy()
+		review.Status.Allowed = granted.Load() || review.Spec.ResourceAttributes.Resource != "namespaces"
+		return true, review, nil
+	})
+	src, logs := startGatewaySourceWith(t, client, gatewayfake.NewSimpleClientset(), nil, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // several checks, all denied
+	if src.Informer(KindGateway) != nil {
+		t.Fatal("Gateways are watched without the RBAC for Namespaces")
+	}
+	if n := strings.Count(logs.String(), "may not list and watch"); n != 1 {
+		t.Errorf("the denial is warned about %d times, want once:\n%s", n, logs)
+	}
+	granted.Store(true)
+	for deadline := time.Now().Add(5 * time.Second); src.Informer(KindGateway) == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Gateway API is not watched once the RBAC is granted:\n%s", logs)
+		}
+		src.Sync(translator.NewEngine(translator.Options{}))
+	}
+	for _, kind := range []string{KindGatewayClass, KindUDPRoute, KindNamespace} {
+		if src.Informer(kind) == nil {
+			t.Errorf("%s is not watched once the RBAC is granted", kind)
+		}
 	}
 }

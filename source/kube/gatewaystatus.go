@@ -47,7 +47,15 @@ type GatewayStatusWriter struct {
 
 	mu   sync.Mutex
 	want *gatewayapi.Status // nil until the first round
-	term context.Context
+	// wantSeen are the informers whose objects want's round saw: a kind
+	// watched since (CRDs installed mid-run) is not compared against a
+	// round that did not know its objects.
+	wantSeen map[string]cache.SharedIndexInformer
+	term     context.Context
+	// seen is wantSeen for the pass being written, and hooked the
+	// informers whose changes kick the writer; Run's goroutine only.
+	seen   map[string]cache.SharedIndexInformer
+	hooked map[string]bool
 	// awaiting: per object, the cached resourceVersion a write was last
 	// made against, until the cache moves past it.
 	awaiting map[objectKey]string
@@ -60,13 +68,22 @@ func NewGatewayStatusWriter(client gatewayclient.Interface, src *Source, addrs *
 	return &GatewayStatusWriter{
 		client: client, src: src, addrs: addrs, controller: gatewayv1.GatewayController(controller),
 		log: log, metrics: metrics, kick: make(chan struct{}, 1), now: metav1.Now, awaiting: map[objectKey]string{},
+		hooked: map[string]bool{},
 	}
 }
 
-// Observe records the status the last published round computed.
+// Observe records the status the last published round computed. It is
+// called on the loop's goroutine after the round's Sync, so the source's
+// informers are those whose objects the round saw.
 func (w *GatewayStatusWriter) Observe(st gatewayapi.Status) {
+	seen := map[string]cache.SharedIndexInformer{}
+	for _, k := range gatewayKinds {
+		if inf := w.src.Informer(k.kind); inf != nil {
+			seen[k.kind] = inf
+		}
+	}
 	w.mu.Lock()
-	w.want = &st
+	w.want, w.wantSeen = &st, seen
 	w.mu.Unlock()
 	w.Kick()
 }
@@ -91,16 +108,8 @@ func (w *GatewayStatusWriter) Lead(term context.Context) {
 // source's Start, which finds the installed kinds: someone else's write
 // to one of their status is seen and corrected.
 func (w *GatewayStatusWriter) Run(ctx context.Context) error {
-	kick := cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { w.Kick() },
-		UpdateFunc: func(any, any) { w.Kick() },
-	}
-	for _, k := range gatewayKinds {
-		if inf := w.src.Informer(k.kind); inf != nil && k.kind != KindReferenceGrant {
-			if _, err := inf.AddEventHandler(kick); err != nil {
-				return err
-			}
-		}
+	if err := w.hook(); err != nil {
+		return err
 	}
 	if w.addrs != nil {
 		if err := w.addrs.Notify(w.Kick); err != nil {
@@ -113,18 +122,40 @@ func (w *GatewayStatusWriter) Run(ctx context.Context) error {
 			return nil
 		case <-w.kick:
 		}
+		if err := w.hook(); err != nil {
+			return err
+		}
 		w.reconcile()
 	}
+}
+
+// hook makes every change of a watched kind's objects kick the writer,
+// for the kinds watched at start and those watched since.
+func (w *GatewayStatusWriter) hook() error {
+	kick := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(any) { w.Kick() },
+		UpdateFunc: func(any, any) { w.Kick() },
+	}
+	for _, k := range gatewayKinds {
+		if inf := w.src.Informer(k.kind); inf != nil && k.kind != KindReferenceGrant && !w.hooked[k.kind] {
+			if _, err := inf.AddEventHandler(kick); err != nil {
+				return err
+			}
+			w.hooked[k.kind] = true
+		}
+	}
+	return nil
 }
 
 // reconcile writes every object whose status differs from the wanted one.
 func (w *GatewayStatusWriter) reconcile() {
 	w.mu.Lock()
-	want, term := w.want, w.term
+	want, term, seen := w.want, w.term, w.wantSeen
 	w.mu.Unlock()
 	if term == nil || term.Err() != nil || want == nil {
 		return
 	}
+	w.seen = seen
 	failed := 0
 	for _, c := range want.GatewayClasses {
 		if w.failed(w.gatewayClass(term, c)) {
@@ -228,7 +259,7 @@ func gatewayAddresses(addrs []Address) []gatewayv1.GatewayStatusAddress {
 // whose entries of fairway's differ from want's; it returns the writes
 // that failed.
 func (w *GatewayStatusWriter) routes(term context.Context, rk routeKind, want map[objectKey][]gatewayv1.RouteParentStatus) int {
-	inf := w.src.Informer(rk.kind)
+	inf := w.seen[rk.kind]
 	if inf == nil {
 		return 0
 	}
@@ -240,8 +271,13 @@ func (w *GatewayStatusWriter) routes(term context.Context, rk routeKind, want ma
 		}
 		current := rk.parents(obj)
 		next := w.mergeParents(current, want[objectKey{rk.kind, m.GetNamespace(), m.GetName()}])
+		next, dropped := capParents(next)
 		if equality.Semantic.DeepEqual(current, next) {
 			continue
+		}
+		if dropped > 0 {
+			w.log.Warn("a route's status.parents would pass the CRD's 32 entries; fairway's last entries are left out",
+				"kind", rk.kind, "namespace", m.GetNamespace(), "name", m.GetName(), "left_out", dropped)
 		}
 		err := w.update(term, rk.kind, metaOf(m), func(ctx context.Context) (string, error) {
 			return rk.update(ctx, w.client, obj, next)
@@ -285,6 +321,22 @@ func (w *GatewayStatusWriter) mergeParents(current, want []gatewayv1.RouteParent
 	return out
 }
 
+// maxRouteParents is the CRD's bound on a route's status.parents. The
+// API server refuses a longer list whole, which would leave the route's
+// status stale for every parent, fairway's first ones included.
+const maxRouteParents = 32
+
+// capParents keeps the first maxRouteParents entries of a merged list:
+// other controllers' entries, which are theirs to keep, then fairway's in
+// its parentRef order, so fairway's last ones go first. It returns how
+// many are left out.
+func capParents(parents []gatewayv1.RouteParentStatus) ([]gatewayv1.RouteParentStatus, int) {
+	if len(parents) <= maxRouteParents {
+		return parents, 0
+	}
+	return parents[:maxRouteParents], len(parents) - maxRouteParents
+}
+
 // stamp gives each wanted condition its lastTransitionTime: the cached
 // condition's of the same type when the status is unchanged, else now.
 func (w *GatewayStatusWriter) stamp(want, cached []metav1.Condition) []metav1.Condition {
@@ -309,7 +361,7 @@ func (w *GatewayStatusWriter) stamp(want, cached []metav1.Condition) []metav1.Co
 
 // cached is the informer's copy of one object, or nil.
 func (w *GatewayStatusWriter) cached(kind, namespace, name string) any {
-	inf := w.src.Informer(kind)
+	inf := w.seen[kind]
 	if inf == nil {
 		return nil
 	}

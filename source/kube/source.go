@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -40,6 +41,10 @@ type SourceConfig struct {
 	// kinds whose CRDs are installed are watched, and Namespaces with
 	// them. Nil watches none.
 	Gateway gatewayclient.Interface
+	// GatewayRecheck is how often discovery is asked again, while some
+	// Gateway API kind is not watched, whether its CRD is installed now;
+	// 0 is DefaultGatewayRecheck.
+	GatewayRecheck time.Duration
 }
 
 // Source feeds the event loop from informers. Handlers only record the
@@ -65,6 +70,13 @@ type Source struct {
 
 	mu      sync.Mutex
 	pending map[objectKey]change
+	// held are kinds watched since Start whose caches are still filling:
+	// their changes wait in heldChanges, and reach pending all at once
+	// (gatewaywatch.go). staged are their informers, which the next Sync
+	// makes visible with the batch that first holds their objects.
+	held        map[string]bool
+	heldChanges map[objectKey]change
+	staged      map[string]cache.SharedIndexInformer
 }
 
 type objectKey struct{ kind, namespace, name string }
@@ -89,7 +101,8 @@ const (
 
 // NewSource sets up the informers; Start runs them.
 func NewSource(client kubernetes.Interface, cfg SourceConfig, log hclog.Logger) (*Source, error) {
-	s := &Source{log: log, changed: make(chan struct{}, 1), pending: map[objectKey]change{}, informers: map[string]cache.SharedIndexInformer{}, serviceStatus: cfg.ServiceStatus}
+	s := &Source{log: log, changed: make(chan struct{}, 1), pending: map[objectKey]change{}, held: map[string]bool{},
+		heldChanges: map[objectKey]change{}, staged: map[string]cache.SharedIndexInformer{}, informers: map[string]cache.SharedIndexInformer{}, serviceStatus: cfg.ServiceStatus}
 	s.factory = informers.NewSharedInformerFactoryWithOptions(client, cfg.Resync,
 		informers.WithNamespace(cfg.Namespace), informers.WithTransform(trim))
 	// Only TLS Secrets (their certificate and key) and Opaque ones (where
@@ -148,7 +161,8 @@ func secretsOfType(client kubernetes.Interface, cfg SourceConfig, typ corev1.Sec
 func (s *Source) Factory() informers.SharedInformerFactory { return s.factory }
 
 // Informer is the informer of one kind, or nil if it is not watched. The
-// Gateway API kinds' are there once Start has found their CRDs.
+// Gateway API kinds' are there once Start has found their CRDs, or, for
+// CRDs installed later, from the Sync that hands the loop their objects.
 func (s *Source) Informer(kind string) cache.SharedIndexInformer {
 	s.imu.RLock()
 	defer s.imu.RUnlock()
@@ -174,8 +188,19 @@ func (s *Source) record(kind string, obj any, deleted bool) {
 		return
 	}
 	s.mu.Lock()
-	s.pending[objectKey{kind, m.GetNamespace(), m.GetName()}] = change{obj: obj, deleted: deleted}
+	key, c := objectKey{kind, m.GetNamespace(), m.GetName()}, change{obj: obj, deleted: deleted}
+	if s.held[kind] {
+		s.heldChanges[key] = c
+		s.mu.Unlock()
+		return
+	}
+	s.pending[key] = c
 	s.mu.Unlock()
+	s.signal()
+}
+
+// signal tells the loop that there are changes.
+func (s *Source) signal() {
 	select {
 	case s.changed <- struct{}{}:
 	default:
@@ -224,7 +249,16 @@ func (s *Source) Sync(e *translator.Engine) []translator.Problem {
 	s.mu.Lock()
 	batch := s.pending
 	s.pending = make(map[objectKey]change, len(batch))
+	var staged map[string]cache.SharedIndexInformer
+	if len(s.staged) > 0 {
+		staged, s.staged = s.staged, map[string]cache.SharedIndexInformer{}
+	}
 	s.mu.Unlock()
+	if len(staged) > 0 {
+		s.imu.Lock()
+		maps.Copy(s.informers, staged)
+		s.imu.Unlock()
+	}
 	keys := make([]objectKey, 0, len(batch))
 	for k := range batch {
 		keys = append(keys, k)

@@ -22,13 +22,16 @@ var stillWaitingEvery = 30 * time.Second
 type cacheWait struct {
 	log       hclog.Logger
 	informers map[string]cache.SharedIndexInformer
+	// consequence ends the still-waiting line: what waits on these caches.
+	consequence string
 
 	mu   sync.Mutex
 	errs map[string]string // kind -> last list/watch error
 }
 
 func newCacheWait(log hclog.Logger) *cacheWait {
-	return &cacheWait{log: log, informers: map[string]cache.SharedIndexInformer{}, errs: map[string]string{}}
+	return &cacheWait{log: log, informers: map[string]cache.SharedIndexInformer{}, errs: map[string]string{},
+		consequence: "nothing is served until they fill"}
 }
 
 // add registers an informer; it must come before the informer starts.
@@ -63,7 +66,7 @@ func (w *cacheWait) report(done <-chan struct{}) {
 		case <-done:
 			return
 		case <-tick.C:
-			w.log.Warn("still waiting for the informers' caches; nothing is served until they fill", w.missing()...)
+			w.log.Warn("still waiting for the informers' caches; "+w.consequence, w.missing()...)
 		}
 	}
 }
