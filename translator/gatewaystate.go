@@ -3,6 +3,7 @@ package translator
 import (
 	"slices"
 
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
@@ -13,8 +14,12 @@ import (
 // resources built from them, which it alone puts and removes.
 type gatewayState struct {
 	objs gatewayObjects
-	// resolver keeps the front end's per-route work between changes.
+	// resolver keeps the front end's per-route work between changes, and
+	// services are the Services changed since it last resolved, which are
+	// all its kept routes' reads can have seen change (nil: too many to
+	// list, check every read).
 	resolver *gatewayapi.Resolver
+	services map[types.NamespacedName]bool
 	model    *gatewayapi.Model
 	ports    []*gatewayPort
 	// shared are the rules the Ingress http listener serves, by host
@@ -43,11 +48,37 @@ type gatewayState struct {
 }
 
 func newGatewayState() gatewayState {
-	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}}
+	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}, services: map[types.NamespacedName]bool{}}
 	for k := range g.built {
 		g.built[k] = map[string]*Resource{}
 	}
 	return g
+}
+
+// changedServicesKept is how many changed Services are listed for the
+// next resolve; past it, as a Sync of a whole cluster brings, the
+// resolve checks every read instead, and nothing is kept while no
+// Gateway makes the engine resolve.
+const changedServicesKept = 4096
+
+// serviceChanged notes a Service change for the next resolve.
+func (g *gatewayState) serviceChanged(k nsName) {
+	if g.services == nil {
+		return
+	}
+	if len(g.services) >= changedServicesKept {
+		g.services = nil
+		return
+	}
+	g.services[types.NamespacedName{Namespace: k.namespace, Name: k.name}] = true
+}
+
+// takeChangedServices hands the changed Services to a resolve and starts
+// the next list.
+func (g *gatewayState) takeChangedServices() map[types.NamespacedName]bool {
+	out := g.services
+	g.services = map[types.NamespacedName]bool{}
+	return out
 }
 
 // portsKey is what the claims read of the Gateway ports: when it is

@@ -163,8 +163,17 @@ func (r *resolver) route(key any, kind string, o metav1.Object, parents []gatewa
 	return pendingRoute{st, m}
 }
 
+// sameServices reports whether the Services a kept route read look up
+// the same; only those the input names as changed can differ.
 func (r *resolver) sameServices(reads []serviceRead) bool {
+	changed := r.in.ChangedServices
+	if changed != nil && len(changed) == 0 {
+		return true
+	}
 	for _, s := range reads {
+		if changed != nil && !changed[s.key] {
+			continue
+		}
 		if r.lookupService(s.key) != s.svc {
 			return false
 		}
