@@ -238,6 +238,12 @@ func (r *resolver) reuseStage() bool {
 			if l.model != nil {
 				m := *l.model
 				m.HTTP, m.Streams = nil, nil
+				if n := len(r.memo.sorted[keyOf(l)]); n > 0 {
+					// As many as last time, and room for a change's
+					// few more, so that placing 10k routes does not
+					// grow the list a dozen times.
+					m.HTTP = make([]*HTTPRule, 0, n+n/64+16)
+				}
 				l.model = &m
 			}
 		}
