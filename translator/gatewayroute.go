@@ -70,8 +70,14 @@ func (t *translation) gatewayRouteOn(host string, l *gatewayapi.Listener, r *gat
 		return nil
 	}
 	pol := t.gatewayPolicy(origin, field, r.Policy, listenerOf(l))
-	route := &httpRoute{host: host, match: m, origin: origin, field: field, policy: pol,
-		gw: &gatewayParts{request: r.Request, requestKey: requestKey(r.Request)}}
+	// One allocation for the route and its Gateway parts, which live
+	// and die together.
+	both := &struct {
+		route httpRoute
+		gw    gatewayParts
+	}{gw: gatewayParts{request: r.Request, requestKey: requestKey(r.Request)}}
+	route := &both.route
+	*route = httpRoute{host: host, match: m, origin: origin, field: field, policy: pol, gw: &both.gw}
 	up := upstreamOf
 	if r.GRPC {
 		up = grpcUpstream

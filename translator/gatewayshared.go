@@ -94,6 +94,7 @@ func sameRules(a, b []listenerRule) bool {
 // routes it won (own), settling equal matches by age. It returns the
 // routes, unsorted.
 func (e *Engine) mergeGatewayRules(t *translation, host string, own []*httpRoute) []*httpRoute {
+	own = slices.Grow(own, len(e.gw.shared[host]))
 	for _, lr := range e.gw.shared[host] {
 		rule := lr.rule
 		g := t.gatewayRouteOn(host, lr.l, rule)

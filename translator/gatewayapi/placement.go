@@ -35,8 +35,9 @@ type placedSet struct {
 
 // placedRules are the HTTPRules of a route's lowered rules on one
 // listener with hostnames hosts: the memo's when the route was placed
-// there before, else new ones. Each rule has slices of its own, so that
-// the back end may sort them; the policy is shared, and only read.
+// there before, else new ones, made in one block. The rules' slices and
+// policy are shared (the hostnames by the placement's rules, the backends
+// with the lowered rule), and only read.
 func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []string) []*HTTPRule {
 	key, hk := keyOf(on), strings.Join(hosts, "\x00")
 	if len(hosts) == 0 && hosts != nil {
@@ -48,13 +49,16 @@ func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []str
 			return p.rules
 		}
 	}
-	out := make([]*HTTPRule, 0, len(l.rules))
-	for _, lr := range l.rules {
-		out = append(out, &HTTPRule{
-			Route: obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(hosts),
+	out := make([]*HTTPRule, len(l.rules))
+	block := make([]HTTPRule, len(l.rules))
+	hosts = slices.Clone(hosts)
+	for i, lr := range l.rules {
+		block[i] = HTTPRule{
+			Route: obj, Rule: lr.rule, Match: lr.match, Hostnames: hosts,
 			Path: lr.path, Request: lr.request, Policy: lr.policy,
-			Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
-		})
+			Backends: lr.backends.valid, Invalid: lr.backends.invalid, GRPC: lr.grpc,
+		}
+		out[i] = &block[i]
 	}
 	if r.memo != nil {
 		l.placed = append(l.placed, placedSet{on: key, hosts: hk, rules: out, used: r.epoch()})
