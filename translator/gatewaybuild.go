@@ -10,11 +10,13 @@ import (
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
 
-// gatewayBuild is one build of the Gateways' resources.
+// gatewayBuild is one build of the Gateways' resources, and the virtual
+// hosts it built or kept (gatewayvhosts.go).
 type gatewayBuild struct {
-	e    *Engine
-	t    *translation
-	next [NumKinds]map[string]*Resource
+	e      *Engine
+	t      *translation
+	next   [NumKinds]map[string]*Resource
+	vhosts map[vhostKey]*builtVHost
 }
 
 func (b *gatewayBuild) put(k Kind, r *Resource) { b.next[k][r.Name] = r }
@@ -23,7 +25,7 @@ func (b *gatewayBuild) put(k Kind, r *Resource) { b.next[k][r.Name] = r }
 // certificates of every Gateway port that holds its claim, and the status
 // the Gateways and routes get.
 func (e *Engine) buildGateways() error {
-	b := &gatewayBuild{e: e, t: e.scope()}
+	b := &gatewayBuild{e: e, t: e.scope(), vhosts: map[vhostKey]*builtVHost{}}
 	for k := range b.next {
 		b.next[k] = map[string]*Resource{}
 	}
@@ -50,6 +52,7 @@ func (e *Engine) buildGateways() error {
 	e.setSharedHTTPS(b.sharedHTTPSChains())
 	e.publishGateway(b.next, b.t.clusters)
 	e.setProblems(slot{piece: slotGateway}, b.t.problems)
+	e.gw.vhosts = b.vhosts
 	return nil
 }
 
@@ -94,16 +97,23 @@ func (b *gatewayBuild) httpPort(gp *gatewayPort, name, address string) error {
 // listener names never reaches the routes of a wildcard or hostname-less
 // listener beside it.
 func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*Resource {
-	byDomain := map[string][]*httpRoute{}
+	type served struct {
+		l     *gatewayapi.Listener
+		rules []*gatewayapi.HTTPRule
+	}
+	byDomain := map[string]*served{}
 	for _, l := range listeners {
 		for _, rule := range l.HTTP {
 			for _, host := range ruleHosts(rule, l) {
 				if mostSpecific(host, peers) != l {
 					continue
 				}
-				if r := b.t.gatewayRouteOn(host, l, rule); r != nil {
-					byDomain[host] = append(byDomain[host], r)
+				s := byDomain[host]
+				if s == nil {
+					s = &served{l: l}
+					byDomain[host] = s
 				}
+				s.rules = append(s.rules, rule)
 			}
 		}
 	}
@@ -116,14 +126,9 @@ func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*
 	})
 	out := make([]*Resource, 0, len(domains))
 	for _, d := range domains {
-		routes := byDomain[d]
-		specs := make([]envoy.RouteSpec, len(routes))
-		var refs []Ref
-		for i, r := range routes {
-			specs[i] = r.spec()
-			refs = append(refs, routeRefs(specs[i])...)
+		if vh := b.virtualHost(d, byDomain[d].l, byDomain[d].rules); vh != nil {
+			out = append(out, vh)
 		}
-		out = append(out, newResource(d, envoy.AppendVirtualHost(nil, d, []string{d}, specs), refs))
 	}
 	return out
 }

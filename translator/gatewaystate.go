@@ -20,8 +20,14 @@ type gatewayState struct {
 	// list, check every read).
 	resolver *gatewayapi.Resolver
 	services map[types.NamespacedName]bool
-	model    *gatewayapi.Model
-	ports    []*gatewayPort
+	// vhosts are the virtual hosts of the Gateway ports' route
+	// configurations as the last build made them, and reads counts the
+	// changes of the Services and Secrets building them reads
+	// (gatewayvhosts.go).
+	vhosts map[vhostKey]*builtVHost
+	reads  uint64
+	model  *gatewayapi.Model
+	ports  []*gatewayPort
 	// shared are the rules the Ingress http listener serves, by host
 	// (gatewayshared.go), and sharedSince the oldest Gateway with such a
 	// listener, which dates the http claim beside fairway's IngressClasses.
