@@ -63,16 +63,17 @@ func newGatewayState() gatewayState {
 
 // changedServicesKept is how many changed Services are listed for the
 // next resolve; past it, as a Sync of a whole cluster brings, the
-// resolve checks every read instead, and nothing is kept while no
-// Gateway makes the engine resolve.
+// resolve checks every read instead.
 const changedServicesKept = 4096
 
-// serviceChanged notes a Service change for the next resolve.
+// serviceChanged notes a Service change for the next resolve. While
+// there is no Gateway the engine does not resolve, so nothing is listed:
+// the next resolve checks every read.
 func (g *gatewayState) serviceChanged(k nsName) {
 	if g.services == nil {
 		return
 	}
-	if len(g.services) >= changedServicesKept {
+	if len(g.services) >= changedServicesKept || len(g.objs.gateways) == 0 {
 		g.services = nil
 		return
 	}
