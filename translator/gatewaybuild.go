@@ -101,19 +101,21 @@ func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*
 		l     *gatewayapi.Listener
 		rules []*gatewayapi.HTTPRule
 	}
-	byDomain := map[string]*served{}
+	var all []served
+	byDomain := map[string]int{} // into all
 	for _, l := range listeners {
 		for _, rule := range l.HTTP {
 			for _, host := range ruleHosts(rule, l) {
 				if mostSpecific(host, peers) != l {
 					continue
 				}
-				s := byDomain[host]
-				if s == nil {
-					s = &served{l: l}
-					byDomain[host] = s
+				i, ok := byDomain[host]
+				if !ok {
+					i = len(all)
+					byDomain[host] = i
+					all = append(all, served{l: l})
 				}
-				s.rules = append(s.rules, rule)
+				all[i].rules = append(all[i].rules, rule)
 			}
 		}
 	}
@@ -126,7 +128,7 @@ func (b *gatewayBuild) virtualHosts(listeners, peers []*gatewayapi.Listener) []*
 	})
 	out := make([]*Resource, 0, len(domains))
 	for _, d := range domains {
-		if vh := b.virtualHost(d, byDomain[d].l, byDomain[d].rules); vh != nil {
+		if vh := b.virtualHost(d, all[byDomain[d]].l, all[byDomain[d]].rules); vh != nil {
 			out = append(out, vh)
 		}
 	}

@@ -23,8 +23,8 @@ import (
 // the domain (a domain is served by one listener of a port, the most
 // specific, see virtualHosts) and the domain.
 type vhostKey struct {
-	gateway, listener, domain string
-	port                      int32
+	namespace, gateway, listener, domain string
+	port                                 int32
 }
 
 // builtVHost is one virtual host as a build made it, and what it read.
@@ -49,7 +49,7 @@ func (g *gatewayState) gatewayReadsChanged() { g.reads++ }
 // from the last build when nothing it read changed.
 func (b *gatewayBuild) virtualHost(d string, l *gatewayapi.Listener, rules []*gatewayapi.HTTPRule) *Resource {
 	g := &b.e.gw
-	key := vhostKey{gateway: l.Gateway.Namespace + "/" + l.Gateway.Name, listener: l.Name, domain: d, port: l.Port}
+	key := vhostKey{namespace: l.Gateway.Namespace, gateway: l.Gateway.Name, listener: l.Name, domain: d, port: l.Port}
 	if v := g.vhosts[key]; v != nil && v.reads == g.reads && v.protocol == l.Protocol && slices.Equal(v.rules, rules) {
 		b.t.problems = append(b.t.problems, v.problems...)
 		b.t.clusters = append(b.t.clusters, v.clusters...)
