@@ -322,6 +322,8 @@ func (e *Engine) serviceChanged(k nsName, old, svc *corev1.Service) {
 	}
 	e.dirty.services[k] = true
 	e.noteServers(k, svc)
+	e.gw.serviceChanged(k)
+	e.gw.gatewayReadsChanged()
 	if e.gatewayReads() {
 		e.dirty.gateway = true
 	}

@@ -181,6 +181,7 @@ func (e *Engine) resolveGateways() *gatewayapi.Model {
 	// would cost more than the change.
 	in.LookupService = func(k types.NamespacedName) *corev1.Service { return e.idx.services[nsName{k.Namespace, k.Name}] }
 	in.LookupSecret = func(k types.NamespacedName) *corev1.Secret { return e.idx.secrets[nsName{k.Namespace, k.Name}] }
+	in.ChangedServices = e.gw.takeChangedServices()
 	pools, _ := parseAddressPools(e.opts.LBAddressPools)
 	return e.gw.resolver.Resolve(in, gatewayapi.Options{
 		ControllerName:   e.opts.GatewayController,

@@ -10,12 +10,14 @@ import (
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
 )
 
-// gatewayBuild is one build of the Gateways' resources.
+// gatewayBuild is one build of the Gateways' resources, and the virtual
+// hosts it built or kept (gatewayvhosts.go).
 type gatewayBuild struct {
-	e    *Engine
-	t    *translation
-	next [NumKinds]map[string]*Resource
-	apis []gatewayAPI
+	e      *Engine
+	t      *translation
+	next   [NumKinds]map[string]*Resource
+	vhosts map[vhostKey]*builtVHost
+	apis   []gatewayAPI
 }
 
 func (b *gatewayBuild) put(k Kind, r *Resource) { b.next[k][r.Name] = r }
@@ -25,7 +27,7 @@ func (b *gatewayBuild) put(k Kind, r *Resource) { b.next[k][r.Name] = r }
 // the Gateways and routes get. They are published once the https
 // listener has settled its names (publishGatewayBuild).
 func (e *Engine) buildGateways() error {
-	b := &gatewayBuild{e: e, t: e.scope()}
+	b := &gatewayBuild{e: e, t: e.scope(), vhosts: map[vhostKey]*builtVHost{}}
 	for k := range b.next {
 		b.next[k] = map[string]*Resource{}
 	}
@@ -54,6 +56,7 @@ func (e *Engine) buildGateways() error {
 	e.setSharedTLS(b.sharedTLSListeners()) // before the clusters are taken: it takes its own out
 	e.gw.own, e.gw.ownClusters, e.gw.ownAPIs = b.next, b.t.clusters, b.apis
 	e.setProblems(slot{piece: slotGateway}, b.t.problems)
+	e.gw.vhosts = b.vhosts
 	return nil
 }
 
@@ -101,16 +104,25 @@ func (b *gatewayBuild) httpPort(gp *gatewayPort, name, address string) error {
 // Each exact hostname's table is also kept for proxyless clients, under
 // <host>:<port> (gatewayproxyless.go); port 0 keeps none.
 func (b *gatewayBuild) virtualHosts(port int32, listeners, peers []*gatewayapi.Listener) []*Resource {
-	byDomain := map[string][]*httpRoute{}
+	type served struct {
+		l     *gatewayapi.Listener
+		rules []*gatewayapi.HTTPRule
+	}
+	var all []served
+	byDomain := map[string]int{} // into all
 	for _, l := range listeners {
 		for _, rule := range l.HTTP {
 			for _, host := range ruleHosts(rule, l) {
 				if mostSpecific(host, peers) != l {
 					continue
 				}
-				if r := b.t.gatewayRouteOn(host, l, rule); r != nil {
-					byDomain[host] = append(byDomain[host], r)
+				i, ok := byDomain[host]
+				if !ok {
+					i = len(all)
+					byDomain[host] = i
+					all = append(all, served{l: l})
 				}
+				all[i].rules = append(all[i].rules, rule)
 			}
 		}
 	}
@@ -123,15 +135,11 @@ func (b *gatewayBuild) virtualHosts(port int32, listeners, peers []*gatewayapi.L
 	})
 	out := make([]*Resource, 0, len(domains))
 	for _, d := range domains {
-		routes := byDomain[d]
-		specs := make([]envoy.RouteSpec, len(routes))
-		var refs []Ref
-		for i, r := range routes {
-			specs[i] = r.spec()
-			refs = append(refs, routeRefs(specs[i])...)
+		sv := all[byDomain[d]]
+		if v := b.virtualHost(d, sv.l, sv.rules); v.res != nil {
+			out = append(out, v.res)
+			b.noteAPI(sv.l, port, d, v.specs, v.plains)
 		}
-		b.noteAPI(listeners[0], port, d, routes, specs)
-		out = append(out, newResource(d, envoy.AppendVirtualHost(nil, d, []string{d}, specs), refs))
 	}
 	return out
 }

@@ -52,26 +52,17 @@ func parseGatewayAPIName(name string) bool {
 	return len(validation.IsDNS1123Subdomain(name[:i])) == 0
 }
 
-// noteAPI keeps the route table of an exact domain that the routes
-// serve on a Gateway listener's port. The proxyless form is made only
-// for a name a client asks for.
-func (b *gatewayBuild) noteAPI(owner *gatewayapi.Listener, port int32, domain string, routes []*httpRoute, specs []envoy.RouteSpec) {
+// noteAPI keeps the route table of an exact domain that a Gateway
+// listener serves on its port. The proxyless form is made only for a
+// name a client asks for.
+func (b *gatewayBuild) noteAPI(owner *gatewayapi.Listener, port int32, domain string, specs []envoy.RouteSpec, plains map[int]string) {
 	if port == 0 || domain == "*" || isWildcard(domain) || !b.e.opts.Proxyless {
 		return
 	}
-	a := gatewayAPI{
-		name: GatewayAPIName(domain, port), specs: specs,
+	b.apis = append(b.apis, gatewayAPI{
+		name: GatewayAPIName(domain, port), specs: specs, plains: plains,
 		owner: ObjectRef{Kind: "Gateway", Namespace: owner.Gateway.Namespace, Name: owner.Gateway.Name},
-	}
-	for i, r := range routes {
-		if r.plain != "" {
-			if a.plains == nil {
-				a.plains = map[int]string{}
-			}
-			a.plains[i] = r.plain
-		}
-	}
-	b.apis = append(b.apis, a)
+	})
 }
 
 // listener is the name's API listener: its proxyless table.

@@ -71,8 +71,14 @@ func (t *translation) gatewayRouteOn(host string, l *gatewayapi.Listener, r *gat
 		return nil
 	}
 	pol := t.gatewayPolicy(origin, field, r.Policy, listenerOf(l))
-	route := &httpRoute{host: host, match: m, origin: origin, field: field, policy: pol,
-		gw: &gatewayParts{request: r.Request, requestKey: requestKey(r.Request)}}
+	// One allocation for the route and its Gateway parts, which live
+	// and die together.
+	both := &struct {
+		route httpRoute
+		gw    gatewayParts
+	}{gw: gatewayParts{request: r.Request, requestKey: requestKey(r.Request)}}
+	route := &both.route
+	*route = httpRoute{host: host, match: m, origin: origin, field: field, policy: pol, gw: &both.gw}
 	up := upstreamOf
 	if r.GRPC {
 		up = grpcUpstream
@@ -94,7 +100,10 @@ func (t *translation) gatewayRouteOn(host string, l *gatewayapi.Listener, r *gat
 // gone since the front end looked) as Unresolved, answered 500. A rule
 // with no weight left anywhere answers 500 itself.
 func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gatewayBackendField, r *gatewayapi.HTTPRule, up upstreamFunc) {
-	w := &envoy.Weighted{Unresolved: uint32(max(r.Invalid, 0))}
+	// Gathered on the stack: most rules have one backend, and their
+	// route needs no Weighted at all.
+	var room [4]envoy.ClusterWeight
+	clusters, unresolved := room[:0], uint32(max(r.Invalid, 0))
 	denied := false
 	for _, b := range r.Backends {
 		if b.Weight <= 0 {
@@ -102,7 +111,7 @@ func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gat
 		}
 		cluster, plain := t.serviceCluster(gatewayBackend(origin, bf, b), route.policy, up)
 		if cluster == "" {
-			w.Unresolved += uint32(b.Weight)
+			unresolved += uint32(b.Weight)
 			continue
 		}
 		denied = denied || plain == proxylessDenied
@@ -112,21 +121,21 @@ func (t *translation) gatewayBackends(route *httpRoute, origin ObjectRef, bf gat
 			cw.RequestHeaders, cw.ResponseHeaders = headerEdits(h.Request), headerEdits(h.Response)
 		}
 		// One Service port named twice with the same edits is one entry.
-		if i := slices.IndexFunc(w.Clusters, func(c envoy.ClusterWeight) bool { return sameTarget(c, cw) }); i >= 0 {
-			w.Clusters[i].Weight += cw.Weight
+		if i := slices.IndexFunc(clusters, func(c envoy.ClusterWeight) bool { return sameTarget(c, cw) }); i >= 0 {
+			clusters[i].Weight += cw.Weight
 			continue
 		}
-		w.Clusters = append(w.Clusters, cw)
+		clusters = append(clusters, cw)
 	}
 	switch {
-	case len(w.Clusters) == 0:
+	case len(clusters) == 0:
 		return // cluster "": a direct 500
-	case len(w.Clusters) == 1 && w.Unresolved == 0 && !hasEdits(w.Clusters[0]):
-		route.cluster, route.plain = w.Clusters[0].Name, w.Clusters[0].Plain
+	case len(clusters) == 1 && unresolved == 0 && !hasEdits(clusters[0]):
+		route.cluster, route.plain = clusters[0].Name, clusters[0].Plain
 		return
 	}
-	route.gw.weighted = w
-	route.cluster, route.plain = w.Clusters[0].Name, w.Clusters[0].Plain
+	route.gw.weighted = &envoy.Weighted{Clusters: slices.Clone(clusters), Unresolved: unresolved}
+	route.cluster, route.plain = clusters[0].Name, clusters[0].Plain
 	if route.plain == "" {
 		// A plain cluster sends the route through proxylessTable's
 		// rewrite, which references each weighted cluster's plain one
@@ -151,7 +160,27 @@ func grpcUpstream(pol *policy.Route, sp *corev1.ServicePort) envoy.Upstream {
 
 // gatewayBackend is a policy.Backend as serviceCluster takes it.
 func gatewayBackend(origin ObjectRef, field gatewayBackendField, b policy.Backend) serviceBackend {
-	return serviceBackend{ref: origin, field: field, namespace: b.Namespace, name: b.Name, port: networkingv1.ServiceBackendPort{Number: b.Port}}
+	return serviceBackend{ref: origin, field: field.stringer(), namespace: b.Namespace, name: b.Name, port: networkingv1.ServiceBackendPort{Number: b.Port}}
+}
+
+// boxedBackendFields are the first rules' backend fields as a
+// serviceBackend holds them, boxed once: boxing one for every rule of
+// 10k routes cost an allocation each.
+var boxedBackendFields = func() (out [16][2]fmt.Stringer) {
+	for i := range out {
+		out[i] = [2]fmt.Stringer{gatewayBackendField{rule: int32(i)}, gatewayBackendField{rule: int32(i), mirror: true}}
+	}
+	return out
+}()
+
+func (f gatewayBackendField) stringer() fmt.Stringer {
+	if f.rule < 0 || int(f.rule) >= len(boxedBackendFields) {
+		return f
+	}
+	if f.mirror {
+		return boxedBackendFields[f.rule][1]
+	}
+	return boxedBackendFields[f.rule][0]
 }
 
 // gatewayBackendField is where a rule's backends are, or with mirror its

@@ -30,7 +30,7 @@ func (e *Engine) sharesHTTP(l *gatewayapi.Listener) bool {
 // that takes it (listener isolation).
 func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]listenerRule {
 	var out map[string][]listenerRule
-	for _, l := range ls {
+	for at, l := range ls {
 		for _, rule := range l.HTTP {
 			for _, host := range ruleHosts(rule, l) {
 				if mostSpecific(host, ls) != l {
@@ -42,7 +42,7 @@ func (e *Engine) sharedRules(ls []*gatewayapi.Listener) map[string][]listenerRul
 				if out == nil {
 					out = map[string][]listenerRule{}
 				}
-				out[host] = append(out[host], listenerRule{l, rule})
+				out[host] = append(out[host], listenerRule{l, rule, at})
 			}
 		}
 	}
@@ -68,10 +68,20 @@ func (e *Engine) setSharedRules(next map[string][]listenerRule) {
 }
 
 // listenerRule is a rule with the listener it is served on, whose port
-// and protocol its redirects follow.
+// and protocol its redirects follow, and at, the listener's place among
+// the shared ones: a host's rules are in that order, then in precedence
+// order.
 type listenerRule struct {
 	l    *gatewayapi.Listener
 	rule *gatewayapi.HTTPRule
+	at   int
+}
+
+func compareListenerRules(a, b listenerRule) int {
+	if a.at != b.at {
+		return a.at - b.at
+	}
+	return gatewayapi.ComparePrecedence(a.rule, b.rule)
 }
 
 func sameRules(a, b []listenerRule) bool {
@@ -84,6 +94,7 @@ func sameRules(a, b []listenerRule) bool {
 // routes it won (own), settling equal matches by age. It returns the
 // routes, unsorted.
 func (e *Engine) mergeGatewayRules(t *translation, host string, own []*httpRoute) []*httpRoute {
+	own = slices.Grow(own, len(e.gw.shared[host]))
 	for _, lr := range e.gw.shared[host] {
 		rule := lr.rule
 		g := t.gatewayRouteOn(host, lr.l, rule)
@@ -131,8 +142,8 @@ func (e *Engine) refreshShared() bool {
 			oldest = gw
 		}
 	}
-	if touched, ok := sharedTouched(e.gw.sharedOn, ls); ok {
-		e.updateSharedHosts(ls, touched)
+	if d, ok := diffShared(e.gw.sharedOn, ls); ok {
+		e.updateSharedHosts(ls, d)
 	} else {
 		e.setSharedRules(e.sharedRules(ls))
 	}
@@ -190,46 +201,63 @@ func (e *Engine) originMeta(ref ObjectRef) *metav1.ObjectMeta {
 	return nil
 }
 
-// sharedTouched is the host keys whose shared rules a resolve may have
-// changed, when the shared listeners are the same but for their rules:
-// the hosts of the rules that are not the same pointers in the same
-// order (both lists are in precedence order, and the front end's
-// Resolver keeps an unchanged route's rules). ok is false when a
-// listener came, went or changed, and every host must be recomputed.
-func sharedTouched(prev, next []*gatewayapi.Listener) (touched map[string]bool, ok bool) {
+// sharedDiff is what a resolve changed in the shared listeners' rules:
+// the rules that went, those that came, and the host keys of either.
+type sharedDiff struct {
+	gone    map[*gatewayapi.HTTPRule]bool
+	added   map[string][]listenerRule
+	touched map[string]bool
+}
+
+// diffShared compares the shared listeners' rules of two resolves, when
+// the listeners are the same but for their rules: the rules that are not
+// the same pointers in the same order went or came (both lists are in
+// precedence order, and the front end's Resolver keeps an unchanged
+// route's rules). ok is false when a listener came, went or changed, and
+// every host must be recomputed.
+func diffShared(prev, next []*gatewayapi.Listener) (d sharedDiff, ok bool) {
 	if len(prev) != len(next) {
-		return nil, false
+		return d, false
 	}
 	for i := range next {
 		if !sameListener(prev[i], next[i]) {
-			return nil, false
+			return d, false
 		}
 	}
-	touched = map[string]bool{}
-	touch := func(rule *gatewayapi.HTTPRule, l *gatewayapi.Listener) {
-		for _, host := range ruleHosts(rule, l) {
-			if host == "*" {
-				host = ""
-			}
-			touched[host] = true
-		}
-	}
-	for i, l := range next {
-		a, b := prev[i].HTTP, l.HTTP
+	d = sharedDiff{gone: map[*gatewayapi.HTTPRule]bool{}, added: map[string][]listenerRule{}, touched: map[string]bool{}}
+	for at, l := range next {
+		a, b := prev[at].HTTP, l.HTTP
 		for x, y := 0, 0; x < len(a) || y < len(b); {
 			switch {
 			case x < len(a) && y < len(b) && a[x] == b[y]:
 				x, y = x+1, y+1
 			case y == len(b) || (x < len(a) && gatewayapi.ComparePrecedence(a[x], b[y]) < 0):
-				touch(a[x], l)
+				d.gone[a[x]] = true
+				for _, host := range ruleHosts(a[x], l) {
+					d.touched[hostKey(host)] = true
+				}
 				x++
 			default:
-				touch(b[y], l)
+				for _, host := range ruleHosts(b[y], l) {
+					if mostSpecific(host, next) == l {
+						d.added[hostKey(host)] = append(d.added[hostKey(host)], listenerRule{l, b[y], at})
+					}
+					d.touched[hostKey(host)] = true
+				}
 				y++
 			}
 		}
 	}
-	return touched, true
+	return d, true
+}
+
+// hostKey is a virtual host domain as the shared rules key it: "" for
+// any name.
+func hostKey(host string) string {
+	if host == "*" {
+		return ""
+	}
+	return host
 }
 
 // sameListener compares two listeners but for their rules.
@@ -240,34 +268,30 @@ func sameListener(a, b *gatewayapi.Listener) bool {
 }
 
 // updateSharedHosts recomputes the shared rules of the touched hosts
-// alone, marking those whose rules changed. The other hosts' rules keep
-// the listeners they were placed with, which equal ls's but for rules.
-func (e *Engine) updateSharedHosts(ls []*gatewayapi.Listener, touched map[string]bool) {
-	if len(touched) == 0 {
+// alone, from their last rules and the diff, marking those whose rules
+// changed: a change of one route among 10k walks its own hosts, not
+// every rule. The kept rules keep the listeners they were placed with,
+// which equal ls's but for rules.
+func (e *Engine) updateSharedHosts(ls []*gatewayapi.Listener, d sharedDiff) {
+	if len(d.touched) == 0 {
 		return
-	}
-	next := map[string][]listenerRule{}
-	for _, l := range ls {
-		for _, rule := range l.HTTP {
-			for _, host := range ruleHosts(rule, l) {
-				key := host
-				if key == "*" {
-					key = ""
-				}
-				if touched[key] && mostSpecific(host, ls) == l {
-					next[key] = append(next[key], listenerRule{l, rule})
-				}
-			}
-		}
 	}
 	if e.gw.shared == nil {
 		e.gw.shared = map[string][]listenerRule{}
 	}
-	for host := range touched {
-		if !sameRules(e.gw.shared[host], next[host]) {
+	for host := range d.touched {
+		var rules []listenerRule
+		for _, lr := range e.gw.shared[host] {
+			if !d.gone[lr.rule] {
+				rules = append(rules, lr)
+			}
+		}
+		rules = append(rules, d.added[host]...)
+		slices.SortStableFunc(rules, compareListenerRules)
+		if !sameRules(e.gw.shared[host], rules) {
 			e.dirty.hosts[host] = true
 		}
-		if rules := next[host]; len(rules) > 0 {
+		if len(rules) > 0 {
 			e.gw.shared[host] = rules
 		} else {
 			delete(e.gw.shared, host)

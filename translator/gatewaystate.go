@@ -3,6 +3,7 @@ package translator
 import (
 	"slices"
 
+	"k8s.io/apimachinery/pkg/types"
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/fairwayhq/fairway/translator/gatewayapi"
@@ -13,10 +14,20 @@ import (
 // resources built from them, which it alone puts and removes.
 type gatewayState struct {
 	objs gatewayObjects
-	// resolver keeps the front end's per-route work between changes.
+	// resolver keeps the front end's per-route work between changes, and
+	// services are the Services changed since it last resolved, which are
+	// all its kept routes' reads can have seen change (nil: too many to
+	// list, check every read).
 	resolver *gatewayapi.Resolver
-	model    *gatewayapi.Model
-	ports    []*gatewayPort
+	services map[types.NamespacedName]bool
+	// vhosts are the virtual hosts of the Gateway ports' route
+	// configurations as the last build made them, and reads counts the
+	// changes of the Services and Secrets building them reads
+	// (gatewayvhosts.go).
+	vhosts map[vhostKey]*builtVHost
+	reads  uint64
+	model  *gatewayapi.Model
+	ports  []*gatewayPort
 	// shared are the rules the Ingress http listener serves, by host
 	// (gatewayshared.go), and sharedSince the oldest Gateway with such a
 	// listener, which dates the http claim beside fairway's IngressClasses.
@@ -57,11 +68,38 @@ type gatewayState struct {
 }
 
 func newGatewayState() gatewayState {
-	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}, apiBuilt: map[string]*Resource{}}
+	g := gatewayState{objs: newGatewayObjects(), resolver: gatewayapi.NewResolver(), model: &gatewayapi.Model{}, apiBuilt: map[string]*Resource{}, services: map[types.NamespacedName]bool{}}
 	for k := range g.built {
 		g.built[k] = map[string]*Resource{}
 	}
 	return g
+}
+
+// changedServicesKept is how many changed Services are listed for the
+// next resolve; past it, as a Sync of a whole cluster brings, the
+// resolve checks every read instead.
+const changedServicesKept = 4096
+
+// serviceChanged notes a Service change for the next resolve. While
+// there is no Gateway the engine does not resolve, so nothing is listed:
+// the next resolve checks every read.
+func (g *gatewayState) serviceChanged(k nsName) {
+	if g.services == nil {
+		return
+	}
+	if len(g.services) >= changedServicesKept || len(g.objs.gateways) == 0 {
+		g.services = nil
+		return
+	}
+	g.services[types.NamespacedName{Namespace: k.namespace, Name: k.name}] = true
+}
+
+// takeChangedServices hands the changed Services to a resolve and starts
+// the next list.
+func (g *gatewayState) takeChangedServices() map[types.NamespacedName]bool {
+	out := g.services
+	g.services = map[types.NamespacedName]bool{}
+	return out
 }
 
 // portsKey is what the claims read of the Gateway ports: when it is

@@ -101,6 +101,7 @@ func (e *Engine) secretChanged(k nsName, old, next *corev1.Secret) {
 	}
 	e.reparse(&e.authSecretReaders, k)
 	e.backendSecretChanged(k)
+	e.gw.gatewayReadsChanged()
 	if e.gatewayReads() {
 		e.dirty.gateway = true
 	}

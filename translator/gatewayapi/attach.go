@@ -79,12 +79,19 @@ func (r *resolver) attach(kind string, o metav1.Object, parents []gatewayv1.Pare
 // with the group and kind the API server defaults, so that an object read
 // from a YAML file gets the status it would get in a cluster.
 func statusRef(ref gatewayv1.ParentReference) gatewayv1.ParentReference {
-	group, kind := gatewayv1.Group(groupName), gatewayv1.Kind(kindGateway)
+	if ref.Group != nil && ref.Kind != nil {
+		return ref
+	}
+	// Both defaults in one allocation: every route of 10k gets them.
+	d := &struct {
+		group gatewayv1.Group
+		kind  gatewayv1.Kind
+	}{groupName, kindGateway}
 	if ref.Group == nil {
-		ref.Group = &group
+		ref.Group = &d.group
 	}
 	if ref.Kind == nil {
-		ref.Kind = &kind
+		ref.Kind = &d.kind
 	}
 	return ref
 }

@@ -16,22 +16,23 @@ import (
 // modifiers, mirrors).
 func (r *resolver) lowerGRPCRoute(st *routeState, gr *gatewayv1.GRPCRoute) []loweredRule {
 	from := routeRef{kindGRPCRoute, gr.Namespace}
-	var out []loweredRule
+	out := make([]loweredRule, 0, matchCount(gr.Spec.Rules, func(r gatewayv1.GRPCRouteRule) int { return len(r.Matches) }))
 	for i, rule := range gr.Spec.Rules {
-		field := fmt.Sprintf("spec.rules[%d]", i)
-		pol := r.httpFilters(st, from, grpcFilters(rule.Filters), field+".filters")
+		fields := fieldsOfRule(i)
+		field := fields.rule
+		pol := r.httpFilters(st, from, grpcFilters(rule.Filters), fields.filters)
 		if rule.SessionPersistence != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".sessionPersistence is not supported")
 		}
-		set := ruleBackends(r, st, from, field, rule.BackendRefs, grpcBackendRef)
+		set := ruleBackends(r, st, from, fields, rule.BackendRefs, grpcBackendRef)
 		matches := rule.Matches
 		if len(matches) == 0 {
 			matches = []gatewayv1.GRPCRouteMatch{{}}
 		}
 		for j, m := range matches {
-			mf := fmt.Sprintf("%s.matches[%d]", field, j)
+			mf := fields.match(j)
 			lr := loweredRule{rule: i, match: j, policy: pol, backends: set, grpc: true}
-			lr.path = grpcPath(st, m.Method, mf+".method")
+			lr.path = grpcPath(st, m.Method, fields.method(j))
 			seen := map[string]bool{}
 			for k, h := range m.Headers {
 				checkName(st, string(h.Name), fmt.Sprintf("%s.headers[%d].name", mf, k))

@@ -75,17 +75,18 @@ func (r *resolver) place(st *routeState, served []attachment, rules *lowered) {
 // What fairway cannot honour rejects the route (st.reject).
 func (r *resolver) lowerHTTPRoute(st *routeState, hr *gatewayv1.HTTPRoute) []loweredRule {
 	from := routeRef{kindHTTPRoute, hr.Namespace}
-	var out []loweredRule
+	out := make([]loweredRule, 0, matchCount(hr.Spec.Rules, func(r gatewayv1.HTTPRouteRule) int { return len(r.Matches) }))
 	for i, rule := range hr.Spec.Rules {
-		field := fmt.Sprintf("spec.rules[%d]", i)
-		pol := withTimeouts(st, r.httpFilters(st, from, rule.Filters, field+".filters"), rule.Timeouts, field+".timeouts")
+		fields := fieldsOfRule(i)
+		field := fields.rule
+		pol := withTimeouts(st, r.httpFilters(st, from, rule.Filters, fields.filters), rule.Timeouts, fields.timeouts)
 		if rule.SessionPersistence != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".sessionPersistence is not supported")
 		}
 		if rule.Retry != nil {
 			st.reject(gatewayv1.RouteReasonUnsupportedValue, field+".retry is not supported")
 		}
-		set := ruleBackends(r, st, from, field, rule.BackendRefs, httpBackendRef)
+		set := ruleBackends(r, st, from, fields, rule.BackendRefs, httpBackendRef)
 		if pol != nil && pol.Redirect != nil && len(rule.BackendRefs) > 0 {
 			st.reject(gatewayv1.RouteReasonIncompatibleFilters, field+": a RequestRedirect rule cannot have backendRefs")
 		}
@@ -94,9 +95,9 @@ func (r *resolver) lowerHTTPRoute(st *routeState, hr *gatewayv1.HTTPRoute) []low
 			matches = []gatewayv1.HTTPRouteMatch{{}}
 		}
 		for j, m := range matches {
-			mf := fmt.Sprintf("%s.matches[%d]", field, j)
+			mf := fields.match(j)
 			lr := loweredRule{rule: i, match: j, policy: pol, backends: set}
-			lr.path = httpPath(st, m.Path, mf+".path")
+			lr.path = httpPath(st, m.Path, fields.path(j))
 			lr.request = httpRequest(st, m, mf)
 			if pol != nil && (pol.Redirect != nil && pol.Redirect.PathPrefix != "" || pol.Rewrite.PathPrefix != "") && lr.path.Kind != policy.PathPrefix {
 				st.reject(gatewayv1.RouteReasonUnsupportedValue, mf+".path: ReplacePrefixMatch needs a PathPrefix match")
@@ -270,12 +271,28 @@ func timeouts(st *routeState, t *gatewayv1.HTTPRouteTimeouts, field string) poli
 // ruleBackends resolves an HTTPRoute's or GRPCRoute's rule's backendRefs
 // (of their two types, whose filters differ), each with the header edits
 // of its own filters.
-func ruleBackends[B any](r *resolver, st *routeState, from routeRef, field string, refs []B, part func(B) (gatewayv1.BackendRef, []backendFilter)) backendSet {
+func ruleBackends[B any](r *resolver, st *routeState, from routeRef, fields *ruleFields, refs []B, part func(B) (gatewayv1.BackendRef, []backendFilter)) backendSet {
 	var set backendSet
+	if len(refs) > 0 {
+		set.valid = make([]policy.Backend, 0, len(refs))
+	}
 	for j, b := range refs {
-		bf := fmt.Sprintf("%s.backendRefs[%d]", field, j)
+		bf := fields.backendRef(j)
 		ref, filters := part(b)
 		r.addBackend(&set, st, from, ref, bf, backendHeaders(st, filters, bf+".filters"))
 	}
+	if len(set.valid) == 0 {
+		set.valid = nil // as without the room made above
+	}
 	return set
+}
+
+// matchCount is how many loweredRules a route's rules give: one per
+// match, and one for a rule without matches (the spec's default).
+func matchCount[R any](rules []R, matches func(R) int) int {
+	n := 0
+	for _, r := range rules {
+		n += max(matches(r), 1)
+	}
+	return n
 }

@@ -35,8 +35,9 @@ type placedSet struct {
 
 // placedRules are the HTTPRules of a route's lowered rules on one
 // listener with hostnames hosts: the memo's when the route was placed
-// there before, else new ones. Each rule has slices of its own, so that
-// the back end may sort them; the policy is shared, and only read.
+// there before, else new ones, made in one block. The rules' slices and
+// policy are shared (the hostnames by the placement's rules, the backends
+// with the lowered rule), and only read.
 func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []string) []*HTTPRule {
 	key, hk := keyOf(on), strings.Join(hosts, "\x00")
 	if len(hosts) == 0 && hosts != nil {
@@ -48,13 +49,16 @@ func (r *resolver) placedRules(l *lowered, obj Object, on *listener, hosts []str
 			return p.rules
 		}
 	}
-	out := make([]*HTTPRule, 0, len(l.rules))
-	for _, lr := range l.rules {
-		out = append(out, &HTTPRule{
-			Route: obj, Rule: lr.rule, Match: lr.match, Hostnames: slices.Clone(hosts),
+	out := make([]*HTTPRule, len(l.rules))
+	block := make([]HTTPRule, len(l.rules))
+	hosts = slices.Clone(hosts)
+	for i, lr := range l.rules {
+		block[i] = HTTPRule{
+			Route: obj, Rule: lr.rule, Match: lr.match, Hostnames: hosts,
 			Path: lr.path, Request: lr.request, Policy: lr.policy,
-			Backends: slices.Clone(lr.backends.valid), Invalid: lr.backends.invalid, GRPC: lr.grpc,
-		})
+			Backends: lr.backends.valid, Invalid: lr.backends.invalid, GRPC: lr.grpc,
+		}
+		out[i] = &block[i]
 	}
 	if r.memo != nil {
 		l.placed = append(l.placed, placedSet{on: key, hosts: hk, rules: out, used: r.epoch()})
@@ -94,10 +98,10 @@ func (r *resolver) noteGone(rules []*HTTPRule) {
 // sortRules puts a listener's rules in precedence order. ComparePrecedence
 // orders the distinct rules of one listener totally (a route is placed on
 // a listener once, and its rules and matches are numbered), so the
-// last order with the gone rules out and the fresh ones merged in is the
-// order a sort gives. The last order's rules that are not gone were all
-// placed on the listener again: when the counts do not add up, something
-// else moved, and the rules are sorted anew.
+// last order with the gone rules cut out and the fresh ones spliced in
+// is the order a sort gives. The last order's rules that are not gone
+// were all placed on the listener again: when the counts do not add up,
+// something else moved, and the rules are sorted anew.
 func (r *resolver) sortRules(l *listener) []*HTTPRule {
 	rules := l.model.HTTP
 	if r.memo == nil {
@@ -105,24 +109,10 @@ func (r *resolver) sortRules(l *listener) []*HTTPRule {
 		return rules
 	}
 	key := keyOf(l)
-	fresh := r.fresh[l]
 	prev, ok := r.memo.sorted[key]
 	var out []*HTTPRule
 	if ok && len(rules) > 0 {
-		out = make([]*HTTPRule, 0, len(rules))
-		slices.SortFunc(fresh, ComparePrecedence)
-		i := 0
-		for _, rule := range prev {
-			if r.gone[rule] {
-				continue
-			}
-			for i < len(fresh) && ComparePrecedence(fresh[i], rule) < 0 {
-				out = append(out, fresh[i])
-				i++
-			}
-			out = append(out, rule)
-		}
-		out = append(out, fresh[i:]...)
+		out = splice(prev, r.gone, r.fresh[l], len(rules))
 	}
 	if len(out) != len(rules) {
 		out = rules
@@ -133,4 +123,43 @@ func (r *resolver) sortRules(l *listener) []*HTTPRule {
 	}
 	r.sorted[key] = out
 	return out
+}
+
+// splice is sorted (in precedence order) without the gone rules and with
+// fresh ones, found by binary search, so that a change of one route
+// among 10k compares a few dozen rules rather than every one, and the
+// unchanged runs are copied whole. size is the capacity to give it.
+func splice(sorted []*HTTPRule, gone map[*HTTPRule]bool, fresh []*HTTPRule, size int) []*HTTPRule {
+	var cut []int
+	for rule := range gone { // the gone rules of every listener: only this one's are found here
+		if i, found := slices.BinarySearchFunc(sorted, rule, ComparePrecedence); found && sorted[i] == rule {
+			cut = append(cut, i)
+		}
+	}
+	slices.Sort(cut)
+	slices.SortFunc(fresh, ComparePrecedence)
+	at := make([]int, len(fresh)) // each fresh rule goes before sorted[at[i]]
+	for i, rule := range fresh {
+		at[i], _ = slices.BinarySearchFunc(sorted, rule, ComparePrecedence)
+	}
+	out := make([]*HTTPRule, 0, size)
+	for i, c, f := 0, 0, 0; ; {
+		stop := len(sorted)
+		if c < len(cut) {
+			stop = min(stop, cut[c])
+		}
+		if f < len(at) {
+			stop = min(stop, at[f])
+		}
+		out, i = append(out, sorted[i:stop]...), stop
+		for ; f < len(at) && at[f] == i; f++ {
+			out = append(out, fresh[f])
+		}
+		switch {
+		case c < len(cut) && cut[c] == i:
+			i, c = i+1, c+1
+		case i == len(sorted):
+			return out
+		}
+	}
 }

@@ -28,6 +28,12 @@ type Input struct {
 	// every resolve.
 	LookupService func(types.NamespacedName) *corev1.Service `json:"-"`
 	LookupSecret  func(types.NamespacedName) *corev1.Secret  `json:"-"`
+	// ChangedServices, when not nil, holds every Service that may look
+	// up differently than in the same Resolver's previous call. The
+	// Resolver then checks the Services its kept routes read against
+	// these alone: looking up every read of 10k routes on every change
+	// costs more than the change. Nil: any Service may have changed.
+	ChangedServices map[types.NamespacedName]bool `json:"-"`
 }
 
 // Options are the front end's settings.

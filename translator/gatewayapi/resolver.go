@@ -163,8 +163,17 @@ func (r *resolver) route(key any, kind string, o metav1.Object, parents []gatewa
 	return pendingRoute{st, m}
 }
 
+// sameServices reports whether the Services a kept route read look up
+// the same; only those the input names as changed can differ.
 func (r *resolver) sameServices(reads []serviceRead) bool {
+	changed := r.in.ChangedServices
+	if changed != nil && len(changed) == 0 {
+		return true
+	}
 	for _, s := range reads {
+		if changed != nil && !changed[s.key] {
+			continue
+		}
 		if r.lookupService(s.key) != s.svc {
 			return false
 		}
@@ -229,6 +238,12 @@ func (r *resolver) reuseStage() bool {
 			if l.model != nil {
 				m := *l.model
 				m.HTTP, m.Streams = nil, nil
+				if n := len(r.memo.sorted[keyOf(l)]); n > 0 {
+					// As many as last time, and room for a change's
+					// few more, so that placing 10k routes does not
+					// grow the list a dozen times.
+					m.HTTP = make([]*HTTPRule, 0, n+n/64+16)
+				}
 				l.model = &m
 			}
 		}

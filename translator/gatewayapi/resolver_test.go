@@ -21,7 +21,9 @@ import (
 // objects and of the Services, Secrets and Namespaces they read, and
 // holds a Resolver kept across all of them to Resolve from scratch after
 // every step. Half the seeds give the Resolver lookups for Services and
-// Secrets, as the engine does, in place of the lists.
+// Secrets, as the engine does, in place of the lists; half of those also
+// name the Services that changed since the last step, as the engine
+// does, so that a kept route's read of any other one is not checked.
 func TestResolverEqualsResolve(t *testing.T) {
 	seeds, steps := 200, 40
 	if testing.Short() {
@@ -37,6 +39,7 @@ func TestResolverEqualsResolve(t *testing.T) {
 		rv := gatewayapi.NewResolver()
 		var in translator.Input
 		var before *gatewayapi.Model
+		var services []*corev1.Service
 		for step := range steps {
 			// Each step changes either what the Gateway API objects
 			// read (Services, Secrets, ...) or one of them, so that a
@@ -51,6 +54,10 @@ func TestResolverEqualsResolve(t *testing.T) {
 			if seed%2 == 0 {
 				fin = withLookups(fin)
 			}
+			if seed%4 == 0 {
+				fin.ChangedServices = changedServices(services, in.Services)
+			}
+			services = slices.Clone(in.Services)
 			got := rv.Resolve(fin, opts)
 			if d := cmp.Diff(want, got); d != "" {
 				t.Fatalf("seed %d step %d: the Resolver differs from Resolve (-Resolve +Resolver):\n%s", seed, step, d)
@@ -62,6 +69,27 @@ func TestResolverEqualsResolve(t *testing.T) {
 	if reused == 0 {
 		t.Fatal("no step reused an HTTPRule: the walk never held a route unchanged, or the memo never holds")
 	}
+}
+
+// changedServices are the Services added, replaced or removed between
+// two lists, by key: never nil, so that none changed says so.
+func changedServices(before, after []*corev1.Service) map[types.NamespacedName]bool {
+	out := map[types.NamespacedName]bool{}
+	was := map[types.NamespacedName]*corev1.Service{}
+	for _, s := range before {
+		was[types.NamespacedName{Namespace: s.Namespace, Name: s.Name}] = s
+	}
+	for _, s := range after {
+		k := types.NamespacedName{Namespace: s.Namespace, Name: s.Name}
+		if was[k] != s {
+			out[k] = true
+		}
+		delete(was, k)
+	}
+	for k := range was {
+		out[k] = true
+	}
+	return out
 }
 
 // keyPairError reads a Secret's key pair as the engine does, so that a
