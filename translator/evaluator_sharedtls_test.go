@@ -45,7 +45,7 @@ func TestSharedTLSNameOutcomes(t *testing.T) {
 		// A client-certificate host under a Gateway's name: closed to the Ingress.
 		{"gateway-shared-https-client-cert", "secure.example.com", terminatedBy("default/shop-tls/gateway", "gateway/default/edge/443/secure")},
 		{"gateway-shared-https-client-cert", "x.example.com", terminatedBy("default/shop-tls", "https/*.example.com")},
-		// Two listeners of one Gateway: listener order.
+		// Two listeners of one Gateway: the most specific takes the name.
 		{"gateway-shared-tls-same-gateway", "a.example.com", terminatedBy("default/wildcard/gateway", "gateway/default/edge/443/web")},
 		{"gateway-shared-tls-same-gateway", "b.example.com", passedTo("default/db/80")},
 		// The default chain.

@@ -109,7 +109,7 @@ func (b *gatewayBuild) sharedChains(s *sharedListener, peers []*gatewayapi.Liste
 		}
 	}
 	if l.Protocol == gatewayv1.TLSProtocolType {
-		s.pass = b.passChains(l, secret)
+		s.pass = b.passChains(l, peers, secret)
 		return
 	}
 	rc := envoy.GatewayRouteConfigName(s.gw.Namespace, s.gw.Name, l.Port, l.Name)

@@ -26,7 +26,7 @@ func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 			continue
 		}
 		if l.TLS.Mode == gatewayv1.TLSModePassthrough {
-			pass = append(pass, b.passChains(l, "")...)
+			pass = append(pass, b.passChains(l, gp.listeners, "")...)
 			continue
 		}
 		if len(l.TLS.Certificates) == 0 {
@@ -38,7 +38,7 @@ func (b *gatewayBuild) tlsPort(gp *gatewayPort, name, address string) error {
 			continue
 		}
 		if l.Protocol == gatewayv1.TLSProtocolType { // Terminate: TLS ends here, the TLSRoutes get the bytes
-			pass = append(pass, b.passChains(l, secret)...)
+			pass = append(pass, b.passChains(l, gp.listeners, secret)...)
 			refs = append(refs, Ref{KindSecret, secret})
 			continue
 		}
@@ -99,10 +99,15 @@ func (b *gatewayBuild) secretResource(name string, ref gatewayapi.SecretRef) *Re
 }
 
 // passChains are a TLS listener's chains: one per SNI name of its
-// TLSRoutes, the oldest route winning a name. With secret (a Terminate
-// listener's certificate) each chain ends TLS first; without, the
-// client's TLS reaches the backend as it was sent.
-func (b *gatewayBuild) passChains(l *gatewayapi.Listener, secret string) []envoy.PassthroughChain {
+// TLSRoutes, the oldest route winning a name. A name is the listener's
+// only when it is the most specific of its port's listeners (peers) to
+// take it, as the Gateway API's listener isolation says: a TLSRoute on a
+// *.example.com listener never gets a.example.com from a listener that
+// names it, and no name gets two chains, which Envoy would refuse with
+// the whole listener. With secret (a Terminate listener's certificate)
+// each chain ends TLS first; without, the client's TLS reaches the
+// backend as it was sent.
+func (b *gatewayBuild) passChains(l *gatewayapi.Listener, peers []*gatewayapi.Listener, secret string) []envoy.PassthroughChain {
 	var out []envoy.PassthroughChain
 	seen := map[string]bool{}
 	for _, sr := range l.Streams {
@@ -110,7 +115,7 @@ func (b *gatewayBuild) passChains(l *gatewayapi.Listener, secret string) []envoy
 		if len(hosts) == 0 {
 			hosts = []string{l.Hostname}
 		}
-		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h string) bool { return seen[h] })
+		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h string) bool { return seen[h] || mostSpecific(h, peers) != l })
 		if len(hosts) == 0 {
 			continue // an older route has every name: no cluster of this one is used
 		}
