@@ -432,17 +432,16 @@ func (w *syncWriter) String() string {
 	return w.b.String()
 }
 
-// TestKubeGatewayAPINotInstalled: on a cluster without the Gateway API's
-// CRDs, fairway says so once, in one line, and serves Ingress as before.
-// The shared control plane has the CRDs once any Gateway API test has
-// run, so this one runs a control plane of its own.
-func TestKubeGatewayAPINotInstalled(t *testing.T) {
-	kubeClient(t)
+// ownControlPlane starts a control plane of the test's own, for a test
+// that needs a cluster without the Gateway API's CRDs: the shared one has
+// them once any Gateway API test has run.
+func ownControlPlane(t *testing.T) (*kubeapi.ControlPlane, kubernetes.Interface) {
+	t.Helper()
 	logf, err := os.Create(filepath.Join(t.TempDir(), "control-plane.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logf.Close()
+	t.Cleanup(func() { logf.Close() })
 	cp, err := kubeapi.Start(kubeapi.BinDir(), logf)
 	if err != nil {
 		t.Fatal(err)
@@ -452,6 +451,16 @@ func TestKubeGatewayAPINotInstalled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cp, cs
+}
+
+// TestKubeGatewayAPINotInstalled: on a cluster without the Gateway API's
+// CRDs, fairway says so once, in one line, and serves Ingress as before.
+// The shared control plane has the CRDs once any Gateway API test has
+// run, so this one runs a control plane of its own.
+func TestKubeGatewayAPINotInstalled(t *testing.T) {
+	kubeClient(t)
+	cp, cs := ownControlPlane(t)
 	const ns = "shop"
 	host := "shop.example.com"
 	create(t, func(ctx context.Context) error {

@@ -2,8 +2,6 @@ package tests
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,7 +13,6 @@ import (
 	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
-	"github.com/fairwayhq/fairway/tests/kubeapi"
 	"github.com/fairwayhq/fairway/translator"
 )
 
@@ -30,20 +27,7 @@ import (
 // plane is the test's own, since the shared one has the CRDs.
 func TestKubeGatewayAPIInstalledAfterStart(t *testing.T) {
 	kubeClient(t)
-	logf, err := os.Create(filepath.Join(t.TempDir(), "control-plane.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	cp, err := kubeapi.Start(kubeapi.BinDir(), logf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cp.Stop() })
-	cs, err := cp.Clientset()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cp, cs := ownControlPlane(t)
 	const ns, shop, gwHost = "shop", "shop.example.com", "gw.example.com"
 	create(t, func(ctx context.Context) error {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {

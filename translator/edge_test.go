@@ -24,6 +24,20 @@ func translateGolden(t *testing.T, name string) Result {
 	return res
 }
 
+// goldenResults translates each golden case once for a table of cases
+// that asks several questions of it.
+type goldenResults map[string]Result
+
+func (g goldenResults) get(t *testing.T, name string) Result {
+	t.Helper()
+	res, ok := g[name]
+	if !ok {
+		res = translateGolden(t, name)
+		g[name] = res
+	}
+	return res
+}
+
 // routeConfig is the named route configuration of res, or nil.
 func routeConfig(res Result, name string) *routev3.RouteConfiguration {
 	for _, rc := range res.Routes {
@@ -112,13 +126,9 @@ func TestSSLRedirectOutcomes(t *testing.T) {
 		{"ssl-redirect-acme", envoy.HTTPListenerName, "shop.example.com", "/shop", 308, "https://shop.example.com/shop", ""},
 		{"ssl-redirect-acme", envoy.HTTPSListenerName, "shop.example.com", token, 0, "", solver},
 	}
-	results := map[string]Result{}
+	goldens := goldenResults{}
 	for _, c := range cases {
-		res, ok := results[c.golden]
-		if !ok {
-			res = translateGolden(t, c.golden)
-			results[c.golden] = res
-		}
+		res := goldens.get(t, c.golden)
 		rc := tableFor(t, res, c.table, c.authority)
 		if rc == nil {
 			t.Fatalf("%s: no route configuration %s", c.golden, c.table)

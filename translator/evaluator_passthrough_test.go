@@ -189,13 +189,9 @@ func TestPassthroughOutcomes(t *testing.T) {
 		{"ssl-passthrough-other-annotations", "db.example.com", "", passedTo("default/db/5432")},
 		{"ssl-passthrough-other-annotations", "guarded.example.com", "", closedHello},
 	}
-	results := map[string]Result{}
+	goldens := goldenResults{}
 	for _, c := range cases {
-		res, ok := results[c.golden]
-		if !ok {
-			res = translateGolden(t, c.golden)
-			results[c.golden] = res
-		}
+		res := goldens.get(t, c.golden)
 		clients := []netip.Addr{any4, any6}
 		if c.client != "" {
 			clients = []netip.Addr{netip.MustParseAddr(c.client)}
@@ -212,7 +208,7 @@ func TestPassthroughOutcomes(t *testing.T) {
 	// a name no rule has gets (Envoy's 404, or a wildcard's routes that
 	// cover it), never its passthrough backend.
 	for golden, want := range map[string]string{"annotation-ssl-passthrough": "default/web/80", "ssl-passthrough-only": "404", "ssl-passthrough-conflict-terminated": "404"} {
-		if got := pick(t, routeConfig(results[golden], envoy.HTTPRouteConfig), "db.example.com", "/"); got != want {
+		if got := pick(t, routeConfig(goldens.get(t, golden), envoy.HTTPRouteConfig), "db.example.com", "/"); got != want {
 			t.Errorf("%s: http://db.example.com/ = %s, want %s", golden, got, want)
 		}
 	}
@@ -220,12 +216,12 @@ func TestPassthroughOutcomes(t *testing.T) {
 	// certificate may cover it) gets 421: the client retries on a
 	// connection of its own, whose SNI reaches the backend.
 	for _, table := range []string{"https/*.example.com", envoy.HTTPSRouteConfig, "https/web.example.com"} {
-		rc := routeConfig(results["annotation-ssl-passthrough"], table)
+		rc := routeConfig(goldens.get(t, "annotation-ssl-passthrough"), table)
 		if got := evaluate(t, rc, request{scheme: "https", authority: "db.example.com", path: "/"}); got.status != envoy.MisdirectedStatus {
 			t.Errorf("%s: Host db.example.com: got %+v, want 421", table, got)
 		}
 	}
-	if got := pick(t, routeConfig(results["ssl-passthrough-conflict-terminated-older"], envoy.HTTPRouteConfig), "db.example.com", "/"); got != "default/web/80" {
+	if got := pick(t, routeConfig(goldens.get(t, "ssl-passthrough-conflict-terminated-older"), envoy.HTTPRouteConfig), "db.example.com", "/"); got != "default/web/80" {
 		t.Errorf("the terminated host that won: http://db.example.com/ = %s, want default/web/80", got)
 	}
 }

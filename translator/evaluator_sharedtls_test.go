@@ -53,13 +53,9 @@ func TestSharedTLSNameOutcomes(t *testing.T) {
 		{"gateway-shared-https-default", "www.example.com", terminatedBy("default/wildcard", "https/www.example.com")},
 		{"gateway-shared-tls-default-ingress-older", "other.example.org", terminatedBy("default/wildcard", "https")},
 	}
-	results := map[string]Result{}
+	goldens := goldenResults{}
 	for _, c := range cases {
-		res, ok := results[c.golden]
-		if !ok {
-			res = translateGolden(t, c.golden)
-			results[c.golden] = res
-		}
+		res := goldens.get(t, c.golden)
 		got := hello(t, res, c.sni, client)
 		got.chain = ""
 		if got != c.want {
