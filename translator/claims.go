@@ -98,7 +98,7 @@ func (e *Engine) httpClaim() *portClaim {
 	case gw != nil && (oldest == nil || compareAge(&gw.ObjectMeta, &oldest.ObjectMeta) < 0):
 		return &portClaim{
 			port: e.opts.HTTPPort, protocol: corev1.ProtocolTCP, since: &gw.ObjectMeta,
-			ref:  ObjectRef{Kind: "Gateway", Namespace: gw.Namespace, Name: gw.Name},
+			ref:  gatewayRef(gw.Namespace, gw.Name),
 			what: "the Ingress " + envoy.HTTPListenerName + " listener",
 		}
 	case oldest == nil:

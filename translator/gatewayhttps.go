@@ -228,7 +228,7 @@ func (e *Engine) httpsClaim(oldestTLS *networkingv1.Ingress) *portClaim {
 	}
 	return &portClaim{
 		port: e.opts.HTTPSPort, protocol: corev1.ProtocolTCP, since: &gw.ObjectMeta,
-		ref:  ObjectRef{Kind: "Gateway", Namespace: gw.Namespace, Name: gw.Name},
+		ref:  gatewayRef(gw.Namespace, gw.Name),
 		what: "the Ingress " + envoy.HTTPSListenerName + " listener",
 	}
 }

@@ -41,13 +41,18 @@ func (e *Engine) gatewayPorts(m *gatewayapi.Model) []*gatewayPort {
 		key := fmt.Sprintf("%s/%s/%d/%t", gw.Namespace, gw.Name, l.Port, udp)
 		gp := at[key]
 		if gp == nil {
-			gp = &gatewayPort{gw: gw, ref: ObjectRef{Kind: "Gateway", Namespace: gw.Namespace, Name: gw.Name}, port: l.Port, udp: udp}
+			gp = &gatewayPort{gw: gw, ref: gatewayRef(gw.Namespace, gw.Name), port: l.Port, udp: udp}
 			at[key] = gp
 			out = append(out, gp)
 		}
 		gp.listeners = append(gp.listeners, l)
 	}
 	return out
+}
+
+// gatewayRef names a Gateway in a Problem.
+func gatewayRef(namespace, name string) ObjectRef {
+	return ObjectRef{Kind: "Gateway", Namespace: namespace, Name: name}
 }
 
 func (gp *gatewayPort) protocol() corev1.Protocol {

@@ -61,7 +61,7 @@ func (b *gatewayBuild) noteAPI(owner *gatewayapi.Listener, port int32, domain st
 	}
 	b.apis = append(b.apis, gatewayAPI{
 		name: GatewayAPIName(domain, port), specs: specs, plains: plains,
-		owner: ObjectRef{Kind: "Gateway", Namespace: owner.Gateway.Namespace, Name: owner.Gateway.Name},
+		owner: gatewayRef(owner.Gateway.Namespace, owner.Gateway.Name),
 	})
 }
 
@@ -120,12 +120,12 @@ func (e *Engine) publishGatewayAPI(name string) {
 	}
 	prev := e.gw.apiBuilt[name]
 	switch {
-	case api == nil && prev == nil:
+	case api == prev: // unchanged (or still none): its Services' demand stays as it is
 		return
 	case api == nil:
 		delete(e.gw.apiBuilt, name)
 		e.grpc.remove(KindListener, name)
-	case api != prev:
+	default:
 		e.gw.apiBuilt[name] = api
 		e.grpc.put(KindListener, api)
 	}

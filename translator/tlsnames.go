@@ -67,7 +67,7 @@ func (e *Engine) settleTLSNames(t *translation, c *tlsConfig, pass []envoy.Passt
 	}
 	holders := map[string]nameHolder{}
 	for i, s := range shared {
-		h := nameHolder{ref: ObjectRef{Kind: "Gateway", Namespace: s.gw.Namespace, Name: s.gw.Name}, since: &s.gw.ObjectMeta, listener: s.l.Name, shared: i}
+		h := nameHolder{ref: gatewayRef(s.gw.Namespace, s.gw.Name), since: &s.gw.ObjectMeta, listener: s.l.Name, shared: i}
 		for _, n := range s.names() {
 			prev, ok := holders[n]
 			if !ok {
@@ -182,7 +182,7 @@ func (e *Engine) takeShared(t *translation, i int, s *sharedListener, holders ma
 	if e.gw.sharedTaken[i] {
 		msg += "; its other names are served"
 	}
-	t.problems.add(ObjectRef{Kind: "Gateway", Namespace: s.gw.Namespace, Name: s.gw.Name}, TLSConflict, "%s", msg)
+	t.problems.add(gatewayRef(s.gw.Namespace, s.gw.Name), TLSConflict, "%s", msg)
 	e.gw.httpsLost = append(e.gw.httpsLost, lostListener{gw: s.gw, l: s.l, msg: msg})
 	return gw, gwPass
 }
