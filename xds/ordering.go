@@ -106,6 +106,10 @@ type ordering struct {
 	holders     map[streamKey]*holder
 	doomed      [translator.NumKinds]map[string]uint64 // name -> round removed
 	pending     []removal
+	// sweepDue: a watch found its stream up to date and moved the
+	// holder on outside an ACK, so a pending removal may be due; the
+	// call that took the lock sweeps before it lets go.
+	sweepDue bool
 	// stamps are the responses handed out and not yet sent, by request.
 	stamps map[any]stamp
 }
@@ -251,18 +255,38 @@ func (o *ordering) settled(r removal, now time.Time) bool {
 
 // sweep carries out the pending removals whose holders have all moved
 // on. Their needs only grow with the round, so the settled ones are a
-// prefix.
+// prefix. A removal answers watches, which can move holders on in turn, so it
+// sweeps again until nothing more is due.
 func (v *view) sweep(now time.Time) {
 	o := v.order
-	n := 0
-	for n < len(o.pending) && o.settled(o.pending[n], now) {
-		n++
+	for {
+		o.sweepDue = false
+		n := 0
+		for n < len(o.pending) && o.settled(o.pending[n], now) {
+			n++
+		}
+		if n == 0 {
+			return
+		}
+		upTo := o.pending[n-1].round
+		o.pending = slices.Delete(o.pending, 0, n)
+		v.removeDoomed(upTo)
 	}
-	if n == 0 {
-		return
+}
+
+// sweepIfDue sweeps when a watch moved a holder on since the last sweep.
+// Without it, a removal whose last holder caught up by a request that
+// needed no response (an Envoy dropping its last route name) waited for
+// the next unrelated ACK, or for removalHold.
+func (v *view) sweepIfDue(now time.Time) {
+	if v.order.sweepDue {
+		v.sweep(now)
 	}
-	upTo := o.pending[n-1].round
-	o.pending = slices.Delete(o.pending, 0, n)
+}
+
+// removeDoomed removes, in removalOrder, the names doomed up to a round.
+func (v *view) removeDoomed(upTo uint64) {
+	o := v.order
 	for _, k := range removalOrder {
 		var gone []string
 		for name, r := range o.doomed[k] {
@@ -337,8 +361,9 @@ func (h *holder) upToDate(v *view, k translator.Kind) {
 	if h == nil || h.clustersCaughtUp(v, k) {
 		return
 	}
-	if i := refIndex(k); i >= 0 && !h.outstanding[i] && !h.rejected[i] {
+	if i := refIndex(k); i >= 0 && !h.outstanding[i] && !h.rejected[i] && h.acked[i] < v.order.round {
 		h.acked[i] = v.order.round
+		v.order.sweepDue = true
 	}
 }
 

@@ -418,3 +418,48 @@ func (c *Cache) serves(k translator.Kind, name string) bool {
 	defer c.mu.Unlock()
 	return c.views[envoyView].types[k].entries[name] != nil
 }
+
+// TestRemovalSweptWhenAStreamIsFoundCurrent: a stream whose ACK is older
+// than a removal needs, and whose next request then finds it holding what
+// the view has now (the change it missed was undone), has caught up by
+// that request alone; the removal is carried out then, not at some later
+// unrelated ACK or after removalHold.
+func TestRemovalSweptWhenAStreamIsFoundCurrent(t *testing.T) {
+	e, in := engineFor(t, shop)
+	api := in.Services[0].DeepCopy()
+	api.Name = "api"
+	if err := e.Upsert(api); err != nil {
+		t.Fatal(err)
+	}
+	c := NewCache(GroupByNone)
+	publishTo(c, e)
+	key := streamKey{id: 1}
+	rds, _ := boundRequest(c, key, resourcev3.RouteType, "", "http")
+	first := receive(t, rds)
+	round := c.views[envoyView].order.round // the round the table was made in
+
+	// While the stream has not answered, its route moves to api and back.
+	route := func(service, rv string) {
+		ing := in.Ingresses[0].DeepCopy()
+		ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = service
+		ing.ResourceVersion = rv
+		if err := e.Upsert(ing); err != nil {
+			t.Fatal(err)
+		}
+		publishTo(c, e)
+	}
+	route("api", "2")
+	route("web", "3")
+	if !c.serves(translator.KindCluster, "shop/api/80") {
+		t.Fatal("api's cluster was removed while the stream's routes were behind")
+	}
+	c.answered(key, resourcev3.RouteType, round, true)
+	if !c.serves(translator.KindCluster, "shop/api/80") {
+		t.Fatal("an ACK of the first route table, which never named api, settled a removal that needs a later one")
+	}
+	rds, _ = boundRequest(c, key, resourcev3.RouteType, first.GetVersionInfo(), "http")
+	none(t, rds, "a route table the stream already holds")
+	if c.serves(translator.KindCluster, "shop/api/80") {
+		t.Error("the stream was found holding the view's route tables, yet api's cluster is still served")
+	}
+}
