@@ -355,12 +355,7 @@ func resourceNames(rs []*translator.Resource) []string {
 // answers holds the removal back for removalHold at most.
 func TestRemovalWaitsForTheStream(t *testing.T) {
 	for _, ack := range []bool{true, false} {
-		e, in := engineFor(t, shop)
-		api := in.Services[0].DeepCopy()
-		api.Name = "api"
-		if err := e.Upsert(api); err != nil {
-			t.Fatal(err)
-		}
+		e, in := shopEngineWithAPI(t)
 		c := NewCache(GroupByNone)
 		clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		c.now = func() time.Time { return clock }
@@ -372,13 +367,7 @@ func TestRemovalWaitsForTheStream(t *testing.T) {
 		c.views[envoyView].order.holders[key].acked[1] = c.views[envoyView].order.round
 		rds, _ = boundRequest(c, key, resourcev3.RouteType, first.GetVersionInfo(), "http")
 
-		moved := in.Ingresses[0].DeepCopy()
-		moved.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = "api"
-		moved.ResourceVersion = "2"
-		if err := e.Upsert(moved); err != nil {
-			t.Fatal(err)
-		}
-		publishTo(c, e)
+		routeShopTo(t, c, e, in, "api", "2")
 		receive(t, rds) // the route table naming api, not yet ACKed
 		if !c.serves(translator.KindCluster, "shop/web/80") {
 			t.Fatal("the cluster the un-ACKed route table's predecessor names was removed at once")
@@ -403,6 +392,31 @@ func TestRemovalWaitsForTheStream(t *testing.T) {
 	}
 }
 
+// shopEngineWithAPI is the shop with a second Service, api, for its route
+// to move to.
+func shopEngineWithAPI(t *testing.T) (*translator.Engine, translator.Input) {
+	t.Helper()
+	e, in := engineFor(t, shop)
+	api := in.Services[0].DeepCopy()
+	api.Name = "api"
+	if err := e.Upsert(api); err != nil {
+		t.Fatal(err)
+	}
+	return e, in
+}
+
+// routeShopTo points the shop's path at a Service and publishes it to c.
+func routeShopTo(t *testing.T, c *Cache, e *translator.Engine, in translator.Input, service, resourceVersion string) {
+	t.Helper()
+	ing := in.Ingresses[0].DeepCopy()
+	ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = service
+	ing.ResourceVersion = resourceVersion
+	if err := e.Upsert(ing); err != nil {
+		t.Fatal(err)
+	}
+	publishTo(c, e)
+}
+
 // boundRequest is a SotW request on a stream, as Nodes binds it.
 func boundRequest(c *Cache, key streamKey, typeURL, version string, names ...string) (chan cachev3.Response, func()) {
 	req := &discoveryv3.DiscoveryRequest{Node: &corev3.Node{Id: "n"}, TypeUrl: typeURL, VersionInfo: version, ResourceNames: names}
@@ -425,12 +439,7 @@ func (c *Cache) serves(k translator.Kind, name string) bool {
 // that request alone; the removal is carried out then, not at some later
 // unrelated ACK or after removalHold.
 func TestRemovalSweptWhenAStreamIsFoundCurrent(t *testing.T) {
-	e, in := engineFor(t, shop)
-	api := in.Services[0].DeepCopy()
-	api.Name = "api"
-	if err := e.Upsert(api); err != nil {
-		t.Fatal(err)
-	}
+	e, in := shopEngineWithAPI(t)
 	c := NewCache(GroupByNone)
 	publishTo(c, e)
 	key := streamKey{id: 1}
@@ -439,17 +448,8 @@ func TestRemovalSweptWhenAStreamIsFoundCurrent(t *testing.T) {
 	round := c.views[envoyView].order.round // the round the table was made in
 
 	// While the stream has not answered, its route moves to api and back.
-	route := func(service, rv string) {
-		ing := in.Ingresses[0].DeepCopy()
-		ing.Spec.Rules[0].HTTP.Paths[0].Backend.Service.Name = service
-		ing.ResourceVersion = rv
-		if err := e.Upsert(ing); err != nil {
-			t.Fatal(err)
-		}
-		publishTo(c, e)
-	}
-	route("api", "2")
-	route("web", "3")
+	routeShopTo(t, c, e, in, "api", "2")
+	routeShopTo(t, c, e, in, "web", "3")
 	if !c.serves(translator.KindCluster, "shop/api/80") {
 		t.Fatal("api's cluster was removed while the stream's routes were behind")
 	}
