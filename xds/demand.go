@@ -111,7 +111,7 @@ func (c *Cache) Settle(names []string) {
 		delete(d.pending, name)
 	}
 	v := c.views[proxylessView]
-	defer v.sweepIfDue(c.now())
+	defer v.sweepIfDue(c.now)
 	for k, ts := range v.types {
 		if !demandKinds[k] {
 			continue

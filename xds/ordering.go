@@ -255,8 +255,8 @@ func (o *ordering) settled(r removal, now time.Time) bool {
 
 // sweep carries out the pending removals whose holders have all moved
 // on. Their needs only grow with the round, so the settled ones are a
-// prefix. A removal answers watches, which can move holders on in turn, so it
-// sweeps again until nothing more is due.
+// prefix. A removal answers watches, which can move holders on in turn,
+// so it sweeps again until nothing more is due.
 func (v *view) sweep(now time.Time) {
 	o := v.order
 	for {
@@ -278,9 +278,11 @@ func (v *view) sweep(now time.Time) {
 // Without it, a removal whose last holder caught up by a request that
 // needed no response (an Envoy dropping its last route name) waited for
 // the next unrelated ACK, or for removalHold.
-func (v *view) sweepIfDue(now time.Time) {
+// It takes the clock, not the time, so that a watch with nothing due
+// reads no clock.
+func (v *view) sweepIfDue(now func() time.Time) {
 	if v.order.sweepDue {
-		v.sweep(now)
+		v.sweep(now())
 	}
 }
 

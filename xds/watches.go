@@ -51,7 +51,7 @@ func (c *Cache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, ch c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := c.viewFor(req.GetNode())
-	defer v.sweepIfDue(c.now())
+	defer v.sweepIfDue(c.now)
 	ts := typeFor(v, req.GetTypeUrl())
 	key, tracked := c.boundStream(req)
 	if ts == nil {
@@ -273,7 +273,7 @@ func (c *Cache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v := c.viewFor(req.GetNode())
-	defer v.sweepIfDue(c.now())
+	defer v.sweepIfDue(c.now)
 	ts := typeFor(v, req.GetTypeUrl())
 	key, tracked := c.boundStream(req)
 	added := c.sets.takeAdded(req)
